@@ -1,0 +1,76 @@
+// The interface the UI depends on. Implementations return failures as values (never pop-ups, never
+// an empty list standing in for "couldn't load").
+import type { HeartbeatObservation } from '../domain/heartbeat';
+import type { RunDetailFields, RunSummary } from '../domain/run';
+import type { ActiveRun, FreshRun, NewRunMetadata } from '../domain/sessionTrigger';
+import type { KeyRole } from '../domain/credentials';
+
+export type BackendErrorKind =
+  | 'unreachable'
+  | 'timeout'
+  | 'unauthorized'
+  | 'permission'
+  | 'not-found'
+  | 'conflict'
+  | 'constraint'
+  | 'bad-request'
+  | 'rate-limited'
+  | 'server'
+  | 'cancelled'
+  | 'unknown';
+
+export interface BackendError {
+  kind: BackendErrorKind;
+  /** Plain text for a person: what happened and how to fix it. Never contains the key. */
+  message: string;
+  /** HTTP status (0 when no response arrived). */
+  status: number;
+  /** PostgREST / PostgreSQL error code, when the server sent one. */
+  code: string | null;
+  retryAfterMs: number | null;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: BackendError };
+
+export type RunScope = { kind: 'workspace'; scopeId: string } | { kind: 'all' };
+
+export interface RunPage { runs: RunSummary[]; hasMore: boolean; skippedRows: number }
+
+export interface NewRun {
+  runId: string;
+  correlationId: string;
+  scopeId: string;
+  triggeredBy: 'SESSION_START' | 'MANUAL';
+  metadata: NewRunMetadata;
+}
+
+export interface Capabilities {
+  role: KeyRole;
+  readRuns: { ok: boolean; detail: string };
+  readHeartbeat: { ok: boolean; detail: string };
+  writeRuns: { ok: boolean; detail: string };
+}
+
+export interface TelemetryBackend {
+  readonly origin: string;
+  readonly role: KeyRole;
+  listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>>;
+  getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>>;
+  getRunDetail(runId: string): Promise<Result<RunDetailFields | null>>;
+  getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>>;
+  findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>>;
+  findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
+  insertRun(run: NewRun): Promise<Result<ActiveRun>>;
+  /** Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids changed. */
+  cancelRuns(runIds: readonly string[], reasonCode: string): Promise<Result<string[]>>;
+  readHeartbeat(): Promise<Result<HeartbeatObservation>>;
+  probeCapabilities(): Promise<Capabilities>;
+  /** Server clock minus local clock, from the last response's Date header (0 until known). */
+  clockOffsetMs(): number;
+  /** Aborts every request in flight; later calls fail fast with kind 'cancelled'. */
+  dispose(): void;
+}
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}

@@ -1,0 +1,242 @@
+// TelemetryBackend over @supabase/supabase-js (PostgREST). The only file that knows table names,
+// column names and PostgREST filter syntax.
+import { createClient, SupabaseClient } from '@supabase/supabase-js';
+import { keyRole, KeyRole } from '../domain/credentials';
+import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
+import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
+import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
+import { isRecord, parseTimestamp, cleanText } from '../domain/text';
+import { Capabilities, NewRun, ok, Result, RunPage, RunScope, TelemetryBackend } from './backend';
+import { classifyFailure, RawFailure } from './errors';
+import { createGuardedFetch, GuardedFetch } from './guardedFetch';
+
+export const RUNS_TABLE = 'telemetry_analysis_runs';
+export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
+const ACTIVE = ['QUEUED', 'RUNNING'];
+const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id';
+/** Every scope_type the CHECK allows. Naming them lets the planner use the (scope_type, scope_id, …) indexes for the global (scope_id IS NULL) branch. */
+const ALL_SCOPE_TYPES = '(workspace,user,global)';
+
+/** A value inside a PostgREST or=(…) / and(…) expression: always double-quoted, with \ and " escaped. */
+export function quoteFilterValue(v: string): string {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** "this workspace, or global": scope_type=workspace and scope_id = the folder, or scope_id null. */
+export function scopeOrFilter(scopeId: string, extra: string[] = []): string {
+  const tail = extra.length ? `,${extra.join(',')}` : '';
+  return `and(scope_type.eq.workspace,scope_id.eq.${quoteFilterValue(scopeId)}${tail}),and(scope_type.in.${ALL_SCOPE_TYPES},scope_id.is.null${tail})`;
+}
+
+export interface SupabaseBackendOptions {
+  url: string;
+  origin: string;
+  key: string;
+  timeoutMs: number;
+  clientInfo: string;
+  /** For tests and benchmarks: substitute fetch (e.g. to count requests). */
+  baseFetch?: typeof fetch;
+}
+
+interface QueryResult { data: unknown; error: RawFailure['error']; status: number; count?: number | null }
+
+export class SupabaseBackend implements TelemetryBackend {
+  readonly origin: string;
+  readonly role: KeyRole;
+  private readonly client: SupabaseClient;
+  private readonly http: GuardedFetch;
+  private offsetMs = 0;
+  private lastRetryAfterMs: number | null = null;
+  private disposed = false;
+
+  constructor(private readonly opts: SupabaseBackendOptions) {
+    this.origin = opts.origin;
+    this.role = keyRole(opts.key);
+    this.http = createGuardedFetch({
+      timeoutMs: opts.timeoutMs,
+      base: opts.baseFetch,
+      onResponse: (o) => {
+        if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
+        this.lastRetryAfterMs = o.retryAfterMs;
+      },
+    });
+    this.client = createClient(opts.url, opts.key, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      global: { fetch: this.http.fetch, headers: { 'X-Client-Info': opts.clientInfo } },
+    });
+  }
+
+  get requestCount(): number { return this.http.requestCount; }
+  get inFlight(): number { return this.http.inFlight; }
+  clockOffsetMs(): number { return this.offsetMs; }
+
+  dispose(): void {
+    this.disposed = true;
+    this.http.abortAll();
+  }
+
+  private async run<T>(what: string, query: PromiseLike<QueryResult>, map: (r: QueryResult) => T): Promise<Result<T>> {
+    if (this.disposed) return { ok: false, error: { kind: 'cancelled', message: `Could not ${what}: the extension is shutting down.`, status: 0, code: null, retryAfterMs: null } };
+    let r: QueryResult;
+    try {
+      r = await query;
+    } catch (e) {
+      // supabase-js normally returns errors as values; a throw (e.g. an abort) is mapped the same way.
+      const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      r = { data: null, error: { message: msg }, status: 0 };
+    }
+    if (r.error || r.status >= 400 || r.status === 0) {
+      return { ok: false, error: classifyFailure({ status: r.status, error: r.error }, { origin: this.origin, key: this.opts.key, retryAfterMs: this.lastRetryAfterMs, what }) };
+    }
+    return ok(map(r));
+  }
+
+  listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>> {
+    let q = this.client
+      .from(RUNS_TABLE)
+      .select(RUN_LIST_COLUMNS.join(','))
+      .order('triggered_at', { ascending: false })
+      .order('run_id', { ascending: false })
+      // One extra row tells whether there is a next page, without a count query.
+      .range(offset, offset + limit);
+    if (scope.kind === 'workspace') q = q.or(scopeOrFilter(scope.scopeId));
+    return this.run('load runs', q, (r) => {
+      const rows = Array.isArray(r.data) ? r.data : [];
+      const parsed = rows.slice(0, limit).map(parseRunSummary);
+      const runs = parsed.filter((x): x is RunSummary => x !== null);
+      return { runs, hasMore: rows.length > limit, skippedRows: parsed.length - runs.length };
+    });
+  }
+
+  getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>> {
+    const q = this.client.from(RUNS_TABLE).select(RUN_LIST_COLUMNS.join(',')).in('run_id', [...runIds]);
+    return this.run('refresh runs', q, (r) => (Array.isArray(r.data) ? r.data : []).map(parseRunSummary).filter((x): x is RunSummary => x !== null));
+  }
+
+  getRunDetail(runId: string): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
+    const q = this.client.from(RUNS_TABLE).select('status,reason_code,error_class,error_message,output_ref').eq('run_id', runId).limit(1);
+    return this.run('load the run\'s findings', q, (r) => (Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null));
+  }
+
+  getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>> {
+    const q = this.client.from(RUNS_TABLE).select('*').eq('run_id', runId).limit(1);
+    return this.run('load the run', q, (r) => (Array.isArray(r.data) && r.data.length && isRecord(r.data[0]) ? r.data[0] : null));
+  }
+
+  findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>> {
+    const since = quoteFilterValue(finishedSince.toISOString());
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select('run_id,finished_at')
+      .or(scopeOrFilter(scopeId, ['status.eq.SUCCEEDED', `finished_at.gte.${since}`]))
+      .order('finished_at', { ascending: false })
+      .limit(1);
+    return this.run('check for a recent analysis', q, (r) => {
+      const row: unknown = Array.isArray(r.data) ? r.data[0] : null;
+      if (!isRecord(row)) return null;
+      const runId = cleanText(row.run_id, 64);
+      const finishedAt = parseTimestamp(row.finished_at);
+      return runId && finishedAt ? { runId, finishedAt } : null;
+    });
+  }
+
+  findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>> {
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select(ACTIVE_COLUMNS)
+      .in('status', ACTIVE)
+      .gte('triggered_at', triggeredSince.toISOString())
+      .or(scopeOrFilter(scopeId))
+      .order('triggered_at', { ascending: true })
+      .limit(50);
+    return this.run('check for active runs', q, (r) => (Array.isArray(r.data) ? r.data : []).map(parseActiveRun).filter((x): x is ActiveRun => x !== null));
+  }
+
+  insertRun(run: NewRun): Promise<Result<ActiveRun>> {
+    const q = this.client
+      .from(RUNS_TABLE)
+      .insert({
+        run_id: run.runId,
+        scope_type: 'workspace',
+        scope_id: run.scopeId,
+        status: 'QUEUED',
+        triggered_by: run.triggeredBy,
+        correlation_id: run.correlationId,
+        metadata: run.metadata,
+      })
+      .select(ACTIVE_COLUMNS);
+    return this.run('enqueue an analysis run', q, (r) => {
+      const row = Array.isArray(r.data) ? parseActiveRun(r.data[0]) : null;
+      // With return=representation the row comes back; fall back to what we sent.
+      return row ?? { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: new Date(Date.now() + this.offsetMs), scopeId: run.scopeId };
+    });
+  }
+
+  cancelRuns(runIds: readonly string[], reasonCode: string): Promise<Result<string[]>> {
+    const q = this.client
+      .from(RUNS_TABLE)
+      .update({ status: 'CANCELLED', finished_at: new Date(Date.now() + this.offsetMs).toISOString(), reason_code: reasonCode })
+      .in('run_id', [...runIds])
+      .in('status', ACTIVE)
+      .select('run_id');
+    return this.run('cancel the run', q, (r) => (Array.isArray(r.data) ? r.data : []).map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null)).filter((x): x is string => x !== null));
+  }
+
+  readHeartbeat(): Promise<Result<HeartbeatObservation>> {
+    const q = this.client.from(HEARTBEAT_TABLE).select(HEARTBEAT_COLUMNS.join(',')).eq('id', 1).limit(1);
+    return this.run('read the scheduler heartbeat', q, (r): HeartbeatObservation => {
+      const rows = Array.isArray(r.data) ? r.data : [];
+      const hb = rows.length ? parseHeartbeat(rows[0]) : null;
+      if (hb) return { kind: 'row', heartbeat: hb };
+      // Zero rows: under RLS only `authenticated` and `service_role` may read the heartbeat, so for
+      // any other key zero rows means "not allowed to see", not "scheduler down".
+      return this.role === 'service_role' || this.role === 'authenticated' ? { kind: 'no-row' } : { kind: 'not-visible' };
+    });
+  }
+
+  async probeCapabilities(): Promise<Capabilities> {
+    const [runs, hb, write] = await Promise.all([
+      this.run('read runs', this.client.from(RUNS_TABLE).select('run_id').limit(1), () => true),
+      this.readHeartbeat(),
+      this.probeWrite(),
+    ]);
+    return {
+      role: this.role,
+      readRuns: runs.ok ? { ok: true, detail: 'can read analysis runs' } : { ok: false, detail: runs.error.message },
+      readHeartbeat: !hb.ok
+        ? { ok: false, detail: hb.error.message }
+        : hb.value.kind === 'row'
+          ? { ok: true, detail: 'can read the scheduler heartbeat' }
+          : hb.value.kind === 'no-row'
+            ? { ok: true, detail: 'can read the scheduler heartbeat (no scheduler has written one yet)' }
+            : { ok: false, detail: 'cannot see the scheduler heartbeat with this key (row-level security allows only authenticated or service-role keys)' },
+      writeRuns: write,
+    };
+  }
+
+  /**
+   * Asks the database whether this key may insert runs without writing one: the probe row carries a
+   * status the CHECK constraint rejects. PostgreSQL applies row-level security's WITH CHECK before
+   * CHECK constraints, so a key without write access gets 42501 and one with access gets 23514.
+   */
+  private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
+    const probeId = globalThis.crypto.randomUUID();
+    const r = await this.run('check write access', this.client.from(RUNS_TABLE).insert({ run_id: probeId, status: '__capability_probe__' }), () => true);
+    if (r.ok) {
+      // A backend without the CHECK constraint accepted it: remove the probe row again.
+      await this.run('remove the probe row', this.client.from(RUNS_TABLE).delete().eq('run_id', probeId), () => true);
+      return { ok: true, detail: 'can enqueue and cancel runs (warning: the status CHECK constraint seems to be missing)' };
+    }
+    if (r.error.kind === 'constraint') return { ok: true, detail: 'can enqueue and cancel runs' };
+    if (r.error.kind === 'permission' || r.error.kind === 'unauthorized') return { ok: false, detail: 'read-only: this key cannot enqueue or cancel runs (a service-role key can)' };
+    return { ok: false, detail: r.error.message };
+  }
+}
+
+function parseActiveRun(row: unknown): ActiveRun | null {
+  if (!isRecord(row)) return null;
+  const runId = cleanText(row.run_id, 64);
+  const triggeredAt = parseTimestamp(row.triggered_at);
+  if (!runId || !triggeredAt) return null;
+  return { runId, status: cleanText(row.status, 40) ?? 'UNKNOWN', triggeredBy: cleanText(row.triggered_by, 40), triggeredAt, scopeId: cleanText(row.scope_id, 1000) };
+}

@@ -1,0 +1,212 @@
+// Analysis runs (table telemetry_analysis_runs): types and parsing of untrusted rows.
+import { cleanMultiline, cleanText, isRecord, parseNumber, parseTimestamp } from './text';
+
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'FAILED_ENQUEUE'] as const;
+export type KnownRunStatus = (typeof RUN_STATUSES)[number];
+/** A status outside the CHECK list (a newer backend, or a hand-edited row) is kept as UNKNOWN. */
+export type RunStatus = KnownRunStatus | 'UNKNOWN';
+
+export const TRIGGER_SOURCES = ['SESSION_START', 'MANUAL', 'SCHEDULED', 'CLI'] as const;
+export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
+
+export const ACTIVE_STATUSES: readonly KnownRunStatus[] = ['QUEUED', 'RUNNING'];
+
+/** Reason codes this extension writes. */
+export const REASON_DUPLICATE_SESSION_START = 'DUPLICATE_SESSION_START';
+export const REASON_CANCELLED_FROM_EDITOR = 'CANCELLED_FROM_EDITOR';
+export const REASON_INSUFFICIENT_DATA = 'INSUFFICIENT_DATA';
+
+/** Columns the runs list selects: only what a row shows (no output_ref, no error_message). */
+export const RUN_LIST_COLUMNS = [
+  'run_id',
+  'scope_type',
+  'scope_id',
+  'status',
+  'triggered_by',
+  'triggered_at',
+  'started_at',
+  'finished_at',
+  'findings_count',
+  'top_bottleneck_category',
+  'reason_code',
+  'error_class',
+  'duration_ms',
+  'timeout_ms:metadata->timeout_ms',
+] as const;
+
+export interface RunSummary {
+  runId: string;
+  scopeType: string | null;
+  scopeId: string | null;
+  status: RunStatus;
+  /** The status text as stored, for display when it is not one we know. */
+  rawStatus: string | null;
+  triggeredBy: string | null;
+  triggeredAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  findingsCount: number | null;
+  topBottleneckCategory: string | null;
+  reasonCode: string | null;
+  errorClass: string | null;
+  durationMs: number | null;
+  timeoutMs: number | null;
+}
+
+export function parseRunStatus(value: unknown): RunStatus {
+  return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value) ? (value as KnownRunStatus) : 'UNKNOWN';
+}
+
+export function isActive(status: RunStatus): boolean {
+  return status === 'QUEUED' || status === 'RUNNING';
+}
+
+/** Parses one row of the list query. Returns null for rows without a usable run_id. */
+export function parseRunSummary(row: unknown): RunSummary | null {
+  if (!isRecord(row)) return null;
+  const runId = cleanText(row.run_id, 64);
+  if (!runId) return null;
+  const timeout = parseNumber(row.timeout_ms ?? (isRecord(row.metadata) ? row.metadata.timeout_ms : null));
+  return {
+    runId,
+    scopeType: cleanText(row.scope_type, 40),
+    scopeId: cleanText(row.scope_id, 1000),
+    status: parseRunStatus(row.status),
+    rawStatus: cleanText(row.status, 40),
+    triggeredBy: cleanText(row.triggered_by, 40),
+    triggeredAt: parseTimestamp(row.triggered_at),
+    startedAt: parseTimestamp(row.started_at),
+    finishedAt: parseTimestamp(row.finished_at),
+    findingsCount: nonNegative(parseNumber(row.findings_count)),
+    topBottleneckCategory: cleanText(row.top_bottleneck_category, 80),
+    reasonCode: cleanText(row.reason_code, 80),
+    errorClass: cleanText(row.error_class, 120),
+    durationMs: nonNegative(parseNumber(row.duration_ms)),
+    timeoutMs: timeout !== null && timeout > 0 ? timeout : null,
+  };
+}
+
+function nonNegative(n: number | null): number | null {
+  return n !== null && n >= 0 ? n : null;
+}
+
+// ---- Findings (output_ref) ---------------------------------------------------------------------
+
+export interface Bottleneck {
+  dimensionType: string;
+  dimensionKey: string;
+  observedP50Ms: number | null;
+  baselineP50Ms: number | null;
+  ratio: number | null;
+  sampleCount: number | null;
+  exceedanceCount: number | null;
+  evidenceTraceIds: string[];
+  improvementId: string | null;
+}
+
+/** What expanding a run shows. */
+export type RunOutcome =
+  | { kind: 'bottlenecks'; items: Bottleneck[]; total: number; tracesScanned: number | null }
+  | { kind: 'no-bottlenecks'; tracesScanned: number | null }
+  | { kind: 'insufficient-data'; tracesScanned: number | null }
+  | { kind: 'error'; errorClass: string | null; message: string | null }
+  | { kind: 'cancelled'; reasonCode: string | null }
+  | { kind: 'pending'; status: 'QUEUED' | 'RUNNING' }
+  | { kind: 'unknown-status'; rawStatus: string | null }
+  | { kind: 'malformed'; detail: string };
+
+export const MAX_BOTTLENECKS_SHOWN = 5;
+/** Upper bound on array elements examined in untrusted output_ref, whatever its size. */
+const MAX_BOTTLENECKS_SCANNED = 1000;
+
+export function parseBottleneck(value: unknown): Bottleneck | null {
+  if (!isRecord(value)) return null;
+  const dimensionType = cleanText(value.dimension_type, 60) ?? 'unknown';
+  const dimensionKey = cleanText(value.dimension_key, 200) ?? 'unknown';
+  const ids = Array.isArray(value.evidence_trace_ids) ? value.evidence_trace_ids.slice(0, 5) : [];
+  return {
+    dimensionType,
+    dimensionKey,
+    observedP50Ms: parseNumber(value.observed_p50_ms),
+    baselineP50Ms: parseNumber(value.baseline_p50_ms),
+    ratio: parseNumber(value.ratio),
+    sampleCount: parseNumber(value.sample_count),
+    exceedanceCount: parseNumber(value.exceedance_count),
+    evidenceTraceIds: ids.map((id) => cleanText(id, 80)).filter((id): id is string => id !== null),
+    improvementId: cleanText(value.improvement_id, 80),
+  };
+}
+
+/** Worst first: by ratio, then observed p50 (the analyzer's order; re-applied because rows are untrusted). */
+export function compareBottlenecks(a: Bottleneck, b: Bottleneck): number {
+  return (b.ratio ?? -Infinity) - (a.ratio ?? -Infinity) || (b.observedP50Ms ?? -Infinity) - (a.observedP50Ms ?? -Infinity);
+}
+
+export interface RunDetailFields {
+  status: RunStatus;
+  rawStatus: string | null;
+  reasonCode: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  outputRef: unknown;
+}
+
+export function parseRunDetailFields(row: unknown): RunDetailFields | null {
+  if (!isRecord(row)) return null;
+  return {
+    status: parseRunStatus(row.status),
+    rawStatus: cleanText(row.status, 40),
+    reasonCode: cleanText(row.reason_code, 80),
+    errorClass: cleanText(row.error_class, 120),
+    errorMessage: cleanMultiline(row.error_message, 4000),
+    outputRef: row.output_ref,
+  };
+}
+
+/** Decides what an expanded run shows, from its status, reason code, error and output_ref. */
+export function describeOutcome(d: RunDetailFields): RunOutcome {
+  switch (d.status) {
+    case 'QUEUED':
+    case 'RUNNING':
+      return { kind: 'pending', status: d.status };
+    case 'FAILED':
+    case 'TIMED_OUT':
+    case 'FAILED_ENQUEUE':
+      return { kind: 'error', errorClass: d.errorClass, message: d.errorMessage };
+    case 'CANCELLED':
+      return { kind: 'cancelled', reasonCode: d.reasonCode };
+    case 'UNKNOWN':
+      return { kind: 'unknown-status', rawStatus: d.rawStatus };
+    case 'SUCCEEDED':
+      return describeFindings(d.outputRef, d.reasonCode);
+  }
+}
+
+function describeFindings(outputRef: unknown, reasonCode: string | null): RunOutcome {
+  const ref = isRecord(outputRef) ? outputRef : null;
+  const tracesScanned = ref ? parseNumber(ref.traces_scanned) : null;
+  if (reasonCode === REASON_INSUFFICIENT_DATA || tracesScanned === 0) return { kind: 'insufficient-data', tracesScanned };
+  if (outputRef === null || outputRef === undefined) return { kind: 'no-bottlenecks', tracesScanned };
+  if (!ref) return { kind: 'malformed', detail: 'output_ref is not an object' };
+  const raw = ref.bottlenecks;
+  if (raw === undefined || raw === null) return { kind: 'no-bottlenecks', tracesScanned };
+  if (!Array.isArray(raw)) return { kind: 'malformed', detail: 'output_ref.bottlenecks is not a list' };
+  const parsed = raw
+    .slice(0, MAX_BOTTLENECKS_SCANNED)
+    .map(parseBottleneck)
+    .filter((b): b is Bottleneck => b !== null)
+    .sort(compareBottlenecks);
+  if (parsed.length === 0) return { kind: 'no-bottlenecks', tracesScanned };
+  return { kind: 'bottlenecks', items: parsed.slice(0, MAX_BOTTLENECKS_SHOWN), total: raw.length, tracesScanned };
+}
+
+export function runHint(run: RunSummary, now: Date, queuedWarningMs: number): 'waiting-for-worker' | 'overdue' | null {
+  if (run.status === 'QUEUED' && run.triggeredAt && now.getTime() - run.triggeredAt.getTime() > queuedWarningMs) {
+    return 'waiting-for-worker';
+  }
+  if (run.status === 'RUNNING' && run.timeoutMs !== null) {
+    const start = run.startedAt ?? run.triggeredAt;
+    if (start && now.getTime() - start.getTime() > run.timeoutMs) return 'overdue';
+  }
+  return null;
+}

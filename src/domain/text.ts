@@ -1,0 +1,54 @@
+// Text from the database is untrusted: it may be huge, contain control characters, Markdown,
+// HTML or command links. Everything shown in the UI passes through these helpers.
+
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Coerces an untrusted value to a bounded single-line string, or null when absent. */
+export function cleanText(value: unknown, maxLength = 500): string | null {
+  if (value === null || value === undefined) return null;
+  let s: string;
+  if (typeof value === 'string') s = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') s = String(value);
+  else return null;
+  s = s.replace(CONTROL, '').replace(/\s+/g, ' ').trim();
+  if (s.length > maxLength) s = `${s.slice(0, maxLength - 1)}…`;
+  return s;
+}
+
+/** Like cleanText but keeps line breaks (for error messages shown in documents). */
+export function cleanMultiline(value: unknown, maxLength = 20_000): string | null {
+  if (typeof value !== 'string') return cleanText(value, maxLength);
+  let s = value.replace(CONTROL, '').replace(/\r\n?/g, '\n').trim();
+  if (s.length > maxLength) s = `${s.slice(0, maxLength - 1)}…`;
+  return s;
+}
+
+/**
+ * Escapes text for a Markdown string so it renders literally: every ASCII punctuation character is
+ * backslash-escaped (CommonMark allows that for all of them), which neutralises links, command
+ * links, autolinks, emphasis, HTML tags and entity references. Line breaks become spaces.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, '\\$&');
+}
+
+/** Parses an untrusted timestamp; null for anything that is not a real date. */
+export function parseTimestamp(value: unknown): Date | null {
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
+  const d = new Date(value);
+  return Number.isFinite(d.getTime()) ? d : null;
+}
+
+/** Parses an untrusted finite number (numbers or numeric strings); null otherwise. */
+export function parseNumber(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '' && /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(value.trim())) {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
