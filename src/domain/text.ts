@@ -11,16 +11,21 @@ export function cleanText(value: unknown, maxLength = 500): string | null {
   else if (typeof value === 'number' || typeof value === 'boolean') s = String(value);
   else return null;
   s = s.replace(CONTROL, '').replace(/\s+/g, ' ').trim();
-  if (s.length > maxLength) s = `${s.slice(0, maxLength - 1)}…`;
-  return s;
+  return truncate(s, maxLength);
+}
+
+/** Cuts to maxLength with an ellipsis, never splitting a surrogate pair. */
+function truncate(s: string, maxLength: number): string {
+  if (s.length <= maxLength) return s;
+  const cut = /[\uD800-\uDBFF]/.test(s[maxLength - 2] ?? '') ? maxLength - 2 : maxLength - 1;
+  return `${s.slice(0, Math.max(0, cut))}…`;
 }
 
 /** Like cleanText but keeps line breaks (for error messages shown in documents). */
 export function cleanMultiline(value: unknown, maxLength = 20_000): string | null {
   if (typeof value !== 'string') return cleanText(value, maxLength);
-  let s = value.replace(CONTROL, '').replace(/\r\n?/g, '\n').trim();
-  if (s.length > maxLength) s = `${s.slice(0, maxLength - 1)}…`;
-  return s;
+  const s = value.replace(CONTROL, '').replace(/\r\n?/g, '\n').trim();
+  return truncate(s, maxLength);
 }
 
 /**

@@ -1,0 +1,54 @@
+// Shared helpers for the unit tests (no test cases here).
+
+/** ASCII punctuation: every character CommonMark lets a backslash escape. */
+const ASCII_PUNCT = /[!-/:-@[-`{-~]/;
+
+/**
+ * Returns the first unescaped Markdown-significant character in `s` (with its index), or null.
+ * A backslash escapes exactly the next character; a backslash that escapes nothing (end of string,
+ * or followed by a non-punctuation character) counts as unescaped itself.
+ * Line breaks (CR, LF) count as violations too: escaped text must stay on one line.
+ */
+export function findUnescaped(s: string): { index: number; char: string } | null {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\r' || c === '\n') return { index: i, char: c };
+    if (c === '\\') {
+      const next = s[i + 1];
+      if (next !== undefined && ASCII_PUNCT.test(next)) {
+        i++;
+        continue;
+      }
+      return { index: i, char: c };
+    }
+    if (ASCII_PUNCT.test(c)) return { index: i, char: c };
+  }
+  return null;
+}
+
+/** Hostile strings used across the parsing tests. */
+export const HOSTILE_TEXTS: readonly string[] = [
+  '[x](command:workbench.action.quit)',
+  '[click](command:ehgTelemetry.clearCredentials?%5B%5D "title")',
+  '<img src=x onerror=alert(1)>',
+  '<script>alert(1)</script>',
+  '**bold** __bold__ *it* _it_',
+  'https://evil.example/path?a=1&b=2',
+  '<https://evil.example>',
+  'www.evil.example',
+  'mail me: evil@evil.example',
+  '&amp; &lt; &#x3C; &#60;',
+  '`code` ```fence```',
+  '![img](https://evil.example/x.png)',
+  '[ref]: https://evil.example',
+  '# heading\n---\n> quote\n- list',
+  'a\\[b\\](c)', // already "escaped" by an attacker
+  'trailing backslash \\',
+  '| table | cell |',
+  '~~strike~~ $math$ ^sup^',
+  'line1\r\nline2\rline3\nline4',
+];
+
+export function isoAt(ms: number): string {
+  return new Date(ms).toISOString();
+}
