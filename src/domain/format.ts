@@ -2,8 +2,9 @@
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
   const totalSeconds = Math.round(ms / 1000);
   if (totalSeconds < 3600) {
     const m = Math.floor(totalSeconds / 60);
@@ -45,7 +46,7 @@ function formatSpan(ms: number): string {
 
 export function formatRatio(ratio: number | null): string {
   if (ratio === null || !Number.isFinite(ratio)) return '?×';
-  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
+  return `${ratio >= 9.95 ? ratio.toFixed(0) : ratio.toFixed(1)}×`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {
