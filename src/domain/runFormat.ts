@@ -1,6 +1,7 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
 import { formatAge, formatDuration, formatRatio, plural } from './format';
 import { Bottleneck, RunOutcome, RunSummary } from './run';
+import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
   switch (run.status) {
@@ -65,7 +66,7 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     case 'insufficient-data':
       return ['Insufficient data: no traces to analyse yet'];
     case 'error':
-      return [`${outcome.errorClass ?? 'Error'}: ${outcome.message ?? 'no message recorded'}`];
+      return [`${outcome.errorClass ?? 'Error'}: ${cleanText(outcome.message, 300) ?? 'no message recorded'}`];
     case 'cancelled':
       return [`Cancelled${outcome.reasonCode ? ` (${outcome.reasonCode})` : ''}`];
     case 'pending':

@@ -1,0 +1,140 @@
+import * as assert from 'node:assert/strict';
+import { Bottleneck, describeOutcome, parseBottleneck, parseRunDetailFields, parseRunSummary, RunOutcome, RunSummary } from '../../src/domain/run';
+import { bottleneckLabel, hintLabel, outcomeLines, runDescription, runLabel, statusLabel, triggerLabel } from '../../src/domain/runFormat';
+import { escapeMarkdown } from '../../src/domain/text';
+import { findUnescaped, HOSTILE_TEXTS } from './helpers';
+
+const NOW = new Date('2026-02-15T12:05:00.000Z');
+
+function run(over: Partial<RunSummary> = {}): RunSummary {
+  return {
+    runId: 'r1', scopeType: 'workspace', scopeId: '/w', status: 'SUCCEEDED', rawStatus: 'SUCCEEDED', triggeredBy: 'SESSION_START',
+    triggeredAt: new Date('2026-02-15T12:00:00.000Z'), startedAt: null, finishedAt: null, findingsCount: 3, topBottleneckCategory: 'gate',
+    reasonCode: null, errorClass: null, durationMs: 72_000, timeoutMs: null, ...over,
+  };
+}
+
+function bn(over: Partial<Bottleneck> = {}): Bottleneck {
+  return { dimensionType: 'gate', dimensionKey: 'GATE_PRD_REQUIRED', observedP50Ms: 45_000, baselineP50Ms: 12_000, ratio: 3.2, sampleCount: 5, exceedanceCount: 3, evidenceTraceIds: [], improvementId: null, ...over };
+}
+
+describe('runFormat: statusLabel', () => {
+  const cases: { name: string; input: Pick<RunSummary, 'status' | 'rawStatus'>; expected: string }[] = [
+    { name: 'QUEUED', input: { status: 'QUEUED', rawStatus: 'QUEUED' }, expected: 'Queued' },
+    { name: 'RUNNING', input: { status: 'RUNNING', rawStatus: 'RUNNING' }, expected: 'Running' },
+    { name: 'SUCCEEDED', input: { status: 'SUCCEEDED', rawStatus: 'SUCCEEDED' }, expected: 'Succeeded' },
+    { name: 'FAILED', input: { status: 'FAILED', rawStatus: 'FAILED' }, expected: 'Failed' },
+    { name: 'TIMED_OUT', input: { status: 'TIMED_OUT', rawStatus: 'TIMED_OUT' }, expected: 'Timed out' },
+    { name: 'CANCELLED', input: { status: 'CANCELLED', rawStatus: 'CANCELLED' }, expected: 'Cancelled' },
+    { name: 'FAILED_ENQUEUE', input: { status: 'FAILED_ENQUEUE', rawStatus: 'FAILED_ENQUEUE' }, expected: 'Enqueue failed' },
+    { name: 'UNKNOWN with raw', input: { status: 'UNKNOWN', rawStatus: 'ARCHIVED' }, expected: 'Unknown status (ARCHIVED)' },
+    { name: 'UNKNOWN empty', input: { status: 'UNKNOWN', rawStatus: null }, expected: 'Unknown status (empty)' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(statusLabel(c.input), c.expected));
+});
+
+describe('runFormat: triggerLabel and hintLabel', () => {
+  const cases: { input: string | null; expected: string }[] = [
+    { input: 'SESSION_START', expected: 'session start' },
+    { input: 'MANUAL', expected: 'manual' },
+    { input: 'SCHEDULED', expected: 'scheduled' },
+    { input: 'CLI', expected: 'CLI' },
+    { input: null, expected: 'unknown trigger' },
+    { input: 'WEBHOOK', expected: 'WEBHOOK' },
+  ];
+  for (const c of cases) it(`trigger ${c.input}`, () => assert.equal(triggerLabel(c.input), c.expected));
+  const hints: { input: 'waiting-for-worker' | 'overdue' | null; expected: string | null }[] = [
+    { input: 'waiting-for-worker', expected: 'waiting for a worker' },
+    { input: 'overdue', expected: 'overdue' },
+    { input: null, expected: null },
+  ];
+  for (const c of hints) it(`hint ${c.input}`, () => assert.equal(hintLabel(c.input), c.expected));
+});
+
+describe('runFormat: runLabel', () => {
+  const cases: { name: string; input: RunSummary; expected: string }[] = [
+    { name: 'succeeded 5m ago at session start', input: run(), expected: 'Succeeded · 5m ago · session start' },
+    { name: 'queued just now, manual', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:04:55Z'), triggeredBy: 'MANUAL' }), expected: 'Queued · just now · manual' },
+    { name: 'unknown everything', input: run({ status: 'UNKNOWN', rawStatus: 'ARCHIVED', triggeredAt: null, triggeredBy: null }), expected: 'Unknown status (ARCHIVED) · unknown time · unknown trigger' },
+    { name: 'trigger time in the future (skew)', input: run({ triggeredAt: new Date('2026-02-15T12:05:30Z') }), expected: 'Succeeded · just now · session start' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(runLabel(c.input, NOW), c.expected));
+});
+
+describe('runFormat: runDescription', () => {
+  const cases: { name: string; input: RunSummary; hint: string | null; expected: string }[] = [
+    { name: 'all parts', input: run(), hint: null, expected: 'gate · 3 findings · 1m 12s' },
+    { name: 'one finding', input: run({ findingsCount: 1 }), hint: null, expected: 'gate · 1 finding · 1m 12s' },
+    { name: 'zero findings', input: run({ findingsCount: 0, topBottleneckCategory: null }), hint: null, expected: '0 findings · 1m 12s' },
+    { name: 'findings count not shown unless succeeded', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null }), hint: null, expected: '1m 12s' },
+    { name: 'with hint', input: run({ status: 'QUEUED', topBottleneckCategory: null, durationMs: null }), hint: 'waiting for a worker', expected: 'waiting for a worker' },
+    { name: 'nothing known', input: run({ topBottleneckCategory: null, findingsCount: null, durationMs: null }), hint: null, expected: '' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(runDescription(c.input, c.hint), c.expected));
+});
+
+describe('runFormat: bottleneckLabel', () => {
+  const cases: { name: string; input: Bottleneck; expected: string }[] = [
+    { name: 'the analyzer example', input: bn(), expected: '3.2× gate:GATE_PRD_REQUIRED — p50 45.0 s vs 12.0 s' },
+    { name: 'from an untrusted row with numeric strings', input: parseBottleneck({ dimension_type: 'gate', dimension_key: 'GATE_PRD_REQUIRED', ratio: '3.2', observed_p50_ms: '45000', baseline_p50_ms: '12000' }) as Bottleneck, expected: '3.2× gate:GATE_PRD_REQUIRED — p50 45.0 s vs 12.0 s' },
+    { name: 'large ratio, minutes', input: bn({ ratio: 12.4, dimensionType: 'phase', dimensionKey: 'LEAD', observedP50Ms: 300_000, baselineP50Ms: 24_000 }), expected: '12× phase:LEAD — p50 5m 00s vs 24.0 s' },
+    { name: 'unknown numbers', input: bn({ ratio: null, observedP50Ms: null, baselineP50Ms: null }), expected: '?× gate:GATE_PRD_REQUIRED — p50 — vs —' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(bottleneckLabel(c.input), c.expected));
+});
+
+describe('runFormat: outcomeLines', () => {
+  const cases: { name: string; input: RunOutcome; expected: string[] }[] = [
+    { name: 'bottlenecks, all shown', input: { kind: 'bottlenecks', items: [bn(), bn({ ratio: 2, dimensionKey: 'B' })], total: 2, tracesScanned: 10 }, expected: ['3.2× gate:GATE_PRD_REQUIRED — p50 45.0 s vs 12.0 s', '2.0× gate:B — p50 45.0 s vs 12.0 s'] },
+    { name: 'bottlenecks, more than shown', input: { kind: 'bottlenecks', items: [bn()], total: 8, tracesScanned: 10 }, expected: ['3.2× gate:GATE_PRD_REQUIRED — p50 45.0 s vs 12.0 s', '… and 7 more (Show Run Details)'] },
+    { name: 'no bottlenecks, traces known', input: { kind: 'no-bottlenecks', tracesScanned: 12 }, expected: ['No bottlenecks (12 traces scanned)'] },
+    { name: 'no bottlenecks, one trace', input: { kind: 'no-bottlenecks', tracesScanned: 1 }, expected: ['No bottlenecks (1 trace scanned)'] },
+    { name: 'no bottlenecks, traces unknown', input: { kind: 'no-bottlenecks', tracesScanned: null }, expected: ['No bottlenecks'] },
+    { name: 'insufficient data', input: { kind: 'insufficient-data', tracesScanned: 0 }, expected: ['Insufficient data: no traces to analyse yet'] },
+    { name: 'error with class and message', input: { kind: 'error', errorClass: 'TimeoutError', message: 'took too long' }, expected: ['TimeoutError: took too long'] },
+    { name: 'error with nothing', input: { kind: 'error', errorClass: null, message: null }, expected: ['Error: no message recorded'] },
+    { name: 'error message with line breaks stays one line', input: { kind: 'error', errorClass: 'Error', message: 'boom\n    at f (x.js:1)\n    at g' }, expected: ['Error: boom at f (x.js:1) at g'] },
+    { name: 'cancelled with reason', input: { kind: 'cancelled', reasonCode: 'DUPLICATE_SESSION_START' }, expected: ['Cancelled (DUPLICATE_SESSION_START)'] },
+    { name: 'cancelled without reason', input: { kind: 'cancelled', reasonCode: null }, expected: ['Cancelled'] },
+    { name: 'queued', input: { kind: 'pending', status: 'QUEUED' }, expected: ['Queued: waiting for a worker to pick it up'] },
+    { name: 'running', input: { kind: 'pending', status: 'RUNNING' }, expected: ['Running: findings appear when it finishes'] },
+    { name: 'unknown status', input: { kind: 'unknown-status', rawStatus: 'ARCHIVED' }, expected: ['Unknown status "ARCHIVED": this extension may be older than the backend'] },
+    { name: 'unknown empty status', input: { kind: 'unknown-status', rawStatus: null }, expected: ['Unknown status "": this extension may be older than the backend'] },
+    { name: 'malformed', input: { kind: 'malformed', detail: 'output_ref is not an object' }, expected: ['Findings could not be read: output_ref is not an object'] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(outcomeLines(c.input), c.expected));
+
+  it('a 4000-character multi-line error message yields one bounded line', () => {
+    const d = parseRunDetailFields({ status: 'FAILED', error_class: 'Error', error_message: 'line\n'.repeat(2000) });
+    assert.ok(d);
+    const lines = outcomeLines(describeOutcome(d));
+    assert.equal(lines.length, 1);
+    assert.ok(!/[\r\n]/.test(lines[0]));
+    assert.ok(lines[0].length <= 600, `length ${lines[0].length}`);
+  });
+});
+
+describe('runFormat: hostile text through labels, then escapeMarkdown', () => {
+  for (const hostile of HOSTILE_TEXTS) {
+    it(`every label is one line and fully escapable: ${JSON.stringify(hostile).slice(0, 50)}`, () => {
+      const r = parseRunSummary({ run_id: 'r', status: hostile, triggered_by: hostile, triggered_at: '2026-02-15T12:00:00Z', top_bottleneck_category: hostile, duration_ms: 5 });
+      assert.ok(r);
+      const d = parseRunDetailFields({ status: 'FAILED', error_class: hostile, error_message: hostile, reason_code: hostile });
+      assert.ok(d);
+      const b = parseBottleneck({ dimension_type: hostile, dimension_key: hostile, ratio: 2 });
+      assert.ok(b);
+      const texts = [
+        runLabel(r, NOW),
+        runDescription(r, null),
+        bottleneckLabel(b),
+        ...outcomeLines(describeOutcome(d)),
+        ...outcomeLines(describeOutcome({ ...d, status: 'CANCELLED' })),
+        ...outcomeLines(describeOutcome({ ...d, status: 'UNKNOWN', rawStatus: r.rawStatus })),
+      ];
+      for (const t of texts) {
+        assert.ok(!/[\r\n]/.test(t), `line break in ${JSON.stringify(t)}`);
+        assert.equal(findUnescaped(escapeMarkdown(t)), null);
+      }
+    });
+  }
+});
