@@ -1,0 +1,110 @@
+// Helpers for tests that run inside the extension host: the extension's test API, the database, the
+// runner's control endpoint, and polling with a clear message when a condition never comes true.
+import * as assert from 'assert';
+import * as http from 'http';
+import { Client } from 'pg';
+import * as vscode from 'vscode';
+import { ControlMethod, EXTENSION_ID, EhgTelemetryTestApi } from '../shared';
+import { readConfig } from './config';
+
+export const config = readConfig();
+
+export type Testing = EhgTelemetryTestApi['testing'];
+
+/** Activates the extension and returns its test API (fails clearly when the build has none). */
+export async function testing(): Promise<Testing> {
+  const ext = vscode.extensions.getExtension<EhgTelemetryTestApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded in this host`);
+  const api = ext.isActive ? ext.exports : await ext.activate();
+  assert.ok(api && api.testing, `extension ${EXTENSION_ID} activated but its activate() returned no \`testing\` API`);
+  return api.testing;
+}
+
+let client: Client | undefined;
+
+/** Runs SQL against the stack's Postgres as its owner (bypasses RLS: this is the test's view of the truth). */
+export async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+  if (!client) {
+    client = new Client({ connectionString: config.databaseUrl });
+    await client.connect();
+  }
+  const res = await client.query(text, params as unknown[]);
+  return res.rows as T[];
+}
+
+export async function closeDb(): Promise<void> {
+  await client?.end();
+  client = undefined;
+}
+
+export interface RunRow {
+  run_id: string;
+  scope_type: string;
+  scope_id: string | null;
+  status: string;
+  triggered_by: string;
+  triggered_at: Date;
+  top_bottleneck_category: string | null;
+  findings_count: number | null;
+  output_ref: { bottlenecks?: Array<{ dimension_type: string; dimension_key: string; ratio: number }> } | null;
+  metadata: Record<string, unknown> | null;
+  correlation_id: string | null;
+}
+
+export function runsForScope(scope: string): Promise<RunRow[]> {
+  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc', [scope]);
+}
+
+/** Asks the runner to act on the stack (scheduler simulator, worker, gateway). */
+export function control<T = unknown>(method: ControlMethod, ...args: unknown[]): Promise<T> {
+  const body = JSON.stringify({ method, args });
+  return new Promise((resolve, reject) => {
+    const req = http.request(config.controlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        const parsed = text ? JSON.parse(text) : {};
+        if (res.statusCode === 200) resolve(parsed.result as T);
+        else reject(new Error(`control ${method} failed (${res.statusCode}): ${parsed.error ?? text}`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`control ${method} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Polls `read` until `ok` accepts its value; on timeout fails with the last value seen, so a failure
+ * says what the extension showed instead.
+ */
+export async function waitFor<T>(what: string, read: () => PromiseLike<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      last = await read();
+      if (ok(last)) return last;
+      lastErr = undefined;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      const seen = lastErr ? `error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}` : JSON.stringify(last, null, 2);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Refresh through the command a user would use, then wait for the extension to finish the work. */
+export async function refresh(t: Testing): Promise<void> {
+  await vscode.commands.executeCommand('ehgTelemetry.refresh');
+  await t.settle();
+}

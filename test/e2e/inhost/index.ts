@@ -1,0 +1,73 @@
+// Entry point loaded by VS Code's extension host as `extensionTestsPath` (the @vscode/test-electron
+// contract: `run()` is called inside the host). Runs the phase's mocha files and writes the results to
+// the JSON file named in the config; never exits the process (the page stays open, the runner stops it).
+import * as fs from 'fs';
+import * as path from 'path';
+import Mocha from 'mocha';
+import { InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from '../shared';
+import { readConfig } from './config';
+
+const PHASE_FILES: Record<InHostPhase, string[]> = {
+  // The first time the workspace opens: the extension activates and enqueues one SESSION_START run.
+  'first-open': ['activation.test.js', 'sessionStart.test.js'],
+  // The window reloaded (a second extension host on the same user data): no second SESSION_START;
+  // then everything that changes runs (after the dedup check, so it cannot disturb it).
+  reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'commands.test.js'],
+  // Workspace trust enabled and not granted.
+  restricted: ['restricted.test.js'],
+};
+
+/** Mocha reporter that rewrites the results file after every test, so a hang still leaves what ran. */
+function fileReporterFor(phase: string, file: string, startedAt: string) {
+  return class JsonFileReporter extends Mocha.reporters.Base {
+    constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
+      super(runner, options);
+      const results: TestResult[] = [];
+      const write = (done: boolean) => {
+        const body: ResultsFile = { phase, startedAt, done, results };
+        fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2));
+        fs.renameSync(`${file}.tmp`, file);
+      };
+      const title = (t: Mocha.Runnable) => t.titlePath().join(' › ');
+      runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, (t) => {
+        results.push({ group: phase, title: title(t), state: 'passed', durationMs: t.duration ?? 0 });
+        write(false);
+      });
+      runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (t, err) => {
+        // A failing hook is reported here too, under its own title ("before all" hook …).
+        results.push({ group: phase, title: title(t), state: 'failed', durationMs: t.duration ?? 0, error: describeError(err) });
+        write(false);
+      });
+      runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (t) => {
+        results.push({ group: phase, title: title(t), state: 'pending', durationMs: 0 });
+        write(false);
+      });
+      runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => write(true));
+    }
+  };
+}
+
+export async function run(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  let config: InHostConfig | undefined;
+  try {
+    config = readConfig();
+    const files = PHASE_FILES[config.phase];
+    if (!files) throw new Error(`unknown in-host phase ${JSON.stringify(config.phase)}`);
+    const mocha = new Mocha({
+      ui: 'bdd',
+      timeout: 60_000,
+      slow: 10_000,
+      color: false,
+      reporter: fileReporterFor(config.phase, config.resultsFile, startedAt),
+    });
+    for (const f of files) mocha.addFile(path.join(__dirname, f));
+    await new Promise<void>((resolve) => mocha.run(() => resolve()));
+  } catch (err) {
+    // The suite could not even start: say so in the results file, which the runner treats as a failure.
+    const file = config?.resultsFile;
+    const body: ResultsFile = { phase: config?.phase ?? 'unknown', startedAt, done: true, results: [], fatal: describeError(err) };
+    if (file) fs.writeFileSync(file, JSON.stringify(body, null, 2));
+    console.error('[ehg e2e] in-host suite could not run:', err);
+  }
+}

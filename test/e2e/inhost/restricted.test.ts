@@ -1,0 +1,35 @@
+// Restricted Mode (workspace trust enabled, not granted): no .env is read and nothing is enqueued.
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { config, control, runsForScope, sleep, testing } from './helpers';
+
+describe('restricted mode', () => {
+  it('runs in an untrusted workspace', () => {
+    assert.strictEqual(vscode.workspace.isTrusted, false, 'the runner started code-server with workspace trust on; the folder must not be trusted');
+  });
+
+  it('reads no .env and enqueues nothing', async () => {
+    const t = await testing();
+    await t.settle();
+    await sleep(3_000); // anything late would show up by now
+    await t.settle();
+    const s = t.state();
+    assert.strictEqual(s.trusted, false);
+    assert.strictEqual(s.envRead, false, `.env was read in Restricted Mode (state ${JSON.stringify(s)})`);
+    const rows = await runsForScope(config.workspace);
+    assert.deepStrictEqual(rows, [], 'no run may be enqueued for an untrusted workspace');
+    assert.ok(!t.decisions().some((d) => d.decision === 'enqueued'), `decisions: ${JSON.stringify(t.decisions())}`);
+  });
+
+  it('never sends the .env key to the backend', async () => {
+    assert.ok(config.forbiddenToken, 'the runner sets the .env key as the forbidden token');
+    const log = await control<unknown[]>('gateway.requestLog');
+    const leaked = JSON.stringify(log).includes(config.forbiddenToken!);
+    assert.strictEqual(leaked, false, 'a request carried the key from the untrusted .env');
+  });
+
+  it('shows the restricted welcome state', async () => {
+    const t = await testing();
+    assert.strictEqual(t.state().viewState, 'restricted');
+  });
+});

@@ -1,0 +1,57 @@
+// The Analysis Runs tree shows what the database holds for the workspace scope.
+import * as assert from 'assert';
+import { config, refresh, runsForScope, testing, waitFor } from './helpers';
+import { insertRun, SeededRun } from './seed';
+
+const STATUS_WORD: Record<string, RegExp> = {
+  QUEUED: /queued/i,
+  RUNNING: /running/i,
+  SUCCEEDED: /succeeded/i,
+  FAILED: /failed/i,
+  CANCELLED: /cancelled/i,
+};
+
+describe('runs tree', () => {
+  let succeeded: SeededRun;
+
+  before(async () => {
+    succeeded = await insertRun(config.workspace, 'succeeded', 90);
+    await insertRun(config.workspace, 'failed', 60);
+    await insertRun(config.workspace, 'insufficient', 45);
+    await insertRun(config.workspace, 'running', 0.5);
+  });
+
+  it('lists the same runs as the database, newest first', async () => {
+    const t = await testing();
+    await refresh(t);
+    const rows = await runsForScope(config.workspace);
+    const tree = await waitFor('the tree to list every run of the scope', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === rows.length, 20_000);
+    assert.deepStrictEqual(tree.map((i) => i.runId), rows.map((r) => r.run_id));
+  });
+
+  it('shows each run\'s status, top bottleneck category and whether it can be cancelled', async () => {
+    const t = await testing();
+    const rows = await runsForScope(config.workspace);
+    const tree = (await t.runsTree()).filter((i) => i.runId);
+    for (const row of rows) {
+      const item = tree.find((i) => i.runId === row.run_id);
+      assert.ok(item, `run ${row.run_id} missing from the tree`);
+      const word = STATUS_WORD[row.status];
+      if (word) assert.match(`${item.label} ${item.description} ${item.tooltip}`, word, `status ${row.status} of ${row.run_id}`);
+      if (row.top_bottleneck_category) assert.ok(item.description.includes(row.top_bottleneck_category), `top category "${row.top_bottleneck_category}" not in "${item.description}"`);
+      const active = row.status === 'QUEUED' || row.status === 'RUNNING';
+      assert.strictEqual(/\bcancellable\b/.test(item.contextValue), active, `contextValue "${item.contextValue}" for ${row.status}`);
+      assert.match(item.contextValue, /\brun\b/);
+    }
+  });
+
+  it('expands a SUCCEEDED run into its bottlenecks, worst first', async () => {
+    const t = await testing();
+    const item = (await t.runsTree()).find((i) => i.runId === succeeded.runId);
+    assert.ok(item, 'seeded SUCCEEDED run not in the tree');
+    assert.ok(item.children && item.children.length >= 2, `children of the SUCCEEDED run: ${JSON.stringify(item.children)}`);
+    assert.match(item.children[0].label, /gate:GATE_PRD_REQUIRED/);
+    assert.match(item.children[0].label, /3\.2/);
+    assert.match(item.children[1].label, /phase:LEAD/);
+  });
+});

@@ -1,0 +1,112 @@
+// The scheduler status-bar item follows every heartbeat state the simulator can produce.
+import * as assert from 'assert';
+import { StatusBarSnapshot } from '../shared';
+import { config, control, refresh, testing, Testing, waitFor } from './helpers';
+
+type Background = 'none' | 'warning' | 'error';
+
+interface Expectation {
+  /** The extension's health kind (src/domain/heartbeat.ts SchedulerHealth). */
+  state: string;
+  text: RegExp;
+  tooltip: RegExp;
+  background: Background;
+}
+
+function background(s: StatusBarSnapshot): Background {
+  const raw = s.backgroundColor as unknown;
+  const id = typeof raw === 'string' ? raw : raw && typeof raw === 'object' && 'id' in raw ? String((raw as { id: unknown }).id) : '';
+  if (!id) return 'none';
+  if (/error/i.test(id)) return 'error';
+  if (/warning/i.test(id)) return 'warning';
+  return 'none';
+}
+
+async function expectStatus(t: Testing, what: string, want: Expectation): Promise<StatusBarSnapshot> {
+  // The heartbeat is re-read by the extension's own schedule; Refresh makes it immediate.
+  const s = await waitFor(
+    `status bar state "${want.state}" (${what})`,
+    async () => {
+      await refresh(t);
+      return t.statusBar();
+    },
+    (s) => s.state === want.state,
+    30_000,
+    500,
+  );
+  assert.match(s.text, want.text, `text for ${what}`);
+  assert.match(s.tooltip, want.tooltip, `tooltip for ${what}`);
+  assert.strictEqual(background(s), want.background, `background for ${what} (${JSON.stringify(s.backgroundColor)})`);
+  assert.strictEqual(s.name, 'EHG Scheduler');
+  assert.ok(s.accessibilityLabel.length > 0, 'has an accessibility label');
+  return s;
+}
+
+describe('status bar follows the scheduler heartbeat', function () {
+  this.timeout(90_000);
+  let t: Testing;
+
+  before(async () => {
+    t = await testing();
+    await control('scheduler.start');
+    await control('scheduler.setBreaker', 'CLOSED');
+    await control('scheduler.resume');
+  });
+
+  after(async () => {
+    // Leave a healthy scheduler behind for whatever runs next.
+    await control('scheduler.start').catch(() => undefined);
+    await control('scheduler.setBreaker', 'CLOSED').catch(() => undefined);
+    await control('scheduler.resume').catch(() => undefined);
+  });
+
+  it('healthy: running, no background', async () => {
+    await control('scheduler.writeOnce');
+    const s = await expectStatus(t, 'healthy', { state: 'healthy', text: /running/i, tooltip: /polling on time/i, background: 'none' });
+    assert.strictEqual(s.command, 'ehgTelemetry.showSchedulerDetails');
+  });
+
+  it('breaker OPEN: error background', async () => {
+    await control('scheduler.setBreaker', 'OPEN');
+    await control('scheduler.writeOnce');
+    await expectStatus(t, 'breaker OPEN', { state: 'breaker-open', text: /OPEN/, tooltip: /OPEN/, background: 'error' });
+  });
+
+  it('breaker HALF_OPEN: warning background', async () => {
+    await control('scheduler.setBreaker', 'HALF_OPEN');
+    await control('scheduler.writeOnce');
+    await expectStatus(t, 'breaker HALF_OPEN', { state: 'breaker-half-open', text: /half-open/i, tooltip: /HALF_OPEN/, background: 'warning' });
+  });
+
+  it('paused: warning background, reason in the tooltip', async () => {
+    await control('scheduler.setBreaker', 'CLOSED');
+    await control('scheduler.pause', 'e2e maintenance window');
+    await control('scheduler.writeOnce');
+    await expectStatus(t, 'paused', { state: 'paused', text: /paused/i, tooltip: /e2e maintenance window/, background: 'warning' });
+    await control('scheduler.resume');
+  });
+
+  it('stopping: warning background', async () => {
+    await control('scheduler.setStopping');
+    await expectStatus(t, 'stopping', { state: 'stopping', text: /stopping/i, tooltip: /shutting down/i, background: 'warning' });
+  });
+
+  it('stopped: error background', async () => {
+    await control('scheduler.stop');
+    await expectStatus(t, 'stopped', { state: 'stopped', text: /stopped/i, tooltip: /stopped/i, background: 'error' });
+  });
+
+  it('stale (no heartbeat past next_poll_at + grace): warning background', async () => {
+    await control('scheduler.start');
+    await control('scheduler.writeOnce');
+    await expectStatus(t, 'healthy again', { state: 'healthy', text: /running/i, tooltip: /polling on time/i, background: 'none' });
+    await control('scheduler.silence');
+    // next_poll_at = last write + interval; the test settings set the grace to 1 s.
+    await expectStatus(t, `silent for > ${config.schedulerIntervalMs} ms + grace`, { state: 'stale', text: /stale/i, tooltip: /heartbeat/i, background: 'warning' });
+  });
+
+  it('no row: "no heartbeat", warning background', async () => {
+    await control('scheduler.deleteRow');
+    await expectStatus(t, 'no heartbeat row', { state: 'no-row', text: /no heartbeat/i, tooltip: /no workers/i, background: 'warning' });
+  });
+});

@@ -1,0 +1,99 @@
+// Types and names shared by the e2e runner (a plain Node process) and the in-host suite (loaded into
+// VS Code's extension host). No `vscode` import here: the runner loads this file too.
+
+/** Environment variable holding the path of the JSON config file the in-host suite reads. */
+export const CONFIG_ENV = 'EHG_E2E_CONFIG';
+export const EXTENSION_ID = 'ehg-engineer.ehg-telemetry';
+
+/** In-host phases, in the order the runner loads them. */
+export type InHostPhase = 'first-open' | 'reopen' | 'restricted';
+
+export interface InHostConfig {
+  phase: InHostPhase;
+  /** Where the in-host reporter writes its results (rewritten on every test, `done` at the end). */
+  resultsFile: string;
+  supabaseUrl: string;
+  keys: { anon: string; authenticated: string; serviceRole: string };
+  databaseUrl: string;
+  /** Absolute path of the workspace folder the page opened (= the expected scope_id). */
+  workspace: string;
+  /** The runner's control endpoint (drives the scheduler simulator and worker). */
+  controlUrl: string;
+  /** The scheduler simulator's poll interval. */
+  schedulerIntervalMs: number;
+  /** A string that must never reach the backend in this phase (e.g. the restricted workspace's .env key). */
+  forbiddenToken?: string;
+}
+
+export interface TestResult {
+  /** Where it ran: an in-host phase or `ui` (browser) or `setup`. */
+  group: string;
+  title: string;
+  state: 'passed' | 'failed' | 'pending';
+  durationMs: number;
+  error?: string;
+}
+
+export interface ResultsFile {
+  phase: string;
+  startedAt: string;
+  done: boolean;
+  results: TestResult[];
+  /** Set when the suite could not run at all (e.g. mocha failed to load a file). */
+  fatal?: string;
+}
+
+/** The control calls the in-host suite may make (see run.ts). */
+export type ControlMethod =
+  | 'scheduler.setBreaker'
+  | 'scheduler.pause'
+  | 'scheduler.resume'
+  | 'scheduler.setStopping'
+  | 'scheduler.stop'
+  | 'scheduler.silence'
+  | 'scheduler.start'
+  | 'scheduler.writeOnce'
+  | 'scheduler.deleteRow'
+  | 'worker.start'
+  | 'worker.stop'
+  | 'gateway.requestLog'
+  | 'gateway.clearLog';
+
+/** What the extension's activate() returns for tests (owned by src/; mirrored here to stay decoupled). */
+export interface RunsTreeItemSnapshot {
+  label: string;
+  description: string;
+  tooltip: string;
+  contextValue: string;
+  iconId: string;
+  iconColor?: string;
+  runId?: string;
+  children?: Array<{ label: string; description?: string }>;
+}
+
+export interface StatusBarSnapshot {
+  text: string;
+  tooltip: string;
+  backgroundColor?: string;
+  name: string;
+  accessibilityLabel: string;
+  command?: string;
+  state: string;
+}
+
+export interface EhgTelemetryTestApi {
+  testing: {
+    settle(): Promise<void>;
+    runsTree(): Promise<RunsTreeItemSnapshot[]>;
+    statusBar(): StatusBarSnapshot;
+    state(): { viewState: string; connection: string; canWrite: boolean | null; trusted: boolean; envRead: boolean };
+    lastDocument(): string | undefined;
+    decisions(): Array<{ scopeId: string; decision: string }>;
+  };
+}
+
+/** Text of an error, with its stack, for a result line. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return String(err);
+}
