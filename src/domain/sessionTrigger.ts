@@ -93,7 +93,7 @@ export function compareRunOrder(a: Pick<ActiveRun, 'runId' | 'triggeredAt'>, b: 
 export function duplicatesToCancel(active: readonly ActiveRun[]): { winner: ActiveRun | null; losers: ActiveRun[] } {
   const winner = pickWinner(active);
   if (!winner) return { winner: null, losers: [] };
-  return { winner, losers: active.filter((r) => r !== winner && r.triggeredBy === 'SESSION_START') };
+  return { winner, losers: active.filter((r) => r.runId !== winner.runId && r.triggeredBy === 'SESSION_START') };
 }
 
 export interface NewRunMetadata {
