@@ -26,6 +26,8 @@ async function main() {
     bundle: true,
     format: 'cjs',
     platform: 'node',
+    // Prefer the ESM builds of @supabase/*: better tree-shaking and no tslib copy (313 KB → 276 KB).
+    mainFields: ['module', 'main'],
     target: 'node20',
     minify: production,
     sourcemap: !production,
@@ -34,7 +36,7 @@ async function main() {
     external: ['vscode'],
     logLevel: 'silent',
     metafile: true,
-    plugins: [problemMatcher],
+    plugins: watch ? [problemMatcher] : [],
   });
   if (watch) {
     await ctx.watch();

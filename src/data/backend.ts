@@ -32,7 +32,8 @@ export interface BackendError {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: BackendError };
 
-export type RunScope = { kind: 'workspace'; scopeId: string } | { kind: 'all' };
+/** 'workspace': runs of these scope ids (one per workspace folder) plus global runs. */
+export type RunScope = { kind: 'workspace'; scopeIds: readonly string[] } | { kind: 'all' };
 
 export interface RunPage { runs: RunSummary[]; hasMore: boolean; skippedRows: number }
 

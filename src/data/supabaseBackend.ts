@@ -22,10 +22,13 @@ export function quoteFilterValue(v: string): string {
   return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** "this workspace, or global": scope_type=workspace and scope_id = the folder, or scope_id null. */
-export function scopeOrFilter(scopeId: string, extra: string[] = []): string {
+/** "this workspace, or global": scope_type=workspace and scope_id = the folder(s), or scope_id null. */
+export function scopeOrFilter(scopeIds: string | readonly string[], extra: string[] = []): string {
+  const ids = typeof scopeIds === 'string' ? [scopeIds] : scopeIds;
   const tail = extra.length ? `,${extra.join(',')}` : '';
-  return `and(scope_type.eq.workspace,scope_id.eq.${quoteFilterValue(scopeId)}${tail}),and(scope_type.in.${ALL_SCOPE_TYPES},scope_id.is.null${tail})`;
+  const idFilter = ids.length === 1 ? `scope_id.eq.${quoteFilterValue(ids[0])}` : `scope_id.in.(${ids.map(quoteFilterValue).join(',')})`;
+  const global = `and(scope_type.in.${ALL_SCOPE_TYPES},scope_id.is.null${tail})`;
+  return ids.length === 0 ? global : `and(scope_type.eq.workspace,${idFilter}${tail}),${global}`;
 }
 
 export interface SupabaseBackendOptions {
@@ -99,7 +102,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .order('run_id', { ascending: false })
       // One extra row tells whether there is a next page, without a count query.
       .range(offset, offset + limit);
-    if (scope.kind === 'workspace') q = q.or(scopeOrFilter(scope.scopeId));
+    if (scope.kind === 'workspace') q = q.or(scopeOrFilter(scope.scopeIds));
     return this.run('load runs', q, (r) => {
       const rows = Array.isArray(r.data) ? r.data : [];
       const parsed = rows.slice(0, limit).map(parseRunSummary);

@@ -146,17 +146,20 @@ export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, grac
 
 /**
  * When to read the heartbeat next: shortly after the scheduler's next write, not on a fast fixed
- * timer. Stale or missing rows are re-read at the poll interval. Bounds keep a broken clock or a
- * hostile next_poll_at from causing a tight loop or a silent hour.
+ * timer. When the scheduler is late, re-read just after the grace period runs out (so "stale" shows
+ * promptly), then at the poll interval. Bounds keep a broken clock or a hostile next_poll_at from
+ * causing a tight loop or a silent hour.
  */
-export function nextHeartbeatReadDelayMs(health: SchedulerHealth, now: Date, opts: { settleMs: number; minMs: number; maxMs: number }): number {
+export function nextHeartbeatReadDelayMs(health: SchedulerHealth, now: Date, opts: { settleMs: number; minMs: number; maxMs: number; graceMs?: number }): number {
   const clamp = (ms: number) => Math.min(opts.maxMs, Math.max(opts.minMs, ms));
   if ('heartbeat' in health) {
     const hb = health.heartbeat;
     const interval = pollIntervalMs(hb);
-    if (hb.nextPollAt) {
+    if (hb.nextPollAt && hb.status !== 'stopped') {
       const untilNext = hb.nextPollAt.getTime() - now.getTime();
       if (untilNext >= 0) return clamp(untilNext + opts.settleMs);
+      const untilStale = untilNext + (opts.graceMs ?? 0);
+      if (untilStale >= 0) return clamp(untilStale + opts.settleMs);
     }
     return clamp(interval);
   }

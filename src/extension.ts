@@ -1,0 +1,118 @@
+// Entry point: build the parts, wire them, push disposables. Nothing here awaits I/O, so
+// activation never waits on the network; the first requests start after activate() returns.
+import * as vscode from 'vscode';
+import { SupabaseBackend } from './data/supabaseBackend';
+import { ConnectionManager } from './platform/connection';
+import { Log } from './platform/log';
+import { RefreshScheduler } from './platform/refreshScheduler';
+import { registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
+import { FailureNotifier } from './ui/failureNotifier';
+import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
+import { RunsModel, ScopeFilter } from './ui/runsModel';
+import { RunsNode, RunsTreeProvider } from './ui/runsTree';
+import { RunWatcher } from './ui/runWatcher';
+import { SchedulerMonitor } from './ui/schedulerMonitor';
+import { SessionStartController } from './ui/sessionStart';
+import { SchedulerStatusBar } from './ui/statusBar';
+import { computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
+import { folderSettings } from './platform/settings';
+import { createTestingApi, TestingApi } from './testingApi';
+
+export interface EhgTelemetryApi {
+  /** Present when the extension runs under a test harness (extensionMode !== Production). */
+  testing?: TestingApi;
+}
+
+export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
+  const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+  const log = new Log();
+  const backends = new Set<SupabaseBackend>();
+  const createBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => {
+    const b = new SupabaseBackend({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
+    backends.add(b);
+    return b;
+  };
+  const connection = new ConnectionManager(context.secrets, log, createBackend);
+  const notifier = new FailureNotifier(log);
+  const keys = new ContextKeys();
+  const scopeIds = () => (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
+  const model = new RunsModel(connection, notifier, scopeIds, context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace');
+  const tree = new RunsTreeProvider(model, connection);
+  const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const runsRefresh = new RefreshScheduler({ task: () => model.load(), unfocusedFactor: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000, maxDelayMs: 15 * 60_000, minIntervalMs: 5_000 });
+  const monitor = new SchedulerMonitor(connection, notifier);
+  const statusBar = new SchedulerStatusBar(monitor);
+  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow());
+  const documents = new RunDocumentProvider(connection);
+  const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
+    tree.mine.add(runId);
+    watcher.watch(runId);
+    if (treeView.visible) void runsRefresh.refreshNow();
+  });
+  let lastDocument: string | undefined;
+
+  const updateView = () => {
+    const state = computeViewState(connection, model);
+    const snap = connection.snapshot;
+    keys.set('ehgTelemetry.state', state);
+    keys.set('ehgTelemetry.configured', snap.backend !== null);
+    keys.set('ehgTelemetry.canWrite', snap.backend !== null && snap.canWrite !== false);
+    keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
+    keys.set('ehgTelemetry.scope', model.scope);
+    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted);
+    treeView.description = model.scope === 'all' ? 'all scopes' : undefined;
+  };
+  const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
+
+  runsRefresh.setVisible(treeView.visible);
+  runsRefresh.setFocused(vscode.window.state.focused);
+  runsRefresh.setEnabled(false);
+
+  context.subscriptions.push(
+    log,
+    connection,
+    model,
+    tree,
+    treeView,
+    monitor,
+    statusBar,
+    watcher,
+    documents,
+    sessionStart,
+    { dispose: () => runsRefresh.dispose() },
+    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
+    treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
+    vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
+    model.onDidChange(updateView),
+    connection.onDidChange((snap) => {
+      runsRefresh.setEnabled(snap.backend !== null);
+      updateView();
+    }),
+    registerCommands({
+      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend,
+      extensionVersion: version,
+      onScopeChanged: updateView,
+      onStoredKeysChanged: updateStoredKeys,
+      setLastDocument: (t) => { lastDocument = t; },
+    }),
+  );
+  updateView();
+  updateStoredKeys();
+
+  // Everything that touches secrets, files or the network starts after activate() has returned.
+  const startTimer = setTimeout(() => {
+    monitor.start();
+    sessionStart.start();
+    void connection.refresh();
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
+
+  if (context.extensionMode === vscode.ExtensionMode.Production) return {};
+  return {
+    testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+  };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions (which also aborts requests in flight).
+}

@@ -1,0 +1,321 @@
+// Command palette and tree actions. Every command reports its own failures in plain words with a
+// fix; none throws.
+import * as vscode from 'vscode';
+import type { BackendError, TelemetryBackend } from '../data/backend';
+import { checkProjectUrl } from '../domain/credentials';
+import { formatAge } from '../domain/format';
+import { heartbeatFacts, presentHealth } from '../domain/heartbeatFormat';
+import { isActive, REASON_CANCELLED_FROM_EDITOR, RunSummary } from '../domain/run';
+import { runLabel, statusLabel } from '../domain/runFormat';
+import type { ConnectionManager } from '../platform/connection';
+import { secretKeyFor } from '../platform/connection';
+import type { Log } from '../platform/log';
+import { folderSettings, readSettings, SECTION } from '../platform/settings';
+import type { RefreshScheduler } from '../platform/refreshScheduler';
+import { runDocumentUri, RunDocumentProvider } from './runDocument';
+import type { RunsModel, ScopeFilter } from './runsModel';
+import type { RunsNode, RunsTreeProvider } from './runsTree';
+import type { RunWatcher } from './runWatcher';
+import type { SchedulerMonitor } from './schedulerMonitor';
+
+export const STORED_ORIGINS_KEY = 'ehgTelemetry.storedOrigins';
+export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  connection: ConnectionManager;
+  model: RunsModel;
+  tree: RunsTreeProvider;
+  treeView: vscode.TreeView<RunsNode>;
+  runsRefresh: RefreshScheduler;
+  monitor: SchedulerMonitor;
+  watcher: RunWatcher;
+  documents: RunDocumentProvider;
+  log: Log;
+  createBackend: (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
+  extensionVersion: string;
+  onScopeChanged: () => void;
+  onStoredKeysChanged: () => void;
+  /** For tests: the text of the last details view shown. */
+  setLastDocument: (text: string) => void;
+}
+
+type RunArg = RunsNode | { runId?: string } | undefined;
+
+function runIdOf(arg: unknown): string | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const a = arg as { kind?: string; run?: RunSummary; runId?: unknown };
+  if (a.kind === 'run' && a.run) return a.run.runId;
+  return typeof a.runId === 'string' ? a.runId : undefined;
+}
+
+export function registerCommands(d: CommandDeps): vscode.Disposable {
+  const reg = (id: string, fn: (...args: any[]) => unknown) =>
+    vscode.commands.registerCommand(`ehgTelemetry.${id}`, async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        d.log.error(`Command ${id} failed`, e);
+        void vscode.window.showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log').then((c) => c && d.log.show());
+      }
+    });
+
+  const requireBackend = (): TelemetryBackend | undefined => {
+    const b = d.connection.snapshot.backend;
+    if (!b) {
+      const s = d.connection.snapshot.state;
+      const why = s.kind === 'restricted' ? 'This workspace is in Restricted Mode, so its .env is not read.' : s.kind === 'invalid' ? s.message : 'No connection is configured.';
+      void vscode.window.showWarningMessage(`EHG Telemetry: ${why}`, 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+    }
+    return b ?? undefined;
+  };
+
+  const showError = (e: BackendError) => {
+    d.log.warn(e.message);
+    void vscode.window.showErrorMessage(`EHG Telemetry: ${e.message}`, 'Show Log').then((c) => c && d.log.show());
+  };
+
+  const pickRun = async (filter: (r: RunSummary) => boolean, placeHolder: string): Promise<string | undefined> => {
+    const runs = d.model.runs.filter(filter);
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage(d.model.loadedOnce ? 'EHG Telemetry: no matching runs are loaded.' : 'EHG Telemetry: runs are not loaded yet; open the Analysis Runs view or run Refresh.');
+      return undefined;
+    }
+    const now = new Date();
+    const pick = await vscode.window.showQuickPick(
+      runs.map((r) => ({ label: runLabel(r, now), description: r.topBottleneckCategory ?? '', detail: r.runId, runId: r.runId })),
+      { placeHolder, matchOnDetail: true },
+    );
+    return pick?.runId;
+  };
+
+  const refreshRuns = () => vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.runsRefresh.refreshNow());
+
+  const reveal = async (runId: string) => {
+    const node = d.tree.nodeFor(runId);
+    if (node && d.treeView.visible) await d.treeView.reveal(node, { select: true, focus: false });
+  };
+
+  const openRunDocument = async (runId: string) => {
+    const uri = runDocumentUri(runId);
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading run details…' }, async () => {
+      d.documents.invalidate(uri);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const md = doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+      await vscode.window.showTextDocument(md, { preview: true });
+      d.setLastDocument(md.getText());
+    });
+  };
+
+  return vscode.Disposable.from(
+    reg('configureConnection', async () => {
+      const settings = readSettings().settings;
+      const snap = d.connection.snapshot;
+      const url = await vscode.window.showInputBox({
+        title: 'EHG Telemetry: Configure Connection (1/2)',
+        prompt: 'URL of the EHG_Engineer Supabase project',
+        placeHolder: 'https://abcd.supabase.co',
+        value: settings.supabaseUrl || (snap.state.kind === 'configured' ? snap.state.url : ''),
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const c = checkProjectUrl(v);
+          if (!c.ok) return c.message;
+          return c.warning ? { message: c.warning, severity: vscode.InputBoxValidationSeverity.Warning } : null;
+        },
+      });
+      if (url === undefined) return;
+      const check = checkProjectUrl(url);
+      if (!check.ok) return;
+      const key = await vscode.window.showInputBox({
+        title: 'EHG Telemetry: Configure Connection (2/2)',
+        prompt: `Key for ${check.origin}. A service-role key can enqueue and cancel runs; the anon key is read-only. It is stored in the OS keychain (SecretStorage) and sent only to ${check.origin}.`,
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? null : 'Enter a key.'),
+      });
+      if (key === undefined) return;
+      const trimmed = key.trim();
+      const caps = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `EHG Telemetry: testing ${check.origin}…` }, async () => {
+        const probe = d.createBackend({ url: check.url, origin: check.origin, key: trimmed, timeoutMs: settings.requestTimeoutMs });
+        try {
+          return await probe.probeCapabilities();
+        } finally {
+          probe.dispose();
+        }
+      });
+      const mark = (ok: boolean) => (ok ? '✓' : '✗');
+      const summary = `${mark(caps.readRuns.ok)} read runs · ${mark(caps.readHeartbeat.ok)} read the heartbeat · ${mark(caps.writeRuns.ok)} write runs`;
+      d.log.info(`Connection test for ${check.origin} (key role ${caps.role}): ${caps.readRuns.detail}; ${caps.readHeartbeat.detail}; ${caps.writeRuns.detail}`);
+      if (!caps.readRuns.ok) {
+        const choice = await vscode.window.showWarningMessage(`EHG Telemetry: ${caps.readRuns.detail}`, { modal: true, detail: summary }, 'Save Anyway', 'Re-enter');
+        if (choice === 'Re-enter') return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
+        if (choice !== 'Save Anyway') return;
+      }
+      await d.context.secrets.store(secretKeyFor(check.origin), trimmed);
+      const origins = new Set(d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []));
+      origins.add(check.origin);
+      await d.context.globalState.update(STORED_ORIGINS_KEY, [...origins]);
+      d.onStoredKeysChanged();
+      await vscode.workspace.getConfiguration(SECTION).update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
+      await d.connection.refresh();
+      if (caps.readRuns.ok) d.connection.setCanWrite(caps.writeRuns.ok);
+      const extra = caps.writeRuns.ok ? '' : ' Read-only: runs cannot be started or cancelled with this key.';
+      void vscode.window.showInformationMessage(`EHG Telemetry: connected to ${check.origin}. ${summary}.${extra}`);
+    }),
+
+    reg('clearCredentials', async () => {
+      const origins = d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []);
+      const choice = await vscode.window.showWarningMessage(
+        'Remove the stored key(s) and the URL setting?',
+        { modal: true, detail: origins.length ? `Keys stored for: ${origins.join(', ')}. A workspace .env is not changed.` : 'No key is stored; the URL setting will be cleared.' },
+        'Clear',
+      );
+      if (choice !== 'Clear') return;
+      for (const o of origins) await d.context.secrets.delete(secretKeyFor(o));
+      await d.context.globalState.update(STORED_ORIGINS_KEY, []);
+      d.onStoredKeysChanged();
+      await vscode.workspace.getConfiguration(SECTION).update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
+      await d.connection.refresh();
+      void vscode.window.showInformationMessage('EHG Telemetry: credentials cleared.');
+    }),
+
+    reg('triggerRun', async () => {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showInformationMessage('EHG Telemetry: runs cannot be started in Restricted Mode. Trust this workspace to enable it.', 'Manage Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+        return;
+      }
+      const backend = requireBackend();
+      if (!backend) return;
+      if (d.connection.snapshot.canWrite === false) {
+        void vscode.window.showWarningMessage('EHG Telemetry: this key is read-only, so runs cannot be started. Configure a service-role key.', 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+        return;
+      }
+      const folders = vscode.workspace.workspaceFolders ?? [];
+      if (folders.length === 0) {
+        void vscode.window.showInformationMessage('EHG Telemetry: open a folder first; runs are scoped to a workspace folder.');
+        return;
+      }
+      const folder = folders.length === 1 ? folders[0] : (await vscode.window.showQuickPick(folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })), { placeHolder: 'Analyse which folder?' }))?.folder;
+      if (!folder) return;
+      const { scopeId } = folderSettings(folder);
+      const settings = d.connection.snapshot.settings;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: enqueuing an analysis run…' }, async () => {
+        const active = await backend.findActiveRuns(scopeId, new Date(Date.now() + backend.clockOffsetMs() - settings.dedupMs));
+        if (!active.ok) return showError(active.error);
+        if (active.value.length) {
+          const a = active.value[0];
+          const c = await vscode.window.showInformationMessage(`EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`, 'Show Run');
+          if (c) await openRunDocument(a.runId);
+          return;
+        }
+        const runId = globalThis.crypto.randomUUID();
+        const res = await backend.insertRun({
+          runId,
+          correlationId: globalThis.crypto.randomUUID(),
+          scopeId,
+          triggeredBy: 'MANUAL',
+          metadata: { timeout_ms: settings.runTimeoutMs, source: { extension: 'ehg-telemetry', extension_version: d.extensionVersion, vscode_version: vscode.version, window_id: vscode.env.sessionId, app_host: vscode.env.appHost } },
+        });
+        if (!res.ok) {
+          if (res.error.kind === 'permission') d.connection.markReadOnly();
+          return showError(res.error);
+        }
+        d.log.info(`Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}`);
+        d.tree.mine.add(runId);
+        d.watcher.watch(runId);
+        vscode.window.setStatusBarMessage('$(check) EHG Telemetry: analysis run queued', 5000);
+        if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
+        await reveal(runId);
+      });
+    }),
+
+    reg('refresh', async () => {
+      if (!requireBackend()) return;
+      await Promise.all([refreshRuns(), d.monitor.refreshNow()]);
+    }),
+
+    reg('cancelRun', async (arg?: RunArg, opts?: { confirmed?: boolean }) => {
+      const backend = requireBackend();
+      if (!backend) return;
+      const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), 'Cancel which run?'));
+      if (!runId) return;
+      if (d.connection.snapshot.canWrite === false) {
+        void vscode.window.showWarningMessage('EHG Telemetry: this key is read-only, so runs cannot be cancelled. Configure a service-role key.', 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+        return;
+      }
+      if (!opts?.confirmed) {
+        const run = d.model.find(runId);
+        const choice = await vscode.window.showWarningMessage(`Cancel analysis run ${runId}?`, { modal: true, detail: run ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A worker that already started it may still finish its current step.` : undefined }, 'Cancel Run');
+        if (choice !== 'Cancel Run') return;
+      }
+      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' }, () => backend.cancelRuns([runId], REASON_CANCELLED_FROM_EDITOR));
+      if (!res.ok) {
+        if (res.error.kind === 'permission') d.connection.markReadOnly();
+        return showError(res.error);
+      }
+      if (res.value.length === 0) {
+        if (backend.role === 'anon' || backend.role === 'authenticated') {
+          d.connection.markReadOnly();
+          void vscode.window.showWarningMessage('EHG Telemetry: nothing was cancelled: this key is not allowed to change runs (row-level security).');
+        } else {
+          void vscode.window.showInformationMessage('EHG Telemetry: the run had already finished; nothing to cancel.');
+        }
+      } else {
+        d.log.info(`Cancelled run ${runId} (reason_code=${REASON_CANCELLED_FROM_EDITOR})`);
+        vscode.window.setStatusBarMessage('$(check) EHG Telemetry: run cancelled', 5000);
+      }
+      await refreshRuns();
+    }),
+
+    reg('showRunDetails', async (arg?: RunArg) => {
+      if (!requireBackend()) return;
+      const runId = runIdOf(arg) ?? (await pickRun(() => true, 'Show which run?'));
+      if (runId) await openRunDocument(runId);
+    }),
+
+    reg('copyRunId', async (arg?: RunArg) => {
+      const runId = runIdOf(arg) ?? (await pickRun(() => true, 'Copy the ID of which run?'));
+      if (!runId) return;
+      await vscode.env.clipboard.writeText(runId);
+      vscode.window.setStatusBarMessage(`$(check) Copied run ID ${runId}`, 3000);
+    }),
+
+    reg('showSchedulerDetails', async () => {
+      const health = d.monitor.health;
+      const p = presentHealth(health);
+      const now = new Date();
+      const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now) : [];
+      const readAt = d.monitor.lastReadAt;
+      d.setLastDocument([`EVA scheduler: ${p.text}`, p.explanation, ...facts.map(([k, v]) => `${k}: ${v}`)].join('\n'));
+      type Item = vscode.QuickPickItem & { action?: 'refresh' | 'log' | 'configure' };
+      const items: Item[] = [
+        { label: `$(${p.icon}) ${p.text}`, detail: p.explanation },
+        ...(facts.length ? [{ label: 'Heartbeat', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
+        ...facts.map(([k, v]) => ({ label: k, description: v })),
+        { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
+        { label: '$(refresh) Refresh', description: readAt ? `last read ${formatAge(readAt, now)}` : undefined, action: 'refresh' },
+        { label: '$(output) Open Log', action: 'log' },
+        ...(d.connection.snapshot.backend ? [] : [{ label: '$(plug) Configure Connection…', action: 'configure' } as Item]),
+      ];
+      const pick = await vscode.window.showQuickPick(items, { title: 'EHG Telemetry: EVA Scheduler', placeHolder: 'Scheduler heartbeat and circuit breaker', matchOnDescription: true });
+      if (pick?.action === 'refresh') {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: reading the heartbeat…' }, () => d.monitor.refreshNow());
+        return vscode.commands.executeCommand('ehgTelemetry.showSchedulerDetails');
+      }
+      if (pick?.action === 'log') d.log.show();
+      if (pick?.action === 'configure') return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
+    }),
+
+    reg('showWorkspaceRuns', () => setScope('workspace')),
+    reg('showAllScopes', () => setScope('all')),
+    reg('openLog', () => d.log.show()),
+    reg('loadMore', () => vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.model.loadMore())),
+  );
+
+  async function setScope(scope: ScopeFilter): Promise<void> {
+    d.model.setScope(scope);
+    await d.context.workspaceState.update(SCOPE_STATE_KEY, scope);
+    d.onScopeChanged();
+    await refreshRuns();
+  }
+}

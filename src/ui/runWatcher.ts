@@ -1,0 +1,92 @@
+// Follows the runs this window enqueued until they finish, and tells the user once when one does
+// (with findings, or failed / timed out). Polls only while something is being watched.
+import * as vscode from 'vscode';
+import { plural } from '../domain/format';
+import { isActive, RunSummary } from '../domain/run';
+import type { ConnectionManager } from '../platform/connection';
+import type { Log } from '../platform/log';
+import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
+import type { RunsModel } from './runsModel';
+
+const WATCH_POLL_MS = 5_000;
+const MAX_WATCH_MS = 2 * 3600_000;
+
+export class RunWatcher implements vscode.Disposable {
+  private readonly watched = new Map<string, number>();
+  private readonly scheduler: RefreshScheduler;
+  private readonly disposables: vscode.Disposable[] = [];
+  notificationsShown = 0;
+
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly model: RunsModel,
+    private readonly log: Log,
+    private readonly onFinished: (run: RunSummary) => void,
+  ) {
+    this.scheduler = new RefreshScheduler({
+      task: () => this.poll(),
+      unfocusedFactor: 5,
+      backoffBaseMs: 5_000,
+      backoffMaxMs: 5 * 60_000,
+      maxDelayMs: 10 * 60_000,
+      minIntervalMs: 2_000,
+    });
+    this.scheduler.setEnabled(false);
+    this.scheduler.setFocused(vscode.window.state.focused);
+    this.disposables.push(
+      vscode.window.onDidChangeWindowState((s) => this.scheduler.setFocused(s.focused)),
+      connection.onDidChange(() => {
+        if (!connection.snapshot.backend) this.watched.clear();
+        this.scheduler.setEnabled(this.watched.size > 0);
+      }),
+    );
+  }
+
+  get watching(): string[] { return [...this.watched.keys()]; }
+
+  watch(runId: string): void {
+    this.watched.set(runId, Date.now());
+    this.scheduler.setEnabled(true);
+    this.scheduler.start();
+  }
+
+  private async poll(): Promise<TickOutcome> {
+    const backend = this.connection.snapshot.backend;
+    for (const [id, since] of this.watched) if (Date.now() - since > MAX_WATCH_MS) this.watched.delete(id);
+    if (!backend || this.watched.size === 0) {
+      this.scheduler.setEnabled(false);
+      return { ok: true, nextDelayMs: WATCH_POLL_MS };
+    }
+    const res = await backend.getRunsById([...this.watched.keys()]);
+    if (!res.ok) return { ok: false, retryAfterMs: res.error.retryAfterMs ?? undefined };
+    this.model.mergeRuns(res.value);
+    for (const run of res.value) {
+      if (isActive(run.status)) continue;
+      this.watched.delete(run.runId);
+      this.onFinished(run);
+      this.notify(run);
+    }
+    if (this.watched.size === 0) this.scheduler.setEnabled(false);
+    return { ok: true, nextDelayMs: WATCH_POLL_MS };
+  }
+
+  private notify(run: RunSummary): void {
+    const wanted = (run.status === 'SUCCEEDED' && (run.findingsCount ?? 0) > 0) || run.status === 'FAILED' || run.status === 'TIMED_OUT';
+    this.log.info(`Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`);
+    if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
+    const text =
+      run.status === 'SUCCEEDED'
+        ? `EHG Telemetry: analysis finished with ${plural(run.findingsCount ?? 0, 'finding')}${run.topBottleneckCategory ? ` (worst: ${run.topBottleneckCategory})` : ''}.`
+        : `EHG Telemetry: analysis run ${run.status === 'TIMED_OUT' ? 'timed out' : 'failed'}${run.errorClass ? ` (${run.errorClass})` : ''}.`;
+    this.notificationsShown++;
+    const show = run.status === 'SUCCEEDED' ? vscode.window.showInformationMessage(text, 'Show') : vscode.window.showWarningMessage(text, 'Show');
+    void show.then((choice) => {
+      if (choice === 'Show') void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
+    });
+  }
+
+  dispose(): void {
+    this.scheduler.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,179 @@
+// The store between the data layer and the runs tree: the loaded pages, the last error, and a cache
+// of findings fetched on expansion. Fires change events with what changed, so the tree can refresh
+// single rows instead of everything.
+import * as vscode from 'vscode';
+import type { BackendError, RunScope } from '../data/backend';
+import { describeOutcome, isActive, RunOutcome, RunSummary } from '../domain/run';
+import type { ConnectionManager } from '../platform/connection';
+import type { TickOutcome } from '../platform/refreshScheduler';
+import type { FailureNotifier } from './failureNotifier';
+
+export type ScopeFilter = 'workspace' | 'all';
+
+export interface RunsChange {
+  /** true when rows were added, removed or reordered (the whole list re-renders). */
+  structural: boolean;
+  changed: string[];
+}
+
+type DetailEntry = { key: string; outcome: RunOutcome };
+
+export const ACTIVE_POLL_MS = 10_000;
+export const IDLE_POLL_MS = 60_000;
+
+export class RunsModel implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunsChange>();
+  readonly onDidChange = this.emitter.event;
+  runs: RunSummary[] = [];
+  hasMore = false;
+  error: BackendError | null = null;
+  loading = false;
+  loadedOnce = false;
+  loadedAt: Date | null = null;
+  skippedRows = 0;
+  private pages = 1;
+  private generation = -1;
+  private readonly details = new Map<string, DetailEntry>();
+
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly notifier: FailureNotifier,
+    private readonly scopeIds: () => string[],
+    public scope: ScopeFilter,
+  ) {}
+
+  get hasActiveRuns(): boolean {
+    return this.runs.some((r) => isActive(r.status));
+  }
+
+  setScope(scope: ScopeFilter): void {
+    if (this.scope === scope) return;
+    this.scope = scope;
+    this.pages = 1;
+    this.clear();
+  }
+
+  /** Forget everything (connection or scope changed). */
+  clear(): void {
+    this.runs = [];
+    this.hasMore = false;
+    this.error = null;
+    this.loadedOnce = false;
+    this.loadedAt = null;
+    this.details.clear();
+    this.emitter.fire({ structural: true, changed: [] });
+  }
+
+  private currentScope(): RunScope {
+    return this.scope === 'all' ? { kind: 'all' } : { kind: 'workspace', scopeIds: this.scopeIds() };
+  }
+
+  /** Reloads every page loaded so far. Used by the refresh scheduler. */
+  async load(): Promise<TickOutcome> {
+    const snap = this.connection.snapshot;
+    const backend = snap.backend;
+    if (!backend) return { ok: true, nextDelayMs: IDLE_POLL_MS };
+    if (snap.generation !== this.generation) {
+      this.generation = snap.generation;
+      this.pages = 1;
+      this.clear();
+    }
+    const limit = snap.settings.pageSize * this.pages;
+    this.loading = true;
+    this.emitter.fire({ structural: false, changed: [] });
+    const res = await backend.listRuns(this.currentScope(), 0, limit);
+    this.loading = false;
+    if (snap.generation !== this.connection.snapshot.generation) return { ok: true, nextDelayMs: 0 };
+    if (!res.ok) {
+      this.error = res.error;
+      this.notifier.failure('Loading runs', res.error);
+      this.emitter.fire({ structural: !this.loadedOnce, changed: [] });
+      return { ok: false, retryAfterMs: res.error.retryAfterMs ?? undefined };
+    }
+    this.notifier.success();
+    this.applyPage(res.value.runs, res.value.hasMore);
+    this.skippedRows = res.value.skippedRows;
+    return { ok: true, nextDelayMs: this.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS };
+  }
+
+  async loadMore(): Promise<void> {
+    this.pages = Math.min(this.pages + 1, 50);
+    await this.load();
+  }
+
+  private applyPage(next: RunSummary[], hasMore: boolean): void {
+    const prev = this.runs;
+    const structural = !this.loadedOnce || this.error !== null || prev.length !== next.length || prev.some((r, i) => r.runId !== next[i].runId) || this.hasMore !== hasMore;
+    const changed: string[] = [];
+    if (!structural) {
+      for (let i = 0; i < next.length; i++) if (!sameSummary(prev[i], next[i])) changed.push(next[i].runId);
+    }
+    for (const r of next) {
+      const d = this.details.get(r.runId);
+      if (d && d.key !== detailKey(r)) this.details.delete(r.runId);
+    }
+    this.runs = next;
+    this.hasMore = hasMore;
+    this.error = null;
+    this.loadedOnce = true;
+    this.loadedAt = new Date();
+    this.emitter.fire({ structural, changed });
+  }
+
+  /** Merges fresher rows (e.g. from the run watcher) without a list reload. */
+  mergeRuns(updated: RunSummary[]): void {
+    const changed: string[] = [];
+    this.runs = this.runs.map((r) => {
+      const u = updated.find((x) => x.runId === r.runId);
+      if (u && !sameSummary(r, u)) {
+        changed.push(r.runId);
+        if (this.details.get(r.runId)?.key !== detailKey(u)) this.details.delete(r.runId);
+        return u;
+      }
+      return r;
+    });
+    if (changed.length) this.emitter.fire({ structural: false, changed });
+  }
+
+  find(runId: string): RunSummary | undefined {
+    return this.runs.find((r) => r.runId === runId);
+  }
+
+  /** Findings for an expanded run: output_ref is fetched only here, once per status. */
+  async outcome(run: RunSummary): Promise<{ ok: true; outcome: RunOutcome } | { ok: false; error: BackendError }> {
+    if (isActive(run.status)) return { ok: true, outcome: { kind: 'pending', status: run.status as 'QUEUED' | 'RUNNING' } };
+    const cached = this.details.get(run.runId);
+    if (cached && cached.key === detailKey(run)) return { ok: true, outcome: cached.outcome };
+    const backend = this.connection.snapshot.backend;
+    if (!backend) return { ok: false, error: { kind: 'unknown', message: 'Not connected.', status: 0, code: null, retryAfterMs: null } };
+    const res = await backend.getRunDetail(run.runId);
+    if (!res.ok) return { ok: false, error: res.error };
+    if (!res.value) return { ok: true, outcome: { kind: 'malformed', detail: 'the run is no longer visible (deleted, or hidden by row-level security)' } };
+    const outcome = describeOutcome(res.value);
+    this.details.set(run.runId, { key: detailKey(run), outcome });
+    return { ok: true, outcome };
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+function detailKey(r: RunSummary): string {
+  return `${r.status}|${r.finishedAt?.getTime() ?? ''}|${r.findingsCount ?? ''}`;
+}
+
+function sameSummary(a: RunSummary, b: RunSummary): boolean {
+  return (
+    a.runId === b.runId &&
+    a.status === b.status &&
+    a.rawStatus === b.rawStatus &&
+    a.startedAt?.getTime() === b.startedAt?.getTime() &&
+    a.finishedAt?.getTime() === b.finishedAt?.getTime() &&
+    a.findingsCount === b.findingsCount &&
+    a.topBottleneckCategory === b.topBottleneckCategory &&
+    a.durationMs === b.durationMs &&
+    a.reasonCode === b.reasonCode &&
+    a.errorClass === b.errorClass
+  );
+}

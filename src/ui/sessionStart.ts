@@ -1,0 +1,232 @@
+// SESSION_START on workspace open, following the CLI hook's rules (staleness, dedup, never blocking,
+// one structured decision line per folder), with convergence for racing windows (see
+// domain/sessionTrigger.ts) and a retry with backoff while the backend is unreachable.
+import * as vscode from 'vscode';
+import type { BackendError, NewRun, TelemetryBackend } from '../data/backend';
+import { isTransient } from '../data/errors';
+import { REASON_DUPLICATE_SESSION_START } from '../domain/run';
+import { decideSessionTrigger, decisionLine, duplicatesToCancel, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
+import type { ConnectionManager } from '../platform/connection';
+import { folderSettings } from '../platform/settings';
+import type { Log } from '../platform/log';
+import type { FailureNotifier } from './failureNotifier';
+
+type FolderPhase = 'pending' | 'in-flight' | 'retrying' | 'done';
+
+interface FolderState {
+  folder: vscode.WorkspaceFolder;
+  phase: FolderPhase;
+  failures: number;
+  timer?: NodeJS.Timeout;
+  lastCode?: TriggerDecisionCode;
+  lastReason?: string;
+}
+
+export interface DecisionRecord { scopeId: string; decision: TriggerDecisionCode; runId?: string; at: Date }
+
+export const RETRY_BASE_MS = 5_000;
+export const RETRY_MAX_MS = 5 * 60_000;
+
+export class SessionStartController implements vscode.Disposable {
+  private readonly folders = new Map<string, FolderState>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  readonly decisions: DecisionRecord[] = [];
+  private disposed = false;
+
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly log: Log,
+    private readonly notifier: FailureNotifier,
+    private readonly source: { extensionVersion: string },
+    private readonly onEnqueued: (runId: string, scopeId: string) => void,
+  ) {}
+
+  /** Begins after activation: nothing here awaits the network. */
+  start(): void {
+    this.disposables.push(
+      this.connection.onDidChange(() => this.attemptAll()),
+      vscode.workspace.onDidChangeWorkspaceFolders((e) => {
+        for (const f of e.removed) this.forget(f);
+        this.attemptAll();
+      }),
+    );
+    this.attemptAll();
+  }
+
+  /** Resolves when no attempt is in flight (tests and deactivation). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private attemptAll(): void {
+    if (this.disposed) return;
+    if (this.connection.snapshot.state.kind === 'not-configured' && this.connection.snapshot.state.reason === 'resolving') return;
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const key = folder.uri.toString();
+      let st = this.folders.get(key);
+      if (!st) {
+        st = { folder, phase: 'pending', failures: 0 };
+        this.folders.set(key, st);
+      }
+      if (st.phase === 'pending') this.track(this.attempt(st));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private forget(folder: vscode.WorkspaceFolder): void {
+    const st = this.folders.get(folder.uri.toString());
+    if (st?.timer) clearTimeout(st.timer);
+    this.folders.delete(folder.uri.toString());
+  }
+
+  private record(st: FolderState, scopeId: string, code: TriggerDecisionCode, fields: Record<string, string | number | boolean | null | undefined>): void {
+    const reason = typeof fields.reason === 'string' ? fields.reason : undefined;
+    // Gate skips repeat on every settings/connection change; log them only when they change.
+    const repeat = code.startsWith('skipped_') && code !== 'skipped_fresh' && st.lastCode === code && st.lastReason === reason;
+    st.lastCode = code;
+    st.lastReason = reason;
+    if (repeat) return;
+    this.decisions.push({ scopeId, decision: code, runId: typeof fields.run_id === 'string' ? fields.run_id : undefined, at: new Date() });
+    if (this.decisions.length > 200) this.decisions.shift();
+    const line = decisionLine(code, { scope: scopeId, ...fields });
+    if (code === 'enqueue_failed' || code === 'error_non_fatal') this.log.warn(line);
+    else this.log.info(line);
+  }
+
+  private async attempt(st: FolderState): Promise<void> {
+    const started = Date.now();
+    const snap = this.connection.snapshot;
+    const { autoTrigger, scopeId } = folderSettings(st.folder);
+    const gate = gateSessionTrigger({
+      mode: autoTrigger,
+      trusted: vscode.workspace.isTrusted,
+      configured: snap.backend !== null,
+      disabledByEnv: snap.autoDisabledFolders.has(st.folder.uri.toString()),
+      canWrite: snap.canWrite,
+    });
+    if (gate.kind === 'skip') {
+      this.record(st, scopeId, gate.code, { reason: gate.reason });
+      return; // stays pending: trust, configuration or a new key may come later in this session
+    }
+    const backend = snap.backend!;
+    const mode = autoTrigger === 'always' ? 'always' : 'whenStale';
+    st.phase = 'in-flight';
+    const fail = (e: BackendError, stage: string) => this.failed(st, scopeId, e, stage, started);
+
+    // Round trip 1: staleness and dedup, in parallel.
+    const serverNow = Date.now() + backend.clockOffsetMs();
+    const [fresh, active] = await Promise.all([
+      mode === 'whenStale' ? backend.findFreshRun(scopeId, new Date(serverNow - snap.settings.stalenessMs)) : Promise.resolve({ ok: true as const, value: null }),
+      backend.findActiveRuns(scopeId, new Date(serverNow - snap.settings.dedupMs)),
+    ]);
+    if (this.isStale(backend)) return this.requeue(st);
+    if (!fresh.ok) return fail(fresh.error, 'staleness check');
+    if (!active.ok) return fail(active.error, 'dedup check');
+    const decision = decideSessionTrigger(mode, fresh.value, active.value);
+    if (decision.kind === 'skip-active') {
+      st.phase = 'done';
+      this.notifier.success();
+      return this.record(st, scopeId, 'already_queued', { run_id: decision.run.runId, status: decision.run.status, duration_ms: Date.now() - started });
+    }
+    if (decision.kind === 'skip-fresh') {
+      st.phase = 'done';
+      this.notifier.success();
+      return this.record(st, scopeId, 'skipped_fresh', { run_id: decision.run.runId, finished_at: decision.run.finishedAt.toISOString(), duration_ms: Date.now() - started });
+    }
+
+    // Round trip 2: the insert.
+    const run: NewRun = {
+      runId: globalThis.crypto.randomUUID(),
+      correlationId: globalThis.crypto.randomUUID(),
+      scopeId,
+      triggeredBy: 'SESSION_START',
+      metadata: this.metadata(snap.settings.runTimeoutMs),
+    };
+    const inserted = await backend.insertRun(run);
+    if (this.isStale(backend)) return this.requeue(st);
+    if (!inserted.ok) {
+      if (inserted.error.kind === 'permission') {
+        this.connection.markReadOnly();
+        st.phase = 'pending';
+        return this.record(st, scopeId, 'enqueue_failed', { reason: 'key is read-only (row-level security refused the insert)', code: inserted.error.code });
+      }
+      return fail(inserted.error, 'enqueue');
+    }
+    this.notifier.success();
+    st.phase = 'done';
+    const enqueuedMs = Date.now() - started;
+
+    // Convergence (after the row exists): re-read the active runs and cancel SESSION_START losers.
+    const after = await backend.findActiveRuns(scopeId, new Date(Date.now() + backend.clockOffsetMs() - snap.settings.dedupMs));
+    if (!after.ok) {
+      this.onEnqueued(run.runId, scopeId);
+      return this.record(st, scopeId, 'enqueued', { run_id: run.runId, correlation_id: run.correlationId, duration_ms: enqueuedMs, convergence: 'unchecked', reason: after.error.message });
+    }
+    const candidates = after.value.some((r) => r.runId === run.runId) ? after.value : [...after.value, inserted.value];
+    const { winner, losers } = duplicatesToCancel(candidates);
+    if (losers.length) {
+      const cancelled = await backend.cancelRuns(losers.map((l) => l.runId), REASON_DUPLICATE_SESSION_START);
+      if (!cancelled.ok) this.log.warn(`Cancelling duplicate SESSION_START runs failed: ${cancelled.error.message}`);
+    }
+    if (winner && winner.runId !== run.runId) {
+      return this.record(st, scopeId, 'deduplicated', { run_id: run.runId, winner: winner.runId, reason: 'another window enqueued first', duration_ms: Date.now() - started });
+    }
+    this.onEnqueued(run.runId, scopeId);
+    this.record(st, scopeId, 'enqueued', { run_id: run.runId, correlation_id: run.correlationId, duration_ms: enqueuedMs, duplicates_cancelled: losers.length });
+  }
+
+  private isStale(backend: TelemetryBackend): boolean {
+    return this.disposed || backend !== this.connection.snapshot.backend;
+  }
+
+  private requeue(st: FolderState): void {
+    if (st.phase !== 'done') st.phase = 'pending';
+    if (!this.disposed) this.attemptAll();
+  }
+
+  private failed(st: FolderState, scopeId: string, e: BackendError, stage: string, started: number): void {
+    if (e.kind === 'cancelled') {
+      st.phase = 'pending';
+      return;
+    }
+    this.notifier.failure(`SESSION_START ${stage}`, e);
+    if (isTransient(e)) {
+      st.failures++;
+      const delay = Math.max(e.retryAfterMs ?? 0, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (st.failures - 1)));
+      st.phase = 'retrying';
+      this.record(st, scopeId, 'deferred_unreachable', { stage, reason: e.message, attempt: st.failures, retry_in_ms: delay, duration_ms: Date.now() - started });
+      st.timer = setTimeout(() => {
+        st.timer = undefined;
+        st.phase = 'pending';
+        if (!this.disposed) this.attemptAll();
+      }, delay);
+      return;
+    }
+    st.phase = 'pending';
+    this.record(st, scopeId, stage === 'enqueue' ? 'enqueue_failed' : 'error_non_fatal', { stage, reason: e.message, status: e.status, code: e.code, duration_ms: Date.now() - started });
+  }
+
+  private metadata(timeoutMs: number): NewRunMetadata {
+    return {
+      timeout_ms: timeoutMs,
+      source: {
+        extension: 'ehg-telemetry',
+        extension_version: this.source.extensionVersion,
+        vscode_version: vscode.version,
+        window_id: vscode.env.sessionId,
+        app_host: vscode.env.appHost,
+      },
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const st of this.folders.values()) if (st.timer) clearTimeout(st.timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
