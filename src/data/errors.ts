@@ -11,7 +11,8 @@ export interface RawFailure {
 export const CONFIGURE_HINT = 'Run "EHG Telemetry: Configure Connection…" to fix it.';
 
 export function classifyFailure(f: RawFailure, ctx: { origin: string; key: string; retryAfterMs: number | null; what: string }): BackendError {
-  const rawMessage = cleanText(f.error?.message, 300) ?? '';
+  // Redact before bounding: a key cut in half by the length limit would no longer match.
+  const rawMessage = cleanText(redact(cleanText(f.error?.message, Infinity) ?? '', [ctx.key]), 300) ?? '';
   const code = cleanText(f.error?.code, 20);
   const serverText = redact(rawMessage, [ctx.key]);
   const make = (kind: BackendErrorKind, message: string): BackendError => ({
