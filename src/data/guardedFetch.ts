@@ -37,10 +37,12 @@ export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: F
       const res = await base(input, { ...init, signal: AbortSignal.any(signals) });
       const date = res.headers.get('date');
       const parsed = date ? Date.parse(date) : NaN;
+      const serverDate = Number.isFinite(parsed) ? parsed : null;
       opts.onResponse?.({
         status: res.status,
-        serverDate: Number.isFinite(parsed) ? parsed : null,
-        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        serverDate,
+        // An HTTP-date Retry-After is relative to the server's clock, not ours.
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), serverDate ?? Date.now()),
       });
       return res;
     } finally {
