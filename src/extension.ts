@@ -24,7 +24,8 @@ export interface EhgTelemetryApi {
 }
 
 export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
-  const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+  const rawVersion = (context.extension.packageJSON as { version?: unknown }).version;
+  const version = typeof rawVersion === 'string' ? rawVersion : '0.0.0';
   const log = new Log();
   const backends = new Set<SupabaseBackend>();
   const createBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => {

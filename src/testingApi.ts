@@ -72,7 +72,7 @@ export function createTestingApi(p: Parts): TestingApi {
         const entry: TestTreeItem = {
           label: text(item.label),
           description: text(item.description),
-          tooltip: text(item.tooltip as string | vscode.MarkdownString | undefined),
+          tooltip: text(item.tooltip),
           contextValue: item.contextValue ?? '',
           iconId: icon?.id ?? '',
           iconColor: icon?.color?.id,
@@ -93,7 +93,7 @@ export function createTestingApi(p: Parts): TestingApi {
       const item = p.statusBar.view;
       return {
         text: item.text,
-        tooltip: text(item.tooltip as string | vscode.MarkdownString | undefined),
+        tooltip: text(item.tooltip),
         backgroundColor: item.backgroundColor?.id,
         name: item.name ?? '',
         accessibilityLabel: item.accessibilityInformation?.label ?? '',

@@ -46,7 +46,7 @@ interface QueryResult { data: unknown; error: RawFailure['error']; status: numbe
 export class SupabaseBackend implements TelemetryBackend {
   readonly origin: string;
   readonly role: KeyRole;
-  private readonly client: SupabaseClient;
+  private readonly client: SupabaseClient<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema: rows are parsed as untrusted
   private readonly http: GuardedFetch;
   private offsetMs = 0;
   private lastRetryAfterMs: number | null = null;

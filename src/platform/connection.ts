@@ -65,13 +65,13 @@ export class ConnectionManager implements vscode.Disposable {
     this.disposables.push(
       this.emitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('ehgTelemetry')) this.refresh();
+        if (e.affectsConfiguration('ehgTelemetry')) void this.refresh();
       }),
       secrets.onDidChange((e) => {
-        if (e.key.startsWith(SECRET_PREFIX)) this.refresh();
+        if (e.key.startsWith(SECRET_PREFIX)) void this.refresh();
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     );
   }
 
@@ -205,7 +205,7 @@ export class ConnectionManager implements vscode.Disposable {
     for (const d of this.envWatchers) d.dispose();
     this.envWatchers = folders.map((f) => {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(f, '.env'));
-      const onChange = () => this.refresh();
+      const onChange = () => void this.refresh();
       w.onDidChange(onChange);
       w.onDidCreate(onChange);
       w.onDidDelete(onChange);

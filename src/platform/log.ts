@@ -24,7 +24,7 @@ export class Log implements vscode.Disposable {
   warn(msg: string): void { this.channel.warn(this.clean(msg)); }
   debug(msg: string): void { this.channel.debug(this.clean(msg)); }
   error(msg: string, err?: unknown): void {
-    const detail = err instanceof Error ? `\n${err.stack ?? err.message}` : err !== undefined ? ` ${String(err)}` : '';
+    const detail = err instanceof Error ? `\n${err.stack ?? err.message}` : err !== undefined ? ` ${typeof err === 'string' ? err : JSON.stringify(err)}` : '';
     this.channel.error(this.clean(`${msg}${detail}`));
   }
   show(): void { this.channel.show(true); }

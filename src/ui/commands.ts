@@ -13,6 +13,8 @@ import type { Log } from '../platform/log';
 import { folderSettings, readSettings, SECTION } from '../platform/settings';
 import type { RefreshScheduler } from '../platform/refreshScheduler';
 import { runDocumentUri, RunDocumentProvider } from './runDocument';
+import { enqueueRun } from '../data/enqueueRun';
+import { runMetadata } from './sessionStart';
 import type { RunsModel, ScopeFilter } from './runsModel';
 import type { RunsNode, RunsTreeProvider } from './runsTree';
 import type { RunWatcher } from './runWatcher';
@@ -50,6 +52,7 @@ function runIdOf(arg: unknown): string | undefined {
 }
 
 export function registerCommands(d: CommandDeps): vscode.Disposable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments come from VS Code untyped
   const reg = (id: string, fn: (...args: any[]) => unknown) =>
     vscode.commands.registerCommand(`ehgTelemetry.${id}`, async (...args: unknown[]) => {
       try {
@@ -200,26 +203,19 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       const { scopeId } = folderSettings(folder);
       const settings = d.connection.snapshot.settings;
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: enqueuing an analysis run…' }, async () => {
-        const active = await backend.findActiveRuns(scopeId, new Date(Date.now() + backend.clockOffsetMs() - settings.dedupMs));
-        if (!active.ok) return showError(active.error);
-        if (active.value.length) {
-          const a = active.value[0];
+        const outcome = await enqueueRun(backend, { scopeId, triggeredBy: 'MANUAL', mode: 'always', stalenessMs: settings.stalenessMs, dedupMs: settings.dedupMs, metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion) });
+        if (outcome.kind === 'failed') {
+          if (outcome.error.kind === 'permission') d.connection.markReadOnly();
+          return showError(outcome.error);
+        }
+        if (outcome.kind === 'already-active') {
+          const a = outcome.run;
           const c = await vscode.window.showInformationMessage(`EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`, 'Show Run');
           if (c) await openRunDocument(a.runId);
           return;
         }
-        const runId = globalThis.crypto.randomUUID();
-        const res = await backend.insertRun({
-          runId,
-          correlationId: globalThis.crypto.randomUUID(),
-          scopeId,
-          triggeredBy: 'MANUAL',
-          metadata: { timeout_ms: settings.runTimeoutMs, source: { extension: 'ehg-telemetry', extension_version: d.extensionVersion, vscode_version: vscode.version, window_id: vscode.env.sessionId, app_host: vscode.env.appHost } },
-        });
-        if (!res.ok) {
-          if (res.error.kind === 'permission') d.connection.markReadOnly();
-          return showError(res.error);
-        }
+        if (outcome.kind !== 'enqueued') return;
+        const runId = outcome.runId;
         d.log.info(`Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}`);
         d.tree.mine.add(runId);
         d.watcher.watch(runId);

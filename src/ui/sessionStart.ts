@@ -2,10 +2,10 @@
 // one structured decision line per folder), with convergence for racing windows (see
 // domain/sessionTrigger.ts) and a retry with backoff while the backend is unreachable.
 import * as vscode from 'vscode';
-import type { BackendError, NewRun, TelemetryBackend } from '../data/backend';
+import type { BackendError, TelemetryBackend } from '../data/backend';
+import { enqueueRun } from '../data/enqueueRun';
 import { isTransient } from '../data/errors';
-import { REASON_DUPLICATE_SESSION_START } from '../domain/run';
-import { decideSessionTrigger, decisionLine, duplicatesToCancel, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
+import { decisionLine, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
 import type { Log } from '../platform/log';
@@ -114,70 +114,49 @@ export class SessionStartController implements vscode.Disposable {
       return; // stays pending: trust, configuration or a new key may come later in this session
     }
     const backend = snap.backend!;
-    const mode = autoTrigger === 'always' ? 'always' : 'whenStale';
     st.phase = 'in-flight';
-    const fail = (e: BackendError, stage: string) => this.failed(st, scopeId, e, stage, started);
-
-    // Round trip 1: staleness and dedup, in parallel.
-    const serverNow = Date.now() + backend.clockOffsetMs();
-    const [fresh, active] = await Promise.all([
-      mode === 'whenStale' ? backend.findFreshRun(scopeId, new Date(serverNow - snap.settings.stalenessMs)) : Promise.resolve({ ok: true as const, value: null }),
-      backend.findActiveRuns(scopeId, new Date(serverNow - snap.settings.dedupMs)),
-    ]);
-    if (this.isStale(backend)) return this.requeue(st);
-    if (!fresh.ok) return fail(fresh.error, 'staleness check');
-    if (!active.ok) return fail(active.error, 'dedup check');
-    const decision = decideSessionTrigger(mode, fresh.value, active.value);
-    if (decision.kind === 'skip-active') {
-      st.phase = 'done';
-      this.notifier.success();
-      return this.record(st, scopeId, 'already_queued', { run_id: decision.run.runId, status: decision.run.status, duration_ms: Date.now() - started });
-    }
-    if (decision.kind === 'skip-fresh') {
-      st.phase = 'done';
-      this.notifier.success();
-      return this.record(st, scopeId, 'skipped_fresh', { run_id: decision.run.runId, finished_at: decision.run.finishedAt.toISOString(), duration_ms: Date.now() - started });
-    }
-
-    // Round trip 2: the insert.
-    const run: NewRun = {
-      runId: globalThis.crypto.randomUUID(),
-      correlationId: globalThis.crypto.randomUUID(),
+    const outcome = await enqueueRun(backend, {
       scopeId,
       triggeredBy: 'SESSION_START',
-      metadata: this.metadata(snap.settings.runTimeoutMs),
-    };
-    const inserted = await backend.insertRun(run);
+      mode: autoTrigger === 'always' ? 'always' : 'whenStale',
+      stalenessMs: snap.settings.stalenessMs,
+      dedupMs: snap.settings.dedupMs,
+      metadata: runMetadata(snap.settings.runTimeoutMs, this.source.extensionVersion),
+    });
     if (this.isStale(backend)) return this.requeue(st);
-    if (!inserted.ok) {
-      if (inserted.error.kind === 'permission') {
-        this.connection.markReadOnly();
-        st.phase = 'pending';
-        return this.record(st, scopeId, 'enqueue_failed', { reason: 'key is read-only (row-level security refused the insert)', code: inserted.error.code });
-      }
-      return fail(inserted.error, 'enqueue');
+    const duration_ms = Date.now() - started;
+    switch (outcome.kind) {
+      case 'failed':
+        if (outcome.stage === 'enqueue' && outcome.error.kind === 'permission') {
+          this.connection.markReadOnly();
+          st.phase = 'pending';
+          return this.record(st, scopeId, 'enqueue_failed', { reason: 'key is read-only (row-level security refused the insert)', code: outcome.error.code, duration_ms });
+        }
+        return this.failed(st, scopeId, outcome.error, outcome.stage, started);
+      case 'already-active':
+        st.phase = 'done';
+        this.notifier.success();
+        return this.record(st, scopeId, 'already_queued', { run_id: outcome.run.runId, status: outcome.run.status, duration_ms });
+      case 'skipped-fresh':
+        st.phase = 'done';
+        this.notifier.success();
+        return this.record(st, scopeId, 'skipped_fresh', { run_id: outcome.run.runId, finished_at: outcome.run.finishedAt.toISOString(), duration_ms });
+      case 'deduplicated':
+        st.phase = 'done';
+        this.notifier.success();
+        return this.record(st, scopeId, 'deduplicated', { run_id: outcome.runId, winner: outcome.winner, reason: 'another window enqueued first', duration_ms });
+      case 'enqueued':
+        st.phase = 'done';
+        this.notifier.success();
+        this.onEnqueued(outcome.runId, scopeId);
+        return this.record(st, scopeId, 'enqueued', {
+          run_id: outcome.runId,
+          correlation_id: outcome.correlationId,
+          duration_ms,
+          duplicates_cancelled: outcome.duplicatesCancelled,
+          convergence: typeof outcome.convergence === 'string' ? outcome.convergence : `unchecked (${outcome.convergence.error.message})`,
+        });
     }
-    this.notifier.success();
-    st.phase = 'done';
-    const enqueuedMs = Date.now() - started;
-
-    // Convergence (after the row exists): re-read the active runs and cancel SESSION_START losers.
-    const after = await backend.findActiveRuns(scopeId, new Date(Date.now() + backend.clockOffsetMs() - snap.settings.dedupMs));
-    if (!after.ok) {
-      this.onEnqueued(run.runId, scopeId);
-      return this.record(st, scopeId, 'enqueued', { run_id: run.runId, correlation_id: run.correlationId, duration_ms: enqueuedMs, convergence: 'unchecked', reason: after.error.message });
-    }
-    const candidates = after.value.some((r) => r.runId === run.runId) ? after.value : [...after.value, inserted.value];
-    const { winner, losers } = duplicatesToCancel(candidates);
-    if (losers.length) {
-      const cancelled = await backend.cancelRuns(losers.map((l) => l.runId), REASON_DUPLICATE_SESSION_START);
-      if (!cancelled.ok) this.log.warn(`Cancelling duplicate SESSION_START runs failed: ${cancelled.error.message}`);
-    }
-    if (winner && winner.runId !== run.runId) {
-      return this.record(st, scopeId, 'deduplicated', { run_id: run.runId, winner: winner.runId, reason: 'another window enqueued first', duration_ms: Date.now() - started });
-    }
-    this.onEnqueued(run.runId, scopeId);
-    this.record(st, scopeId, 'enqueued', { run_id: run.runId, correlation_id: run.correlationId, duration_ms: enqueuedMs, duplicates_cancelled: losers.length });
   }
 
   private isStale(backend: TelemetryBackend): boolean {
@@ -211,22 +190,23 @@ export class SessionStartController implements vscode.Disposable {
     this.record(st, scopeId, stage === 'enqueue' ? 'enqueue_failed' : 'error_non_fatal', { stage, reason: e.message, status: e.status, code: e.code, duration_ms: Date.now() - started });
   }
 
-  private metadata(timeoutMs: number): NewRunMetadata {
-    return {
-      timeout_ms: timeoutMs,
-      source: {
-        extension: 'ehg-telemetry',
-        extension_version: this.source.extensionVersion,
-        vscode_version: vscode.version,
-        window_id: vscode.env.sessionId,
-        app_host: vscode.env.appHost,
-      },
-    };
-  }
-
   dispose(): void {
     this.disposed = true;
     for (const st of this.folders.values()) if (st.timer) clearTimeout(st.timer);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** metadata for runs this extension enqueues: the timeout plus where the run came from. */
+export function runMetadata(timeoutMs: number, extensionVersion: string): NewRunMetadata {
+  return {
+    timeout_ms: timeoutMs,
+    source: {
+      extension: 'ehg-telemetry',
+      extension_version: extensionVersion,
+      vscode_version: vscode.version,
+      window_id: vscode.env.sessionId,
+      app_host: vscode.env.appHost,
+    },
+  };
 }
