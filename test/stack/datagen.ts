@@ -1,0 +1,159 @@
+// Data generator: many realistic runs in one INSERT … SELECT FROM generate_series (deterministic for
+// a seed), and a small hand-made demo seed for one workspace scope. Connects as the superuser.
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { makeAnalysis, makeRng } from './worker';
+
+export interface GenerateOptions {
+  rows?: number;          // default 100_000, up to 1_000_000
+  scopes?: number;        // default 1_000
+  seed?: number;          // default 42
+  globalShare?: number;   // share with scope_id NULL, default 0.02
+  activeShare?: number;   // share QUEUED/RUNNING, default 0.002
+  scopePrefix?: string;   // default '/home/dev/projects/project-'
+  days?: number;          // triggered_at spread over this many days, default 90
+}
+
+export function scopeIdFor(i: number, prefix = '/home/dev/projects/project-'): string {
+  return `${prefix}${String(i).padStart(4, '0')}`;
+}
+
+/** Inserts `rows` runs; returns how many and how long it took. */
+export async function generateRuns(databaseUrl: string, o: GenerateOptions = {}): Promise<{ rows: number; ms: number }> {
+  const rows = Math.min(o.rows ?? 100_000, 1_000_000);
+  const scopes = Math.max(1, o.scopes ?? 1000);
+  const seed = o.seed ?? 42;
+  const t0 = Date.now();
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('SELECT setseed($1)', [((seed % 1000) / 1000) * 2 - 1]);
+    // s.r1 decides the status, s.r2 the scope, s.r3 the category, s.r4 timing.
+    const r = await c.query(
+      `WITH s AS (
+         SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
+                now() - make_interval(secs => random() * $3::double precision * 86400) AS trig
+         FROM generate_series(1, $1::integer) AS g
+       ), k AS (
+         SELECT s.*,
+           CASE
+             WHEN r1 < $5::double precision / 2 THEN 'QUEUED'
+             WHEN r1 < $5::double precision THEN 'RUNNING'
+             WHEN r1 < 0.80 THEN 'SUCCEEDED'
+             WHEN r1 < 0.89 THEN 'FAILED'
+             WHEN r1 < 0.94 THEN 'TIMED_OUT'
+             WHEN r1 < 0.985 THEN 'CANCELLED'
+             ELSE 'FAILED_ENQUEUE'
+           END AS st,
+           (ARRAY['phase','gate','subagent','sd_type'])[1 + floor(r3 * 4)::int] AS cat,
+           (ARRAY['LEAD','GATE_PRD_REQUIRED','DESIGN','feature','PLAN','GATE_DESIGN_REVIEW','TESTING','EXEC'])[1 + floor(r4 * 8)::int] AS dkey,
+           (1000 + floor(r4 * 120000))::int AS dur
+         FROM s
+       )
+       INSERT INTO public.telemetry_analysis_runs
+         (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, correlation_id,
+          output_ref, findings_count, top_bottleneck_category, reason_code, error_class, error_message, duration_ms, metadata, created_at, updated_at)
+       SELECT
+         md5($6::text || ':' || g)::uuid,
+         CASE WHEN r2 < $4::double precision THEN (CASE WHEN r2 < $4::double precision / 2 THEN 'global' ELSE 'workspace' END)
+              WHEN r2 > 0.97 THEN 'user' ELSE 'workspace' END,
+         CASE WHEN r2 < $4::double precision THEN NULL ELSE $7::text || lpad((g % $2::integer)::text, 4, '0') END,
+         st,
+         (ARRAY['SESSION_START','SESSION_START','SESSION_START','MANUAL','SCHEDULED','CLI'])[1 + floor(r3 * 6)::int],
+         trig,
+         CASE WHEN st IN ('QUEUED','FAILED_ENQUEUE') THEN NULL ELSE trig + make_interval(secs => 1 + r4 * 5) END,
+         CASE WHEN st IN ('QUEUED','RUNNING') THEN NULL
+              WHEN st = 'FAILED_ENQUEUE' THEN trig
+              ELSE trig + make_interval(secs => 1 + r4 * 5) + make_interval(secs => dur / 1000.0) END,
+         md5('c' || $6::text || ':' || g)::uuid::text,
+         CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN jsonb_build_object(
+                'bottlenecks', jsonb_build_array(jsonb_build_object(
+                  'dimension_type', cat, 'dimension_key', dkey,
+                  'observed_p50_ms', round(12000 * (1.5 + r3 * 3)), 'baseline_p50_ms', 12000,
+                  'ratio', round((1.5 + r3 * 3)::numeric, 1), 'sample_count', 5 + floor(r4 * 100),
+                  'exceedance_count', 1 + floor(r4 * 4), 'evidence_trace_ids', jsonb_build_array(md5('t' || g)::uuid),
+                  'improvement_id', NULL)),
+                'traces_scanned', 50 + floor(r4 * 3000), 'dimensions_evaluated', 12 + floor(r3 * 20), 'items_created', 0)
+              WHEN st = 'SUCCEEDED' THEN jsonb_build_object('bottlenecks', '[]'::jsonb, 'traces_scanned', 0, 'dimensions_evaluated', 0, 'items_created', 0)
+              ELSE NULL END,
+         CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN 1 WHEN st IN ('SUCCEEDED') THEN 0 ELSE 0 END,
+         CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN cat ELSE NULL END,
+         CASE WHEN st = 'SUCCEEDED' AND r3 < 0.1 THEN 'INSUFFICIENT_DATA' WHEN st = 'CANCELLED' THEN 'USER_CANCELLED' ELSE NULL END,
+         CASE WHEN st = 'FAILED' THEN 'DatabaseError' WHEN st = 'TIMED_OUT' THEN 'TimeoutError' WHEN st = 'FAILED_ENQUEUE' THEN 'EnqueueError' ELSE NULL END,
+         CASE WHEN st = 'FAILED' THEN 'connect ECONNREFUSED (password=***)' WHEN st = 'TIMED_OUT' THEN 'Analysis exceeded timeout of 120000ms'
+              WHEN st = 'FAILED_ENQUEUE' THEN 'insert failed: could not reach database' ELSE NULL END,
+         CASE WHEN st IN ('SUCCEEDED','FAILED','TIMED_OUT') THEN dur ELSE NULL END,
+         jsonb_build_object('timeout_ms', 120000, 'generated', true),
+         trig,
+         trig
+       FROM k`,
+      [rows, scopes, o.days ?? 90, o.globalShare ?? 0.02, o.activeShare ?? 0.002, String(seed), o.scopePrefix ?? '/home/dev/projects/project-'],
+    );
+    await c.query('ANALYZE public.telemetry_analysis_runs');
+    return { rows: r.rowCount ?? 0, ms: Date.now() - t0 };
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A dozen-odd runs for one workspace scope covering every status, with top bottleneck categories
+ * phase / gate / subagent / sd_type, plus one global run. Returns the run_ids by label.
+ */
+export async function seedDemoScope(databaseUrl: string, scopeId: string, seed = 7): Promise<Record<string, string>> {
+  const rng = makeRng(seed);
+  const now = Date.now();
+  const min = 60_000;
+  const ids: Record<string, string> = {};
+  type Row = Record<string, unknown>;
+  const rows: Row[] = [];
+  const base = (label: string, agoMin: number, extra: Row): void => {
+    const run_id = randomUUID();
+    ids[label] = run_id;
+    const triggered = new Date(now - agoMin * min);
+    rows.push({ run_id, scope_type: 'workspace', scope_id: scopeId, triggered_by: 'SESSION_START', triggered_at: triggered.toISOString(), correlation_id: randomUUID(), metadata: { timeout_ms: 120000 }, ...extra });
+  };
+  const done = (agoMin: number, durMs: number) => {
+    const started = new Date(now - agoMin * min + 3000);
+    return { started_at: started.toISOString(), finished_at: new Date(started.getTime() + durMs).toISOString(), duration_ms: durMs };
+  };
+  const success = (label: string, agoMin: number, category: string, n: number) => {
+    const out = makeAnalysis(rng, n, category);
+    base(label, agoMin, { status: 'SUCCEEDED', ...done(agoMin, 20_000 + Math.floor(rng() * 60_000)), output_ref: out, findings_count: out.bottlenecks.length, top_bottleneck_category: out.bottlenecks[0]?.dimension_type ?? null });
+  };
+  success('succeeded_phase', 60 * 24 * 9, 'phase', 3);
+  success('succeeded_gate', 60 * 24 * 6, 'gate', 5);
+  success('succeeded_subagent', 60 * 24 * 3, 'subagent', 2);
+  success('succeeded_sd_type', 60 * 30, 'sd_type', 4);
+  success('succeeded_gate_recent', 90, 'gate', 7);
+  base('succeeded_no_findings', 60 * 24 * 2, { status: 'SUCCEEDED', ...done(60 * 24 * 2, 15_000), output_ref: { bottlenecks: [], traces_scanned: 812, dimensions_evaluated: 24, items_created: 0 }, findings_count: 0, top_bottleneck_category: null });
+  base('insufficient_data', 60 * 24 * 4, { status: 'SUCCEEDED', ...done(60 * 24 * 4, 4_000), output_ref: { bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 }, findings_count: 0, top_bottleneck_category: null, reason_code: 'INSUFFICIENT_DATA' });
+  base('failed', 60 * 24 * 5, { status: 'FAILED', ...done(60 * 24 * 5, 9_000), error_class: 'DatabaseError', error_message: 'connect ECONNREFUSED 10.0.4.12:5432 (host=db.internal user=analyzer password=***)' });
+  base('timed_out', 60 * 24 * 7, { status: 'TIMED_OUT', ...done(60 * 24 * 7, 120_000), error_class: 'TimeoutError', error_message: 'Analysis exceeded timeout of 120000ms' });
+  base('cancelled', 60 * 24 * 8, { status: 'CANCELLED', finished_at: new Date(now - (60 * 24 * 8 - 1) * min).toISOString(), reason_code: 'USER_CANCELLED', triggered_by: 'MANUAL' });
+  base('failed_enqueue', 60 * 24 * 10, { status: 'FAILED_ENQUEUE', finished_at: new Date(now - 60 * 24 * 10 * min).toISOString(), error_class: 'EnqueueError', error_message: 'insert failed: could not reach database' });
+  base('running_overdue', 25, { status: 'RUNNING', started_at: new Date(now - 24 * min).toISOString(), triggered_by: 'CLI' });
+  base('queued', 0.2, { status: 'QUEUED', triggered_by: 'MANUAL' });
+  const globalOut = makeAnalysis(rng, 2, 'phase');
+  base('global_succeeded', 60 * 24 * 12, { scope_type: 'global', scope_id: null, triggered_by: 'SCHEDULED', status: 'SUCCEEDED', ...done(60 * 24 * 12, 44_000), output_ref: globalOut, findings_count: globalOut.bottlenecks.length, top_bottleneck_category: globalOut.bottlenecks[0]?.dimension_type ?? null });
+
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query(
+      `INSERT INTO public.telemetry_analysis_runs
+         (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, correlation_id, output_ref,
+          findings_count, top_bottleneck_category, reason_code, error_class, error_message, duration_ms, metadata, created_at)
+       SELECT run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, correlation_id, output_ref,
+              coalesce(findings_count, 0), top_bottleneck_category, reason_code, error_class, error_message, duration_ms, metadata, triggered_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(run_id uuid, scope_type text, scope_id text, status text, triggered_by text,
+            triggered_at timestamptz, started_at timestamptz, finished_at timestamptz, correlation_id text, output_ref jsonb,
+            findings_count integer, top_bottleneck_category text, reason_code text, error_class text, error_message text,
+            duration_ms integer, metadata jsonb)`,
+      [JSON.stringify(rows)],
+    );
+  } finally {
+    await c.end();
+  }
+  return ids;
+}
