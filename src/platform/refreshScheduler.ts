@@ -85,7 +85,8 @@ export class RefreshScheduler {
     if (this.disposed) return Promise.resolve();
     if (this.inFlight) {
       this.pending = true;
-      return this.inFlight;
+      // Settle when the follow-up run (started as the current one ends) has finished, not before.
+      return this.inFlight.then(() => this.inFlight ?? undefined);
     }
     return this.run();
   }
@@ -138,11 +139,13 @@ export class RefreshScheduler {
       this.lastEndAt = this.clock.now();
       if (outcome.ok) {
         this.failures = 0;
-        this.baseDelayMs = Math.max(0, outcome.nextDelayMs);
+        // NaN would make every timer fire at once: a tight loop against the backend.
+        this.baseDelayMs = Number.isNaN(outcome.nextDelayMs) ? this.opts.maxDelayMs : Math.max(0, outcome.nextDelayMs);
       } else {
         this.failures++;
         const backoff = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (this.failures - 1));
-        this.baseDelayMs = Math.max(backoff, outcome.retryAfterMs ?? 0);
+        const retryAfter = outcome.retryAfterMs ?? 0;
+        this.baseDelayMs = Number.isNaN(retryAfter) ? backoff : Math.max(backoff, retryAfter);
       }
     })();
     this.inFlight = p.finally(() => {
