@@ -1,6 +1,6 @@
 // TelemetryBackend over @supabase/supabase-js (PostgREST). The only file that knows table names,
 // column names and PostgREST filter syntax.
-import { createClient, SupabaseClient } from '@supabase/supabase-js';
+import { createClient, RealtimeClientOptions, SupabaseClient } from '@supabase/supabase-js';
 import { keyRole, KeyRole } from '../domain/credentials';
 import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
 import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
@@ -42,6 +42,8 @@ export interface SupabaseBackendOptions {
 }
 
 interface QueryResult { data: unknown; error: RawFailure['error']; status: number; count?: number | null }
+/** A postgrest-js builder: awaitable, with its built-in retry switch. */
+type Query = PromiseLike<QueryResult> & { retry?: (enabled: boolean) => unknown };
 
 export class SupabaseBackend implements TelemetryBackend {
   readonly origin: string;
@@ -65,6 +67,9 @@ export class SupabaseBackend implements TelemetryBackend {
     });
     this.client = createClient(opts.url, opts.key, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      // Realtime is never used. supabase-js builds its client eagerly and, on Node 20 (VS Code's
+      // extension host), throws without a WebSocket transport; this inert one is never opened.
+      realtime: { transport: NoRealtimeTransport as unknown as NonNullable<RealtimeClientOptions['transport']> },
       global: { fetch: this.http.fetch, headers: { 'X-Client-Info': opts.clientInfo } },
     });
   }
@@ -78,7 +83,11 @@ export class SupabaseBackend implements TelemetryBackend {
     this.http.abortAll();
   }
 
-  private async run<T>(what: string, query: PromiseLike<QueryResult>, map: (r: QueryResult) => T): Promise<Result<T>> {
+  private async run<T>(what: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {
+    // postgrest-js retries GETs by itself (1 s, 2 s, 4 s) on network errors, timeouts and 503,
+    // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
+    // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
+    query.retry?.(false);
     if (this.disposed) return { ok: false, error: { kind: 'cancelled', message: `Could not ${what}: the extension is shutting down.`, status: 0, code: null, retryAfterMs: null } };
     let r: QueryResult;
     try {
@@ -233,6 +242,13 @@ export class SupabaseBackend implements TelemetryBackend {
     if (r.error.kind === 'constraint') return { ok: true, detail: 'can enqueue and cancel runs' };
     if (r.error.kind === 'permission' || r.error.kind === 'unauthorized') return { ok: false, detail: 'read-only: this key cannot enqueue or cancel runs (a service-role key can)' };
     return { ok: false, detail: r.error.message };
+  }
+}
+
+/** Stands in for WebSocket so supabase-js can construct its (unused) realtime client. */
+class NoRealtimeTransport {
+  constructor() {
+    throw new Error('EHG Telemetry does not use Supabase Realtime');
   }
 }
 
