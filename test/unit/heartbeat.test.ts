@@ -10,7 +10,8 @@ import {
   pollIntervalMs,
   SchedulerHealth,
 } from '../../src/domain/heartbeat';
-import { isoAt } from './helpers';
+import { escapeMarkdown } from '../../src/domain/text';
+import { findUnescaped, HOSTILE_TEXTS, isoAt } from './helpers';
 
 const NOW = Date.UTC(2026, 1, 15, 12, 0, 0);
 const GRACE = 30_000;
@@ -101,6 +102,27 @@ describe('heartbeat: parseHeartbeat', () => {
       }
       assert.ok(h);
       for (const [k, v] of Object.entries(c.expected)) assert.deepEqual(h[k as keyof Heartbeat], v, k);
+    });
+  }
+});
+
+describe('heartbeat: hostile text in every text field', () => {
+  const keys: (keyof Heartbeat)[] = ['instanceId', 'rawBreaker', 'pausedReason', 'rawStatus', 'gitSha', 'nodeVersion'];
+  for (const hostile of HOSTILE_TEXTS) {
+    it(`single-line and fully escapable: ${JSON.stringify(hostile).slice(0, 50)}`, () => {
+      const h = parseHeartbeat(row({
+        instance_id: hostile, circuit_breaker_state: hostile, paused_reason: hostile, status: hostile,
+        metadata: { build_provenance: { git_sha: hostile, node_version: hostile } },
+      }));
+      assert.ok(h);
+      assert.equal(h.breaker, 'UNKNOWN');
+      assert.equal(h.status, 'unknown');
+      for (const k of keys) {
+        const v: unknown = h[k];
+        assert.equal(typeof v, 'string', k);
+        assert.ok(!/[\r\n]/.test(v as string), k);
+        assert.equal(findUnescaped(escapeMarkdown(v as string)), null, k);
+      }
     });
   }
 });
@@ -209,6 +231,16 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
   ];
   for (const c of cases) it(c.name, () => assert.equal(nextHeartbeatReadDelayMs(c.input, new Date(c.now ?? NOW), opts), c.expected));
 
+  const withGrace = { ...opts, graceMs: GRACE };
+  const graceCases: { name: string; input: SchedulerHealth; expected: number }[] = [
+    { name: 'grace: on time, same as without grace', input: at(hb({}, 10_000)), expected: 52_000 },
+    { name: 'grace: 10 s late, re-read just after the grace runs out', input: at(hb({}, MIN + 10_000)), expected: 20_000 + 2_000 },
+    { name: 'grace: 29 s late, clamped to min', input: at(hb({}, MIN + 29_000)), expected: 5_000 },
+    { name: 'grace: past the grace (stale), back to the poll interval', input: at(hb({}, MIN + GRACE + 1)), expected: 60_000 },
+    { name: 'stopped: next_poll_at ignored, poll interval', input: at(hb({ status: 'stopped' }, 10_000)), expected: 60_000 },
+  ];
+  for (const c of graceCases) it(c.name, () => assert.equal(nextHeartbeatReadDelayMs(c.input, new Date(NOW), withGrace), c.expected));
+
   it('never leaves [minMs, maxMs] for any next_poll_at offset', () => {
     const tight = { settleMs: 1_000, minMs: 10_000, maxMs: 120_000 };
     const offsets = [-1e13, -1e9, -86_400_001, -1, 0, 1, 5_000, 9_000, 60_000, 119_000, 86_400_001, 1e9, 1e13];
@@ -217,7 +249,7 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
         const h = parseHeartbeat(row({ next_poll_at: isoAt(NOW + nextOff), last_poll_at: isoAt(NOW + lastOff) }));
         assert.ok(h);
         for (const health of [assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE)]) {
-          const d = nextHeartbeatReadDelayMs(health, new Date(NOW), tight);
+          const d = nextHeartbeatReadDelayMs(health, new Date(NOW), { ...tight, graceMs: GRACE });
           assert.ok(Number.isFinite(d) && d >= tight.minMs && d <= tight.maxMs, `next ${nextOff} last ${lastOff} → ${d}`);
         }
       }

@@ -213,6 +213,18 @@ describe('run: parseBottleneck', () => {
     });
   }
 
+  for (const hostile of HOSTILE_TEXTS) {
+    it(`hostile text in every bottleneck text field: ${JSON.stringify(hostile).slice(0, 50)}`, () => {
+      const b = parseBottleneck({ dimension_type: hostile, dimension_key: hostile, evidence_trace_ids: [hostile], improvement_id: hostile });
+      assert.ok(b);
+      for (const v of [b.dimensionType, b.dimensionKey, b.evidenceTraceIds[0], b.improvementId]) {
+        assert.equal(typeof v, 'string');
+        assert.ok(!/[\r\n]/.test(v as string));
+        assert.equal(findUnescaped(escapeMarkdown(v as string)), null);
+      }
+    });
+  }
+
   it('bounds long strings (type 60, key 200, ids 80)', () => {
     const b = parseBottleneck({ dimension_type: 'a'.repeat(10_000), dimension_key: 'b'.repeat(10_000), evidence_trace_ids: ['c'.repeat(10_000)], improvement_id: 'd'.repeat(10_000) });
     assert.equal(b?.dimensionType.length, 60);
