@@ -40,7 +40,8 @@ export function checkProjectUrl(input: string): UrlCheck {
   try {
     u = new URL(trimmed);
   } catch {
-    return { ok: false, message: `"${trimmed.slice(0, 80)}" is not a URL. Enter your project URL, e.g. https://abcd.supabase.co.` };
+    // The input is not echoed: a key pasted into the wrong box must not end up in a message.
+    return { ok: false, message: 'That is not a URL. Enter your project URL, e.g. https://abcd.supabase.co.' };
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') return { ok: false, message: `Only http(s) URLs are supported, not ${u.protocol}` };
   if (u.username || u.password) return { ok: false, message: 'The URL must not contain a user name or password. Put the key in the key prompt instead.' };

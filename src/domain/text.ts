@@ -34,7 +34,7 @@ export function cleanMultiline(value: unknown, maxLength = 20_000): string | nul
  * links, autolinks, emphasis, HTML tags and entity references. Line breaks become spaces.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, '\\$&');
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
 /** Parses an untrusted timestamp; null for anything that is not a real date. */

@@ -18,6 +18,9 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** The shortest delay between two runs of a scheduled task. */
+export const MIN_DELAY_MS = 1_000;
+
 export type TickOutcome = { ok: true; nextDelayMs: number } | { ok: false; retryAfterMs?: number };
 
 export interface RefreshSchedulerOptions {
@@ -140,7 +143,8 @@ export class RefreshScheduler {
       if (outcome.ok) {
         this.failures = 0;
         // NaN would make every timer fire at once: a tight loop against the backend.
-        this.baseDelayMs = Number.isNaN(outcome.nextDelayMs) ? this.opts.maxDelayMs : Math.max(0, outcome.nextDelayMs);
+        // A floor keeps a task that keeps asking for 0 ms from spinning against the backend.
+        this.baseDelayMs = Number.isNaN(outcome.nextDelayMs) ? this.opts.maxDelayMs : Math.max(MIN_DELAY_MS, outcome.nextDelayMs);
       } else {
         this.failures++;
         const backoff = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (this.failures - 1));

@@ -460,3 +460,22 @@ describe('refreshScheduler: task invocations over a simulated hour', () => {
     });
   }
 });
+
+describe('RefreshScheduler: delay floor', () => {
+  const cases: Array<{ name: string; delay: number }> = [
+    { name: 'a task asking for 0 ms', delay: 0 },
+    { name: 'a task asking for a negative delay', delay: -5_000 },
+    { name: 'a task asking for 10 ms', delay: 10 },
+  ];
+  for (const c of cases) {
+    it(`${c.name} runs at most once per MIN_DELAY_MS`, async () => {
+      const h = harness(every(c.delay));
+      h.sched.start();
+      await h.fake.tickAsync(10 * SEC);
+      h.sched.dispose();
+      assert.ok(h.calls.length >= 2, `it keeps running (${h.calls.length})`);
+      assert.ok(h.calls.length <= 11, `no spin: ${h.calls.length} runs in 10 s`);
+      for (const g of gaps(h.calls)) assert.ok(g >= 1_000, `gap ${g} ms`);
+    });
+  }
+});
