@@ -42,6 +42,9 @@ export function splitTopLevel(s: string, sep: string): string[] {
   let depth = 0;
   let inQuote = false;
   let cur = '';
+  // A double quote opens a quoted value only at the start of a value (after "(", ".", or the
+  // separator); elsewhere it is an ordinary character, as in PostgREST's unquoted values.
+  let valueStart = true;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
     if (inQuote) {
@@ -50,7 +53,8 @@ export function splitTopLevel(s: string, sep: string): string[] {
       if (ch === '"') inQuote = false;
       continue;
     }
-    if (ch === '"') { inQuote = true; cur += ch; continue; }
+    if (ch === '"' && valueStart) { inQuote = true; cur += ch; valueStart = false; continue; }
+    valueStart = ch === '(' || ch === '.' || ch === sep;
     if (ch === '(') depth++;
     if (ch === ')') depth--;
     if (depth < 0) throw syntaxError('filter', `unexpected ")" in ${s}`);
