@@ -27,9 +27,14 @@ export function triggerLabel(triggeredBy: string | null): string {
   }
 }
 
-/** Tree label: "Succeeded · 5m ago · session start". */
+/**
+ * Tree label: "5m ago · session start". The status is the row's icon (and its accessible name), so
+ * the label stays short enough for the description (the bottleneck category) to be seen in a
+ * normal-width side bar. A status the extension does not know is spelled out.
+ */
 export function runLabel(run: RunSummary, now: Date): string {
-  return `${statusLabel(run)} · ${formatAge(run.triggeredAt, now)} · ${triggerLabel(run.triggeredBy)}`;
+  const head = run.status === 'UNKNOWN' ? `${statusLabel(run)} · ` : '';
+  return `${head}${formatAge(run.triggeredAt, now)} · ${triggerLabel(run.triggeredBy)}`;
 }
 
 /** Tree description: "gate · 3 findings · 1m 12s" (parts omitted when unknown). */
@@ -37,6 +42,7 @@ export function runDescription(run: RunSummary, hint: string | null): string {
   const parts: string[] = [];
   if (run.topBottleneckCategory) parts.push(run.topBottleneckCategory);
   if (run.status === 'SUCCEEDED' && run.findingsCount !== null) parts.push(plural(run.findingsCount, 'finding'));
+  if ((run.status === 'FAILED' || run.status === 'TIMED_OUT' || run.status === 'FAILED_ENQUEUE') && run.errorClass) parts.push(run.errorClass);
   if (run.durationMs !== null) parts.push(formatDuration(run.durationMs));
   if (hint) parts.push(hint);
   return parts.join(' · ');

@@ -53,10 +53,10 @@ describe('runFormat: triggerLabel and hintLabel', () => {
 
 describe('runFormat: runLabel', () => {
   const cases: { name: string; input: RunSummary; expected: string }[] = [
-    { name: 'succeeded 5m ago at session start', input: run(), expected: 'Succeeded · 5m ago · session start' },
-    { name: 'queued just now, manual', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:04:55Z'), triggeredBy: 'MANUAL' }), expected: 'Queued · just now · manual' },
+    { name: 'succeeded 5m ago at session start', input: run(), expected: '5m ago · session start' },
+    { name: 'queued just now, manual', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:04:55Z'), triggeredBy: 'MANUAL' }), expected: 'just now · manual' },
     { name: 'unknown everything', input: run({ status: 'UNKNOWN', rawStatus: 'ARCHIVED', triggeredAt: null, triggeredBy: null }), expected: 'Unknown status (ARCHIVED) · unknown time · unknown trigger' },
-    { name: 'trigger time in the future (skew)', input: run({ triggeredAt: new Date('2026-02-15T12:05:30Z') }), expected: 'Succeeded · just now · session start' },
+    { name: 'trigger time in the future (skew)', input: run({ triggeredAt: new Date('2026-02-15T12:05:30Z') }), expected: 'just now · session start' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(runLabel(c.input, NOW), c.expected));
 });
@@ -67,6 +67,7 @@ describe('runFormat: runDescription', () => {
     { name: 'one finding', input: run({ findingsCount: 1 }), hint: null, expected: 'gate · 1 finding · 1m 12s' },
     { name: 'zero findings', input: run({ findingsCount: 0, topBottleneckCategory: null }), hint: null, expected: '0 findings · 1m 12s' },
     { name: 'findings count not shown unless succeeded', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null }), hint: null, expected: '1m 12s' },
+    { name: 'failed with an error class', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null, errorClass: 'TimeoutError' }), hint: null, expected: 'TimeoutError · 1m 12s' },
     { name: 'with hint', input: run({ status: 'QUEUED', topBottleneckCategory: null, durationMs: null }), hint: 'waiting for a worker', expected: 'waiting for a worker' },
     { name: 'nothing known', input: run({ topBottleneckCategory: null, findingsCount: null, durationMs: null }), hint: null, expected: '' },
   ];

@@ -1,0 +1,161 @@
+// `npm start`: the extension as a user gets it (the VSIX, installed into a real VS Code — code-server),
+// against the embedded local backend with demo data, the EVA scheduler simulator and a demo worker.
+// `npm start -- --backend-only`: only the backend, for a desktop VS Code (prints URL and keys).
+// Ctrl-C stops everything and leaves nothing running.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { generateRuns } from '../test/stack/datagen';
+import { startStack, Stack } from '../test/stack';
+import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
+
+interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { backendOnly: false, intervalMs: 10_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--backend-only') args.backendOnly = true;
+    else if (a.startsWith('--interval')) args.intervalMs = Math.max(1, Number(val())) * 1000;
+    else if (a.startsWith('--port')) args.port = Number(val());
+    else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
+    else if (a === '--help' || a === '-h') {
+      console.log('npm start [-- --backend-only] [--interval <seconds>] [--port <backend port>] [--editor-port <port>]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  if (!Number.isFinite(args.intervalMs)) throw new Error('--interval must be a number of seconds');
+  return args;
+}
+
+const ACTIONS: Record<string, { help: string; run: (s: Stack) => Promise<unknown> }> = {
+  open: { help: 'open the circuit breaker', run: (s) => s.scheduler!.setBreaker('OPEN') },
+  'half-open': { help: 'breaker HALF_OPEN', run: (s) => s.scheduler!.setBreaker('HALF_OPEN') },
+  close: { help: 'close the breaker again', run: (s) => s.scheduler!.setBreaker('CLOSED') },
+  pause: { help: 'pause the scheduler (paused_reason)', run: (s) => s.scheduler!.pause('paused_from_demo') },
+  resume: { help: 'resume it', run: (s) => s.scheduler!.resume() },
+  silence: { help: 'stop writing heartbeats without a goodbye (goes stale)', run: (s) => s.scheduler!.silence() },
+  stop: { help: 'stop gracefully (status = stopped)', run: (s) => s.scheduler!.stop() },
+  start: { help: 'start a new scheduler instance', run: (s) => s.scheduler!.start() },
+  trigger: { help: 'enqueue a MANUAL run for the demo workspace (as the CLI would)', run: (s) => s.query("insert into public.telemetry_analysis_runs (run_id, scope_id, status, triggered_by, correlation_id, metadata) values (gen_random_uuid(), $1, 'QUEUED', 'CLI', gen_random_uuid()::text, '{\"timeout_ms\":120000}')", [demoScope]) },
+};
+
+let demoScope = '';
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
+  const workspace = path.join(base, 'EHG_Engineer');
+  fs.mkdirSync(workspace);
+  demoScope = workspace;
+  let stack: Stack | null = null;
+  let editor: CodeServer | null = null;
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping…');
+    await editor?.stop().catch(() => undefined);
+    await stack?.stop().catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(130));
+  process.on('SIGTERM', () => void stopAll(143));
+  // The stack's own signal handler may end the process first; what must happen is done here too.
+  process.on('exit', () => {
+    fs.rmSync(base, { recursive: true, force: true });
+    if (stopping) console.log('Stopped; nothing left running.');
+  });
+
+  console.log('Starting the local backend (embedded PostgreSQL + PostgREST stand-in)…');
+  stack = await startStack(
+    { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs }, worker: { pickupDelayMs: 2_000, runDurationMs: 5_000 } },
+    async (method, p) => {
+      const m = /^\/__stack\/scheduler\/([a-z-]+)$/.exec(p);
+      const action = m ? ACTIONS[m[1]] : undefined;
+      if (method !== 'POST' || !action || !stack) return null;
+      await action.run(stack);
+      return { status: 200, body: { ok: true, action: m![1] } };
+    },
+  );
+  // The demo history is a week and more old, so opening the workspace finds it stale and enqueues
+  // a SESSION_START run the person can watch go QUEUED → RUNNING → SUCCEEDED.
+  await stack.query(
+    `update public.telemetry_analysis_runs set triggered_at = triggered_at - interval '8 days', started_at = started_at - interval '8 days',
+       finished_at = finished_at - interval '8 days', created_at = created_at - interval '8 days',
+       status = case when status in ('QUEUED','RUNNING') then 'CANCELLED' else status end,
+       reason_code = case when status in ('QUEUED','RUNNING') then 'DEMO_HISTORY' else reason_code end`,
+  );
+  await generateRuns(stack.databaseUrl, { rows: 400, scopes: 12, seed: 3, activeShare: 0 });
+  fs.writeFileSync(path.join(workspace, '.env'), `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`);
+  fs.writeFileSync(path.join(workspace, 'README.md'), '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n');
+
+  const control = (a: string) => `curl -X POST ${stack!.url}/__stack/scheduler/${a}`;
+  const controls = Object.entries(ACTIONS).map(([k, v]) => `    ${k.padEnd(10)} ${v.help}`).join('\n');
+
+  if (args.backendOnly) {
+    console.log(`
+Local backend ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (a PostgREST stand-in over real PostgreSQL; see test/stack/README.md).
+
+  URL               ${stack.url}
+  service-role key  ${stack.keys.serviceRole}
+  anon key          ${stack.keys.anon}
+
+Use it from a desktop VS Code: open a folder whose .env has
+  SUPABASE_URL=${stack.url}
+  SUPABASE_SERVICE_ROLE_KEY=<the service-role key above>
+(or run "EHG Telemetry: Configure Connection…"). A ready folder: ${workspace}
+
+Type a command and Enter to drive the EVA scheduler simulator (or ${control('open')}):
+${controls}
+Ctrl-C stops everything.`);
+  } else {
+    console.log('Starting VS Code (code-server 4.100.3) with the packaged extension installed…');
+    editor = await startCodeServer({
+      folder: workspace,
+      port: args.editorPort,
+      vsix: [path.join(REPO_ROOT, 'ehg-telemetry.vsix')],
+      userSettings: { 'workbench.colorTheme': 'Default Dark Modern' },
+    });
+    console.log(`
+Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Open this in a browser:
+
+    ${editor.url}/?folder=${encodeURIComponent(workspace)}
+
+What you will see: the EHG Telemetry icon in the activity bar opens "Analysis Runs", where a
+SESSION_START run for this workspace appears and goes QUEUED → RUNNING → SUCCEEDED (the demo
+worker takes a few seconds); expand a run for its bottlenecks. The status bar shows the EVA
+scheduler (simulated, polling every ${args.intervalMs / 1000} s).
+
+Type a command and Enter here to make the status bar react (or ${control('open')}):
+${controls}
+Ctrl-C stops everything.`);
+  }
+
+  const rl = readline.createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    const cmd = line.trim();
+    if (!cmd) return;
+    const action = ACTIONS[cmd];
+    if (!action || !stack) {
+      console.log(`unknown command "${cmd}"; one of: ${Object.keys(ACTIONS).join(', ')}`);
+      return;
+    }
+    action.run(stack).then(() => console.log(`ok: ${cmd}`), (e: unknown) => console.log(`failed: ${String(e)}`));
+  });
+  rl.on('close', () => {
+    // stdin closed (e.g. run without a terminal): keep serving until a signal arrives.
+  });
+}
+
+main().catch((e: unknown) => {
+  console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
