@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { generateRuns } from '../test/stack/datagen';
 import { startStack, Stack } from '../test/stack';
+import { controlEndpoint, controlHelp, readControlCommands } from '../test/stack/control';
 import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
 
 interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number }
@@ -34,27 +34,12 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const ACTIONS: Record<string, { help: string; run: (s: Stack) => Promise<unknown> }> = {
-  open: { help: 'open the circuit breaker', run: (s) => s.scheduler!.setBreaker('OPEN') },
-  'half-open': { help: 'breaker HALF_OPEN', run: (s) => s.scheduler!.setBreaker('HALF_OPEN') },
-  close: { help: 'close the breaker again', run: (s) => s.scheduler!.setBreaker('CLOSED') },
-  pause: { help: 'pause the scheduler (paused_reason)', run: (s) => s.scheduler!.pause('paused_from_demo') },
-  resume: { help: 'resume it', run: (s) => s.scheduler!.resume() },
-  silence: { help: 'stop writing heartbeats without a goodbye (goes stale)', run: (s) => s.scheduler!.silence() },
-  stop: { help: 'stop gracefully (status = stopped)', run: (s) => s.scheduler!.stop() },
-  start: { help: 'start a new scheduler instance', run: (s) => s.scheduler!.start() },
-  trigger: { help: 'enqueue a MANUAL run for the demo workspace (as the CLI would)', run: (s) => s.query("insert into public.telemetry_analysis_runs (run_id, scope_id, status, triggered_by, correlation_id, metadata) values (gen_random_uuid(), $1, 'QUEUED', 'CLI', gen_random_uuid()::text, '{\"timeout_ms\":120000}')", [demoScope]) },
-};
-
-let demoScope = '';
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
   const workspace = path.join(base, 'EHG_Engineer');
   fs.mkdirSync(workspace);
-  demoScope = workspace;
   let stack: Stack | null = null;
   let editor: CodeServer | null = null;
   let stopping = false;
@@ -77,13 +62,7 @@ async function main(): Promise<void> {
   console.log('Starting the local backend (embedded PostgreSQL + PostgREST stand-in)…');
   stack = await startStack(
     { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs }, worker: { pickupDelayMs: 2_000, runDurationMs: 5_000 } },
-    async (method, p) => {
-      const m = /^\/__stack\/scheduler\/([a-z-]+)$/.exec(p);
-      const action = m ? ACTIONS[m[1]] : undefined;
-      if (method !== 'POST' || !action || !stack) return null;
-      await action.run(stack);
-      return { status: 200, body: { ok: true, action: m![1] } };
-    },
+    controlEndpoint(() => stack),
   );
   // The demo history is a week and more old, so opening the workspace finds it stale and enqueues
   // a SESSION_START run the person can watch go QUEUED → RUNNING → SUCCEEDED.
@@ -97,8 +76,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(workspace, '.env'), `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`);
   fs.writeFileSync(path.join(workspace, 'README.md'), '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n');
 
-  const control = (a: string) => `curl -X POST ${stack!.url}/__stack/scheduler/${a}`;
-  const controls = Object.entries(ACTIONS).map(([k, v]) => `    ${k.padEnd(10)} ${v.help}`).join('\n');
+  const control = (a: string) => `curl -X POST ${stack.url}/__stack/scheduler/${a}`;
+  const controls = controlHelp();
 
   if (args.backendOnly) {
     console.log(`
@@ -139,20 +118,7 @@ ${controls}
 Ctrl-C stops everything.`);
   }
 
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    const cmd = line.trim();
-    if (!cmd) return;
-    const action = ACTIONS[cmd];
-    if (!action || !stack) {
-      console.log(`unknown command "${cmd}"; one of: ${Object.keys(ACTIONS).join(', ')}`);
-      return;
-    }
-    action.run(stack).then(() => console.log(`ok: ${cmd}`), (e: unknown) => console.log(`failed: ${String(e)}`));
-  });
-  rl.on('close', () => {
-    // stdin closed (e.g. run without a terminal): keep serving until a signal arrives.
-  });
+  readControlCommands(stack, () => void stopAll(0));
 }
 
 main().catch((e: unknown) => {

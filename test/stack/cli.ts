@@ -1,7 +1,7 @@
 // Runs the local backend for a person: `node out/test/stack/cli.js [--interval 10] [--port 54321]
 // [--scope /abs/workspace] [--rows N] [--backend-only] [--no-worker]`. Ctrl-C stops everything.
-import * as readline from 'node:readline';
 import { generateRuns } from './datagen';
+import { controlEndpoint, controlHelp, readControlCommands } from './control';
 import { Stack, startStack } from './index';
 
 function arg(name: string): string | undefined {
@@ -9,29 +9,6 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const has = (name: string) => process.argv.includes(`--${name}`);
-
-const COMMANDS = ['open', 'half-open', 'close', 'pause', 'resume', 'stop', 'start', 'silence', 'stopping', 'delete', 'status'] as const;
-
-async function runCommand(stack: Stack, cmd: string, extra?: string): Promise<unknown> {
-  const s = stack.scheduler;
-  if (!s) throw new Error('the scheduler simulator is not running (--backend-only)');
-  switch (cmd) {
-    case 'open': await s.setBreaker('OPEN'); break;
-    case 'half-open': await s.setBreaker('HALF_OPEN'); break;
-    case 'close': await s.setBreaker('CLOSED'); break;
-    case 'breaker': await s.setBreaker(extra ?? 'CLOSED'); break;
-    case 'pause': await s.pause(extra || 'manual_pause'); break;
-    case 'resume': await s.resume(); break;
-    case 'stop': await s.stop(); break;
-    case 'start': await s.start(); break;
-    case 'silence': await s.silence(); break;
-    case 'stopping': await s.setStopping(); break;
-    case 'delete': await s.deleteRow(); break;
-    case 'status': break;
-    default: throw new Error(`unknown command ${cmd}`);
-  }
-  return (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
-}
 
 async function main(): Promise<void> {
   const backendOnly = has('backend-only');
@@ -45,18 +22,7 @@ async function main(): Promise<void> {
     seedDemoScope: scope,
     scheduler: backendOnly ? false : { intervalMs },
     worker: backendOnly || has('no-worker') ? false : { pickupDelayMs: 2000, runDurationMs: 5000, seed: 1 },
-  }, async (method, path, body) => {
-    const m = /^\/__stack\/scheduler\/([a-z-]+)$/.exec(path);
-    if (!m || !stackRef) return null;
-    if (method !== 'POST' && m[1] !== 'status') return { status: 405, body: { message: 'use POST' } };
-    try {
-      let extra: string | undefined;
-      try { extra = body ? (JSON.parse(body) as { reason?: string; state?: string }).reason ?? (JSON.parse(body) as { state?: string }).state : undefined; } catch { extra = undefined; }
-      return { status: 200, body: await runCommand(stackRef, m[1], extra) };
-    } catch (e) {
-      return { status: 400, body: { message: e instanceof Error ? e.message : String(e) } };
-    }
-  });
+  }, controlEndpoint(() => stackRef));
   stackRef = stack;
   const rows = Number(arg('rows') ?? 0);
   if (rows > 0) {
@@ -73,8 +39,7 @@ async function main(): Promise<void> {
   console.log(`demo runs seeded for scope_id ${scope}`);
   if (!backendOnly) {
     console.log(`\nScheduler polls every ${intervalMs / 1000} s; the demo worker picks QUEUED runs up after ~2 s and runs them ~5 s.`);
-    console.log(`Control it by typing one of: ${COMMANDS.join(', ')}, breaker <TEXT>, pause <reason>, quit`);
-    console.log(`or: curl -X POST ${stack.url}/__stack/scheduler/open   (${COMMANDS.filter((c) => c !== 'status').join('|')})`);
+    console.log(`Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`);
   } else {
     console.log('\n--backend-only: no scheduler or worker. Put the URL and a key above into the extension settings or a .env.');
   }
@@ -90,16 +55,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => { void quit(); });
   process.once('SIGTERM', () => { void quit(); });
-  if (!process.stdin.isTTY && process.stdin.readableEnded) return;
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (l) => {
-    const [cmd, ...rest] = l.trim().split(/\s+/);
-    if (!cmd) return;
-    if (cmd === 'quit' || cmd === 'exit') { void quit(); return; }
-    runCommand(stack, cmd, rest.join(' ') || undefined)
-      .then((row) => console.log(JSON.stringify(row)))
-      .catch((e) => console.log(`error: ${e instanceof Error ? e.message : String(e)}`));
-  });
+  readControlCommands(stack, () => void quit());
 }
 
 main().catch((e) => {
