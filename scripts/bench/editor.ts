@@ -1,0 +1,370 @@
+// Figures that need a real VS Code: code-server 4.100.3 (= VS Code 1.100.3) driven by Chromium
+// through playwright-core, the packaged VSIX installed as a user installs it, next to a minimal
+// hello-world extension (test/bench-fixtures/hello-world) in the same window.
+//   - activation times as VS Code reports them (Developer: Show Running Extensions), over several
+//     window loads, and proof that no request starts before activate() returns;
+//   - session start as seen by the gateway (round trips from activation to the inserted row);
+//   - requests while idle in four conditions, driven through the page, against a naive poller.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { CodeServer, REPO_ROOT, startCodeServer } from '../codeServer';
+import { runFromPalette, showContainer, openWorkbench } from '../../test/e2e/ui/workbench';
+import type { RequestLogEntry, Stack } from '../../test/stack';
+import { SupabaseBackend } from '../../src/data/supabaseBackend';
+import { sequentialDepth } from './db';
+import { log, median, onCleanup, round, sleep, tempDir } from './util';
+
+export const EXT_ID = 'ehg-engineer.ehg-telemetry';
+export const HELLO_ID = 'ehg-bench.bench-hello-world';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+export const SCHEDULER_INTERVAL_MS = 2_000;
+/** Production default poll interval of the EVA scheduler (shared/notes/domain.md): the time scale. */
+export const REAL_SCHEDULER_INTERVAL_MS = 60_000;
+const NAIVE_REAL_MS = 10_000;
+export const NAIVE_SCALED_MS = Math.round(NAIVE_REAL_MS * SCHEDULER_INTERVAL_MS / REAL_SCHEDULER_INTERVAL_MS);
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  onCleanup('browser', () => browser.close());
+  return browser;
+}
+
+/** Packages a fixture extension folder into a VSIX with vsce (in a temp copy). */
+export function packageFixture(name: string, outDir: string): string {
+  const src = path.join(REPO_ROOT, 'test', 'bench-fixtures', name);
+  const copy = path.join(outDir, `src-${name}`);
+  fs.cpSync(src, copy, { recursive: true });
+  const vsix = path.join(outDir, `${name}.vsix`);
+  const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
+  const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: copy, encoding: 'utf8' });
+  if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package ${name} failed: ${r.stdout}${r.stderr}`);
+  return vsix;
+}
+
+export function makeWorkspace(root: string, name: string, stack: Stack): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nBenchmark workspace.\n`);
+  fs.writeFileSync(path.join(dir, '.env'), `SUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`);
+  return fs.realpathSync(dir);
+}
+
+// ---- request classification ------------------------------------------------------------------
+
+export type Kind = 'heartbeat' | 'list' | 'watch' | 'staleness' | 'dedup' | 'insert' | 'cancel' | 'other';
+
+export function kindOf(e: RequestLogEntry): Kind {
+  if (e.path.endsWith('/eva_scheduler_heartbeat')) return 'heartbeat';
+  if (!e.path.endsWith('/telemetry_analysis_runs')) return 'other';
+  if (e.method === 'POST') return 'insert';
+  if (e.method === 'PATCH') return 'cancel';
+  const q = decodeURIComponent(e.query);
+  if (/order=triggered_at\.desc/.test(q)) return 'list';
+  if (/order=finished_at\.desc/.test(q)) return 'staleness';
+  if (/status=in\.\(QUEUED,RUNNING\)/.test(q) && /order=triggered_at\.asc/.test(q)) return 'dedup';
+  if (/run_id=in\./.test(q)) return 'watch';
+  return 'other';
+}
+
+function countKinds(entries: RequestLogEntry[]): Record<Kind | 'total', number> {
+  const c: Record<string, number> = { total: entries.length, heartbeat: 0, list: 0, watch: 0, staleness: 0, dedup: 0, insert: 0, cancel: 0, other: 0 };
+  for (const e of entries) c[kindOf(e)]++;
+  return c as Record<Kind | 'total', number>;
+}
+
+const atMs = (e: RequestLogEntry) => Date.parse(e.at);
+
+// ---- activation --------------------------------------------------------------------------------
+
+interface ActivationSample { ours: number; hello: number }
+
+async function readRunningExtensions(page: Page): Promise<ActivationSample> {
+  await runFromPalette(page, 'Developer: Show Running Extensions');
+  const deadline = Date.now() + 60_000;
+  let last: string[] = [];
+  for (;;) {
+    last = await page.locator('.runtime-extensions-editor .monaco-list-row').evaluateAll((els) => els.map((e) => (e as { innerText: string }).innerText));
+    const find = (name: string) => {
+      const row = last.find((t) => t.split('\n')[0].trim() === name);
+      const m = row ? /Activation: (\d+)ms/.exec(row) : null;
+      return m ? Number(m[1]) : null;
+    };
+    const ours = find('EHG Telemetry');
+    const hello = find('Bench Hello World');
+    if (ours !== null && hello !== null) return { ours, hello };
+    if (Date.now() > deadline) throw new Error(`Running Extensions did not show both activation times; rows: ${JSON.stringify(last)}`);
+    await sleep(500);
+  }
+}
+
+/** `ExtensionService#_callActivateOptional <id>` trace lines of every extension host, in order. */
+function activateCalls(userDataDir: string, id: string): number[] {
+  const logs = path.join(userDataDir, 'logs');
+  const out: number[] = [];
+  const visit = (dir: string) => {
+    for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, f.name);
+      if (f.isDirectory()) visit(p);
+      else if (f.name === 'remoteexthost.log') {
+        for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
+          const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[trace\] ExtensionService#_callActivateOptional (\S+)\s*$/.exec(line);
+          if (m && m[3] === id) out.push(new Date(`${m[1]}T${m[2]}`).getTime()); // local time, as the log writes it
+        }
+      }
+    }
+  };
+  if (fs.existsSync(logs)) visit(logs);
+  return out.sort((a, b) => a - b);
+}
+
+export interface ActivationFigures {
+  loads: number;
+  oursMs: number[];
+  helloMs: number[];
+  oursMedianMs: number;
+  helloMedianMs: number;
+  ratio: number;
+  /** Per load: first request at the gateway minus the latest possible end of activate() (ms; > 0 = after). */
+  firstRequestMarginsMs: number[];
+  requestsBeforeActivateReturned: number;
+}
+
+export interface SessionStartEditorFigures {
+  roundTripsToInsert: number;
+  requestsToInsert: number;
+  msActivationToInsert: number;
+  chain: Array<{ kind: Kind; at: string; durationMs: number }>;
+}
+
+export interface IdleCondition {
+  name: string;
+  windowMs: number;
+  focused: boolean | null;
+  viewVisible: boolean;
+  ours: Record<Kind | 'total', number>;
+  naiveScaled: number;
+  naiveRealtime: number;
+  schedulerPolls: number;
+  gapsMs?: { heartbeat: number[]; list: number[] };
+}
+
+export interface EditorFigures {
+  activation: ActivationFigures;
+  sessionStart: SessionStartEditorFigures;
+  idle: IdleCondition[];
+  focusMethod: string;
+}
+
+/** One code-server with the VSIX, hello-world and the focus probe; the page loaded `loads` times. */
+export async function editorSession(stack: Stack, browser: Browser, opts: { loads: number; windows: { visible: number; hidden: number; unfocused: number; erroring: number } }): Promise<EditorFigures> {
+  const root = tempDir('ehg-bench-editor-');
+  const vsixHello = packageFixture('hello-world', root);
+  const vsixProbe = packageFixture('window-probe', root);
+  const probeLog = path.join(root, 'window-probe.jsonl');
+  const workspace = makeWorkspace(root, 'bench-workspace', stack);
+  const server: CodeServer = await startCodeServer({
+    vsix: [path.join(REPO_ROOT, 'ehg-telemetry.vsix'), vsixHello, vsixProbe],
+    env: { LOG_LEVEL: 'trace', EHG_BENCH_PROBE_LOG: probeLog },
+    logFile: path.join(root, 'code-server.log'),
+    log: (l) => log(`[code-server] ${l}`),
+  });
+  const stopServer = onCleanup('code-server (editor)', () => server.stop());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const closeContext = onCleanup('browser context (editor)', () => context.close());
+  const page = await context.newPage();
+  try {
+    // 1. Activation, `loads` times (the first load is the workspace's first open: SESSION_START).
+    stack.gateway.clearLog();
+    const samples: ActivationSample[] = [];
+    for (let i = 0; i < opts.loads; i++) {
+      if (i === 0) await openWorkbench(page, server.workbenchUrl(workspace));
+      else {
+        await page.reload({ waitUntil: 'domcontentloaded' });
+        await openWorkbench(page, page.url());
+      }
+      const s = await readRunningExtensions(page);
+      samples.push(s);
+      log(`activation load ${i + 1}/${opts.loads}: EHG Telemetry ${s.ours} ms, hello-world ${s.hello} ms`);
+      await sleep(2_000);
+    }
+    const calls = activateCalls(server.userDataDir, EXT_ID);
+    const all = [...stack.gateway.requestLog].filter((e) => e.role === 'service_role');
+    const margins: number[] = [];
+    let before = 0;
+    calls.slice(-opts.loads).forEach((t, i) => {
+      const end = t + samples[i].ours; // latest possible end: code loading happens before this call
+      const next = calls[calls.length - opts.loads + i + 1] ?? Infinity;
+      const mine = all.filter((e) => atMs(e) >= t && atMs(e) < next);
+      before += mine.filter((e) => atMs(e) < end).length;
+      if (mine.length) margins.push(atMs(mine[0]) - end);
+    });
+    const ours = samples.map((s) => s.ours);
+    const hello = samples.map((s) => s.hello);
+    const activation: ActivationFigures = {
+      loads: opts.loads,
+      oursMs: ours,
+      helloMs: hello,
+      oursMedianMs: median(ours),
+      helloMedianMs: median(hello),
+      ratio: round(median(ours) / median(hello), 2),
+      firstRequestMarginsMs: margins,
+      requestsBeforeActivateReturned: before,
+    };
+
+    // 2. Session start on the first load: the gateway's view of the chain up to the insert.
+    const firstLoad = all.filter((e) => calls.length && atMs(e) >= calls[calls.length - opts.loads] && (opts.loads < 2 || atMs(e) < calls[calls.length - opts.loads + 1]));
+    const ssKinds: Kind[] = ['staleness', 'dedup', 'insert'];
+    const ss = firstLoad.filter((e) => ssKinds.includes(kindOf(e)));
+    const insertIdx = ss.findIndex((e) => kindOf(e) === 'insert');
+    const chain = insertIdx >= 0 ? ss.slice(0, insertIdx + 1) : [];
+    const actEnd = calls.length ? calls[calls.length - opts.loads] + samples[0].ours : NaN;
+    const sessionStart: SessionStartEditorFigures = {
+      roundTripsToInsert: chain.length ? sequentialDepth(chain.map((e) => ({ start: atMs(e), end: atMs(e) + e.durationMs }))) : NaN,
+      requestsToInsert: chain.length,
+      msActivationToInsert: chain.length ? round(atMs(chain[chain.length - 1]) + chain[chain.length - 1].durationMs - actEnd, 1) : NaN,
+      chain: chain.map((e) => ({ kind: kindOf(e), at: e.at, durationMs: round(e.durationMs, 2) })),
+    };
+
+    // 3. Requests while idle.
+    const { idle, focusMethod } = await idleConditions(stack, context, page, probeLog, workspace, opts.windows);
+    await page.screenshot({ path: path.join(root, 'last.png') }).catch(() => undefined);
+    return { activation, sessionStart, idle, focusMethod };
+  } finally {
+    await closeContext();
+    await stopServer();
+  }
+}
+
+// ---- idle ------------------------------------------------------------------------------------
+
+function probeState(probeLog: string): { activations: number; focused: boolean | null; lines: Array<{ at: number; event: string; focused: boolean }> } {
+  const lines = fs.existsSync(probeLog)
+    ? fs.readFileSync(probeLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { at: number; event: string; focused: boolean })
+    : [];
+  const lastAct = lines.map((l) => l.event).lastIndexOf('activate');
+  const mine = lastAct >= 0 ? lines.slice(lastAct) : [];
+  return { activations: lines.filter((l) => l.event === 'activate').length, focused: mine.length ? mine[mine.length - 1].focused : null, lines: mine };
+}
+
+async function waitFocus(probeLog: string, want: boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (probeState(probeLog).focused === want) return true;
+    await sleep(200);
+  }
+  return probeState(probeLog).focused === want;
+}
+
+/** A naive poller: the same two queries (heartbeat, runs list) on a fixed interval, with its own key role. */
+function naivePoller(stack: Stack, key: string, scopeId: string, intervalMs: number): { stop: () => Promise<void> } {
+  // Its own key, so its requests carry another role in the gateway log.
+  const b = new SupabaseBackend({ url: stack.url, origin: new URL(stack.url).origin, key, timeoutMs: 10_000, clientInfo: 'naive-poller' });
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const t = Date.now();
+      await Promise.all([b.readHeartbeat(), b.listRuns({ kind: 'workspace', scopeIds: [scopeId] }, 0, 20)]);
+      const wait = intervalMs - (Date.now() - t);
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; b.dispose(); } };
+}
+
+async function idleConditions(stack: Stack, context: BrowserContext, page: Page, probeLog: string, workspace: string, windows: { visible: number; hidden: number; unfocused: number; erroring: number }): Promise<{ idle: IdleCondition[]; focusMethod: string }> {
+  const out: IdleCondition[] = [];
+  await showContainer(page, 'EHG Telemetry');
+  await sleep(6_000);
+  // Naive baselines in the same run: scaled (10 s × 2 s / 60 s) with the `authenticated` key, and
+  // real-time 10 s with the `anon` key; their role tells their requests apart in the gateway log.
+  const naiveScaled = naivePoller(stack, stack.keys.authenticated, workspace, NAIVE_SCALED_MS);
+  const naiveReal = naivePoller(stack, stack.keys.anon, workspace, NAIVE_REAL_MS);
+  const stopNaive = onCleanup('naive pollers', async () => { await naiveScaled.stop(); await naiveReal.stop(); });
+  let focusMethod = 'none needed';
+  let other: Page | null = null;
+  const measureWindow = async (name: string, ms: number, viewVisible: boolean, gaps = false): Promise<IdleCondition> => {
+    const focused = probeState(probeLog).focused;
+    const from = Date.now();
+    log(`idle: "${name}" for ${ms / 1000} s (ext host sees focused=${focused})`);
+    await sleep(ms);
+    const to = Date.now();
+    const inWin = stack.gateway.requestLog.filter((e) => atMs(e) >= from && atMs(e) < to);
+    const oursEntries = inWin.filter((e) => e.role === 'service_role');
+    const c: IdleCondition = {
+      name,
+      windowMs: to - from,
+      focused,
+      viewVisible,
+      ours: countKinds(oursEntries),
+      naiveScaled: inWin.filter((e) => e.role === 'authenticated').length,
+      naiveRealtime: inWin.filter((e) => e.role === 'anon').length,
+      schedulerPolls: (to - from) / SCHEDULER_INTERVAL_MS,
+    };
+    if (gaps) {
+      const g = (k: Kind) => {
+        const ts = oursEntries.filter((e) => kindOf(e) === k).map(atMs);
+        return ts.slice(1).map((t, i) => t - ts[i]);
+      };
+      c.gapsMs = { heartbeat: g('heartbeat'), list: g('list') };
+    }
+    log(`idle: "${name}": ours ${JSON.stringify(c.ours)}; naive scaled ${c.naiveScaled}, naive real-time ${c.naiveRealtime}`);
+    return c;
+  };
+  try {
+    out.push(await measureWindow('view visible, focused', windows.visible, true));
+
+    await showContainer(page, 'Explorer');
+    await sleep(2_000);
+    out.push(await measureWindow('view hidden (Explorer), focused', windows.hidden, false));
+
+    await showContainer(page, 'EHG Telemetry');
+    await sleep(4_000);
+    // Unfocus: first the real thing (another page in front, Chromium's headless focus emulation off);
+    // if the extension host does not see it, fall back to a blur the workbench itself listens to.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false }).catch(() => undefined);
+    other = await context.newPage();
+    await other.goto('about:blank');
+    await other.bringToFront();
+    if (await waitFocus(probeLog, false, 5_000)) focusMethod = 'another page brought to front (CDP focus emulation off)';
+    else {
+      await page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { hasFocus: () => boolean } }).document;
+        Object.defineProperty(d, 'hasFocus', { value: () => false, configurable: true });
+        (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('blur'));
+      });
+      focusMethod = (await waitFocus(probeLog, false, 5_000)) ? 'window blur event + document.hasFocus() = false in the page (headless Chromium has no OS focus)' : 'FAILED: the extension host never saw the window unfocused';
+    }
+    log(`idle: unfocus method: ${focusMethod}`);
+    await sleep(1_000);
+    out.push(await measureWindow('window unfocused (view visible)', windows.unfocused, true));
+
+    // Back in focus, then the backend fails every request (503).
+    await other.close();
+    other = null;
+    await page.bringToFront();
+    await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { hasFocus?: unknown } }).document;
+      delete d.hasFocus; // restores Document.prototype.hasFocus when it was overridden
+      (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('focus'));
+    });
+    await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }).catch(() => undefined);
+    const refocused = await waitFocus(probeLog, true, 5_000);
+    if (!refocused) log('idle: WARNING the extension host did not see the window focused again');
+    await sleep(3_000);
+    stack.gateway.setFault({ status: 503, body: { code: 'PGRST001', message: 'Database client error. Retrying the connection.' }, match: (r) => r.table !== null });
+    try {
+      out.push(await measureWindow('backend erroring (503), focused, view visible', windows.erroring, true, true));
+    } finally {
+      stack.gateway.setFault(null);
+    }
+  } finally {
+    if (other) await other.close().catch(() => undefined);
+    await stopNaive();
+  }
+  return { idle: out, focusMethod };
+}

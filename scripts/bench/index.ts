@@ -1,0 +1,228 @@
+// `npm run bench` (after `npm run package && npm run compile`): measures EHG Telemetry against its
+// performance targets on the local backend (test/stack) and a real VS Code (code-server + Chromium).
+// Prints a table; with `-- --json`, prints one JSON object of named figures on stdout instead (progress
+// goes to stderr). A missed target is printed as MISS; the exit code is 0 unless the bench itself failed.
+//
+// Options: --json; --quick (short idle windows, 2 loads, 200 cycles, scale up to 100k: a smoke run,
+// not a measurement); --sections=size,editor,memory,scale (default: all).
+import * as fs from 'fs';
+import * as path from 'path';
+import { REPO_ROOT, ensureCodeServer } from '../codeServer';
+import { startStack, Stack } from '../../test/stack';
+import { measureAtScale, QUERY_NAMES, ScaleResult } from './db';
+import { editorSession, EditorFigures, launchBrowser, NAIVE_SCALED_MS, REAL_SCHEDULER_INTERVAL_MS, SCHEDULER_INTERVAL_MS } from './editor';
+import { memorySession, MemoryFigures } from './memory';
+import { log, onCleanup, releaseAll, round, setQuiet } from './util';
+
+const args = process.argv.slice(2);
+const JSON_OUT = args.includes('--json');
+const QUICK = args.includes('--quick');
+const sectionsArg = args.find((a) => a.startsWith('--sections='));
+const SECTIONS = new Set(sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale']);
+setQuiet(JSON_OUT);
+
+type Row = { figure: string; value: string; target: string; verdict: 'PASS' | 'MISS' | '' };
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const figures: Record<string, unknown> = {};
+  const rows: Row[] = [];
+  const row = (figure: string, value: string, target = '', pass?: boolean) => rows.push({ figure, value, target, verdict: pass === undefined ? '' : pass ? 'PASS' : 'MISS' });
+
+  // ---- 2. size -----------------------------------------------------------------------------
+  if (SECTIONS.has('size')) {
+    const bundle = path.join(REPO_ROOT, 'dist', 'extension.js');
+    const vsix = path.join(REPO_ROOT, 'ehg-telemetry.vsix');
+    for (const f of [bundle, vsix]) if (!fs.existsSync(f)) throw new Error(`${f} is missing (run \`npm run package\`)`);
+    figures.bundle_kb = round(fs.statSync(bundle).size / 1024, 1);
+    figures.vsix_kb = round(fs.statSync(vsix).size / 1024, 1);
+    row('dist/extension.js (minified)', `${figures.bundle_kb} KB`, '≤ 300 KB', (figures.bundle_kb as number) <= 300);
+    row('VSIX', `${figures.vsix_kb} KB`, 'report');
+  }
+
+  // ---- the backend ---------------------------------------------------------------------------
+  log('starting the local stack (PostgreSQL + gateway + scheduler simulator + demo worker)');
+  const stack: Stack = await startStack({ scheduler: { intervalMs: SCHEDULER_INTERVAL_MS }, worker: { pickupDelayMs: 2_000, runDurationMs: 3_000, seed: 7 } });
+  onCleanup('stack', () => stack.stop());
+
+  const needEditor = SECTIONS.has('editor') || SECTIONS.has('memory');
+  const browser = needEditor ? (ensureCodeServer((l) => log(`[install] ${l}`)), await launchBrowser()) : null;
+
+  // ---- 1, 3, 4 in the editor -----------------------------------------------------------------
+  let editor: EditorFigures | null = null;
+  if (SECTIONS.has('editor') && browser) {
+    const s = QUICK ? 1_000 : 1;
+    editor = await editorSession(stack, browser, {
+      loads: QUICK ? 2 : 5,
+      windows: QUICK ? { visible: 10 * s, hidden: 10 * s, unfocused: 15 * s, erroring: 25 * s } : { visible: 30_000, hidden: 30_000, unfocused: 60_000, erroring: 80_000 },
+    });
+    const a = editor.activation;
+    Object.assign(figures, {
+      activation_ratio: a.ratio,
+      activation_ours_ms_median: a.oursMedianMs,
+      activation_hello_world_ms_median: a.helloMedianMs,
+      activation_ours_ms: a.oursMs,
+      activation_hello_world_ms: a.helloMs,
+      requests_before_activate_returned: a.requestsBeforeActivateReturned,
+      first_request_after_activate_ms_min: a.firstRequestMarginsMs.length ? Math.min(...a.firstRequestMarginsMs) : null,
+    });
+    row('activation, ours / hello-world (code load + activate call, median of loads)', `${a.ratio}× (${a.oursMedianMs} ms / ${a.helloMedianMs} ms; loads: ${a.oursMs.join(',')} vs ${a.helloMs.join(',')})`, '≤ 1.5×', a.ratio <= 1.5);
+    row('requests started before activate() returned (gateway log vs exthost trace)', `${a.requestsBeforeActivateReturned} (first request ≥ ${figures.first_request_after_activate_ms_min} ms after)`, '0', a.requestsBeforeActivateReturned === 0);
+
+    const ss = editor.sessionStart;
+    figures.enqueue_round_trips_editor = ss.roundTripsToInsert;
+    figures.enqueue_ms_activation_to_insert_editor = ss.msActivationToInsert;
+    row('session start in the editor: sequential round trips to the insert', `${ss.roundTripsToInsert} (${ss.chain.map((c) => c.kind).join(', ')}; ${ss.msActivationToInsert} ms after activation)`, '≤ 2', ss.roundTripsToInsert <= 2);
+
+    const [vis, hid, unf, err] = editor.idle;
+    const hbPerPoll = round(vis.ours.heartbeat / vis.schedulerPolls, 3);
+    const reduction = round(unf.naiveScaled / Math.max(1, unf.ours.total), 1);
+    const reductionReal = round(unf.naiveRealtime / Math.max(1, unf.ours.total), 1);
+    const gapsHb = err.gapsMs?.heartbeat ?? [];
+    const gapsList = err.gapsMs?.list ?? [];
+    const growing = (g: number[]) => g.length >= 2 && g.every((x, i) => i === 0 || x >= 1.5 * g[i - 1]);
+    Object.assign(figures, {
+      heartbeat_reads_per_poll_focused: hbPerPoll,
+      list_reads_while_hidden: hid.ours.list,
+      unfocused_reduction_x: reduction,
+      unfocused_reduction_x_realtime_naive: reductionReal,
+      naive_scaled_interval_ms: NAIVE_SCALED_MS,
+      scheduler_interval_ms: SCHEDULER_INTERVAL_MS,
+      backoff_gaps_heartbeat_ms: gapsHb,
+      backoff_gaps_list_ms: gapsList,
+      backoff_exponential: growing(gapsHb) && growing(gapsList),
+      focus_method: editor.focusMethod,
+      idle: editor.idle,
+    });
+    for (const c of editor.idle) {
+      row(`idle: ${c.name} (${round(c.windowMs / 1000, 1)} s = ${round(c.schedulerPolls, 1)} scheduler polls)`, `ours ${c.ours.total} (heartbeat ${c.ours.heartbeat}, list ${c.ours.list}, watch ${c.ours.watch}, other ${c.ours.total - c.ours.heartbeat - c.ours.list - c.ours.watch}); naive ${NAIVE_SCALED_MS} ms: ${c.naiveScaled}; naive 10 s: ${c.naiveRealtime}; ext host focused=${c.focused}`);
+    }
+    row('heartbeat reads per scheduler poll (focused, view visible)', `${hbPerPoll}`, '≤ 1', hbPerPoll <= 1 && vis.focused === true);
+    row('run-list reads while the view is hidden', `${hid.ours.list}`, '0', hid.ours.list === 0);
+    row(`unfocused: naive (scaled ${NAIVE_SCALED_MS} ms) / ours`, `${reduction}×${unf.focused === false ? '' : ' (focus not confirmed!)'}`, '≥ 10×', reduction >= 10 && unf.focused === false);
+    row('unfocused: naive (real-time 10 s, same window) / ours', `${reductionReal}×`, 'report (see notes)');
+    row('backoff while erroring: gaps between heartbeat reads (ms)', gapsHb.join(', ') || 'none', 'exponential', growing(gapsHb));
+    row('backoff while erroring: gaps between list reads (ms)', gapsList.join(', ') || 'none', 'exponential', growing(gapsList));
+  }
+
+  // ---- 5, 6, 4 against the database; 7 in the host ------------------------------------------
+  await stack.worker?.stop(); // generated QUEUED rows must stay as generated
+  const scales: ScaleResult[] = [];
+  let rowsNow = (await stack.query<{ n: string }>('select count(*)::bigint as n from public.telemetry_analysis_runs'))[0].n;
+  const sizes = QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+  let memory: MemoryFigures | null = null;
+  for (const target of sizes) {
+    if (!SECTIONS.has('scale') && target > 10_000) break;
+    const r = await measureAtScale(stack, Number(rowsNow), target);
+    rowsNow = String(r.rows);
+    scales.push(r);
+    log(`scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`);
+    if (target === 10_000 && SECTIONS.has('memory') && browser) {
+      memory = await memorySession(stack, browser, QUICK ? 200 : 1_000);
+      log(`memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`);
+    }
+  }
+
+  if (scales.length) {
+    const top = scales[scales.length - 1];
+    const tag = top.rows >= 1_000_000 ? '1m' : `${Math.round(top.rows / 1000)}k`;
+    const mine = QUERY_NAMES.map((q) => top.queries[q]);
+    figures[`max_query_ms_at_${tag}`] = Math.max(...mine.map((q) => q.ms));
+    figures[`seq_scans_at_${tag}`] = mine.filter((q) => !q.usesIndex).length;
+    figures[`seq_scans_runs_table_at_${tag}`] = QUERY_NAMES.filter((q) => q !== 'heartbeat').filter((q) => !top.queries[q].usesIndex).length;
+    figures.enqueue_round_trips = top.enqueue.roundTripsToInsert;
+    figures.enqueue_ms_to_insert = top.enqueue.msToInsert;
+    figures.enqueue_ms_total_with_convergence = top.enqueue.msTotal;
+    figures.plain_request_ms = top.enqueue.plainRequestMs;
+    figures.enqueue_vs_plain_request_x = round(top.enqueue.msToInsert / top.enqueue.plainRequestMs, 2);
+    const list = top.queries.list_workspace;
+    const naive = top.queries.naive_list_select_star;
+    figures.bytes_per_row = round(list.responseBytes / Math.max(1, list.rowsReturned), 1);
+    figures.bytes_per_row_select_star = round(naive.responseBytes / Math.max(1, naive.rowsReturned), 1);
+    figures.list_response_bytes = list.responseBytes;
+    figures.list_response_bytes_select_star = naive.responseBytes;
+    for (const s of scales) {
+      const t = s.rows >= 1_000_000 ? '1m' : `${Math.round(s.rows / 1000)}k`;
+      for (const [q, v] of Object.entries(s.queries)) {
+        figures[`query_ms_${q}_${t}`] = v.ms;
+        figures[`query_index_${q}_${t}`] = v.indexes.join('+') || (v.seqScans.length ? `Seq Scan on ${v.seqScans.join(',')}` : 'none');
+      }
+      figures[`generate_ms_${t}`] = s.generateMs;
+    }
+    figures.query_sql = Object.fromEntries(Object.entries(top.queries).map(([q, v]) => [q, v.sql]));
+
+    for (const q of [...QUERY_NAMES, 'list_all_scopes', 'naive_list_select_star'] as const) {
+      const curve = scales.map((s) => `${s.queries[q].ms}`).join(' → ');
+      const v = top.queries[q];
+      const own = (QUERY_NAMES as readonly string[]).includes(q);
+      row(`query ${q}: server ms at ${scales.map((s) => s.rows.toLocaleString('en')).join(' / ')} rows`, `${curve} ms; ${v.indexes.length ? `index ${v.indexes.join('+')}` : ''}${v.seqScans.length ? ` SEQ SCAN ${v.seqScans.join(',')}` : ''}; ${v.rowsReturned} rows, ${v.sharedHit + v.sharedRead} buffers`, own ? '≤ 5 ms at 1M, index' : 'report', own ? v.ms <= 5 && v.usesIndex : undefined);
+    }
+    row(`max of the extension's queries at ${top.rows.toLocaleString('en')} rows`, `${figures[`max_query_ms_at_${tag}`]} ms`, '≤ 5 ms', (figures[`max_query_ms_at_${tag}`] as number) <= 5);
+    row(`queries not using an index at ${top.rows.toLocaleString('en')} rows`, `${figures[`seq_scans_at_${tag}`]} (runs table: ${figures[`seq_scans_runs_table_at_${tag}`]})`, '0', figures[`seq_scans_at_${tag}`] === 0);
+    row('session start (enqueueRun, new scope): sequential round trips to the insert', `${top.enqueue.roundTripsToInsert} (${top.enqueue.requestsToInsert} requests)`, '≤ 2', top.enqueue.roundTripsToInsert <= 2);
+    row('session start wall time to the insert vs one plain request', `${top.enqueue.msToInsert} ms vs ${top.enqueue.plainRequestMs} ms = ${figures.enqueue_vs_plain_request_x}× (with convergence: ${top.enqueue.msTotal} ms)`, 'report');
+    row('bytes per run row in a tree refresh', `${figures.bytes_per_row} B (${list.responseBytes} B / ${list.rowsReturned} rows)`, '≤ 1024 B', (figures.bytes_per_row as number) <= 1024);
+    row('bytes per run row with select=*', `${figures.bytes_per_row_select_star} B (${naive.responseBytes} B / ${naive.rowsReturned} rows)`, 'report');
+  }
+
+  if (memory) {
+    const timersBefore = memory.resourcesBefore?.Timeout ?? 0;
+    const timersAfter = memory.resourcesAfter?.Timeout ?? 0;
+    const totalBefore = Object.values(memory.resourcesBefore ?? {}).reduce((a, b) => a + b, 0);
+    const totalAfter = Object.values(memory.resourcesAfter ?? {}).reduce((a, b) => a + b, 0);
+    Object.assign(figures, {
+      heap_growth_mb: memory.heapGrowthMb,
+      heap_before_mb: round(memory.heapBeforeMb ?? NaN, 2),
+      heap_after_mb: round(memory.heapAfterMb ?? NaN, 2),
+      gc_exposed: memory.gcExposed,
+      refresh_cycles: memory.cycles,
+      refresh_cycle_ms_median: round(memory.cycleMsMedian ?? NaN, 2),
+      timers_before: timersBefore,
+      timers_after: timersAfter,
+      active_resources_before: memory.resourcesBefore,
+      active_resources_after: memory.resourcesAfter,
+      requests_at_activate_inhost: memory.requestsAtActivate,
+      gateway_requests_before_activate_inhost: memory.gatewayRequestsBeforeActivate,
+    });
+    row(`extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`, `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`, '≤ 5 MB', memory.heapGrowthMb <= 5);
+    row('active timers in the extension host before → after', `${timersBefore} → ${timersAfter}`, 'no growth', timersAfter <= timersBefore);
+    row('active handles/requests (all kinds) before → after', `${totalBefore} → ${totalAfter} (${JSON.stringify(memory.resourcesAfter)})`, 'no growth', totalAfter <= totalBefore);
+    row('requests counted by the extension when activate() resolved (in-host)', `${memory.requestsAtActivate} (gateway: ${memory.gatewayRequestsBeforeActivate} before; first ${memory.firstRequestAfterActivateMs} ms after)`, '0', memory.requestsAtActivate === 0 && memory.gatewayRequestsBeforeActivate === 0);
+  }
+
+  figures.scale = { real_scheduler_interval_ms: REAL_SCHEDULER_INTERVAL_MS, compressed_scheduler_interval_ms: SCHEDULER_INTERVAL_MS };
+  figures.misses = rows.filter((r) => r.verdict === 'MISS').map((r) => r.figure);
+  figures.bench_seconds = round((Date.now() - t0) / 1000, 1);
+  figures.quick = QUICK;
+
+  if (JSON_OUT) {
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } else {
+    printTable(rows);
+    console.log(`\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`);
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const w0 = Math.min(90, Math.max(...rows.map((r) => r.figure.length)));
+  const w2 = Math.max(...rows.map((r) => r.target.length));
+  console.log('');
+  for (const r of rows) {
+    console.log(`${r.verdict.padEnd(4)}  ${r.figure.padEnd(w0)}  ${r.target.padEnd(w2)}  ${r.value}`);
+  }
+}
+
+let exiting = false;
+async function exit(code: number): Promise<never> {
+  if (!exiting) {
+    exiting = true;
+    await releaseAll();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => { log('interrupted'); void exit(130); });
+process.on('SIGTERM', () => { log('terminated'); void exit(143); });
+main().then(() => exit(0), (err) => {
+  log(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  void exit(1);
+});

@@ -1,0 +1,102 @@
+// Loaded by VS Code's extension host as `extensionTestsPath` (the @vscode/test-electron contract:
+// `run()` is called inside the host). Activates the development copy of EHG Telemetry itself (its
+// manifest has no activation event, so nothing activated it earlier), counts the extension's
+// requests at the moment activate() resolves, then runs refresh cycles through the testing API and
+// compares heap and active handles before and after. Results go to the JSON file of the config.
+import * as fs from 'fs';
+import * as v8 from 'v8';
+import * as vm from 'vm';
+import * as vscode from 'vscode';
+import { INHOST_CONFIG_ENV, InHostConfig, InHostResults } from './shared';
+
+interface Testing {
+  settle(): Promise<void>;
+  requests(): number;
+  heartbeatReads(): number;
+  refreshRuns(): Promise<void>;
+  refreshHeartbeat(): Promise<void>;
+  runsTree(): Promise<unknown[]>;
+}
+
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+}
+
+function exposeGc(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  }
+}
+
+async function fullGc(gc: (() => void) | null): Promise<void> {
+  if (!gc) return;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function run(): Promise<void> {
+  const cfgFile = process.env[INHOST_CONFIG_ENV];
+  if (!cfgFile) throw new Error(`${INHOST_CONFIG_ENV} is not set`);
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as InHostConfig;
+  const res: InHostResults = { done: false };
+  const write = () => fs.writeFileSync(cfg.resultsFile, JSON.stringify(res, null, 2));
+  try {
+    const ext = vscode.extensions.getExtension<{ testing?: Testing }>(cfg.extensionId);
+    if (!ext) throw new Error(`${cfg.extensionId} is not loaded`);
+    res.wasActiveBeforeProbe = ext.isActive;
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    // Synchronously after activate() resolved: no timer or I/O callback has run in between.
+    res.requestsAtActivate = api.testing?.requests();
+    res.activatedAt = Date.now();
+    const t = api.testing;
+    if (!t) throw new Error('activate() returned no testing API (is the extension in development mode?)');
+    write();
+    await t.settle();
+    for (let i = 0; i < 60 && (await t.runsTree()).length === 0; i++) await sleep(500);
+    res.treeRows = (await t.runsTree()).length;
+    for (let i = 0; i < cfg.warmup; i++) {
+      await t.refreshRuns();
+      await t.refreshHeartbeat();
+    }
+    const gc = exposeGc();
+    res.gcExposed = gc !== null;
+    await fullGc(gc);
+    res.resourcesBefore = resources();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const req0 = t.requests();
+    const hb0 = t.heartbeatReads();
+    const durations: number[] = [];
+    for (let i = 0; i < cfg.cycles; i++) {
+      const c0 = performance.now();
+      await t.refreshRuns();
+      await t.refreshHeartbeat();
+      durations.push(performance.now() - c0);
+    }
+    res.requestsDuringCycles = t.requests() - req0;
+    res.heartbeatReadsDuringCycles = t.heartbeatReads() - hb0;
+    await sleep(1_000); // let sockets/timers of the last cycle settle like the first ones had
+    await fullGc(gc);
+    const heapAfter = process.memoryUsage().heapUsed;
+    res.resourcesAfter = resources();
+    res.heapBeforeMb = heapBefore / 1048576;
+    res.heapAfterMb = heapAfter / 1048576;
+    res.cycles = cfg.cycles;
+    durations.sort((a, b) => a - b);
+    res.cycleMsMedian = durations[Math.floor(durations.length / 2)];
+  } catch (e) {
+    res.error = e instanceof Error ? e.stack ?? e.message : String(e);
+  }
+  res.done = true;
+  write();
+}

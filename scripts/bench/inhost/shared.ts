@@ -1,0 +1,29 @@
+// Shared by the benchmark runner and its in-host module (no `vscode` import).
+export const INHOST_CONFIG_ENV = 'EHG_BENCH_INHOST_CONFIG';
+
+export interface InHostConfig {
+  resultsFile: string;
+  extensionId: string;
+  cycles: number;
+  warmup: number;
+}
+
+export interface InHostResults {
+  done: boolean;
+  error?: string;
+  wasActiveBeforeProbe?: boolean;
+  /** Date.now() right after `await extension.activate()` resolved. */
+  activatedAt?: number;
+  /** The extension's own request counter (all its backends) at that moment. */
+  requestsAtActivate?: number;
+  cycles?: number;
+  cycleMsMedian?: number;
+  heapBeforeMb?: number;
+  heapAfterMb?: number;
+  gcExposed?: boolean;
+  resourcesBefore?: Record<string, number>;
+  resourcesAfter?: Record<string, number>;
+  requestsDuringCycles?: number;
+  heartbeatReadsDuringCycles?: number;
+  treeRows?: number;
+}

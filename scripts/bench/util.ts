@@ -1,0 +1,87 @@
+// Small helpers shared by the benchmark sections: cleanup on every exit path, statistics, logging.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const t0 = Date.now();
+let quiet = false;
+
+/** With --json, progress goes to stderr so stdout carries only the JSON object. */
+export function setQuiet(q: boolean): void { quiet = q; }
+
+export function log(line: string): void {
+  const text = `[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`;
+  if (quiet) process.stderr.write(text);
+  else process.stdout.write(text);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function round(x: number, digits = 2): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---- cleanup -------------------------------------------------------------------------------
+
+const cleanups: Array<{ name: string; fn: () => Promise<void> | void }> = [];
+
+/** Registers a stopper; the returned function runs it now (once) and unregisters it. */
+export function onCleanup(name: string, fn: () => Promise<void> | void): () => Promise<void> {
+  const entry = { name, fn };
+  cleanups.push(entry);
+  return async () => {
+    const i = cleanups.indexOf(entry);
+    if (i < 0) return;
+    cleanups.splice(i, 1);
+    await fn();
+  };
+}
+
+/** Runs every registered stopper, newest first, each bounded in time. */
+export async function releaseAll(): Promise<void> {
+  while (cleanups.length) {
+    const { name, fn } = cleanups.pop()!;
+    try {
+      await withTimeout(Promise.resolve().then(fn), 30_000, `stopping ${name}`);
+    } catch (err) {
+      log(`could not stop ${name} cleanly: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/** A fresh temp folder (removed by releaseAll). */
+const tempDirs = new Set<string>();
+let exitHook = false;
+
+export function tempDir(prefix: string): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  tempDirs.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    // Last resort when the process ends before releaseAll() got to them (e.g. a second Ctrl-C).
+    process.on('exit', () => { for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true }); });
+  }
+  onCleanup(`temp dir ${dir}`, () => { fs.rmSync(dir, { recursive: true, force: true }); tempDirs.delete(dir); });
+  return dir;
+}
