@@ -51,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     if (treeView.visible) void runsRefresh.refreshNow();
   });
   let lastDocument: string | undefined;
+  let listGeneration = -1;
 
   const updateView = () => {
     const state = computeViewState(connection, model);
@@ -87,6 +88,10 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     model.onDidChange(updateView),
     connection.onDidChange((snap) => {
       runsRefresh.setEnabled(snap.backend !== null);
+      if (snap.generation !== listGeneration) {
+        listGeneration = snap.generation;
+        if (snap.backend && treeView.visible) void runsRefresh.refreshNow();
+      }
       updateView();
     }),
     registerCommands({

@@ -17,6 +17,7 @@ export class SchedulerMonitor implements vscode.Disposable {
   private observedAt: Date | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   private stalenessTimer: NodeJS.Timeout | undefined;
+  private generation = -1;
 
   constructor(private readonly connection: ConnectionManager, private readonly notifier: FailureNotifier) {
     this.scheduler = new RefreshScheduler({
@@ -33,6 +34,7 @@ export class SchedulerMonitor implements vscode.Disposable {
       vscode.window.onDidChangeWindowState((s) => this.scheduler.setFocused(s.focused)),
     );
     this.scheduler.setFocused(vscode.window.state.focused);
+    this.scheduler.setEnabled(false);
   }
 
   /** Starts reading (call after activation has returned). */
@@ -62,10 +64,15 @@ export class SchedulerMonitor implements vscode.Disposable {
   }
 
   private onConnection(): void {
-    const configured = this.connection.snapshot.backend !== null;
-    this.observation = null;
-    this.scheduler.setEnabled(configured);
-    this.scheduler.start();
+    const snap = this.connection.snapshot;
+    // Only a new backend invalidates what we know; other connection events (settings, canWrite)
+    // just re-render, without a "loading" flash or an extra read.
+    if (snap.generation !== this.generation) {
+      this.generation = snap.generation;
+      this.observation = null;
+      this.scheduler.setEnabled(snap.backend !== null);
+      if (snap.backend) void this.scheduler.refreshNow();
+    }
     this.emitter.fire(this.health);
   }
 
