@@ -286,13 +286,21 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
   const stopNaive = onCleanup('naive pollers', async () => { await naiveScaled.stop(); await naiveReal.stop(); });
   let focusMethod = 'none needed';
   let other: Page | null = null;
+  // A request answered by an injected fault is logged before authentication (role null), so while the
+  // backend is erroring the fault's matcher records each request with the role of its key instead.
+  const faulted: RequestLogEntry[] = [];
+  const roleOf = (h: Record<string, string | string[] | undefined>): string | null => {
+    const token = String(h.authorization ?? '').replace(/^Bearer\s+/i, '') || String(h.apikey ?? '');
+    return token === stack.keys.serviceRole ? 'service_role' : token === stack.keys.authenticated ? 'authenticated' : token === stack.keys.anon ? 'anon' : null;
+  };
   const measureWindow = async (name: string, ms: number, viewVisible: boolean, gaps = false): Promise<IdleCondition> => {
     const focused = probeState(probeLog).focused;
     const from = Date.now();
     log(`idle: "${name}" for ${ms / 1000} s (ext host sees focused=${focused})`);
     await sleep(ms);
     const to = Date.now();
-    const inWin = stack.gateway.requestLog.filter((e) => atMs(e) >= from && atMs(e) < to);
+    const source = gaps ? faulted : stack.gateway.requestLog;
+    const inWin = source.filter((e) => atMs(e) >= from && atMs(e) < to);
     const oursEntries = inWin.filter((e) => e.role === 'service_role');
     const c: IdleCondition = {
       name,
@@ -356,7 +364,14 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
     const refocused = await waitFocus(probeLog, true, 5_000);
     if (!refocused) log('idle: WARNING the extension host did not see the window focused again');
     await sleep(3_000);
-    stack.gateway.setFault({ status: 503, body: { code: 'PGRST001', message: 'Database client error. Retrying the connection.' }, match: (r) => r.table !== null });
+    stack.gateway.setFault({
+      status: 503,
+      body: { code: 'PGRST001', message: 'Database client error. Retrying the connection.' },
+      match: (r) => {
+        faulted.push({ at: new Date().toISOString(), method: r.method, path: r.path, query: r.query, status: 503, role: roleOf(r.headers), durationMs: 0, responseBytes: 0 });
+        return r.table !== null;
+      },
+    });
     try {
       out.push(await measureWindow('backend erroring (503), focused, view visible', windows.erroring, true, true));
     } finally {

@@ -181,10 +181,15 @@ async function main(): Promise<void> {
       timers_after: timersAfter,
       active_resources_before: memory.resourcesBefore,
       active_resources_after: memory.resourcesAfter,
+      heap_curve_mb: memory.heapCurveMb?.map((p) => ({ cycle: p.cycle, mb: round(p.mb, 2) })),
+      heap_growth_runs_only_mb: round(memory.heapGrowthRunsOnlyMb ?? NaN, 2),
+      heap_growth_heartbeat_only_mb: round(memory.heapGrowthHeartbeatOnlyMb ?? NaN, 2),
       requests_at_activate_inhost: memory.requestsAtActivate,
       gateway_requests_before_activate_inhost: memory.gatewayRequestsBeforeActivate,
     });
     row(`extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`, `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`, '≤ 5 MB', memory.heapGrowthMb <= 5);
+    row('heap after GC along the run (cycle: MB)', (memory.heapCurveMb ?? []).map((p) => `${p.cycle}: ${round(p.mb, 1)}`).join(', '), 'report');
+    row(`heap growth, ${(memory.cycles ?? 0) / 2} calls of one refresh alone`, `refreshRuns ${figures.heap_growth_runs_only_mb} MB, refreshHeartbeat ${figures.heap_growth_heartbeat_only_mb} MB`, 'report');
     row('active timers in the extension host before → after', `${timersBefore} → ${timersAfter}`, 'no growth', timersAfter <= timersBefore);
     row('active handles/requests (all kinds) before → after', `${totalBefore} → ${totalAfter} (${JSON.stringify(memory.resourcesAfter)})`, 'no growth', totalAfter <= totalBefore);
     row('requests counted by the extension when activate() resolved (in-host)', `${memory.requestsAtActivate} (gateway: ${memory.gatewayRequestsBeforeActivate} before; first ${memory.firstRequestAfterActivateMs} ms after)`, '0', memory.requestsAtActivate === 0 && memory.gatewayRequestsBeforeActivate === 0);

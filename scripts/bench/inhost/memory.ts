@@ -77,11 +77,15 @@ export async function run(): Promise<void> {
     const req0 = t.requests();
     const hb0 = t.heartbeatReads();
     const durations: number[] = [];
+    const heapAt = async () => { await fullGc(gc); return process.memoryUsage().heapUsed / 1048576; };
+    res.heapCurveMb = [{ cycle: 0, mb: heapBefore / 1048576 }];
+    const every = Math.max(1, Math.floor(cfg.cycles / 4));
     for (let i = 0; i < cfg.cycles; i++) {
       const c0 = performance.now();
       await t.refreshRuns();
       await t.refreshHeartbeat();
       durations.push(performance.now() - c0);
+      if ((i + 1) % every === 0 && i + 1 < cfg.cycles) res.heapCurveMb.push({ cycle: i + 1, mb: await heapAt() });
     }
     res.requestsDuringCycles = t.requests() - req0;
     res.heartbeatReadsDuringCycles = t.heartbeatReads() - hb0;
@@ -91,7 +95,16 @@ export async function run(): Promise<void> {
     res.resourcesAfter = resources();
     res.heapBeforeMb = heapBefore / 1048576;
     res.heapAfterMb = heapAfter / 1048576;
+    res.heapCurveMb.push({ cycle: cfg.cycles, mb: heapAfter / 1048576 });
     res.cycles = cfg.cycles;
+    // Diagnosis: the same number of cycles of each refresh alone.
+    const alone = async (f: () => Promise<void>) => {
+      const b = await heapAt();
+      for (let i = 0; i < cfg.cycles / 2; i++) await f();
+      return (await heapAt()) - b;
+    };
+    res.heapGrowthRunsOnlyMb = await alone(() => t.refreshRuns());
+    res.heapGrowthHeartbeatOnlyMb = await alone(() => t.refreshHeartbeat());
     durations.sort((a, b) => a - b);
     res.cycleMsMedian = durations[Math.floor(durations.length / 2)];
   } catch (e) {

@@ -26,4 +26,9 @@ export interface InHostResults {
   requestsDuringCycles?: number;
   heartbeatReadsDuringCycles?: number;
   treeRows?: number;
+  /** Heap after GC at points of the run (MB). */
+  heapCurveMb?: Array<{ cycle: number; mb: number }>;
+  /** Heap growth over cycles/2 calls of each refresh alone (MB). */
+  heapGrowthRunsOnlyMb?: number;
+  heapGrowthHeartbeatOnlyMb?: number;
 }
