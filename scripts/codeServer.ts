@@ -94,6 +94,8 @@ export interface CodeServerOptions extends Partial<Dirs> {
   startTimeoutMs?: number;
   /** Keep the temporary user-data/extensions folders after stop() (for debugging). */
   keepDirs?: boolean;
+  /** On stop(), copy the editor's logs (extension host, extension output channels) here. */
+  saveLogsTo?: string;
 }
 
 export interface CodeServer extends Dirs {
@@ -156,13 +158,14 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const logStream = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   let tail = '';
   let exitedAt: number | null = null;
+  let stopped = false;
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();
     logStream?.write(text);
     tail = (tail + text).slice(-20_000);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<void>((resolve) => child.once('exit', () => { exitedAt = Date.now(); live.delete(child); logStream?.end(); resolve(); }));
 
   const url = `http://${host}:${port}`;
@@ -185,6 +188,8 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     output: () => tail,
     exited: () => exitedAt !== null,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       if (exitedAt === null) {
         killGroup(child, 'SIGTERM');
         const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
@@ -193,6 +198,9 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       }
       // The server may have left children behind in its group even when it exited by itself.
       killGroup(child, 'SIGKILL');
+      if (opts.saveLogsTo && fs.existsSync(path.join(dirs.userDataDir, 'logs'))) {
+        fs.cpSync(path.join(dirs.userDataDir, 'logs'), opts.saveLogsTo, { recursive: true });
+      }
       if (!opts.userDataDir && !opts.extensionsDir && !opts.keepDirs) fs.rmSync(base, { recursive: true, force: true });
     },
   };

@@ -84,7 +84,8 @@ export interface StatusBarSnapshot {
 export interface EhgTelemetryTestApi {
   testing: {
     settle(): Promise<void>;
-    runsTree(): Promise<RunsTreeItemSnapshot[]>;
+    /** `expand: true` fills `children` of run items (what expanding them in the view shows). */
+    runsTree(opts?: { expand?: boolean }): Promise<RunsTreeItemSnapshot[]>;
     statusBar(): StatusBarSnapshot;
     state(): { viewState: string; connection: string; canWrite: boolean | null; trusted: boolean; envRead: boolean };
     lastDocument(): string | undefined;

@@ -28,7 +28,7 @@ export async function sql<T = Record<string, unknown>>(text: string, params: unk
     client = new Client({ connectionString: config.databaseUrl });
     await client.connect();
   }
-  const res = await client.query(text, params as unknown[]);
+  const res = await client.query(text, params);
   return res.rows as T[];
 }
 
@@ -52,7 +52,12 @@ export interface RunRow {
 }
 
 export function runsForScope(scope: string): Promise<RunRow[]> {
-  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc', [scope]);
+  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc, run_id', [scope]);
+}
+
+/** What the tree should list for a workspace: its own runs and global ones (scope_id null). */
+export function runsVisibleIn(scope: string): Promise<RunRow[]> {
+  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 or scope_id is null order by triggered_at desc, run_id', [scope]);
 }
 
 /** Asks the runner to act on the stack (scheduler simulator, worker, gateway). */
@@ -92,7 +97,7 @@ export async function waitFor<T>(what: string, read: () => PromiseLike<T> | T, o
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastErr ? `error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}` : JSON.stringify(last, null, 2);
+      const seen = lastErr ? `error: ${lastErr instanceof Error ? lastErr.message : JSON.stringify(lastErr)}` : JSON.stringify(last, null, 2);
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
     }
     await sleep(everyMs);
@@ -103,8 +108,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Refresh through the command a user would use, then wait for the extension to finish the work. */
-export async function refresh(t: Testing): Promise<void> {
+/** Refresh through the command a user would use (it resolves when runs and heartbeat are re-read). */
+export async function refresh(): Promise<void> {
   await vscode.commands.executeCommand('ehgTelemetry.refresh');
-  await t.settle();
 }

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Mocha from 'mocha';
 import { InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from '../shared';
+import { collectingReporter } from '../mochaResults';
 import { readConfig } from './config';
 
 const PHASE_FILES: Record<InHostPhase, string[]> = {
@@ -17,34 +18,21 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   restricted: ['restricted.test.js'],
 };
 
-/** Mocha reporter that rewrites the results file after every test, so a hang still leaves what ran. */
+/** Rewrites the results file after every test, so a hang still leaves what ran. */
 function fileReporterFor(phase: string, file: string, startedAt: string) {
-  return class JsonFileReporter extends Mocha.reporters.Base {
-    constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
-      super(runner, options);
-      const results: TestResult[] = [];
-      const write = (done: boolean) => {
-        const body: ResultsFile = { phase, startedAt, done, results };
-        fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2));
-        fs.renameSync(`${file}.tmp`, file);
-      };
-      const title = (t: Mocha.Runnable) => t.titlePath().join(' › ');
-      runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, (t) => {
-        results.push({ group: phase, title: title(t), state: 'passed', durationMs: t.duration ?? 0 });
-        write(false);
-      });
-      runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (t, err) => {
-        // A failing hook is reported here too, under its own title ("before all" hook …).
-        results.push({ group: phase, title: title(t), state: 'failed', durationMs: t.duration ?? 0, error: describeError(err) });
-        write(false);
-      });
-      runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (t) => {
-        results.push({ group: phase, title: title(t), state: 'pending', durationMs: 0 });
-        write(false);
-      });
-      runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => write(true));
-    }
+  const results: TestResult[] = [];
+  const write = (done: boolean) => {
+    const body: ResultsFile = { phase, startedAt, done, results };
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(body, null, 2));
+    fs.renameSync(`${file}.tmp`, file);
   };
+  return collectingReporter(phase, {
+    onResult(r) {
+      results.push(r);
+      write(false);
+    },
+    onEnd: () => write(true),
+  });
 }
 
 export async function run(): Promise<void> {

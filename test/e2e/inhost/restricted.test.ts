@@ -24,7 +24,7 @@ describe('restricted mode', () => {
   it('never sends the .env key to the backend', async () => {
     assert.ok(config.forbiddenToken, 'the runner sets the .env key as the forbidden token');
     const log = await control<unknown[]>('gateway.requestLog');
-    const leaked = JSON.stringify(log).includes(config.forbiddenToken!);
+    const leaked = JSON.stringify(log).includes(config.forbiddenToken);
     assert.strictEqual(leaked, false, 'a request carried the key from the untrusted .env');
   });
 

@@ -1,6 +1,6 @@
 // The Analysis Runs tree shows what the database holds for the workspace scope.
 import * as assert from 'assert';
-import { config, refresh, runsForScope, testing, waitFor } from './helpers';
+import { config, refresh, runsVisibleIn, testing, waitFor } from './helpers';
 import { insertRun, SeededRun } from './seed';
 
 const STATUS_WORD: Record<string, RegExp> = {
@@ -23,15 +23,16 @@ describe('runs tree', () => {
 
   it('lists the same runs as the database, newest first', async () => {
     const t = await testing();
-    await refresh(t);
-    const rows = await runsForScope(config.workspace);
-    const tree = await waitFor('the tree to list every run of the scope', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === rows.length, 20_000);
-    assert.deepStrictEqual(tree.map((i) => i.runId), rows.map((r) => r.run_id));
+    await refresh();
+    const rows = await runsVisibleIn(config.workspace);
+    const want = rows.map((r) => r.run_id);
+    const tree = await waitFor('the tree to list the runs of the scope and global ones', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === want.length, 20_000);
+    assert.deepStrictEqual(tree.map((i) => i.runId), want);
   });
 
   it('shows each run\'s status, top bottleneck category and whether it can be cancelled', async () => {
     const t = await testing();
-    const rows = await runsForScope(config.workspace);
+    const rows = await runsVisibleIn(config.workspace);
     const tree = (await t.runsTree()).filter((i) => i.runId);
     for (const row of rows) {
       const item = tree.find((i) => i.runId === row.run_id);
@@ -47,7 +48,7 @@ describe('runs tree', () => {
 
   it('expands a SUCCEEDED run into its bottlenecks, worst first', async () => {
     const t = await testing();
-    const item = (await t.runsTree()).find((i) => i.runId === succeeded.runId);
+    const item = (await t.runsTree({ expand: true })).find((i) => i.runId === succeeded.runId);
     assert.ok(item, 'seeded SUCCEEDED run not in the tree');
     assert.ok(item.children && item.children.length >= 2, `children of the SUCCEEDED run: ${JSON.stringify(item.children)}`);
     assert.match(item.children[0].label, /gate:GATE_PRD_REQUIRED/);
