@@ -200,21 +200,18 @@ async function main(): Promise<void> {
   figures.bench_seconds = round((Date.now() - t0) / 1000, 1);
   figures.quick = QUICK;
 
-  if (JSON_OUT) {
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-  } else {
-    printTable(rows);
-    console.log(`\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`);
-  }
+  // The table always; with --json it goes to stderr and stdout carries only the JSON object.
+  const print = (line: string) => (JSON_OUT ? process.stderr : process.stdout).write(`${line}\n`);
+  printTable(rows, print);
+  print(`\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`);
+  if (JSON_OUT) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
-function printTable(rows: Row[]): void {
+function printTable(rows: Row[], print: (line: string) => void): void {
   const w0 = Math.min(90, Math.max(...rows.map((r) => r.figure.length)));
   const w2 = Math.max(...rows.map((r) => r.target.length));
-  console.log('');
-  for (const r of rows) {
-    console.log(`${r.verdict.padEnd(4)}  ${r.figure.padEnd(w0)}  ${r.target.padEnd(w2)}  ${r.value}`);
-  }
+  print('');
+  for (const r of rows) print(`${r.verdict.padEnd(4)}  ${r.figure.padEnd(w0)}  ${r.target.padEnd(w2)}  ${r.value}`);
 }
 
 let exiting = false;
