@@ -10,15 +10,16 @@
 // timeout, on an interruption, or when no test ran. Stops the stack, code-server and the browser on
 // every path. Logs and screenshots go to test-results/e2e/.
 import * as fs from 'fs';
-import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
 import Mocha from 'mocha';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
-import { CodeServer, REPO_ROOT, ensureCodeServer, freePort, startCodeServer } from '../../scripts/codeServer';
+import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../scripts/codeServer';
 import { collectingReporter } from './mochaResults';
-import { CONFIG_ENV, ControlMethod, InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from './shared';
+import { CONFIG_ENV, InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from './shared';
 import { Stack, startStack } from '../stack';
+import { makeWorkspace, startControlServer } from './backend';
+import { printReport, tally } from './report';
 import { setUiContext } from './ui/context';
 import { openWorkbench } from './ui/workbench';
 
@@ -99,93 +100,13 @@ async function finish(code: number): Promise<never> {
   if (finishing) return new Promise<never>(() => undefined);
   finishing = true;
   await releaseAll();
-  const passed = results.filter((r) => r.state === 'passed').length;
-  const failed = results.filter((r) => r.state === 'failed').length;
-  const pending = results.filter((r) => r.state === 'pending').length;
-  if (passed + failed === 0) {
-    fail('setup', 'at least one e2e test ran', new Error('zero tests ran'));
-  }
-  const totalFailed = results.filter((r) => r.state === 'failed').length;
-  console.log('\nE2E results');
-  for (const r of results) {
-    const mark = r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-';
-    console.log(`  ${mark} [${r.group}] ${r.title}${r.state === 'pending' ? ' (pending)' : ` (${r.durationMs} ms)`}`);
-  }
-  const failures = results.filter((r) => r.state === 'failed');
-  if (failures.length) {
-    console.log('\nFailures');
-    failures.forEach((r, i) => {
-      console.log(`  ${i + 1}) [${r.group}] ${r.title}`);
-      for (const line of (r.error ?? '').split('\n').slice(0, 25)) console.log(`     ${line}`);
-    });
-  }
+  const ran = tally(results);
+  if (ran.passed + ran.failed === 0) fail('setup', 'at least one e2e test ran', new Error('zero tests ran'));
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'results.json'), JSON.stringify({ seconds: Number(seconds), passed, failed: totalFailed, pending, results }, null, 2));
-  console.log(`\ne2e finished in ${seconds} s${pending ? ` (${pending} pending)` : ''}; logs and screenshots in ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}`);
-  console.log(`${passed} passed, ${totalFailed} failed`);
-  process.exit(totalFailed > 0 || passed === 0 ? code || 1 : code);
-}
-
-/** A workspace folder; with `env`, a .env file the extension reads in a trusted workspace. */
-function makeWorkspace(root: string, name: string, env?: Record<string, string>): string {
-  const dir = path.join(root, name);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nA workspace made by the EHG Telemetry e2e runner.\n`);
-  if (env) fs.writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  return fs.realpathSync(dir);
-}
-
-/** The in-host suite's calls into the stack (scheduler simulator, worker, gateway log). */
-async function startControlServer(stack: Stack): Promise<string> {
-  const scheduler = () => {
-    if (!stack.scheduler) throw new Error('the stack was started without a scheduler simulator');
-    return stack.scheduler;
-  };
-  const worker = () => {
-    if (!stack.worker) throw new Error('the stack was started without a worker');
-    return stack.worker;
-  };
-  const handlers: Record<ControlMethod, (...args: any[]) => unknown> = {
-    'scheduler.setBreaker': (s: string) => scheduler().setBreaker(s),
-    'scheduler.pause': (reason: string) => scheduler().pause(reason),
-    'scheduler.resume': () => scheduler().resume(),
-    'scheduler.setStopping': () => scheduler().setStopping(),
-    'scheduler.stop': () => scheduler().stop(),
-    'scheduler.silence': () => scheduler().silence(),
-    'scheduler.start': () => scheduler().start(),
-    'scheduler.writeOnce': () => scheduler().writeOnce(),
-    'scheduler.deleteRow': async () => {
-      await scheduler().silence();
-      await scheduler().deleteRow();
-    },
-    'worker.start': () => worker().start(),
-    'worker.stop': () => worker().stop(),
-    'gateway.requestLog': () => stack.gateway.requestLog,
-    'gateway.clearLog': () => stack.gateway.clearLog(),
-  };
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      void (async () => {
-        try {
-          const { method, args } = JSON.parse(body) as { method: ControlMethod; args: unknown[] };
-          const handler = handlers[method];
-          if (!handler) throw new Error(`unknown control method ${method}`);
-          const result = await handler(...(args ?? []));
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: result ?? null }));
-        } catch (err) {
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: describeError(err) }));
-        }
-      })();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  onCleanup('control server', () => new Promise((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${port}/control`;
+  fs.writeFileSync(path.join(RESULTS_DIR, 'results.json'), JSON.stringify({ seconds: Number(seconds), ...tally(results), results }, null, 2));
+  const t = printReport(results, `e2e finished in ${seconds} s; logs and screenshots in ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}`);
+  process.exit(t.failed > 0 || t.passed === 0 ? code || 1 : code);
 }
 
 async function newContext(browser: Browser, name: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -376,7 +297,9 @@ async function main(): Promise<void> {
     fail('setup', 'the local stack (test/stack) starts', err);
     return finish(1);
   }
-  const controlUrl = await startControlServer(stack);
+  const control = await startControlServer(stack);
+  onCleanup('control server', () => control.close());
+  const controlUrl = control.url;
   const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
 
   // 3. In-host, trusted: first open, then a reload of the same window.

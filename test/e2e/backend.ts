@@ -1,0 +1,68 @@
+// Shared by the browser runner (run.ts) and the Electron runner (electron.ts): test workspaces, and the
+// control endpoint through which the in-host suite drives the stack's simulators.
+import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import type { Stack } from '../stack';
+import { ControlMethod, describeError } from './shared';
+
+/** A workspace folder; with `env`, a .env file the extension reads in a trusted workspace. */
+export function makeWorkspace(root: string, name: string, env?: Record<string, string>): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nA workspace made by the EHG Telemetry e2e runner.\n`);
+  if (env) fs.writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return fs.realpathSync(dir);
+}
+
+/** The in-host suite's calls into the stack (scheduler simulator, worker, gateway log). */
+export async function startControlServer(stack: Stack): Promise<{ url: string; close(): Promise<void> }> {
+  const scheduler = () => {
+    if (!stack.scheduler) throw new Error('the stack was started without a scheduler simulator');
+    return stack.scheduler;
+  };
+  const worker = () => {
+    if (!stack.worker) throw new Error('the stack was started without a worker');
+    return stack.worker;
+  };
+  const handlers: Record<ControlMethod, (...args: any[]) => unknown> = {
+    'scheduler.setBreaker': (s: string) => scheduler().setBreaker(s),
+    'scheduler.pause': (reason: string) => scheduler().pause(reason),
+    'scheduler.resume': () => scheduler().resume(),
+    'scheduler.setStopping': () => scheduler().setStopping(),
+    'scheduler.stop': () => scheduler().stop(),
+    'scheduler.silence': () => scheduler().silence(),
+    'scheduler.start': () => scheduler().start(),
+    'scheduler.writeOnce': () => scheduler().writeOnce(),
+    'scheduler.deleteRow': async () => {
+      await scheduler().silence();
+      await scheduler().deleteRow();
+    },
+    'worker.start': () => worker().start(),
+    'worker.stop': () => worker().stop(),
+    'gateway.requestLog': () => stack.gateway.requestLog,
+    'gateway.clearLog': () => stack.gateway.clearLog(),
+  };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      void (async () => {
+        try {
+          const { method, args } = JSON.parse(body) as { method: ControlMethod; args: unknown[] };
+          const handler = handlers[method];
+          if (!handler) throw new Error(`unknown control method ${method}`);
+          const result = await handler(...(args ?? []));
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: result ?? null }));
+        } catch (err) {
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: describeError(err) }));
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/control`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
