@@ -270,7 +270,7 @@ async function main(): Promise<void> {
     return finish(1);
   }
 
-  // 2. The backend: Postgres + gateway + scheduler simulator (+ worker, kept stopped until the ui phase).
+  // 2. The backend: Postgres + gateway + scheduler simulator (its worker stopped: tests set run states).
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-e2e-')));
   onCleanup('workspaces', () => Promise.resolve(fs.rmSync(root, { recursive: true, force: true })));
   const uiWorkspacePath = path.join(root, 'ui-workspace');
@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   if (ONLY.has('ui')) try {
     await stack.scheduler?.start();
     await stack.scheduler?.setBreaker('CLOSED');
-    stack.worker?.start();
+    // The worker stays stopped: rows keep the states the tests read from the database.
     await uiPhase(browser, stack, uiWorkspace, emptyWorkspace);
   } catch (err) {
     fail('ui', 'the browser tests start', err);
