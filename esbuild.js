@@ -20,9 +20,23 @@ const problemMatcher = {
   },
 };
 
+/**
+ * The data layer (supabase-js and all) is its own bundle, loaded lazily by extension.ts after
+ * activation: `require('./data/supabaseBackend')` becomes `require('./supabaseBackend.js')`.
+ * @type {import('esbuild').Plugin}
+ */
+const lazyBackend = {
+  name: 'lazy-supabase-backend',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/data\/supabaseBackend$/ }, (args) =>
+      args.importer.endsWith(`src${require('path').sep}extension.ts`) ? { path: './supabaseBackend.js', external: true } : undefined,
+    );
+  },
+};
+
 async function main() {
   const ctx = await esbuild.context({
-    entryPoints: ['src/extension.ts'],
+    entryPoints: { extension: 'src/extension.ts', supabaseBackend: 'src/data/supabaseBackend.ts' },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -32,11 +46,11 @@ async function main() {
     minify: production,
     sourcemap: !production,
     sourcesContent: false,
-    outfile: 'dist/extension.js',
+    outdir: 'dist',
     external: ['vscode'],
     logLevel: 'silent',
     metafile: true,
-    plugins: watch ? [problemMatcher] : [],
+    plugins: watch ? [lazyBackend, problemMatcher] : [lazyBackend],
   });
   if (watch) {
     await ctx.watch();
@@ -45,8 +59,9 @@ async function main() {
   const result = await ctx.rebuild();
   await ctx.dispose();
   if (result.errors.length) process.exit(1);
-  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  console.log(`dist/extension.js ${(bytes / 1024).toFixed(1)} KB${production ? ' (minified)' : ''}`);
+  for (const [file, o] of Object.entries(result.metafile.outputs)) {
+    if (file.endsWith('.js')) console.log(`${file} ${(o.bytes / 1024).toFixed(1)} KB${production ? ' (minified)' : ''}`);
+  }
 }
 
 main().catch((e) => {

@@ -1,7 +1,7 @@
 // Entry point: build the parts, wire them, push disposables. Nothing here awaits I/O, so
 // activation never waits on the network; the first requests start after activate() returns.
 import * as vscode from 'vscode';
-import { SupabaseBackend } from './data/supabaseBackend';
+import type { SupabaseBackend } from './data/supabaseBackend';
 import { ConnectionManager } from './platform/connection';
 import { Log } from './platform/log';
 import { RefreshScheduler } from './platform/refreshScheduler';
@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const log = new Log();
   const backends = new Set<SupabaseBackend>();
   const createBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => {
-    const b = new SupabaseBackend({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
+    const b = new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
     backends.add(b);
     return b;
   };
@@ -117,6 +117,16 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   return {
     testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
   };
+}
+
+/**
+ * supabase-js is most of the code this extension ships (~200 KB minified). It is a separate bundle
+ * (dist/supabaseBackend.js, see esbuild.js) loaded when the first connection is made, after
+ * activate() has returned, so activation only parses the extension's own code.
+ */
+function loadSupabaseBackend(): typeof import('./data/supabaseBackend') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./data/supabaseBackend') as typeof import('./data/supabaseBackend');
 }
 
 export function deactivate(): void {

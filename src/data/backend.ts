@@ -32,7 +32,7 @@ export interface BackendError {
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: BackendError };
 
-/** 'workspace': runs of these scope ids (one per workspace folder) plus global runs. */
+/** 'workspace': runs of these scope ids (one per workspace folder); 'all': every scope, global included. */
 export type RunScope = { kind: 'workspace'; scopeIds: readonly string[] } | { kind: 'all' };
 
 export interface RunPage { runs: RunSummary[]; hasMore: boolean; skippedRows: number }

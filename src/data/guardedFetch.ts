@@ -22,6 +22,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isFinite(at) ? Math.min(Math.max(0, at - now), 3600_000) : null;
 }
 
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
 export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: FetchObservation) => void; base?: typeof fetch }): GuardedFetch {
   const base = opts.base ?? fetch;
   const disposed = new AbortController();
@@ -29,12 +31,23 @@ export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: F
   let requestCount = 0;
   const guarded = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     if (disposed.signal.aborted) throw new DOMException('The extension is shutting down', 'AbortError');
-    const signals = [disposed.signal, AbortSignal.timeout(opts.timeoutMs)];
-    if (init?.signal) signals.push(init.signal);
+    // One controller per request, with every listener and timer removed when it settles.
+    // (AbortSignal.any() over the long-lived dispose signal kept each request's signal alive on
+    // Node 20: about 5 MB per 1,000 refreshes in the memory benchmark.)
+    const ctrl = new AbortController();
+    const outer = init?.signal ?? null;
+    const onDispose = () => ctrl.abort(new DOMException('The extension is shutting down', 'AbortError'));
+    const onOuter = () => ctrl.abort(outer?.reason);
+    disposed.signal.addEventListener('abort', onDispose, { once: true });
+    outer?.addEventListener('abort', onOuter, { once: true });
+    if (outer?.aborted) onOuter();
+    const timer = setTimeout(() => ctrl.abort(new DOMException(`Request timed out after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
     inFlight++;
     requestCount++;
     try {
-      const res = await base(input, { ...init, signal: AbortSignal.any(signals) });
+      const res = await base(input, { ...init, signal: ctrl.signal });
+      // The body is read here so the timeout covers it too; a stalled body cannot hang a refresh.
+      const body = NULL_BODY_STATUS.has(res.status) ? null : await res.arrayBuffer();
       const date = res.headers.get('date');
       const parsed = date ? Date.parse(date) : NaN;
       const serverDate = Number.isFinite(parsed) ? parsed : null;
@@ -44,8 +57,11 @@ export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: F
         // An HTTP-date Retry-After is relative to the server's clock, not ours.
         retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), serverDate ?? Date.now()),
       });
-      return res;
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     } finally {
+      clearTimeout(timer);
+      disposed.signal.removeEventListener('abort', onDispose);
+      outer?.removeEventListener('abort', onOuter);
       inFlight--;
     }
   }) as typeof fetch;

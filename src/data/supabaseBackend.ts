@@ -111,7 +111,15 @@ export class SupabaseBackend implements TelemetryBackend {
       .order('run_id', { ascending: false })
       // One extra row tells whether there is a next page, without a count query.
       .range(offset, offset + limit);
-    if (scope.kind === 'workspace') q = q.or(scopeOrFilter(scope.scopeIds));
+    // This workspace's own runs: (scope_type, scope_id) is the prefix of idx_telemetry_runs_scope_status.
+    // Global runs (scope_id null) are not listed here — with no index on triggered_at, sorting every
+    // global run made this query ~150 ms at 1M rows; they are under "All Scopes", and they still
+    // count for the staleness and dedup checks.
+    if (scope.kind === 'workspace') {
+      q = q.eq('scope_type', 'workspace');
+      // Not .in(): postgrest-js quotes reserved characters but does not escape " or \ inside the quotes.
+      q = scope.scopeIds.length === 1 ? q.eq('scope_id', scope.scopeIds[0]) : q.filter('scope_id', 'in', `(${scope.scopeIds.map(quoteFilterValue).join(',')})`);
+    }
     return this.run('load runs', q, (r) => {
       const rows = Array.isArray(r.data) ? r.data : [];
       const parsed = rows.slice(0, limit).map(parseRunSummary);

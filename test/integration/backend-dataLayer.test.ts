@@ -64,7 +64,7 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
   });
 
   describe('listing runs', () => {
-    it('lists this workspace (plus global runs) newest first, pages with hasMore, and selects only the row columns', async () => {
+    it('lists this workspace newest first (global runs only under all scopes), pages with hasMore, and selects only the row columns', async () => {
       const scope = '/work/ws-a';
       const t0 = Date.now() - 3_600_000;
       for (let i = 0; i < 5; i++) await insertRow(stack, { scope_id: scope, status: 'SUCCEEDED', triggered_at: new Date(t0 + i * 60_000), top_bottleneck_category: `cat${i}`, findings_count: i });
@@ -75,11 +75,11 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.ok(page1.ok, JSON.stringify(page1));
       assert.equal(page1.value.runs.length, 4);
       assert.equal(page1.value.hasMore, true);
-      assert.equal(page1.value.runs[0].scopeId, null, 'the newest (global) run comes first');
-      assert.deepEqual(page1.value.runs.slice(1).map((r) => r.topBottleneckCategory), ['cat4', 'cat3', 'cat2']);
+      assert.deepEqual(page1.value.runs.map((r) => r.topBottleneckCategory), ['cat4', 'cat3', 'cat2', 'cat1']);
+      assert.ok(page1.value.runs.every((r) => r.scopeId === scope));
       const page2 = await service.listRuns({ kind: 'workspace', scopeIds: [scope] }, 4, 4);
       assert.ok(page2.ok);
-      assert.deepEqual(page2.value.runs.map((r) => r.topBottleneckCategory), ['cat1', 'cat0']);
+      assert.deepEqual(page2.value.runs.map((r) => r.topBottleneckCategory), ['cat0']);
       assert.equal(page2.value.hasMore, false);
 
       const all = await service.listRuns({ kind: 'all' }, 0, 50);

@@ -128,3 +128,48 @@ describe('guardedFetch: createGuardedFetch', () => {
     });
   }
 });
+
+describe('guardedFetch: the timeout covers the body, and nothing is left behind', () => {
+  /** Headers arrive at once; the body never ends (errors when the request is aborted, as undici does). */
+  const stalledBody = ((_input: unknown, init?: RequestInit) => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('[{"run_id":'));
+        init?.signal?.addEventListener('abort', () => controller.error(init.signal?.reason), { once: true });
+      },
+    });
+    return Promise.resolve(new Response(stream, { status: 200 }));
+  }) as typeof fetch;
+
+  it('a body that stalls after the headers times out', async () => {
+    const g = createGuardedFetch({ timeoutMs: 50, base: stalledBody });
+    const t0 = Date.now();
+    await assert.rejects(g.fetch('http://x/'), (e: unknown) => errorName(e) === 'TimeoutError');
+    assert.ok(Date.now() - t0 < 1_000);
+    assert.equal(g.inFlight, 0);
+  });
+
+  const cases: { name: string; status: number; body: string | null }[] = [
+    { name: '200 with a JSON body', status: 200, body: '[{"a":1}]' },
+    { name: '201 with an empty body', status: 201, body: '' },
+    { name: '204 (null-body status)', status: 204, body: null },
+  ];
+  for (const c of cases) {
+    it(`passes ${c.name} through unchanged`, async () => {
+      const base = (() => Promise.resolve(new Response(c.body, { status: c.status, headers: { 'content-range': '0-0/1' } }))) as unknown as typeof fetch;
+      const g = createGuardedFetch({ timeoutMs: 1_000, base });
+      const res = await g.fetch('http://x/');
+      assert.equal(res.status, c.status);
+      assert.equal(res.headers.get('content-range'), '0-0/1');
+      assert.equal(await res.text(), c.body ?? '');
+    });
+  }
+
+  it('a caller-supplied signal still aborts the request', async () => {
+    const g = createGuardedFetch({ timeoutMs: 10_000, base: hangingFetch() });
+    const ac = new AbortController();
+    const p = g.fetch('http://x/', { signal: ac.signal });
+    ac.abort(new DOMException('caller gave up', 'AbortError'));
+    await assert.rejects(p, (e: unknown) => errorName(e) === 'AbortError');
+  });
+});
