@@ -195,6 +195,7 @@ async function inHostServer(
   };
   try {
     for (const phase of opts.phases) {
+      if (finishing) break;
       try {
         await runInHostPhase({ server, page, configFile, base }, phase);
       } catch (err) {
@@ -287,6 +288,7 @@ async function main(): Promise<void> {
       120_000,
       'starting the local stack',
     );
+    keepSignalsToRunner();
     onCleanup('stack', async () => {
       await stack.stop();
       stackLog.end();
@@ -304,7 +306,7 @@ async function main(): Promise<void> {
 
   // 3. In-host, trusted: first open, then a reload of the same window.
   const trusted = makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole));
-  if (ONLY.has('trusted')) try {
+  if (ONLY.has('trusted') && !finishing) try {
     await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'] });
   } catch (err) {
     fail('in-host', 'the trusted in-host phases start', err);
@@ -313,7 +315,7 @@ async function main(): Promise<void> {
   // 4. In-host, Restricted Mode: a .env holding a key no one else uses, so a leak is detectable.
   const forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
   const restricted = makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken));
-  if (ONLY.has('restricted')) try {
+  if (ONLY.has('restricted') && !finishing) try {
     await inHostServer('restricted', { browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken });
   } catch (err) {
     fail('in-host', 'the restricted in-host phase starts', err);
@@ -322,7 +324,7 @@ async function main(): Promise<void> {
   // 5. The VSIX through the browser.
   const uiWorkspace = makeWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
   const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');
-  if (ONLY.has('ui')) try {
+  if (ONLY.has('ui') && !finishing) try {
     await stack.scheduler?.start();
     await stack.scheduler?.setBreaker('CLOSED');
     // The worker stays stopped: rows keep the states the tests read from the database.
@@ -334,14 +336,26 @@ async function main(): Promise<void> {
 }
 
 // Every way out stops what was started.
-process.on('SIGINT', () => {
-  fail('runner', 'not interrupted', new Error('interrupted (SIGINT)'));
-  void finish(130);
-});
-process.on('SIGTERM', () => {
-  fail('runner', 'not terminated', new Error('terminated (SIGTERM)'));
-  void finish(143);
-});
+function onSignal(signal: NodeJS.Signals): void {
+  fail('runner', 'not interrupted', new Error(`interrupted (${signal})`));
+  void finish(signal === 'SIGINT' ? 130 : 143);
+}
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+/**
+ * The stack installs its own SIGINT/SIGTERM handlers, which exit the process as soon as Postgres has
+ * stopped, before this runner could stop code-server and the browser and print its summary. This
+ * runner stops the stack itself (a cleanup in finish()), so it keeps signals to itself; the stack's
+ * exit hook stays as the last resort.
+ */
+function keepSignalsToRunner(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) {
+      if (listener !== onSignal) process.removeListener(signal, listener);
+    }
+  }
+}
 process.on('unhandledRejection', (err) => fail('runner', 'no unhandled promise rejection', err));
 setTimeout(() => {
   fail('runner', `finishes within ${TOTAL_TIMEOUT_MS / 1000} s`, new Error(`the e2e run timed out after ${TOTAL_TIMEOUT_MS} ms`));
