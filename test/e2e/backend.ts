@@ -16,15 +16,11 @@ export function makeWorkspace(root: string, name: string, env?: Record<string, s
   return fs.realpathSync(dir);
 }
 
-/** The in-host suite's calls into the stack (scheduler simulator, worker, gateway log). */
+/** The in-host suite's calls into the stack (scheduler simulator, gateway log). */
 export async function startControlServer(stack: Stack): Promise<{ url: string; close(): Promise<void> }> {
   const scheduler = () => {
     if (!stack.scheduler) throw new Error('the stack was started without a scheduler simulator');
     return stack.scheduler;
-  };
-  const worker = () => {
-    if (!stack.worker) throw new Error('the stack was started without a worker');
-    return stack.worker;
   };
   const handlers: Record<ControlMethod, (...args: any[]) => unknown> = {
     'scheduler.setBreaker': (s: string) => scheduler().setBreaker(s),
@@ -39,8 +35,6 @@ export async function startControlServer(stack: Stack): Promise<{ url: string; c
       await scheduler().silence();
       await scheduler().deleteRow();
     },
-    'worker.start': () => worker().start(),
-    'worker.stop': () => worker().stop(),
     'gateway.requestLog': () => stack.gateway.requestLog,
     'gateway.clearLog': () => stack.gateway.clearLog(),
   };

@@ -17,7 +17,7 @@ export interface InHostConfig {
   databaseUrl: string;
   /** Absolute path of the workspace folder the page opened (= the expected scope_id). */
   workspace: string;
-  /** The runner's control endpoint (drives the scheduler simulator and worker). */
+  /** The runner's control endpoint (drives the scheduler simulator, reads the gateway's request log). */
   controlUrl: string;
   /** The scheduler simulator's poll interval. */
   schedulerIntervalMs: number;
@@ -54,8 +54,6 @@ export type ControlMethod =
   | 'scheduler.start'
   | 'scheduler.writeOnce'
   | 'scheduler.deleteRow'
-  | 'worker.start'
-  | 'worker.stop'
   | 'gateway.requestLog'
   | 'gateway.clearLog';
 

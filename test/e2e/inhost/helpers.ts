@@ -51,13 +51,17 @@ export interface RunRow {
   correlation_id: string | null;
 }
 
+/** The runs of one scope, newest first (the tree's order: triggered_at, then run_id, descending). */
 export function runsForScope(scope: string): Promise<RunRow[]> {
-  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc, run_id', [scope]);
+  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc, run_id desc', [scope]);
 }
 
-/** What the tree should list for a workspace: its own runs and global ones (scope_id null). */
-export function runsVisibleIn(scope: string): Promise<RunRow[]> {
-  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 or scope_id is null order by triggered_at desc, run_id', [scope]);
+/**
+ * What "This Workspace" lists: the folder's own workspace-scoped runs. Global runs (scope_id null)
+ * are only under "Show All Scopes", though they still count for staleness and dedup.
+ */
+export async function runsListedFor(scope: string): Promise<RunRow[]> {
+  return (await runsForScope(scope)).filter((r) => r.scope_type === 'workspace');
 }
 
 /** Asks the runner to act on the stack (scheduler simulator, worker, gateway). */

@@ -1,6 +1,6 @@
 // The Analysis Runs tree shows what the database holds for the workspace scope.
 import * as assert from 'assert';
-import { config, refresh, runsVisibleIn, testing, waitFor } from './helpers';
+import { config, refresh, runsListedFor, testing, waitFor } from './helpers';
 import { insertRun, SeededRun } from './seed';
 
 const STATUS_WORD: Record<string, RegExp> = {
@@ -24,15 +24,15 @@ describe('runs tree', () => {
   it('lists the same runs as the database, newest first', async () => {
     const t = await testing();
     await refresh();
-    const rows = await runsVisibleIn(config.workspace);
+    const rows = await runsListedFor(config.workspace);
     const want = rows.map((r) => r.run_id);
-    const tree = await waitFor('the tree to list the runs of the scope and global ones', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === want.length, 20_000);
+    const tree = await waitFor('the tree to list the runs of the workspace scope', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === want.length, 20_000);
     assert.deepStrictEqual(tree.map((i) => i.runId), want);
   });
 
   it('shows each run\'s status, top bottleneck category and whether it can be cancelled', async () => {
     const t = await testing();
-    const rows = await runsVisibleIn(config.workspace);
+    const rows = await runsListedFor(config.workspace);
     const tree = (await t.runsTree()).filter((i) => i.runId);
     for (const row of rows) {
       const item = tree.find((i) => i.runId === row.run_id);

@@ -27,8 +27,8 @@ interface DbRun {
 
 function scopeRuns(): Promise<DbRun[]> {
   const { stack, workspace } = ui();
-  // The tree lists the workspace's runs and global ones (scope_id null), newest first.
-  return stack.query<DbRun>('select run_id, status, triggered_by, top_bottleneck_category, output_ref from telemetry_analysis_runs where scope_id = $1 or scope_id is null order by triggered_at desc, run_id', [workspace]);
+  // "This Workspace" lists the folder's own workspace-scoped runs (global ones are under All Scopes), newest first.
+  return stack.query<DbRun>("select run_id, status, triggered_by, top_bottleneck_category, output_ref from telemetry_analysis_runs where scope_type = 'workspace' and scope_id = $1 order by triggered_at desc, run_id desc", [workspace]);
 }
 
 const topLevelRows = () => rowsOf(ui().page);
