@@ -25,7 +25,8 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   manifest.activationEvents = [];
   fs.writeFileSync(path.join(dev, 'package.json'), JSON.stringify(manifest, null, 2));
-  fs.copyFileSync(path.join(REPO_ROOT, 'dist', 'extension.js'), path.join(dev, 'dist', 'extension.js'));
+  // Every bundle: the data layer (dist/supabaseBackend.js) is loaded lazily by dist/extension.js.
+  for (const f of fs.readdirSync(path.join(REPO_ROOT, 'dist'))) if (f.endsWith('.js')) fs.copyFileSync(path.join(REPO_ROOT, 'dist', f), path.join(dev, 'dist', f));
   fs.cpSync(path.join(REPO_ROOT, 'media'), path.join(dev, 'media'), { recursive: true });
   const workspace = makeWorkspace(root, 'inhost-workspace', stack);
   const resultsFile = path.join(root, 'results.json');
