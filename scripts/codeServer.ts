@@ -117,15 +117,17 @@ const OFFLINE_GALLERY = JSON.stringify({
   resourceUrlTemplate: 'http://127.0.0.1:9/{publisher}/{name}/{version}/{path}',
 });
 
-const live = new Set<ChildProcess>();
+/** Running servers and the temporary folder each owns (null when the caller gave the folders). */
+const live = new Map<ChildProcess, string | null>();
 let exitHookInstalled = false;
 
 export async function startCodeServer(opts: CodeServerOptions = {}): Promise<CodeServer> {
   const log = opts.log ?? (() => undefined);
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-code-server-'));
+  // Folders not given are made in a temporary folder, removed again by stop().
+  const base = opts.userDataDir && opts.extensionsDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-code-server-'));
   const dirs: Dirs = {
-    userDataDir: opts.userDataDir ?? path.join(base, 'user-data'),
-    extensionsDir: opts.extensionsDir ?? path.join(base, 'extensions'),
+    userDataDir: opts.userDataDir ?? path.join(base!, 'user-data'),
+    extensionsDir: opts.extensionsDir ?? path.join(base!, 'extensions'),
   };
   fs.mkdirSync(dirs.userDataDir, { recursive: true });
   fs.mkdirSync(dirs.extensionsDir, { recursive: true });
@@ -153,7 +155,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, EXTENSIONS_GALLERY: OFFLINE_GALLERY, ...opts.env },
   });
-  live.add(child);
+  live.set(child, base);
   installExitHook();
   const logStream = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   let tail = '';
@@ -201,7 +203,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
       if (opts.saveLogsTo && fs.existsSync(path.join(dirs.userDataDir, 'logs'))) {
         fs.cpSync(path.join(dirs.userDataDir, 'logs'), opts.saveLogsTo, { recursive: true });
       }
-      if (!opts.userDataDir && !opts.extensionsDir && !opts.keepDirs) fs.rmSync(base, { recursive: true, force: true });
+      if (base && !opts.keepDirs) fs.rmSync(base, { recursive: true, force: true });
     },
   };
 
@@ -239,9 +241,13 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when the owning process ends without calling stop(): no code-server outlives it.
+  // Last resort when the owning process ends without calling stop(): no code-server outlives it,
+  // and no temporary folder is left behind.
   process.on('exit', () => {
-    for (const child of live) killGroup(child, 'SIGKILL');
+    for (const [child, base] of live) {
+      killGroup(child, 'SIGKILL');
+      if (base) fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 }
 

@@ -304,31 +304,37 @@ async function main(): Promise<void> {
   const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
 
   // 3. In-host, trusted: first open, then a reload of the same window.
-  const trusted = makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole));
-  if (ONLY.has('trusted') && !finishing) try {
-    await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'] });
-  } catch (err) {
-    fail('in-host', 'the trusted in-host phases start', err);
+  if (ONLY.has('trusted') && !finishing) {
+    try {
+      const trusted = makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole));
+      await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'] });
+    } catch (err) {
+      fail('in-host', 'the trusted in-host phases start', err);
+    }
   }
 
   // 4. In-host, Restricted Mode: a .env holding a key no one else uses, so a leak is detectable.
-  const forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
-  const restricted = makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken));
-  if (ONLY.has('restricted') && !finishing) try {
-    await inHostServer('restricted', { browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken });
-  } catch (err) {
-    fail('in-host', 'the restricted in-host phase starts', err);
+  if (ONLY.has('restricted') && !finishing) {
+    try {
+      const forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
+      const restricted = makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken));
+      await inHostServer('restricted', { browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken });
+    } catch (err) {
+      fail('in-host', 'the restricted in-host phase starts', err);
+    }
   }
 
   // 5. The VSIX through the browser.
-  const uiWorkspace = makeWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
-  const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');
-  if (ONLY.has('ui') && !finishing) try {
-    await stack.scheduler?.start();
-    await stack.scheduler?.setBreaker('CLOSED');
-    await uiPhase(browser, stack, uiWorkspace, emptyWorkspace);
-  } catch (err) {
-    fail('ui', 'the browser tests start', err);
+  if (ONLY.has('ui') && !finishing) {
+    try {
+      const uiWorkspace = makeWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
+      const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');
+      await stack.scheduler?.start();
+      await stack.scheduler?.setBreaker('CLOSED');
+      await uiPhase(browser, stack, uiWorkspace, emptyWorkspace);
+    } catch (err) {
+      fail('ui', 'the browser tests start', err);
+    }
   }
   return finish(0);
 }
