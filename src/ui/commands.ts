@@ -210,8 +210,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         }
         if (outcome.kind === 'already-active') {
           const a = outcome.run;
-          const c = await vscode.window.showInformationMessage(`EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`, 'Show Run');
-          if (c) await openRunDocument(a.runId);
+          // Not awaited: the command (and its progress indicator) ends now; the choice is handled later.
+          void vscode.window.showInformationMessage(`EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`, 'Show Run').then((c) => c && openRunDocument(a.runId));
           return;
         }
         if (outcome.kind !== 'enqueued') return;

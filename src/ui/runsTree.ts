@@ -85,8 +85,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private async detailNodes(run: RunSummary): Promise<RunsNode[]> {
     const res = await this.model.outcome(run);
     if (!res.ok) return [{ kind: 'notice', text: `Couldn't load findings: ${res.error.message}` }];
-    const tone = res.outcome.kind === 'bottlenecks' ? 'finding' : res.outcome.kind === 'error' ? 'error' : 'info';
-    return outcomeLines(res.outcome).map((text, index) => ({ kind: 'detail', runId: run.runId, index, text, tone }));
+    const o = res.outcome;
+    // Bottleneck rows are findings; the trailing "… and N more" row (and everything else) is not.
+    const toneOf = (index: number): 'finding' | 'error' | 'info' => (o.kind === 'bottlenecks' ? (index < o.items.length ? 'finding' : 'info') : o.kind === 'error' ? 'error' : 'info');
+    return outcomeLines(o).map((text, index) => ({ kind: 'detail', runId: run.runId, index, text, tone: toneOf(index) }));
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {

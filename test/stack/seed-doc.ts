@@ -20,7 +20,11 @@ export interface SeedTable {
 }
 
 export function seedsDir(): string {
-  return path.resolve(repoRoot(), '..', 'shared', 'seeds');
+  // The user's documents live beside the checkout (CI clones the repository with shared/ beside it);
+  // EHG_SEEDS_DIR points elsewhere.
+  const dir = process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds');
+  if (!fs.existsSync(dir)) throw new Error(`The seed documents are not at ${dir}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`);
+  return dir;
 }
 
 function section(md: string, title: string, level = 2): string {
