@@ -10,7 +10,7 @@ import { startStack, Stack } from '../test/stack';
 import { controlEndpoint, controlHelp, readControlCommands } from '../test/stack/control';
 import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
 
-interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number }
+interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number; workspace?: string }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { backendOnly: false, intervalMs: 10_000 };
@@ -25,8 +25,9 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--interval')) args.intervalMs = Math.max(1, Number(val())) * 1000;
     else if (a.startsWith('--port')) args.port = Number(val());
     else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
+    else if (a.startsWith('--workspace')) args.workspace = path.resolve(val());
     else if (a === '--help' || a === '-h') {
-      console.log('npm start [-- --backend-only] [--interval <seconds>] [--port <backend port>] [--editor-port <port>]');
+      console.log('npm start [-- --backend-only] [--interval <seconds>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -37,9 +38,11 @@ function parseArgs(argv: string[]): Args {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
-  const workspace = path.join(base, 'EHG_Engineer');
-  fs.mkdirSync(workspace);
+  // A given --workspace is kept (e.g. .vscode-test/demo-workspace for the Run Extension launch
+  // configuration); otherwise a temporary one is made and removed on exit.
+  const base = args.workspace ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
+  const workspace = args.workspace ?? path.join(base!, 'EHG_Engineer');
+  fs.mkdirSync(workspace, { recursive: true });
   let stack: Stack | null = null;
   let editor: CodeServer | null = null;
   let stopping = false;
@@ -55,7 +58,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(143));
   // The stack's own signal handler may end the process first; what must happen is done here too.
   process.on('exit', () => {
-    fs.rmSync(base, { recursive: true, force: true });
+    if (base) fs.rmSync(base, { recursive: true, force: true });
+    else fs.rmSync(path.join(workspace, '.env'), { force: true });
     if (stopping) console.log('Stopped; nothing left running.');
   });
 
