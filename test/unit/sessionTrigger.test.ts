@@ -10,7 +10,6 @@ import {
   gateSessionTrigger,
   pickWinner,
   TriggerDecision,
-  TriggerGate,
   TriggerGateInput,
 } from '../../src/domain/sessionTrigger';
 
@@ -22,7 +21,7 @@ function active(runId: string, offsetMs: number, triggeredBy: string | null = 'S
 
 describe('sessionTrigger: gateSessionTrigger', () => {
   const ok: TriggerGateInput = { mode: 'whenStale', trusted: true, configured: true, disabledByEnv: false, canWrite: true };
-  const cases: { name: string; input: TriggerGateInput; expected: TriggerGate['kind'] | string }[] = [
+  const cases: { name: string; input: TriggerGateInput; expected: string }[] = [
     { name: 'all good (whenStale)', input: ok, expected: 'proceed' },
     { name: 'all good (always)', input: { ...ok, mode: 'always' }, expected: 'proceed' },
     { name: 'unknown key role proceeds', input: { ...ok, canWrite: null }, expected: 'proceed' },
