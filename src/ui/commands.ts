@@ -279,7 +279,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     reg('showSchedulerDetails', async () => {
       const health = d.monitor.health;
       const p = presentHealth(health);
-      const now = new Date();
+      const now = d.monitor.serverNow();
       const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now) : [];
       const readAt = d.monitor.lastReadAt;
       d.setLastDocument([`EVA scheduler: ${p.text}`, p.explanation, ...facts.map(([k, v]) => `${k}: ${v}`)].join('\n'));

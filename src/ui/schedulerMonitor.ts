@@ -59,7 +59,8 @@ export class SchedulerMonitor implements vscode.Disposable {
     return this.scheduler.refreshNow();
   }
 
-  private serverNow(): Date {
+  /** Now on the server's clock (local clock corrected by the last response's Date header). */
+  serverNow(): Date {
     return new Date(Date.now() + (this.connection.snapshot.backend?.clockOffsetMs() ?? 0));
   }
 

@@ -12,7 +12,7 @@ export class SchedulerStatusBar implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private lastState = 'loading';
 
-  constructor(monitor: SchedulerMonitor) {
+  constructor(private readonly monitor: SchedulerMonitor) {
     this.item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 20);
     this.item.name = 'EHG Scheduler';
     this.item.command = 'ehgTelemetry.showSchedulerDetails';
@@ -33,7 +33,7 @@ export class SchedulerStatusBar implements vscode.Disposable {
     this.item.accessibilityInformation = { label: `EVA scheduler: ${p.text.replace(/^EVA: ?/, '') || 'loading'}. ${p.explanation}`, role: 'button' };
     const md = new SafeMarkdown().raw(`**EVA scheduler — ${p.text.replace(/^EVA: ?/, '') || 'loading'}**\n\n`).line(p.explanation).raw('\n');
     if ('heartbeat' in h) {
-      for (const [label, value] of heartbeatFacts(h.heartbeat, new Date())) md.field(label, value);
+      for (const [label, value] of heartbeatFacts(h.heartbeat, this.monitor.serverNow())) md.field(label, value);
     }
     md.raw('\n*Click for details, refresh and the log.*');
     this.item.tooltip = md.build();
