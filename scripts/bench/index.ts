@@ -186,9 +186,21 @@ async function main(): Promise<void> {
       heap_growth_heartbeat_only_mb: round(memory.heapGrowthHeartbeatOnlyMb ?? NaN, 2),
       requests_at_activate_inhost: memory.requestsAtActivate,
       gateway_requests_before_activate_inhost: memory.gatewayRequestsBeforeActivate,
+      heap_owners_before: memory.heapOwnersBefore,
+      heap_owners_after: memory.heapOwnersAfter,
+      heap_after_idle_mb: round(memory.heapAfterIdleMb ?? NaN, 2),
+      heap_idle_wait_ms: memory.idleWaitMs,
     });
     row(`extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`, `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`, '≤ 5 MB', memory.heapGrowthMb <= 5 && (memory.requestsDuringCycles ?? 0) >= (memory.cycles ?? 1));
     row('heap after GC along the run (cycle: MB)', (memory.heapCurveMb ?? []).map((p) => `${p.cycle}: ${round(p.mb, 1)}`).join(', '), 'report');
+    const ob = memory.heapOwnersBefore, oa = memory.heapOwnersAfter;
+    if (ob && oa) {
+      const d = (x: number) => `${x >= 0 ? '+' : ''}${round(x, 2)} MB`;
+      row(`heap growth by owner (V8 heap snapshots, cycle 0 → ${memory.cycles})`, `undici connection pools (VS Code's fetch patch: a new Agent per fetch, kept by its idle keep-alive socket) ${d(oa.undiciConnectionsMb - ob.undiciConnectionsMb)} (${ob.undiciAgents} → ${oa.undiciAgents} Agents, ${ob.undiciSockets} → ${oa.undiciSockets} sockets); V8 compiled code ${d(oa.v8CodeMb - ob.v8CodeMb)}; everything else (the extension, VS Code's API objects, …) ${d(oa.restMb - ob.restMb)} (${round(ob.restMb, 2)} → ${round(oa.restMb, 2)} MB)`, 'report');
+    }
+    if (memory.heapAfterIdleMb !== undefined) {
+      row(`heap after GC ${(memory.idleWaitMs ?? 0) / 1000} s after the last request (idle sockets closed)`, `${round(memory.heapAfterIdleMb, 2)} MB (${round(memory.heapAfterIdleMb - (memory.heapBeforeMb ?? NaN), 2)} MB vs cycle 0)`, 'report');
+    }
     row(`heap growth, ${(memory.cycles ?? 0) / 2} calls of one refresh alone`, `refreshRuns ${figures.heap_growth_runs_only_mb} MB, refreshHeartbeat ${figures.heap_growth_heartbeat_only_mb} MB`, 'report');
     row('active timers in the extension host before → after', `${timersBefore} → ${timersAfter}`, 'no growth', timersAfter <= timersBefore);
     row('active handles/requests (all kinds) before → after', `${totalBefore} → ${totalAfter} (${JSON.stringify(memory.resourcesAfter)})`, 'no growth', totalAfter <= totalBefore);

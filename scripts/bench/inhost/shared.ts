@@ -6,6 +6,10 @@ export interface InHostConfig {
   extensionId: string;
   cycles: number;
   warmup: number;
+  /** V8 heap snapshots (after GC) written into this folder at these measured cycles (0 = the start). */
+  heapSnapshots?: { dir: string; atCycles: number[] };
+  /** After the run: wait this long with no request (longer than the server's keep-alive), GC, read the heap. */
+  idleWaitMs?: number;
 }
 
 export interface InHostResults {
@@ -31,4 +35,9 @@ export interface InHostResults {
   /** Heap growth over cycles/2 calls of each refresh alone (MB). */
   heapGrowthRunsOnlyMb?: number;
   heapGrowthHeartbeatOnlyMb?: number;
+  /** Snapshot file by measured cycle. */
+  heapSnapshotFiles?: Record<number, string>;
+  /** Heap after GC once idleWaitMs passed without a request after the run (idle sockets closed). */
+  heapAfterIdleMb?: number;
+  idleWaitMs?: number;
 }
