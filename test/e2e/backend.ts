@@ -5,7 +5,8 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Stack } from '../stack';
-import { ControlMethod, describeError } from './shared';
+import type { GatewayTap } from './gatewayTap';
+import { ControlMethod, FaultSpec, describeError } from './shared';
 
 /** A workspace folder; with `env`, a .env file the extension reads in a trusted workspace. */
 export function makeWorkspace(root: string, name: string, env?: Record<string, string>): string {
@@ -17,7 +18,7 @@ export function makeWorkspace(root: string, name: string, env?: Record<string, s
 }
 
 /** The in-host suite's calls into the stack (scheduler simulator, gateway log). */
-export async function startControlServer(stack: Stack): Promise<{ url: string; close(): Promise<void> }> {
+export async function startControlServer(stack: Stack, tap?: GatewayTap): Promise<{ url: string; close(): Promise<void> }> {
   const scheduler = () => {
     if (!stack.scheduler) throw new Error('the stack was started without a scheduler simulator');
     return stack.scheduler;
@@ -37,6 +38,15 @@ export async function startControlServer(stack: Stack): Promise<{ url: string; c
     },
     'gateway.requestLog': () => stack.gateway.requestLog,
     'gateway.clearLog': () => stack.gateway.clearLog(),
+    'gateway.setFault': (f: FaultSpec | null) => stack.gateway.setFault(f ? { ...f } : null),
+    // The backend going away and coming back on the same port.
+    'gateway.close': () => stack.gateway.close(),
+    'gateway.listen': () => stack.gateway.listen(),
+    'gateway.isListening': () => stack.gateway.isListening,
+    'gateway.inFlight': () => {
+      if (!tap) throw new Error('the runner started the control server without a gateway tap');
+      return tap.inFlight().map((r) => ({ id: r.id, at: r.at, method: r.method, url: r.url }));
+    },
   };
   const server = http.createServer((req, res) => {
     let body = '';

@@ -6,7 +6,7 @@ export const CONFIG_ENV = 'EHG_E2E_CONFIG';
 export const EXTENSION_ID = 'ehg-engineer.ehg-telemetry';
 
 /** In-host phases, in the order the runner loads them. */
-export type InHostPhase = 'first-open' | 'reopen' | 'restricted';
+export type InHostPhase = 'first-open' | 'reopen' | 'restricted' | 'faults';
 
 export interface InHostConfig {
   phase: InHostPhase;
@@ -23,6 +23,30 @@ export interface InHostConfig {
   schedulerIntervalMs: number;
   /** A string that must never reach the backend in this phase (e.g. the restricted workspace's .env key). */
   forbiddenToken?: string;
+  /** The code-server user-data-dir (its logs/ hold the extension's log file). */
+  userDataDir?: string;
+  /** dbFingerprint() of telemetry_analysis_runs taken by the runner before the window opened. */
+  dbFingerprintBefore?: string;
+  /** faults phase: the gateway was closed before the window opened. */
+  gatewayDownAtStart?: boolean;
+}
+
+/**
+ * One value for every row of telemetry_analysis_runs except the run ids in $1 (a uuid[]); the
+ * heartbeat is left out (the scheduler simulator rewrites it). Equal fingerprints: nothing changed.
+ */
+export const DB_FINGERPRINT_SQL = "select count(*)::int as n, coalesce(md5(string_agg(t::text, '|' order by t.id)), '') as md5 from telemetry_analysis_runs t where not (t.run_id = any($1::uuid[]))";
+
+/** A gateway fault as JSON (see test/stack/gateway.ts Fault; no `match` function over the wire). */
+export interface FaultSpec {
+  status?: number;
+  body?: { code?: string; message?: string; details?: string | null; hint?: string | null };
+  retryAfter?: number | string;
+  delayMs?: number;
+  destroy?: boolean;
+  times?: number;
+  method?: string;
+  table?: string;
 }
 
 export interface TestResult {
@@ -55,7 +79,12 @@ export type ControlMethod =
   | 'scheduler.writeOnce'
   | 'scheduler.deleteRow'
   | 'gateway.requestLog'
-  | 'gateway.clearLog';
+  | 'gateway.clearLog'
+  | 'gateway.setFault'
+  | 'gateway.close'
+  | 'gateway.listen'
+  | 'gateway.isListening'
+  | 'gateway.inFlight';
 
 /** What the extension's activate() returns for tests (owned by src/; mirrored here to stay decoupled). */
 export interface RunsTreeItemSnapshot {
@@ -88,6 +117,13 @@ export interface EhgTelemetryTestApi {
     state(): { viewState: string; connection: string; canWrite: boolean | null; trusted: boolean; envRead: boolean };
     lastDocument(): string | undefined;
     decisions(): Array<{ scopeId: string; decision: string }>;
+    /** Pop-ups the extension has shown (failure and completion notifications). */
+    notifications(): number;
+    /** Requests sent by every backend so far. */
+    requests(): number;
+    heartbeatReads(): number;
+    refreshRuns(): Promise<void>;
+    refreshHeartbeat(): Promise<void>;
   };
 }
 
