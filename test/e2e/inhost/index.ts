@@ -7,6 +7,7 @@ import Mocha from 'mocha';
 import { InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from '../shared';
 import { collectingReporter } from '../mochaResults';
 import { readConfig } from './config';
+import { installCrashRecorder } from './crashes';
 
 const PHASE_FILES: Record<InHostPhase, string[]> = {
   // The first time the workspace opens: the extension activates and enqueues one SESSION_START run.
@@ -16,6 +17,8 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'commands.test.js'],
   // Workspace trust enabled and not granted.
   restricted: ['restricted.test.js'],
+  // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).
+  faults: ['faults.test.js'],
 };
 
 /** Rewrites the results file after every test, so a hang still leaves what ran. */
@@ -38,6 +41,8 @@ function fileReporterFor(phase: string, file: string, startedAt: string) {
 export async function run(): Promise<void> {
   const startedAt = new Date().toISOString();
   let config: InHostConfig | undefined;
+  // First thing: record unhandled rejections and uncaught exceptions for the suites that assert on them.
+  installCrashRecorder();
   try {
     config = readConfig();
     const files = PHASE_FILES[config.phase];
