@@ -2,6 +2,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { config, control, runsForScope, sleep, testing } from './helpers';
+import { assertDbUnchanged } from './guards';
 
 describe('restricted mode', () => {
   it('runs in an untrusted workspace', () => {
@@ -26,6 +27,14 @@ describe('restricted mode', () => {
     const log = await control<unknown[]>('gateway.requestLog');
     const leaked = JSON.stringify(log).includes(config.forbiddenToken);
     assert.strictEqual(leaked, false, 'a request carried the key from the untrusted .env');
+  });
+
+  it('writes nothing: the runs table is unchanged and the backend saw no write request', async () => {
+    assert.ok(config.dbFingerprintBefore, 'the runner took a database fingerprint before opening the window');
+    await assertDbUnchanged(config.dbFingerprintBefore, 'Restricted Mode');
+    const log = await control<Array<{ method: string; path: string }>>('gateway.requestLog');
+    const writes = log.filter((e) => !['GET', 'HEAD', 'OPTIONS'].includes(e.method));
+    assert.deepStrictEqual(writes, [], 'no POST/PATCH/DELETE reached the backend from the restricted window');
   });
 
   it('shows the restricted welcome state', async () => {
