@@ -4,11 +4,18 @@
 //   1. in-host, trusted   the development extension (repo root, dist/) with the in-host mocha suite,
 //                         loaded twice in the same window: first open, then a reload;
 //   2. in-host, restricted the same, with workspace trust on and not granted;
-//   3. ui                 the packaged VSIX installed with --install-extension, driven through the page.
+//   3. faults             in-host, trusted: the backend down at start / mid-session / flapping, slow,
+//                         error answers, hostile rows, bad settings, wrong keys; then the extension
+//                         host's shutdown with requests in flight (measured here, from its log);
+//   4. ui                 the packaged VSIX installed with --install-extension, driven through the page;
+//   5. security           the VSIX again: hostile text in real hovers, Configure Connection… typed in,
+//                         a workspace trying to redirect the key; then a scan of everything every
+//                         editor and browser context kept, for every key used.
 //
 // Prints every test, then `N passed, N failed` alone on a line. Exits non-zero on any failure, on a
 // timeout, on an interruption, or when no test ran. Stops the stack, code-server and the browser on
 // every path. Logs and screenshots go to test-results/e2e/.
+import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,7 +23,12 @@ import Mocha from 'mocha';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../scripts/codeServer';
 import { collectingReporter } from './mochaResults';
-import { CONFIG_ENV, InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from './shared';
+import { CONFIG_ENV, DB_FINGERPRINT_SQL, InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from './shared';
+import { GatewayTap } from './gatewayTap';
+import { captureShown, Shown } from './security/capture';
+import { setSecurityContext } from './security/context';
+import { KeyScanner, Secret, storageItems } from './security/keyScan';
+import { startRecordingServer } from './security/recorder';
 import { Stack, startStack } from '../stack';
 import { makeWorkspace, startControlServer } from './backend';
 import { printReport, tally } from './report';
@@ -41,8 +53,20 @@ const USER_SETTINGS = {
   'window.autoDetectColorScheme': false,
 };
 const CI = process.env.CI === 'true' || process.env.CI === '1';
-/** For working on one part: E2E_ONLY=trusted,restricted,ui (default: all). */
-const ONLY = new Set((process.env.E2E_ONLY ?? 'trusted,restricted,ui').split(',').map((s) => s.trim()));
+/** For working on one part: E2E_ONLY=trusted,restricted,faults,ui,security (default: all). */
+const ONLY = new Set((process.env.E2E_ONLY ?? 'trusted,restricted,faults,ui,security').split(',').map((s) => s.trim()));
+/** The fault phase's request limit: short, so that "slower than the limit" is quick to reach. */
+const FAULTS_REQUEST_TIMEOUT_S = 2;
+
+/** What one editor (code-server + browser context) kept, for the key scan at the end. */
+interface EditorEvidence {
+  group: string;
+  userDataDir: string;
+  storage: unknown;
+  shown: Shown;
+  consoleLog: string;
+}
+const evidence: EditorEvidence[] = [];
 
 const t0 = Date.now();
 const results: TestResult[] = [];
@@ -109,14 +133,50 @@ async function finish(code: number): Promise<never> {
   process.exit(t.failed > 0 || t.passed === 0 ? code || 1 : code);
 }
 
-async function newContext(browser: Browser, name: string): Promise<{ context: BrowserContext; page: Page }> {
+async function newContext(browser: Browser, name: string): Promise<{ context: BrowserContext; page: Page; shown: Shown; consoleLog: string }> {
   const context = await browser.newContext({ viewport: VIEWPORT, permissions: ['clipboard-read', 'clipboard-write'] });
+  const shown = await captureShown(context);
   const page = await context.newPage();
-  const consoleLog = fs.createWriteStream(path.join(RESULTS_DIR, `${name}-browser-console.log`));
+  const consoleFile = path.join(RESULTS_DIR, `${name}-browser-console.log`);
+  const consoleLog = fs.createWriteStream(consoleFile);
   page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
   page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${describeError(e)}\n`));
   context.on('close', () => consoleLog.end());
-  return { context, page };
+  return { context, page, shown, consoleLog: consoleFile };
+}
+
+/** Folders for one editor under the run's temporary root, kept until the key scan at the end. */
+function editorDirs(root: string, group: string): { userDataDir: string; extensionsDir: string } {
+  return { userDataDir: path.join(root, 'editors', group, 'user-data'), extensionsDir: path.join(root, 'editors', group, 'extensions') };
+}
+
+/** Keeps what the browser context holds (localStorage, IndexedDB) and showed, before it is closed. */
+async function keepEvidence(group: string, userDataDir: string, context: BrowserContext, shown: Shown, consoleLog: string): Promise<void> {
+  let storage: unknown = null;
+  try {
+    storage = await withTimeout(context.storageState({ indexedDB: true }), 30_000, `reading the browser storage (${group})`);
+  } catch (err) {
+    fail(group, 'the browser storage can be read for the key scan', err);
+  }
+  evidence.push({ group, userDataDir, storage, shown, consoleLog });
+}
+
+/** A test the runner itself performs (outside mocha): recorded like the others. */
+async function runnerTest(group: string, title: string, fn: () => Promise<void> | void): Promise<void> {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ group, title, state: 'passed', durationMs: Date.now() - started });
+    log(`${group}: ✓ ${title}`);
+  } catch (err) {
+    results.push({ group, title, state: 'failed', durationMs: Date.now() - started, error: describeError(err) });
+    log(`FAILED ${group}: ${title}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+}
+
+async function dbFingerprint(stack: Stack): Promise<string> {
+  const [row] = await stack.query<{ n: number; md5: string }>(DB_FINGERPRINT_SQL, [[]]);
+  return `${row.n}:${row.md5}`;
 }
 
 interface InHostPlan {
@@ -124,13 +184,15 @@ interface InHostPlan {
   page: Page;
   configFile: string;
   base: Omit<InHostConfig, 'phase' | 'resultsFile'>;
+  /** Runs just before the window opens; what it returns is added to the phase's config. */
+  beforePhase?: (phase: InHostPhase) => Promise<Partial<InHostConfig>>;
 }
 
 /** Loads the workbench with the development extension and the in-host suite, and waits for its results. */
 async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<void> {
   const resultsFile = path.join(RESULTS_DIR, `inhost-${phase}.json`);
   fs.rmSync(resultsFile, { force: true });
-  const config: InHostConfig = { ...plan.base, phase, resultsFile };
+  const config: InHostConfig = { ...plan.base, ...(await plan.beforePhase?.(phase)), phase, resultsFile };
   fs.writeFileSync(plan.configFile, JSON.stringify(config, null, 2));
   const url = plan.server.workbenchUrl(plan.base.workspace, { extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: INHOST_ENTRY });
   log(`in-host phase "${phase}": loading the workbench`);
@@ -168,21 +230,28 @@ async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<voi
 /** One code-server for a set of in-host phases, sharing one page (so the second phase is a reload). */
 async function inHostServer(
   group: string,
-  opts: { browser: Browser; stack: Stack; controlUrl: string; workspace: string; trust: boolean; phases: InHostPhase[]; forbiddenToken?: string },
+  opts: {
+    browser: Browser; stack: Stack; controlUrl: string; workspace: string; trust: boolean; phases: InHostPhase[]; forbiddenToken?: string; root: string;
+    userSettings?: Record<string, unknown>;
+    beforePhase?: (phase: InHostPhase) => Promise<Partial<InHostConfig>>;
+    /** Runs after the phase's suite finished, with the server still up (its logs readable). */
+    afterPhase?: (phase: InHostPhase, server: CodeServer) => Promise<void>;
+  },
 ): Promise<void> {
   const missing = [DEV_BUNDLE, INHOST_ENTRY].filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run package && npm run compile\`)`);
   const configFile = path.join(RESULTS_DIR, `inhost-${group}-config.json`);
   const server = await startCodeServer({
+    ...editorDirs(opts.root, group),
     workspaceTrust: opts.trust,
-    userSettings: USER_SETTINGS,
+    userSettings: { ...USER_SETTINGS, ...opts.userSettings },
     env: { [CONFIG_ENV]: configFile },
     logFile: path.join(RESULTS_DIR, `code-server-${group}.log`),
     saveLogsTo: path.join(RESULTS_DIR, `editor-logs-${group}`),
     log,
   });
   const stopServer = onCleanup(`code-server (${group})`, () => server.stop());
-  const { context, page } = await newContext(opts.browser, `inhost-${group}`);
+  const { context, page, shown, consoleLog } = await newContext(opts.browser, `inhost-${group}`);
   const closeContext = onCleanup(`browser context (${group})`, () => context.close());
   const base = {
     supabaseUrl: opts.stack.url,
@@ -192,26 +261,30 @@ async function inHostServer(
     controlUrl: opts.controlUrl,
     schedulerIntervalMs: SCHEDULER_INTERVAL_MS,
     forbiddenToken: opts.forbiddenToken,
+    userDataDir: server.userDataDir,
   };
   try {
     for (const phase of opts.phases) {
       if (finishing) break;
       try {
-        await runInHostPhase({ server, page, configFile, base }, phase);
+        await runInHostPhase({ server, page, configFile, base, beforePhase: opts.beforePhase }, phase);
       } catch (err) {
         fail(phase, `in-host phase "${phase}" completes`, err);
       }
+      if (opts.afterPhase && !finishing) await opts.afterPhase(phase, server);
     }
   } finally {
+    await keepEvidence(group, server.userDataDir, context, shown, consoleLog);
     await closeContext().catch(() => undefined);
     await stopServer();
   }
 }
 
 /** The browser tests (ui/*.test.js) against the installed VSIX. */
-async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyWorkspace: string): Promise<void> {
+async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyWorkspace: string, root: string): Promise<void> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing (run \`npm run package\`)`);
   const server = await startCodeServer({
+    ...editorDirs(root, 'ui'),
     vsix: [VSIX],
     userSettings: USER_SETTINGS,
     logFile: path.join(RESULTS_DIR, 'code-server-ui.log'),
@@ -219,7 +292,7 @@ async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyW
     log,
   });
   const stopServer = onCleanup('code-server (ui)', () => server.stop());
-  const { context, page } = await newContext(browser, 'ui');
+  const { context, page, shown, consoleLog } = await newContext(browser, 'ui');
   const closeContext = onCleanup('browser context (ui)', () => context.close());
   setUiContext({ browser, context, page, server, stack, workspace, emptyWorkspace, screenshotsDir: RESULTS_DIR, schedulerIntervalMs: SCHEDULER_INTERVAL_MS });
   try {
@@ -241,9 +314,187 @@ async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyW
     await new Promise<void>((resolve) => mocha.run(() => resolve()));
   } finally {
     setUiContext(undefined);
+    await keepEvidence('ui', server.userDataDir, context, shown, consoleLog);
     await closeContext().catch(() => undefined);
     await stopServer();
   }
+}
+
+/** Runs the mocha files `<dir>/*.test.js` (built next to this file) as group `group`. */
+async function runMochaDir(group: string, dir: string, page: Page): Promise<void> {
+  const files = fs.readdirSync(path.join(__dirname, dir)).filter((f) => f.endsWith('.test.js')).sort();
+  if (!files.length) throw new Error(`no ${dir}/*.test.js files were built`);
+  const mocha = new Mocha({
+    ui: 'bdd',
+    timeout: 180_000,
+    color: false,
+    reporter: collectingReporter(group, {
+      onResult(r) {
+        results.push(r);
+        log(`${group}: ${r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-'} ${r.title}`);
+        if (r.state === 'failed') void page.screenshot({ path: path.join(RESULTS_DIR, `${group}-failure-${results.length}.png`) }).catch(() => undefined);
+      },
+    }),
+  });
+  for (const f of files) mocha.addFile(path.join(__dirname, dir, f));
+  await new Promise<void>((resolve) => mocha.run(() => resolve()));
+}
+
+/** The security browser tests (security/*.test.js) against the installed VSIX. */
+async function securityPhase(browser: Browser, stack: Stack, tap: GatewayTap, root: string, keys: { envKey: string; userKey: string }): Promise<void> {
+  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing (run \`npm run package\`)`);
+  const recorder = await startRecordingServer();
+  const closeRecorder = onCleanup('recording server', () => recorder.close());
+  const envWorkspace = makeWorkspace(root, 'security-env-workspace', { SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: keys.envKey });
+  // Tries both ways a workspace could point the extension elsewhere: workspace settings, and a .env
+  // URL without a key (hoping the stored key gets paired with it).
+  const redirectWorkspace = makeWorkspace(root, 'security-redirect-workspace', { SUPABASE_URL: recorder.url });
+  fs.mkdirSync(path.join(redirectWorkspace, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(redirectWorkspace, '.vscode', 'settings.json'), JSON.stringify({ 'ehgTelemetry.supabaseUrl': recorder.url, 'ehgTelemetry.useWorkspaceEnv': true }, null, 2));
+  const server = await startCodeServer({
+    ...editorDirs(root, 'security'),
+    vsix: [VSIX],
+    userSettings: USER_SETTINGS,
+    logFile: path.join(RESULTS_DIR, 'code-server-security.log'),
+    saveLogsTo: path.join(RESULTS_DIR, 'editor-logs-security'),
+    log,
+  });
+  const stopServer = onCleanup('code-server (security)', () => server.stop());
+  const { context, page, shown, consoleLog } = await newContext(browser, 'security');
+  const closeContext = onCleanup('browser context (security)', () => context.close());
+  setSecurityContext({ context, page, server, stack, tap, recorder, envWorkspace, redirectWorkspace, envKey: keys.envKey, userKey: keys.userKey, shown, screenshotsDir: RESULTS_DIR });
+  try {
+    await runMochaDir('security', 'security', page);
+    await runnerTest('security', 'the extension host logged no error from the extension', () => assertNoExtensionErrors(server.userDataDir));
+  } finally {
+    setSecurityContext(undefined);
+    await keepEvidence('security', server.userDataDir, context, shown, consoleLog);
+    await closeContext().catch(() => undefined);
+    await stopServer();
+    await closeRecorder();
+  }
+}
+
+/** Every file called `name` under `dir`, newest first. */
+function filesNamed(dir: string, name: string): string[] {
+  const out: Array<{ file: string; mtime: number }> = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === name) out.push({ file: p, mtime: fs.statSync(p).mtimeMs });
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out.sort((a, b) => b.mtime - a.mtime).map((x) => x.file);
+}
+
+/** Errors the extension host logged that point at this extension's code or id. */
+function assertNoExtensionErrors(userDataDir: string): void {
+  const bad: string[] = [];
+  for (const file of filesNamed(path.join(userDataDir, 'logs'), 'remoteexthost.log')) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!/\[error\]/.test(line)) return;
+      const context = lines.slice(i, i + 15).join('\n');
+      if (/ehg-telemetry|ehgTelemetry|\/dist\/(extension|supabaseBackend)\.js/.test(context)) bad.push(context);
+    });
+  }
+  assert.deepStrictEqual(bad, [], `the extension host logged errors from the extension:\n${bad.join('\n---\n')}`);
+}
+
+/** The extension host's own log times (local time, ms): "YYYY-MM-DD hh:mm:ss.mmm [info] …". */
+function logTime(line: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}\.\d{3})/.exec(line);
+  return m ? new Date(`${m[1]}T${m[2]}`).getTime() : NaN;
+}
+
+/**
+ * Deactivation with requests in flight. When an in-host suite ends, the workbench stops the extension
+ * host: it logs "Extension host terminating", deactivates every extension (ours disposes its
+ * subscriptions, which aborts its requests), and logs "exiting" once all deactivations have finished
+ * (or after 5 s, VS Code's limit). The fault suite's last test left requests waiting on a gateway that
+ * answers in 120 s; here: the host exits < 1 s after it started terminating, and each of those
+ * requests is cut off by then (the gateway sees its connection close).
+ */
+async function checkShutdown(server: CodeServer, tap: GatewayTap): Promise<void> {
+  let terminating = NaN;
+  let exiting = NaN;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const file = filesNamed(path.join(server.userDataDir, 'logs'), 'remoteexthost.log')[0];
+    const lines = file ? fs.readFileSync(file, 'utf8').split('\n') : [];
+    const t = lines.findIndex((l) => l.includes('Extension host terminating'));
+    const x = lines.findIndex((l, i) => i > t && t >= 0 && /Extension host (with pid \d+ )?exiting/.test(l));
+    if (t >= 0 && x >= 0) {
+      terminating = logTime(lines[t]);
+      exiting = logTime(lines[x]);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`the extension host did not log terminating/exiting within 20 s after the suite ended (log: ${file ?? 'none'})`);
+    await sleep(250);
+  }
+  assert.ok(Number.isFinite(terminating) && Number.isFinite(exiting), 'log times parse');
+  const waiting = tap.requests.filter((r) => r.at < terminating && (r.answeredAt === null || r.answeredAt > terminating) && (r.closedAt === null || r.closedAt > terminating - 50));
+  assert.ok(waiting.length >= 2, `requests waiting on the gateway when the host began to terminate: ${waiting.length} (the suite's last test leaves at least 2)`);
+  const took = exiting - terminating;
+  assert.ok(took < 1_000, `the extension host took ${took} ms from "terminating" to "exiting" with ${waiting.length} requests in flight (limit 1000 ms)`);
+  const late = waiting.filter((r) => r.closedAt === null || r.closedAt - terminating > 1_000);
+  assert.deepStrictEqual(late.map((r) => `${r.method} ${r.url} closed ${r.closedAt === null ? 'never' : `${r.closedAt - terminating} ms after terminating`}`), [], 'every request in flight was cut off within 1 s');
+  log(`shutdown: ${took} ms from terminating to exiting; ${waiting.length} requests in flight closed ${waiting.map((r) => (r.closedAt ?? NaN) - terminating).join(', ')} ms after terminating`);
+}
+
+/**
+ * The key scan: every key the tests used, in everything every editor and browser context kept. Keys
+ * may be only in SecretStorage (code-server keeps it AES-sealed in one localStorage item, so it is
+ * listed, not searched) and in the workspace .env files that hold them.
+ */
+async function keyScan(root: string, secrets: Secret[], canary: { stackUrl: string; envWorkspaceEnv: string | null }): Promise<void> {
+  const scanner = new KeyScanner(secrets);
+  const allowed: Array<{ secret: string; where: string }> = [];
+  const secretStorageItems: string[] = [];
+  const texts: Record<string, string[]> = { settings: [], extensionLogs: [], storage: [], notifications: [] };
+  for (const e of evidence) {
+    allowed.push(...scanner.dir(e.userDataDir, `${e.group} user-data-dir`));
+    for (const f of filesNamed(e.userDataDir, 'settings.json')) texts.settings.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
+    for (const f of filesNamed(path.join(e.userDataDir, 'logs'), 'EHG Telemetry.log')) texts.extensionLogs.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
+    for (const f of filesNamed(e.userDataDir, 'state.vscdb')) texts.storage.push(`${e.group} ${f}\n${fs.readFileSync(f).toString('latin1')}`);
+    for (const item of storageItems(e.storage)) {
+      if (item.secretStorage) {
+        secretStorageItems.push(`${e.group}: ${item.where} (${item.text.length} characters)`);
+        allowed.push(...scanner.inText(item.text).map((secret) => ({ secret, where: `${e.group}: SecretStorage (${item.where})` })));
+        continue;
+      }
+      texts.storage.push(`${e.group} ${item.where}\n${item.text}`);
+      scanner.text(item.text, `${e.group} browser storage: ${item.where}`);
+    }
+    e.shown.notifications.forEach((n, i) => scanner.text(n, `${e.group} notification #${i + 1}`));
+    texts.notifications.push(...e.shown.notifications.map((n) => `${e.group}: ${n}`));
+    if (fs.existsSync(e.consoleLog)) scanner.bytes(fs.readFileSync(e.consoleLog), `${e.group} browser console`);
+  }
+  // Workspaces: a key may sit in the .env at a workspace's root, nowhere else.
+  for (const ws of fs.readdirSync(root).filter((d) => d !== 'editors')) {
+    allowed.push(...scanner.dir(path.join(root, ws), `workspace ${ws}`, (f) => path.basename(f) === '.env' && path.dirname(f) === path.join(root, ws)));
+  }
+  const { files, bytes, texts: nTexts } = scanner.stats;
+  log(`key scan: ${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${nTexts} texts; allowed places: ${JSON.stringify(allowed)}; SecretStorage items: ${JSON.stringify(secretStorageItems)}`);
+  await runnerTest('security', `key scan: no key in editor logs, settings, state.vscdb, browser storage, notifications or console outside SecretStorage and .env (${evidence.length} editors, ${files} files, ${nTexts} texts)`, () => {
+    assert.ok(evidence.length > 0, 'at least one editor left evidence to scan');
+    assert.deepStrictEqual(scanner.findings, [], `keys found where they must not be:\n${scanner.findings.map((f) => `${f.secret} in ${f.where}`).join('\n')}`);
+  });
+  await runnerTest('security', 'key scan finds what it must: each .env key in its .env, the configured URL in settings, the connection in the log, globalState and the sealed SecretStorage item in storage', () => {
+    const envHits = allowed.filter((a) => a.where.startsWith('workspace '));
+    assert.ok(envHits.length > 0, 'the scan found no key in any workspace .env (so it cannot find keys at all)');
+    if (canary.envWorkspaceEnv) assert.ok(envHits.some((a) => a.where.includes(canary.envWorkspaceEnv!)), `the security .env key in ${canary.envWorkspaceEnv}: ${JSON.stringify(envHits)}`);
+    if (evidence.some((e) => e.group === 'security')) {
+      const origin = new URL(canary.stackUrl).origin;
+      assert.ok(texts.settings.some((t) => t.startsWith('security') && t.includes(`"ehgTelemetry.supabaseUrl": "${canary.stackUrl}"`)), 'the security editor\'s user settings.json holds the configured URL (settings were scanned)');
+      assert.ok(texts.extensionLogs.some((t) => t.startsWith('security') && t.includes(`Connection: ${origin} (from user settings)`)), 'the extension log of the security editor was scanned');
+      assert.ok(texts.storage.some((t) => t.startsWith('security') && t.includes('ehgTelemetry.storedOrigins') && t.includes(origin)), 'globalState (ehgTelemetry.storedOrigins) was among the storage scanned');
+      assert.ok(secretStorageItems.some((t) => t.startsWith('security')), 'SecretStorage (the sealed "secrets.provider" localStorage item) exists in the security browser context');
+      assert.ok(texts.notifications.some((t) => t.startsWith('security') && t.includes(`connected to ${origin}`)), 'the notifications the user saw were scanned');
+    }
+  });
 }
 
 async function main(): Promise<void> {
@@ -298,16 +549,18 @@ async function main(): Promise<void> {
     fail('setup', 'the local stack (test/stack) starts', err);
     return finish(1);
   }
-  const control = await startControlServer(stack);
+  const tap = new GatewayTap(stack.gateway);
+  const control = await startControlServer(stack, tap);
   onCleanup('control server', () => control.close());
   const controlUrl = control.url;
   const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
+  const restrictedToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
 
   // 3. In-host, trusted: first open, then a reload of the same window.
   if (ONLY.has('trusted') && !finishing) {
     try {
       const trusted = makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole));
-      await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'] });
+      await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'], root });
     } catch (err) {
       fail('in-host', 'the trusted in-host phases start', err);
     }
@@ -316,25 +569,88 @@ async function main(): Promise<void> {
   // 4. In-host, Restricted Mode: a .env holding a key no one else uses, so a leak is detectable.
   if (ONLY.has('restricted') && !finishing) {
     try {
-      const forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
+      const forbiddenToken = restrictedToken;
       const restricted = makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken));
-      await inHostServer('restricted', { browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken });
+      await inHostServer('restricted', {
+        browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken, root,
+        beforePhase: async () => {
+          stack.gateway.clearLog();
+          return { dbFingerprintBefore: await dbFingerprint(stack) };
+        },
+      });
     } catch (err) {
       fail('in-host', 'the restricted in-host phase starts', err);
     }
   }
 
-  // 5. The VSIX through the browser.
+  // 5. In-host, faults: the gateway is closed before the window opens (down at start).
+  if (ONLY.has('faults') && !finishing) {
+    try {
+      const faults = makeWorkspace(root, 'faults-workspace', envFor(stack.keys.serviceRole));
+      await inHostServer('faults', {
+        browser, stack, controlUrl, workspace: faults, trust: false, phases: ['faults'], root,
+        userSettings: { 'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S },
+        beforePhase: async () => {
+          const dbFingerprintBefore = await dbFingerprint(stack);
+          await stack.gateway.close();
+          return { dbFingerprintBefore, gatewayDownAtStart: true };
+        },
+        afterPhase: async (_phase, server) => {
+          try {
+            await runnerTest('faults', 'deactivation with requests in flight: the extension host exits < 1 s after it starts terminating, and the requests are cut off', () => checkShutdown(server, tap));
+            await runnerTest('faults', 'the extension host logged no error from the extension', () => assertNoExtensionErrors(server.userDataDir));
+          } finally {
+            stack.gateway.setFault(null);
+            await stack.gateway.listen();
+          }
+        },
+      });
+    } catch (err) {
+      fail('in-host', 'the faults in-host phase starts', err);
+    } finally {
+      stack.gateway.setFault(null);
+      await stack.gateway.listen().catch((err) => fail('faults', 'the gateway listens again after the fault phase', err));
+      await stack.scheduler?.start().catch(() => undefined);
+    }
+  }
+
+  // 6. The VSIX through the browser.
   if (ONLY.has('ui') && !finishing) {
     try {
       const uiWorkspace = makeWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
       const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');
       await stack.scheduler?.start();
       await stack.scheduler?.setBreaker('CLOSED');
-      await uiPhase(browser, stack, uiWorkspace, emptyWorkspace);
+      await uiPhase(browser, stack, uiWorkspace, emptyWorkspace, root);
     } catch (err) {
       fail('ui', 'the browser tests start', err);
     }
+  }
+
+  // 7. Security through the browser, then the key scan over every editor this run used.
+  // Distinctive keys (a unique claim each) that the gateway accepts, so the scan cannot miss them.
+  const scanId = Date.now().toString(36);
+  const envKey = stack.makeJwt({ role: 'service_role', ref: 'localstack', e2e_scan: `security-env-${scanId}` });
+  const userKey = stack.makeJwt({ role: 'service_role', ref: 'localstack', e2e_scan: `security-user-${scanId}` });
+  if (ONLY.has('security') && !finishing) {
+    try {
+      await stack.scheduler?.start();
+      await stack.scheduler?.setBreaker('CLOSED');
+      await securityPhase(browser, stack, tap, root, { envKey, userKey });
+    } catch (err) {
+      fail('security', 'the browser security tests start', err);
+    }
+  }
+  if (!finishing && evidence.length) {
+    const secrets: Secret[] = [
+      { name: 'service-role key (.env of trusted/faults/ui workspaces)', value: stack.keys.serviceRole },
+      { name: 'anon key', value: stack.keys.anon },
+      { name: 'authenticated key', value: stack.keys.authenticated },
+      { name: 'restricted workspace .env key', value: restrictedToken },
+      { name: 'security .env key', value: envKey },
+      { name: 'key typed into Configure Connection…', value: userKey },
+    ];
+    await keyScan(root, secrets, { stackUrl: stack.url, envWorkspaceEnv: ONLY.has('security') ? 'security-env-workspace' : null });
   }
   return finish(0);
 }

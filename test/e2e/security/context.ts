@@ -1,0 +1,38 @@
+// What the runner hands the browser security tests (set by run.ts before mocha loads *.test.js here).
+import type { BrowserContext, Page } from 'playwright-core';
+import type { CodeServer } from '../../../scripts/codeServer';
+import type { Stack } from '../../stack';
+import type { GatewayTap } from '../gatewayTap';
+import type { Shown } from './capture';
+import type { RecordingServer } from './recorder';
+
+export interface SecurityContext {
+  context: BrowserContext;
+  page: Page;
+  /** code-server with the VSIX installed. */
+  server: CodeServer;
+  stack: Stack;
+  tap: GatewayTap;
+  /** The "other server" the redirecting workspace points at. */
+  recorder: RecordingServer;
+  /** Trusted workspace whose .env holds `envKey` for the stack gateway. */
+  envWorkspace: string;
+  /** Workspace whose .vscode/settings.json and .env point ehgTelemetry at the recorder. */
+  redirectWorkspace: string;
+  envKey: string;
+  /** The key typed into Configure Connection… (a distinctive JWT the gateway accepts). */
+  userKey: string;
+  shown: Shown;
+  screenshotsDir: string;
+}
+
+let current: SecurityContext | undefined;
+
+export function setSecurityContext(ctx: SecurityContext | undefined): void {
+  current = ctx;
+}
+
+export function sec(): SecurityContext {
+  if (!current) throw new Error('the security context is not set: these tests are run by test/e2e/run.ts');
+  return current;
+}
