@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../cleanup';
 
 const t0 = Date.now();
 let quiet = false;
@@ -34,40 +35,11 @@ export function round(x: number, digits = 2): number {
 
 // ---- cleanup -------------------------------------------------------------------------------
 
-const cleanups: Array<{ name: string; fn: () => Promise<void> | void }> = [];
-
-/** Registers a stopper; the returned function runs it now (once) and unregisters it. */
-export function onCleanup(name: string, fn: () => Promise<void> | void): () => Promise<void> {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  return async () => {
-    const i = cleanups.indexOf(entry);
-    if (i < 0) return;
-    cleanups.splice(i, 1);
-    await fn();
-  };
-}
+export { onCleanup, withTimeout };
 
 /** Runs every registered stopper, newest first, each bounded in time. */
-export async function releaseAll(): Promise<void> {
-  while (cleanups.length) {
-    const { name, fn } = cleanups.pop()!;
-    try {
-      await withTimeout(Promise.resolve().then(fn), 30_000, `stopping ${name}`);
-    } catch (err) {
-      log(`could not stop ${name} cleanly: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]);
+export function releaseAll(): Promise<void> {
+  return releaseAllWith(log);
 }
 
 /** A fresh temp folder (removed by releaseAll). */

@@ -40,13 +40,10 @@ function num(cfg: vscode.WorkspaceConfiguration, key: string, def: number, min: 
 export function readSettings(): SettingsReadout {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const warnings: string[] = [];
-  // Application-scoped: VS Code ignores workspace values for it, and we read only the user value
-  // explicitly as a second line of defence.
+  // Application-scoped: VS Code drops workspace values for it, and we read only the user value
+  // explicitly as a second line of defence, so a workspace can never choose where the key goes.
   const urlInspect = cfg.inspect<string>('supabaseUrl');
   const supabaseUrl = typeof urlInspect?.globalValue === 'string' ? urlInspect.globalValue.trim() : '';
-  if (urlInspect?.workspaceValue !== undefined || urlInspect?.workspaceFolderValue !== undefined) {
-    warnings.push('ehgTelemetry.supabaseUrl is set in workspace settings; that is ignored (only your user settings can choose where your key is sent).');
-  }
   const settings: Settings = {
     supabaseUrl,
     useWorkspaceEnv: cfg.get<boolean>('useWorkspaceEnv', true) !== false,

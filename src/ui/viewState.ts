@@ -28,6 +28,7 @@ export function computeViewMessage(connection: ConnectionManager, model: RunsMod
   if (model.error) {
     notes.push(model.loadedOnce && model.loadedAt ? `Showing runs loaded ${formatAge(model.loadedAt, new Date())}. ${model.error.message}` : model.error.message);
   }
+  if (snap.state.kind === 'configured' && snap.state.warning) notes.push(snap.state.warning);
   if (snap.backend && !trusted) notes.push('Restricted mode: .env is not read and no runs are started automatically.');
   if (snap.backend && snap.canWrite === false) notes.push('Read-only key: runs cannot be started or cancelled from here (a service-role key can).');
   if (model.skippedRows > 0) notes.push(`${model.skippedRows} row(s) had no readable run_id and are not shown.`);

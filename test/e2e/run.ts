@@ -34,6 +34,7 @@ import { makeWorkspace, startControlServer } from './backend';
 import { printReport, tally } from './report';
 import { setUiContext } from './ui/context';
 import { openWorkbench } from './ui/workbench';
+import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../scripts/cleanup';
 
 const OUT = path.join(REPO_ROOT, 'out');
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -70,7 +71,6 @@ const evidence: EditorEvidence[] = [];
 
 const t0 = Date.now();
 const results: TestResult[] = [];
-const cleanups: Array<{ name: string; fn: () => Promise<void> }> = [];
 let finishing = false;
 
 function log(line: string): void {
@@ -82,37 +82,8 @@ function fail(group: string, title: string, err: unknown): void {
   log(`FAILED ${group}: ${title}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
 }
 
-/** Registers a stopper for every exit path; calling the returned function stops it now, once. */
-function onCleanup(name: string, fn: () => Promise<void>): () => Promise<void> {
-  const entry = { name, fn };
-  cleanups.push(entry);
-  return async () => {
-    const i = cleanups.indexOf(entry);
-    if (i < 0) return;
-    cleanups.splice(i, 1);
-    await fn();
-  };
-}
-
-async function releaseAll(): Promise<void> {
-  while (cleanups.length) {
-    const { name, fn } = cleanups.pop()!;
-    try {
-      await withTimeout(fn(), 20_000, `stopping ${name}`);
-    } catch (err) {
-      log(`could not stop ${name} cleanly: ${describeError(err)}`);
-    }
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]);
+function releaseAll(): Promise<void> {
+  return releaseAllWith(log, 20_000);
 }
 
 function sleep(ms: number): Promise<void> {

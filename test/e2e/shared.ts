@@ -1,4 +1,5 @@
 // Types and names shared by the e2e runner (a plain Node process) and the in-host suite (loaded into
+import type { TestingApi, TestTreeItem } from '../../src/testingApi';
 // VS Code's extension host). No `vscode` import here: the runner loads this file too.
 
 /** Environment variable holding the path of the JSON config file the in-host suite reads. */
@@ -86,45 +87,11 @@ export type ControlMethod =
   | 'gateway.isListening'
   | 'gateway.inFlight';
 
-/** What the extension's activate() returns for tests (owned by src/; mirrored here to stay decoupled). */
-export interface RunsTreeItemSnapshot {
-  label: string;
-  description: string;
-  tooltip: string;
-  contextValue: string;
-  iconId: string;
-  iconColor?: string;
-  runId?: string;
-  children?: Array<{ label: string; description?: string }>;
-}
-
-export interface StatusBarSnapshot {
-  text: string;
-  tooltip: string;
-  backgroundColor?: string;
-  name: string;
-  accessibilityLabel: string;
-  command?: string;
-  state: string;
-}
-
+/** What the extension's activate() returns for tests: the extension's own types (type-only import). */
+export type RunsTreeItemSnapshot = TestTreeItem;
+export type StatusBarSnapshot = ReturnType<TestingApi['statusBar']>;
 export interface EhgTelemetryTestApi {
-  testing: {
-    settle(): Promise<void>;
-    /** `expand: true` fills `children` of run items (what expanding them in the view shows). */
-    runsTree(opts?: { expand?: boolean }): Promise<RunsTreeItemSnapshot[]>;
-    statusBar(): StatusBarSnapshot;
-    state(): { viewState: string; connection: string; canWrite: boolean | null; trusted: boolean; envRead: boolean };
-    lastDocument(): string | undefined;
-    decisions(): Array<{ scopeId: string; decision: string }>;
-    /** Pop-ups the extension has shown (failure and completion notifications). */
-    notifications(): number;
-    /** Requests sent by every backend so far. */
-    requests(): number;
-    heartbeatReads(): number;
-    refreshRuns(): Promise<void>;
-    refreshHeartbeat(): Promise<void>;
-  };
+  testing: TestingApi;
 }
 
 /** Text of an error, with its stack, for a result line. */
