@@ -1,6 +1,7 @@
 // Types and names shared by the e2e runner (a plain Node process) and the in-host suite (loaded into
-import type { TestingApi, TestTreeItem } from '../../src/testingApi';
 // VS Code's extension host). No `vscode` import here: the runner loads this file too.
+import type { TestingApi, TestTreeItem } from '../../src/testingApi';
+import type { Fault } from '../stack/gateway';
 
 /** Environment variable holding the path of the JSON config file the in-host suite reads. */
 export const CONFIG_ENV = 'EHG_E2E_CONFIG';
@@ -38,17 +39,8 @@ export interface InHostConfig {
  */
 export const DB_FINGERPRINT_SQL = "select count(*)::int as n, coalesce(md5(string_agg(t::text, '|' order by t.id)), '') as md5 from telemetry_analysis_runs t where not (t.run_id = any($1::uuid[]))";
 
-/** A gateway fault as JSON (see test/stack/gateway.ts Fault; no `match` function over the wire). */
-export interface FaultSpec {
-  status?: number;
-  body?: { code?: string; message?: string; details?: string | null; hint?: string | null };
-  retryAfter?: number | string;
-  delayMs?: number;
-  destroy?: boolean;
-  times?: number;
-  method?: string;
-  table?: string;
-}
+/** A gateway fault as JSON: the gateway's own Fault without its `match` function (not serialisable). */
+export type FaultSpec = Omit<Fault, 'match'>;
 
 export interface TestResult {
   /** Where it ran: an in-host phase or `ui` (browser) or `setup`. */
