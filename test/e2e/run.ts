@@ -251,20 +251,26 @@ async function inHostServer(
   }
 }
 
-/** The browser tests (ui/*.test.js) against the installed VSIX. */
-async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyWorkspace: string, root: string): Promise<void> {
+/** A code-server with the VSIX installed as a user installs it, and a browser context for it. */
+async function installedEditor(browser: Browser, root: string, group: string) {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing (run \`npm run package\`)`);
   const server = await startCodeServer({
-    ...editorDirs(root, 'ui'),
+    ...editorDirs(root, group),
     vsix: [VSIX],
     userSettings: USER_SETTINGS,
-    logFile: path.join(RESULTS_DIR, 'code-server-ui.log'),
-    saveLogsTo: path.join(RESULTS_DIR, 'editor-logs-ui'),
+    logFile: path.join(RESULTS_DIR, `code-server-${group}.log`),
+    saveLogsTo: path.join(RESULTS_DIR, `editor-logs-${group}`),
     log,
   });
-  const stopServer = onCleanup('code-server (ui)', () => server.stop());
-  const { context, page, shown, consoleLog } = await newContext(browser, 'ui');
-  const closeContext = onCleanup('browser context (ui)', () => context.close());
+  const stopServer = onCleanup(`code-server (${group})`, () => server.stop());
+  const browserContext = await newContext(browser, group);
+  const closeContext = onCleanup(`browser context (${group})`, () => browserContext.context.close());
+  return { server, stopServer, closeContext, ...browserContext };
+}
+
+/** The browser tests (ui/*.test.js) against the installed VSIX. */
+async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyWorkspace: string, root: string): Promise<void> {
+  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(browser, root, 'ui');
   setUiContext({ browser, context, page, server, stack, workspace, emptyWorkspace, screenshotsDir: RESULTS_DIR, schedulerIntervalMs: SCHEDULER_INTERVAL_MS });
   try {
     const files = fs.readdirSync(path.join(__dirname, 'ui')).filter((f) => f.endsWith('.test.js')).sort();
@@ -322,17 +328,7 @@ async function securityPhase(browser: Browser, stack: Stack, tap: GatewayTap, ro
   const redirectWorkspace = makeWorkspace(root, 'security-redirect-workspace', { SUPABASE_URL: recorder.url });
   fs.mkdirSync(path.join(redirectWorkspace, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(redirectWorkspace, '.vscode', 'settings.json'), JSON.stringify({ 'ehgTelemetry.supabaseUrl': recorder.url, 'ehgTelemetry.useWorkspaceEnv': true }, null, 2));
-  const server = await startCodeServer({
-    ...editorDirs(root, 'security'),
-    vsix: [VSIX],
-    userSettings: USER_SETTINGS,
-    logFile: path.join(RESULTS_DIR, 'code-server-security.log'),
-    saveLogsTo: path.join(RESULTS_DIR, 'editor-logs-security'),
-    log,
-  });
-  const stopServer = onCleanup('code-server (security)', () => server.stop());
-  const { context, page, shown, consoleLog } = await newContext(browser, 'security');
-  const closeContext = onCleanup('browser context (security)', () => context.close());
+  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(browser, root, 'security');
   setSecurityContext({ context, page, server, stack, tap, recorder, envWorkspace, redirectWorkspace, envKey: keys.envKey, userKey: keys.userKey, shown, screenshotsDir: RESULTS_DIR });
   try {
     await runMochaDir('security', 'security', page);

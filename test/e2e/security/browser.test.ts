@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { HostileRuns, insertHostileRuns, removeHostileRuns, writeHostileHeartbeat } from '../hostile';
-import { openWorkbench, schedulerItem, showContainer, statusItemLook, topLevelRows } from '../ui/workbench';
+import { openWorkbench, runFromPalette, schedulerItem, showContainer, statusItemLook, topLevelRows } from '../ui/workbench';
 import { sec } from './context';
 
 const DATA_LINK = 'command:workbench.action.quit';
@@ -28,15 +28,8 @@ async function shot(name: string): Promise<void> {
 }
 
 /** Runs a command from the palette (F1) and leaves the quick input to whatever the command shows next. */
-async function palette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.first().waitFor({ state: 'visible', timeout: 20_000 });
-  await input.first().fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await row.click();
+function palette(page: Page, title: string): Promise<void> {
+  return runFromPalette(page, title, { nextInput: true });
 }
 
 async function quickInput(page: Page, titlePart: string, value: string): Promise<void> {

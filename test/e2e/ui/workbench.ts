@@ -45,9 +45,14 @@ export function topLevelRows(page: Page): Locator {
   return page.locator('.part.sidebar .monaco-list-row[aria-level="1"]');
 }
 
-/** Runs a command through the command palette (F1), by its title as the palette shows it. */
-export async function runFromPalette(page: Page, title: string): Promise<void> {
-  await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => undefined);
+/**
+ * Runs a command through the command palette (F1), by its title as the palette shows it. With
+ * `nextInput`, the quick input is left to whatever the command shows next (an input box), and the
+ * palette is opened with Escape rather than a click, which could land in an open editor.
+ */
+export async function runFromPalette(page: Page, title: string, opts: { nextInput?: boolean } = {}): Promise<void> {
+  if (opts.nextInput) await page.keyboard.press('Escape');
+  else await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => undefined);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input');
   await input.first().waitFor({ state: 'visible', timeout: 20_000 });
@@ -55,5 +60,6 @@ export async function runFromPalette(page: Page, title: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ state: 'visible', timeout: 20_000 });
   await row.click();
+  if (opts.nextInput) return;
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 20_000 }).catch(() => undefined);
 }
