@@ -18,6 +18,8 @@ export interface StackOptions {
   port?: number;
   log?: (line: string) => void;
   seedDemoScope?: string;
+  /** Benchmarks: PostgREST's statements explained into `stack.explainLogFile` (see postgres.ts). */
+  explainLog?: boolean;
   scheduler?: false | { intervalMs: number };
   worker?: false | { pickupDelayMs?: number; runDurationMs?: number; seed?: number };
 }
@@ -29,6 +31,7 @@ export interface Stack {
   databaseUrl: string;
   /** The `authenticator` login role PostgREST connects as. */
   authenticatorUrl: string;
+  explainLogFile: string | null;
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** The edge in front of PostgREST (Supabase's API gateway stand-in) with the test hooks. */
   gateway: Edge;
@@ -47,7 +50,7 @@ export type ControlHandler = EdgeOptions['control'];
 export async function startStack(opts: StackOptions = {}, control?: ControlHandler): Promise<Stack> {
   const log = opts.log ?? (() => undefined);
   const t0 = Date.now();
-  const pg = await startPostgres({ log });
+  const pg = await startPostgres({ log, explainLog: opts.explainLog });
   const jwtSecret = randomBytes(32).toString('hex');
   const farFuture = Math.floor(Date.UTC(2099, 0, 1) / 1000);
   const iat = Math.floor(Date.now() / 1000);
@@ -97,14 +100,15 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     throw e;
   }
   log(`[stack] ready in ${Date.now() - t0} ms`);
-  const edge = gateway!;
-  const rest = postgrest!;
+  const edge = gateway;
+  const rest = postgrest;
   return {
     url: edge.url,
     keys,
     jwtSecret,
     databaseUrl: pg.databaseUrl,
     authenticatorUrl: pg.authenticatorUrl,
+    explainLogFile: pg.explainLogFile,
     query: async (sql, params) => (await superPool.query(sql, params as unknown[] | undefined)).rows,
     gateway: edge,
     postgrest: rest,

