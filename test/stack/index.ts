@@ -7,7 +7,7 @@ import { seedDemoScope } from './datagen';
 import { Gateway, GatewayOptions } from './gateway';
 import { signJwt } from './jwt';
 import { registerCleanup, startPostgres } from './postgres';
-import { SchedulerSimulator } from './scheduler';
+import { SchedulerOptions, SchedulerSimulator } from './scheduler';
 import { DemoWorker } from './worker';
 
 export { Gateway, SchedulerSimulator, DemoWorker };
@@ -17,7 +17,7 @@ export interface StackOptions {
   port?: number;
   log?: (line: string) => void;
   seedDemoScope?: string;
-  scheduler?: false | { intervalMs: number };
+  scheduler?: false | Omit<SchedulerOptions, 'databaseUrl' | 'log'>;
   worker?: false | { pickupDelayMs?: number; runDurationMs?: number; seed?: number };
 }
 
@@ -80,7 +80,7 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     const port = await gateway.listen(opts.port);
     log(`[stack] PostgREST stand-in (test/stack/gateway.ts, not PostgREST) listening on http://127.0.0.1:${port}/rest/v1`);
     if (opts.scheduler) {
-      scheduler = new SchedulerSimulator({ databaseUrl: pg.databaseUrl, intervalMs: opts.scheduler.intervalMs, log });
+      scheduler = new SchedulerSimulator({ ...opts.scheduler, databaseUrl: pg.databaseUrl, log });
       await scheduler.start();
     }
     if (opts.worker) {
