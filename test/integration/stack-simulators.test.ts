@@ -30,7 +30,7 @@ describe('stack simulators', function () {
   });
 
   describe('EVA scheduler heartbeat (stand-in for lib/eva/eva-master-scheduler.js and the watcher)', function () {
-    type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    type Row = Record<string, any>;
     const hb = async (): Promise<Row | undefined> => (await stack.query(`SELECT *, extract(epoch FROM next_poll_at - last_poll_at) * 1000 AS gap_ms FROM public.eva_scheduler_heartbeat`))[0];
     const BASE = 300;
     let sim: SchedulerSimulator;
