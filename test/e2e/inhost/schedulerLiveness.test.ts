@@ -11,6 +11,11 @@ interface Sample { at: number; state: string; text: string; pollCount: number }
 
 const SAMPLE_MS = 100;
 const GRACE_MS = 1_000; // ehgTelemetry.heartbeatGraceSeconds in the runner's user settings
+/**
+ * How late a verdict may show: the monitor re-judges 0.5 s after the moment, its server clock comes
+ * from the Date header (whole seconds, so up to 1 s behind), and samples are 0.1 s apart. It is never early.
+ */
+const LATE_MS = 2_000;
 
 async function dbRow(): Promise<{ instance_id: string; poll_count: number; last_poll_at: Date | null } | undefined> {
   return (await sql<{ instance_id: string; poll_count: number; last_poll_at: Date | null }>('select instance_id, poll_count, last_poll_at from eva_scheduler_heartbeat where id = 1'))[0];
@@ -111,10 +116,10 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     assert.ok(firstStale, 'stale seen');
     const staleAfter = firstStale.at - last;
     assert.ok(staleAfter >= idleMs + GRACE_MS - SAMPLE_MS, `not stale before the expected write + grace (${staleAfter} ms)`);
-    assert.ok(staleAfter <= idleMs + GRACE_MS + 1_500, `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + 1.5 s)`);
+    assert.ok(staleAfter <= idleMs + GRACE_MS + LATE_MS, `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + ${LATE_MS} ms)`);
     const notPollingAfter = firstNotPolling.at - last;
     assert.ok(notPollingAfter >= 5 * idleMs - SAMPLE_MS, `not polling only after 5 expected intervals (${notPollingAfter} ms)`);
-    assert.ok(notPollingAfter <= 5 * idleMs + 1_500, `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + 1.5 s)`);
+    assert.ok(notPollingAfter <= 5 * idleMs + LATE_MS, `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + ${LATE_MS} ms)`);
     const s = t.statusBar();
     assert.match(s.text, /not polling/);
     assert.strictEqual(background(s), 'error');
