@@ -82,7 +82,7 @@ describe('stack simulators', function () {
       assert.deepEqual(md.registered_rounds, UPSTREAM_ROUNDS.map(([n]) => n));
       assert.equal(sim.currentWaitMs, 3 * BASE);
       const w = await writesUntil((ws) => ws.length >= 4);
-      for (const g of gaps(w)) assert.ok(g >= 3 * BASE - 20 && g < 3 * BASE + 250, `gap ${g} ms, expected ~${3 * BASE} (3 × base), not ${BASE}`);
+      for (const g of gaps(w)) assert.ok(g >= 3 * BASE - 20 && g < 3 * BASE + 400, `gap ${g} ms, expected ~${3 * BASE} (3 × base), not ${BASE}`);
       for (const r of w) assert.equal(Math.round(Number(r.gap_ms)), BASE);
       assert.deepEqual(w.map((r) => r.poll_count), [w[0].poll_count, w[0].poll_count + 1, w[0].poll_count + 2, w[0].poll_count + 3]);
       assert.equal(w[1].metadata.round_execution_count, UPSTREAM_ROUNDS.length, 'rounds ran after the first poll (not observe-only) and show on the next write');
@@ -95,8 +95,11 @@ describe('stack simulators', function () {
       const kinds = new Map<string, number>();
       const polls = new Set<number>();
       let samples = 0;
-      const end = Date.now() + 3 * 3 * BASE + 100;
-      while (Date.now() < end) {
+      // Until 3 adaptive cycles have passed (the start's write and 3 more), however slow the machine.
+      const from = Date.now();
+      const deadline = from + 15_000;
+      while (polls.size < 4 || Date.now() - from < 3 * 3 * BASE) {
+        if (Date.now() > deadline) throw new Error(`only ${polls.size} distinct writes in 15 s`);
         const row = await hb();
         polls.add(row?.poll_count);
         const h = parseRow(row);
@@ -107,7 +110,6 @@ describe('stack simulators', function () {
         await sleep(20);
       }
       assert.ok(samples > 30, `${samples} samples`);
-      assert.ok(polls.size >= 4, `at least 3 adaptive cycles seen (${polls.size} distinct writes)`);
       assert.deepEqual([...kinds.keys()], ['healthy'], JSON.stringify([...kinds]));
       // The old rule (next_poll_at + grace) would have said stale for most of each cycle.
       const h = parseRow(await hb());
@@ -133,7 +135,7 @@ describe('stack simulators', function () {
       assert.equal(sim.currentWaitMs, BASE);
       assert.equal((await hb())?.metadata.dynamic_scaling.enabled, false);
       const w = await writesUntil((ws) => ws.length >= 3);
-      for (const g of gaps(w)) assert.ok(g >= BASE - 20 && g < BASE + 250, `gap ${g} ms with adaptive off`);
+      for (const g of gaps(w)) assert.ok(g >= BASE - 20 && g < BASE + 400, `gap ${g} ms with adaptive off`);
       await assert.rejects(sim.setQueueDepth(1.5), /integer/);
     });
 
