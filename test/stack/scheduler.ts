@@ -211,22 +211,19 @@ export class SchedulerSimulator {
     return this.serial(async () => {
       const s = this.state;
       s.pollCount++;
+      // Upstream always writes 'running' from a poll; 'stopping' (a stand-in state) sticks until start().
+      const status = s.status === 'stopping' ? 'stopping' : 'running';
       if (s.breaker === 'OPEN') {
-        await this.updateHeartbeat('running', 'OPEN', 'circuit_breaker_open');
+        await this.updateHeartbeat(status, 'OPEN', 'circuit_breaker_open');
         return;
       }
       this.lastQueueDepth = this.queueDepth;
       if (this.manualPause !== null) {
-        await this.updateHeartbeat('running', s.breaker, this.manualPause);
+        await this.updateHeartbeat(status, s.breaker, this.manualPause);
         return;
       }
-      if (this.queueDepth === 0) {
-        await this.updateHeartbeat(s.status === 'stopping' ? 'stopping' : 'running', s.breaker, null);
-        this.executeScheduledRounds();
-        return;
-      }
-      if (!(this.opts.observeOnly ?? false)) s.dispatchCount += Math.min(this.queueDepth, this.batch);
-      await this.updateHeartbeat(s.status === 'stopping' ? 'stopping' : 'running', s.breaker, null);
+      if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false)) s.dispatchCount += Math.min(this.queueDepth, this.batch);
+      await this.updateHeartbeat(status, s.breaker, null);
       this.executeScheduledRounds();
     });
   }
