@@ -13,7 +13,7 @@ import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
 interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number; workspace?: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backendOnly: false, intervalMs: 10_000 };
+  const args: Args = { backendOnly: false, intervalMs: 5_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -27,7 +27,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
     else if (a.startsWith('--workspace')) args.workspace = path.resolve(val());
     else if (a === '--help' || a === '-h') {
-      console.log('npm start [-- --backend-only] [--interval <seconds>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
+      console.log('npm start [-- --backend-only] [--interval <base seconds, default 5>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -115,7 +115,8 @@ Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. Open this in a browser:
 What you will see: the EHG Telemetry icon in the activity bar opens "Analysis Runs", where a
 SESSION_START run for this workspace appears and goes QUEUED → RUNNING → SUCCEEDED (the demo
 worker takes a few seconds); expand a run for its bottlenecks. The status bar shows the EVA
-scheduler (simulated, polling every ${args.intervalMs / 1000} s).
+scheduler (simulated after lib/eva/eva-master-scheduler.js: base interval ${args.intervalMs / 1000} s,
+adaptive polling on and the queue empty, so it writes every ${Math.min(args.intervalMs * 3, 300_000) / 1000} s while next_poll_at says ${args.intervalMs / 1000} s).
 
 Type a command and Enter here to make the status bar react (or ${control('open')}):
 ${controls}
