@@ -11,6 +11,9 @@ import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
 import { RunsModel, ScopeFilter } from './ui/runsModel';
 import { RunsNode, RunsTreeProvider } from './ui/runsTree';
 import { RunWatcher } from './ui/runWatcher';
+import { RunComparisons } from './ui/runComparisons';
+import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
+import { registerTrendsCommand } from './ui/trendsPanel';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SessionStartController } from './ui/sessionStart';
 import { SchedulerStatusBar } from './ui/statusBar';
@@ -34,16 +37,18 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     return b;
   };
   const connection = new ConnectionManager(context.secrets, log, createBackend);
-  const notifier = new FailureNotifier(log);
+  const prefs = new NotificationPrefs(context.globalState);
+  const notifier = new FailureNotifier(log, prefs);
   const keys = new ContextKeys();
   const scopeIds = () => (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
   const model = new RunsModel(connection, notifier, scopeIds, context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace');
-  const tree = new RunsTreeProvider(model, connection);
+  const comparisons = new RunComparisons(connection, model);
+  const tree = new RunsTreeProvider(model, connection, undefined, comparisons);
   const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', { treeDataProvider: tree, showCollapseAll: true });
   const runsRefresh = new RefreshScheduler({ task: () => model.load(), unfocusedFactor: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000, maxDelayMs: 15 * 60_000, minIntervalMs: 5_000 });
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
-  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow());
+  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow(), { comparisons, prefs });
   const documents = new RunDocumentProvider(connection);
   const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
     tree.mine.add(runId);
@@ -74,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     log,
     connection,
     model,
+    comparisons,
     tree,
     treeView,
     monitor,
@@ -94,6 +100,8 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       }
       updateView();
     }),
+    registerNotificationCommands(prefs),
+    registerTrendsCommand(context.extensionUri, connection, model),
     registerCommands({
       context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend,
       extensionVersion: version,
