@@ -8,7 +8,7 @@ import { RefreshScheduler } from './platform/refreshScheduler';
 import { registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
 import { FailureNotifier } from './ui/failureNotifier';
 import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
-import { RunsModel, ScopeFilter } from './ui/runsModel';
+import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel, ScopeFilter } from './ui/runsModel';
 import { RunsNode, RunsTreeProvider } from './ui/runsTree';
 import { RunWatcher } from './ui/runWatcher';
 import { RunComparisons } from './ui/runComparisons';
@@ -17,7 +17,7 @@ import { registerTrendsCommand } from './ui/trendsPanel';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SessionStartController } from './ui/sessionStart';
 import { SchedulerStatusBar } from './ui/statusBar';
-import { computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
+import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
 import { createTestingApi, TestingApi } from './testingApi';
 
@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
     keys.set('ehgTelemetry.scope', model.scope);
     treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted);
-    treeView.description = model.scope === 'all' ? 'all scopes' : undefined;
+    treeView.description = computeViewDescription(model, new Date(), model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS);
   };
   const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
 
@@ -120,6 +120,9 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     void connection.refresh();
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
+  // The view's "updated N min ago" ages while nothing else changes.
+  const freshnessTimer = setInterval(() => { if (treeView.visible) updateView(); }, 30_000);
+  context.subscriptions.push({ dispose: () => clearInterval(freshnessTimer) });
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {

@@ -138,11 +138,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'load-more': {
-        const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(vscode.l10n.t('Load more…'), vscode.TreeItemCollapsibleState.None);
         item.id = 'load-more';
         item.contextValue = 'loadMore';
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'ehgTelemetry.loadMore', title: 'Load More Runs' };
+        item.command = { command: 'ehgTelemetry.loadMore', title: vscode.l10n.t('Load More Runs') };
         return item;
       }
       case 'notice': {
@@ -168,26 +168,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (this.mine.has(run.runId)) flags.push('mine');
     item.contextValue = flags.join(' ');
     item.tooltip = this.tooltip(run, hint);
-    item.accessibilityInformation = { label: `Analysis run ${statusLabel(run)}, ${item.label as string}${item.description ? `, ${item.description}` : ''}`, role: 'treeitem' };
+    item.accessibilityInformation = { label: vscode.l10n.t('Analysis run {0}, {1}{2}', statusLabel(run), item.label as string, item.description ? `, ${item.description}` : ''), role: 'treeitem' };
     return item;
   }
 
   private tooltip(run: RunSummary, hint: string | null): vscode.MarkdownString {
     const md = new SafeMarkdown()
-      .raw(`**Analysis run** ${this.mine.has(run.runId) ? '(enqueued by this window)' : ''}\n\n`)
-      .field('Status', statusLabel(run))
-      .field('Run ID', run.runId)
-      .field('Trigger', triggerLabel(run.triggeredBy))
-      .field('Scope', run.scopeId === null ? 'global' : `${run.scopeType ?? '?'}: ${run.scopeId}`)
-      .field('Triggered', run.triggeredAt?.toISOString())
-      .field('Started', run.startedAt?.toISOString())
-      .field('Finished', run.finishedAt?.toISOString())
-      .field('Duration', run.durationMs === null ? null : formatDuration(run.durationMs))
-      .field('Findings', run.findingsCount)
-      .field('Top bottleneck category', run.topBottleneckCategory)
-      .field('Reason', run.reasonCode)
-      .field('Error class', run.errorClass);
-    if (hint) md.field('Note', hint);
+      .raw(`**${vscode.l10n.t('Analysis run')}** ${this.mine.has(run.runId) ? vscode.l10n.t('(enqueued by this window)') : ''}\n\n`)
+      .field(vscode.l10n.t('Status'), statusLabel(run))
+      .field(vscode.l10n.t('Run ID'), run.runId)
+      .field(vscode.l10n.t('Trigger'), triggerLabel(run.triggeredBy))
+      .field(vscode.l10n.t('Scope'), run.scopeId === null ? vscode.l10n.t('global') : `${run.scopeType ?? '?'}: ${run.scopeId}`)
+      .field(vscode.l10n.t('Triggered'), run.triggeredAt?.toISOString())
+      .field(vscode.l10n.t('Started'), run.startedAt?.toISOString())
+      .field(vscode.l10n.t('Finished'), run.finishedAt?.toISOString())
+      .field(vscode.l10n.t('Duration'), run.durationMs === null ? null : formatDuration(run.durationMs))
+      .field(vscode.l10n.t('Findings'), run.findingsCount)
+      .field(vscode.l10n.t('Top bottleneck'), run.topBottleneck ? `${run.topBottleneck.dimensionType}:${run.topBottleneck.dimensionKey}` : run.topBottleneckCategory)
+      .field(vscode.l10n.t('Since the previous run'), comparisonSummary(this.comparisons?.cached(run)) || null)
+      .field(vscode.l10n.t('Reason'), run.reasonCode)
+      .field(vscode.l10n.t('Error class'), run.errorClass);
+    if (hint) md.field(vscode.l10n.t('Note'), hint);
     return md.build();
   }
 

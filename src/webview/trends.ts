@@ -58,7 +58,7 @@ function niceMax(v: number): number {
 }
 
 function trendChart(data: TrendsData): Element {
-  const W = 720, H = 280, L = 48, R = 16, T = 16, B = 40;
+  const W = 720, H = 280, L = 48, R = 40, T = 16, B = 40;
   const n = data.runs.length;
   const max = niceMax(Math.max(1, ...data.series.flatMap((s) => s.ratios.filter((r): r is number => r !== null))) * 1.05);
   const x = (i: number) => (n <= 1 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (n - 1));
