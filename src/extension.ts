@@ -126,7 +126,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {
-    testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+    testing: createTestingApi({ connection, model, comparisons, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // connection and the store. "Couldn't load" and "no runs" are different states by construction.
 import * as vscode from 'vscode';
 import { formatAge } from '../domain/format';
+import { isStale } from '../domain/freshness';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
 import type { RunsModel } from './runsModel';
@@ -44,11 +45,6 @@ export function computeViewDescription(model: RunsModel, now: Date, intervalMs: 
   if (model.scope === 'all') parts.push(vscode.l10n.t('all scopes'));
   if (isStale(model.loadedAt, now, intervalMs)) parts.push(vscode.l10n.t('updated {0}', formatAge(model.loadedAt, now)));
   return parts.length ? parts.join(' · ') : undefined;
-}
-
-/** Older than the interval plus a little slack for the request itself. */
-export function isStale(loadedAt: Date | null, now: Date, intervalMs: number): boolean {
-  return loadedAt !== null && now.getTime() - loadedAt.getTime() > intervalMs + 15_000;
 }
 
 /** Sets a context key only when its value changes. */

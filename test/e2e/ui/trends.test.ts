@@ -201,14 +201,21 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
     for (const step of ['Trust the folder', 'Open the Analysis Runs view', 'Read a finding']) {
       assert.ok(await container.locator('.getting-started-step', { hasText: step }).count(), `step "${step}"`);
     }
-    // The image's URL is a resource URL with the path encoded in it.
-    const img = container.locator('img[src*="configure-"]').first();
-    await img.waitFor({ state: 'visible', timeout: 20_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}\nimages: ${JSON.stringify(await container.locator('img').evaluateAll((els) => els.map((e) => e.getAttribute('src'))))}`);
+    // The step's image is an <img> in the page or in the webview the walkthrough may render it in;
+    // its URL is a resource URL with the path encoded in it.
+    let seen: Array<{ src: string; loaded: boolean }> = [];
+    await waitUntil('the first step\'s image', async () => {
+      seen = [];
+      for (const f of page.frames()) {
+        const imgs = await f.evaluate(() => [...(globalThis as any).document.images].map((i: any) => ({ src: decodeURIComponent(String(i.src)), loaded: i.complete && i.naturalWidth > 0 }))).catch(() => []);
+        seen.push(...(imgs as Array<{ src: string; loaded: boolean }>));
+      }
+      return seen.some((i) => /walkthrough\/configure-/.test(i.src) && i.loaded);
+    }, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; images: ${JSON.stringify(seen)}`);
     });
-    const src = decodeURIComponent((await img.getAttribute('src')) ?? '');
-    assert.match(src, /walkthrough\/configure-dark\.svg/, `the dark theme shows the dark image: ${src}`);
-    assert.ok(await img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth > 0), 'the image loaded');
+    const img = seen.find((i) => /walkthrough\/configure-/.test(i.src))!;
+    assert.match(img.src, /walkthrough\/configure-dark\.svg/, `the dark theme shows the dark image: ${img.src}`);
     await screenshot('ui-10-walkthrough');
     await runFromPalette(page, 'View: Close All Editors');
   });
