@@ -176,6 +176,9 @@ h2 { font-size: 1.15em; font-weight: 600; margin: 24px 0 8px; }
 .chart .series.dim { opacity: .15; }
 .bar-baseline { fill: var(--vscode-descriptionForeground); opacity: .55; }
 .bar-observed { fill: var(--vscode-charts-red); }
+.key { display: inline-block; width: 18px; height: 8px; margin-left: 4px; }
+.key-baseline { background: var(--vscode-descriptionForeground); opacity: .55; }
+.key-observed { background: var(--vscode-charts-red); }
 ${Array.from({ length: 8 }, (_, i) => {
   const c = ['red', 'blue', 'yellow', 'green', 'purple', 'orange', 'foreground', 'lines'][i];
   const v = c === 'foreground' ? 'var(--vscode-foreground)' : c === 'lines' ? 'var(--vscode-charts-lines)' : `var(--vscode-charts-${c})`;

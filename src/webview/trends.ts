@@ -183,7 +183,8 @@ function runSection(data: TrendsData, selected: string | undefined): Element {
   };
   select.addEventListener('change', () => show(data.perRun.find((r) => r.runId === select.value)));
   show(current);
-  section.append(heading, el('label', { for: 'run-select' }, t('run')), ' ', select, body);
+  const key = el('p', { class: 'note' }, el('span', { class: 'key key-baseline', 'aria-hidden': 'true' }), ` ${t('baseline')}  `, el('span', { class: 'key key-observed', 'aria-hidden': 'true' }), ` ${t('observed')}`);
+  section.append(heading, el('label', { for: 'run-select' }, t('run')), ' ', select, key, body);
   return section;
 }
 

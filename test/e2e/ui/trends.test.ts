@@ -167,6 +167,8 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
     assert.ok(facts.tables.some((t) => t.id === 'bars-table' && t.rows > 0), 'observed vs baseline table for one run');
     assert.ok(facts.focusable >= facts.series + 1, `legend buttons and the run picker are focusable: ${facts.focusable}`);
     assert.ok(facts.svgFill && facts.svgFill !== 'none' && facts.svgFill !== 'rgb(0, 0, 0)', `chart colours come from the theme: ${facts.svgFill}`);
+    await page.mouse.move(1000, 700);
+    await screenshot('ui-09-trends');
     // Keyboard: focus a legend entry and its line stays, the others dim.
     await frame.locator('.legend button').first().focus();
     assert.ok((await frame.locator('.chart .series.dim').count()) === facts.series - 1, 'focusing a legend entry highlights its line');
@@ -176,8 +178,7 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
       await frame.locator('#run-select').focus();
       await frame.locator('#run-select').press('ArrowDown');
     }
-    await page.mouse.move(1000, 700);
-    await screenshot('ui-09-trends');
+    await screenshot('ui-09b-trends-one-run');
     const origin = new URL(server.workbenchUrl(ui().workspace)).host;
     const remote = requests.slice(before).filter((u) => {
       const url = new URL(u);
@@ -201,13 +202,13 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
     for (const step of ['Trust the folder', 'Open the Analysis Runs view', 'Read a finding']) {
       assert.ok(await container.locator('.getting-started-step', { hasText: step }).count(), `step "${step}"`);
     }
-    // The step's image is an <img> in the page or in the webview the walkthrough may render it in;
-    // its URL is a resource URL with the path encoded in it.
+    // The step's image is an <img> whose srcset the walkthrough sets for the colour theme (src stays
+    // empty); its URL is a resource URL with the path encoded in it.
     let seen: Array<{ src: string; loaded: boolean }> = [];
     await waitUntil('the first step\'s image', async () => {
       seen = [];
       for (const f of page.frames()) {
-        const imgs = await f.evaluate(() => [...(globalThis as any).document.images].map((i: any) => ({ src: decodeURIComponent(String(i.src)), loaded: i.complete && i.naturalWidth > 0 }))).catch(() => []);
+        const imgs = await f.evaluate(() => [...(globalThis as any).document.images].map((i: any) => ({ src: decodeURIComponent(String(i.currentSrc || i.src || i.getAttribute('srcset') || '')), loaded: i.complete && i.naturalWidth > 0 }))).catch(() => []);
         seen.push(...(imgs as Array<{ src: string; loaded: boolean }>));
       }
       return seen.some((i) => /walkthrough\/configure-/.test(i.src) && i.loaded);
