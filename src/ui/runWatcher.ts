@@ -89,6 +89,8 @@ export class RunWatcher implements vscode.Disposable {
     if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
     const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
     if (this.extras.prefs?.isMuted(kind)) return;
+    // Counted when the run is seen finished, not after the comparison request below.
+    this.notificationsShown++;
     const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : '';
     const text =
       run.status === 'SUCCEEDED'
@@ -96,7 +98,6 @@ export class RunWatcher implements vscode.Disposable {
         : run.status === 'TIMED_OUT'
           ? vscode.l10n.t('EHG Telemetry: analysis run timed out{0}.', run.errorClass ? ` (${run.errorClass})` : '')
           : vscode.l10n.t('EHG Telemetry: analysis run failed{0}.', run.errorClass ? ` (${run.errorClass})` : '');
-    this.notificationsShown++;
     const showLabel = vscode.l10n.t('Show');
     const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
     const show = this.extras.prefs
