@@ -92,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
     vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
     model.onDidChange(updateView),
+    model.onDidChange(() => { if (treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs); }),
     connection.onDidChange((snap) => {
       runsRefresh.setEnabled(snap.backend !== null);
       if (snap.generation !== listGeneration) {

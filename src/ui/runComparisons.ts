@@ -19,6 +19,8 @@ export class RunComparisons implements vscode.Disposable {
   private readonly pending = new Map<string, Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }>>();
   private readonly subscription: vscode.Disposable;
   private generation = -1;
+  /** Runs prefetched once (per connection), whatever the outcome: a failure is not retried on every refresh. */
+  private readonly prefetched = new Set<string>();
   /** Requests made for comparisons (for tests: at most one per run). */
   requests = 0;
 
@@ -27,6 +29,7 @@ export class RunComparisons implements vscode.Disposable {
       if (snap.generation !== this.generation) {
         this.generation = snap.generation;
         this.cache.clear();
+        this.prefetched.clear();
       }
     });
   }
@@ -39,6 +42,19 @@ export class RunComparisons implements vscode.Disposable {
   cached(run: RunSummary): RunComparison | undefined {
     const e = this.cache.get(run.runId);
     return e && e.key === key(run) ? e.comparison : undefined;
+  }
+
+  /**
+   * The newest finished run of a list is compared without waiting for it to be expanded, so the
+   * row the user reads first says what changed ("2 new · 1 resolved"). Once per run and connection.
+   */
+  prefetchNewest(runs: readonly RunSummary[]): void {
+    const run = runs.find((r) => RunComparisons.comparable(r));
+    if (!run || this.cached(run)) return;
+    const k = `${run.runId}|${key(run)}`;
+    if (this.prefetched.has(k)) return;
+    this.prefetched.add(k);
+    void this.compare(run);
   }
 
   /** Compares the run (its findings must be loadable through the model) with its predecessor. */
