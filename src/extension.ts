@@ -8,13 +8,16 @@ import { RefreshScheduler } from './platform/refreshScheduler';
 import { registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
 import { FailureNotifier } from './ui/failureNotifier';
 import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
-import { RunsModel, ScopeFilter } from './ui/runsModel';
+import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel, ScopeFilter } from './ui/runsModel';
 import { RunsNode, RunsTreeProvider } from './ui/runsTree';
 import { RunWatcher } from './ui/runWatcher';
+import { RunComparisons } from './ui/runComparisons';
+import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
+import { registerTrendsCommand } from './ui/trendsPanel';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SessionStartController } from './ui/sessionStart';
 import { SchedulerStatusBar } from './ui/statusBar';
-import { computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
+import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
 import { createTestingApi, TestingApi } from './testingApi';
 
@@ -34,16 +37,18 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     return b;
   };
   const connection = new ConnectionManager(context.secrets, log, createBackend);
-  const notifier = new FailureNotifier(log);
+  const prefs = new NotificationPrefs(context.globalState);
+  const notifier = new FailureNotifier(log, prefs);
   const keys = new ContextKeys();
   const scopeIds = () => (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
   const model = new RunsModel(connection, notifier, scopeIds, context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace');
-  const tree = new RunsTreeProvider(model, connection);
+  const comparisons = new RunComparisons(connection, model);
+  const tree = new RunsTreeProvider(model, connection, undefined, comparisons);
   const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', { treeDataProvider: tree, showCollapseAll: true });
   const runsRefresh = new RefreshScheduler({ task: () => model.load(), unfocusedFactor: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000, maxDelayMs: 15 * 60_000, minIntervalMs: 5_000 });
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
-  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow());
+  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow(), { comparisons, prefs });
   const documents = new RunDocumentProvider(connection);
   const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
     tree.mine.add(runId);
@@ -62,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
     keys.set('ehgTelemetry.scope', model.scope);
     treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted);
-    treeView.description = model.scope === 'all' ? 'all scopes' : undefined;
+    treeView.description = computeViewDescription(model, new Date(), model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS);
   };
   const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
 
@@ -74,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     log,
     connection,
     model,
+    comparisons,
     tree,
     treeView,
     monitor,
@@ -86,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
     vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
     model.onDidChange(updateView),
+    model.onDidChange(() => { if (treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs); }),
     connection.onDidChange((snap) => {
       runsRefresh.setEnabled(snap.backend !== null);
       if (snap.generation !== listGeneration) {
@@ -94,6 +101,8 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       }
       updateView();
     }),
+    registerNotificationCommands(prefs),
+    registerTrendsCommand(context.extensionUri, connection, model),
     registerCommands({
       context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend,
       extensionVersion: version,
@@ -112,10 +121,13 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     void connection.refresh();
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
+  // The view's "updated N min ago" ages while nothing else changes.
+  const freshnessTimer = setInterval(() => { if (treeView.visible) updateView(); }, 30_000);
+  context.subscriptions.push({ dispose: () => clearInterval(freshnessTimer) });
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {
-    testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+    testing: createTestingApi({ connection, model, comparisons, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
   };
 }
 

@@ -7,6 +7,7 @@ import type { FailureNotifier } from './ui/failureNotifier';
 import type { RunsModel } from './ui/runsModel';
 import type { RunsTreeProvider } from './ui/runsTree';
 import type { RunWatcher } from './ui/runWatcher';
+import type { RunComparisons } from './ui/runComparisons';
 import type { SchedulerMonitor } from './ui/schedulerMonitor';
 import type { SessionStartController } from './ui/sessionStart';
 import type { SchedulerStatusBar } from './ui/statusBar';
@@ -32,6 +33,8 @@ export interface TestingApi {
   notifications(): number;
   requests(): number;
   heartbeatReads(): number;
+  /** Requests made to compare runs with their previous run (at most one per run). */
+  comparisonRequests(): number;
   refreshRuns(): Promise<void>;
   refreshHeartbeat(): Promise<void>;
 }
@@ -44,6 +47,7 @@ interface Parts {
   sessionStart: SessionStartController;
   notifier: FailureNotifier;
   watcher: RunWatcher;
+  comparisons: RunComparisons;
   monitor: SchedulerMonitor;
   backends: Set<SupabaseBackend>;
   lastDocument: () => string | undefined;
@@ -110,6 +114,7 @@ export function createTestingApi(p: Parts): TestingApi {
     notifications: () => p.notifier.notificationsShown + p.watcher.notificationsShown,
     requests: () => [...p.backends].reduce((n, b) => n + b.requestCount, 0),
     heartbeatReads: () => p.monitor.readCount,
+    comparisonRequests: () => p.comparisons.requests,
     refreshRuns: async () => { await p.model.load(); },
     refreshHeartbeat: () => p.monitor.refreshNow(),
   };

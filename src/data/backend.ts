@@ -4,6 +4,7 @@ import type { HeartbeatObservation } from '../domain/heartbeat';
 import type { RunDetailFields, RunSummary } from '../domain/run';
 import type { ActiveRun, FreshRun, NewRunMetadata } from '../domain/sessionTrigger';
 import type { KeyRole } from '../domain/credentials';
+import type { ComparableRun } from '../domain/runComparison';
 
 export type BackendErrorKind =
   | 'unreachable'
@@ -35,6 +36,9 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: BackendErro
 /** 'workspace': runs of these scope ids (one per workspace folder); 'all': every scope, global included. */
 export type RunScope = { kind: 'workspace'; scopeIds: readonly string[] } | { kind: 'all' };
 
+/** The scope a run belongs to: a workspace/user scope id, or global (scope_id null). */
+export interface RunScopeKey { scopeType: string | null; scopeId: string | null }
+
 export interface RunPage { runs: RunSummary[]; hasMore: boolean; skippedRows: number }
 
 export interface NewRun {
@@ -64,6 +68,10 @@ export interface TelemetryBackend {
   insertRun(run: NewRun): Promise<Result<ActiveRun>>;
   /** Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids changed. */
   cancelRuns(runIds: readonly string[], reasonCode: string): Promise<Result<string[]>>;
+  /** The SUCCEEDED run of the same scope that finished last before `before`, with its bottlenecks (null: none). */
+  getPreviousSucceeded(scope: RunScopeKey, before: Date): Promise<Result<ComparableRun | null>>;
+  /** The last `limit` SUCCEEDED runs of the scope with their bottlenecks, newest first. */
+  listSucceededRuns(scope: RunScopeKey, limit: number): Promise<Result<ComparableRun[]>>;
   readHeartbeat(): Promise<Result<HeartbeatObservation>>;
   probeCapabilities(): Promise<Capabilities>;
   /** Server clock minus local clock, from the last response's Date header (0 until known). */

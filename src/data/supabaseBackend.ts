@@ -6,7 +6,8 @@ import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../doma
 import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
 import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
 import { isRecord, parseTimestamp, cleanText } from '../domain/text';
-import { Capabilities, NewRun, ok, Result, RunPage, RunScope, TelemetryBackend } from './backend';
+import { comparableRun, ComparableRun } from '../domain/runComparison';
+import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
 import { classifyFailure, RawFailure } from './errors';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 
@@ -202,6 +203,36 @@ export class SupabaseBackend implements TelemetryBackend {
     return this.run('cancel the run', q, (r) => (Array.isArray(r.data) ? r.data : []).map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null)).filter((x): x is string => x !== null));
   }
 
+  /**
+   * Succeeded runs of one scope, newest finished first: served by idx_telemetry_runs_scope_status
+   * (scope_type, scope_id, status, finished_at DESC). Only output_ref's bottlenecks and
+   * traces_scanned are selected, not the whole document.
+   */
+  private succeededQuery(scope: RunScopeKey, limit: number, before: Date | null) {
+    let q = this.client
+      .from(RUNS_TABLE)
+      .select('run_id,finished_at,reason_code,bottlenecks:output_ref->bottlenecks,traces_scanned:output_ref->traces_scanned')
+      .eq('status', 'SUCCEEDED')
+      .not('finished_at', 'is', null);
+    // Global runs (scope_id null) compare with global runs of any scope_type (naming them keeps the index usable).
+    q = scope.scopeId === null ? q.in('scope_type', ['workspace', 'user', 'global']).is('scope_id', null) : q.eq('scope_type', scope.scopeType ?? 'workspace').eq('scope_id', scope.scopeId);
+    if (before) q = q.lt('finished_at', before.toISOString());
+    return q.order('finished_at', { ascending: false }).order('run_id', { ascending: false }).limit(limit);
+  }
+
+  getPreviousSucceeded(scope: RunScopeKey, before: Date): Promise<Result<ComparableRun | null>> {
+    return this.run('load the previous run', this.succeededQuery(scope, 1, before), (r) => {
+      const rows = Array.isArray(r.data) ? r.data : [];
+      return rows.length ? parseComparable(rows[0]) : null;
+    });
+  }
+
+  listSucceededRuns(scope: RunScopeKey, limit: number): Promise<Result<ComparableRun[]>> {
+    return this.run('load the bottleneck trends', this.succeededQuery(scope, Math.max(1, Math.min(limit, 100)), null), (r) =>
+      (Array.isArray(r.data) ? r.data : []).map(parseComparable).filter((x): x is ComparableRun => x !== null),
+    );
+  }
+
   readHeartbeat(): Promise<Result<HeartbeatObservation>> {
     const q = this.client.from(HEARTBEAT_TABLE).select(HEARTBEAT_COLUMNS.join(',')).eq('id', 1).limit(1);
     return this.run('read the scheduler heartbeat', q, (r): HeartbeatObservation => {
@@ -258,6 +289,13 @@ class NoRealtimeTransport {
   constructor() {
     throw new Error('EHG Telemetry does not use Supabase Realtime');
   }
+}
+
+function parseComparable(row: unknown): ComparableRun | null {
+  if (!isRecord(row)) return null;
+  const runId = cleanText(row.run_id, 64);
+  if (!runId) return null;
+  return comparableRun(runId, parseTimestamp(row.finished_at), { bottlenecks: row.bottlenecks, traces_scanned: row.traces_scanned }, cleanText(row.reason_code, 80));
 }
 
 function parseActiveRun(row: unknown): ActiveRun | null {

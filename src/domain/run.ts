@@ -32,6 +32,11 @@ export const RUN_LIST_COLUMNS = [
   'error_class',
   'duration_ms',
   'timeout_ms:metadata->timeout_ms',
+  // The worst bottleneck (the analyzer stores them worst first), so a row can lead with it without
+  // loading output_ref: three small JSON paths, not the whole document.
+  'top_type:output_ref->bottlenecks->0->>dimension_type',
+  'top_key:output_ref->bottlenecks->0->>dimension_key',
+  'top_ratio:output_ref->bottlenecks->0->ratio',
 ] as const;
 
 export interface RunSummary {
@@ -51,6 +56,8 @@ export interface RunSummary {
   errorClass: string | null;
   durationMs: number | null;
   timeoutMs: number | null;
+  /** The first stored bottleneck (worst, as the analyzer writes them), when the list query selected it. */
+  topBottleneck?: { dimensionType: string; dimensionKey: string; ratio: number | null } | null;
 }
 
 export function parseRunStatus(value: unknown): RunStatus {
@@ -83,7 +90,14 @@ export function parseRunSummary(row: unknown): RunSummary | null {
     errorClass: cleanText(row.error_class, 120),
     durationMs: nonNegative(parseNumber(row.duration_ms)),
     timeoutMs: timeout !== null && timeout > 0 ? timeout : null,
+    topBottleneck: parseTopBottleneck(row),
   };
+}
+
+function parseTopBottleneck(row: Record<string, unknown>): RunSummary['topBottleneck'] {
+  const key = cleanText(row.top_key, 200);
+  if (!key) return null;
+  return { dimensionType: cleanText(row.top_type, 60) ?? cleanText(row.top_bottleneck_category, 60) ?? 'unknown', dimensionKey: key, ratio: parseNumber(row.top_ratio) };
 }
 
 function nonNegative(n: number | null): number | null {

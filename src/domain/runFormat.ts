@@ -1,6 +1,6 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
 import { formatAge, formatDuration, formatRatio, plural } from './format';
-import { Bottleneck, RunOutcome, RunSummary } from './run';
+import { Bottleneck, REASON_INSUFFICIENT_DATA, RunOutcome, RunSummary } from './run';
 import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
@@ -28,22 +28,44 @@ export function triggerLabel(triggeredBy: string | null): string {
 }
 
 /**
- * Tree label: "5m ago · session start". The status is the row's icon (and its accessible name), so
- * the label stays short enough for the description (the bottleneck category) to be seen in a
- * normal-width side bar. A status the extension does not know is spelled out.
+ * Tree label: what the run found, so that it is what a normal-width side bar shows in full:
+ * `gate:GATE_PRD_REQUIRED 3.2×` for a run with findings, `Running · 1m 12s` for an active one,
+ * `Failed: DatabaseError`, `No bottlenecks`, `Insufficient data`. The status is also the row's
+ * icon (and its accessible name). Age, trigger and counts are in the description.
  */
 export function runLabel(run: RunSummary, now: Date): string {
-  const head = run.status === 'UNKNOWN' ? `${statusLabel(run)} · ` : '';
-  return `${head}${formatAge(run.triggeredAt, now)} · ${triggerLabel(run.triggeredBy)}`;
+  switch (run.status) {
+    case 'QUEUED':
+    case 'RUNNING': {
+      const since = run.status === 'RUNNING' ? run.startedAt ?? run.triggeredAt : run.triggeredAt;
+      const elapsed = since ? Math.max(0, now.getTime() - since.getTime()) : null;
+      return elapsed === null ? statusLabel(run) : `${statusLabel(run)} · ${formatDuration(elapsed)}`;
+    }
+    case 'FAILED':
+    case 'TIMED_OUT':
+    case 'FAILED_ENQUEUE':
+      return run.errorClass ? `${statusLabel(run)}: ${run.errorClass}` : statusLabel(run);
+    case 'SUCCEEDED': {
+      const top = run.topBottleneck;
+      if (top) return `${top.dimensionType}:${top.dimensionKey} ${formatRatio(top.ratio)}`;
+      if (run.reasonCode === REASON_INSUFFICIENT_DATA) return 'Insufficient data';
+      if (run.topBottleneckCategory) return run.topBottleneckCategory;
+      return run.findingsCount === 0 || run.findingsCount === null ? 'No bottlenecks' : plural(run.findingsCount, 'finding');
+    }
+    case 'CANCELLED':
+    case 'UNKNOWN':
+      return statusLabel(run);
+  }
 }
 
-/** Tree description: "gate · 3 findings · 1m 12s" (parts omitted when unknown). */
-export function runDescription(run: RunSummary, hint: string | null): string {
+/** Tree description: "5m ago · session start · 3 findings · 1m 12s" (parts omitted when unknown). */
+export function runDescription(run: RunSummary, hint: string | null, now?: Date): string {
   const parts: string[] = [];
-  if (run.topBottleneckCategory) parts.push(run.topBottleneckCategory);
-  if (run.status === 'SUCCEEDED' && run.findingsCount !== null) parts.push(plural(run.findingsCount, 'finding'));
-  if ((run.status === 'FAILED' || run.status === 'TIMED_OUT' || run.status === 'FAILED_ENQUEUE') && run.errorClass) parts.push(run.errorClass);
-  if (run.durationMs !== null) parts.push(formatDuration(run.durationMs));
+  if (now) parts.push(formatAge(run.triggeredAt, now), triggerLabel(run.triggeredBy));
+  // Without a top bottleneck in the label, the category is said here.
+  if (run.topBottleneckCategory && !(run.status === 'SUCCEEDED' && run.topBottleneck)) parts.push(run.topBottleneckCategory);
+  if (run.status === 'SUCCEEDED' && run.findingsCount !== null && run.findingsCount > 0) parts.push(plural(run.findingsCount, 'finding'));
+  if (run.durationMs !== null && !(run.status === 'QUEUED' || run.status === 'RUNNING')) parts.push(formatDuration(run.durationMs));
   if (hint) parts.push(hint);
   return parts.join(' · ');
 }

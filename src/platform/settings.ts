@@ -17,6 +17,8 @@ export interface Settings {
   notifyOnCompletion: boolean;
   requestTimeoutMs: number;
   heartbeatGraceMs: number;
+  /** How many succeeded runs Bottleneck Trends shows. */
+  trendsRunCount: number;
 }
 
 export interface SettingsReadout { settings: Settings; warnings: string[] }
@@ -55,6 +57,7 @@ export function readSettings(): SettingsReadout {
     notifyOnCompletion: cfg.get<boolean>('notifyOnCompletion', true) !== false,
     requestTimeoutMs: Math.round(num(cfg, 'requestTimeoutSeconds', 10, 1, 120, warnings) * 1000),
     heartbeatGraceMs: num(cfg, 'heartbeatGraceSeconds', 30, 1, 3600, warnings) * 1000,
+    trendsRunCount: Math.round(num(cfg, 'trends.runCount', 10, 2, 50, warnings)),
   };
   return { settings, warnings };
 }

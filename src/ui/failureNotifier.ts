@@ -3,12 +3,13 @@
 import * as vscode from 'vscode';
 import type { BackendError } from '../data/backend';
 import type { Log } from '../platform/log';
+import type { NotificationPrefs } from './notificationPrefs';
 
 export class FailureNotifier {
   private inEpisode = false;
   private shown = 0;
 
-  constructor(private readonly log: Log) {}
+  constructor(private readonly log: Log, private readonly prefs?: NotificationPrefs) {}
 
   get notificationsShown(): number { return this.shown; }
   get failing(): boolean { return this.inEpisode; }
@@ -18,10 +19,15 @@ export class FailureNotifier {
     this.log.warn(`${source}: ${error.message}${error.code ? ` [${error.code}]` : ''}`);
     if (this.inEpisode) return;
     this.inEpisode = true;
+    if (this.prefs?.isMuted('backendProblem')) return;
     this.shown++;
-    void vscode.window.showWarningMessage(`EHG Telemetry: ${error.message}`, 'Configure…', 'Show Log').then((choice) => {
-      if (choice === 'Configure…') void vscode.commands.executeCommand('ehgTelemetry.configureConnection');
-      else if (choice === 'Show Log') this.log.show();
+    const configure = vscode.l10n.t('Configure…');
+    const showLog = vscode.l10n.t('Show Log');
+    const text = vscode.l10n.t('EHG Telemetry: {0}', error.message);
+    const choice = this.prefs ? this.prefs.show('backendProblem', 'warning', text, configure, showLog) : vscode.window.showWarningMessage(text, configure, showLog);
+    void choice.then((c) => {
+      if (c === configure) void vscode.commands.executeCommand('ehgTelemetry.configureConnection');
+      else if (c === showLog) this.log.show();
     });
   }
 

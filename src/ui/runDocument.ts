@@ -32,10 +32,11 @@ export class RunDocumentProvider implements vscode.TextDocumentContentProvider, 
 
   private async render(runId: string): Promise<string> {
     const backend = this.connection.snapshot.backend;
-    if (!backend) return `# Run ${codeSpan(runId)}\n\nNot connected. Run "EHG Telemetry: Configure Connection…".\n`;
+    const title = vscode.l10n.t('# Run {0}', codeSpan(runId));
+    if (!backend) return `${title}\n\n${vscode.l10n.t('Not connected. Run "EHG Telemetry: Configure Connection…".')}\n`;
     const res = await backend.getRunRow(runId);
-    if (!res.ok) return `# Run ${codeSpan(runId)}\n\nCould not load this run: ${codeSpan(res.error.message)}\n\nRun "EHG Telemetry: Refresh" or see "EHG Telemetry: Open Log".\n`;
-    if (!res.value) return `# Run ${codeSpan(runId)}\n\nThis run does not exist or is not visible with this key.\n`;
+    if (!res.ok) return `${title}\n\n${vscode.l10n.t('Could not load this run: {0}', codeSpan(res.error.message))}\n\n${vscode.l10n.t('Run "EHG Telemetry: Refresh" or see "EHG Telemetry: Open Log".')}\n`;
+    if (!res.value) return `${title}\n\n${vscode.l10n.t('This run does not exist or is not visible with this key.')}\n`;
     return renderRunDocument(res.value);
   }
 }

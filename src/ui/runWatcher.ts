@@ -7,6 +7,9 @@ import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
 import type { RunsModel } from './runsModel';
+import type { NotificationPrefs } from './notificationPrefs';
+import { newBottlenecksText, RunComparisons } from './runComparisons';
+import { newBottlenecks } from '../domain/runComparison';
 
 const WATCH_POLL_MS = 5_000;
 const MAX_WATCH_MS = 2 * 3600_000;
@@ -22,6 +25,7 @@ export class RunWatcher implements vscode.Disposable {
     private readonly model: RunsModel,
     private readonly log: Log,
     private readonly onFinished: (run: RunSummary) => void,
+    private readonly extras: { comparisons?: RunComparisons; prefs?: NotificationPrefs } = {},
   ) {
     this.scheduler = new RefreshScheduler({
       task: () => this.poll(),
@@ -64,24 +68,43 @@ export class RunWatcher implements vscode.Disposable {
       if (isActive(run.status)) continue;
       this.watched.delete(run.runId);
       this.onFinished(run);
-      this.notify(run);
+      void this.notify(run);
     }
     if (this.watched.size === 0) this.scheduler.setEnabled(false);
     return { ok: true, nextDelayMs: WATCH_POLL_MS };
   }
 
-  private notify(run: RunSummary): void {
+  /** "; new: gate:GATE_X 3.2×" from the comparison with the previous run (empty when none or it failed). */
+  private async newSincePrevious(run: RunSummary): Promise<string> {
+    if (!this.extras.comparisons || !RunComparisons.comparable(run)) return '';
+    const res = await this.extras.comparisons.compare(run);
+    if (!res.ok) return '';
+    const fresh = newBottlenecks(res.comparison);
+    return fresh.length ? vscode.l10n.t('; new since the previous run: {0}', newBottlenecksText(fresh)) : vscode.l10n.t('; no new bottlenecks since the previous run');
+  }
+
+  private async notify(run: RunSummary): Promise<void> {
     const wanted = (run.status === 'SUCCEEDED' && (run.findingsCount ?? 0) > 0) || run.status === 'FAILED' || run.status === 'TIMED_OUT';
     this.log.info(`Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`);
     if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
+    const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
+    if (this.extras.prefs?.isMuted(kind)) return;
+    // Counted when the run is seen finished, not after the comparison request below.
+    this.notificationsShown++;
+    const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : '';
     const text =
       run.status === 'SUCCEEDED'
-        ? `EHG Telemetry: analysis finished with ${plural(run.findingsCount ?? 0, 'finding')}${run.topBottleneckCategory ? ` (worst: ${run.topBottleneckCategory})` : ''}.`
-        : `EHG Telemetry: analysis run ${run.status === 'TIMED_OUT' ? 'timed out' : 'failed'}${run.errorClass ? ` (${run.errorClass})` : ''}.`;
-    this.notificationsShown++;
-    const show = run.status === 'SUCCEEDED' ? vscode.window.showInformationMessage(text, 'Show') : vscode.window.showWarningMessage(text, 'Show');
+        ? vscode.l10n.t('EHG Telemetry: analysis finished with {0}{1}{2}.', plural(run.findingsCount ?? 0, 'finding'), run.topBottleneckCategory ? vscode.l10n.t(' (worst: {0})', run.topBottleneckCategory) : '', since)
+        : run.status === 'TIMED_OUT'
+          ? vscode.l10n.t('EHG Telemetry: analysis run timed out{0}.', run.errorClass ? ` (${run.errorClass})` : '')
+          : vscode.l10n.t('EHG Telemetry: analysis run failed{0}.', run.errorClass ? ` (${run.errorClass})` : '');
+    const showLabel = vscode.l10n.t('Show');
+    const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
+    const show = this.extras.prefs
+      ? this.extras.prefs.show(kind, severity, text, showLabel)
+      : severity === 'info' ? vscode.window.showInformationMessage(text, showLabel) : vscode.window.showWarningMessage(text, showLabel);
     void show.then((choice) => {
-      if (choice === 'Show') void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
+      if (choice === showLabel) void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
     });
   }
 

@@ -3,7 +3,8 @@
 // single rows instead of everything.
 import * as vscode from 'vscode';
 import type { BackendError, RunScope } from '../data/backend';
-import { describeOutcome, isActive, RunOutcome, RunSummary } from '../domain/run';
+import { Bottleneck, describeOutcome, isActive, RunOutcome, RunSummary } from '../domain/run';
+import { parseBottleneckList } from '../domain/runComparison';
 import type { ConnectionManager } from '../platform/connection';
 import type { TickOutcome } from '../platform/refreshScheduler';
 import type { FailureNotifier } from './failureNotifier';
@@ -16,7 +17,8 @@ export interface RunsChange {
   changed: string[];
 }
 
-type DetailEntry = { key: string; outcome: RunOutcome };
+/** `all`: every bottleneck of output_ref (bounded), for the comparison with the previous run. */
+type DetailEntry = { key: string; outcome: RunOutcome; all: Bottleneck[] };
 
 export const ACTIVE_POLL_MS = 10_000;
 export const IDLE_POLL_MS = 60_000;
@@ -150,8 +152,14 @@ export class RunsModel implements vscode.Disposable {
     if (!res.ok) return { ok: false, error: res.error };
     if (!res.value) return { ok: true, outcome: { kind: 'malformed', detail: 'the run is no longer visible (deleted, or hidden by row-level security)' } };
     const outcome = describeOutcome(res.value);
-    this.details.set(run.runId, { key: detailKey(run), outcome });
+    this.details.set(run.runId, { key: detailKey(run), outcome, all: parseBottleneckList(res.value.outputRef) });
     return { ok: true, outcome };
+  }
+
+  /** Every bottleneck of a run whose findings were loaded (by outcome()), worst first; undefined if not loaded. */
+  bottlenecksOf(run: RunSummary): Bottleneck[] | undefined {
+    const d = this.details.get(run.runId);
+    return d && d.key === detailKey(run) ? d.all : undefined;
   }
 
   dispose(): void {

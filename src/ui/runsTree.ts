@@ -7,10 +7,12 @@ import { hintLabel, outcomeLines, runDescription, runLabel, statusLabel, trigger
 import type { ConnectionManager } from '../platform/connection';
 import { SafeMarkdown } from './markdown';
 import type { RunsModel } from './runsModel';
+import { bottleneckId } from '../domain/runComparison';
+import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from './runComparisons';
 
 export type RunsNode =
   | { kind: 'run'; run: RunSummary }
-  | { kind: 'detail'; runId: string; index: number; text: string; tone: 'finding' | 'error' | 'info' }
+  | { kind: 'detail'; runId: string; index: number; text: string; tone: 'finding' | 'error' | 'info' | 'resolved'; mark?: string }
   | { kind: 'load-more' }
   | { kind: 'notice'; text: string };
 
@@ -35,6 +37,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly nodes = new Map<string, RunsNode & { kind: 'run' }>();
   private readonly subscription: vscode.Disposable;
+  private readonly comparisonSubscription: vscode.Disposable | undefined;
   /** Runs this window enqueued (marked in contextValue and the tooltip). */
   readonly mine = new Set<string>();
 
@@ -42,7 +45,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     private readonly model: RunsModel,
     private readonly connection: ConnectionManager,
     private readonly now: () => Date = () => new Date(),
+    private readonly comparisons?: RunComparisons,
   ) {
+    // A comparison that became known changes its run's description.
+    this.comparisonSubscription = comparisons?.onDidChange((id) => {
+      const node = this.nodes.get(id);
+      if (node) this.emitter.fire(node);
+    });
     this.subscription = model.onDidChange((change) => {
       if (change.structural) {
         this.nodes.clear();
@@ -84,11 +93,35 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   private async detailNodes(run: RunSummary): Promise<RunsNode[]> {
     const res = await this.model.outcome(run);
-    if (!res.ok) return [{ kind: 'notice', text: `Couldn't load findings: ${res.error.message}` }];
+    if (!res.ok) return [{ kind: 'notice', text: vscode.l10n.t("Couldn't load findings: {0}", res.error.message) }];
     const o = res.outcome;
     // Bottleneck rows are findings; the trailing "… and N more" row (and everything else) is not.
     const toneOf = (index: number): 'finding' | 'error' | 'info' => (o.kind === 'bottlenecks' ? (index < o.items.length ? 'finding' : 'info') : o.kind === 'error' ? 'error' : 'info');
-    return outcomeLines(o).map((text, index) => ({ kind: 'detail', runId: run.runId, index, text, tone: toneOf(index) }));
+    const nodes: RunsNode[] = outcomeLines(o).map((text, index) => ({ kind: 'detail', runId: run.runId, index, text, tone: toneOf(index) }));
+    if (!this.comparisons || !RunComparisons.comparable(run) || !(o.kind === 'bottlenecks' || o.kind === 'no-bottlenecks' || o.kind === 'insufficient-data')) return nodes;
+    return this.withComparison(run, o.kind === 'bottlenecks' ? o.items.map(bottleneckId) : [], nodes);
+  }
+
+  /** Marks each bottleneck row new / worse / better / unchanged and adds the resolved ones. */
+  private async withComparison(run: RunSummary, shownIds: string[], nodes: RunsNode[]): Promise<RunsNode[]> {
+    const cmp = await this.comparisons!.compare(run);
+    if (!cmp.ok) return [...nodes, { kind: 'notice', text: vscode.l10n.t("Couldn't compare with the previous run: {0}", cmp.error.message) }];
+    const c = cmp.comparison;
+    if (c.kind === 'first') return [...nodes, { kind: 'detail', runId: run.runId, index: nodes.length, text: vscode.l10n.t('First succeeded run of this scope: nothing to compare with'), tone: 'info' }];
+    const byId = new Map(c.changes.map((x) => [bottleneckId(x), x]));
+    shownIds.forEach((id, i) => {
+      const node = nodes[i];
+      const change = byId.get(id);
+      if (node?.kind === 'detail' && change) node.mark = changeMark(change);
+    });
+    const resolved = c.changes.filter((x) => x.kind === 'resolved');
+    const shownResolved = resolved.slice(0, 5);
+    let index = nodes.length;
+    const out = [...nodes];
+    for (const r of shownResolved) out.push({ kind: 'detail', runId: run.runId, index: index++, text: resolvedLabel(r), tone: 'resolved', mark: changeMark(r) });
+    if (resolved.length > shownResolved.length) out.push({ kind: 'detail', runId: run.runId, index: index++, text: vscode.l10n.t('… and {0} more resolved', resolved.length - shownResolved.length), tone: 'info' });
+    if (c.previousInsufficientData) out.push({ kind: 'detail', runId: run.runId, index: index++, text: vscode.l10n.t('The previous run had insufficient data, so every bottleneck counts as new'), tone: 'info' });
+    return out;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
@@ -99,16 +132,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.runId}:${node.index}`;
         item.contextValue = 'detail';
-        item.tooltip = node.text;
-        item.iconPath = new vscode.ThemeIcon(node.tone === 'finding' ? 'flame' : node.tone === 'error' ? 'warning' : 'info');
+        item.tooltip = node.mark ? `${node.text} — ${node.mark}` : node.text;
+        if (node.mark) item.description = node.mark;
+        item.iconPath = new vscode.ThemeIcon(node.tone === 'finding' ? 'flame' : node.tone === 'error' ? 'warning' : node.tone === 'resolved' ? 'pass' : 'info');
         return item;
       }
       case 'load-more': {
-        const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(vscode.l10n.t('Load more…'), vscode.TreeItemCollapsibleState.None);
         item.id = 'load-more';
         item.contextValue = 'loadMore';
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'ehgTelemetry.loadMore', title: 'Load More Runs' };
+        item.command = { command: 'ehgTelemetry.loadMore', title: vscode.l10n.t('Load More Runs') };
         return item;
       }
       case 'notice': {
@@ -127,33 +161,34 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const hint = hintLabel(runHint(run, now, settings.queuedWarningMs));
     const item = new vscode.TreeItem(runLabel(run, now), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `run:${run.runId}`;
-    item.description = runDescription(run, hint);
+    item.description = [comparisonSummary(this.comparisons?.cached(run)), runDescription(run, hint, now)].filter((p) => p).join(' · ');
     item.iconPath = statusIcon(run.status);
     const flags = ['run', `status-${run.status.toLowerCase()}`];
     if (isActive(run.status)) flags.push('cancellable');
     if (this.mine.has(run.runId)) flags.push('mine');
     item.contextValue = flags.join(' ');
     item.tooltip = this.tooltip(run, hint);
-    item.accessibilityInformation = { label: `Analysis run ${statusLabel(run)}, ${item.label as string}${item.description ? `, ${item.description}` : ''}`, role: 'treeitem' };
+    item.accessibilityInformation = { label: vscode.l10n.t('Analysis run {0}, {1}{2}', statusLabel(run), item.label as string, item.description ? `, ${item.description}` : ''), role: 'treeitem' };
     return item;
   }
 
   private tooltip(run: RunSummary, hint: string | null): vscode.MarkdownString {
     const md = new SafeMarkdown()
-      .raw(`**Analysis run** ${this.mine.has(run.runId) ? '(enqueued by this window)' : ''}\n\n`)
-      .field('Status', statusLabel(run))
-      .field('Run ID', run.runId)
-      .field('Trigger', triggerLabel(run.triggeredBy))
-      .field('Scope', run.scopeId === null ? 'global' : `${run.scopeType ?? '?'}: ${run.scopeId}`)
-      .field('Triggered', run.triggeredAt?.toISOString())
-      .field('Started', run.startedAt?.toISOString())
-      .field('Finished', run.finishedAt?.toISOString())
-      .field('Duration', run.durationMs === null ? null : formatDuration(run.durationMs))
-      .field('Findings', run.findingsCount)
-      .field('Top bottleneck category', run.topBottleneckCategory)
-      .field('Reason', run.reasonCode)
-      .field('Error class', run.errorClass);
-    if (hint) md.field('Note', hint);
+      .raw(`**${vscode.l10n.t('Analysis run')}** ${this.mine.has(run.runId) ? vscode.l10n.t('(enqueued by this window)') : ''}\n\n`)
+      .field(vscode.l10n.t('Status'), statusLabel(run))
+      .field(vscode.l10n.t('Run ID'), run.runId)
+      .field(vscode.l10n.t('Trigger'), triggerLabel(run.triggeredBy))
+      .field(vscode.l10n.t('Scope'), run.scopeId === null ? vscode.l10n.t('global') : `${run.scopeType ?? '?'}: ${run.scopeId}`)
+      .field(vscode.l10n.t('Triggered'), run.triggeredAt?.toISOString())
+      .field(vscode.l10n.t('Started'), run.startedAt?.toISOString())
+      .field(vscode.l10n.t('Finished'), run.finishedAt?.toISOString())
+      .field(vscode.l10n.t('Duration'), run.durationMs === null ? null : formatDuration(run.durationMs))
+      .field(vscode.l10n.t('Findings'), run.findingsCount)
+      .field(vscode.l10n.t('Top bottleneck'), run.topBottleneck ? `${run.topBottleneck.dimensionType}:${run.topBottleneck.dimensionKey}` : run.topBottleneckCategory)
+      .field(vscode.l10n.t('Since the previous run'), comparisonSummary(this.comparisons?.cached(run)) || null)
+      .field(vscode.l10n.t('Reason'), run.reasonCode)
+      .field(vscode.l10n.t('Error class'), run.errorClass);
+    if (hint) md.field(vscode.l10n.t('Note'), hint);
     return md.build();
   }
 
@@ -168,6 +203,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
+    this.comparisonSubscription?.dispose();
     this.subscription.dispose();
     this.emitter.dispose();
   }

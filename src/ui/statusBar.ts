@@ -35,6 +35,9 @@ export class SchedulerStatusBar implements vscode.Disposable {
     if ('heartbeat' in h) {
       for (const [label, value] of heartbeatFacts(h.heartbeat, this.monitor.serverNow())) md.field(label, value);
     }
+    // Freshness: when the heartbeat was last read successfully (errors and backoff keep the old value).
+    const readAt = this.monitor.lastReadAt;
+    md.field(vscode.l10n.t('Heartbeat last read'), readAt ? readAt.toLocaleTimeString() : vscode.l10n.t('not yet'));
     md.raw('\n*Click for details, refresh and the log.*');
     this.item.tooltip = md.build();
   }

@@ -2,6 +2,7 @@
 // connection and the store. "Couldn't load" and "no runs" are different states by construction.
 import * as vscode from 'vscode';
 import { formatAge } from '../domain/format';
+import { isStale } from '../domain/freshness';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
 import type { RunsModel } from './runsModel';
@@ -26,13 +27,24 @@ export function computeViewMessage(connection: ConnectionManager, model: RunsMod
   if (snap.state.kind === 'not-configured' && snap.state.reason !== 'resolving' && snap.state.reason.startsWith('No key')) return snap.state.reason;
   const notes: string[] = [];
   if (model.error) {
-    notes.push(model.loadedOnce && model.loadedAt ? `Showing runs loaded ${formatAge(model.loadedAt, new Date())}. ${model.error.message}` : model.error.message);
+    notes.push(model.loadedOnce && model.loadedAt ? vscode.l10n.t('Showing runs loaded {0}. {1}', formatAge(model.loadedAt, new Date()), model.error.message) : model.error.message);
   }
   if (snap.state.kind === 'configured' && snap.state.warning) notes.push(snap.state.warning);
-  if (snap.backend && !trusted) notes.push('Restricted mode: .env is not read and no runs are started automatically.');
-  if (snap.backend && snap.canWrite === false) notes.push('Read-only key: runs cannot be started or cancelled from here (a service-role key can).');
-  if (model.skippedRows > 0) notes.push(`${model.skippedRows} row(s) had no readable run_id and are not shown.`);
+  if (snap.backend && !trusted) notes.push(vscode.l10n.t('Restricted mode: .env is not read and no runs are started automatically.'));
+  if (snap.backend && snap.canWrite === false) notes.push(vscode.l10n.t('Read-only key: runs cannot be started or cancelled from here (a service-role key can).'));
+  if (model.skippedRows > 0) notes.push(vscode.l10n.t('{0} row(s) had no readable run_id and are not shown.', model.skippedRows));
   return notes.length ? notes.join(' ') : undefined;
+}
+
+/**
+ * The view's description: "all scopes", and "updated 4m ago" once what it shows is older than its
+ * refresh interval (errors, backoff, an unfocused window), so stale rows never pass for fresh ones.
+ */
+export function computeViewDescription(model: RunsModel, now: Date, intervalMs: number): string | undefined {
+  const parts: string[] = [];
+  if (model.scope === 'all') parts.push(vscode.l10n.t('all scopes'));
+  if (isStale(model.loadedAt, now, intervalMs)) parts.push(vscode.l10n.t('updated {0}', formatAge(model.loadedAt, now)));
+  return parts.length ? parts.join(' · ') : undefined;
 }
 
 /** Sets a context key only when its value changes. */

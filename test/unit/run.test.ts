@@ -82,6 +82,7 @@ describe('run: parseRunSummary', () => {
       errorClass: null,
       durationMs: 72_000,
       timeoutMs: 120_000,
+      topBottleneck: null,
     } satisfies RunSummary);
   });
 

@@ -51,27 +51,63 @@ describe('runFormat: triggerLabel and hintLabel', () => {
   for (const c of hints) it(`hint ${c.input}`, () => assert.equal(hintLabel(c.input), c.expected));
 });
 
-describe('runFormat: runLabel', () => {
+describe('runFormat: runLabel (leads with the finding)', () => {
+  const top = { dimensionType: 'gate', dimensionKey: 'GATE_PRD_REQUIRED', ratio: 3.2 };
   const cases: { name: string; input: RunSummary; expected: string }[] = [
-    { name: 'succeeded 5m ago at session start', input: run(), expected: '5m ago · session start' },
-    { name: 'queued just now, manual', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:04:55Z'), triggeredBy: 'MANUAL' }), expected: 'just now · manual' },
-    { name: 'unknown everything', input: run({ status: 'UNKNOWN', rawStatus: 'ARCHIVED', triggeredAt: null, triggeredBy: null }), expected: 'Unknown status (ARCHIVED) · unknown time · unknown trigger' },
-    { name: 'trigger time in the future (skew)', input: run({ triggeredAt: new Date('2026-02-15T12:05:30Z') }), expected: 'just now · session start' },
+    { name: 'succeeded with a top bottleneck', input: run({ topBottleneck: top }), expected: 'gate:GATE_PRD_REQUIRED 3.2×' },
+    { name: 'succeeded, top bottleneck without a ratio', input: run({ topBottleneck: { ...top, ratio: null } }), expected: 'gate:GATE_PRD_REQUIRED ?×' },
+    { name: 'succeeded, only the category known', input: run(), expected: 'gate' },
+    { name: 'succeeded without findings', input: run({ findingsCount: 0, topBottleneckCategory: null }), expected: 'No bottlenecks' },
+    { name: 'succeeded with insufficient data', input: run({ findingsCount: 0, topBottleneckCategory: null, reasonCode: 'INSUFFICIENT_DATA' }), expected: 'Insufficient data' },
+    { name: 'succeeded, findings counted but nothing named', input: run({ findingsCount: 2, topBottleneckCategory: null }), expected: '2 findings' },
+    { name: 'running: state and elapsed time since start', input: run({ status: 'RUNNING', rawStatus: 'RUNNING', startedAt: new Date('2026-02-15T12:03:48Z') }), expected: 'Running · 1m 12s' },
+    { name: 'running without started_at: since triggered', input: run({ status: 'RUNNING', rawStatus: 'RUNNING' }), expected: 'Running · 5m 00s' },
+    { name: 'queued just now', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:04:55Z'), triggeredBy: 'MANUAL' }), expected: 'Queued · 5.0 s' },
+    { name: 'queued, trigger time unknown', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: null }), expected: 'Queued' },
+    { name: 'queued with the clock skewed ahead', input: run({ status: 'QUEUED', rawStatus: 'QUEUED', triggeredAt: new Date('2026-02-15T12:05:30Z') }), expected: 'Queued · 0 ms' },
+    { name: 'failed: its error class', input: run({ status: 'FAILED', rawStatus: 'FAILED', errorClass: 'DatabaseError' }), expected: 'Failed: DatabaseError' },
+    { name: 'timed out', input: run({ status: 'TIMED_OUT', rawStatus: 'TIMED_OUT', errorClass: 'TimeoutError' }), expected: 'Timed out: TimeoutError' },
+    { name: 'failed without a class', input: run({ status: 'FAILED', rawStatus: 'FAILED' }), expected: 'Failed' },
+    { name: 'enqueue failed', input: run({ status: 'FAILED_ENQUEUE', rawStatus: 'FAILED_ENQUEUE', errorClass: 'EnqueueError' }), expected: 'Enqueue failed: EnqueueError' },
+    { name: 'cancelled', input: run({ status: 'CANCELLED', rawStatus: 'CANCELLED' }), expected: 'Cancelled' },
+    { name: 'unknown status', input: run({ status: 'UNKNOWN', rawStatus: 'ARCHIVED', triggeredAt: null, triggeredBy: null }), expected: 'Unknown status (ARCHIVED)' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(runLabel(c.input, NOW), c.expected));
+
+  it('the analyzer\'s example fits a 300 px side bar (≤ 32 characters)', () => {
+    assert.ok(runLabel(run({ topBottleneck: top }), NOW).length <= 32);
+  });
 });
 
 describe('runFormat: runDescription', () => {
   const cases: { name: string; input: RunSummary; hint: string | null; expected: string }[] = [
     { name: 'all parts', input: run(), hint: null, expected: 'gate · 3 findings · 1m 12s' },
+    { name: 'the category is not repeated when the label names the top bottleneck', input: run({ topBottleneck: { dimensionType: 'gate', dimensionKey: 'G', ratio: 2 } }), hint: null, expected: '3 findings · 1m 12s' },
     { name: 'one finding', input: run({ findingsCount: 1 }), hint: null, expected: 'gate · 1 finding · 1m 12s' },
-    { name: 'zero findings', input: run({ findingsCount: 0, topBottleneckCategory: null }), hint: null, expected: '0 findings · 1m 12s' },
+    { name: 'zero findings (the label says so)', input: run({ findingsCount: 0, topBottleneckCategory: null }), hint: null, expected: '1m 12s' },
     { name: 'findings count not shown unless succeeded', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null }), hint: null, expected: '1m 12s' },
-    { name: 'failed with an error class', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null, errorClass: 'TimeoutError' }), hint: null, expected: 'TimeoutError · 1m 12s' },
+    { name: 'failed: the error class is in the label, not here', input: run({ status: 'FAILED', rawStatus: 'FAILED', topBottleneckCategory: null, errorClass: 'TimeoutError' }), hint: null, expected: '1m 12s' },
     { name: 'with hint', input: run({ status: 'QUEUED', topBottleneckCategory: null, durationMs: null }), hint: 'waiting for a worker', expected: 'waiting for a worker' },
     { name: 'nothing known', input: run({ topBottleneckCategory: null, findingsCount: null, durationMs: null }), hint: null, expected: '' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(runDescription(c.input, c.hint), c.expected));
+
+  it('with the time: age and trigger first', () => {
+    assert.equal(runDescription(run({ topBottleneck: { dimensionType: 'gate', dimensionKey: 'G', ratio: 2 } }), null, NOW), '5m ago · session start · 3 findings · 1m 12s');
+    assert.equal(runDescription(run({ status: 'RUNNING', rawStatus: 'RUNNING', topBottleneckCategory: null, findingsCount: null }), 'overdue', NOW), '5m ago · session start · overdue');
+  });
+});
+
+describe('run: parseRunSummary reads the top bottleneck columns', () => {
+  const base = { run_id: 'r', status: 'SUCCEEDED', top_bottleneck_category: 'gate' };
+  const cases: { name: string; row: Record<string, unknown>; expected: RunSummary['topBottleneck'] }[] = [
+    { name: 'all three', row: { ...base, top_type: 'gate', top_key: 'GATE_PRD_REQUIRED', top_ratio: 3.2 }, expected: { dimensionType: 'gate', dimensionKey: 'GATE_PRD_REQUIRED', ratio: 3.2 } },
+    { name: 'no key: none', row: { ...base, top_type: 'gate', top_ratio: 3.2 }, expected: null },
+    { name: 'no type: the category', row: { ...base, top_key: 'K', top_ratio: '2.5' }, expected: { dimensionType: 'gate', dimensionKey: 'K', ratio: 2.5 } },
+    { name: 'hostile ratio', row: { ...base, top_key: 'K', top_type: 'gate', top_ratio: { x: 1 } }, expected: { dimensionType: 'gate', dimensionKey: 'K', ratio: null } },
+    { name: 'key with a line break is cleaned', row: { ...base, top_key: 'A\nB', top_type: 'gate' }, expected: { dimensionType: 'gate', dimensionKey: 'A B', ratio: null } },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(parseRunSummary(c.row)?.topBottleneck, c.expected));
 });
 
 describe('runFormat: bottleneckLabel', () => {
@@ -118,8 +154,10 @@ describe('runFormat: outcomeLines', () => {
 describe('runFormat: hostile text through labels, then escapeMarkdown', () => {
   for (const hostile of HOSTILE_TEXTS) {
     it(`every label is one line and fully escapable: ${JSON.stringify(hostile).slice(0, 50)}`, () => {
-      const r = parseRunSummary({ run_id: 'r', status: hostile, triggered_by: hostile, triggered_at: '2026-02-15T12:00:00Z', top_bottleneck_category: hostile, duration_ms: 5 });
+      const r = parseRunSummary({ run_id: 'r', status: hostile, triggered_by: hostile, triggered_at: '2026-02-15T12:00:00Z', top_bottleneck_category: hostile, duration_ms: 5, top_key: hostile, top_type: hostile, top_ratio: hostile });
       assert.ok(r);
+      const rs = parseRunSummary({ run_id: 'r', status: 'SUCCEEDED', triggered_by: hostile, triggered_at: '2026-02-15T12:00:00Z', top_key: hostile, top_type: hostile, error_class: hostile });
+      assert.ok(rs);
       const d = parseRunDetailFields({ status: 'FAILED', error_class: hostile, error_message: hostile, reason_code: hostile });
       assert.ok(d);
       const b = parseBottleneck({ dimension_type: hostile, dimension_key: hostile, ratio: 2 });
@@ -127,6 +165,9 @@ describe('runFormat: hostile text through labels, then escapeMarkdown', () => {
       const texts = [
         runLabel(r, NOW),
         runDescription(r, null),
+        runLabel(rs, NOW),
+        runDescription(rs, null, NOW),
+        runLabel({ ...rs, status: 'FAILED' }, NOW),
         bottleneckLabel(b),
         ...outcomeLines(describeOutcome(d)),
         ...outcomeLines(describeOutcome({ ...d, status: 'CANCELLED' })),

@@ -1,0 +1,52 @@
+// "Don't show again" for notifications that can repeat, remembered per kind in global state.
+// Errors the user must act on once (e.g. a failed Configure Connection…) are not routed here.
+import * as vscode from 'vscode';
+
+export type NotificationKind = 'runFinished' | 'runFailed' | 'backendProblem';
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['runFinished', 'runFailed', 'backendProblem'];
+const STATE_KEY = 'ehgTelemetry.mutedNotifications';
+
+export class NotificationPrefs {
+  constructor(private readonly state: vscode.Memento) {}
+
+  muted(): NotificationKind[] {
+    const raw = this.state.get<unknown>(STATE_KEY, []);
+    return Array.isArray(raw) ? NOTIFICATION_KINDS.filter((k) => raw.includes(k)) : [];
+  }
+
+  isMuted(kind: NotificationKind): boolean {
+    return this.muted().includes(kind);
+  }
+
+  async mute(kind: NotificationKind): Promise<void> {
+    if (!this.isMuted(kind)) await this.state.update(STATE_KEY, [...this.muted(), kind]);
+  }
+
+  async reset(): Promise<void> {
+    await this.state.update(STATE_KEY, []);
+  }
+
+  /**
+   * Shows the message unless its kind is muted, with "Don't show again" after the given actions.
+   * Resolves to the action chosen (undefined when dismissed, muted, or "Don't show again").
+   */
+  async show(kind: NotificationKind, severity: 'info' | 'warning', text: string, ...actions: string[]): Promise<string | undefined> {
+    if (this.isMuted(kind)) return undefined;
+    const never = vscode.l10n.t("Don't Show Again");
+    const show = severity === 'info' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    const choice = await show(text, ...actions, never);
+    if (choice === never) {
+      await this.mute(kind);
+      return undefined;
+    }
+    return choice;
+  }
+}
+
+/** The command that brings muted notifications back. */
+export function registerNotificationCommands(prefs: NotificationPrefs): vscode.Disposable {
+  return vscode.commands.registerCommand('ehgTelemetry.resetNotifications', async () => {
+    await prefs.reset();
+    void vscode.window.showInformationMessage(vscode.l10n.t('EHG Telemetry: notifications you turned off will be shown again.'));
+  });
+}
