@@ -23,7 +23,10 @@ let connected = true;
 function send(m: ChildMessage): void {
   if (!connected || !process.send) return;
   try {
-    process.send(m);
+    // With a callback, a channel closed in the meantime reports here instead of as an 'error' event.
+    process.send(m, undefined, undefined, (err) => {
+      if (err) connected = false;
+    });
   } catch {
     connected = false;
   }
@@ -105,7 +108,11 @@ async function run(m: RunMessage): Promise<void> {
     });
   }, m.statusPollMs);
 
-  process.on('uncaughtException', (e) => void fail(e?.constructor?.name ?? 'Error', e instanceof Error ? e.message : String(e)));
+  process.on('uncaughtException', (e) => {
+    // The window went away under us: a broken pipe is not the analyzer's failure.
+    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE' || (e as NodeJS.ErrnoException)?.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+    void fail(e?.constructor?.name ?? 'Error', e instanceof Error ? e.message : String(e));
+  });
   process.on('unhandledRejection', (e) => void fail(e instanceof Error ? e.constructor.name : 'UnhandledRejection', e instanceof Error ? e.message : String(e)));
   // The analyzer is workspace code: process.exit() from it must not leave the run RUNNING.
   process.exit = ((code?: number) => {
