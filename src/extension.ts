@@ -13,6 +13,7 @@ import { RunsNode, RunsTreeProvider } from './ui/runsTree';
 import { RunWatcher } from './ui/runWatcher';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SessionStartController } from './ui/sessionStart';
+import { AnalysisRunner } from './ui/analysisRunner';
 import { SchedulerStatusBar } from './ui/statusBar';
 import { computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
@@ -45,11 +46,15 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const statusBar = new SchedulerStatusBar(monitor);
   const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow());
   const documents = new RunDocumentProvider(connection);
+  const analysis = new AnalysisRunner(connection, log, context.extensionPath, version, () => {
+    watcher.checkNow();
+    if (treeView.visible) void runsRefresh.refreshNow();
+  });
   const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
     tree.mine.add(runId);
     watcher.watch(runId);
     if (treeView.visible) void runsRefresh.refreshNow();
-  });
+  }, analysis);
   let lastDocument: string | undefined;
   let listGeneration = -1;
 
@@ -61,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     keys.set('ehgTelemetry.canWrite', snap.backend !== null && snap.canWrite !== false);
     keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
     keys.set('ehgTelemetry.scope', model.scope);
-    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted);
+    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted, [...analysis.noAnalyzer.values()]);
     treeView.description = model.scope === 'all' ? 'all scopes' : undefined;
   };
   const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
@@ -81,7 +86,9 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     watcher,
     documents,
     sessionStart,
+    analysis,
     { dispose: () => runsRefresh.dispose() },
+    analysis.onDidChange(updateView),
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
     treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
     vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
@@ -95,7 +102,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       updateView();
     }),
     registerCommands({
-      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend,
+      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend, analysis,
       extensionVersion: version,
       onScopeChanged: updateView,
       onStoredKeysChanged: updateStoredKeys,
@@ -115,7 +122,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {
-    testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+    testing: createTestingApi({ connection, model, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, analysis, viewMessage: () => treeView.message, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
   };
 }
 

@@ -9,6 +9,7 @@ import type { RunsTreeProvider } from './ui/runsTree';
 import type { RunWatcher } from './ui/runWatcher';
 import type { SchedulerMonitor } from './ui/schedulerMonitor';
 import type { SessionStartController } from './ui/sessionStart';
+import type { AnalysisRunner, ExecutionRecord } from './ui/analysisRunner';
 import type { SchedulerStatusBar } from './ui/statusBar';
 
 export interface TestTreeItem {
@@ -34,6 +35,8 @@ export interface TestingApi {
   heartbeatReads(): number;
   refreshRuns(): Promise<void>;
   refreshHeartbeat(): Promise<void>;
+  /** Runs this window executes now, and the last executions (child load time, memory, end). */
+  analysis(): { active: string[]; history: ExecutionRecord[]; noAnalyzer: string[]; viewMessage: string | undefined };
 }
 
 interface Parts {
@@ -46,6 +49,8 @@ interface Parts {
   watcher: RunWatcher;
   monitor: SchedulerMonitor;
   backends: Set<SupabaseBackend>;
+  analysis: AnalysisRunner;
+  viewMessage: () => string | undefined;
   lastDocument: () => string | undefined;
   viewState: () => string;
 }
@@ -112,5 +117,6 @@ export function createTestingApi(p: Parts): TestingApi {
     heartbeatReads: () => p.monitor.readCount,
     refreshRuns: async () => { await p.model.load(); },
     refreshHeartbeat: () => p.monitor.refreshNow(),
+    analysis: () => ({ active: p.analysis.activeRunIds, history: p.analysis.history.map((h) => ({ ...h })), noAnalyzer: [...p.analysis.noAnalyzer.values()], viewMessage: p.viewMessage() }),
   };
 }

@@ -115,10 +115,11 @@ async function run(m: RunMessage): Promise<void> {
   });
   process.on('unhandledRejection', (e) => void fail(e instanceof Error ? e.constructor.name : 'UnhandledRejection', e instanceof Error ? e.message : String(e)));
   // The analyzer is workspace code: process.exit() from it must not leave the run RUNNING.
-  process.exit = ((code?: number) => {
+  const exitFromAnalyzer = (code?: number | string | null): never => {
     void fail('AnalyzerExitError', `the analyzer called process.exit(${code ?? ''})`);
     throw new Error('process.exit() is not allowed inside the analysis');
-  }) as typeof process.exit;
+  };
+  process.exit = exitFromAnalyzer;
 
   try {
     const result = await analyze!(backend.supabase, { runId: m.runId, enableAutoCreate: m.enableAutoCreate });

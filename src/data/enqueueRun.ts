@@ -72,8 +72,14 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   }
 
   // Convergence (after the row exists; see domain/sessionTrigger.ts for why this settles on one run).
-  const after = await backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs));
+  // A window that was slow between its pre-check and its insert may find the winner already
+  // finished (no longer active): in whenStale mode a run that succeeded meanwhile is a winner too.
+  const [after, freshAfter] = await Promise.all([backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)), freshSince(backend, req)]);
   if (!after.ok) return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
+  if (freshAfter) {
+    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
+    return { kind: 'deduplicated', runId, winner: freshAfter.runId };
+  }
   const candidates = after.value.some((r) => r.runId === runId) ? after.value : [...after.value, inserted.value];
   const { winner, losers } = duplicatesToCancel(candidates);
   let cancelled = 0;
@@ -93,7 +99,11 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   const claim = await claimRun(backend, runId, req.metadata, runner);
   if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
   if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
-  const recheck = await backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs));
+  const [recheck, freshNow] = await Promise.all([backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)), freshSince(backend, req)]);
+  if (freshNow) {
+    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING']);
+    return { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' };
+  }
   if (recheck.ok) {
     const rows = recheck.value.some((r) => r.runId === runId) ? recheck.value : [];
     if (!claimStands(runId, rows)) {
@@ -104,6 +114,13 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   }
   // A failed re-check keeps the claim: the convergence read already chose us.
   return { ...out, claim: claim.value };
+}
+
+/** whenStale only: a run that succeeded within the staleness window (null on errors: the check is best effort). */
+async function freshSince(backend: TelemetryBackend, req: EnqueueRequest): Promise<FreshRun | null> {
+  if (req.mode !== 'whenStale') return null;
+  const r = await backend.findFreshRun(req.scopeId, new Date(Date.now() + backend.clockOffsetMs() - req.stalenessMs));
+  return r.ok ? r.value : null;
 }
 
 /** QUEUED → RUNNING with metadata.runner; value null when the run was not QUEUED any more. */

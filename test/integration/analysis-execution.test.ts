@@ -15,7 +15,7 @@ import { startStack, Stack } from '../stack';
 import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
 import { analysisContext, hookSaysAlreadyQueued, hookSaysFresh, makeFixtureWorkspace, REPO, sessionRequest, tmpRoot } from './support/analysis';
 
-interface RunRow { run_id: string; status: string; started_at: Date | null; finished_at: Date | null; duration_ms: number | null; findings_count: number | null; top_bottleneck_category: string | null; reason_code: string | null; error_class: string | null; error_message: string | null; output_ref: any; metadata: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface RunRow { run_id: string; status: string; started_at: Date | null; finished_at: Date | null; duration_ms: number | null; findings_count: number | null; top_bottleneck_category: string | null; reason_code: string | null; error_class: string | null; error_message: string | null; output_ref: any; metadata: any }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const key = await new Promise<string>((resolve) => {
     let s = '';
     process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (c) => (s += c));
+    process.stdin.on('data', (c: string) => (s += c));
     process.stdin.on('end', () => resolve(s.trim()));
   });
   const c = checkProjectUrl(url);
