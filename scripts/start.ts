@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     if (stopping) console.log('Stopped; nothing left running.');
   });
 
-  console.log('Starting the local backend (embedded PostgreSQL + PostgREST stand-in)…');
+  console.log('Starting the local backend (PostgreSQL 18 + PostgREST 12.0.2 + the edge)…');
   stack = await startStack(
     { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs }, worker: false },
     controlEndpoint(() => stack),
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 
   if (args.backendOnly) {
     console.log(`
-Local backend ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (a PostgREST stand-in over real PostgreSQL; see test/stack/README.md).
+Local backend ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (real PostgreSQL 18 and PostgREST 12.0.2 behind a stand-in for Supabase's gateway; see test/stack/README.md).
 
 ${endpoints}
 

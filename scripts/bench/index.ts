@@ -41,8 +41,8 @@ async function main(): Promise<void> {
   }
 
   // ---- the backend ---------------------------------------------------------------------------
-  log('starting the local stack (PostgreSQL + gateway + scheduler simulator + demo worker)');
-  const stack: Stack = await startStack({ scheduler: { intervalMs: SCHEDULER_INTERVAL_MS }, worker: { pickupDelayMs: 2_000, runDurationMs: 3_000, seed: 7 } });
+  log('starting the local stack (PostgreSQL + PostgREST + edge + scheduler simulator + demo worker)');
+  const stack: Stack = await startStack({ explainLog: true, scheduler: { intervalMs: SCHEDULER_INTERVAL_MS }, worker: { pickupDelayMs: 2_000, runDurationMs: 3_000, seed: 7 } });
   onCleanup('stack', () => stack.stop());
 
   const needEditor = SECTIONS.has('editor') || SECTIONS.has('memory');
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     const r = await measureAtScale(stack, Number(rowsNow), target);
     rowsNow = String(r.rows);
     scales.push(r);
-    log(`scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`);
+    log(`scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`);
     if (target === 10_000 && SECTIONS.has('memory') && browser) {
       memory = await memorySession(stack, browser, QUICK ? 200 : 1_000);
       log(`memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`);
@@ -150,8 +150,10 @@ async function main(): Promise<void> {
       figures[`generate_ms_${t}`] = s.generateMs;
     }
     figures.query_sql = Object.fromEntries(Object.entries(top.queries).map(([q, v]) => [q, v.sql]));
+    figures.query_plan = Object.fromEntries(Object.entries(top.queries).map(([q, v]) => [q, v.plan]));
+    for (const [q, v] of Object.entries(top.queries)) log(`plan at ${top.rows.toLocaleString('en')} rows, ${q} (${v.ms} ms):\n    ${v.plan.join('\n    ')}`);
 
-    for (const q of [...QUERY_NAMES, 'list_all_scopes', 'naive_list_select_star'] as const) {
+    for (const q of [...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'] as const) {
       const curve = scales.map((s) => `${s.queries[q].ms}`).join(' → ');
       const v = top.queries[q];
       const own = (QUERY_NAMES as readonly string[]).includes(q);

@@ -43,8 +43,13 @@ export function classifyFailure(f: RawFailure, ctx: { origin: string; key: strin
   if (code === '23514' || code === '23502' || code === '22P02') {
     return make('constraint', `${prefix}: the database refused the values (${serverText || code}). The backend's schema may differ from what this extension expects.`);
   }
+  if (f.status === 503 && code === 'PGRST002') {
+    // PostgREST answers this (with Retry-After: 0) until its schema cache has loaded: at start-up, or
+    // while it cannot reach the database.
+    return make('rate-limited', `${prefix}: ${ctx.origin} is starting up (PostgREST is still loading its schema cache). It will be retried.`);
+  }
   if (f.status === 429 || f.status === 503) {
-    const wait = ctx.retryAfterMs !== null ? ` It asked to wait ${Math.ceil(ctx.retryAfterMs / 1000)} s.` : '';
+    const wait = ctx.retryAfterMs ? ` It asked to wait ${Math.ceil(ctx.retryAfterMs / 1000)} s.` : '';
     return make('rate-limited', `${prefix}: ${ctx.origin} is busy or unavailable (${f.status}).${wait} It will be retried.`);
   }
   if (f.status >= 500) return make('server', `${prefix}: ${ctx.origin} failed (${f.status}${serverText ? `: ${serverText}` : ''}). It will be retried.`);

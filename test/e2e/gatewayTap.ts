@@ -3,7 +3,7 @@
 // records a request only once it is answered and holds no headers; the fault and security tests need
 // both (requests cut off in flight, and where a key was sent).
 import type * as http from 'http';
-import type { Gateway } from '../stack';
+import type { Edge } from '../stack';
 
 export interface TappedRequest {
   id: number;
@@ -21,11 +21,11 @@ export class GatewayTap {
   readonly requests: TappedRequest[] = [];
   private nextId = 1;
 
-  constructor(gateway: Gateway) {
+  constructor(gateway: Edge) {
     // The gateway keeps its server private (test/stack is not part of this suite); listening to the
     // 'request' event adds a second listener next to the gateway's and changes nothing it does.
     const server = (gateway as unknown as { server: http.Server }).server;
-    if (!server || typeof server.on !== 'function') throw new Error('GatewayTap: the gateway has no `server` field any more (test/stack/gateway.ts changed)');
+    if (!server || typeof server.on !== 'function') throw new Error('GatewayTap: the gateway has no `server` field any more (test/stack/edge.ts changed)');
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '').trim() : null;
       const apikey = typeof req.headers.apikey === 'string' ? req.headers.apikey.trim() : null;

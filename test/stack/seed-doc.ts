@@ -1,5 +1,6 @@
-// Reads the schema reference documents in ../shared/seeds (beside the repository) into structures
-// the catalog test compares against the running database.
+// Reads the schema reference documents in ../shared/seeds (beside the repository) into the
+// structures of test/stack/contract.json, the in-repo contract the catalog test checks; the seed
+// test compares the two wherever the documents are present.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './postgres';
@@ -19,12 +20,23 @@ export interface SeedTable {
   triggers: Array<{ name: string; timing: string; action: string }>;
 }
 
-export function seedsDir(): string {
-  // The user's documents live beside the checkout (CI clones the repository with shared/ beside it);
-  // EHG_SEEDS_DIR points elsewhere.
+/** The user's documents: beside the checkout (as CI has them), or EHG_SEEDS_DIR. null when absent. */
+export function findSeedsDir(): string | null {
   const dir = process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds');
-  if (!fs.existsSync(dir)) throw new Error(`The seed documents are not at ${dir}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`);
+  return fs.existsSync(dir) ? dir : null;
+}
+
+export function seedsDir(): string {
+  const dir = findSeedsDir();
+  if (!dir) throw new Error(`The seed documents are not at ${process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds')}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`);
   return dir;
+}
+
+/** The in-repo contract (test/stack/contract.json), written from the seed documents. */
+export interface ContractTable extends Omit<SeedTable, 'file'> { source: string }
+export function loadContract(): ContractTable[] {
+  const file = path.join(repoRoot(), 'test', 'stack', 'contract.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { tables: ContractTable[] }).tables;
 }
 
 function section(md: string, title: string, level = 2): string {

@@ -32,6 +32,8 @@ describe('errors: classifyFailure', () => {
     { name: '400 other', input: { status: 400, error: { code: 'PGRST100', message: 'bad filter' } }, kind: 'bad-request', transient: false, match: /refused \(400: bad filter\)/ },
     { name: '429 with retryAfterMs', input: { status: 429, error: null }, retryAfterMs: 30_000, kind: 'rate-limited', transient: true, match: /busy or unavailable \(429\)\. It asked to wait 30 s\./ },
     { name: '429 without retryAfterMs', input: { status: 429, error: null }, kind: 'rate-limited', transient: true, match: /\(429\)\. It will be retried/ },
+    { name: '503 PGRST002 (PostgREST loading its schema cache) with Retry-After: 0', input: { status: 503, error: { code: 'PGRST002', message: 'Could not query the database for the schema cache. Retrying.' } }, retryAfterMs: 0, kind: 'rate-limited', transient: true, match: /is starting up \(PostgREST is still loading its schema cache\)\. It will be retried\.$/ },
+    { name: '503 with Retry-After: 0 does not ask to wait 0 s', input: { status: 503, error: { message: 'busy' } }, retryAfterMs: 0, kind: 'rate-limited', transient: true, match: /\(503\)\. It will be retried\.$/ },
     { name: '503 with retryAfterMs (rounded up)', input: { status: 503, error: { message: 'upstream down' } }, retryAfterMs: 1_500, kind: 'rate-limited', transient: true, match: /\(503\)\. It asked to wait 2 s\./ },
     { name: '500', input: { status: 500, error: { message: 'internal error' } }, kind: 'server', transient: true, match: /failed \(500: internal error\)\. It will be retried/ },
     { name: '502 without body', input: { status: 502, error: null }, kind: 'server', transient: true, match: /failed \(502\)/ },
