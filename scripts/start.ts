@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
   console.log('Starting the local backend (PostgreSQL 18 + PostgREST 12.0.2 + the edge)…');
   stack = await startStack(
-    { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs }, worker: false },
+    { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs } },
     controlEndpoint(() => stack),
   );
   // The demo history is a week and more old, so opening the workspace finds it stale and enqueues

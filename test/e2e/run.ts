@@ -502,7 +502,6 @@ async function main(): Promise<void> {
         log: (line) => stackLog.write(`${line}\n`),
         seedDemoScope: uiWorkspacePath,
         scheduler: { intervalMs: SCHEDULER_INTERVAL_MS },
-        worker: false, // the tests set run states themselves; a worker would race them
       }),
       120_000,
       'starting the local stack',
