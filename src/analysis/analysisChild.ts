@@ -72,6 +72,10 @@ async function load(analyzerPath: string): Promise<void> {
     if (typeof fn !== 'function') throw new Error('the module does not export a function analyzeBottlenecks');
     analyze = fn as Analyze;
     send({ type: 'loaded', loadMs: Date.now() - t0, rssBytes: process.memoryUsage().rss });
+    // Loaded but never told to run (the host is stuck or gone): do not linger.
+    setTimeout(() => {
+      if (!started) realExit(0);
+    }, 120_000).unref();
   } catch (e) {
     send({ type: 'load-failed', message: maskSecrets(e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 2_000) });
     setTimeout(() => realExit(2), 50);

@@ -59,7 +59,9 @@ export function locateAnalyzer(folderPath: string, setting: string): { ok: true;
 
 export async function enqueueAndExecute(backend: TelemetryBackend, req: Omit<EnqueueRequest, 'execute'>, ctx: ExecutionContext): Promise<ExecuteOutcome> {
   let proc: AnalysisProcess | null = null;
-  const outcome = await enqueueRun(backend, {
+  let outcome: EnqueueOutcome;
+  try {
+    outcome = await enqueueRun(backend, {
     ...req,
     execute: {
       prepare: async () => {
@@ -72,7 +74,12 @@ export async function enqueueAndExecute(backend: TelemetryBackend, req: Omit<Enq
         return { ok: true, runner };
       },
     },
-  });
+    });
+  } catch (e) {
+    // enqueueRun returns failures as values; should it throw anyway, no child is left waiting.
+    (proc as AnalysisProcess | null)?.discard();
+    throw e;
+  }
   const p = proc as AnalysisProcess | null;
   if (outcome.kind !== 'enqueued' || !outcome.claim || !p) {
     p?.discard();

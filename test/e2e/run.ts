@@ -530,7 +530,7 @@ async function main(): Promise<void> {
     try {
       // The fixture EHG workspace: its SESSION_START run is executed by the extension (slowly, so that
       // the reload between the two phases happens mid-run).
-      const trusted = makeEhgWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole), 'slow:12000');
+      const trusted = makeEhgWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole), 'slow:30000');
       await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'], root });
     } catch (err) {
       fail('in-host', 'the trusted in-host phases start', err);
