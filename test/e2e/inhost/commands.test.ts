@@ -87,6 +87,24 @@ describe('commands', () => {
     setMode('normal');
   });
 
+  it('a folder without a loadable analyzer: Trigger inserts nothing and the view explains', async () => {
+    await finishActive();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const cfg = () => vscode.workspace.getConfiguration('ehgTelemetry', folder.uri);
+    await cfg().update('analysis.analyzerPath', 'lib/telemetry/not-there.js', vscode.ConfigurationTarget.WorkspaceFolder);
+    try {
+      const before = (await runsForScope(config.workspace)).length;
+      await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
+      await t.settle();
+      const a = await waitFor('the reason to reach the view', () => t.analysis(), (x) => x.noAnalyzer.length === 1, 10_000);
+      assert.match(a.noAnalyzer[0], /not an EHG_Engineer checkout: lib\/telemetry\/not-there\.js was not found/);
+      assert.match(a.viewMessage ?? '', /No analysis run was started/);
+      assert.strictEqual((await runsForScope(config.workspace)).length, before, 'nothing inserted');
+    } finally {
+      await cfg().update('analysis.analyzerPath', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+    }
+  });
+
   it('Refresh picks up a run written by someone else', async () => {
     const seeded = await insertRun(config.workspace, 'succeeded', 0.2);
     await refresh();
