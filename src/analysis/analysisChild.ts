@@ -87,7 +87,11 @@ async function run(m: RunMessage): Promise<void> {
   secrets = [m.key];
   const backend = new SupabaseBackend({ url: m.url, origin: m.origin, key: m.key, timeoutMs: m.requestTimeoutMs, clientInfo: m.clientInfo });
   let settled = false;
+  // Times are written in the server's frame (started_at came from the claim): elapsed local time
+  // added to started_at, so finished_at is never before started_at whatever the two clocks say.
   const t0 = m.startedAtMs;
+  const localT0 = Date.now();
+  const now = () => t0 + (Date.now() - localT0);
 
   const finish = async (fields: FinishFields): Promise<void> => {
     if (settled) return;
@@ -98,10 +102,10 @@ async function run(m: RunMessage): Promise<void> {
     send({ type: 'finished', status: fields.status, written: r.ok && r.value, writeError: r.ok ? undefined : r.error.message, rssBytes: process.memoryUsage().rss, durationMs: fields.duration_ms });
     setTimeout(() => realExit(0), 50);
   };
-  const fail = (errorClass: string, message: string) => finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, Date.now(), secrets));
+  const fail = (errorClass: string, message: string) => finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets));
 
   // Our own timeout (the hook's Promise.race, but cleared and followed by exiting).
-  const timer = setTimeout(() => void finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, Date.now())), Math.max(0, t0 + m.timeoutMs - Date.now()));
+  const timer = setTimeout(() => void finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, now())), m.timeoutMs);
   // A cancel (from any window or the CLI) wins: stop at once and write nothing more.
   const poll = setInterval(() => {
     void backend.getRunStatus(m.runId).then((s) => {
@@ -127,7 +131,7 @@ async function run(m: RunMessage): Promise<void> {
 
   try {
     const result = await analyze!(backend.supabase, { runId: m.runId, enableAutoCreate: m.enableAutoCreate });
-    await finish(finishFromResult(result, t0, Date.now(), secrets));
+    await finish(finishFromResult(result, t0, now(), secrets));
   } catch (e) {
     const cls = e instanceof Error ? e.constructor.name : 'Error';
     await fail(cls, e instanceof Error ? e.message : String(e));

@@ -129,11 +129,12 @@ export class AnalysisProcess {
    */
   run(msg: Omit<RunMessage, 'type'>, backend: TelemetryBackend): Promise<RunOutcome> {
     send(this.child, { type: 'run', ...msg });
+    const localT0 = Date.now();
     const watchdog = setTimeout(() => {
       this.log('warn', `Analysis run ${msg.runId}: the analysis process overran its timeout by ${WATCHDOG_SLACK_MS / 1000} s and is killed`);
       this.watchdogFired = true;
       kill(this.child);
-    }, Math.max(0, msg.startedAtMs + msg.timeoutMs + WATCHDOG_SLACK_MS - Date.now()));
+    }, msg.timeoutMs + WATCHDOG_SLACK_MS);
     return this.exited.then(async (): Promise<RunOutcome> => {
       clearTimeout(watchdog);
       const m = this.finalMessage;
@@ -144,7 +145,7 @@ export class AnalysisProcess {
       const failure: RunFailure = this.watchdogFired
         ? { kind: 'killed-by-watchdog', timeoutMs: msg.timeoutMs }
         : { kind: 'process-exited', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null };
-      const fields = finishFromFailure(failure, msg.startedAtMs, Date.now() + backend.clockOffsetMs());
+      const fields = finishFromFailure(failure, msg.startedAtMs, msg.startedAtMs + (Date.now() - localT0));
       const r = await backend.finishRun(msg.runId, fields);
       if (!r.ok) this.log('warn', `Analysis run ${msg.runId}: could not record ${fields.status}: ${r.error.message}`);
       return { end: 'host-finished', status: fields.status, written: r.ok && r.value };

@@ -20,7 +20,7 @@ export interface ExecutionContext {
   enableAutoCreate: boolean;
   requestTimeoutMs: number;
   connection: { url: string; origin: string; key: string };
-  runner: { extensionVersion: string; windowId: string };
+  runner: { extensionVersion: string; windowId: string; activationId?: string };
   clientInfo: string;
   log: LogFn;
   statusPollMs?: number;
@@ -70,7 +70,7 @@ export async function enqueueAndExecute(backend: TelemetryBackend, req: Omit<Enq
         const started = await AnalysisProcess.start({ childModule: ctx.childModule, analyzerPath: where.absolute, cwd: ctx.folderPath, log: ctx.log, loadTimeoutMs: ctx.loadTimeoutMs });
         if (!started.ok) return started;
         proc = started.process;
-        const runner: RunnerInfo = { extension: 'ehg-telemetry', extension_version: ctx.runner.extensionVersion, window_id: ctx.runner.windowId, analyzer: where.relative, pid: started.process.pid };
+        const runner: RunnerInfo = { extension: 'ehg-telemetry', extension_version: ctx.runner.extensionVersion, window_id: ctx.runner.windowId, activation_id: ctx.runner.activationId, analyzer: where.relative, pid: started.process.pid };
         return { ok: true, runner };
       },
     },
@@ -92,7 +92,7 @@ export async function enqueueAndExecute(backend: TelemetryBackend, req: Omit<Enq
       origin: ctx.connection.origin,
       key: ctx.connection.key,
       runId: outcome.runId,
-      startedAtMs: outcome.claim.startedAt.getTime() - backend.clockOffsetMs(),
+      startedAtMs: outcome.claim.startedAt.getTime(),
       timeoutMs,
       enableAutoCreate: ctx.enableAutoCreate,
       requestTimeoutMs: Math.max(ctx.requestTimeoutMs, 30_000),

@@ -9,6 +9,7 @@ export interface RunMessage {
   origin: string;
   key: string;
   runId: string;
+  /** The run's started_at as written by the claim (the server's clock). */
   startedAtMs: number;
   timeoutMs: number;
   enableAutoCreate: boolean;

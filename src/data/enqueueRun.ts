@@ -66,7 +66,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const out = { kind: 'enqueued' as const, runId, correlationId, duplicatesCancelled: 0, convergence: 'not-needed' as const };
     if (!runner) return out;
     // A MANUAL run passed the dedup check and is never cancelled by convergence: claim it.
-    const claim = await claimRun(backend, runId, req.metadata, runner);
+    const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
     if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
     return claim.value ? { ...out, claim: claim.value } : { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
   }
@@ -96,7 +96,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   if (!runner) return out;
 
   // Claim before executing, then re-check: see domain/sessionTrigger.ts.
-  const claim = await claimRun(backend, runId, req.metadata, runner);
+  const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
   if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
   if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
   const [recheck, freshNow] = await Promise.all([backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)), freshSince(backend, req)]);
@@ -124,8 +124,9 @@ async function freshSince(backend: TelemetryBackend, req: EnqueueRequest): Promi
 }
 
 /** QUEUED → RUNNING with metadata.runner; value null when the run was not QUEUED any more. */
-async function claimRun(backend: TelemetryBackend, runId: string, metadata: NewRunMetadata, runner: RunnerInfo): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
-  const startedAt = new Date(Date.now() + backend.clockOffsetMs());
+async function claimRun(backend: TelemetryBackend, runId: string, metadata: NewRunMetadata, runner: RunnerInfo, triggeredAt: Date): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
+  // The server clock is known only to the second (Date header): never start before the row's own triggered_at.
+  const startedAt = new Date(Math.max(Date.now() + backend.clockOffsetMs(), triggeredAt.getTime() + 1));
   const merged = { ...metadata, runner };
   const r = await backend.claimRun(runId, startedAt, merged);
   if (!r.ok) return r;

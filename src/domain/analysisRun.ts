@@ -25,6 +25,8 @@ export interface RunnerInfo {
   extension: 'ehg-telemetry';
   extension_version: string;
   window_id: string;
+  /** Unique per extension activation (vscode.env.sessionId is a fixed placeholder in code-server). */
+  activation_id?: string;
   /** Relative to the workspace folder, with forward slashes. */
   analyzer: string;
   pid?: number;

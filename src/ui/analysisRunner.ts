@@ -24,6 +24,7 @@ export class AnalysisRunner implements vscode.Disposable {
   /** For tests and the closing figures. */
   readonly history: ExecutionRecord[] = [];
   private disposed = false;
+  private readonly activationId = globalThis.crypto.randomUUID();
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -60,7 +61,7 @@ export class AnalysisRunner implements vscode.Disposable {
       enableAutoCreate: fs.autoCreate,
       requestTimeoutMs: this.connection.snapshot.settings.requestTimeoutMs,
       connection: creds,
-      runner: { extensionVersion: this.extensionVersion, windowId: vscode.env.sessionId },
+      runner: { extensionVersion: this.extensionVersion, windowId: vscode.env.sessionId, activationId: this.activationId },
       clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,
       log: (level, line) => (level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line)),
     });
