@@ -15,7 +15,7 @@ import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
 interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number; workspace?: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backendOnly: false, intervalMs: 10_000 };
+  const args: Args = { backendOnly: false, intervalMs: 5_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -29,7 +29,7 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
     else if (a.startsWith('--workspace')) args.workspace = path.resolve(val());
     else if (a === '--help' || a === '-h') {
-      console.log('npm start [-- --backend-only] [--interval <seconds>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
+      console.log('npm start [-- --backend-only] [--interval <base seconds, default 5>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -130,8 +130,9 @@ What you will see: the EHG Telemetry icon in the activity bar opens "Analysis Ru
 SESSION_START run for this workspace appears and goes QUEUED → RUNNING → SUCCEEDED: the extension
 itself runs the workspace's analyzer (the fixture's stand-in, in a child Node process; it waits 4 s
 so RUNNING is visible) over the generated traces, and finds the slow phase, gate and subagent.
-Expand the run for its bottlenecks. The status bar shows the EVA scheduler (simulated, polling
-every ${args.intervalMs / 1000} s).
+Expand the run for its bottlenecks. The status bar shows the EVA scheduler (simulated after
+lib/eva/eva-master-scheduler.js: base interval ${args.intervalMs / 1000} s, adaptive polling on and the queue empty,
+so it writes every ${Math.min(args.intervalMs * 3, 300_000) / 1000} s while next_poll_at says ${args.intervalMs / 1000} s).
 
 ${endpoints}
 

@@ -20,6 +20,7 @@ export const EXT_ID = 'ehg-engineer.ehg-telemetry';
 export const HELLO_ID = 'ehg-bench.bench-hello-world';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+/** The simulator's BASE interval; adaptive and idle (the upstream default) it writes every 3 × base = 6 s. */
 export const SCHEDULER_INTERVAL_MS = 2_000;
 /** Production default poll interval of the EVA scheduler (shared/notes/domain.md): the time scale. */
 export const REAL_SCHEDULER_INTERVAL_MS = 60_000;
@@ -148,6 +149,10 @@ export interface IdleCondition {
   ours: Record<Kind | 'total', number>;
   naiveScaled: number;
   naiveRealtime: number;
+  /**
+   * Heartbeat writes of the (adaptive) scheduler simulator whose read could fall in the window:
+   * last_poll_at in [from − settle, to − settle], watched in the database during the window.
+   */
   schedulerPolls: number;
   gapsMs?: { heartbeat: number[]; list: number[] };
 }
@@ -259,6 +264,28 @@ async function waitFocus(probeLog: string, want: boolean, ms: number): Promise<b
   return probeState(probeLog).focused === want;
 }
 
+/** The extension reads the heartbeat this long after an expected write (HEARTBEAT_TIMING.settleMs; the bench keeps the 30 s grace). */
+const HEARTBEAT_SETTLE_MS = 2_000;
+
+/**
+ * The scheduler's real writes (distinct last_poll_at), read straight from PostgreSQL every 200 ms
+ * (not through the gateway, so not in its request log). With adaptive polling the writes come every
+ * 3 × base while idle, so counting them beats dividing the window by an interval.
+ */
+function watchHeartbeatWrites(stack: Stack): { stop: () => Promise<number[]> } {
+  const seen: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await stack.query<{ last_poll_at: Date | null }>('select last_poll_at from public.eva_scheduler_heartbeat where id = 1').catch(() => []);
+      const t = r[0]?.last_poll_at?.getTime();
+      if (t !== undefined && seen[seen.length - 1] !== t) seen.push(t);
+      await sleep(200);
+    }
+  })();
+  return { stop: async () => { stopped = true; await loop; return seen; } };
+}
+
 /** A naive poller: the same two queries (heartbeat, runs list) on a fixed interval, with its own key role. */
 function naivePoller(stack: Stack, key: string, scopeId: string, intervalMs: number): { stop: () => Promise<void> } {
   // Its own key, so its requests carry another role in the gateway log.
@@ -297,8 +324,10 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
     const focused = probeState(probeLog).focused;
     const from = Date.now();
     log(`idle: "${name}" for ${ms / 1000} s (ext host sees focused=${focused})`);
+    const writes = watchHeartbeatWrites(stack);
     await sleep(ms);
     const to = Date.now();
+    const writeTimes = await writes.stop();
     const source = gaps ? faulted : stack.gateway.requestLog;
     const inWin = source.filter((e) => atMs(e) >= from && atMs(e) < to);
     const oursEntries = inWin.filter((e) => e.role === 'service_role');
@@ -310,7 +339,7 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
       ours: countKinds(oursEntries),
       naiveScaled: inWin.filter((e) => e.role === 'authenticated').length,
       naiveRealtime: inWin.filter((e) => e.role === 'anon').length,
-      schedulerPolls: (to - from) / SCHEDULER_INTERVAL_MS,
+      schedulerPolls: writeTimes.filter((t) => t >= from - HEARTBEAT_SETTLE_MS && t < to - HEARTBEAT_SETTLE_MS).length,
     };
     if (gaps) {
       const g = (k: Kind) => {

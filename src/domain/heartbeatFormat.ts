@@ -1,6 +1,6 @@
 // Words for the scheduler's state, shared by the status bar, its tooltip and the details view.
-import { formatDuration, formatRelative } from './format';
-import { Heartbeat, pollIntervalMs, SchedulerHealth } from './heartbeat';
+import { formatRelative } from './format';
+import { expectedPollInterval, ExpectedInterval, Heartbeat, lastWriteAt, NOT_POLLING_INTERVALS, SchedulerHealth, WATCHER_CONFIRM_TIMEOUT_MS } from './heartbeat';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
 
@@ -17,8 +17,32 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
   switch (h.kind) {
     case 'healthy':
       return { text: 'EVA: running', icon: 'pulse', severity: 'ok', explanation: 'The EVA master scheduler is polling on time.' };
-    case 'stale':
-      return { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: `The scheduler has not written a heartbeat when expected${Number.isFinite(h.overdueMs) ? ` (overdue by ${formatDuration(h.overdueMs)})` : ''}. It may have crashed or lost its database connection.` };
+    case 'stale': {
+      const iv = describeInterval(expectedPollInterval(h.heartbeat));
+      const when = Number.isFinite(h.overdueMs) && h.silentMs !== null
+        ? `The scheduler's next heartbeat was due ${span(h.overdueMs)} ago (it writes ${iv}); last poll ${span(h.silentMs)} ago.`
+        : 'The heartbeat row has no poll time, so the scheduler has never been seen polling.';
+      return { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: `${when} It may have crashed or lost its database connection.` };
+    }
+    case 'not-polling': {
+      const iv = describeInterval(expectedPollInterval(h.heartbeat));
+      const status = h.heartbeat.rawStatus === null ? 'no status' : `status still says ${h.heartbeat.rawStatus}`;
+      return {
+        text: 'EVA: not polling',
+        icon: 'error',
+        severity: 'error',
+        explanation: `The scheduler is not polling: last poll ${span(h.silentMs)} ago; ${status}. That is ${h.missed} missed writes (it writes ${iv}; this shows after ${NOT_POLLING_INTERVALS}). A crashed daemon leaves its status as it was: start it again (npm run eva:scheduler:start) or let the watcher revive it.`,
+      };
+    }
+    case 'reviving':
+      return {
+        text: 'EVA: reviving',
+        icon: 'sync~spin',
+        severity: 'warning',
+        explanation: `The watcher (eva-scheduler-watcher) holds the heartbeat with token ${h.token} and is starting a new scheduler${h.silentMs === null ? '' : `; the last poll was ${span(h.silentMs)} ago`}. The new instance's first write ends this. The watcher confirms a takeover within ${WATCHER_CONFIRM_TIMEOUT_MS / 1000} s; if this lasts, the revival failed and the watcher retries on its next run.`,
+      };
+    case 'no-rounds':
+      return { text: 'EVA: no rounds', icon: 'warning', severity: 'warning', explanation: 'The scheduler polls on time but registers no rounds (metadata.registered_rounds is empty), so no EVA round runs. Restart the scheduler to register them again.' };
     case 'stopping':
       return { text: 'EVA: stopping', icon: 'loading~spin', severity: 'warning', explanation: 'The scheduler is shutting down.' };
     case 'stopped':
@@ -48,21 +72,57 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
   }
 }
 
+/** "3 min", "45 s", "7.5 s", "2.5 min": an interval as people say it. */
+export function span(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000 && ms % 60_000 !== 0) return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+  if (ms < 3600_000) return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.floor(ms / 60_000)} min`;
+  const h = Math.floor(ms / 3600_000);
+  const m = Math.floor((ms % 3600_000) / 60_000);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+/** "every 3 min: queue empty": the interval in use and why. */
+export function describeInterval(iv: ExpectedInterval): string {
+  const every = `every ${span(iv.ms)}`;
+  const b = iv.basis;
+  switch (b.kind) {
+    case 'queue-empty': return `${every}: queue empty`;
+    case 'queue-heavy': return `${every}: queue ${b.depth} > 2 × batch ${b.batch}`;
+    case 'queue-moderate': return `${every}: queue ${b.depth} > batch ${b.batch}`;
+    case 'queue-normal': return b.depth < 0 ? `${every}: queue depth unknown (the queue query failed)` : `${every}: queue ${b.depth} ≤ batch ${b.batch}`;
+    case 'adaptive-off': return `${every}: adaptive polling off`;
+    case 'next-poll-at': return `${every}: next_poll_at − last_poll_at`;
+    case 'default': return `${every}: the default (no poll times in the row)`;
+  }
+}
+
 /** Label/value pairs describing the heartbeat row, for tooltips and details (values unescaped). */
 export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]> {
   const n = (v: number | null) => (v === null ? '—' : String(v));
+  const iv = expectedPollInterval(hb);
+  const last = lastWriteAt(hb);
+  const expected = last ? new Date(last.getTime() + iv.ms) : null;
+  const ds = hb.dynamicScaling;
+  const depth = ds?.lastQueueDepth ?? null;
+  const rounds = hb.registeredRounds;
   const facts: Array<[string, string]> = [
     ['Instance', hb.instanceId ?? '—'],
     ['Status', hb.rawStatus ?? '—'],
     ['Last poll', hb.lastPollAt ? `${formatRelative(hb.lastPollAt, now)} (${hb.lastPollAt.toISOString()})` : '—'],
-    ['Next poll', hb.nextPollAt ? `${formatRelative(hb.nextPollAt, now)} (${hb.nextPollAt.toISOString()})` : '—'],
-    ['Poll interval', formatDuration(pollIntervalMs(hb))],
+    ['Interval', describeInterval(iv)],
+    ['Next write expected', expected ? `${formatRelative(expected, now)} (${expected.toISOString()})` : '—'],
+    ['next_poll_at', hb.nextPollAt ? `${formatRelative(hb.nextPollAt, now)} (${hb.nextPollAt.toISOString()})` : '—'],
+    ['Queue depth', depth === null ? '—' : depth < 0 ? 'unknown (the queue query failed)' : `${depth}${ds?.currentBatchSize != null ? ` (batch ${ds.currentBatchSize}${ds.baseBatchSize != null && ds.baseBatchSize !== ds.currentBatchSize ? `, base ${ds.baseBatchSize}` : ''})` : ''}`],
+    ['Registered rounds', rounds === null ? '—' : rounds.length === 0 ? 'none' : `${rounds.length}: ${rounds.slice(0, 8).join(', ')}${rounds.length > 8 ? ', …' : ''}`],
+    ['Rounds run / failed', `${n(hb.roundExecutionCount)} / ${n(hb.roundErrorCount)}`],
     ['Polls / dispatches / errors', `${n(hb.pollCount)} / ${n(hb.dispatchCount)} / ${n(hb.errorCount)}`],
     ['Circuit breaker', hb.breaker === 'UNREPORTED' ? 'not reported' : hb.rawBreaker ?? '—'],
     ['Paused reason', hb.pausedReason ?? '—'],
     ['Observe-only', hb.observeOnly === null ? '—' : hb.observeOnly ? 'yes' : 'no'],
     ['Build', hb.gitSha ? `${hb.gitSha.slice(0, 12)}${hb.nodeVersion ? ` (node ${hb.nodeVersion})` : ''}` : '—'],
-    ['Started', hb.startedAt ? `${formatRelative(hb.startedAt, now)} (${hb.startedAt.toISOString()})` : '—'],
+    ['Row created', hb.startedAt ? `${formatRelative(hb.startedAt, now)} (${hb.startedAt.toISOString()})` : '—'],
   ];
   return facts;
 }

@@ -1,6 +1,6 @@
 // Reads the EVA scheduler heartbeat, timed to the scheduler's own polls, and publishes its health.
 import * as vscode from 'vscode';
-import { assessSchedulerHealth, HeartbeatObservation, nextHeartbeatReadDelayMs, SchedulerHealth } from '../domain/heartbeat';
+import { assessSchedulerHealth, HeartbeatObservation, nextHeartbeatReadDelayMs, nextVerdictChangeMs, SchedulerHealth } from '../domain/heartbeat';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
 import { describeState } from '../platform/connection';
@@ -104,21 +104,20 @@ export class SchedulerMonitor implements vscode.Disposable {
   }
 
   /**
-   * Re-judges the last observation (no request) when the scheduler would turn stale, so the status
-   * bar changes at the right moment even while reads are stretched (unfocused window).
+   * Re-judges the last observation (no request) when the verdict on it changes by time alone (late,
+   * then not polling), so the status bar changes at the right moment even while reads are stretched
+   * (unfocused window).
    */
   private armStalenessCheck(): void {
     if (this.stalenessTimer) clearTimeout(this.stalenessTimer);
     this.stalenessTimer = undefined;
-    const h = this.health;
-    if (!('heartbeat' in h) || !h.heartbeat.nextPollAt || h.kind === 'stale' || h.kind === 'stopped') return;
-    const at = h.heartbeat.nextPollAt.getTime() + this.connection.snapshot.settings.heartbeatGraceMs;
-    const wait = at - this.serverNow().getTime() + 500;
-    if (wait <= 0 || wait > 24 * 3600_000) return;
+    const change = nextVerdictChangeMs(this.health, this.serverNow(), this.connection.snapshot.settings.heartbeatGraceMs);
+    if (change === null || change > 24 * 3600_000) return;
     this.stalenessTimer = setTimeout(() => {
       this.stalenessTimer = undefined;
       this.emitter.fire(this.health);
-    }, wait);
+      this.armStalenessCheck();
+    }, change + 500);
   }
 
   dispose(): void {

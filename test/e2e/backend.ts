@@ -41,6 +41,15 @@ export async function startControlServer(stack: Stack, tap?: GatewayTap): Promis
     'scheduler.silence': () => scheduler().silence(),
     'scheduler.start': () => scheduler().start(),
     'scheduler.writeOnce': () => scheduler().writeOnce(),
+    'scheduler.crash': () => scheduler().crash(),
+    'scheduler.revive': () => scheduler().revive(),
+    'scheduler.claimRevival': () => scheduler().claimRevival(),
+    'scheduler.setQueueDepth': (n: number) => scheduler().setQueueDepth(n),
+    'scheduler.setAdaptive': (on: boolean) => scheduler().setAdaptive(on),
+    'scheduler.clearRounds': () => scheduler().clearRounds(),
+    'scheduler.restoreRounds': () => scheduler().restoreRounds(),
+    /** The simulator's own view: what it last wrote and the wait it chose before the next poll. */
+    'scheduler.state': () => ({ ...scheduler().current, ...scheduler().settings, polling: scheduler().running, nextWaitMs: scheduler().currentWaitMs }),
     'scheduler.deleteRow': async () => {
       await scheduler().silence();
       await scheduler().deleteRow();

@@ -3,20 +3,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
-import { SchedulerSimulator } from '../stack/scheduler';
+import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
+import { assessSchedulerHealth, parseHeartbeat } from '../../src/domain/heartbeat';
 
 const T = 'public.telemetry_analysis_runs';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
 
 describe('stack simulators', function () {
   let stack: Stack;
@@ -27,81 +18,239 @@ describe('stack simulators', function () {
     await stack?.stop();
   });
 
-  describe('EVA scheduler heartbeat', function () {
-    const hb = async () => (await stack.query(`SELECT *, extract(epoch FROM next_poll_at - last_poll_at) * 1000 AS gap_ms FROM public.eva_scheduler_heartbeat`))[0];
+  describe('EVA scheduler heartbeat (stand-in for lib/eva/eva-master-scheduler.js and the watcher)', function () {
+    type Row = Record<string, any>;
+    const hb = async (): Promise<Row | undefined> => (await stack.query(`SELECT *, extract(epoch FROM next_poll_at - last_poll_at) * 1000 AS gap_ms FROM public.eva_scheduler_heartbeat`))[0];
+    const BASE = 300;
+    let sim: SchedulerSimulator;
+    const make = (o: Partial<ConstructorParameters<typeof SchedulerSimulator>[0]> = {}) => new SchedulerSimulator({ databaseUrl: stack.databaseUrl, intervalMs: BASE, spawnDelayMs: 200, ...o });
 
-    it('writes row id=1 on start and every interval with next_poll_at = last_poll_at + interval', async function () {
-      const s = stack.scheduler as SchedulerSimulator;
+    /** Watches the row every 10 ms and returns the distinct writes (by last_poll_at) seen until `until` is true. */
+    async function writesUntil(until: (writes: Row[]) => boolean, ms = 10_000): Promise<Row[]> {
+      const writes: Row[] = [];
+      const end = Date.now() + ms;
+      while (!until(writes)) {
+        if (Date.now() > end) throw new Error(`timed out; ${writes.length} writes seen`);
+        const r = await hb();
+        if (r && r.last_poll_at && (writes.length === 0 || r.last_poll_at.getTime() !== writes[writes.length - 1].last_poll_at.getTime())) writes.push({ ...r, seenAt: Date.now() });
+        await sleep(10);
+      }
+      return writes;
+    }
+    /** As the extension gets it: JSON from PostgREST (timestamps as ISO text), not pg's Date objects. */
+    const parseRow = (r: Row | undefined) => parseHeartbeat(JSON.parse(JSON.stringify(r ?? null)));
+    const gaps = (w: Row[]) => w.slice(1).map((r, i) => r.last_poll_at.getTime() - w[i].last_poll_at.getTime());
+
+    before(async function () {
+      // The stack's own simulator (base 1 s) would write the same row: this suite drives its own.
+      await stack.scheduler?.crash();
+    });
+    afterEach(async function () {
+      await sim?.close();
+    });
+
+    it('start(): a write with poll_count 0 before the first poll, the poll at once, then idle adaptive waits of 3 × base while next_poll_at says base', async function () {
+      await stack.query('DELETE FROM public.eva_scheduler_heartbeat');
+      sim = make();
+      await sim.start();
       const first = await hb();
+      assert.ok(first);
       assert.equal(first.id, 1);
       assert.match(first.instance_id, /^scheduler-[0-9a-f]{8}$/);
+      assert.equal(first.poll_count, 1, 'the initial write (poll_count 0) was followed by the first poll at once');
       assert.equal(first.status, 'running');
       assert.equal(first.circuit_breaker_state, 'CLOSED');
       assert.equal(first.paused_reason, null);
-      assert.equal(Math.round(Number(first.gap_ms)), 1000);
-      assert.equal(first.metadata.observe_only, false);
-      assert.equal(first.metadata.build_provenance.node_version, process.version);
-      assert.match(first.metadata.build_provenance.git_sha, /^[0-9a-f]{40}$/);
-      assert.ok(Array.isArray(first.metadata.registered_rounds) && first.metadata.registered_rounds.length > 0);
-      assert.equal(typeof first.metadata.counters.rounds_dispatched, 'number');
-      const later = await waitFor(async () => { const r = await hb(); return r.poll_count >= first.poll_count + 2 ? r : null; }, 5000);
-      assert.equal(later.instance_id, first.instance_id);
-      assert.ok(later.last_poll_at > first.last_poll_at);
-      assert.ok(later.dispatch_count > first.dispatch_count);
-      assert.ok(Math.abs(later.last_poll_at.getTime() - Date.now()) < 1500);
-      assert.equal(s.intervalMs, 1000);
+      assert.equal(Math.round(Number(first.gap_ms)), BASE, 'next_poll_at = last_poll_at + BASE interval');
+      const md = first.metadata;
+      assert.deepEqual(Object.keys(md).sort(), ['build_provenance', 'dynamic_scaling', 'job_last_runs', 'last_round_runs', 'metrics_write_failures', 'observe_only', 'registered_rounds', 'round_error_count', 'round_execution_count']);
+      assert.deepEqual(md.dynamic_scaling, { enabled: true, current_batch_size: 20, base_batch_size: 20, last_queue_depth: 0 });
+      assert.equal(md.observe_only, false);
+      assert.match(md.build_provenance.git_sha, /^[0-9a-f]{40}$/);
+      assert.equal(md.build_provenance.node_version, process.version);
+      assert.deepEqual(md.registered_rounds, UPSTREAM_ROUNDS.map(([n]) => n));
+      assert.equal(sim.currentWaitMs, 3 * BASE);
+      const w = await writesUntil((ws) => ws.length >= 4);
+      for (const g of gaps(w)) assert.ok(g >= 3 * BASE - 20 && g < 3 * BASE + 400, `gap ${g} ms, expected ~${3 * BASE} (3 × base), not ${BASE}`);
+      for (const r of w) assert.equal(Math.round(Number(r.gap_ms)), BASE);
+      assert.deepEqual(w.map((r) => r.poll_count), [w[0].poll_count, w[0].poll_count + 1, w[0].poll_count + 2, w[0].poll_count + 3]);
+      assert.equal(w[1].metadata.round_execution_count, UPSTREAM_ROUNDS.length, 'rounds ran after the first poll (not observe-only) and show on the next write');
+      assert.equal(w[0].started_at.getTime(), first.started_at.getTime(), 'the upsert never writes started_at');
     });
 
-    it('breaker OPEN → paused_reason circuit_breaker_open and no dispatch; HALF_OPEN and unknown text are written as given', async function () {
-      const s = stack.scheduler as SchedulerSimulator;
-      await s.setBreaker('OPEN');
+    it('the extension judges the simulator idle through 3 adaptive cycles as healthy at every sample (rows as upstream writes them)', async function () {
+      sim = make();
+      await sim.start();
+      const kinds = new Map<string, number>();
+      const polls = new Set<number>();
+      let samples = 0;
+      // Until 3 adaptive cycles have passed (the start's write and 3 more), however slow the machine.
+      const from = Date.now();
+      const deadline = from + 15_000;
+      while (polls.size < 4 || Date.now() - from < 3 * 3 * BASE) {
+        if (Date.now() > deadline) throw new Error(`only ${polls.size} distinct writes in 15 s`);
+        const row = await hb();
+        polls.add(row?.poll_count);
+        const h = parseRow(row);
+        assert.ok(h);
+        const k = assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        samples++;
+        await sleep(20);
+      }
+      assert.ok(samples > 30, `${samples} samples`);
+      assert.deepEqual([...kinds.keys()], ['healthy'], JSON.stringify([...kinds]));
+      // The old rule (next_poll_at + grace) would have said stale for most of each cycle.
+      const h = parseRow(await hb());
+      assert.ok(h?.nextPollAt && h.lastPollAt);
+      assert.equal(h.nextPollAt.getTime() - h.lastPollAt.getTime(), BASE);
+    });
+
+    it('queue depth drives the wait (_computeAdaptiveInterval) and is written in dynamic_scaling; adaptive off waits the base', async function () {
+      sim = make();
+      await sim.start();
+      const cases: Array<[number, number, number]> = [[0, 3 * BASE, 20], [5, BASE, 20], [25, 15_000, 25], [45, 10_000, 40], [-1, BASE, 20]];
+      for (const [depth, wait, batch] of cases) {
+        await sim.setQueueDepth(depth);
+        await sim.writeOnce();
+        assert.equal(sim.currentWaitMs, wait, `depth ${depth}`);
+        assert.equal((await hb())?.metadata.dynamic_scaling.last_queue_depth, depth);
+        await sim.writeOnce();
+        assert.equal((await hb())?.metadata.dynamic_scaling.current_batch_size, batch, `batch for depth ${depth} shows on the next write`);
+      }
+      await sim.setQueueDepth(0);
+      await sim.setAdaptive(false);
+      await sim.writeOnce();
+      assert.equal(sim.currentWaitMs, BASE);
+      assert.equal((await hb())?.metadata.dynamic_scaling.enabled, false);
+      const w = await writesUntil((ws) => ws.length >= 3);
+      for (const g of gaps(w)) assert.ok(g >= BASE - 20 && g < BASE + 400, `gap ${g} ms with adaptive off`);
+      await assert.rejects(sim.setQueueDepth(1.5), /integer/);
+    });
+
+    it('breaker OPEN: paused_reason circuit_breaker_open, no dispatch, the queue depth not re-read; HALF_OPEN and any text as given; pause(reason)', async function () {
+      sim = make({ queueDepth: 5 });
+      await sim.start();
+      await sim.setBreaker('OPEN');
       const open = await hb();
-      assert.equal(open.circuit_breaker_state, 'OPEN');
-      assert.equal(open.paused_reason, 'circuit_breaker_open');
-      await sleep(1200);
+      assert.equal(open?.circuit_breaker_state, 'OPEN');
+      assert.equal(open?.paused_reason, 'circuit_breaker_open');
+      await sim.setQueueDepth(0);
+      await sim.writeOnce();
       const still = await hb();
-      assert.equal(still.dispatch_count, open.dispatch_count, 'no dispatch while OPEN');
-      assert.ok(still.poll_count > open.poll_count, 'but it keeps polling');
-      await s.setBreaker('HALF_OPEN');
-      assert.equal((await hb()).circuit_breaker_state, 'HALF_OPEN');
-      await s.setBreaker('MELTED');
-      assert.equal((await hb()).circuit_breaker_state, 'MELTED');
-      await s.setBreaker('CLOSED');
-      const closed = await hb();
-      assert.equal(closed.paused_reason, null);
-      await s.pause('maintenance');
-      assert.equal((await hb()).paused_reason, 'maintenance');
-      await s.resume();
-      assert.equal((await hb()).paused_reason, null);
+      assert.equal(still?.dispatch_count, open?.dispatch_count, 'no dispatch while OPEN');
+      assert.ok(still && open && still.poll_count > open.poll_count, 'but it keeps polling');
+      assert.equal(still?.metadata.dynamic_scaling.last_queue_depth, 5, 'the depth is not re-read while OPEN');
+      await sim.setBreaker('HALF_OPEN');
+      assert.equal((await hb())?.circuit_breaker_state, 'HALF_OPEN');
+      await sim.setBreaker('MELTED');
+      assert.equal((await hb())?.circuit_breaker_state, 'MELTED');
+      await sim.setBreaker('CLOSED');
+      assert.equal((await hb())?.paused_reason, null);
+      await sim.pause('maintenance');
+      assert.equal((await hb())?.paused_reason, 'maintenance');
+      await sim.resume();
+      assert.equal((await hb())?.paused_reason, null);
     });
 
-    it('stop() writes status stopped; start() is a new instance with counters from zero; setStopping; silence; deleteRow', async function () {
-      const s = stack.scheduler as SchedulerSimulator;
-      const before = await hb();
-      await s.stop();
+    it('registered_rounds empties while polling goes on, and comes back', async function () {
+      sim = make();
+      await sim.start();
+      await sim.clearRounds();
+      const w = await writesUntil((ws) => ws.length >= 2);
+      assert.deepEqual(w[1].metadata.registered_rounds, []);
+      assert.equal(w[1].status, 'running');
+      assert.ok(w[1].poll_count > w[0].poll_count);
+      await sim.restoreRounds();
+      await sim.writeOnce();
+      assert.equal((await hb())?.metadata.registered_rounds.length, UPSTREAM_ROUNDS.length);
+    });
+
+    it('stop(): status stopped with next_poll_at still last + base; crash(): writes stop, status stays running', async function () {
+      sim = make();
+      await sim.start();
+      await sim.stop();
       const stopped = await hb();
-      assert.equal(stopped.status, 'stopped');
-      assert.equal(stopped.instance_id, before.instance_id);
-      await sleep(1200);
-      assert.equal((await hb()).poll_count, stopped.poll_count, 'no writes after stop');
-      await s.start();
+      assert.equal(stopped?.status, 'stopped');
+      assert.equal(Math.round(Number(stopped?.gap_ms)), BASE);
+      await sleep(3 * BASE + 200);
+      assert.equal((await hb())?.poll_count, stopped?.poll_count, 'no writes after stop');
+      await sim.start();
       const again = await hb();
-      assert.notEqual(again.instance_id, before.instance_id);
-      assert.equal(again.poll_count, 1);
-      assert.equal(again.dispatch_count, 1);
-      assert.equal(again.status, 'running');
-      await s.setStopping();
-      assert.equal((await hb()).status, 'stopping');
-      await s.silence();
-      const silent = await hb();
-      await sleep(1300);
-      const stale = await hb();
-      assert.equal(stale.poll_count, silent.poll_count);
-      assert.equal(stale.status, 'stopping', 'no final write');
-      await s.deleteRow();
+      assert.notEqual(again?.instance_id, stopped?.instance_id);
+      assert.equal(again?.poll_count, 1);
+      assert.equal(again?.metadata.round_execution_count, 0, 'counts restart; the rounds ran within their cadence (rehydrated from last_round_runs)');
+      await sim.crash();
+      assert.equal(sim.running, false);
+      const dead = await hb();
+      await sleep(3 * BASE + 300);
+      const later = await hb();
+      assert.equal(later?.poll_count, dead?.poll_count);
+      assert.equal(later?.last_poll_at.getTime(), dead?.last_poll_at.getTime(), 'last_poll_at frozen');
+      assert.equal(later?.status, 'running', 'a crash leaves status running');
+      const h = parseRow(later);
+      assert.ok(h);
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(dead!.last_poll_at.getTime() + 3 * BASE + 101), 100).kind, 'stale');
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(dead!.last_poll_at.getTime() + 5 * 3 * BASE + 1), 100).kind, 'not-polling');
+    });
+
+    it("revive(): the watcher's compare-and-swap leaves last_poll_at alone, then a new instance takes over with counts restarting", async function () {
+      sim = make();
+      await sim.start();
+      await sim.writeOnce();
+      const before = await hb();
+      assert.ok(before);
+      const token = await sim.revive();
+      assert.match(token ?? '', /^supervisor-[0-9a-f]{8}$/);
+      const claimed = await hb();
+      assert.equal(claimed?.instance_id, token);
+      assert.equal(claimed?.last_poll_at.getTime(), before.last_poll_at.getTime(), 'the claim does not touch last_poll_at');
+      assert.equal(claimed?.poll_count, before.poll_count);
+      assert.equal(claimed?.status, 'running');
+      const h = parseRow(claimed);
+      assert.ok(h);
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind, 'reviving');
+      const taken = await writesUntil((ws) => ws.some((r) => r.instance_id !== token && r.instance_id !== before.instance_id));
+      const fresh = taken.find((r) => r.instance_id !== token && r.instance_id !== before.instance_id);
+      assert.match(fresh?.instance_id, /^scheduler-[0-9a-f]{8}$/);
+      assert.ok(fresh && fresh.poll_count <= 1, `counts restart (poll_count ${fresh?.poll_count})`);
+      assert.equal(fresh?.dispatch_count, 0);
+      const h2 = parseRow(fresh);
+      assert.ok(h2);
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h2 }, new Date(), 100).kind, 'healthy');
+    });
+
+    it("revive() with no row: the watcher inserts { id: 1, instance_id: token, status: 'stopped' }, then the new instance writes", async function () {
+      sim = make({ spawnDelayMs: 400 });
+      await sim.crash();
+      await stack.query('DELETE FROM public.eva_scheduler_heartbeat');
+      const token = await sim.claimRevival();
+      const inserted = await hb();
+      assert.equal(inserted?.instance_id, token);
+      assert.equal(inserted?.status, 'stopped');
+      assert.equal(inserted?.last_poll_at, null);
+      assert.equal(inserted?.poll_count, 0);
+      assert.deepEqual(inserted?.metadata, {});
+      const h = parseRow(inserted);
+      assert.ok(h);
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind, 'reviving');
+      // A second claim by the same (or another) watcher swaps from the observed token.
+      const second = await sim.revive();
+      assert.notEqual(second, token);
+      assert.equal((await hb())?.instance_id, second);
+      const w = await writesUntil((ws) => ws.length >= 1);
+      assert.match(w[0].instance_id, /^scheduler-/);
+      assert.equal(w[0].status, 'running');
+    });
+
+    it('deleteRow(), then writeOnce() upserts the row again', async function () {
+      sim = make();
+      await sim.start();
+      await sim.crash();
+      await sim.deleteRow();
       assert.equal(await hb(), undefined);
-      await s.writeOnce();
-      assert.equal((await hb()).id, 1);
+      await sim.writeOnce();
+      assert.equal((await hb())?.id, 1);
     });
   });
 

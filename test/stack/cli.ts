@@ -1,4 +1,4 @@
-// Runs the local backend for a person: `node out/test/stack/cli.js [--interval 10] [--port 54321]
+// Runs the local backend for a person: `node out/test/stack/cli.js [--interval 5] [--port 54321]
 // [--scope /abs/workspace] [--rows N] [--backend-only]`. Ctrl-C stops everything.
 import { generateRuns } from './datagen';
 import { controlEndpoint, controlHelp, readControlCommands } from './control';
@@ -12,7 +12,7 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 
 async function main(): Promise<void> {
   const backendOnly = has('backend-only');
-  const intervalMs = Math.max(0.2, Number(arg('interval') ?? 10)) * 1000;
+  const intervalMs = Math.max(0.2, Number(arg('interval') ?? 5)) * 1000;
   const scope = arg('scope') ?? process.cwd();
   let stackRef: Stack | null = null;
   const t0 = Date.now();
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   console.log(`database (superuser): ${stack.databaseUrl}`);
   console.log(`demo runs seeded for scope_id ${scope}`);
   if (!backendOnly) {
-    console.log(`\nScheduler polls every ${intervalMs / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`);
+    console.log(`\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`);
     console.log(`Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`);
   } else {
     console.log('\n--backend-only: no scheduler. Put the URL and a key above into the extension settings or a .env.');

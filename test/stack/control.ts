@@ -12,9 +12,15 @@ export const CONTROL_COMMANDS: ReadonlyArray<[string, string]> = [
   ['stopping', 'status = stopping'],
   ['stop', 'stop gracefully (status = stopped)'],
   ['start', 'start a new scheduler instance'],
-  ['silence', 'stop writing heartbeats without a goodbye (goes stale)'],
+  ['queue <N>', 'pending queue depth the scheduler reads (0 = idle: writes every 3 × base; -1 = count failed)'],
+  ['adaptive on|off', 'adaptive polling (EVA_DYNAMIC_SCALING; upstream default on)'],
+  ['crash', 'the daemon dies: writes stop, status stays running (stale, then not polling)'],
+  ['revive', "the watcher's revival: claim with a supervisor- token, then a new instance takes over"],
+  ['claim', "only the watcher's claim (its spawned daemon never comes up: stays reviving)"],
+  ['no-rounds', 'registered_rounds empties while polling goes on'],
+  ['rounds', 'register the rounds again'],
   ['delete', 'delete the heartbeat row (no scheduler)'],
-  ['status', 'print the heartbeat row'],
+  ['status', 'print the heartbeat row and the simulator settings'],
 ];
 
 export function controlHelp(indent = '    '): string {
@@ -33,16 +39,32 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
     case 'resume': await s.resume(); break;
     case 'stop': await s.stop(); break;
     case 'start': await s.start(); break;
-    case 'silence': await s.silence(); break;
+    case 'silence':
+    case 'crash': await s.crash(); break;
+    case 'revive': await s.revive(); break;
+    case 'claim': await s.claimRevival(); break;
+    case 'queue': {
+      const n = Number(extra);
+      if (extra === undefined || !Number.isInteger(n)) throw new Error('queue needs an integer depth, e.g. "queue 45"');
+      await s.setQueueDepth(n);
+      break;
+    }
+    case 'adaptive':
+      if (extra !== 'on' && extra !== 'off') throw new Error('adaptive needs "on" or "off"');
+      await s.setAdaptive(extra === 'on');
+      break;
+    case 'no-rounds': await s.clearRounds(); break;
+    case 'rounds': await s.restoreRounds(); break;
     case 'stopping': await s.setStopping(); break;
     case 'delete': await s.deleteRow(); break;
     case 'status': break;
     default: throw new Error(`unknown command ${cmd}; one of: ${CONTROL_COMMANDS.map(([c]) => c.split(' ')[0]).join(', ')}`);
   }
-  return (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
+  const row = (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
+  return cmd === 'status' ? { row, simulator: { ...s.settings, polling: s.running, nextWaitMs: s.currentWaitMs } } : row;
 }
 
-/** The gateway's /__stack/scheduler/<command> endpoint (body: {"reason"|"state": "…"}). */
+/** The gateway's /__stack/scheduler/<command> endpoint (body: {"reason"|"state"|"depth"|"value": …}). */
 export function controlEndpoint(getStack: () => Stack | null): NonNullable<ControlHandler> {
   return async (method, path, body) => {
     const m = /^\/__stack\/scheduler\/([a-z-]+)$/.exec(path);
@@ -51,8 +73,9 @@ export function controlEndpoint(getStack: () => Stack | null): NonNullable<Contr
     if (method !== 'POST' && m[1] !== 'status') return { status: 405, body: { message: 'use POST' } };
     let extra: string | undefined;
     try {
-      const parsed = body ? (JSON.parse(body) as { reason?: string; state?: string }) : {};
-      extra = parsed.reason ?? parsed.state;
+      const parsed = body ? (JSON.parse(body) as { reason?: string; state?: string; depth?: number; value?: string }) : {};
+      const v = parsed.reason ?? parsed.state ?? parsed.depth ?? parsed.value;
+      extra = v === undefined ? undefined : String(v);
     } catch {
       extra = undefined;
     }

@@ -9,7 +9,7 @@ import { Edge, EdgeOptions } from './edge';
 import { signJwt } from './jwt';
 import { registerCleanup, startPostgres } from './postgres';
 import { PostgrestServer, startPostgrest } from './postgrest';
-import { SchedulerSimulator } from './scheduler';
+import { SchedulerOptions, SchedulerSimulator } from './scheduler';
 
 export { Edge, SchedulerSimulator };
 export type { RequestLogEntry, Fault, FaultRequest } from './edge';
@@ -20,7 +20,7 @@ export interface StackOptions {
   seedDemoScope?: string;
   /** Benchmarks: PostgREST's statements explained into `stack.explainLogFile` (see postgres.ts). */
   explainLog?: boolean;
-  scheduler?: false | { intervalMs: number };
+  scheduler?: false | Omit<SchedulerOptions, 'databaseUrl' | 'log'>;
 }
 
 export interface Stack {
@@ -85,7 +85,7 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     const port = await gateway.listen(opts.port);
     log(`[stack] edge (test/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`);
     if (opts.scheduler) {
-      scheduler = new SchedulerSimulator({ databaseUrl: pg.databaseUrl, intervalMs: opts.scheduler.intervalMs, log });
+      scheduler = new SchedulerSimulator({ ...opts.scheduler, databaseUrl: pg.databaseUrl, log });
       await scheduler.start();
     }
   } catch (e) {

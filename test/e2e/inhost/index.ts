@@ -14,7 +14,7 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   'first-open': ['activation.test.js', 'sessionStart.test.js'],
   // The window reloaded (a second extension host on the same user data): no second SESSION_START;
   // then everything that changes runs (after the dedup check, so it cannot disturb it).
-  reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'commands.test.js'],
+  reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'schedulerLiveness.test.js', 'commands.test.js'],
   // Workspace trust enabled and not granted.
   restricted: ['restricted.test.js'],
   // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).

@@ -1,0 +1,168 @@
+// The status bar against the simulator shaped after lib/eva/eva-master-scheduler.js: idle adaptive
+// cycles (writes every 3 × base while next_poll_at says base), a crash, the watcher's revival, and
+// registered_rounds emptying. The extension reads on its own schedule here (no Refresh while sampling),
+// so the samples show what a user would see between writes.
+import * as assert from 'assert';
+import { StatusBarSnapshot } from '../shared';
+import { config, control, refresh, sql, testing, Testing, waitFor } from './helpers';
+
+interface SimState { instanceId: string; pollCount: number; nextWaitMs: number | null; baseIntervalMs: number; polling: boolean }
+interface Sample { at: number; state: string; text: string; pollCount: number }
+
+const SAMPLE_MS = 100;
+const GRACE_MS = 1_000; // ehgTelemetry.heartbeatGraceSeconds in the runner's user settings
+/**
+ * How late a verdict may show: the monitor re-judges 0.5 s after the moment, its server clock comes
+ * from the Date header (whole seconds, so up to 1 s behind), and samples are 0.1 s apart. It is never early.
+ */
+const LATE_MS = 2_000;
+
+async function dbRow(): Promise<{ instance_id: string; poll_count: number; last_poll_at: Date | null } | undefined> {
+  return (await sql<{ instance_id: string; poll_count: number; last_poll_at: Date | null }>('select instance_id, poll_count, last_poll_at from eva_scheduler_heartbeat where id = 1'))[0];
+}
+
+/** Samples the status bar every 100 ms until `stop` says so (or `maxMs` passes: then it fails with the states seen). */
+async function sampleUntil(t: Testing, what: string, stop: (s: Sample, all: Sample[]) => boolean, maxMs: number): Promise<Sample[]> {
+  const out: Sample[] = [];
+  const end = Date.now() + maxMs;
+  for (;;) {
+    const bar = t.statusBar();
+    const row = await dbRow();
+    const s: Sample = { at: Date.now(), state: bar.state, text: bar.text, pollCount: row?.poll_count ?? -1 };
+    out.push(s);
+    if (stop(s, out)) return out;
+    if (Date.now() > end) throw new Error(`${what}: not reached within ${maxMs} ms; states seen: ${summary(out)}`);
+    await new Promise((r) => setTimeout(r, SAMPLE_MS));
+  }
+}
+
+/** "healthy×212 → stale×230 → not-polling×1" */
+function summary(samples: Sample[]): string {
+  const runs: Array<[string, number]> = [];
+  for (const s of samples) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] === s.state) last[1]++;
+    else runs.push([s.state, 1]);
+  }
+  return runs.map(([k, n]) => `${k}×${n}`).join(' → ');
+}
+
+function background(s: StatusBarSnapshot): 'none' | 'warning' | 'error' {
+  const id = String(s.backgroundColor ?? '');
+  return /error/i.test(id) ? 'error' : /warning/i.test(id) ? 'warning' : 'none';
+}
+
+const plain = (md: string) => md.replace(/\\(.)/g, '$1');
+
+describe('status bar judges the adaptive scheduler by its expected next write: idle cycles, crash, revival', function () {
+  this.timeout(240_000);
+  let t: Testing;
+  let idleMs: number;
+
+  before(async () => {
+    t = await testing();
+    await control('scheduler.setBreaker', 'CLOSED');
+    await control('scheduler.resume');
+    await control('scheduler.restoreRounds');
+    await control('scheduler.setQueueDepth', 0);
+    await control('scheduler.setAdaptive', true);
+    await control('scheduler.start');
+    const st = await control<SimState>('scheduler.state');
+    idleMs = 3 * st.baseIntervalMs;
+    assert.strictEqual(st.baseIntervalMs, config.schedulerIntervalMs);
+    assert.strictEqual(st.nextWaitMs, idleMs, 'the simulator waits 3 × base with an empty queue (upstream _computeAdaptiveInterval)');
+    await waitFor('healthy after a fresh start', async () => { await refresh(); return t.statusBar(); }, (s) => s.state === 'healthy', 30_000, 500);
+  });
+
+  after(async () => {
+    await control('scheduler.restoreRounds').catch(() => undefined);
+    await control('scheduler.start').catch(() => undefined);
+  });
+
+  it('idle through at least 3 adaptive cycles: every sample healthy, at most one heartbeat read per write', async () => {
+    const tip = plain(t.statusBar().tooltip);
+    assert.match(tip, new RegExp(`every ${idleMs / 1000} s: queue empty`), `tooltip names the interval in use and why:\n${tip}`);
+    assert.match(tip, /Queue depth:\*\* 0/);
+    assert.match(tip, /Registered rounds:\*\* 13: vision_rescore/);
+    assert.match(tip, /Observe-only:\*\* no/);
+    assert.match(tip, /Build:\*\* d3adb33f0c0f/);
+    // Start counting once a write has been read, so reads and writes compare over whole cycles.
+    const start = (await dbRow())?.poll_count ?? 0;
+    await sampleUntil(t, 'the next write', (s) => s.pollCount > start, idleMs + 5_000);
+    const readsAtWrite = t.heartbeatReads();
+    await waitFor('the read of that write', () => t.heartbeatReads(), (n) => n > readsAtWrite, idleMs, 50);
+    const reads0 = t.heartbeatReads();
+    const polls0 = (await dbRow())?.poll_count ?? 0;
+    const from = Date.now();
+    const samples = await sampleUntil(t, '3 adaptive cycles and a half', (s) => s.pollCount >= polls0 + 3 && s.at - from >= 3.5 * idleMs, 3.5 * idleMs + 10_000);
+    const reads = t.heartbeatReads() - reads0;
+    const writes = (samples[samples.length - 1].pollCount) - polls0;
+    const states = new Set(samples.map((s) => s.state));
+    console.log(`[liveness] idle: ${samples.length} samples over ${((samples[samples.length - 1].at - samples[0].at) / 1000).toFixed(1)} s, ${writes} writes, ${reads} heartbeat reads; states: ${summary(samples)}`);
+    assert.deepStrictEqual([...states], ['healthy'], `every sample healthy: ${summary(samples)}`);
+    assert.ok(writes >= 3, `at least 3 adaptive cycles (${writes} writes)`);
+    // The window ends half a cycle after the last write, so each write's read (0.5 s after it) is in it.
+    assert.ok(reads <= writes, `at most one read per write (${reads} reads for ${writes} writes)`);
+    assert.ok(reads >= writes, `every write is read (${reads} reads for ${writes} writes)`);
+  });
+  it('crash: stale within one expected interval plus grace, not polling after 5 expected intervals', async () => {
+    await control('scheduler.crash');
+    const row = await dbRow();
+    assert.ok(row?.last_poll_at, 'the crashed daemon left its last write');
+    const last = row.last_poll_at.getTime();
+    const samples = await sampleUntil(t, 'not polling', (s) => s.state === 'not-polling', 5 * idleMs + 15_000);
+    const firstStale = samples.find((s) => s.state === 'stale');
+    const firstNotPolling = samples[samples.length - 1];
+    const order = summary(samples);
+    console.log(`[liveness] crash: ${samples.length} samples; stale at +${firstStale ? ((firstStale.at - last) / 1000).toFixed(1) : '—'} s, not polling at +${((firstNotPolling.at - last) / 1000).toFixed(1)} s after the last write (expected interval ${idleMs / 1000} s, grace ${GRACE_MS / 1000} s); states: ${order}`);
+    assert.ok(/^(healthy×\d+ → )?stale×\d+ → not-polling×1$/.test(order), `healthy, then stale, then not polling: ${order}`);
+    assert.ok(firstStale, 'stale seen');
+    const staleAfter = firstStale.at - last;
+    assert.ok(staleAfter >= idleMs + GRACE_MS - SAMPLE_MS, `not stale before the expected write + grace (${staleAfter} ms)`);
+    assert.ok(staleAfter <= idleMs + GRACE_MS + LATE_MS, `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + ${LATE_MS} ms)`);
+    const notPollingAfter = firstNotPolling.at - last;
+    assert.ok(notPollingAfter >= 5 * idleMs - SAMPLE_MS, `not polling only after 5 expected intervals (${notPollingAfter} ms)`);
+    assert.ok(notPollingAfter <= 5 * idleMs + LATE_MS, `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + ${LATE_MS} ms)`);
+    const s = t.statusBar();
+    assert.match(s.text, /not polling/);
+    assert.strictEqual(background(s), 'error');
+    assert.match(plain(s.tooltip), /last poll \d+ s ago; status still says running/, s.tooltip);
+    assert.strictEqual((await dbRow())?.poll_count, row.poll_count, 'no write since the crash');
+  });
+
+  it("revival: the watcher's claim shows reviving, then the new instance's first write is healthy", async () => {
+    const dead = await dbRow();
+    await control('scheduler.claimRevival');
+    const claimedAt = Date.now();
+    const reviving = await sampleUntil(t, 'reviving', (s) => s.state === 'reviving', idleMs + 5_000);
+    const seenReviving = reviving[reviving.length - 1].at - claimedAt;
+    const bar = t.statusBar();
+    assert.match(bar.text, /reviving/);
+    assert.strictEqual(background(bar), 'warning');
+    assert.match(plain(bar.tooltip), /token supervisor-[0-9a-f]{8}/);
+    // The watcher's spawned daemon comes up: a new instance, counts from 0.
+    await control('scheduler.start');
+    const startedAt = Date.now();
+    const after = await sampleUntil(t, 'healthy again', (s) => s.state === 'healthy', 30_000 + 5_000);
+    const order = summary([...reviving.slice(-1), ...after]);
+    const row = await dbRow();
+    console.log(`[liveness] revival: reviving seen ${(seenReviving / 1000).toFixed(1)} s after the claim; healthy ${((after[after.length - 1].at - startedAt) / 1000).toFixed(1)} s after the new instance started; states: ${order}`);
+    assert.ok(/^reviving×\d+ → healthy×1$/.test(order), `reviving, then healthy: ${order}`);
+    assert.notStrictEqual(row?.instance_id, dead?.instance_id);
+    assert.match(row?.instance_id ?? '', /^scheduler-[0-9a-f]{8}$/);
+    assert.ok((row?.poll_count ?? 99) <= 2, `counts restarted (${row?.poll_count})`);
+  });
+
+  it('registered_rounds empties while polling goes on: "no rounds" warning, then healthy again', async () => {
+    await control('scheduler.clearRounds');
+    await control('scheduler.writeOnce');
+    const s = await waitFor('no rounds', async () => { await refresh(); return t.statusBar(); }, (x) => x.state === 'no-rounds', 30_000, 500);
+    assert.match(s.text, /no rounds/);
+    assert.strictEqual(background(s), 'warning');
+    assert.match(plain(s.tooltip), /registered_rounds is empty/);
+    assert.match(plain(s.tooltip), /Registered rounds:\*\* none/);
+    await control('scheduler.restoreRounds');
+    await control('scheduler.writeOnce');
+    await waitFor('healthy with rounds', async () => { await refresh(); return t.statusBar(); }, (x) => x.state === 'healthy', 30_000, 500);
+  });
+});
