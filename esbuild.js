@@ -36,7 +36,8 @@ const lazyBackend = {
 
 async function main() {
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts', supabaseBackend: 'src/data/supabaseBackend.ts' },
+    // analysisChild: the child process that runs the workspace's analyzer (src/analysis/analysisChild.ts).
+    entryPoints: { extension: 'src/extension.ts', supabaseBackend: 'src/data/supabaseBackend.ts', analysisChild: 'src/analysis/analysisChild.ts' },
     bundle: true,
     format: 'cjs',
     platform: 'node',

@@ -16,6 +16,7 @@ import { NotificationPrefs, registerNotificationCommands } from './ui/notificati
 import { registerTrendsCommand } from './ui/trendsPanel';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SessionStartController } from './ui/sessionStart';
+import { AnalysisRunner } from './ui/analysisRunner';
 import { SchedulerStatusBar } from './ui/statusBar';
 import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
@@ -50,11 +51,15 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const statusBar = new SchedulerStatusBar(monitor);
   const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow(), { comparisons, prefs });
   const documents = new RunDocumentProvider(connection);
+  const analysis = new AnalysisRunner(connection, log, context.extensionPath, version, () => {
+    watcher.checkNow();
+    if (treeView.visible) void runsRefresh.refreshNow();
+  });
   const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
     tree.mine.add(runId);
     watcher.watch(runId);
     if (treeView.visible) void runsRefresh.refreshNow();
-  });
+  }, analysis);
   let lastDocument: string | undefined;
   let listGeneration = -1;
 
@@ -66,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     keys.set('ehgTelemetry.canWrite', snap.backend !== null && snap.canWrite !== false);
     keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
     keys.set('ehgTelemetry.scope', model.scope);
-    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted);
+    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted, [...analysis.noAnalyzer.values()]);
     treeView.description = computeViewDescription(model, new Date(), model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS);
   };
   const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
@@ -87,7 +92,9 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     watcher,
     documents,
     sessionStart,
+    analysis,
     { dispose: () => runsRefresh.dispose() },
+    analysis.onDidChange(updateView),
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
     treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
     vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
@@ -104,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     registerNotificationCommands(prefs),
     registerTrendsCommand(context.extensionUri, connection, model),
     registerCommands({
-      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend,
+      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend, analysis,
       extensionVersion: version,
       onScopeChanged: updateView,
       onStoredKeysChanged: updateStoredKeys,
@@ -127,7 +134,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {
-    testing: createTestingApi({ connection, model, comparisons, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+    testing: createTestingApi({ connection, model, comparisons, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, analysis, viewMessage: () => treeView.message, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
   };
 }
 

@@ -10,6 +10,7 @@ import type { RunWatcher } from './ui/runWatcher';
 import type { RunComparisons } from './ui/runComparisons';
 import type { SchedulerMonitor } from './ui/schedulerMonitor';
 import type { SessionStartController } from './ui/sessionStart';
+import type { AnalysisRunner, ExecutionRecord } from './ui/analysisRunner';
 import type { SchedulerStatusBar } from './ui/statusBar';
 
 export interface TestTreeItem {
@@ -37,6 +38,8 @@ export interface TestingApi {
   comparisonRequests(): number;
   refreshRuns(): Promise<void>;
   refreshHeartbeat(): Promise<void>;
+  /** Runs this window executes now, and the last executions (child load time, memory, end). */
+  analysis(): { active: string[]; history: ExecutionRecord[]; noAnalyzer: string[]; viewMessage: string | undefined };
 }
 
 interface Parts {
@@ -50,6 +53,8 @@ interface Parts {
   comparisons: RunComparisons;
   monitor: SchedulerMonitor;
   backends: Set<SupabaseBackend>;
+  analysis: AnalysisRunner;
+  viewMessage: () => string | undefined;
   lastDocument: () => string | undefined;
   viewState: () => string;
 }
@@ -117,5 +122,6 @@ export function createTestingApi(p: Parts): TestingApi {
     comparisonRequests: () => p.comparisons.requests,
     refreshRuns: async () => { await p.model.load(); },
     refreshHeartbeat: () => p.monitor.refreshNow(),
+    analysis: () => ({ active: p.analysis.activeRunIds, history: p.analysis.history.map((h) => ({ ...h })), noAnalyzer: [...p.analysis.noAnalyzer.values()], viewMessage: p.viewMessage() }),
   };
 }

@@ -41,8 +41,8 @@ async function main(): Promise<void> {
   }
 
   // ---- the backend ---------------------------------------------------------------------------
-  log('starting the local stack (PostgreSQL + PostgREST + edge + scheduler simulator + demo worker)');
-  const stack: Stack = await startStack({ explainLog: true, scheduler: { intervalMs: SCHEDULER_INTERVAL_MS }, worker: { pickupDelayMs: 2_000, runDurationMs: 3_000, seed: 7 } });
+  log('starting the local stack (PostgreSQL + PostgREST + edge + scheduler simulator)');
+  const stack: Stack = await startStack({ explainLog: true, scheduler: { intervalMs: SCHEDULER_INTERVAL_MS } });
   onCleanup('stack', () => stack.stop());
 
   const needEditor = SECTIONS.has('editor') || SECTIONS.has('memory');
@@ -107,7 +107,6 @@ async function main(): Promise<void> {
   }
 
   // ---- 5, 6, 4 against the database; 7 in the host ------------------------------------------
-  await stack.worker?.stop(); // generated QUEUED rows must stay as generated
   const scales: ScaleResult[] = [];
   let rowsNow = (await stack.query<{ n: string }>('select count(*)::bigint as n from public.telemetry_analysis_runs'))[0].n;
   const sizes = QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];

@@ -5,6 +5,7 @@ import type { RunDetailFields, RunSummary } from '../domain/run';
 import type { ActiveRun, FreshRun, NewRunMetadata } from '../domain/sessionTrigger';
 import type { KeyRole } from '../domain/credentials';
 import type { ComparableRun } from '../domain/runComparison';
+import type { FinishFields, RunningRun } from '../domain/analysisRun';
 
 export type BackendErrorKind =
   | 'unreachable'
@@ -67,7 +68,13 @@ export interface TelemetryBackend {
   findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
   insertRun(run: NewRun): Promise<Result<ActiveRun>>;
   /** Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids changed. */
-  cancelRuns(runIds: readonly string[], reasonCode: string): Promise<Result<string[]>>;
+  cancelRuns(runIds: readonly string[], reasonCode: string, onlyStatuses?: readonly ('QUEUED' | 'RUNNING')[]): Promise<Result<string[]>>;
+  /** QUEUED → RUNNING (guarded on QUEUED). false: it was not QUEUED any more. */
+  claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>>;
+  /** The finish row, guarded on RUNNING (a cancel wins). false: it was not RUNNING. */
+  finishRun(runId: string, fields: FinishFields): Promise<Result<boolean>>;
+  getRunStatus(runId: string): Promise<Result<string | null>>;
+  findStaleRunning(scopeIds: readonly string[], triggeredBefore: Date): Promise<Result<RunningRun[]>>;
   /** The SUCCEEDED run of the same scope that finished last before `before`, with its bottlenecks (null: none). */
   getPreviousSucceeded(scope: RunScopeKey, before: Date): Promise<Result<ComparableRun | null>>;
   /** The last `limit` SUCCEEDED runs of the scope with their bottlenecks, newest first. */

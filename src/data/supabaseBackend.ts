@@ -5,8 +5,9 @@ import { keyRole, KeyRole } from '../domain/credentials';
 import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
 import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
 import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
-import { isRecord, parseTimestamp, cleanText } from '../domain/text';
+import { isRecord, parseNumber, parseTimestamp, cleanText } from '../domain/text';
 import { comparableRun, ComparableRun } from '../domain/runComparison';
+import type { FinishFields, RunningRun } from '../domain/analysisRun';
 import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
 import { classifyFailure, RawFailure } from './errors';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
@@ -14,7 +15,8 @@ import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
 const ACTIVE = ['QUEUED', 'RUNNING'];
-const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id';
+// source: present on runs this extension wrote (the CLI hook writes none); updated_at orders claims.
+const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id,updated_at,source:metadata->source';
 /** Every scope_type the CHECK allows. Naming them lets the planner use the (scope_type, scope_id, …) indexes for the global (scope_id IS NULL) branch. */
 const ALL_SCOPE_TYPES = '(workspace,user,global)';
 
@@ -189,16 +191,16 @@ export class SupabaseBackend implements TelemetryBackend {
     return this.run('enqueue an analysis run', q, (r) => {
       const row = Array.isArray(r.data) ? parseActiveRun(r.data[0]) : null;
       // With return=representation the row comes back; fall back to what we sent.
-      return row ?? { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: new Date(Date.now() + this.offsetMs), scopeId: run.scopeId };
+      return row ?? { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: new Date(Date.now() + this.offsetMs), scopeId: run.scopeId, ours: true, updatedAt: null };
     });
   }
 
-  cancelRuns(runIds: readonly string[], reasonCode: string): Promise<Result<string[]>> {
+  cancelRuns(runIds: readonly string[], reasonCode: string, onlyStatuses: readonly ('QUEUED' | 'RUNNING')[] = ['QUEUED', 'RUNNING']): Promise<Result<string[]>> {
     const q = this.client
       .from(RUNS_TABLE)
       .update({ status: 'CANCELLED', finished_at: new Date(Date.now() + this.offsetMs).toISOString(), reason_code: reasonCode })
       .in('run_id', [...runIds])
-      .in('status', ACTIVE)
+      .in('status', [...onlyStatuses])
       .select('run_id');
     return this.run('cancel the run', q, (r) => (Array.isArray(r.data) ? r.data : []).map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null)).filter((x): x is string => x !== null));
   }
@@ -231,6 +233,58 @@ export class SupabaseBackend implements TelemetryBackend {
     return this.run('load the bottleneck trends', this.succeededQuery(scope, Math.max(1, Math.min(limit, 100)), null), (r) =>
       (Array.isArray(r.data) ? r.data : []).map(parseComparable).filter((x): x is ComparableRun => x !== null),
     );
+  }
+
+  // ---- lifecycle writes (executing a run), each guarded on the status it expects -------------
+
+  /** QUEUED → RUNNING with started_at and the merged metadata. false: the run was not QUEUED any more. */
+  claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>> {
+    const q = this.client
+      .from(RUNS_TABLE)
+      .update({ status: 'RUNNING', started_at: startedAt.toISOString(), metadata })
+      .eq('run_id', runId)
+      .eq('status', 'QUEUED')
+      .select('run_id');
+    return this.run('start the analysis run', q, (r) => Array.isArray(r.data) && r.data.length === 1);
+  }
+
+  /** The finish row, only while the run is still RUNNING (a cancel wins). false: it was not. */
+  finishRun(runId: string, fields: FinishFields): Promise<Result<boolean>> {
+    const q = this.client.from(RUNS_TABLE).update({ ...fields }).eq('run_id', runId).eq('status', 'RUNNING').select('run_id');
+    return this.run('record the run\'s result', q, (r) => Array.isArray(r.data) && r.data.length === 1);
+  }
+
+  getRunStatus(runId: string): Promise<Result<string | null>> {
+    const q = this.client.from(RUNS_TABLE).select('status').eq('run_id', runId).limit(1);
+    return this.run('read the run\'s status', q, (r) => (Array.isArray(r.data) && isRecord(r.data[0]) ? cleanText(r.data[0].status, 40) : null));
+  }
+
+  /** RUNNING runs of these workspace scopes started before `startedBefore` (orphan candidates). */
+  findStaleRunning(scopeIds: readonly string[], startedBefore: Date): Promise<Result<RunningRun[]>> {
+    if (scopeIds.length === 0) return Promise.resolve(ok([]));
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select('run_id,started_at,triggered_at,timeout_ms:metadata->timeout_ms')
+      .eq('status', 'RUNNING')
+      .eq('scope_type', 'workspace')
+      .filter('scope_id', 'in', `(${scopeIds.map(quoteFilterValue).join(',')})`)
+      .lt('triggered_at', startedBefore.toISOString())
+      .limit(50);
+    return this.run('check for abandoned runs', q, (r) =>
+      (Array.isArray(r.data) ? r.data : [])
+        .map((row: unknown): RunningRun | null => {
+          if (!isRecord(row)) return null;
+          const runId = cleanText(row.run_id, 64);
+          const triggeredAt = parseTimestamp(row.triggered_at);
+          return runId && triggeredAt ? { runId, triggeredAt, startedAt: parseTimestamp(row.started_at), timeoutMs: parseNumber(row.timeout_ms) } : null;
+        })
+        .filter((x): x is RunningRun => x !== null),
+    );
+  }
+
+  /** The supabase-js client for the workspace's analyzer (it takes the client as its argument). */
+  get supabase(): SupabaseClient<any, any, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema
+    return this.client;
   }
 
   readHeartbeat(): Promise<Result<HeartbeatObservation>> {
@@ -303,5 +357,13 @@ function parseActiveRun(row: unknown): ActiveRun | null {
   const runId = cleanText(row.run_id, 64);
   const triggeredAt = parseTimestamp(row.triggered_at);
   if (!runId || !triggeredAt) return null;
-  return { runId, status: cleanText(row.status, 40) ?? 'UNKNOWN', triggeredBy: cleanText(row.triggered_by, 40), triggeredAt, scopeId: cleanText(row.scope_id, 1000) };
+  return {
+    runId,
+    status: cleanText(row.status, 40) ?? 'UNKNOWN',
+    triggeredBy: cleanText(row.triggered_by, 40),
+    triggeredAt,
+    scopeId: cleanText(row.scope_id, 1000),
+    ours: isRecord(row.source),
+    updatedAt: parseTimestamp(row.updated_at),
+  };
 }

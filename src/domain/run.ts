@@ -214,9 +214,18 @@ function describeFindings(outputRef: unknown, reasonCode: string | null): RunOut
   return { kind: 'bottlenecks', items: parsed.slice(0, MAX_BOTTLENECKS_SHOWN), total: raw.length, tracesScanned };
 }
 
-export function runHint(run: RunSummary, now: Date, queuedWarningMs: number): 'waiting-for-worker' | 'overdue' | null {
-  if (run.status === 'QUEUED' && run.triggeredAt && now.getTime() - run.triggeredAt.getTime() > queuedWarningMs) {
-    return 'waiting-for-worker';
+export type RunHint = 'never-started' | 'waiting-for-worker' | 'overdue';
+
+/**
+ * A QUEUED run older than the dedup window was never started: nothing executes QUEUED runs upstream
+ * (the process that inserts one executes it), so it will stay QUEUED and can be cancelled. Younger
+ * than that but past the warning, it may still be waiting for whatever executes it.
+ */
+export function runHint(run: RunSummary, now: Date, queuedWarningMs: number, dedupMs = Infinity): RunHint | null {
+  if (run.status === 'QUEUED' && run.triggeredAt) {
+    const age = now.getTime() - run.triggeredAt.getTime();
+    if (age > dedupMs) return 'never-started';
+    if (age > queuedWarningMs) return 'waiting-for-worker';
   }
   if (run.status === 'RUNNING' && run.timeoutMs !== null) {
     const start = run.startedAt ?? run.triggeredAt;

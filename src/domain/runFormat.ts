@@ -1,6 +1,6 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
 import { formatAge, formatDuration, formatRatio, plural } from './format';
-import { Bottleneck, REASON_INSUFFICIENT_DATA, RunOutcome, RunSummary } from './run';
+import { Bottleneck, REASON_INSUFFICIENT_DATA, RunHint, RunOutcome, RunSummary } from './run';
 import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
@@ -70,7 +70,8 @@ export function runDescription(run: RunSummary, hint: string | null, now?: Date)
   return parts.join(' · ');
 }
 
-export function hintLabel(hint: 'waiting-for-worker' | 'overdue' | null): string | null {
+export function hintLabel(hint: RunHint | null): string | null {
+  if (hint === 'never-started') return 'never started';
   if (hint === 'waiting-for-worker') return 'waiting for a worker';
   if (hint === 'overdue') return 'overdue';
   return null;

@@ -15,6 +15,8 @@ export type TriggerDecisionCode =
   | 'skipped_not_configured'
   | 'skipped_restricted'
   | 'skipped_read_only'
+  | 'skipped_no_analyzer'
+  | 'claim_lost'
   | 'deferred_unreachable';
 
 export interface TriggerGateInput {
@@ -42,7 +44,17 @@ export function gateSessionTrigger(i: TriggerGateInput): TriggerGate {
 }
 
 export interface FreshRun { runId: string; finishedAt: Date }
-export interface ActiveRun { runId: string; status: string; triggeredBy: string | null; triggeredAt: Date; scopeId: string | null }
+export interface ActiveRun {
+  runId: string;
+  status: string;
+  triggeredBy: string | null;
+  triggeredAt: Date;
+  scopeId: string | null;
+  /** Written by this extension (metadata.source present). The CLI hook's runs carry no source. */
+  ours: boolean;
+  /** updated_at: for a RUNNING run of ours, the server time of its claim. */
+  updatedAt: Date | null;
+}
 
 export type TriggerDecision =
   | { kind: 'enqueue' }
@@ -63,20 +75,32 @@ export function decideSessionTrigger(mode: Exclude<AutoTriggerMode, 'off'>, fres
 /**
  * Convergence. The hook's check-then-insert is racy: two windows starting together both see
  * nothing and both insert. We keep the cheap pre-check (it avoids most inserts) and add a
- * post-insert re-check:
+ * post-insert re-check, then a claim:
  *
- *  1. insert our run;
- *  2. read every active run for the scope (or global) triggered within the dedup window;
- *  3. the winner is the earliest by (triggered_at, run_id): a total order every window computes
- *     the same way from the same rows;
- *  4. cancel every SESSION_START loser that we can see (not only our own) with
- *     reason_code = DUPLICATE_SESSION_START. Runs of other triggers (MANUAL, CLI…) are never cancelled.
+ *  1. insert our run (QUEUED);
+ *  2. read every active run for the scope (or global) triggered within the dedup window and pick
+ *     the winner with `duplicatesToCancel` below; cancel the QUEUED SESSION_START losers of ours
+ *     (guarded on status = QUEUED, so a claimed run is never cancelled by this step);
+ *  3. if we won, claim: QUEUED → RUNNING guarded on status = QUEUED (fails if someone cancelled us);
+ *  4. re-check after the claim (`claimStands`): if another run that is already RUNNING beats ours,
+ *     give ours up (CANCELLED) before any child starts.
  *
- * Why this converges: the window whose insert commits last re-reads after every other insert has
- * committed, so it sees the full set and cancels all losers. A window that saw only a subset can
- * only have cancelled losers of that subset, and the global winner is the minimum of every subset
- * containing it, so no window ever cancels it. The cancel is guarded by `status in (QUEUED, RUNNING)`
- * so it never overwrites a finished run.
+ * The winner, from one window's view of the rows:
+ *  - a run we did not write (the CLI hook's) always wins: the hook executes its own run whatever
+ *    its status says, so cancelling it would change nothing, and a second run of ours would only
+ *    duplicate its analysis. Such runs are never cancelled;
+ *  - else a run already claimed (RUNNING) wins over QUEUED ones, the earliest claim first
+ *    (updated_at, then run_id);
+ *  - else the earliest by (triggered_at, run_id).
+ *
+ * Why at most one claim stands: claims are serialised by the database (a guarded UPDATE). The
+ * second claimer's re-check runs after the first claim committed, so it sees it; with "earliest
+ * claim wins" it yields to the first. A window whose insert commits late (an early triggered_at
+ * nobody saw) sees the RUNNING run at its re-check and yields too, since a claimed run beats a
+ * queued one. The one race left is two claims whose server times (updated_at, the transaction's
+ * start) are in the opposite order to their commits; then the first claimer's child may start
+ * and is cancelled by the second, and the child stops without writing (its updates are guarded
+ * on status = RUNNING). Ordering only by triggered_at could not see an insert that commits late.
  */
 export function pickWinner<T extends Pick<ActiveRun, 'runId' | 'triggeredAt'>>(runs: readonly T[]): T | null {
   let best: T | null = null;
@@ -90,10 +114,37 @@ export function compareRunOrder(a: Pick<ActiveRun, 'runId' | 'triggeredAt'>, b: 
   return a.triggeredAt.getTime() - b.triggeredAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
 }
 
+function compareClaimOrder(a: ActiveRun, b: ActiveRun): number {
+  const ta = (a.updatedAt ?? a.triggeredAt).getTime();
+  const tb = (b.updatedAt ?? b.triggeredAt).getTime();
+  return ta - tb || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+}
+
+export function convergenceWinner(active: readonly ActiveRun[]): ActiveRun | null {
+  const foreign = active.filter((r) => !r.ours);
+  if (foreign.length) return pickWinner(foreign);
+  const running = active.filter((r) => r.status === 'RUNNING');
+  if (running.length) return running.reduce((best, r) => (compareClaimOrder(r, best) < 0 ? r : best));
+  return pickWinner(active);
+}
+
+/** Losers are SESSION_START runs of ours; runs of other triggers (MANUAL…) and the hook's are never cancelled. */
 export function duplicatesToCancel(active: readonly ActiveRun[]): { winner: ActiveRun | null; losers: ActiveRun[] } {
-  const winner = pickWinner(active);
+  const winner = convergenceWinner(active);
   if (!winner) return { winner: null, losers: [] };
-  return { winner, losers: active.filter((r) => r.runId !== winner.runId && r.triggeredBy === 'SESSION_START') };
+  return { winner, losers: active.filter((r) => r.runId !== winner.runId && r.ours && r.triggeredBy === 'SESSION_START' && r.status === 'QUEUED') };
+}
+
+/**
+ * After our claim (our run is RUNNING): does it stand? It does unless another run wins by the rule
+ * above — a run we did not write, or one of ours claimed earlier. QUEUED runs of ours never beat a
+ * claimed one.
+ */
+export function claimStands(runId: string, active: readonly ActiveRun[]): boolean {
+  const mine = active.find((r) => r.runId === runId);
+  if (!mine) return false; // cancelled (or finished) under us
+  const contenders = active.filter((r) => r.runId === runId || !r.ours || r.status === 'RUNNING');
+  return convergenceWinner(contenders)?.runId === runId;
 }
 
 export interface NewRunMetadata {

@@ -76,6 +76,15 @@ export class ConnectionManager implements vscode.Disposable {
   }
 
   get snapshot(): ConnectionSnapshot { return this.current; }
+
+  /**
+   * URL and key of the current backend, for the analysis child process only (it builds its own
+   * supabase-js client for the same connection; the key goes to it over IPC, never argv or env).
+   */
+  credentialsForAnalysis(): { url: string; origin: string; key: string } | null {
+    const s = this.current.state;
+    return s.kind === 'configured' && this.activeKey && this.current.backend ? { url: s.url, origin: s.origin, key: this.activeKey } : null;
+  }
   /** True once a .env file has been read (tests check that restricted mode reads none). */
   get hasReadEnv(): boolean { return this.envRead; }
 

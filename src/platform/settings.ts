@@ -2,6 +2,7 @@
 // than trusted: a zero interval must not become a tight loop, a huge page size not a huge query.
 import * as vscode from 'vscode';
 import type { AutoTriggerMode } from '../domain/sessionTrigger';
+import type { AnalysisExecutor } from '../domain/analysisRun';
 
 export const SECTION = 'ehgTelemetry';
 
@@ -62,13 +63,25 @@ export function readSettings(): SettingsReadout {
   return { settings, warnings };
 }
 
+export interface FolderSettings {
+  autoTrigger: AutoTriggerMode;
+  scopeId: string;
+  executor: AnalysisExecutor;
+  analyzerPath: string;
+  autoCreate: boolean;
+}
+
 /** Resource-scoped settings, per workspace folder. */
-export function folderSettings(folder: vscode.WorkspaceFolder): { autoTrigger: AutoTriggerMode; scopeId: string } {
+export function folderSettings(folder: vscode.WorkspaceFolder): FolderSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION, folder.uri);
   const mode = cfg.get<string>('autoTrigger', 'whenStale');
   const custom = (cfg.get<string>('scopeId', '') ?? '').trim();
+  const path = cfg.get<unknown>('analysis.analyzerPath');
   return {
     autoTrigger: mode === 'always' || mode === 'off' ? mode : 'whenStale',
     scopeId: custom || folder.uri.fsPath,
+    executor: cfg.get<string>('analysis.executor', 'workspace') === 'external' ? 'external' : 'workspace',
+    analyzerPath: typeof path === 'string' ? path : '',
+    autoCreate: cfg.get<boolean>('analysis.autoCreate', true) !== false,
   };
 }

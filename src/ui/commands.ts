@@ -13,12 +13,12 @@ import type { Log } from '../platform/log';
 import { folderSettings, readSettings, SECTION } from '../platform/settings';
 import type { RefreshScheduler } from '../platform/refreshScheduler';
 import { runDocumentUri, RunDocumentProvider } from './runDocument';
-import { enqueueRun } from '../data/enqueueRun';
 import { runMetadata } from './sessionStart';
 import type { RunsModel, ScopeFilter } from './runsModel';
 import type { RunsNode, RunsTreeProvider } from './runsTree';
 import type { RunWatcher } from './runWatcher';
 import type { SchedulerMonitor } from './schedulerMonitor';
+import type { AnalysisRunner } from './analysisRunner';
 
 export const STORED_ORIGINS_KEY = 'ehgTelemetry.storedOrigins';
 export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
@@ -35,6 +35,7 @@ export interface CommandDeps {
   documents: RunDocumentProvider;
   log: Log;
   createBackend: (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
+  analysis: AnalysisRunner;
   extensionVersion: string;
   onScopeChanged: () => void;
   onStoredKeysChanged: () => void;
@@ -202,8 +203,13 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       if (!folder) return;
       const { scopeId } = folderSettings(folder);
       const settings = d.connection.snapshot.settings;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: enqueuing an analysis run…' }, async () => {
-        const outcome = await enqueueRun(backend, { scopeId, triggeredBy: 'MANUAL', mode: 'always', stalenessMs: settings.stalenessMs, dedupMs: settings.dedupMs, metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion) });
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: starting an analysis run…' }, async () => {
+        const { outcome, execution } = await d.analysis.enqueue(folder, backend, { scopeId, triggeredBy: 'MANUAL', mode: 'always', stalenessMs: settings.stalenessMs, dedupMs: settings.dedupMs, metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion) });
+        if (outcome.kind === 'no-analyzer') {
+          d.log.info(`Manual run not started for ${JSON.stringify(scopeId)}: skipped_no_analyzer (${outcome.reason})`);
+          void vscode.window.showWarningMessage(`EHG Telemetry: no run was started: ${outcome.reason}.`, { detail: 'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.' }, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ehgTelemetry.analysis'));
+          return;
+        }
         if (outcome.kind === 'failed') {
           if (outcome.error.kind === 'permission') d.connection.markReadOnly();
           return showError(outcome.error);
@@ -216,10 +222,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         }
         if (outcome.kind !== 'enqueued') return;
         const runId = outcome.runId;
-        d.log.info(`Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}`);
+        d.log.info(`Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`);
         d.tree.mine.add(runId);
         d.watcher.watch(runId);
-        vscode.window.setStatusBarMessage('$(check) EHG Telemetry: analysis run queued', 5000);
+        vscode.window.setStatusBarMessage(execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued', 5000);
         if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
         await reveal(runId);
       });
@@ -241,10 +247,14 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       }
       if (!opts?.confirmed) {
         const run = d.model.find(runId);
-        const choice = await vscode.window.showWarningMessage(`Cancel analysis run ${runId}?`, { modal: true, detail: run ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A worker that already started it may still finish its current step.` : undefined }, 'Cancel Run');
+        const choice = await vscode.window.showWarningMessage(`Cancel analysis run ${runId}?`, { modal: true, detail: run ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.` : undefined }, 'Cancel Run');
         if (choice !== 'Cancel Run') return;
       }
-      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' }, () => backend.cancelRuns([runId], REASON_CANCELLED_FROM_EDITOR));
+      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' }, async () => {
+        // A run this window executes: its analysis process is killed first, so nothing is written after the cancel.
+        await d.analysis.cancel(runId);
+        return backend.cancelRuns([runId], REASON_CANCELLED_FROM_EDITOR);
+      });
       if (!res.ok) {
         if (res.error.kind === 'permission') d.connection.markReadOnly();
         return showError(res.error);

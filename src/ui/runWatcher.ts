@@ -54,6 +54,11 @@ export class RunWatcher implements vscode.Disposable {
     this.scheduler.start();
   }
 
+  /** A run we watch has just ended (e.g. this window's analysis process finished it): look now. */
+  checkNow(): void {
+    if (this.watched.size) void this.scheduler.refreshNow();
+  }
+
   private async poll(): Promise<TickOutcome> {
     const backend = this.connection.snapshot.backend;
     for (const [id, since] of this.watched) if (Date.now() - since > MAX_WATCH_MS) this.watched.delete(id);

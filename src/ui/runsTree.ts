@@ -158,7 +158,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private runItem(run: RunSummary): vscode.TreeItem {
     const now = this.now();
     const settings = this.connection.snapshot.settings;
-    const hint = hintLabel(runHint(run, now, settings.queuedWarningMs));
+    const hint = hintLabel(runHint(run, now, settings.queuedWarningMs, settings.dedupMs));
     const item = new vscode.TreeItem(runLabel(run, now), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `run:${run.runId}`;
     item.description = [comparisonSummary(this.comparisons?.cached(run)), runDescription(run, hint, now)].filter((p) => p).join(' · ');

@@ -3,13 +3,14 @@
 // domain/sessionTrigger.ts) and a retry with backoff while the backend is unreachable.
 import * as vscode from 'vscode';
 import type { BackendError, TelemetryBackend } from '../data/backend';
-import { enqueueRun } from '../data/enqueueRun';
+import { markOrphanedRuns } from '../data/orphans';
 import { isTransient } from '../data/errors';
 import { decisionLine, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
 import type { Log } from '../platform/log';
 import type { FailureNotifier } from './failureNotifier';
+import type { AnalysisRunner } from './analysisRunner';
 
 type FolderPhase = 'pending' | 'in-flight' | 'retrying' | 'done';
 
@@ -33,6 +34,7 @@ export class SessionStartController implements vscode.Disposable {
   private readonly inFlight = new Set<Promise<void>>();
   readonly decisions: DecisionRecord[] = [];
   private disposed = false;
+  private readonly swept = new Set<string>();
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -40,6 +42,7 @@ export class SessionStartController implements vscode.Disposable {
     private readonly notifier: FailureNotifier,
     private readonly source: { extensionVersion: string },
     private readonly onEnqueued: (runId: string, scopeId: string) => void,
+    private readonly analysis: AnalysisRunner,
   ) {}
 
   /** Begins after activation: nothing here awaits the network. */
@@ -115,7 +118,8 @@ export class SessionStartController implements vscode.Disposable {
     }
     const backend = snap.backend!;
     st.phase = 'in-flight';
-    const outcome = await enqueueRun(backend, {
+    await this.sweepOrphans(backend, scopeId);
+    const { outcome, execution } = await this.analysis.enqueue(st.folder, backend, {
       scopeId,
       triggeredBy: 'SESSION_START',
       mode: autoTrigger === 'always' ? 'always' : 'whenStale',
@@ -144,7 +148,11 @@ export class SessionStartController implements vscode.Disposable {
       case 'deduplicated':
         st.phase = 'done';
         this.notifier.success();
-        return this.record(st, scopeId, 'deduplicated', { run_id: outcome.runId, winner: outcome.winner, reason: 'another window enqueued first', duration_ms });
+        return this.record(st, scopeId, 'deduplicated', { run_id: outcome.runId, winner: outcome.winner, reason: outcome.stage === 'claim' ? 'another window claimed first (or a run finished meanwhile)' : 'another window enqueued first', duration_ms });
+      case 'no-analyzer':
+        // Nothing was inserted: a run nobody executes would only make the CLI hook skip its own.
+        st.phase = 'done';
+        return this.record(st, scopeId, 'skipped_no_analyzer', { reason: outcome.reason, fix: 'open the EHG_Engineer checkout (trusted), or set ehgTelemetry.analysis.executor to "external" if a worker claims QUEUED runs', duration_ms });
       case 'enqueued':
         st.phase = 'done';
         this.notifier.success();
@@ -154,9 +162,22 @@ export class SessionStartController implements vscode.Disposable {
           correlation_id: outcome.correlationId,
           duration_ms,
           duplicates_cancelled: outcome.duplicatesCancelled,
+          executed_by: execution ? `this window (analysis process ${execution.process.pid ?? '?'}, loaded in ${execution.process.loadMs} ms)` : 'external worker (ehgTelemetry.analysis.executor = external)',
           convergence: typeof outcome.convergence === 'string' ? outcome.convergence : `unchecked (${outcome.convergence.error.message})`,
         });
     }
+  }
+
+  /**
+   * Once per scope and session: RUNNING runs whose runner must be gone (past started_at +
+   * timeout_ms + grace) are marked TIMED_OUT, so they stop counting as active. One log line.
+   */
+  private async sweepOrphans(backend: TelemetryBackend, scopeId: string): Promise<void> {
+    if (this.swept.has(scopeId) || this.connection.snapshot.canWrite === false) return;
+    this.swept.add(scopeId);
+    const r = await markOrphanedRuns(backend, [scopeId]);
+    if (!r.ok) this.log.warn(`Checking for abandoned runs failed (${r.error.message}); continuing.`);
+    else if (r.marked.length) this.log.info(`Marked ${r.marked.length} abandoned run(s) TIMED_OUT (reason_code ORPHANED_PAST_TIMEOUT: still RUNNING past started_at + timeout_ms + 5 min, so no runner can still be working on them): ${r.marked.join(', ')}`);
   }
 
   private isStale(backend: TelemetryBackend): boolean {

@@ -21,7 +21,7 @@ export function computeViewState(connection: ConnectionManager, model: RunsModel
   return model.runs.length === 0 ? 'empty' : 'ok';
 }
 
-export function computeViewMessage(connection: ConnectionManager, model: RunsModel, trusted: boolean): string | undefined {
+export function computeViewMessage(connection: ConnectionManager, model: RunsModel, trusted: boolean, noAnalyzer: readonly string[] = []): string | undefined {
   const snap = connection.snapshot;
   if (snap.state.kind === 'invalid') return snap.state.message;
   if (snap.state.kind === 'not-configured' && snap.state.reason !== 'resolving' && snap.state.reason.startsWith('No key')) return snap.state.reason;
@@ -32,6 +32,9 @@ export function computeViewMessage(connection: ConnectionManager, model: RunsMod
   if (snap.state.kind === 'configured' && snap.state.warning) notes.push(snap.state.warning);
   if (snap.backend && !trusted) notes.push(vscode.l10n.t('Restricted mode: .env is not read and no runs are started automatically.'));
   if (snap.backend && snap.canWrite === false) notes.push(vscode.l10n.t('Read-only key: runs cannot be started or cancelled from here (a service-role key can).'));
+  if (noAnalyzer.length) {
+    notes.push(vscode.l10n.t('No analysis run was started: {0}. Runs are executed with the workspace\'s own EHG_Engineer analyzer (lib/telemetry/bottleneck-analyzer.js, setting ehgTelemetry.analysis.analyzerPath) in a trusted workspace; open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.', noAnalyzer[0]));
+  }
   if (model.skippedRows > 0) notes.push(vscode.l10n.t('{0} row(s) had no readable run_id and are not shown.', model.skippedRows));
   return notes.length ? notes.join(' ') : undefined;
 }

@@ -17,6 +17,15 @@ export function makeWorkspace(root: string, name: string, env?: Record<string, s
   return fs.realpathSync(dir);
 }
 
+/** The fixture EHG workspace (test/fixtures/ehg-workspace: package.json "type": "module" and a stand-in analyzer), with a .env. */
+export function makeEhgWorkspace(root: string, name: string, env: Record<string, string>, mode = 'normal'): string {
+  const dir = path.join(root, name);
+  fs.cpSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'ehg-workspace'), dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, '.analyzer-mode'), mode);
+  fs.writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return fs.realpathSync(dir);
+}
+
 /** The in-host suite's calls into the stack (scheduler simulator, gateway log). */
 export async function startControlServer(stack: Stack, tap?: GatewayTap): Promise<{ url: string; close(): Promise<void> }> {
   const scheduler = () => {

@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const results: TestResult[] = [];
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-e2e-electron-')));
-  const stack = await startStack({ scheduler: { intervalMs: SCHEDULER_INTERVAL_MS }, worker: false });
+  const stack = await startStack({ scheduler: { intervalMs: SCHEDULER_INTERVAL_MS } });
   const control = await startControlServer(stack);
   try {
     const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });

@@ -30,7 +30,8 @@ import { setSecurityContext } from './security/context';
 import { KeyScanner, Secret, storageItems } from './security/keyScan';
 import { startRecordingServer } from './security/recorder';
 import { Stack, startStack } from '../stack';
-import { makeWorkspace, startControlServer } from './backend';
+import { makeEhgWorkspace, makeWorkspace, startControlServer } from './backend';
+import { generateTraces } from '../stack/datagen';
 import { printReport, tally } from './report';
 import { setUiContext } from './ui/context';
 import { openWorkbench } from './ui/workbench';
@@ -501,11 +502,12 @@ async function main(): Promise<void> {
         log: (line) => stackLog.write(`${line}\n`),
         seedDemoScope: uiWorkspacePath,
         scheduler: { intervalMs: SCHEDULER_INTERVAL_MS },
-        worker: false, // the tests set run states themselves; a worker would race them
       }),
       120_000,
       'starting the local stack',
     );
+    // Traces for the workspace analyzer (the fixture's stand-in) to find bottlenecks in.
+    await generateTraces(stack.databaseUrl);
     keepSignalsToRunner();
     onCleanup('stack', async () => {
       await stack.stop();
@@ -526,7 +528,9 @@ async function main(): Promise<void> {
   // 3. In-host, trusted: first open, then a reload of the same window.
   if (ONLY.has('trusted') && !finishing) {
     try {
-      const trusted = makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole));
+      // The fixture EHG workspace: its SESSION_START run is executed by the extension (slowly, so that
+      // the reload between the two phases happens mid-run).
+      const trusted = makeEhgWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole), 'slow:30000');
       await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'], root });
     } catch (err) {
       fail('in-host', 'the trusted in-host phases start', err);
@@ -556,7 +560,8 @@ async function main(): Promise<void> {
       const faults = makeWorkspace(root, 'faults-workspace', envFor(stack.keys.serviceRole));
       await inHostServer('faults', {
         browser, stack, controlUrl, workspace: faults, trust: false, phases: ['faults'], root,
-        userSettings: { 'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S },
+        // Not an EHG checkout: runs are only enqueued (as for a deployment with a worker), which is what these cases count.
+        userSettings: { 'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S, 'ehgTelemetry.analysis.executor': 'external' },
         beforePhase: async () => {
           const dbFingerprintBefore = await dbFingerprint(stack);
           await stack.gateway.close();
@@ -584,7 +589,7 @@ async function main(): Promise<void> {
   // 6. The VSIX through the browser.
   if (ONLY.has('ui') && !finishing) {
     try {
-      const uiWorkspace = makeWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
+      const uiWorkspace = makeEhgWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
       const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');
       await stack.scheduler?.start();
       await stack.scheduler?.setBreaker('CLOSED');

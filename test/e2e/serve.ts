@@ -15,7 +15,7 @@ const DEV_DIR = path.join(REPO_ROOT, '.vscode-test', 'e2e-dev');
 async function main(): Promise<void> {
   fs.rmSync(DEV_DIR, { recursive: true, force: true });
   fs.mkdirSync(DEV_DIR, { recursive: true });
-  const stack = await startStack({ scheduler: { intervalMs: 2_000 }, worker: false });
+  const stack = await startStack({ scheduler: { intervalMs: 2_000 } });
   const control = await startControlServer(stack);
   const workspace = makeWorkspace(DEV_DIR, 'workspace', { SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.keys.serviceRole });
   const config: InHostConfig = {

@@ -1,24 +1,13 @@
-// The scheduler simulator, demo worker and data generator against a real stack.
+// The scheduler simulator and the data generators against a real stack.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { generateRuns, seedDemoScope } from '../stack/datagen';
+import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
 import { assessSchedulerHealth, parseHeartbeat } from '../../src/domain/heartbeat';
-import { DemoWorker } from '../stack/worker';
 
 const T = 'public.telemetry_analysis_runs';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
 
 describe('stack simulators', function () {
   let stack: Stack;
@@ -265,105 +254,6 @@ describe('stack simulators', function () {
     });
   });
 
-  describe('demo worker', function () {
-    async function enqueue(n: number, metadata: object = { timeout_ms: 120000 }): Promise<string[]> {
-      const rows = await stack.query<{ run_id: string }>(
-        `INSERT INTO ${T} (run_id, scope_id, metadata) SELECT gen_random_uuid(), '/sim', $2::jsonb FROM generate_series(1, $1::int) RETURNING run_id`, [n, JSON.stringify(metadata)]);
-      return rows.map((r) => r.run_id);
-    }
-    const status = async (id: string) => (await stack.query(`SELECT * FROM ${T} WHERE run_id = $1`, [id]))[0];
-
-    it('two workers with FOR UPDATE SKIP LOCKED never claim the same run', async function () {
-      const ids = await enqueue(60);
-      const a = new DemoWorker({ databaseUrl: stack.databaseUrl, pickupDelayMs: 0, runDurationMs: 60_000, name: 'a', seed: 1 });
-      const b = new DemoWorker({ databaseUrl: stack.databaseUrl, pickupDelayMs: 0, runDurationMs: 60_000, name: 'b', seed: 2 });
-      try {
-        await Promise.all([...Array.from({ length: 40 }, () => a.claimOne()), ...Array.from({ length: 40 }, () => b.claimOne())]);
-        const all = [...a.claimed, ...b.claimed].filter((x) => ids.includes(x));
-        assert.equal(all.length, 60, 'every run claimed');
-        assert.equal(new Set(all).size, 60, 'no run claimed twice');
-        assert.ok(a.claimed.length > 0 && b.claimed.length > 0, `both workers got work (${a.claimed.length}/${b.claimed.length})`);
-        const [r] = await stack.query(`SELECT count(*)::int AS n FROM ${T} WHERE run_id = ANY($1::uuid[]) AND status = 'RUNNING' AND started_at IS NOT NULL`, [ids]);
-        assert.equal(r.n, 60);
-      } finally {
-        await a.close();
-        await b.close();
-        await stack.query(`DELETE FROM ${T} WHERE scope_id = '/sim'`);
-      }
-    });
-
-    it('finishes with the analyzer shapes; a cancellation wins; timeout_ms is honoured', async function () {
-      const w = new DemoWorker({ databaseUrl: stack.databaseUrl, pickupDelayMs: 0, runDurationMs: 400, seed: 5, pollMs: 50 });
-      try {
-        w.forceNextOutcome('SUCCEEDED');
-        const [ok] = await enqueue(1);
-        w.start();
-        const done = await waitFor(async () => { const r = await status(ok); return r.status === 'SUCCEEDED' ? r : null; });
-        const out = done.output_ref;
-        assert.ok(out.bottlenecks.length >= 1);
-        assert.equal(done.findings_count, out.bottlenecks.length);
-        assert.equal(done.top_bottleneck_category, out.bottlenecks[0].dimension_type);
-        assert.equal(done.reason_code, null);
-        assert.ok(done.duration_ms >= 300 && done.duration_ms < 5000, String(done.duration_ms));
-        assert.ok(done.finished_at >= done.started_at);
-        for (let i = 1; i < out.bottlenecks.length; i++) {
-          const [p, c] = [out.bottlenecks[i - 1], out.bottlenecks[i]];
-          assert.ok(p.ratio > c.ratio || (p.ratio === c.ratio && p.observed_p50_ms >= c.observed_p50_ms), 'sorted worst first');
-        }
-        for (const b of out.bottlenecks) {
-          assert.deepEqual(Object.keys(b).sort(), ['baseline_p50_ms', 'dimension_key', 'dimension_type', 'evidence_trace_ids', 'exceedance_count', 'improvement_id', 'observed_p50_ms', 'ratio', 'sample_count']);
-          assert.ok(b.evidence_trace_ids.length <= 5);
-        }
-        assert.deepEqual(Object.keys(out).sort(), ['bottlenecks', 'dimensions_evaluated', 'items_created', 'traces_scanned']);
-
-        w.forceNextOutcome('INSUFFICIENT_DATA');
-        const [ins] = await enqueue(1);
-        const insd = await waitFor(async () => { const r = await status(ins); return r.status === 'SUCCEEDED' ? r : null; });
-        assert.equal(insd.reason_code, 'INSUFFICIENT_DATA');
-        assert.deepEqual(insd.output_ref, { bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 });
-        assert.equal(insd.top_bottleneck_category, null);
-
-        w.forceNextOutcome('FAILED');
-        const [f] = await enqueue(1);
-        const fd = await waitFor(async () => { const r = await status(f); return r.status === 'FAILED' ? r : null; });
-        assert.ok(fd.error_class);
-        assert.doesNotMatch(fd.error_message, /hunter2|s3cr3t/);
-        assert.ok(fd.finished_at && fd.duration_ms !== null);
-
-        const [to] = await enqueue(1, { timeout_ms: 100 });
-        const tod = await waitFor(async () => { const r = await status(to); return r.status === 'TIMED_OUT' ? r : null; });
-        assert.equal(tod.error_class, 'TimeoutError');
-        assert.ok(tod.duration_ms < 400, `timed out at ~100 ms, not the 400 ms run (${tod.duration_ms})`);
-
-        w.runDurationMs = 800;
-        const [c] = await enqueue(1);
-        await waitFor(async () => (await status(c)).status === 'RUNNING');
-        await stack.query(`UPDATE ${T} SET status = 'CANCELLED', finished_at = now(), reason_code = 'USER_CANCELLED' WHERE run_id = $1`, [c]);
-        await waitFor(async () => w.finished.some((x) => x.run_id === c));
-        assert.equal(w.finished.find((x) => x.run_id === c)?.applied, false);
-        const cd = await status(c);
-        assert.equal(cd.status, 'CANCELLED');
-        assert.equal(cd.output_ref, null);
-        assert.equal(cd.reason_code, 'USER_CANCELLED');
-      } finally {
-        await w.close();
-      }
-    });
-
-    it('respects the pick-up delay', async function () {
-      const w = new DemoWorker({ databaseUrl: stack.databaseUrl, pickupDelayMs: 1500, runDurationMs: 100, pollMs: 50 });
-      try {
-        const [id] = await enqueue(1);
-        w.start();
-        await sleep(700);
-        assert.equal((await status(id)).status, 'QUEUED');
-        await waitFor(async () => (await status(id)).status !== 'QUEUED', 3000);
-      } finally {
-        await w.close();
-      }
-    });
-  });
-
   describe('data generator', function () {
     it('inserts many realistic runs quickly with set-based SQL', async function () {
       await stack.query(`DELETE FROM ${T}`);
@@ -381,6 +271,22 @@ describe('stack simulators', function () {
       assert.equal(s.statuses, 7);
       const bad = await stack.query(`SELECT count(*)::int AS n FROM ${T} WHERE status = 'SUCCEEDED' AND reason_code IS NULL AND top_bottleneck_category IS DISTINCT FROM output_ref->'bottlenecks'->0->>'dimension_type'`);
       assert.equal(bad[0].n, 0);
+    });
+
+    it('traces: a week of phase/gate/subagent spans in which the slow keys take 5x their usual time in the last day', async function () {
+      await stack.query('DELETE FROM public.workflow_trace_log');
+      const r = await generateTraces(stack.databaseUrl, { spans: 3000 });
+      assert.equal(r.spans, 3000);
+      const rows = await stack.query<{ k: string; recent: number; base: number }>(`
+        SELECT span_type || ':' || coalesce(phase, gate_name, subagent_name) AS k,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE created_at > now() - interval '1 day') AS recent,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS base
+        FROM public.workflow_trace_log GROUP BY 1`);
+      assert.equal(rows.length, 12);
+      const slow = rows.filter((x) => x.recent / x.base >= 3).map((x) => x.k).sort();
+      assert.deepEqual(slow, [...DEFAULT_SLOW_KEYS].sort());
+      const [span] = await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM public.workflow_trace_log WHERE created_at < now() - interval '7 days' OR duration_ms <= 0");
+      assert.equal(span.n, 0, 'all inside the baseline window, all with a duration');
     });
 
     it('demo seed: every status and the four bottleneck categories for the scope', async function () {

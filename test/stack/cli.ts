@@ -1,5 +1,5 @@
 // Runs the local backend for a person: `node out/test/stack/cli.js [--interval 5] [--port 54321]
-// [--scope /abs/workspace] [--rows N] [--backend-only] [--no-worker]`. Ctrl-C stops everything.
+// [--scope /abs/workspace] [--rows N] [--backend-only]`. Ctrl-C stops everything.
 import { generateRuns } from './datagen';
 import { controlEndpoint, controlHelp, readControlCommands } from './control';
 import { Stack, startStack } from './index';
@@ -21,7 +21,6 @@ async function main(): Promise<void> {
     log: (l) => console.log(l),
     seedDemoScope: scope,
     scheduler: backendOnly ? false : { intervalMs },
-    worker: backendOnly || has('no-worker') ? false : { pickupDelayMs: 2000, runDurationMs: 5000, seed: 1 },
   }, controlEndpoint(() => stackRef));
   stackRef = stack;
   const rows = Number(arg('rows') ?? 0);
@@ -38,10 +37,10 @@ async function main(): Promise<void> {
   console.log(`database (superuser): ${stack.databaseUrl}`);
   console.log(`demo runs seeded for scope_id ${scope}`);
   if (!backendOnly) {
-    console.log(`\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; the demo worker picks QUEUED runs up after ~2 s and runs them ~5 s.`);
+    console.log(`\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`);
     console.log(`Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`);
   } else {
-    console.log('\n--backend-only: no scheduler or worker. Put the URL and a key above into the extension settings or a .env.');
+    console.log('\n--backend-only: no scheduler. Put the URL and a key above into the extension settings or a .env.');
   }
   console.log(`Ctrl-C (or "quit") stops everything.\n${line}`);
 

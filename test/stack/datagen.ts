@@ -2,7 +2,7 @@
 // a seed), and a small hand-made demo seed for one workspace scope. Connects as the superuser.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { makeAnalysis, makeRng } from './worker';
+import { makeAnalysis, makeRng } from './analysisShapes';
 
 export interface GenerateOptions {
   rows?: number;          // default 100_000, up to 1_000_000
@@ -156,4 +156,70 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
     await c.end();
   }
   return ids;
+}
+
+export interface TraceOptions {
+  /** Spans over the baseline window (default 3,000: past PostgREST's 1,000 max-rows, so the analyzer pages). */
+  spans?: number;
+  /** Baseline window in days (default 7); the slow spans fall in the last day (the analyzer's lookback). */
+  days?: number;
+  /** Keys that are slow in the last day, `type:key` (default one phase, one gate, one subagent). */
+  slow?: readonly string[];
+  /** How much slower (default 5×). */
+  slowFactor?: number;
+  seed?: number;
+}
+
+export const DEFAULT_SLOW_KEYS = ['phase:EXEC', 'gate:GATE_PRD_REQUIRED', 'subagent:TESTING'] as const;
+
+/**
+ * Fills workflow_trace_log with spans of phases, gates and subagents over the baseline window,
+ * in which the `slow` ones take `slowFactor` times their usual duration during the last day, so the
+ * analyzer (the workspace's own, or the fixture's stand-in) finds exactly those as bottlenecks.
+ */
+export async function generateTraces(databaseUrl: string, o: TraceOptions = {}): Promise<{ spans: number; ms: number }> {
+  const t0 = Date.now();
+  const spans = o.spans ?? 3000;
+  const slow = [...(o.slow ?? DEFAULT_SLOW_KEYS)];
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('SELECT setseed($1)', [(((o.seed ?? 11) % 1000) / 1000) * 2 - 1]);
+    const r = await c.query(
+      `WITH s AS (
+         SELECT g, random() AS r1, random() AS r2, random() AS r3,
+                now() - make_interval(secs => random() * $2::double precision * 86400) AS at
+         FROM generate_series(1, $1::integer) AS g
+       ), k AS (
+         SELECT s.*,
+           (ARRAY['phase','gate','subagent'])[1 + floor(r1 * 3)::int] AS dtype,
+           floor(r2 * 4)::int AS ki
+         FROM s
+       ), n AS (
+         SELECT k.*,
+           CASE dtype WHEN 'phase' THEN (ARRAY['LEAD','PLAN','EXEC','LEAD_FINAL'])[1 + ki]
+                      WHEN 'gate' THEN (ARRAY['GATE_PRD_REQUIRED','GATE_DESIGN_REVIEW','GATE_SECURITY_SCAN','GATE_RETROSPECTIVE'])[1 + ki]
+                      ELSE (ARRAY['DESIGN','DATABASE','TESTING','SECURITY'])[1 + ki] END AS dkey,
+           (4000 + ki * 6000)::double precision AS base_ms
+         FROM k
+       )
+       INSERT INTO public.workflow_trace_log
+         (trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
+          start_time_ms, end_time_ms, duration_ms, created_at)
+       SELECT md5('trace' || g)::uuid, md5('span' || g)::uuid, 'wf-' || (g % 200), 'SD-DEMO-' || lpad((g % 40)::text, 3, '0'),
+              CASE WHEN dtype = 'phase' THEN dkey END, CASE WHEN dtype = 'gate' THEN dkey END, CASE WHEN dtype = 'subagent' THEN dkey END,
+              dtype || ':' || dkey, dtype,
+              (extract(epoch FROM at) * 1000)::bigint,
+              (extract(epoch FROM at) * 1000)::bigint + dur, dur, at
+       FROM (
+         SELECT n.*, round(base_ms * (0.8 + r3 * 0.4)
+                  * CASE WHEN at > now() - interval '1 day' AND (dtype || ':' || dkey) = ANY($3::text[]) THEN $4::double precision ELSE 1 END)::bigint AS dur
+         FROM n
+       ) x`,
+      [spans, o.days ?? 7, slow, o.slowFactor ?? 5],
+    );
+    return { spans: r.rowCount ?? 0, ms: Date.now() - t0 };
+  } finally {
+    await c.end();
+  }
 }

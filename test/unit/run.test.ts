@@ -362,4 +362,8 @@ describe('run: runHint', () => {
   for (const c of cases) {
     it(c.name, () => assert.equal(runHint(c.input, now, 5 * 60_000), c.expected));
   }
+  it('queued longer than the dedup window: never started (nothing will pick it up)', () => {
+    assert.equal(runHint(run({ status: 'QUEUED', triggeredAt: new Date('2026-02-15T11:59:00Z') }), now, 5 * 60_000, 10 * 60_000), 'never-started');
+    assert.equal(runHint(run({ status: 'QUEUED', triggeredAt: new Date('2026-02-15T12:01:00Z') }), now, 5 * 60_000, 10 * 60_000), 'waiting-for-worker');
+  });
 });

@@ -43,7 +43,8 @@ describe('runFormat: triggerLabel and hintLabel', () => {
     { input: 'WEBHOOK', expected: 'WEBHOOK' },
   ];
   for (const c of cases) it(`trigger ${c.input}`, () => assert.equal(triggerLabel(c.input), c.expected));
-  const hints: { input: 'waiting-for-worker' | 'overdue' | null; expected: string | null }[] = [
+  const hints: { input: 'never-started' | 'waiting-for-worker' | 'overdue' | null; expected: string | null }[] = [
+    { input: 'never-started', expected: 'never started' },
     { input: 'waiting-for-worker', expected: 'waiting for a worker' },
     { input: 'overdue', expected: 'overdue' },
     { input: null, expected: null },

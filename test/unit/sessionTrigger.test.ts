@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import {
   ActiveRun,
   AutoTriggerMode,
+  claimStands,
   compareRunOrder,
   decideSessionTrigger,
   decisionLine,
@@ -15,9 +16,12 @@ import {
 
 const T = Date.UTC(2026, 1, 15, 12, 0, 0);
 
-function active(runId: string, offsetMs: number, triggeredBy: string | null = 'SESSION_START', status = 'QUEUED'): ActiveRun {
-  return { runId, status, triggeredBy, triggeredAt: new Date(T + offsetMs), scopeId: '/w' };
+function active(runId: string, offsetMs: number, triggeredBy: string | null = 'SESSION_START', status = 'QUEUED', extra: Partial<ActiveRun> = {}): ActiveRun {
+  return { runId, status, triggeredBy, triggeredAt: new Date(T + offsetMs), scopeId: '/w', ours: true, updatedAt: null, ...extra };
 }
+/** A run the CLI hook wrote: no metadata.source. */
+const hook = (runId: string, offsetMs: number, status = 'RUNNING') => active(runId, offsetMs, 'SESSION_START', status, { ours: false });
+const claimed = (runId: string, offsetMs: number, claimAtMs: number) => active(runId, offsetMs, 'SESSION_START', 'RUNNING', { updatedAt: new Date(T + claimAtMs) });
 
 describe('sessionTrigger: gateSessionTrigger', () => {
   const ok: TriggerGateInput = { mode: 'whenStale', trusted: true, configured: true, disabledByEnv: false, canWrite: true };
@@ -114,7 +118,11 @@ describe('sessionTrigger: duplicatesToCancel', () => {
     { name: 'CLI and SCHEDULED losers are never cancelled', input: [active('s', 0), active('c', 1, 'CLI'), active('x', 2, 'SCHEDULED'), active('s2', 3)], winner: 's', losers: ['s2'] },
     { name: 'unknown trigger is never cancelled', input: [active('s', 0), active('n', 1, null), active('w', 2, 'WEBHOOK')], winner: 's', losers: [] },
     { name: 'MANUAL winner: SESSION_START runs after it are cancelled', input: [active('s1', 5), active('m', 0, 'MANUAL'), active('s2', 6)], winner: 'm', losers: ['s1', 's2'] },
-    { name: 'RUNNING SESSION_START loser is cancelled too', input: [active('q', 0), active('r', 1, 'SESSION_START', 'RUNNING')], winner: 'q', losers: ['r'] },
+    { name: 'a claimed (RUNNING) run beats earlier QUEUED ones, which are cancelled', input: [active('q', 0), claimed('r', 1, 2)], winner: 'r', losers: ['q'] },
+    { name: 'a claimed loser is never cancelled by convergence (its own window gives it up)', input: [claimed('r1', 5, 10), claimed('r2', 0, 20)], winner: 'r1', losers: [] },
+    { name: 'the earliest claim wins among RUNNING runs, not the earliest trigger', input: [claimed('late-trigger', 9, 1), claimed('early-trigger', 0, 3)], winner: 'late-trigger', losers: [] },
+    { name: 'a hook run (no metadata.source) wins over ours and is never cancelled', input: [active('ours', 0), hook('h', 5)], winner: 'h', losers: ['ours'] },
+    { name: 'a QUEUED hook run wins too (the hook executes it whatever its status)', input: [claimed('ours', 0, 1), hook('h', 5, 'QUEUED')], winner: 'h', losers: [] },
     { name: 'the winner listed twice (scope and global reads overlap) is never cancelled', input: [active('w', 0), active('l', 1), active('w', 0)], winner: 'w', losers: ['l'] },
   ];
   for (const c of cases) {
@@ -138,6 +146,28 @@ describe('sessionTrigger: duplicatesToCancel', () => {
     const union = new Set<string>();
     for (let mask = 1; mask < 1 << all.length; mask++) duplicatesToCancel(all.filter((_, i) => mask & (1 << i))).losers.forEach((l) => union.add(l.runId));
     assert.deepEqual([...union].sort(), ['r0', 'r2', 'r3']);
+  });
+});
+
+describe('sessionTrigger: claimStands', () => {
+  const cases: { name: string; me: string; input: ActiveRun[]; expected: boolean }[] = [
+    { name: 'alone', me: 'a', input: [claimed('a', 0, 1)], expected: true },
+    { name: 'our run is gone (cancelled under us)', me: 'a', input: [claimed('b', 0, 1)], expected: false },
+    { name: 'an earlier claim beats ours', me: 'a', input: [claimed('a', 0, 5), claimed('b', 3, 2)], expected: false },
+    { name: 'ours is the earlier claim', me: 'a', input: [claimed('a', 3, 2), claimed('b', 0, 5)], expected: true },
+    { name: 'a late-committing QUEUED run with an earlier trigger does not beat a claim', me: 'a', input: [claimed('a', 5, 6), active('early', 0)], expected: true },
+    { name: 'a hook run appeared: ours yields', me: 'a', input: [claimed('a', 0, 1), hook('h', 3)], expected: false },
+    { name: 'same claim time: run_id decides', me: 'b', input: [claimed('a', 0, 1), claimed('b', 0, 1)], expected: false },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(claimStands(c.me, c.input), c.expected));
+
+  it('two windows that both claimed agree on one winner whatever each saw', () => {
+    const a = claimed('a', 0, 10);
+    const b = claimed('b', 1, 12);
+    // b claimed second, so its re-check saw a; a may or may not have seen b.
+    assert.equal(claimStands('b', [a, b]), false);
+    assert.equal(claimStands('a', [a]), true);
+    assert.equal(claimStands('a', [a, b]), true);
   });
 });
 

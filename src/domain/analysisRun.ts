@@ -1,0 +1,162 @@
+// Executing an analysis run: the finish row for each way a run can end, as the CLI hook's
+// executeAnalysisAsync (EHG_Engineer lib/telemetry/auto-trigger.js) writes it, with two deliberate
+// improvements (see README "Session start"):
+//  - a result whose `errors` is non-empty with no traces scanned is FAILED with that error, not
+//    SUCCEEDED + INSUFFICIENT_DATA (which would suppress re-analysis for a week);
+//  - no run of ours is ever left RUNNING (orphans past their timeout are marked TIMED_OUT).
+// Plain TypeScript: no `vscode`, no I/O. Everything here is computed from untrusted input (the
+// analyzer is workspace code; its result crosses a process boundary).
+import { redact } from './credentials';
+import { cleanMultiline, cleanText, isRecord, parseNumber } from './text';
+
+export const REASON_ORPHANED = 'ORPHANED_PAST_TIMEOUT';
+export const REASON_RUNNER_LOST = 'RUNNER_EXITED';
+export const ERROR_CLASS_TIMEOUT = 'TimeoutError';
+export const DEFAULT_ANALYZER_PATH = 'lib/telemetry/bottleneck-analyzer.js';
+/** After started_at + timeout_ms + this, no runner can still be working on a run (each enforces its timeout). */
+export const ORPHAN_GRACE_MS = 5 * 60_000;
+const MAX_BOTTLENECKS_STORED = 200;
+const MAX_ERROR_CHARS = 2_000;
+
+export type AnalysisExecutor = 'workspace' | 'external';
+
+/** Who executed the run (stored as metadata.runner). */
+export interface RunnerInfo {
+  extension: 'ehg-telemetry';
+  extension_version: string;
+  window_id: string;
+  /** Unique per extension activation (vscode.env.sessionId is a fixed placeholder in code-server). */
+  activation_id?: string;
+  /** Relative to the workspace folder, with forward slashes. */
+  analyzer: string;
+  pid?: number;
+}
+
+/** The columns a lifecycle update sets (never status guards: those are the data layer's). */
+export interface FinishFields {
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  finished_at: string;
+  duration_ms: number;
+  findings_count?: number;
+  top_bottleneck_category?: string | null;
+  reason_code?: string | null;
+  output_ref?: { bottlenecks: unknown[]; traces_scanned: number; dimensions_evaluated: number; items_created: number };
+  error_class?: string | null;
+  error_message?: string | null;
+}
+
+/** Masks what must never be stored: `password=…` (as the hook does), the keys in use, and JWT-shaped tokens. */
+export function maskSecrets(text: string, secrets: readonly (string | null | undefined)[] = []): string {
+  return redact(text.replace(/password=[^&\s]+/gi, 'password=***'), secrets);
+}
+
+function durationSince(startedAtMs: number, nowMs: number): number {
+  return Math.max(0, Math.min(2_147_483_647, Math.round(nowMs - startedAtMs)));
+}
+
+/**
+ * The finish row for an analyzer result (`analyzeBottlenecks(...)`'s return value, untrusted).
+ * A value that is not result-shaped is a FAILED run (`InvalidResultError`).
+ */
+export function finishFromResult(result: unknown, startedAtMs: number, nowMs: number, secrets: readonly string[] = []): FinishFields {
+  const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
+  if (!isRecord(result) || !Array.isArray(result.bottlenecks)) {
+    return { ...base, status: 'FAILED', error_class: 'InvalidResultError', error_message: 'The analyzer returned no result object with a bottlenecks list.' };
+  }
+  const traces = parseNumber(result.traces_scanned) ?? 0;
+  const errors = Array.isArray(result.errors) ? result.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e) ?? '')).filter((e) => e) : [];
+  if (errors.length > 0 && traces === 0) {
+    // Improvement over the hook: a read failure is a failure, not "insufficient data".
+    const first = errors[0];
+    const cls = /^([a-z_]+):/i.exec(first)?.[1] ?? 'AnalyzerError';
+    return { ...base, status: 'FAILED', error_class: cleanText(cls, 80) ?? 'AnalyzerError', error_message: limit(maskSecrets(errors.join('; '), secrets)) };
+  }
+  const bottlenecks = result.bottlenecks.slice(0, MAX_BOTTLENECKS_STORED);
+  const first: unknown = bottlenecks[0];
+  const top = isRecord(first) ? cleanText(first.dimension_type, 80) : null;
+  return {
+    ...base,
+    status: 'SUCCEEDED',
+    findings_count: result.bottlenecks.length,
+    top_bottleneck_category: top ?? null,
+    reason_code: traces === 0 ? 'INSUFFICIENT_DATA' : null,
+    output_ref: {
+      bottlenecks,
+      traces_scanned: traces,
+      dimensions_evaluated: parseNumber(result.dimensions_evaluated) ?? 0,
+      items_created: parseNumber(result.items_created) ?? 0,
+    },
+  };
+}
+
+export type RunFailure =
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'error'; errorClass: string; message: string }
+  | { kind: 'process-exited'; code: number | null; signal: string | null }
+  | { kind: 'killed-by-watchdog'; timeoutMs: number };
+
+export function finishFromFailure(f: RunFailure, startedAtMs: number, nowMs: number, secrets: readonly string[] = []): FinishFields {
+  const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
+  switch (f.kind) {
+    case 'timeout':
+      return { ...base, status: 'TIMED_OUT', error_class: ERROR_CLASS_TIMEOUT, error_message: `TIMEOUT: the analysis did not finish within ${f.timeoutMs} ms` };
+    case 'killed-by-watchdog':
+      return { ...base, status: 'TIMED_OUT', error_class: ERROR_CLASS_TIMEOUT, error_message: `TIMEOUT: the analysis process did not finish within ${f.timeoutMs} ms and was killed` };
+    case 'error':
+      return { ...base, status: 'FAILED', error_class: cleanText(f.errorClass, 80) ?? 'Error', error_message: limit(maskSecrets(f.message, secrets)) };
+    case 'process-exited':
+      return {
+        ...base,
+        status: 'FAILED',
+        error_class: 'AnalyzerProcessExited',
+        reason_code: REASON_RUNNER_LOST,
+        error_message: `The analysis process ended before the run finished (${f.signal ? `signal ${f.signal}` : `exit code ${f.code ?? 'unknown'}`}).`,
+      };
+  }
+}
+
+function limit(s: string): string {
+  const clean = cleanMultiline(s, MAX_ERROR_CHARS) ?? '';
+  return clean;
+}
+
+/** A RUNNING run as the orphan check reads it. */
+export interface RunningRun { runId: string; startedAt: Date | null; triggeredAt: Date; timeoutMs: number | null }
+
+/**
+ * Whether a RUNNING run can still be running anywhere: every runner (the hook, this extension's
+ * child, its watchdog) enforces the run's timeout, so once started_at + timeout_ms + grace has
+ * passed, nobody will write its finish row. Runs without a timeout use the hook's default (120 s).
+ */
+export function isOrphaned(run: RunningRun, nowMs: number, graceMs = ORPHAN_GRACE_MS): boolean {
+  const start = (run.startedAt ?? run.triggeredAt).getTime();
+  const timeout = run.timeoutMs !== null && run.timeoutMs > 0 ? run.timeoutMs : 120_000;
+  return nowMs > start + timeout + graceMs;
+}
+
+export function orphanFinish(run: RunningRun, nowMs: number): FinishFields & { reason_code: string } {
+  const start = (run.startedAt ?? run.triggeredAt).getTime();
+  return {
+    status: 'TIMED_OUT',
+    finished_at: new Date(nowMs).toISOString(),
+    duration_ms: durationSince(start, nowMs),
+    error_class: ERROR_CLASS_TIMEOUT,
+    reason_code: REASON_ORPHANED,
+    error_message: 'Still RUNNING long after its timeout: the process running it ended without finishing it. Marked by EHG Telemetry.',
+  };
+}
+
+export type AnalyzerPathCheck = { ok: true; relative: string } | { ok: false; reason: string };
+
+/**
+ * The analyzer path setting, relative to the workspace folder. It must stay inside the folder
+ * (no absolute paths, no `..`), so a setting cannot point the extension at code elsewhere.
+ */
+export function checkAnalyzerPath(setting: string | undefined | null): AnalyzerPathCheck {
+  const raw = (setting ?? '').trim() || DEFAULT_ANALYZER_PATH;
+  const rel = raw.replace(/\\/g, '/').replace(/^\.\//, '');
+  if (rel.startsWith('/') || /^[a-z]:/i.test(rel)) return { ok: false, reason: `ehgTelemetry.analysis.analyzerPath must be relative to the workspace folder (got ${JSON.stringify(raw.slice(0, 200))})` };
+  if (rel.split('/').some((p) => p === '..')) return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must stay inside the workspace folder (no "..")' };
+  if (!/\.(m?js|cjs)$/.test(rel)) return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must name a .js, .mjs or .cjs file' };
+  return { ok: true, relative: rel };
+}

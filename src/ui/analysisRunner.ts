@@ -1,0 +1,147 @@
+// Executes the runs this window triggers with the workspace's own analyzer (see
+// src/analysis/executeRun.ts and analysisProcess.ts for the process and who writes which row).
+// Here: the VS Code side — workspace trust, per-folder settings, the log channel, a cancellable
+// status-bar indication while this window runs an analysis, Cancel Run killing our child first,
+// and a deactivation that never waits (children are detached and finish their runs themselves).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TelemetryBackend } from '../data/backend';
+import { enqueueRun, EnqueueRequest } from '../data/enqueueRun';
+import { enqueueAndExecute, ExecuteOutcome, Execution } from '../analysis/executeRun';
+import type { ConnectionManager } from '../platform/connection';
+import type { Log } from '../platform/log';
+import { folderSettings } from '../platform/settings';
+
+export interface ExecutionRecord { runId: string; folder: string; startMs: number; loadMs: number; rssAtLoadBytes: number; end?: string; status?: string | null; finishedMs?: number }
+
+export class AnalysisRunner implements vscode.Disposable {
+  private readonly running = new Map<string, Execution>();
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  /** Folders (uri) where no analyzer can run, with the reason: shown once in the view. */
+  readonly noAnalyzer = new Map<string, string>();
+  /** For tests and the closing figures. */
+  readonly history: ExecutionRecord[] = [];
+  private disposed = false;
+  private readonly activationId = globalThis.crypto.randomUUID();
+
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly log: Log,
+    private readonly extensionPath: string,
+    private readonly extensionVersion: string,
+    private readonly onRunEnded: (runId: string) => void,
+  ) {
+    this.statusItem = vscode.window.createStatusBarItem('ehgTelemetry.analysis', vscode.StatusBarAlignment.Left, 0);
+    this.statusItem.name = 'EHG Telemetry analysis';
+  }
+
+  get activeRunIds(): string[] { return [...this.running.keys()]; }
+  owns(runId: string): boolean { return this.running.has(runId); }
+
+  /**
+   * Enqueue with the hook's checks, executing the run here when the folder's executor is
+   * "workspace" (the default); "external" only enqueues.
+   */
+  async enqueue(folder: vscode.WorkspaceFolder, backend: TelemetryBackend, req: Omit<EnqueueRequest, 'execute'>): Promise<ExecuteOutcome> {
+    const fs = folderSettings(folder);
+    if (fs.executor === 'external') {
+      return { outcome: await enqueueRun(backend, req), execution: null };
+    }
+    const creds = this.connection.credentialsForAnalysis();
+    if (!vscode.workspace.isTrusted || !creds || folder.uri.scheme !== 'file') {
+      const reason = !vscode.workspace.isTrusted ? 'the workspace is not trusted' : folder.uri.scheme !== 'file' ? 'the folder is not on this machine\'s file system' : 'no connection';
+      return { outcome: { kind: 'no-analyzer', reason }, execution: null };
+    }
+    const result = await enqueueAndExecute(backend, req, {
+      childModule: path.join(this.extensionPath, 'dist', 'analysisChild.js'),
+      folderPath: folder.uri.fsPath,
+      analyzerPath: fs.analyzerPath,
+      enableAutoCreate: fs.autoCreate,
+      requestTimeoutMs: this.connection.snapshot.settings.requestTimeoutMs,
+      connection: creds,
+      runner: { extensionVersion: this.extensionVersion, windowId: vscode.env.sessionId, activationId: this.activationId },
+      clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,
+      log: (level, line) => (level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line)),
+    });
+    const key = folder.uri.toString();
+    if (result.outcome.kind === 'no-analyzer') {
+      if (this.noAnalyzer.get(key) !== result.outcome.reason) {
+        this.noAnalyzer.set(key, result.outcome.reason);
+        this.emitter.fire();
+      }
+    } else if (this.noAnalyzer.delete(key)) {
+      this.emitter.fire();
+    }
+    if (result.execution) this.track(folder, result.execution);
+    return result;
+  }
+
+  private track(folder: vscode.WorkspaceFolder, e: Execution): void {
+    const rec: ExecutionRecord = { runId: e.runId, folder: folder.uri.fsPath, startMs: Date.now(), loadMs: e.process.loadMs, rssAtLoadBytes: e.process.rssAtLoad };
+    this.history.push(rec);
+    if (this.history.length > 50) this.history.shift();
+    this.running.set(e.runId, e);
+    this.updateStatus();
+    void e.done.then(
+      (end) => {
+        rec.end = end.end;
+        rec.status = end.status;
+        rec.finishedMs = Date.now();
+        const mem = end.rssBytes ? `, child ${(end.rssBytes / 1048576).toFixed(1)} MB resident at the end` : '';
+        if (end.end !== 'detached') this.log.info(`Analysis run ${e.runId} ended: ${end.status ?? 'unknown'} (${describeEnd(end.end)}) after ${Date.now() - rec.startMs} ms${mem}`);
+        this.running.delete(e.runId);
+        this.updateStatus();
+        if (!this.disposed) this.onRunEnded(e.runId);
+      },
+      (err) => {
+        this.log.error(`Analysis run ${e.runId}: watching the child failed`, err);
+        this.running.delete(e.runId);
+        this.updateStatus();
+      },
+    );
+  }
+
+  /** Cancel Run on a run this window executes: the child is killed before the row is cancelled. */
+  async cancel(runId: string): Promise<boolean> {
+    const e = this.running.get(runId);
+    if (!e) return false;
+    this.log.info(`Cancelling run ${runId}: stopping its analysis process ${e.process.pid ?? ''}`);
+    await e.process.cancel();
+    return true;
+  }
+
+  private updateStatus(): void {
+    if (this.disposed) return;
+    const ids = [...this.running.keys()];
+    if (ids.length === 0) {
+      this.statusItem.hide();
+      return;
+    }
+    this.statusItem.text = `$(sync~spin) EHG analysis${ids.length > 1 ? ` (${ids.length})` : ''}`;
+    this.statusItem.tooltip = `EHG Telemetry is running the workspace's analyzer for run ${ids[0]}. Click to cancel it.`;
+    this.statusItem.command = { title: 'Cancel Run', command: 'ehgTelemetry.cancelRun', arguments: [{ runId: ids[0] }] };
+    this.statusItem.accessibilityInformation = { label: 'EHG Telemetry analysis running; activate to cancel it' };
+    this.statusItem.show();
+  }
+
+  /** Never waits: each child keeps running detached and writes its own finish row. */
+  dispose(): void {
+    this.disposed = true;
+    for (const e of this.running.values()) e.process.detach();
+    this.running.clear();
+    this.statusItem.dispose();
+    this.emitter.dispose();
+  }
+}
+
+function describeEnd(end: string): string {
+  switch (end) {
+    case 'child-finished': return 'recorded by the analysis process';
+    case 'child-stopped': return 'the run was cancelled or finished elsewhere; the analysis process stopped';
+    case 'host-finished': return 'the analysis process ended without recording it; recorded by this window';
+    case 'cancelled': return 'cancelled from this window';
+    default: return end;
+  }
+}

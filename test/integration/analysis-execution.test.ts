@@ -1,0 +1,298 @@
+// Executing runs with the workspace's analyzer (issue 9) against real parts: embedded PostgreSQL
+// with the seed schema and the analyzer tables, the stack's PostgREST, real supabase-js, the real
+// child process (out/src/analysis/analysisChild.js) and the fixture EHG workspace's analyzer.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { enqueueAndExecute, ExecuteOutcome } from '../../src/analysis/executeRun';
+import { markOrphanedRuns } from '../../src/data/orphans';
+import { SupabaseBackend } from '../../src/data/supabaseBackend';
+import { checkProjectUrl } from '../../src/domain/credentials';
+import { REASON_ORPHANED } from '../../src/domain/analysisRun';
+import { startStack, Stack } from '../stack';
+import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
+import { analysisContext, hookSaysAlreadyQueued, hookSaysFresh, makeFixtureWorkspace, REPO, sessionRequest, tmpRoot } from './support/analysis';
+
+interface RunRow { run_id: string; status: string; started_at: Date | null; finished_at: Date | null; duration_ms: number | null; findings_count: number | null; top_bottleneck_category: string | null; reason_code: string | null; error_class: string | null; error_message: string | null; output_ref: any; metadata: any }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('executing runs with the workspace analyzer (child process, real stack)', function () {
+  this.timeout(180_000);
+  let stack: Stack;
+  let root: string;
+  const backends: SupabaseBackend[] = [];
+  const logs: string[] = [];
+  const log = (level: string, line: string) => logs.push(`${level} ${line}`);
+
+  const backend = () => {
+    const c = checkProjectUrl(stack.url);
+    if (!c.ok) throw new Error(c.message);
+    const b = new SupabaseBackend({ url: c.url, origin: c.origin, key: stack.keys.serviceRole, timeoutMs: 10_000, clientInfo: 'ehg-telemetry-tests' });
+    backends.push(b);
+    return b;
+  };
+  const rowsFor = (scope: string) => stack.query<RunRow>('select * from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at', [scope]);
+  const rowOf = async (runId: string) => (await stack.query<RunRow>('select * from public.telemetry_analysis_runs where run_id = $1', [runId]))[0];
+  const execute = async (folder: string, timeoutMs = 120_000, windowId = 'window-1', b = backend()): Promise<ExecuteOutcome> =>
+    enqueueAndExecute(b, sessionRequest(folder, timeoutMs), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log, windowId }));
+  const runToEnd = async (mode: string, timeoutMs = 120_000) => {
+    const folder = makeFixtureWorkspace(root, `ws-${mode.replace(/\W/g, '')}-${randomUUID().slice(0, 6)}`, mode);
+    const r = await execute(folder, timeoutMs);
+    assert.equal(r.outcome.kind, 'enqueued', JSON.stringify(r.outcome));
+    assert.ok(r.execution, 'a child executes the run');
+    const end = await r.execution.done;
+    return { folder, runId: r.execution.runId, end, row: await rowOf(r.execution.runId) };
+  };
+  const noKeyAnywhere = async () => {
+    const rows = await stack.query<{ t: string }>('select row_to_json(r)::text as t from public.telemetry_analysis_runs r');
+    for (const k of Object.values(stack.keys)) {
+      assert.ok(!logs.some((l) => l.includes(k)), 'no key in any log line');
+      assert.ok(!rows.some((r) => r.t.includes(k)), 'no key in any run row');
+    }
+  };
+
+  before(async () => {
+    assert.ok(fs.existsSync(path.join(REPO, 'out', 'src', 'analysis', 'analysisChild.js')), 'compiled child entry');
+    stack = await startStack({});
+    await generateTraces(stack.databaseUrl, { spans: 3000 });
+    root = tmpRoot();
+  });
+  after(async () => {
+    for (const b of backends) b.dispose();
+    await stack?.stop();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+  afterEach(noKeyAnywhere);
+
+  it('SUCCEEDED with findings computed from the traces (paged past 1,000 rows), lifecycle fields as the hook writes them', async () => {
+    const { runId, end, row, folder } = await runToEnd('normal');
+    assert.equal(end.end, 'child-finished');
+    assert.equal(row.status, 'SUCCEEDED');
+    assert.ok(row.started_at && row.finished_at && row.duration_ms !== null && row.duration_ms >= 0);
+    assert.equal(row.output_ref.traces_scanned, 3000);
+    const found = (row.output_ref.bottlenecks as { dimension_type: string; dimension_key: string }[]).map((b) => `${b.dimension_type}:${b.dimension_key}`).sort();
+    assert.deepEqual(found, [...DEFAULT_SLOW_KEYS].sort());
+    assert.equal(row.findings_count, 3);
+    assert.equal(row.top_bottleneck_category, row.output_ref.bottlenecks[0].dimension_type);
+    assert.equal(row.reason_code, null);
+    assert.deepEqual(Object.keys(row.output_ref).sort(), ['bottlenecks', 'dimensions_evaluated', 'items_created', 'traces_scanned']);
+    assert.equal(row.metadata.runner.analyzer, 'lib/telemetry/bottleneck-analyzer.js');
+    assert.equal(row.metadata.runner.window_id, 'window-1');
+    assert.equal(row.metadata.runner.extension_version, 'test');
+    assert.equal(row.metadata.timeout_ms, 120_000, 'metadata keeps the timeout next to the runner');
+    assert.equal(row.output_ref.items_created, 3, 'enableAutoCreate: improvement items inserted');
+    const items = await stack.query('select * from public.protocol_improvement_queue');
+    assert.equal(items.length, 3);
+    // The CLI hook's own staleness query now says fresh.
+    assert.equal(await hookSaysFresh(backend().supabase, folder), true);
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false);
+    assert.ok(logs.some((l) => l.includes('[analyzer] [Bottleneck]')), 'the analyzer\'s console.log reaches the log');
+    void runId;
+  });
+
+  it('finds nothing: SUCCEEDED with 0 findings', async () => {
+    const { row } = await runToEnd('no-findings');
+    assert.equal(row.status, 'SUCCEEDED');
+    assert.equal(row.findings_count, 0);
+    assert.equal(row.top_bottleneck_category, null);
+    assert.equal(row.reason_code, null);
+  });
+
+  it('sees no traces: SUCCEEDED + INSUFFICIENT_DATA', async () => {
+    const { row } = await runToEnd('no-traces');
+    assert.equal(row.status, 'SUCCEEDED');
+    assert.equal(row.reason_code, 'INSUFFICIENT_DATA');
+    assert.equal(row.output_ref.traces_scanned, 0);
+  });
+
+  it('reports a read error: FAILED with that error (not INSUFFICIENT_DATA)', async () => {
+    const { row, folder } = await runToEnd('read-error');
+    assert.equal(row.status, 'FAILED');
+    assert.equal(row.error_class, 'db_connection_error');
+    assert.match(row.error_message ?? '', /workflow_trace_log_missing/);
+    assert.equal(await hookSaysFresh(backend().supabase, folder), false, 'a failure does not suppress re-analysis');
+  });
+
+  it('throws: FAILED with the error\'s class', async () => {
+    const { row } = await runToEnd('throw');
+    assert.equal(row.status, 'FAILED');
+    assert.equal(row.error_class, 'TypeError');
+    assert.ok(row.finished_at && row.duration_ms !== null);
+  });
+
+  it('hangs past the timeout: the child times it out (TIMED_OUT, TimeoutError) and exits', async () => {
+    const { row, end } = await runToEnd('hang', 2_000);
+    assert.equal(end.end, 'child-finished');
+    assert.equal(row.status, 'TIMED_OUT');
+    assert.equal(row.error_class, 'TimeoutError');
+    assert.ok(row.duration_ms! >= 1_900 && row.duration_ms! < 10_000, `duration ${row.duration_ms}`);
+  });
+
+  it('blocks its event loop: the host\'s watchdog kills the child and writes TIMED_OUT', async () => {
+    const { row, end } = await runToEnd('spin', 1_000);
+    assert.equal(end.end, 'host-finished');
+    assert.equal(row.status, 'TIMED_OUT');
+    assert.equal(row.error_class, 'TimeoutError');
+  });
+
+  it('calls process.exit(): FAILED (AnalyzerExitError), written by the child', async () => {
+    const { row, end } = await runToEnd('exit');
+    assert.equal(end.end, 'child-finished');
+    assert.equal(row.status, 'FAILED');
+    assert.equal(row.error_class, 'AnalyzerExitError');
+  });
+
+  it('kills its own process: FAILED (AnalyzerProcessExited), written by the host', async () => {
+    const { row, end } = await runToEnd('crash');
+    assert.equal(end.end, 'host-finished');
+    assert.equal(row.status, 'FAILED');
+    assert.equal(row.error_class, 'AnalyzerProcessExited');
+    assert.match(row.error_message ?? '', /SIGKILL/);
+  });
+
+  it('prints the key and throws with a password: both masked in the log and the row', async () => {
+    const { row } = await runToEnd('secret');
+    assert.equal(row.status, 'FAILED');
+    assert.doesNotMatch(row.error_message ?? '', /hunter2/);
+    assert.ok(logs.some((l) => l.includes('connecting with key [redacted')), 'the analyzer\'s line is logged, key redacted');
+    // noKeyAnywhere (afterEach) checks every log line and row for every key.
+  });
+
+  it('a module that fails to load: nothing is inserted', async () => {
+    const folder = makeFixtureWorkspace(root, 'broken');
+    fs.writeFileSync(path.join(folder, 'lib', 'telemetry', 'bottleneck-analyzer.js'), 'export async function analyzeBottlenecks( {\n');
+    const r = await execute(folder);
+    assert.equal(r.outcome.kind, 'no-analyzer');
+    assert.match((r.outcome as { reason: string }).reason, /failed to load: SyntaxError/);
+    assert.equal((await rowsFor(folder)).length, 0);
+  });
+
+  it('a module without the export: nothing is inserted', async () => {
+    const folder = makeFixtureWorkspace(root, 'no-export');
+    fs.writeFileSync(path.join(folder, 'lib', 'telemetry', 'bottleneck-analyzer.js'), 'export const x = 1;\n');
+    const r = await execute(folder);
+    assert.equal(r.outcome.kind, 'no-analyzer');
+    assert.equal((await rowsFor(folder)).length, 0);
+  });
+
+  it('a folder without an analyzer: nothing is inserted', async () => {
+    const folder = fs.realpathSync(fs.mkdtempSync(path.join(root, 'plain-')));
+    const r = await execute(folder);
+    assert.equal(r.outcome.kind, 'no-analyzer');
+    assert.match((r.outcome as { reason: string }).reason, /not an EHG_Engineer checkout/);
+    assert.equal((await rowsFor(folder)).length, 0);
+  });
+
+  it('Node cannot be started: nothing is inserted', async () => {
+    const folder = makeFixtureWorkspace(root, 'no-node');
+    const r = await enqueueAndExecute(backend(), sessionRequest(folder), { ...analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log }), childModule: path.join(root, 'missing-child.js') });
+    assert.equal(r.outcome.kind, 'no-analyzer');
+    assert.equal((await rowsFor(folder)).length, 0);
+  });
+
+  it('Cancel Run on a run this window executes: the child is killed first, the row stays CANCELLED', async () => {
+    const folder = makeFixtureWorkspace(root, 'cancel-own', 'slow:4000');
+    const b = backend();
+    const r = await execute(folder, 120_000, 'w', b);
+    assert.ok(r.execution);
+    await r.execution.process.cancel();
+    const c = await b.cancelRuns([r.execution.runId], 'CANCELLED_FROM_EDITOR');
+    assert.ok(c.ok && c.value.length === 1);
+    const end = await r.execution.done;
+    assert.equal(end.end, 'cancelled');
+    await sleep(5_000);
+    const row = await rowOf(r.execution.runId);
+    assert.equal(row.status, 'CANCELLED');
+    assert.equal(row.findings_count, 0);
+  });
+
+  it('cancelled elsewhere (another window, SQL): the child stops at once and writes nothing more', async () => {
+    const folder = makeFixtureWorkspace(root, 'cancel-other', 'slow:5000');
+    const r = await execute(folder);
+    assert.ok(r.execution);
+    await stack.query("update public.telemetry_analysis_runs set status = 'CANCELLED', finished_at = now(), reason_code = 'CANCELLED_FROM_EDITOR' where run_id = $1", [r.execution.runId]);
+    const t0 = Date.now();
+    const end = await r.execution.done;
+    assert.equal(end.end, 'child-stopped');
+    assert.ok(Date.now() - t0 < 3_000, `stopped within ${Date.now() - t0} ms`);
+    await sleep(5_500);
+    const row = await rowOf(r.execution.runId);
+    assert.equal(row.status, 'CANCELLED');
+    assert.equal(row.output_ref, null);
+  });
+
+  it('the window closes mid-run (host detaches): the child outlives it and writes SUCCEEDED', async () => {
+    const folder = makeFixtureWorkspace(root, 'detach', 'slow:1500');
+    const r = await execute(folder);
+    assert.ok(r.execution);
+    r.execution.process.detach();
+    assert.equal((await r.execution.done).end, 'detached');
+    const runId = r.execution.runId;
+    const row = await waitForRow(runId, (x) => x.status !== 'RUNNING', 20_000);
+    assert.equal(row.status, 'SUCCEEDED', `${row.error_class}: ${row.error_message}`);
+  });
+
+  it('the extension host is killed mid-run (SIGKILL): the detached child still writes SUCCEEDED', async () => {
+    const folder = makeFixtureWorkspace(root, 'host-killed', 'slow:2500');
+    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, '120000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    host.stdin.end(stack.keys.serviceRole);
+    const line = await new Promise<string>((resolve, reject) => {
+      let s = '';
+      host.stdout.setEncoding('utf8');
+      host.stdout.on('data', (c: string) => {
+        s += c;
+        if (s.includes('\n')) resolve(s.split('\n')[0]);
+      });
+      host.once('exit', () => reject(new Error(`host exited early: ${s}`)));
+    });
+    const info = JSON.parse(line) as { kind: string; runId: string; childPid: number };
+    assert.equal(info.kind, 'enqueued');
+    assert.equal((await rowOf(info.runId)).status, 'RUNNING');
+    host.kill('SIGKILL');
+    const row = await waitForRow(info.runId, (x) => x.status !== 'RUNNING', 30_000);
+    assert.equal(row.status, 'SUCCEEDED');
+  });
+
+  it('a run we abandoned never leaves the hook\'s dedup query answering already_queued past its timeout', async () => {
+    const folder = makeFixtureWorkspace(root, 'abandoned', 'hang');
+    const r = await execute(folder, 2_000);
+    assert.ok(r.execution);
+    r.execution.process.detach(); // the window closed
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), true, 'while it runs, the hook skips');
+    await sleep(3_000);
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false);
+    assert.equal((await rowOf(r.execution.runId)).status, 'TIMED_OUT');
+  });
+
+  it('orphans: a RUNNING run past started_at + timeout + grace is marked TIMED_OUT once, with a reason code', async () => {
+    const scope = '/orphan/scope';
+    const old = randomUUID();
+    const recent = randomUUID();
+    await stack.query(`insert into public.telemetry_analysis_runs (run_id, scope_id, status, triggered_at, started_at, metadata) values
+      ($1, $3, 'RUNNING', now() - interval '30 minutes', now() - interval '30 minutes', '{"timeout_ms":120000}'),
+      ($2, $3, 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', '{"timeout_ms":120000}')`, [old, recent, scope]);
+    const b = backend();
+    const first = await markOrphanedRuns(b, [scope]);
+    assert.ok(first.ok);
+    assert.deepEqual(first.marked, [old]);
+    const again = await markOrphanedRuns(b, [scope]);
+    assert.ok(again.ok && again.marked.length === 0, 'once');
+    const row = await rowOf(old);
+    assert.equal(row.status, 'TIMED_OUT');
+    assert.equal(row.reason_code, REASON_ORPHANED);
+    assert.equal((await rowOf(recent)).status, 'RUNNING');
+  });
+
+  async function waitForRow(runId: string, done: (r: RunRow) => boolean, ms: number): Promise<RunRow> {
+    const t0 = Date.now();
+    for (;;) {
+      const r = await rowOf(runId);
+      if (r && done(r)) return r;
+      if (Date.now() - t0 > ms) throw new Error(`run ${runId} still ${r?.status} after ${ms} ms`);
+      await sleep(200);
+    }
+  }
+});

@@ -1,0 +1,120 @@
+// Windows racing to execute one scope's SESSION_START run, with real children: 100 trials of 5
+// windows (in half of them one window's insert commits late, with the earliest triggered_at, which
+// ordering by triggered_at alone cannot see), and a CLI-hook-style writer racing the extension.
+import * as assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { Client } from 'pg';
+import { enqueueAndExecute, ExecuteOutcome } from '../../src/analysis/executeRun';
+import type { NewRun, Result } from '../../src/data/backend';
+import { SupabaseBackend, SupabaseBackendOptions } from '../../src/data/supabaseBackend';
+import { checkProjectUrl } from '../../src/domain/credentials';
+import type { ActiveRun } from '../../src/domain/sessionTrigger';
+import { startStack, Stack } from '../stack';
+import { generateTraces } from '../stack/datagen';
+import { analysisContext, hookStyleRun, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
+
+/** A window whose insert commits late: its transaction starts (triggered_at = now()) and then waits. */
+class LateCommitBackend extends SupabaseBackend {
+  constructor(o: SupabaseBackendOptions, private readonly databaseUrl: string, private readonly holdMs: number) {
+    super(o);
+  }
+  override async insertRun(run: NewRun): Promise<Result<ActiveRun>> {
+    const c = new Client({ connectionString: this.databaseUrl });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      const r = await c.query<{ triggered_at: Date }>(
+        `INSERT INTO public.telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, correlation_id, metadata)
+         VALUES ($1, 'workspace', $2, 'QUEUED', $3, $4, $5) RETURNING triggered_at`,
+        [run.runId, run.scopeId, run.triggeredBy, run.correlationId, JSON.stringify(run.metadata)],
+      );
+      await new Promise((res) => setTimeout(res, this.holdMs));
+      await c.query('COMMIT');
+      return { ok: true, value: { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: r.rows[0].triggered_at, scopeId: run.scopeId, ours: true, updatedAt: null } };
+    } finally {
+      await c.end();
+    }
+  }
+}
+
+describe('racing windows execute one run (real children, real stack)', function () {
+  this.timeout(900_000);
+  let stack: Stack;
+  let root: string;
+  const backends: SupabaseBackend[] = [];
+  const opts = () => {
+    const c = checkProjectUrl(stack.url);
+    if (!c.ok) throw new Error(c.message);
+    return { url: c.url, origin: c.origin, key: stack.keys.serviceRole, timeoutMs: 10_000, clientInfo: 'race' };
+  };
+  const track = <T extends SupabaseBackend>(b: T) => (backends.push(b), b);
+
+  before(async () => {
+    stack = await startStack({});
+    await generateTraces(stack.databaseUrl, { spans: 600 });
+    root = tmpRoot();
+  });
+  after(async () => {
+    for (const b of backends) b.dispose();
+    await stack?.stop();
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('100 trials of 5 windows opening together: one run SUCCEEDED, the others CANCELLED, never two that finish', async () => {
+    const TRIALS = Number(process.env.EHG_RACE_TRIALS ?? 100);
+    let secondChildStarted = 0;
+    let childrenStopped = 0;
+    let lateTrials = 0;
+    const windowsPerTrial = 5;
+    const windows = Array.from({ length: windowsPerTrial }, () => track(new SupabaseBackend(opts())));
+    const late = track(new LateCommitBackend(opts(), stack.databaseUrl, 400));
+    for (let t = 0; t < TRIALS; t++) {
+      const folder = makeFixtureWorkspace(root, `race-${t}`, 'no-findings');
+      const lateThisTrial = t % 2 === 1;
+      if (lateThisTrial) lateTrials++;
+      const results: ExecuteOutcome[] = await Promise.all(
+        windows.map((w, i) => enqueueAndExecute(lateThisTrial && i === 0 ? late : w, sessionRequest(folder), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined, windowId: `w${i}` }))),
+      );
+      const executions = results.filter((r) => r.execution);
+      if (executions.length > 1) secondChildStarted++;
+      const ends = await Promise.all(executions.map((r) => r.execution!.done));
+      childrenStopped += ends.filter((e) => e.end === 'child-stopped').length;
+      const rows = await stack.query<{ status: string }>("select status, reason_code, to_char(triggered_at, 'SS.US') as trig, to_char(updated_at, 'SS.US') as upd, to_char(started_at, 'SS.US') as started, metadata->'runner'->>'window_id' as win from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at", [folder]);
+      const succeeded = rows.filter((r) => r.status === 'SUCCEEDED').length;
+      assert.equal(succeeded, 1, `trial ${t}: exactly one run finished (${JSON.stringify(rows)}; outcomes ${JSON.stringify(results.map((r) => r.outcome))})`);
+      assert.ok(rows.every((r) => r.status === 'SUCCEEDED' || r.status === 'CANCELLED'), `trial ${t}: the others are CANCELLED: ${JSON.stringify(rows)}`);
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+    const line = `race: ${TRIALS} trials of ${windowsPerTrial} windows (${lateTrials} with a late-committing insert): a second child started in ${secondChildStarted}; children stopped by a cancel: ${childrenStopped}; trials with two finished runs: 0`;
+    console.log(`      ${line}`);
+    fs.mkdirSync('test-results', { recursive: true });
+    fs.writeFileSync('test-results/analysis-race.txt', `${line}\n`);
+  });
+
+  it('a CLI-hook-style writer racing the extension: the hook\'s run is never cancelled and ours never duplicates it', async () => {
+    const TRIALS = 20;
+    let bothExecuted = 0;
+    for (let t = 0; t < TRIALS; t++) {
+      const folder = makeFixtureWorkspace(root, `hook-race-${t}`, 'no-findings');
+      const hookRunId = randomUUID();
+      const ext = track(new SupabaseBackend(opts()));
+      const [hookDecision, ours] = await Promise.all([
+        hookStyleRun(ext.supabase, folder, hookRunId, 800),
+        enqueueAndExecute(ext, sessionRequest(folder), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined })),
+      ]);
+      await ours.execution?.done;
+      const rows = await stack.query<{ run_id: string; status: string; reason_code: string | null }>('select run_id, status, reason_code from public.telemetry_analysis_runs where scope_id = $1', [folder]);
+      const hookRow = rows.find((r) => r.run_id === hookRunId);
+      if (hookDecision === 'enqueued') {
+        assert.equal(hookRow?.status, 'SUCCEEDED', `trial ${t}: the hook's run ran to the end: ${JSON.stringify(rows)}`);
+        assert.notEqual(hookRow?.reason_code, 'DUPLICATE_SESSION_START');
+        if (ours.execution) bothExecuted++;
+      } else {
+        assert.equal(ours.outcome.kind, 'enqueued', 'the hook skipped because ours was active');
+      }
+    }
+    console.log(`      hook race: ${TRIALS} trials; both the hook and the extension executed in ${bothExecuted}`);
+    assert.ok(bothExecuted <= TRIALS / 4, `both executed in ${bothExecuted} of ${TRIALS}`);
+  });
+});
