@@ -8,10 +8,11 @@
 // process.exit() or an uncaught error into a FAILED row. Cases it cannot handle itself (it is
 // killed, or its event loop is blocked) are finished by the host (analysisProcess.ts) or, if the
 // host is gone too, by the next window's orphan check (domain/analysisRun.ts isOrphaned).
+import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { finishFromFailure, finishFromResult, FinishFields, maskSecrets } from '../domain/analysisRun';
 import { SupabaseBackend } from '../data/supabaseBackend';
-import type { ChildMessage, HostMessage, RunMessage } from './protocol';
+import { BACKSTOP_SLACK_MS, type ChildMessage, type HostMessage, type RunMessage } from './protocol';
 
 type Analyze = (supabase: unknown, opts: { runId: string; enableAutoCreate: boolean }) => Promise<unknown>;
 
@@ -82,8 +83,33 @@ async function load(analyzerPath: string): Promise<void> {
   }
 }
 
+/**
+ * A blocked event loop (an analyzer stuck in a synchronous loop) cannot run our own timer, and the
+ * window that would kill us (analysisProcess.ts) may be gone. So a detached shell kills this process
+ * once the timeout plus the host's slack and a margin has passed; stopped when we end normally.
+ * (Not on Windows: no POSIX shell; there the host's watchdog and the orphan check remain.)
+ */
+function startBackstop(ms: number): () => void {
+  if (process.platform === 'win32') return () => undefined;
+  try {
+    const s = spawn('sh', ['-c', `sleep ${Math.ceil(ms / 1000)}; kill -KILL ${process.pid} 2>/dev/null`], { detached: true, stdio: 'ignore' });
+    s.on('error', () => undefined);
+    s.unref();
+    return () => {
+      try {
+        if (s.pid) process.kill(s.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+  } catch {
+    return () => undefined;
+  }
+}
+
 async function run(m: RunMessage): Promise<void> {
   started = true;
+  const stopBackstop = startBackstop(m.timeoutMs + BACKSTOP_SLACK_MS);
   secrets = [m.key];
   const backend = new SupabaseBackend({ url: m.url, origin: m.origin, key: m.key, timeoutMs: m.requestTimeoutMs, clientInfo: m.clientInfo });
   let settled = false;
@@ -100,6 +126,7 @@ async function run(m: RunMessage): Promise<void> {
     clearInterval(poll);
     const r = await backend.finishRun(m.runId, fields);
     send({ type: 'finished', status: fields.status, written: r.ok && r.value, writeError: r.ok ? undefined : r.error.message, rssBytes: process.memoryUsage().rss, durationMs: fields.duration_ms });
+    stopBackstop();
     setTimeout(() => realExit(0), 50);
   };
   const fail = (errorClass: string, message: string) => finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets));
@@ -112,6 +139,7 @@ async function run(m: RunMessage): Promise<void> {
       if (settled || !s.ok || s.value === 'RUNNING') return;
       settled = true;
       send({ type: 'stopped', status: s.value });
+      stopBackstop();
       realExit(0);
     });
   }, m.statusPollMs);

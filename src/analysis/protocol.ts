@@ -28,3 +28,6 @@ export type ChildMessage =
   /** written: the guarded update changed the row (false: it was no longer RUNNING). */
   | { type: 'finished'; status: FinishFields['status']; written: boolean; writeError?: string; rssBytes: number; durationMs: number }
   | { type: 'stopped'; status: string | null };
+
+/** The child kills itself (a detached shell, see analysisChild.ts) this long after its timeout, should its event loop be blocked. */
+export const BACKSTOP_SLACK_MS = 30_000;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { enqueueAndExecute, ExecuteOutcome } from '../../src/analysis/executeRun';
+import { BACKSTOP_SLACK_MS } from '../../src/analysis/protocol';
 import { markOrphanedRuns } from '../../src/data/orphans';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
@@ -254,6 +255,41 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     host.kill('SIGKILL');
     const row = await waitForRow(info.runId, (x) => x.status !== 'RUNNING', 30_000);
     assert.equal(row.status, 'SUCCEEDED');
+  });
+
+  it('a child whose analyzer blocks its event loop, with the extension host killed, is still killed by its backstop; the orphan check can finish the run', async function () {
+    this.timeout(120_000);
+    const folder = makeFixtureWorkspace(root, 'spin-host-killed', 'spin');
+    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, '1000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    host.stdin.end(stack.keys.serviceRole);
+    const line = await new Promise<string>((resolve, reject) => {
+      let s = '';
+      host.stdout.setEncoding('utf8');
+      host.stdout.on('data', (c: string) => {
+        s += c;
+        if (s.includes('\n')) resolve(s.split('\n')[0]);
+      });
+      host.once('exit', () => reject(new Error(`host exited early: ${s}`)));
+    });
+    const info = JSON.parse(line) as { kind: string; runId: string; childPid: number };
+    assert.equal(info.kind, 'enqueued');
+    const t0 = Date.now();
+    host.kill('SIGKILL'); // no window is left to kill the spinning child
+    const alive = () => {
+      try {
+        process.kill(info.childPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive() && Date.now() - t0 < 1_000 + BACKSTOP_SLACK_MS + 20_000) await sleep(500);
+    const ms = Date.now() - t0;
+    assert.equal(alive(), false, 'the spinning child is gone');
+    assert.ok(ms >= BACKSTOP_SLACK_MS - 2_000, `killed by the backstop after ${ms} ms (timeout 1 s + ${BACKSTOP_SLACK_MS} ms), not earlier by anyone else`);
+    assert.equal((await rowOf(info.runId)).status, 'RUNNING', 'nobody could write the finish row: the orphan check will');
+    const later = await backend().findStaleRunning([folder], new Date(Date.now() + 10 * 60_000));
+    assert.ok(later.ok && later.value.some((x) => x.runId === info.runId), 'an orphan candidate for the next window');
   });
 
   it('a run we abandoned never leaves the hook\'s dedup query answering already_queued past its timeout', async () => {
