@@ -33,8 +33,10 @@ export const RUN_LIST_COLUMNS = [
   'duration_ms',
   'timeout_ms:metadata->timeout_ms',
   // The worst bottleneck (the analyzer stores them worst first), so a row can lead with it without
-  // loading output_ref: three small JSON paths, not the whole document.
-  'top_type:output_ref->bottlenecks->0->>dimension_type',
+  // loading output_ref: two small JSON paths, not the whole document. Its dimension_type is the
+  // top_bottleneck_category column (the hook and this extension write bottlenecks[0].dimension_type
+  // there), so a third path is not needed: each path is evaluated for every run of the scope before
+  // the sort.
   'top_key:output_ref->bottlenecks->0->>dimension_key',
   'top_ratio:output_ref->bottlenecks->0->ratio',
 ] as const;
