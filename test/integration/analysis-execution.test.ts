@@ -236,9 +236,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.status, 'SUCCEEDED', `${row.error_class}: ${row.error_message}`);
   });
 
-  it('the extension host is killed mid-run (SIGKILL): the detached child still writes SUCCEEDED', async () => {
-    const folder = makeFixtureWorkspace(root, 'host-killed', 'slow:2500');
-    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, '120000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** The stand-in extension host (support/analysisHost.ts) enqueues and executes one run; resolves with what it printed. */
+  const startStandInHost = async (folder: string, timeoutMs: number) => {
+    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, String(timeoutMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
     host.stdin.end(stack.keys.serviceRole);
     const line = await new Promise<string>((resolve, reject) => {
       let s = '';
@@ -249,7 +249,12 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       });
       host.once('exit', () => reject(new Error(`host exited early: ${s}`)));
     });
-    const info = JSON.parse(line) as { kind: string; runId: string; childPid: number };
+    return { host, info: JSON.parse(line) as { kind: string; runId: string; childPid: number } };
+  };
+
+  it('the extension host is killed mid-run (SIGKILL): the detached child still writes SUCCEEDED', async () => {
+    const folder = makeFixtureWorkspace(root, 'host-killed', 'slow:2500');
+    const { host, info } = await startStandInHost(folder, 120000);
     assert.equal(info.kind, 'enqueued');
     assert.equal((await rowOf(info.runId)).status, 'RUNNING');
     host.kill('SIGKILL');
@@ -260,18 +265,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   it('a child whose analyzer blocks its event loop, with the extension host killed, is still killed by its backstop; the orphan check can finish the run', async function () {
     this.timeout(120_000);
     const folder = makeFixtureWorkspace(root, 'spin-host-killed', 'spin');
-    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, '1000'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    host.stdin.end(stack.keys.serviceRole);
-    const line = await new Promise<string>((resolve, reject) => {
-      let s = '';
-      host.stdout.setEncoding('utf8');
-      host.stdout.on('data', (c: string) => {
-        s += c;
-        if (s.includes('\n')) resolve(s.split('\n')[0]);
-      });
-      host.once('exit', () => reject(new Error(`host exited early: ${s}`)));
-    });
-    const info = JSON.parse(line) as { kind: string; runId: string; childPid: number };
+    const { host, info } = await startStandInHost(folder, 1000);
     assert.equal(info.kind, 'enqueued');
     const t0 = Date.now();
     host.kill('SIGKILL'); // no window is left to kill the spinning child
