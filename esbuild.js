@@ -29,7 +29,9 @@ const lazyBackend = {
   name: 'lazy-supabase-backend',
   setup(build) {
     build.onResolve({ filter: /^\.\/data\/supabaseBackend$/ }, (args) =>
-      args.importer.endsWith(`src${require('path').sep}extension.ts`) ? { path: './supabaseBackend.js', external: true } : undefined,
+      args.importer.endsWith(`src${require('path').sep}extension.ts`)
+        ? { path: './supabaseBackend.js', external: true }
+        : undefined,
     );
   },
 };
@@ -37,7 +39,11 @@ const lazyBackend = {
 async function main() {
   const ctx = await esbuild.context({
     // analysisChild: the child process that runs the workspace's analyzer (src/analysis/analysisChild.ts).
-    entryPoints: { extension: 'src/extension.ts', supabaseBackend: 'src/data/supabaseBackend.ts', analysisChild: 'src/analysis/analysisChild.ts' },
+    entryPoints: {
+      extension: 'src/extension.ts',
+      supabaseBackend: 'src/data/supabaseBackend.ts',
+      analysisChild: 'src/analysis/analysisChild.ts',
+    },
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -54,7 +60,16 @@ async function main() {
     plugins: watch ? [lazyBackend, problemMatcher] : [lazyBackend],
   });
   if (watch) {
-    const web = await esbuild.context({ entryPoints: { trends: 'src/webview/trends.ts' }, bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outdir: 'dist', logLevel: 'silent', plugins: [problemMatcher] });
+    const web = await esbuild.context({
+      entryPoints: { trends: 'src/webview/trends.ts' },
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+      outdir: 'dist',
+      logLevel: 'silent',
+      plugins: [problemMatcher],
+    });
     await Promise.all([ctx.watch(), web.watch()]);
     return;
   }
@@ -75,7 +90,8 @@ async function main() {
   });
   if (result.errors.length || webview.errors.length) process.exit(1);
   for (const [file, o] of Object.entries({ ...result.metafile.outputs, ...webview.metafile.outputs })) {
-    if (file.endsWith('.js')) console.log(`${file} ${(o.bytes / 1024).toFixed(1)} KB${production ? ' (minified)' : ''}`);
+    if (file.endsWith('.js'))
+      console.log(`${file} ${(o.bytes / 1024).toFixed(1)} KB${production ? ' (minified)' : ''}`);
   }
 }
 

@@ -25,7 +25,9 @@ export function ensureCodeServer(log: (line: string) => void = console.log): str
   const res = spawnSync('bash', [script], { encoding: 'utf8', env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const line of `${res.stdout ?? ''}${res.stderr ?? ''}`.split('\n')) if (line.trim()) log(line);
   if (res.status !== 0 || !fs.existsSync(entryPoint())) {
-    throw new Error(`code-server is not available: ${script} exited with ${res.status ?? res.signal ?? res.error?.message}`);
+    throw new Error(
+      `code-server is not available: ${script} exited with ${res.status ?? res.signal ?? res.error?.message}`,
+    );
   }
   return entryPoint();
 }
@@ -65,13 +67,26 @@ export function installExtension(vsix: string, dirs: Dirs, log: (line: string) =
   fs.mkdirSync(dirs.extensionsDir, { recursive: true });
   const res = spawnSync(
     process.execPath,
-    [entryPoint(), '--user-data-dir', dirs.userDataDir, '--extensions-dir', dirs.extensionsDir, '--config', configFile(dirs.userDataDir), '--install-extension', vsix, '--force'],
+    [
+      entryPoint(),
+      '--user-data-dir',
+      dirs.userDataDir,
+      '--extensions-dir',
+      dirs.extensionsDir,
+      '--config',
+      configFile(dirs.userDataDir),
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
     { encoding: 'utf8', timeout: 120_000, env: { ...process.env, EXTENSIONS_GALLERY: OFFLINE_GALLERY } },
   );
   const out = `${res.stdout ?? ''}${res.stderr ?? ''}`;
   for (const line of out.split('\n')) if (line.trim()) log(`[install-extension] ${line}`);
   if (res.status !== 0 || !/successfully installed|already installed/i.test(out)) {
-    throw new Error(`code-server --install-extension ${path.basename(vsix)} failed (exit ${res.status ?? res.signal}): ${out.trim().slice(-500)}`);
+    throw new Error(
+      `code-server --install-extension ${path.basename(vsix)} failed (exit ${res.status ?? res.signal}): ${out.trim().slice(-500)}`,
+    );
   }
 }
 
@@ -124,7 +139,8 @@ let exitHookInstalled = false;
 export async function startCodeServer(opts: CodeServerOptions = {}): Promise<CodeServer> {
   const log = opts.log ?? (() => undefined);
   // Folders not given are made in a temporary folder, removed again by stop().
-  const base = opts.userDataDir && opts.extensionsDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-code-server-'));
+  const base =
+    opts.userDataDir && opts.extensionsDir ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-code-server-'));
   const dirs: Dirs = {
     userDataDir: opts.userDataDir ?? path.join(base!, 'user-data'),
     extensionsDir: opts.extensionsDir ?? path.join(base!, 'extensions'),
@@ -132,7 +148,10 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   fs.mkdirSync(dirs.userDataDir, { recursive: true });
   fs.mkdirSync(dirs.extensionsDir, { recursive: true });
   const trust = opts.workspaceTrust ?? false;
-  writeUserSettings(dirs.userDataDir, { ...(trust ? { 'security.workspace.trust.enabled': true } : {}), ...opts.userSettings });
+  writeUserSettings(dirs.userDataDir, {
+    ...(trust ? { 'security.workspace.trust.enabled': true } : {}),
+    ...opts.userSettings,
+  });
   fs.writeFileSync(configFile(dirs.userDataDir), 'auth: none\ncert: false\n');
   for (const vsix of opts.vsix ?? []) installExtension(vsix, dirs, log);
 
@@ -140,14 +159,19 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const port = opts.port ?? (await freePort(host));
   const args = [
     entryPoint(),
-    '--bind-addr', `${host}:${port}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `${host}:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     ...(trust ? [] : ['--disable-workspace-trust']),
-    '--config', configFile(dirs.userDataDir),
-    '--user-data-dir', dirs.userDataDir,
-    '--extensions-dir', dirs.extensionsDir,
+    '--config',
+    configFile(dirs.userDataDir),
+    '--user-data-dir',
+    dirs.userDataDir,
+    '--extensions-dir',
+    dirs.extensionsDir,
     ...(opts.folder ? [opts.folder] : []),
   ];
   const child = spawn(process.execPath, args, {
@@ -168,7 +192,14 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { exitedAt = Date.now(); live.delete(child); logStream?.end(); resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exitedAt = Date.now();
+      live.delete(child);
+      logStream?.end();
+      resolve();
+    }),
+  );
 
   const url = `http://${host}:${port}`;
   const server: CodeServer = {
@@ -217,7 +248,9 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
     if (await answers(`${url}/healthz`)) break;
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`code-server did not answer HTTP at ${url} within ${opts.startTimeoutMs ?? 60_000} ms:\n${tail.slice(-3000)}`);
+      throw new Error(
+        `code-server did not answer HTTP at ${url} within ${opts.startTimeoutMs ?? 60_000} ms:\n${tail.slice(-3000)}`,
+      );
     }
     await sleep(200);
   }
@@ -281,7 +314,11 @@ function sleep(ms: number): Promise<void> {
 function findRepoRoot(from: string): string {
   let dir = from;
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'scripts', 'install-code-server.sh'))) return dir;
+    if (
+      fs.existsSync(path.join(dir, 'package.json')) &&
+      fs.existsSync(path.join(dir, 'scripts', 'install-code-server.sh'))
+    )
+      return dir;
     const up = path.dirname(dir);
     if (up === dir) return path.resolve(from, '..', '..');
     dir = up;

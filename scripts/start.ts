@@ -12,7 +12,13 @@ import { startStack, Stack } from '../test/stack';
 import { controlEndpoint, controlHelp, readControlCommands } from '../test/stack/control';
 import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
 
-interface Args { backendOnly: boolean; intervalMs: number; port?: number; editorPort?: number; workspace?: string }
+interface Args {
+  backendOnly: boolean;
+  intervalMs: number;
+  port?: number;
+  editorPort?: number;
+  workspace?: string;
+}
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { backendOnly: false, intervalMs: 5_000 };
@@ -29,7 +35,9 @@ function parseArgs(argv: string[]): Args {
     else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
     else if (a.startsWith('--workspace')) args.workspace = path.resolve(val());
     else if (a === '--help' || a === '-h') {
-      console.log('npm start [-- --backend-only] [--interval <base seconds, default 5>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]');
+      console.log(
+        'npm start [-- --backend-only] [--interval <base seconds, default 5>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -87,8 +95,14 @@ async function main(): Promise<void> {
   // A week of workflow traces in which one phase, one gate and one subagent got slow in the last day:
   // what the analyzer will find.
   await generateTraces(stack.databaseUrl);
-  fs.writeFileSync(path.join(workspace, '.env'), `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`);
-  fs.writeFileSync(path.join(workspace, 'README.md'), '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n');
+  fs.writeFileSync(
+    path.join(workspace, '.env'),
+    `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`,
+  );
+  fs.writeFileSync(
+    path.join(workspace, 'README.md'),
+    '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n',
+  );
 
   const control = (a: string) => `curl -X POST ${stack.url}/__stack/scheduler/${a}`;
   // As `supabase start` prints them, so a person can query what the extension wrote.

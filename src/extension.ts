@@ -42,11 +42,26 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const notifier = new FailureNotifier(log, prefs);
   const keys = new ContextKeys();
   const scopeIds = () => (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
-  const model = new RunsModel(connection, notifier, scopeIds, context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace');
+  const model = new RunsModel(
+    connection,
+    notifier,
+    scopeIds,
+    context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace',
+  );
   const comparisons = new RunComparisons(connection, model);
   const tree = new RunsTreeProvider(model, connection, undefined, comparisons);
-  const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', { treeDataProvider: tree, showCollapseAll: true });
-  const runsRefresh = new RefreshScheduler({ task: () => model.load(), unfocusedFactor: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000, maxDelayMs: 15 * 60_000, minIntervalMs: 5_000 });
+  const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
+  const runsRefresh = new RefreshScheduler({
+    task: () => model.load(),
+    unfocusedFactor: 5,
+    backoffBaseMs: 5_000,
+    backoffMaxMs: 5 * 60_000,
+    maxDelayMs: 15 * 60_000,
+    minIntervalMs: 5_000,
+  });
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
   const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow(), { comparisons, prefs });
@@ -55,11 +70,18 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     watcher.checkNow();
     if (treeView.visible) void runsRefresh.refreshNow();
   });
-  const sessionStart = new SessionStartController(connection, log, notifier, { extensionVersion: version }, (runId) => {
-    tree.mine.add(runId);
-    watcher.watch(runId);
-    if (treeView.visible) void runsRefresh.refreshNow();
-  }, analysis);
+  const sessionStart = new SessionStartController(
+    connection,
+    log,
+    notifier,
+    { extensionVersion: version },
+    (runId) => {
+      tree.mine.add(runId);
+      watcher.watch(runId);
+      if (treeView.visible) void runsRefresh.refreshNow();
+    },
+    analysis,
+  );
   let lastDocument: string | undefined;
   let listGeneration = -1;
 
@@ -71,10 +93,17 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     keys.set('ehgTelemetry.canWrite', snap.backend !== null && snap.canWrite !== false);
     keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
     keys.set('ehgTelemetry.scope', model.scope);
-    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted, [...analysis.noAnalyzer.values()]);
-    treeView.description = computeViewDescription(model, new Date(), model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS);
+    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted, [
+      ...analysis.noAnalyzer.values(),
+    ]);
+    treeView.description = computeViewDescription(
+      model,
+      new Date(),
+      model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS,
+    );
   };
-  const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
+  const updateStoredKeys = () =>
+    keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
 
   runsRefresh.setVisible(treeView.visible);
   runsRefresh.setFocused(vscode.window.state.focused);
@@ -99,7 +128,9 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
     vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
     model.onDidChange(updateView),
-    model.onDidChange(() => { if (treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs); }),
+    model.onDidChange(() => {
+      if (treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs);
+    }),
     connection.onDidChange((snap) => {
       runsRefresh.setEnabled(snap.backend !== null);
       if (snap.generation !== listGeneration) {
@@ -111,11 +142,24 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     registerNotificationCommands(prefs),
     registerTrendsCommand(context.extensionUri, connection, model),
     registerCommands({
-      context, connection, model, tree, treeView, runsRefresh, monitor, watcher, documents, log, createBackend, analysis,
+      context,
+      connection,
+      model,
+      tree,
+      treeView,
+      runsRefresh,
+      monitor,
+      watcher,
+      documents,
+      log,
+      createBackend,
+      analysis,
       extensionVersion: version,
       onScopeChanged: updateView,
       onStoredKeysChanged: updateStoredKeys,
-      setLastDocument: (t) => { lastDocument = t; },
+      setLastDocument: (t) => {
+        lastDocument = t;
+      },
     }),
   );
   updateView();
@@ -129,12 +173,29 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
   // The view's "updated N min ago" ages while nothing else changes.
-  const freshnessTimer = setInterval(() => { if (treeView.visible) updateView(); }, 30_000);
+  const freshnessTimer = setInterval(() => {
+    if (treeView.visible) updateView();
+  }, 30_000);
   context.subscriptions.push({ dispose: () => clearInterval(freshnessTimer) });
 
   if (context.extensionMode === vscode.ExtensionMode.Production) return {};
   return {
-    testing: createTestingApi({ connection, model, comparisons, tree, statusBar, sessionStart, notifier, watcher, monitor, backends, analysis, viewMessage: () => treeView.message, lastDocument: () => lastDocument, viewState: () => computeViewState(connection, model) }),
+    testing: createTestingApi({
+      connection,
+      model,
+      comparisons,
+      tree,
+      statusBar,
+      sessionStart,
+      notifier,
+      watcher,
+      monitor,
+      backends,
+      analysis,
+      viewMessage: () => treeView.message,
+      lastDocument: () => lastDocument,
+      viewState: () => computeViewState(connection, model),
+    }),
   };
 }
 

@@ -27,7 +27,15 @@ export interface TestTreeItem {
 export interface TestingApi {
   settle(): Promise<void>;
   runsTree(opts?: { expand?: boolean }): Promise<TestTreeItem[]>;
-  statusBar(): { text: string; tooltip: string; backgroundColor?: string; name: string; accessibilityLabel: string; command?: string; state: string };
+  statusBar(): {
+    text: string;
+    tooltip: string;
+    backgroundColor?: string;
+    name: string;
+    accessibilityLabel: string;
+    command?: string;
+    state: string;
+  };
   state(): { viewState: string; connection: string; canWrite: boolean | null; trusted: boolean; envRead: boolean };
   lastDocument(): string | undefined;
   decisions(): Array<{ scopeId: string; decision: string; runId?: string }>;
@@ -112,16 +120,30 @@ export function createTestingApi(p: Parts): TestingApi {
     },
     state() {
       const snap = p.connection.snapshot;
-      return { viewState: p.viewState(), connection: snap.state.kind, canWrite: snap.canWrite, trusted: vscode.workspace.isTrusted, envRead: p.connection.hasReadEnv };
+      return {
+        viewState: p.viewState(),
+        connection: snap.state.kind,
+        canWrite: snap.canWrite,
+        trusted: vscode.workspace.isTrusted,
+        envRead: p.connection.hasReadEnv,
+      };
     },
     lastDocument: p.lastDocument,
-    decisions: () => p.sessionStart.decisions.map((d) => ({ scopeId: d.scopeId, decision: d.decision, runId: d.runId })),
+    decisions: () =>
+      p.sessionStart.decisions.map((d) => ({ scopeId: d.scopeId, decision: d.decision, runId: d.runId })),
     notifications: () => p.notifier.notificationsShown + p.watcher.notificationsShown,
     requests: () => [...p.backends].reduce((n, b) => n + b.requestCount, 0),
     heartbeatReads: () => p.monitor.readCount,
     comparisonRequests: () => p.comparisons.requests,
-    refreshRuns: async () => { await p.model.load(); },
+    refreshRuns: async () => {
+      await p.model.load();
+    },
     refreshHeartbeat: () => p.monitor.refreshNow(),
-    analysis: () => ({ active: p.analysis.activeRunIds, history: p.analysis.history.map((h) => ({ ...h })), noAnalyzer: [...p.analysis.noAnalyzer.values()], viewMessage: p.viewMessage() }),
+    analysis: () => ({
+      active: p.analysis.activeRunIds,
+      history: p.analysis.history.map((h) => ({ ...h })),
+      noAnalyzer: [...p.analysis.noAnalyzer.values()],
+      viewMessage: p.viewMessage(),
+    }),
   };
 }

@@ -37,7 +37,11 @@ async function setExplain(databaseUrl: string, on: boolean): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
 }
 
-interface LoggedPlan { durationMs: number; queryText: string; plan: PlanNode }
+interface LoggedPlan {
+  durationMs: number;
+  queryText: string;
+  plan: PlanNode;
+}
 
 /** The auto_explain entries of PostgreSQL's server log (prefix `%m [%p] `, JSON plans) from a byte offset on. */
 function readLoggedPlans(file: string, fromByte: number): LoggedPlan[] {
@@ -73,7 +77,12 @@ function logSize(file: string): number {
 }
 
 /** Runs `call` `reps` times with auto_explain on and returns the plans PostgREST's statements on `table` got. */
-async function capturePlans(stack: Stack, table: string, call: () => Promise<unknown>, reps: number): Promise<LoggedPlan[]> {
+async function capturePlans(
+  stack: Stack,
+  table: string,
+  call: () => Promise<unknown>,
+  reps: number,
+): Promise<LoggedPlan[]> {
   const file = stack.explainLogFile;
   if (!file) throw new Error('the bench stack must be started with explainLog: true');
   const from = logSize(file);
@@ -83,14 +92,16 @@ async function capturePlans(stack: Stack, table: string, call: () => Promise<unk
   } finally {
     await setExplain(stack.databaseUrl, false);
   }
-  const onTable = (p: LoggedPlan) => p.queryText.includes(`"public"."${table}"`) && /^\s*(WITH|SELECT)/i.test(p.queryText);
+  const onTable = (p: LoggedPlan) =>
+    p.queryText.includes(`"public"."${table}"`) && /^\s*(WITH|SELECT)/i.test(p.queryText);
   const deadline = Date.now() + 5_000;
   let plans = readLoggedPlans(file, from).filter(onTable);
   while (plans.length < reps && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100)); // the logging collector writes asynchronously
     plans = readLoggedPlans(file, from).filter(onTable);
   }
-  if (plans.length < reps) throw new Error(`auto_explain logged ${plans.length} of ${reps} statements on ${table} (log ${file})`);
+  if (plans.length < reps)
+    throw new Error(`auto_explain logged ${plans.length} of ${reps} statements on ${table} (log ${file})`);
   return plans.slice(-reps);
 }
 
@@ -107,7 +118,16 @@ export interface PlanFigures {
   sql: string;
 }
 
-interface PlanNode { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[]; 'Shared Hit Blocks'?: number; 'Shared Read Blocks'?: number; 'Actual Rows'?: number; 'Actual Total Time'?: number }
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  'Actual Rows'?: number;
+  'Actual Total Time'?: number;
+}
 
 function walk(n: PlanNode, f: (n: PlanNode, depth: number) => void, depth = 0): void {
   f(n, depth);
@@ -124,7 +144,9 @@ function planFigures(plans: LoggedPlan[], table: string): PlanFigures {
     if (n['Relation Name'] === table) touches = true;
     if (n['Node Type'] === 'Seq Scan' && n['Relation Name']) seqScans.push(n['Relation Name']);
     if (n['Index Name']) indexes.add(n['Index Name']);
-    lines.push(`${'  '.repeat(depth)}${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''} (rows ${n['Actual Rows'] ?? '?'})`);
+    lines.push(
+      `${'  '.repeat(depth)}${n['Node Type']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}${n['Relation Name'] ? ` on ${n['Relation Name']}` : ''} (rows ${n['Actual Rows'] ?? '?'})`,
+    );
   });
   return {
     ms: round(median(plans.map((p) => p.durationMs)), 3),
@@ -141,10 +163,12 @@ function planFigures(plans: LoggedPlan[], table: string): PlanFigures {
 // ---- the measured requests -------------------------------------------------------------------
 
 export const QUERY_NAMES = ['list_workspace', 'staleness', 'dedup', 'heartbeat'] as const;
-export type QueryName = (typeof QUERY_NAMES)[number] | 'list_all_scopes' | 'list_all_scopes_with_index' | 'naive_list_select_star';
+export type QueryName =
+  (typeof QUERY_NAMES)[number] | 'list_all_scopes' | 'list_all_scopes_with_index' | 'naive_list_select_star';
 
 /** Recommended for large tables (README): the contract has no index that serves "All Scopes". */
-export const RECOMMENDED_INDEX_SQL = 'CREATE INDEX idx_telemetry_runs_triggered_at ON public.telemetry_analysis_runs (triggered_at DESC, run_id DESC)';
+export const RECOMMENDED_INDEX_SQL =
+  'CREATE INDEX idx_telemetry_runs_triggered_at ON public.telemetry_analysis_runs (triggered_at DESC, run_id DESC)';
 
 export interface ScaleResult {
   rows: number;
@@ -166,13 +190,22 @@ export interface EnqueueFigures {
 }
 
 export function makeBackend(stack: Stack, baseFetch?: typeof fetch): SupabaseBackend {
-  return new SupabaseBackend({ url: stack.url, origin: new URL(stack.url).origin, key: stack.keys.serviceRole, timeoutMs: 30_000, clientInfo: 'ehg-telemetry-bench', baseFetch });
+  return new SupabaseBackend({
+    url: stack.url,
+    origin: new URL(stack.url).origin,
+    key: stack.keys.serviceRole,
+    timeoutMs: 30_000,
+    clientInfo: 'ehg-telemetry-bench',
+    baseFetch,
+  });
 }
 
 const WORKSPACE_SCOPE = scopeIdFor(7);
 
 class NeverSocket {
-  constructor() { throw new Error('the benchmark does not use realtime'); }
+  constructor() {
+    throw new Error('the benchmark does not use realtime');
+  }
 }
 
 /** Runs one backend call through the edge and PostgREST, and reads how PostgreSQL executed PostgREST's SQL. */
@@ -183,7 +216,13 @@ async function measure(stack: Stack, table: string, call: () => Promise<number>,
   if (!entry) throw new Error(`no edge log entry for ${table}`);
   if (entry.status >= 400) throw new Error(`${table} request failed with ${entry.status}`);
   const plans = await capturePlans(stack, table, call, reps);
-  return { ...planFigures(plans, table), responseBytes: entry.responseBytes, rowsReturned, gatewayMs: round(entry.durationMs, 2), query: entry.query };
+  return {
+    ...planFigures(plans, table),
+    responseBytes: entry.responseBytes,
+    rowsReturned,
+    gatewayMs: round(entry.durationMs, 2),
+    query: entry.query,
+  };
 }
 
 export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResult['queries']> {
@@ -192,36 +231,83 @@ export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResul
   // supabase-js wants a WebSocket class on Node 20 even when realtime is never used: give it one that is never constructed.
   const client = createClient(stack.url, stack.keys.serviceRole, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: NeverSocket as unknown as NonNullable<NonNullable<Parameters<typeof createClient>[2]>['realtime']>['transport'] },
+    realtime: {
+      transport: NeverSocket as unknown as NonNullable<
+        NonNullable<Parameters<typeof createClient>[2]>['realtime']
+      >['transport'],
+    },
   });
   const out: Partial<ScaleResult['queries']> = {};
   try {
-    const rows = async (p: Promise<{ ok: boolean; error?: unknown; value?: unknown }>, count: (v: never) => number): Promise<number> => {
+    const rows = async (
+      p: Promise<{ ok: boolean; error?: unknown; value?: unknown }>,
+      count: (v: never) => number,
+    ): Promise<number> => {
       const r = await p;
       if (!r.ok) throw new Error(`backend call failed: ${JSON.stringify(r.error)}`);
       return count(r.value as never);
     };
     const page = (v: { runs: unknown[] }) => v.runs.length;
-    out.list_workspace = await measure(stack, RUNS_TABLE, () => rows(backend.listRuns({ kind: 'workspace', scopeIds: [WORKSPACE_SCOPE] }, 0, 20), page), reps);
-    out.staleness = await measure(stack, RUNS_TABLE, () => rows(backend.findFreshRun(WORKSPACE_SCOPE, new Date(now() - 7 * 86_400_000)), (v: unknown) => (v ? 1 : 0)), reps);
-    out.dedup = await measure(stack, RUNS_TABLE, () => rows(backend.findActiveRuns(WORKSPACE_SCOPE, new Date(now() - 10 * 60_000)), (v: unknown[]) => v.length), reps);
-    out.heartbeat = await measure(stack, 'eva_scheduler_heartbeat', () => rows(backend.readHeartbeat(), (v: { kind: string }) => (v.kind === 'row' ? 1 : 0)), reps);
-    out.list_all_scopes = await measure(stack, RUNS_TABLE, () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page), reps);
+    out.list_workspace = await measure(
+      stack,
+      RUNS_TABLE,
+      () => rows(backend.listRuns({ kind: 'workspace', scopeIds: [WORKSPACE_SCOPE] }, 0, 20), page),
+      reps,
+    );
+    out.staleness = await measure(
+      stack,
+      RUNS_TABLE,
+      () => rows(backend.findFreshRun(WORKSPACE_SCOPE, new Date(now() - 7 * 86_400_000)), (v: unknown) => (v ? 1 : 0)),
+      reps,
+    );
+    out.dedup = await measure(
+      stack,
+      RUNS_TABLE,
+      () => rows(backend.findActiveRuns(WORKSPACE_SCOPE, new Date(now() - 10 * 60_000)), (v: unknown[]) => v.length),
+      reps,
+    );
+    out.heartbeat = await measure(
+      stack,
+      'eva_scheduler_heartbeat',
+      () => rows(backend.readHeartbeat(), (v: { kind: string }) => (v.kind === 'row' ? 1 : 0)),
+      reps,
+    );
+    out.list_all_scopes = await measure(
+      stack,
+      RUNS_TABLE,
+      () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page),
+      reps,
+    );
     // The same "All Scopes" request with the index the README recommends for large tables, then without it again.
     await stack.query(RECOMMENDED_INDEX_SQL);
     await stack.query('ANALYZE public.telemetry_analysis_runs');
     try {
-      out.list_all_scopes_with_index = await measure(stack, RUNS_TABLE, () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page), reps);
+      out.list_all_scopes_with_index = await measure(
+        stack,
+        RUNS_TABLE,
+        () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page),
+        reps,
+      );
     } finally {
       await stack.query('DROP INDEX IF EXISTS public.idx_telemetry_runs_triggered_at');
     }
     // The naive version of the same list: every column (output_ref, metadata, …), same filter/order/page.
-    out.naive_list_select_star = await measure(stack, RUNS_TABLE, async () => {
-      const r = await client.from(RUNS_TABLE).select('*').or(scopeOrFilter([WORKSPACE_SCOPE]))
-        .order('triggered_at', { ascending: false }).order('run_id', { ascending: false }).range(0, 20);
-      if (r.error) throw new Error(r.error.message);
-      return r.data.length;
-    }, reps);
+    out.naive_list_select_star = await measure(
+      stack,
+      RUNS_TABLE,
+      async () => {
+        const r = await client
+          .from(RUNS_TABLE)
+          .select('*')
+          .or(scopeOrFilter([WORKSPACE_SCOPE]))
+          .order('triggered_at', { ascending: false })
+          .order('run_id', { ascending: false })
+          .range(0, 20);
+        if (r.error) throw new Error(r.error.message);
+        return r.data.length;
+      },
+      reps,
+    );
   } finally {
     backend.dispose();
   }
@@ -264,7 +350,16 @@ export async function measureEnqueue(stack: Stack, label: string, reps = 10): Pr
         // window keeps the staleness query in the flow, unchanged in shape, and lets the insert happen.
         stalenessMs: 1,
         dedupMs: 10 * 60_000,
-        metadata: { timeout_ms: 120_000, source: { extension: 'ehg-telemetry', extension_version: 'bench', vscode_version: 'bench', window_id: 'bench', app_host: 'bench' } },
+        metadata: {
+          timeout_ms: 120_000,
+          source: {
+            extension: 'ehg-telemetry',
+            extension_version: 'bench',
+            vscode_version: 'bench',
+            window_id: 'bench',
+            app_host: 'bench',
+          },
+        },
       });
       total.push(performance.now() - t);
       outcomes[outcome.kind] = (outcomes[outcome.kind] ?? 0) + 1;
@@ -310,7 +405,11 @@ export async function measureAtScale(stack: Stack, currentRows: number, target: 
   let generateMs = 0;
   if (add > 0) {
     log(`scale: generating ${add.toLocaleString('en')} rows (table → ${target.toLocaleString('en')})`);
-    const g = await generateRuns(stack.databaseUrl, { rows: add, scopes: 1000, seed: 1000 + target % 997 + currentRows % 991 });
+    const g = await generateRuns(stack.databaseUrl, {
+      rows: add,
+      scopes: 1000,
+      seed: 1000 + (target % 997) + (currentRows % 991),
+    });
     generateMs = g.ms;
     await stack.query('VACUUM ANALYZE public.telemetry_analysis_runs');
     log(`scale: ${g.rows.toLocaleString('en')} rows in ${g.ms} ms`);

@@ -19,16 +19,25 @@ import { log, median, onCleanup, round, sleep, tempDir } from './util';
 export const EXT_ID = 'ehg-engineer.ehg-telemetry';
 export const HELLO_ID = 'ehg-bench.bench-hello-world';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 /** The simulator's BASE interval; adaptive and idle (the upstream default) it writes every 3 × base = 6 s. */
 export const SCHEDULER_INTERVAL_MS = 2_000;
 /** Production default poll interval of the EVA scheduler (shared/notes/domain.md): the time scale. */
 export const REAL_SCHEDULER_INTERVAL_MS = 60_000;
 const NAIVE_REAL_MS = 10_000;
-export const NAIVE_SCALED_MS = Math.round(NAIVE_REAL_MS * SCHEDULER_INTERVAL_MS / REAL_SCHEDULER_INTERVAL_MS);
+export const NAIVE_SCALED_MS = Math.round((NAIVE_REAL_MS * SCHEDULER_INTERVAL_MS) / REAL_SCHEDULER_INTERVAL_MS);
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
   onCleanup('browser', () => browser.close());
   return browser;
@@ -41,7 +50,11 @@ export function packageFixture(name: string, outDir: string): string {
   fs.cpSync(src, copy, { recursive: true });
   const vsix = path.join(outDir, `${name}.vsix`);
   const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
-  const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix], { cwd: copy, encoding: 'utf8' });
+  const r = spawnSync(
+    vsce,
+    ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
+    { cwd: copy, encoding: 'utf8' },
+  );
   if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package ${name} failed: ${r.stdout}${r.stderr}`);
   return vsix;
 }
@@ -50,7 +63,10 @@ export function makeWorkspace(root: string, name: string, stack: Stack): string 
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nBenchmark workspace.\n`);
-  fs.writeFileSync(path.join(dir, '.env'), `SUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`);
+  fs.writeFileSync(
+    path.join(dir, '.env'),
+    `SUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`,
+  );
   return fs.realpathSync(dir);
 }
 
@@ -72,23 +88,38 @@ export function kindOf(e: RequestLogEntry): Kind {
 }
 
 function countKinds(entries: RequestLogEntry[]): Record<Kind | 'total', number> {
-  const c: Record<string, number> = { total: entries.length, heartbeat: 0, list: 0, watch: 0, staleness: 0, dedup: 0, insert: 0, cancel: 0, other: 0 };
+  const c: Record<string, number> = {
+    total: entries.length,
+    heartbeat: 0,
+    list: 0,
+    watch: 0,
+    staleness: 0,
+    dedup: 0,
+    insert: 0,
+    cancel: 0,
+    other: 0,
+  };
   for (const e of entries) c[kindOf(e)]++;
-  return c as Record<Kind | 'total', number>;
+  return c;
 }
 
 const atMs = (e: RequestLogEntry) => Date.parse(e.at);
 
 // ---- activation --------------------------------------------------------------------------------
 
-interface ActivationSample { ours: number; hello: number }
+interface ActivationSample {
+  ours: number;
+  hello: number;
+}
 
 async function readRunningExtensions(page: Page): Promise<ActivationSample> {
   await runFromPalette(page, 'Developer: Show Running Extensions');
   const deadline = Date.now() + 60_000;
   let last: string[] = [];
   for (;;) {
-    last = await page.locator('.runtime-extensions-editor .monaco-list-row').evaluateAll((els) => els.map((e) => (e as { innerText: string }).innerText));
+    last = await page
+      .locator('.runtime-extensions-editor .monaco-list-row')
+      .evaluateAll((els) => els.map((e) => (e as { innerText: string }).innerText));
     const find = (name: string) => {
       const row = last.find((t) => t.split('\n')[0].trim() === name);
       const m = row ? /Activation: (\d+)ms/.exec(row) : null;
@@ -97,7 +128,8 @@ async function readRunningExtensions(page: Page): Promise<ActivationSample> {
     const ours = find('EHG Telemetry');
     const hello = find('Bench Hello World');
     if (ours !== null && hello !== null) return { ours, hello };
-    if (Date.now() > deadline) throw new Error(`Running Extensions did not show both activation times; rows: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Running Extensions did not show both activation times; rows: ${JSON.stringify(last)}`);
     await sleep(500);
   }
 }
@@ -112,7 +144,10 @@ function activateCalls(userDataDir: string, id: string): number[] {
       if (f.isDirectory()) visit(p);
       else if (f.name === 'remoteexthost.log') {
         for (const line of fs.readFileSync(p, 'utf8').split('\n')) {
-          const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[trace\] ExtensionService#_callActivateOptional (\S+)\s*$/.exec(line);
+          const m =
+            /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[trace\] ExtensionService#_callActivateOptional (\S+)\s*$/.exec(
+              line,
+            );
           if (m && m[3] === id) out.push(new Date(`${m[1]}T${m[2]}`).getTime()); // local time, as the log writes it
         }
       }
@@ -165,7 +200,11 @@ export interface EditorFigures {
 }
 
 /** One code-server with the VSIX, hello-world and the focus probe; the page loaded `loads` times. */
-export async function editorSession(stack: Stack, browser: Browser, opts: { loads: number; windows: { visible: number; hidden: number; unfocused: number; erroring: number } }): Promise<EditorFigures> {
+export async function editorSession(
+  stack: Stack,
+  browser: Browser,
+  opts: { loads: number; windows: { visible: number; hidden: number; unfocused: number; erroring: number } },
+): Promise<EditorFigures> {
   const root = tempDir('ehg-bench-editor-');
   const vsixHello = packageFixture('hello-world', root);
   const vsixProbe = packageFixture('window-probe', root);
@@ -221,16 +260,25 @@ export async function editorSession(stack: Stack, browser: Browser, opts: { load
     };
 
     // 2. Session start on the first load: the gateway's view of the chain up to the insert.
-    const firstLoad = all.filter((e) => calls.length && atMs(e) >= calls[calls.length - opts.loads] && (opts.loads < 2 || atMs(e) < calls[calls.length - opts.loads + 1]));
+    const firstLoad = all.filter(
+      (e) =>
+        calls.length &&
+        atMs(e) >= calls[calls.length - opts.loads] &&
+        (opts.loads < 2 || atMs(e) < calls[calls.length - opts.loads + 1]),
+    );
     const ssKinds: Kind[] = ['staleness', 'dedup', 'insert'];
     const ss = firstLoad.filter((e) => ssKinds.includes(kindOf(e)));
     const insertIdx = ss.findIndex((e) => kindOf(e) === 'insert');
     const chain = insertIdx >= 0 ? ss.slice(0, insertIdx + 1) : [];
     const actEnd = calls.length ? calls[calls.length - opts.loads] + samples[0].ours : NaN;
     const sessionStart: SessionStartEditorFigures = {
-      roundTripsToInsert: chain.length ? sequentialDepth(chain.map((e) => ({ start: atMs(e), end: atMs(e) + e.durationMs }))) : NaN,
+      roundTripsToInsert: chain.length
+        ? sequentialDepth(chain.map((e) => ({ start: atMs(e), end: atMs(e) + e.durationMs })))
+        : NaN,
       requestsToInsert: chain.length,
-      msActivationToInsert: chain.length ? round(atMs(chain[chain.length - 1]) + chain[chain.length - 1].durationMs - actEnd, 1) : NaN,
+      msActivationToInsert: chain.length
+        ? round(atMs(chain[chain.length - 1]) + chain[chain.length - 1].durationMs - actEnd, 1)
+        : NaN,
       chain: chain.map((e) => ({ kind: kindOf(e), at: e.at, durationMs: round(e.durationMs, 2) })),
     };
 
@@ -246,13 +294,25 @@ export async function editorSession(stack: Stack, browser: Browser, opts: { load
 
 // ---- idle ------------------------------------------------------------------------------------
 
-function probeState(probeLog: string): { activations: number; focused: boolean | null; lines: Array<{ at: number; event: string; focused: boolean }> } {
+function probeState(probeLog: string): {
+  activations: number;
+  focused: boolean | null;
+  lines: Array<{ at: number; event: string; focused: boolean }>;
+} {
   const lines = fs.existsSync(probeLog)
-    ? fs.readFileSync(probeLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { at: number; event: string; focused: boolean })
+    ? fs
+        .readFileSync(probeLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { at: number; event: string; focused: boolean })
     : [];
   const lastAct = lines.map((l) => l.event).lastIndexOf('activate');
   const mine = lastAct >= 0 ? lines.slice(lastAct) : [];
-  return { activations: lines.filter((l) => l.event === 'activate').length, focused: mine.length ? mine[mine.length - 1].focused : null, lines: mine };
+  return {
+    activations: lines.filter((l) => l.event === 'activate').length,
+    focused: mine.length ? mine[mine.length - 1].focused : null,
+    lines: mine,
+  };
 }
 
 async function waitFocus(probeLog: string, want: boolean, ms: number): Promise<boolean> {
@@ -277,19 +337,33 @@ function watchHeartbeatWrites(stack: Stack): { stop: () => Promise<number[]> } {
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const r = await stack.query<{ last_poll_at: Date | null }>('select last_poll_at from public.eva_scheduler_heartbeat where id = 1').catch(() => []);
+      const r = await stack
+        .query<{ last_poll_at: Date | null }>('select last_poll_at from public.eva_scheduler_heartbeat where id = 1')
+        .catch(() => []);
       const t = r[0]?.last_poll_at?.getTime();
       if (t !== undefined && seen[seen.length - 1] !== t) seen.push(t);
       await sleep(200);
     }
   })();
-  return { stop: async () => { stopped = true; await loop; return seen; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return seen;
+    },
+  };
 }
 
 /** A naive poller: the same two queries (heartbeat, runs list) on a fixed interval, with its own key role. */
 function naivePoller(stack: Stack, key: string, scopeId: string, intervalMs: number): { stop: () => Promise<void> } {
   // Its own key, so its requests carry another role in the gateway log.
-  const b = new SupabaseBackend({ url: stack.url, origin: new URL(stack.url).origin, key, timeoutMs: 10_000, clientInfo: 'naive-poller' });
+  const b = new SupabaseBackend({
+    url: stack.url,
+    origin: new URL(stack.url).origin,
+    key,
+    timeoutMs: 10_000,
+    clientInfo: 'naive-poller',
+  });
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
@@ -299,10 +373,23 @@ function naivePoller(stack: Stack, key: string, scopeId: string, intervalMs: num
       if (wait > 0) await sleep(wait);
     }
   })();
-  return { stop: async () => { stopped = true; await loop; b.dispose(); } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      b.dispose();
+    },
+  };
 }
 
-async function idleConditions(stack: Stack, context: BrowserContext, page: Page, probeLog: string, workspace: string, windows: { visible: number; hidden: number; unfocused: number; erroring: number }): Promise<{ idle: IdleCondition[]; focusMethod: string }> {
+async function idleConditions(
+  stack: Stack,
+  context: BrowserContext,
+  page: Page,
+  probeLog: string,
+  workspace: string,
+  windows: { visible: number; hidden: number; unfocused: number; erroring: number },
+): Promise<{ idle: IdleCondition[]; focusMethod: string }> {
   const out: IdleCondition[] = [];
   await showContainer(page, 'EHG Telemetry');
   await sleep(6_000);
@@ -310,7 +397,10 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
   // real-time 10 s with the `anon` key; their role tells their requests apart in the gateway log.
   const naiveScaled = naivePoller(stack, stack.keys.authenticated, workspace, NAIVE_SCALED_MS);
   const naiveReal = naivePoller(stack, stack.keys.anon, workspace, NAIVE_REAL_MS);
-  const stopNaive = onCleanup('naive pollers', async () => { await naiveScaled.stop(); await naiveReal.stop(); });
+  const stopNaive = onCleanup('naive pollers', async () => {
+    await naiveScaled.stop();
+    await naiveReal.stop();
+  });
   let focusMethod = 'none needed';
   let other: Page | null = null;
   // A request answered by an injected fault is logged before authentication (role null), so while the
@@ -318,9 +408,20 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
   const faulted: RequestLogEntry[] = [];
   const roleOf = (h: Record<string, string | string[] | undefined>): string | null => {
     const token = String(h.authorization ?? '').replace(/^Bearer\s+/i, '') || String(h.apikey ?? '');
-    return token === stack.keys.serviceRole ? 'service_role' : token === stack.keys.authenticated ? 'authenticated' : token === stack.keys.anon ? 'anon' : null;
+    return token === stack.keys.serviceRole
+      ? 'service_role'
+      : token === stack.keys.authenticated
+        ? 'authenticated'
+        : token === stack.keys.anon
+          ? 'anon'
+          : null;
   };
-  const measureWindow = async (name: string, ms: number, viewVisible: boolean, gaps = false): Promise<IdleCondition> => {
+  const measureWindow = async (
+    name: string,
+    ms: number,
+    viewVisible: boolean,
+    gaps = false,
+  ): Promise<IdleCondition> => {
     const focused = probeState(probeLog).focused;
     const from = Date.now();
     log(`idle: "${name}" for ${ms / 1000} s (ext host sees focused=${focused})`);
@@ -348,7 +449,9 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
       };
       c.gapsMs = { heartbeat: g('heartbeat'), list: g('list') };
     }
-    log(`idle: "${name}": ours ${JSON.stringify(c.ours)}; naive scaled ${c.naiveScaled}, naive real-time ${c.naiveRealtime}`);
+    log(
+      `idle: "${name}": ours ${JSON.stringify(c.ours)}; naive scaled ${c.naiveScaled}, naive real-time ${c.naiveRealtime}`,
+    );
     return c;
   };
   try {
@@ -367,14 +470,19 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
     other = await context.newPage();
     await other.goto('about:blank');
     await other.bringToFront();
-    if (await waitFocus(probeLog, false, 5_000)) focusMethod = 'another page brought to front (CDP focus emulation off)';
+    if (await waitFocus(probeLog, false, 5_000))
+      focusMethod = 'another page brought to front (CDP focus emulation off)';
     else {
       await page.evaluate(() => {
         const d = (globalThis as unknown as { document: { hasFocus: () => boolean } }).document;
         Object.defineProperty(d, 'hasFocus', { value: () => false, configurable: true });
-        (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('blur'));
+        (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(
+          new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('blur'),
+        );
       });
-      focusMethod = (await waitFocus(probeLog, false, 5_000)) ? 'window blur event + document.hasFocus() = false in the page (headless Chromium has no OS focus)' : 'FAILED: the extension host never saw the window unfocused';
+      focusMethod = (await waitFocus(probeLog, false, 5_000))
+        ? 'window blur event + document.hasFocus() = false in the page (headless Chromium has no OS focus)'
+        : 'FAILED: the extension host never saw the window unfocused';
     }
     log(`idle: unfocus method: ${focusMethod}`);
     await sleep(1_000);
@@ -387,7 +495,9 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
     await page.evaluate(() => {
       const d = (globalThis as unknown as { document: { hasFocus?: unknown } }).document;
       delete d.hasFocus; // restores Document.prototype.hasFocus when it was overridden
-      (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('focus'));
+      (globalThis as unknown as { dispatchEvent: (e: unknown) => void }).dispatchEvent(
+        new (globalThis as unknown as { FocusEvent: new (t: string) => unknown }).FocusEvent('focus'),
+      );
     });
     await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }).catch(() => undefined);
     const refocused = await waitFocus(probeLog, true, 5_000);
@@ -397,7 +507,16 @@ async function idleConditions(stack: Stack, context: BrowserContext, page: Page,
       status: 503,
       body: { code: 'PGRST001', message: 'Database client error. Retrying the connection.' },
       match: (r) => {
-        faulted.push({ at: new Date().toISOString(), method: r.method, path: r.path, query: r.query, status: 503, role: roleOf(r.headers), durationMs: 0, responseBytes: 0 });
+        faulted.push({
+          at: new Date().toISOString(),
+          method: r.method,
+          path: r.path,
+          query: r.query,
+          status: 503,
+          role: roleOf(r.headers),
+          durationMs: 0,
+          responseBytes: 0,
+        });
         return r.table !== null;
       },
     });

@@ -10,7 +10,14 @@ import * as path from 'path';
 import { REPO_ROOT, ensureCodeServer } from '../codeServer';
 import { startStack, Stack } from '../../test/stack';
 import { measureAtScale, QUERY_NAMES, ScaleResult } from './db';
-import { editorSession, EditorFigures, launchBrowser, NAIVE_SCALED_MS, REAL_SCHEDULER_INTERVAL_MS, SCHEDULER_INTERVAL_MS } from './editor';
+import {
+  editorSession,
+  EditorFigures,
+  launchBrowser,
+  NAIVE_SCALED_MS,
+  REAL_SCHEDULER_INTERVAL_MS,
+  SCHEDULER_INTERVAL_MS,
+} from './editor';
 import { memorySession, MemoryFigures } from './memory';
 import { log, onCleanup, releaseAll, round, setQuiet } from './util';
 
@@ -18,7 +25,9 @@ const args = process.argv.slice(2);
 const JSON_OUT = args.includes('--json');
 const QUICK = args.includes('--quick');
 const sectionsArg = args.find((a) => a.startsWith('--sections='));
-const SECTIONS = new Set(sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale']);
+const SECTIONS = new Set(
+  sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale'],
+);
 setQuiet(JSON_OUT);
 
 type Row = { figure: string; value: string; target: string; verdict: 'PASS' | 'MISS' | '' };
@@ -27,7 +36,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const figures: Record<string, unknown> = {};
   const rows: Row[] = [];
-  const row = (figure: string, value: string, target = '', pass?: boolean) => rows.push({ figure, value, target, verdict: pass === undefined ? '' : pass ? 'PASS' : 'MISS' });
+  const row = (figure: string, value: string, target = '', pass?: boolean) =>
+    rows.push({ figure, value, target, verdict: pass === undefined ? '' : pass ? 'PASS' : 'MISS' });
 
   // ---- 2. size -----------------------------------------------------------------------------
   if (SECTIONS.has('size')) {
@@ -54,7 +64,9 @@ async function main(): Promise<void> {
     const s = QUICK ? 1_000 : 1;
     editor = await editorSession(stack, browser, {
       loads: QUICK ? 2 : 5,
-      windows: QUICK ? { visible: 10 * s, hidden: 10 * s, unfocused: 15 * s, erroring: 25 * s } : { visible: 30_000, hidden: 30_000, unfocused: 60_000, erroring: 80_000 },
+      windows: QUICK
+        ? { visible: 10 * s, hidden: 10 * s, unfocused: 15 * s, erroring: 25 * s }
+        : { visible: 30_000, hidden: 30_000, unfocused: 60_000, erroring: 80_000 },
     });
     const a = editor.activation;
     Object.assign(figures, {
@@ -66,13 +78,28 @@ async function main(): Promise<void> {
       requests_before_activate_returned: a.requestsBeforeActivateReturned,
       first_request_after_activate_ms_min: a.firstRequestMarginsMs.length ? Math.min(...a.firstRequestMarginsMs) : null,
     });
-    row('activation, ours / hello-world (code load + activate call, median of loads)', `${a.ratio}× (${a.oursMedianMs} ms / ${a.helloMedianMs} ms; loads: ${a.oursMs.join(',')} vs ${a.helloMs.join(',')})`, '≤ 1.5×', a.ratio <= 1.5);
-    row('requests started before activate() returned (gateway log vs exthost trace)', `${a.requestsBeforeActivateReturned} (first request ≥ ${figures.first_request_after_activate_ms_min} ms after)`, '0', a.requestsBeforeActivateReturned === 0);
+    row(
+      'activation, ours / hello-world (code load + activate call, median of loads)',
+      `${a.ratio}× (${a.oursMedianMs} ms / ${a.helloMedianMs} ms; loads: ${a.oursMs.join(',')} vs ${a.helloMs.join(',')})`,
+      '≤ 1.5×',
+      a.ratio <= 1.5,
+    );
+    row(
+      'requests started before activate() returned (gateway log vs exthost trace)',
+      `${a.requestsBeforeActivateReturned} (first request ≥ ${figures.first_request_after_activate_ms_min} ms after)`,
+      '0',
+      a.requestsBeforeActivateReturned === 0,
+    );
 
     const ss = editor.sessionStart;
     figures.enqueue_round_trips_editor = ss.roundTripsToInsert;
     figures.enqueue_ms_activation_to_insert_editor = ss.msActivationToInsert;
-    row('session start in the editor: sequential round trips to the insert', `${ss.roundTripsToInsert} (${ss.chain.map((c) => c.kind).join(', ')}; ${ss.msActivationToInsert} ms after activation)`, '≤ 2', ss.roundTripsToInsert <= 2);
+    row(
+      'session start in the editor: sequential round trips to the insert',
+      `${ss.roundTripsToInsert} (${ss.chain.map((c) => c.kind).join(', ')}; ${ss.msActivationToInsert} ms after activation)`,
+      '≤ 2',
+      ss.roundTripsToInsert <= 2,
+    );
 
     const [vis, hid, unf, err] = editor.idle;
     const hbPerPoll = round(vis.ours.heartbeat / Math.max(1, vis.schedulerPolls), 3);
@@ -96,19 +123,44 @@ async function main(): Promise<void> {
       idle: editor.idle,
     });
     for (const c of editor.idle) {
-      row(`idle: ${c.name} (${round(c.windowMs / 1000, 1)} s, ${c.schedulerPolls} scheduler writes)`, `ours ${c.ours.total} (heartbeat ${c.ours.heartbeat}, list ${c.ours.list}, watch ${c.ours.watch}, other ${c.ours.total - c.ours.heartbeat - c.ours.list - c.ours.watch}); naive ${NAIVE_SCALED_MS} ms: ${c.naiveScaled}; naive 10 s: ${c.naiveRealtime}; ext host focused=${c.focused}`);
+      row(
+        `idle: ${c.name} (${round(c.windowMs / 1000, 1)} s, ${c.schedulerPolls} scheduler writes)`,
+        `ours ${c.ours.total} (heartbeat ${c.ours.heartbeat}, list ${c.ours.list}, watch ${c.ours.watch}, other ${c.ours.total - c.ours.heartbeat - c.ours.list - c.ours.watch}); naive ${NAIVE_SCALED_MS} ms: ${c.naiveScaled}; naive 10 s: ${c.naiveRealtime}; ext host focused=${c.focused}`,
+      );
     }
-    row('heartbeat reads per scheduler write (adaptive simulator, idle: every 3 × base; focused, view visible)', `${hbPerPoll} (${vis.ours.heartbeat} reads / ${vis.schedulerPolls} writes)`, '≤ 1', hbPerPoll <= 1 && vis.schedulerPolls >= 3 && vis.focused === true);
+    row(
+      'heartbeat reads per scheduler write (adaptive simulator, idle: every 3 × base; focused, view visible)',
+      `${hbPerPoll} (${vis.ours.heartbeat} reads / ${vis.schedulerPolls} writes)`,
+      '≤ 1',
+      hbPerPoll <= 1 && vis.schedulerPolls >= 3 && vis.focused === true,
+    );
     row('run-list reads while the view is hidden', `${hid.ours.list}`, '0', hid.ours.list === 0);
-    row(`unfocused: naive (scaled ${NAIVE_SCALED_MS} ms) / ours`, `${reduction}×${unf.focused === false ? '' : ' (focus not confirmed!)'}`, '≥ 10×', reduction >= 10 && unf.focused === false);
+    row(
+      `unfocused: naive (scaled ${NAIVE_SCALED_MS} ms) / ours`,
+      `${reduction}×${unf.focused === false ? '' : ' (focus not confirmed!)'}`,
+      '≥ 10×',
+      reduction >= 10 && unf.focused === false,
+    );
     row('unfocused: naive (real-time 10 s, same window) / ours', `${reductionReal}×`, 'report (see notes)');
-    row('backoff while erroring: gaps between heartbeat reads (ms)', gapsHb.join(', ') || 'none', 'exponential', growing(gapsHb));
-    row('backoff while erroring: gaps between list reads (ms)', gapsList.join(', ') || 'none', 'exponential', growing(gapsList));
+    row(
+      'backoff while erroring: gaps between heartbeat reads (ms)',
+      gapsHb.join(', ') || 'none',
+      'exponential',
+      growing(gapsHb),
+    );
+    row(
+      'backoff while erroring: gaps between list reads (ms)',
+      gapsList.join(', ') || 'none',
+      'exponential',
+      growing(gapsList),
+    );
   }
 
   // ---- 5, 6, 4 against the database; 7 in the host ------------------------------------------
   const scales: ScaleResult[] = [];
-  let rowsNow = (await stack.query<{ n: string }>('select count(*)::bigint as n from public.telemetry_analysis_runs'))[0].n;
+  let rowsNow = (
+    await stack.query<{ n: string }>('select count(*)::bigint as n from public.telemetry_analysis_runs')
+  )[0].n;
   const sizes = QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
   let memory: MemoryFigures | null = null;
   for (const target of sizes) {
@@ -116,10 +168,14 @@ async function main(): Promise<void> {
     const r = await measureAtScale(stack, Number(rowsNow), target);
     rowsNow = String(r.rows);
     scales.push(r);
-    log(`scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`);
+    log(
+      `scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`,
+    );
     if (target === 10_000 && SECTIONS.has('memory') && browser) {
       memory = await memorySession(stack, browser, QUICK ? 200 : 1_000);
-      log(`memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`);
+      log(
+        `memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`,
+      );
     }
   }
 
@@ -129,7 +185,9 @@ async function main(): Promise<void> {
     const mine = QUERY_NAMES.map((q) => top.queries[q]);
     figures[`max_query_ms_at_${tag}`] = Math.max(...mine.map((q) => q.ms));
     figures[`seq_scans_at_${tag}`] = mine.filter((q) => !q.usesIndex).length;
-    figures[`seq_scans_runs_table_at_${tag}`] = QUERY_NAMES.filter((q) => q !== 'heartbeat').filter((q) => !top.queries[q].usesIndex).length;
+    figures[`seq_scans_runs_table_at_${tag}`] = QUERY_NAMES.filter((q) => q !== 'heartbeat').filter(
+      (q) => !top.queries[q].usesIndex,
+    ).length;
     figures.enqueue_round_trips = top.enqueue.roundTripsToInsert;
     figures.enqueue_ms_to_insert = top.enqueue.msToInsert;
     figures.enqueue_ms_total_with_convergence = top.enqueue.msTotal;
@@ -145,26 +203,66 @@ async function main(): Promise<void> {
       const t = s.rows >= 1_000_000 ? '1m' : `${Math.round(s.rows / 1000)}k`;
       for (const [q, v] of Object.entries(s.queries)) {
         figures[`query_ms_${q}_${t}`] = v.ms;
-        figures[`query_index_${q}_${t}`] = v.indexes.join('+') || (v.seqScans.length ? `Seq Scan on ${v.seqScans.join(',')}` : 'none');
+        figures[`query_index_${q}_${t}`] =
+          v.indexes.join('+') || (v.seqScans.length ? `Seq Scan on ${v.seqScans.join(',')}` : 'none');
       }
       figures[`generate_ms_${t}`] = s.generateMs;
     }
     figures.query_sql = Object.fromEntries(Object.entries(top.queries).map(([q, v]) => [q, v.sql]));
     figures.query_plan = Object.fromEntries(Object.entries(top.queries).map(([q, v]) => [q, v.plan]));
-    for (const [q, v] of Object.entries(top.queries)) log(`plan at ${top.rows.toLocaleString('en')} rows, ${q} (${v.ms} ms):\n    ${v.plan.join('\n    ')}`);
+    for (const [q, v] of Object.entries(top.queries))
+      log(`plan at ${top.rows.toLocaleString('en')} rows, ${q} (${v.ms} ms):\n    ${v.plan.join('\n    ')}`);
 
-    for (const q of [...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'] as const) {
+    for (const q of [
+      ...QUERY_NAMES,
+      'list_all_scopes',
+      'list_all_scopes_with_index',
+      'naive_list_select_star',
+    ] as const) {
       const curve = scales.map((s) => `${s.queries[q].ms}`).join(' → ');
       const v = top.queries[q];
       const own = (QUERY_NAMES as readonly string[]).includes(q);
-      row(`query ${q}: server ms at ${scales.map((s) => s.rows.toLocaleString('en')).join(' / ')} rows`, `${curve} ms; ${v.indexes.length ? `index ${v.indexes.join('+')}` : ''}${v.seqScans.length ? ` SEQ SCAN ${v.seqScans.join(',')}` : ''}; ${v.rowsReturned} rows, ${v.sharedHit + v.sharedRead} buffers`, own ? '≤ 5 ms at 1M, index' : 'report', own ? v.ms <= 5 && v.usesIndex : undefined);
+      row(
+        `query ${q}: server ms at ${scales.map((s) => s.rows.toLocaleString('en')).join(' / ')} rows`,
+        `${curve} ms; ${v.indexes.length ? `index ${v.indexes.join('+')}` : ''}${v.seqScans.length ? ` SEQ SCAN ${v.seqScans.join(',')}` : ''}; ${v.rowsReturned} rows, ${v.sharedHit + v.sharedRead} buffers`,
+        own ? '≤ 5 ms at 1M, index' : 'report',
+        own ? v.ms <= 5 && v.usesIndex : undefined,
+      );
     }
-    row(`max of the extension's queries at ${top.rows.toLocaleString('en')} rows`, `${figures[`max_query_ms_at_${tag}`]} ms`, '≤ 5 ms', (figures[`max_query_ms_at_${tag}`] as number) <= 5);
-    row(`queries not using an index at ${top.rows.toLocaleString('en')} rows`, `${figures[`seq_scans_at_${tag}`]} (runs table: ${figures[`seq_scans_runs_table_at_${tag}`]})`, '0', figures[`seq_scans_at_${tag}`] === 0);
-    row('session start (enqueueRun, new scope): sequential round trips to the insert', `${top.enqueue.roundTripsToInsert} (${top.enqueue.requestsToInsert} requests)`, '≤ 2', top.enqueue.roundTripsToInsert <= 2);
-    row('session start wall time to the insert vs one plain request', `${top.enqueue.msToInsert} ms vs ${top.enqueue.plainRequestMs} ms = ${figures.enqueue_vs_plain_request_x}× (with convergence: ${top.enqueue.msTotal} ms)`, 'report');
-    row('bytes per run row in a tree refresh', `${figures.bytes_per_row} B (${list.responseBytes} B / ${list.rowsReturned} rows)`, '≤ 1024 B', (figures.bytes_per_row as number) <= 1024);
-    row('bytes per run row with select=*', `${figures.bytes_per_row_select_star} B (${naive.responseBytes} B / ${naive.rowsReturned} rows)`, 'report');
+    row(
+      `max of the extension's queries at ${top.rows.toLocaleString('en')} rows`,
+      `${figures[`max_query_ms_at_${tag}`]} ms`,
+      '≤ 5 ms',
+      (figures[`max_query_ms_at_${tag}`] as number) <= 5,
+    );
+    row(
+      `queries not using an index at ${top.rows.toLocaleString('en')} rows`,
+      `${figures[`seq_scans_at_${tag}`]} (runs table: ${figures[`seq_scans_runs_table_at_${tag}`]})`,
+      '0',
+      figures[`seq_scans_at_${tag}`] === 0,
+    );
+    row(
+      'session start (enqueueRun, new scope): sequential round trips to the insert',
+      `${top.enqueue.roundTripsToInsert} (${top.enqueue.requestsToInsert} requests)`,
+      '≤ 2',
+      top.enqueue.roundTripsToInsert <= 2,
+    );
+    row(
+      'session start wall time to the insert vs one plain request',
+      `${top.enqueue.msToInsert} ms vs ${top.enqueue.plainRequestMs} ms = ${figures.enqueue_vs_plain_request_x}× (with convergence: ${top.enqueue.msTotal} ms)`,
+      'report',
+    );
+    row(
+      'bytes per run row in a tree refresh',
+      `${figures.bytes_per_row} B (${list.responseBytes} B / ${list.rowsReturned} rows)`,
+      '≤ 1024 B',
+      (figures.bytes_per_row as number) <= 1024,
+    );
+    row(
+      'bytes per run row with select=*',
+      `${figures.bytes_per_row_select_star} B (${naive.responseBytes} B / ${naive.rowsReturned} rows)`,
+      'report',
+    );
   }
 
   if (memory) {
@@ -193,23 +291,63 @@ async function main(): Promise<void> {
       heap_after_idle_mb: round(memory.heapAfterIdleMb ?? NaN, 2),
       heap_idle_wait_ms: memory.idleWaitMs,
     });
-    row(`extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`, `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`, '≤ 5 MB', memory.heapGrowthMb <= 5 && (memory.requestsDuringCycles ?? 0) >= (memory.cycles ?? 1));
-    row('heap after GC along the run (cycle: MB)', (memory.heapCurveMb ?? []).map((p) => `${p.cycle}: ${round(p.mb, 1)}`).join(', '), 'report');
-    const ob = memory.heapOwnersBefore, oa = memory.heapOwnersAfter;
+    row(
+      `extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`,
+      `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`,
+      '≤ 5 MB',
+      memory.heapGrowthMb <= 5 && (memory.requestsDuringCycles ?? 0) >= (memory.cycles ?? 1),
+    );
+    row(
+      'heap after GC along the run (cycle: MB)',
+      (memory.heapCurveMb ?? []).map((p) => `${p.cycle}: ${round(p.mb, 1)}`).join(', '),
+      'report',
+    );
+    const ob = memory.heapOwnersBefore,
+      oa = memory.heapOwnersAfter;
     if (ob && oa) {
       const d = (x: number) => `${x >= 0 ? '+' : ''}${round(x, 2)} MB`;
-      row(`heap growth by owner (V8 heap snapshots, cycle 0 → ${memory.cycles})`, `undici connection pools (VS Code's fetch patch: a new Agent per fetch, kept by its idle keep-alive socket) ${d(oa.undiciConnectionsMb - ob.undiciConnectionsMb)} (${ob.undiciAgents} → ${oa.undiciAgents} Agents, ${ob.undiciSockets} → ${oa.undiciSockets} sockets); V8 compiled code ${d(oa.v8CodeMb - ob.v8CodeMb)}; everything else (the extension, VS Code's API objects, …) ${d(oa.restMb - ob.restMb)} (${round(ob.restMb, 2)} → ${round(oa.restMb, 2)} MB)`, 'report');
+      row(
+        `heap growth by owner (V8 heap snapshots, cycle 0 → ${memory.cycles})`,
+        `undici connection pools (VS Code's fetch patch: a new Agent per fetch, kept by its idle keep-alive socket) ${d(oa.undiciConnectionsMb - ob.undiciConnectionsMb)} (${ob.undiciAgents} → ${oa.undiciAgents} Agents, ${ob.undiciSockets} → ${oa.undiciSockets} sockets); V8 compiled code ${d(oa.v8CodeMb - ob.v8CodeMb)}; everything else (the extension, VS Code's API objects, …) ${d(oa.restMb - ob.restMb)} (${round(ob.restMb, 2)} → ${round(oa.restMb, 2)} MB)`,
+        'report',
+      );
     }
     if (memory.heapAfterIdleMb !== undefined) {
-      row(`heap after GC ${(memory.idleWaitMs ?? 0) / 1000} s after the last request (idle sockets closed)`, `${round(memory.heapAfterIdleMb, 2)} MB (${round(memory.heapAfterIdleMb - (memory.heapBeforeMb ?? NaN), 2)} MB vs cycle 0)`, 'report');
+      row(
+        `heap after GC ${(memory.idleWaitMs ?? 0) / 1000} s after the last request (idle sockets closed)`,
+        `${round(memory.heapAfterIdleMb, 2)} MB (${round(memory.heapAfterIdleMb - (memory.heapBeforeMb ?? NaN), 2)} MB vs cycle 0)`,
+        'report',
+      );
     }
-    row(`heap growth, ${(memory.cycles ?? 0) / 2} calls of one refresh alone`, `refreshRuns ${figures.heap_growth_runs_only_mb} MB, refreshHeartbeat ${figures.heap_growth_heartbeat_only_mb} MB`, 'report');
-    row('active timers in the extension host before → after', `${timersBefore} → ${timersAfter}`, 'no growth', timersAfter <= timersBefore);
-    row('active handles/requests (all kinds) before → after', `${totalBefore} → ${totalAfter} (${JSON.stringify(memory.resourcesAfter)})`, 'no growth', totalAfter <= totalBefore);
-    row('requests counted by the extension when activate() resolved (in-host)', `${memory.requestsAtActivate} (gateway: ${memory.gatewayRequestsBeforeActivate} before; first ${memory.firstRequestAfterActivateMs} ms after)`, '0', memory.requestsAtActivate === 0 && memory.gatewayRequestsBeforeActivate === 0);
+    row(
+      `heap growth, ${(memory.cycles ?? 0) / 2} calls of one refresh alone`,
+      `refreshRuns ${figures.heap_growth_runs_only_mb} MB, refreshHeartbeat ${figures.heap_growth_heartbeat_only_mb} MB`,
+      'report',
+    );
+    row(
+      'active timers in the extension host before → after',
+      `${timersBefore} → ${timersAfter}`,
+      'no growth',
+      timersAfter <= timersBefore,
+    );
+    row(
+      'active handles/requests (all kinds) before → after',
+      `${totalBefore} → ${totalAfter} (${JSON.stringify(memory.resourcesAfter)})`,
+      'no growth',
+      totalAfter <= totalBefore,
+    );
+    row(
+      'requests counted by the extension when activate() resolved (in-host)',
+      `${memory.requestsAtActivate} (gateway: ${memory.gatewayRequestsBeforeActivate} before; first ${memory.firstRequestAfterActivateMs} ms after)`,
+      '0',
+      memory.requestsAtActivate === 0 && memory.gatewayRequestsBeforeActivate === 0,
+    );
   }
 
-  figures.scale = { real_scheduler_interval_ms: REAL_SCHEDULER_INTERVAL_MS, compressed_scheduler_interval_ms: SCHEDULER_INTERVAL_MS };
+  figures.scale = {
+    real_scheduler_interval_ms: REAL_SCHEDULER_INTERVAL_MS,
+    compressed_scheduler_interval_ms: SCHEDULER_INTERVAL_MS,
+  };
   figures.misses = rows.filter((r) => r.verdict === 'MISS').map((r) => r.figure);
   figures.bench_seconds = round((Date.now() - t0) / 1000, 1);
   figures.quick = QUICK;
@@ -217,7 +355,9 @@ async function main(): Promise<void> {
   // The table always; with --json it goes to stderr and stdout carries only the JSON object.
   const print = (line: string) => (JSON_OUT ? process.stderr : process.stdout).write(`${line}\n`);
   printTable(rows, print);
-  print(`\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`);
+  print(
+    `\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`,
+  );
   if (JSON_OUT) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
@@ -236,9 +376,18 @@ async function exit(code: number): Promise<never> {
   }
   process.exit(code);
 }
-process.on('SIGINT', () => { log('interrupted'); void exit(130); });
-process.on('SIGTERM', () => { log('terminated'); void exit(143); });
-main().then(() => exit(0), (err) => {
-  log(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  void exit(1);
+process.on('SIGINT', () => {
+  log('interrupted');
+  void exit(130);
 });
+process.on('SIGTERM', () => {
+  log('terminated');
+  void exit(143);
+});
+main().then(
+  () => exit(0),
+  (err) => {
+    log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void exit(1);
+  },
+);

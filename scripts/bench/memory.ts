@@ -41,7 +41,8 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
   manifest.activationEvents = [];
   fs.writeFileSync(path.join(dev, 'package.json'), JSON.stringify(manifest, null, 2));
   // Every bundle: the data layer (dist/supabaseBackend.js) is loaded lazily by dist/extension.js.
-  for (const f of fs.readdirSync(path.join(REPO_ROOT, 'dist'))) if (f.endsWith('.js')) fs.copyFileSync(path.join(REPO_ROOT, 'dist', f), path.join(dev, 'dist', f));
+  for (const f of fs.readdirSync(path.join(REPO_ROOT, 'dist')))
+    if (f.endsWith('.js')) fs.copyFileSync(path.join(REPO_ROOT, 'dist', f), path.join(dev, 'dist', f));
   fs.cpSync(path.join(REPO_ROOT, 'media'), path.join(dev, 'media'), { recursive: true });
   const workspace = makeWorkspace(root, 'inhost-workspace', stack);
   const resultsFile = path.join(root, 'results.json');
@@ -61,24 +62,38 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing (run \`npm run compile\`)`);
   // Diagnosis: EHG_BENCH_MEMORY_USER_SETTINGS='{"http.systemCertificates":false}' runs the host with
   // other VS Code user settings (e.g. to confirm what the fetch patch costs); such a run is not the figure.
-  const userSettings = process.env.EHG_BENCH_MEMORY_USER_SETTINGS ? (JSON.parse(process.env.EHG_BENCH_MEMORY_USER_SETTINGS) as Record<string, unknown>) : undefined;
+  const userSettings = process.env.EHG_BENCH_MEMORY_USER_SETTINGS
+    ? (JSON.parse(process.env.EHG_BENCH_MEMORY_USER_SETTINGS) as Record<string, unknown>)
+    : undefined;
   if (userSettings) log(`memory: DIAGNOSIS run with user settings ${JSON.stringify(userSettings)}`);
-  const server = await startCodeServer({ env: { [INHOST_CONFIG_ENV]: configFile }, logFile: path.join(root, 'code-server.log'), userSettings });
+  const server = await startCodeServer({
+    env: { [INHOST_CONFIG_ENV]: configFile },
+    logFile: path.join(root, 'code-server.log'),
+    userSettings,
+  });
   const stopServer = onCleanup('code-server (in-host)', () => server.stop());
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const closeContext = onCleanup('browser context (in-host)', () => context.close());
   try {
     const page = await context.newPage();
     stack.gateway.clearLog();
-    await openWorkbench(page, server.workbenchUrl(workspace, { extensionDevelopmentPath: dev, extensionTestsPath: entry }));
+    await openWorkbench(
+      page,
+      server.workbenchUrl(workspace, { extensionDevelopmentPath: dev, extensionTestsPath: entry }),
+    );
     log(`memory: workbench up; in-host probe running ${cycles} refresh cycles`);
     const deadline = Date.now() + 8 * 60_000;
     let res: InHostResults | undefined;
     for (;;) {
-      try { res = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as InHostResults; } catch { /* not yet */ }
+      try {
+        res = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as InHostResults;
+      } catch {
+        /* not yet */
+      }
       if (res?.done) break;
       if (server.exited()) throw new Error(`code-server exited:\n${server.output().slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`the in-host probe did not finish in time (last: ${JSON.stringify(res)})`);
+      if (Date.now() > deadline)
+        throw new Error(`the in-host probe did not finish in time (last: ${JSON.stringify(res)})`);
       await sleep(500);
     }
     if (res.error) throw new Error(`in-host probe failed: ${res.error}`);
@@ -112,63 +127,100 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
  */
 export function heapOwners(file: string): HeapOwners {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
-    nodes: number[]; edges: number[]; strings: string[];
+    snapshot: {
+      meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
+    };
+    nodes: number[];
+    edges: number[];
+    strings: string[];
   };
   const { meta } = snap.snapshot;
-  const NF = meta.node_fields.length, EF = meta.edge_fields.length;
-  const nType = meta.node_fields.indexOf('type'), nName = meta.node_fields.indexOf('name'), nSize = meta.node_fields.indexOf('self_size'), nEdges = meta.node_fields.indexOf('edge_count');
-  const eType = meta.edge_fields.indexOf('type'), eName = meta.edge_fields.indexOf('name_or_index'), eTo = meta.edge_fields.indexOf('to_node');
+  const NF = meta.node_fields.length,
+    EF = meta.edge_fields.length;
+  const nType = meta.node_fields.indexOf('type'),
+    nName = meta.node_fields.indexOf('name'),
+    nSize = meta.node_fields.indexOf('self_size'),
+    nEdges = meta.node_fields.indexOf('edge_count');
+  const eType = meta.edge_fields.indexOf('type'),
+    eName = meta.edge_fields.indexOf('name_or_index'),
+    eTo = meta.edge_fields.indexOf('to_node');
   const objectType = meta.node_types[0].indexOf('object');
-  const weak = meta.edge_types[0].indexOf('weak'), property = meta.edge_types[0].indexOf('property');
+  const weak = meta.edge_types[0].indexOf('weak'),
+    property = meta.edge_types[0].indexOf('property');
   const { nodes, edges, strings } = snap;
   const n = nodes.length / NF;
   const first = new Uint32Array(n + 1);
-  for (let i = 0, e = 0; i < n; i++) { first[i] = e; e += nodes[i * NF + nEdges] * EF; first[i + 1] = e; }
+  for (let i = 0, e = 0; i < n; i++) {
+    first[i] = e;
+    e += nodes[i * NF + nEdges] * EF;
+    first[i + 1] = e;
+  }
   const ctor = (i: number) => (nodes[i * NF + nType] === objectType ? strings[nodes[i * NF + nName]] : '');
   const hasProperty = (i: number, name: string, to?: (j: number) => boolean) => {
     for (let e = first[i]; e < first[i + 1]; e += EF) {
-      if (edges[e + eType] === property && strings[edges[e + eName]] === name && (!to || to(edges[e + eTo] / NF))) return true;
+      if (edges[e + eType] === property && strings[edges[e + eName]] === name && (!to || to(edges[e + eTo] / NF)))
+        return true;
     }
     return false;
   };
   // undici dispatchers (not http.Agent or prototypes): their DispatcherBase sets Symbol.for('nodejs.stream.destroyed').
   const owner = new Uint8Array(n);
-  let undiciAgents = 0, undiciSockets = 0;
+  let undiciAgents = 0,
+    undiciSockets = 0;
   for (let i = 0; i < n; i++) {
     const c = ctor(i);
-    if ((c === 'Agent' || c === 'Pool' || c === 'Client') && hasProperty(i, '<symbol nodejs.stream.destroyed>')) { owner[i] = 1; if (c === 'Agent') undiciAgents++; }
+    if ((c === 'Agent' || c === 'Pool' || c === 'Client') && hasProperty(i, '<symbol nodejs.stream.destroyed>')) {
+      owner[i] = 1;
+      if (c === 'Agent') undiciAgents++;
+    }
   }
   for (let i = 0; i < n; i++) {
-    if (ctor(i) === 'Socket' && hasProperty(i, '<symbol client>', (j) => owner[j] === 1 && ctor(j) === 'Client')) { owner[i] = 1; undiciSockets++; }
+    if (ctor(i) === 'Socket' && hasProperty(i, '<symbol client>', (j) => owner[j] === 1 && ctor(j) === 'Client')) {
+      owner[i] = 1;
+      undiciSockets++;
+    }
   }
   // ... and the TCP handle of such a socket (with its native wrapper), which is what the GC roots hold.
   for (let i = 0; i < n; i++) {
-    if (ctor(i) === 'TCP' && hasProperty(i, '<symbol owner_symbol>', (j) => owner[j] === 1 && ctor(j) === 'Socket')) owner[i] = 1;
+    if (ctor(i) === 'TCP' && hasProperty(i, '<symbol owner_symbol>', (j) => owner[j] === 1 && ctor(j) === 'Socket'))
+      owner[i] = 1;
   }
   for (let i = 0; i < n; i++) {
     if (strings[nodes[i * NF + nName]] !== 'Node / TCPSocketWrap') continue;
-    for (let e = first[i]; e < first[i + 1]; e += EF) if (owner[edges[e + eTo] / NF] && ctor(edges[e + eTo] / NF) === 'TCP') { owner[i] = 1; break; }
+    for (let e = first[i]; e < first[i + 1]; e += EF)
+      if (owner[edges[e + eTo] / NF] && ctor(edges[e + eTo] / NF) === 'TCP') {
+        owner[i] = 1;
+        break;
+      }
   }
   // Reachable from the root (node 0) along strong edges, with and without passing through an owner.
   const reach = (stopAtOwners: boolean) => {
-    const seen = new Uint8Array(n), queue = new Uint32Array(n);
-    let head = 0, tail = 0;
-    seen[0] = 1; queue[tail++] = 0;
+    const seen = new Uint8Array(n),
+      queue = new Uint32Array(n);
+    let head = 0,
+      tail = 0;
+    seen[0] = 1;
+    queue[tail++] = 0;
     while (head < tail) {
       const i = queue[head++];
       if (stopAtOwners && owner[i]) continue;
       for (let e = first[i]; e < first[i + 1]; e += EF) {
         if (edges[e + eType] === weak) continue;
         const to = edges[e + eTo] / NF;
-        if (!seen[to]) { seen[to] = 1; queue[tail++] = to; }
+        if (!seen[to]) {
+          seen[to] = 1;
+          queue[tail++] = to;
+        }
       }
     }
     return seen;
   };
-  const all = reach(false), notViaOwners = reach(true);
+  const all = reach(false),
+    notViaOwners = reach(true);
   const codeType = meta.node_types[0].indexOf('code');
-  let total = 0, held = 0, code = 0;
+  let total = 0,
+    held = 0,
+    code = 0;
   for (let i = 0; i < n; i++) {
     if (!all[i]) continue;
     const size = nodes[i * NF + nSize];
@@ -177,5 +229,12 @@ export function heapOwners(file: string): HeapOwners {
     else if (nodes[i * NF + nType] === codeType) code += size;
   }
   const mb = (b: number) => b / 1048576;
-  return { totalMb: mb(total), undiciConnectionsMb: mb(held), undiciAgents, undiciSockets, v8CodeMb: mb(code), restMb: mb(total - held - code) };
+  return {
+    totalMb: mb(total),
+    undiciConnectionsMb: mb(held),
+    undiciAgents,
+    undiciSockets,
+    v8CodeMb: mb(code),
+    restMb: mb(total - held - code),
+  };
 }

@@ -8,7 +8,9 @@ const t0 = Date.now();
 let quiet = false;
 
 /** With --json, progress goes to stderr so stdout carries only the JSON object. */
-export function setQuiet(q: boolean): void { quiet = q; }
+export function setQuiet(q: boolean): void {
+  quiet = q;
+}
 
 export function log(line: string): void {
   const text = `[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`;
@@ -52,8 +54,13 @@ export function tempDir(prefix: string): string {
   if (!exitHook) {
     exitHook = true;
     // Last resort when the process ends before releaseAll() got to them (e.g. a second Ctrl-C).
-    process.on('exit', () => { for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true }); });
+    process.on('exit', () => {
+      for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
   }
-  onCleanup(`temp dir ${dir}`, () => { fs.rmSync(dir, { recursive: true, force: true }); tempDirs.delete(dir); });
+  onCleanup(`temp dir ${dir}`, () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  });
   return dir;
 }

@@ -44,10 +44,14 @@ process.on('disconnect', () => {
 });
 
 // The analyzer logs with console.*: forward it to the host's log channel, keys masked.
-const forward = (level: 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-  const text = args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.stack ?? a.message : safeJson(a))).join(' ');
-  send({ type: 'log', level, text: maskSecrets(text, secrets).slice(0, 10_000) });
-};
+const forward =
+  (level: 'info' | 'warn' | 'error') =>
+  (...args: unknown[]) => {
+    const text = args
+      .map((a) => (typeof a === 'string' ? a : a instanceof Error ? (a.stack ?? a.message) : safeJson(a)))
+      .join(' ');
+    send({ type: 'log', level, text: maskSecrets(text, secrets).slice(0, 10_000) });
+  };
 console.log = forward('info');
 console.info = forward('info');
 console.debug = forward('info');
@@ -78,7 +82,10 @@ async function load(analyzerPath: string): Promise<void> {
       if (!started) realExit(0);
     }, 120_000).unref();
   } catch (e) {
-    send({ type: 'load-failed', message: maskSecrets(e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 2_000) });
+    send({
+      type: 'load-failed',
+      message: maskSecrets(e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 2_000),
+    });
     setTimeout(() => realExit(2), 50);
   }
 }
@@ -92,7 +99,10 @@ async function load(analyzerPath: string): Promise<void> {
 function startBackstop(ms: number): () => void {
   if (process.platform === 'win32') return () => undefined;
   try {
-    const s = spawn('sh', ['-c', `sleep ${Math.ceil(ms / 1000)}; kill -KILL ${process.pid} 2>/dev/null`], { detached: true, stdio: 'ignore' });
+    const s = spawn('sh', ['-c', `sleep ${Math.ceil(ms / 1000)}; kill -KILL ${process.pid} 2>/dev/null`], {
+      detached: true,
+      stdio: 'ignore',
+    });
     s.on('error', () => undefined);
     s.unref();
     return () => {
@@ -111,7 +121,13 @@ async function run(m: RunMessage): Promise<void> {
   started = true;
   const stopBackstop = startBackstop(m.timeoutMs + BACKSTOP_SLACK_MS);
   secrets = [m.key];
-  const backend = new SupabaseBackend({ url: m.url, origin: m.origin, key: m.key, timeoutMs: m.requestTimeoutMs, clientInfo: m.clientInfo });
+  const backend = new SupabaseBackend({
+    url: m.url,
+    origin: m.origin,
+    key: m.key,
+    timeoutMs: m.requestTimeoutMs,
+    clientInfo: m.clientInfo,
+  });
   let settled = false;
   // Times are written in the server's frame (started_at came from the claim): elapsed local time
   // added to started_at, so finished_at is never before started_at whatever the two clocks say.
@@ -125,14 +141,25 @@ async function run(m: RunMessage): Promise<void> {
     clearTimeout(timer);
     clearInterval(poll);
     const r = await backend.finishRun(m.runId, fields);
-    send({ type: 'finished', status: fields.status, written: r.ok && r.value, writeError: r.ok ? undefined : r.error.message, rssBytes: process.memoryUsage().rss, durationMs: fields.duration_ms });
+    send({
+      type: 'finished',
+      status: fields.status,
+      written: r.ok && r.value,
+      writeError: r.ok ? undefined : r.error.message,
+      rssBytes: process.memoryUsage().rss,
+      durationMs: fields.duration_ms,
+    });
     stopBackstop();
     setTimeout(() => realExit(0), 50);
   };
-  const fail = (errorClass: string, message: string) => finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets));
+  const fail = (errorClass: string, message: string) =>
+    finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets));
 
   // Our own timeout (the hook's Promise.race, but cleared and followed by exiting).
-  const timer = setTimeout(() => void finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, now())), m.timeoutMs);
+  const timer = setTimeout(
+    () => void finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, now())),
+    m.timeoutMs,
+  );
   // A cancel (from any window or the CLI) wins: stop at once and write nothing more.
   const poll = setInterval(() => {
     void backend.getRunStatus(m.runId).then((s) => {
@@ -146,10 +173,21 @@ async function run(m: RunMessage): Promise<void> {
 
   process.on('uncaughtException', (e) => {
     // The window went away under us: a broken pipe is not the analyzer's failure.
-    if ((e as NodeJS.ErrnoException)?.code === 'EPIPE' || (e as NodeJS.ErrnoException)?.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+    if (
+      (e as NodeJS.ErrnoException)?.code === 'EPIPE' ||
+      (e as NodeJS.ErrnoException)?.code === 'ERR_IPC_CHANNEL_CLOSED'
+    )
+      return;
     void fail(e?.constructor?.name ?? 'Error', e instanceof Error ? e.message : String(e));
   });
-  process.on('unhandledRejection', (e) => void fail(e instanceof Error ? e.constructor.name : 'UnhandledRejection', e instanceof Error ? e.message : String(e)));
+  process.on(
+    'unhandledRejection',
+    (e) =>
+      void fail(
+        e instanceof Error ? e.constructor.name : 'UnhandledRejection',
+        e instanceof Error ? e.message : String(e),
+      ),
+  );
   // The analyzer is workspace code: process.exit() from it must not leave the run RUNNING.
   const exitFromAnalyzer = (code?: number | string | null): never => {
     void fail('AnalyzerExitError', `the analyzer called process.exit(${code ?? ''})`);

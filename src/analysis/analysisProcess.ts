@@ -54,7 +54,11 @@ export class AnalysisProcess {
   private detachedFromHost = false;
   private cancelled = false;
 
-  private constructor(private readonly child: ChildProcess, private readonly log: LogFn, loaded: { loadMs: number; rssBytes: number }) {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly log: LogFn,
+    loaded: { loadMs: number; rssBytes: number },
+  ) {
     this.loadMs = loaded.loadMs;
     this.rssAtLoad = loaded.rssBytes;
     this.exited = new Promise((resolve) => {
@@ -70,7 +74,9 @@ export class AnalysisProcess {
     });
   }
 
-  get pid(): number | undefined { return this.child.pid; }
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
 
   /** Forks the child and waits until the analyzer module has loaded (or failed to). Never throws. */
   static start(o: StartOptions): Promise<StartResult> {
@@ -88,7 +94,10 @@ export class AnalysisProcess {
           serialization: 'json',
         });
       } catch (e) {
-        resolve({ ok: false, reason: `Node could not be started for the analyzer: ${e instanceof Error ? e.message : String(e)}` });
+        resolve({
+          ok: false,
+          reason: `Node could not be started for the analyzer: ${e instanceof Error ? e.message : String(e)}`,
+        });
         return;
       }
       pipeLines(child, o.log);
@@ -101,18 +110,38 @@ export class AnalysisProcess {
         if (!r.ok) kill(child);
         resolve(r);
       };
-      const timer = setTimeout(() => settle({ ok: false, reason: `the analyzer did not load within ${(o.loadTimeoutMs ?? LOAD_TIMEOUT_MS) / 1000} s` }), o.loadTimeoutMs ?? LOAD_TIMEOUT_MS);
+      const timer = setTimeout(
+        () =>
+          settle({
+            ok: false,
+            reason: `the analyzer did not load within ${(o.loadTimeoutMs ?? LOAD_TIMEOUT_MS) / 1000} s`,
+          }),
+        o.loadTimeoutMs ?? LOAD_TIMEOUT_MS,
+      );
       const onMessage = (m: ChildMessage) => {
         if (m?.type === 'loaded') {
-          o.log('info', `Analysis process ${child.pid} started; analyzer loaded in ${Date.now() - t0} ms (import ${m.loadMs} ms), ${(m.rssBytes / 1048576).toFixed(1)} MB resident`);
-          settle({ ok: true, process: new AnalysisProcess(child, o.log, { loadMs: Date.now() - t0, rssBytes: m.rssBytes }) });
+          o.log(
+            'info',
+            `Analysis process ${child.pid} started; analyzer loaded in ${Date.now() - t0} ms (import ${m.loadMs} ms), ${(m.rssBytes / 1048576).toFixed(1)} MB resident`,
+          );
+          settle({
+            ok: true,
+            process: new AnalysisProcess(child, o.log, { loadMs: Date.now() - t0, rssBytes: m.rssBytes }),
+          });
         } else if (m?.type === 'load-failed') {
           settle({ ok: false, reason: `the analyzer module failed to load: ${m.message}` });
         }
       };
       child.on('message', onMessage);
-      child.once('error', (e) => settle({ ok: false, reason: `Node could not be started for the analyzer: ${e.message}` }));
-      child.once('exit', (code, signal) => settle({ ok: false, reason: `the analysis process exited while loading (${signal ? `signal ${signal}` : `code ${code}`})` }));
+      child.once('error', (e) =>
+        settle({ ok: false, reason: `Node could not be started for the analyzer: ${e.message}` }),
+      );
+      child.once('exit', (code, signal) =>
+        settle({
+          ok: false,
+          reason: `the analysis process exited while loading (${signal ? `signal ${signal}` : `code ${code}`})`,
+        }),
+      );
       send(child, { type: 'load', analyzerPath: o.analyzerPath });
     });
   }
@@ -131,7 +160,10 @@ export class AnalysisProcess {
     send(this.child, { type: 'run', ...msg });
     const localT0 = Date.now();
     const watchdog = setTimeout(() => {
-      this.log('warn', `Analysis run ${msg.runId}: the analysis process overran its timeout by ${WATCHDOG_SLACK_MS / 1000} s and is killed`);
+      this.log(
+        'warn',
+        `Analysis run ${msg.runId}: the analysis process overran its timeout by ${WATCHDOG_SLACK_MS / 1000} s and is killed`,
+      );
       this.watchdogFired = true;
       kill(this.child);
     }, msg.timeoutMs + WATCHDOG_SLACK_MS);
@@ -140,7 +172,8 @@ export class AnalysisProcess {
       const m = this.finalMessage;
       if (this.detachedFromHost) return { end: 'detached', status: null, written: false };
       if (this.cancelled) return { end: 'cancelled', status: 'CANCELLED', written: false };
-      if (m?.type === 'finished') return { end: 'child-finished', status: m.status, written: m.written, rssBytes: m.rssBytes };
+      if (m?.type === 'finished')
+        return { end: 'child-finished', status: m.status, written: m.written, rssBytes: m.rssBytes };
       if (m?.type === 'stopped') return { end: 'child-stopped', status: m.status, written: false };
       const failure: RunFailure = this.watchdogFired
         ? { kind: 'killed-by-watchdog', timeoutMs: msg.timeoutMs }
@@ -192,7 +225,10 @@ function kill(child: ChildProcess): void {
 
 /** The child's raw stdout/stderr (anything not sent through console.*) goes to the log, line by line. */
 function pipeLines(child: ChildProcess, log: LogFn): void {
-  for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warn']] as const) {
+  for (const [stream, level] of [
+    [child.stdout, 'info'],
+    [child.stderr, 'warn'],
+  ] as const) {
     if (!stream) continue;
     let buf = '';
     stream.setEncoding('utf8');

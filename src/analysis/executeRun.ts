@@ -36,7 +36,10 @@ export interface Execution {
 export type ExecuteOutcome = { outcome: EnqueueOutcome; execution: Execution | null };
 
 /** Finds the analyzer inside the folder (symlinks resolved, so it cannot point elsewhere). */
-export function locateAnalyzer(folderPath: string, setting: string): { ok: true; absolute: string; relative: string } | { ok: false; reason: string } {
+export function locateAnalyzer(
+  folderPath: string,
+  setting: string,
+): { ok: true; absolute: string; relative: string } | { ok: false; reason: string } {
   const check = checkAnalyzerPath(setting);
   if (!check.ok) return check;
   let root: string;
@@ -52,28 +55,46 @@ export function locateAnalyzer(folderPath: string, setting: string): { ok: true;
     return { ok: false, reason: `this folder is not an EHG_Engineer checkout: ${check.relative} was not found` };
   }
   const rel = path.relative(root, abs);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return { ok: false, reason: `${check.relative} resolves outside the workspace folder` };
+  if (rel.startsWith('..') || path.isAbsolute(rel))
+    return { ok: false, reason: `${check.relative} resolves outside the workspace folder` };
   if (!fs.statSync(abs).isFile()) return { ok: false, reason: `${check.relative} is not a file` };
   return { ok: true, absolute: abs, relative: check.relative };
 }
 
-export async function enqueueAndExecute(backend: TelemetryBackend, req: Omit<EnqueueRequest, 'execute'>, ctx: ExecutionContext): Promise<ExecuteOutcome> {
+export async function enqueueAndExecute(
+  backend: TelemetryBackend,
+  req: Omit<EnqueueRequest, 'execute'>,
+  ctx: ExecutionContext,
+): Promise<ExecuteOutcome> {
   let proc: AnalysisProcess | null = null;
   let outcome: EnqueueOutcome;
   try {
     outcome = await enqueueRun(backend, {
-    ...req,
-    execute: {
-      prepare: async () => {
-        const where = locateAnalyzer(ctx.folderPath, ctx.analyzerPath);
-        if (!where.ok) return where;
-        const started = await AnalysisProcess.start({ childModule: ctx.childModule, analyzerPath: where.absolute, cwd: ctx.folderPath, log: ctx.log, loadTimeoutMs: ctx.loadTimeoutMs });
-        if (!started.ok) return started;
-        proc = started.process;
-        const runner: RunnerInfo = { extension: 'ehg-telemetry', extension_version: ctx.runner.extensionVersion, window_id: ctx.runner.windowId, activation_id: ctx.runner.activationId, analyzer: where.relative, pid: started.process.pid };
-        return { ok: true, runner };
+      ...req,
+      execute: {
+        prepare: async () => {
+          const where = locateAnalyzer(ctx.folderPath, ctx.analyzerPath);
+          if (!where.ok) return where;
+          const started = await AnalysisProcess.start({
+            childModule: ctx.childModule,
+            analyzerPath: where.absolute,
+            cwd: ctx.folderPath,
+            log: ctx.log,
+            loadTimeoutMs: ctx.loadTimeoutMs,
+          });
+          if (!started.ok) return started;
+          proc = started.process;
+          const runner: RunnerInfo = {
+            extension: 'ehg-telemetry',
+            extension_version: ctx.runner.extensionVersion,
+            window_id: ctx.runner.windowId,
+            activation_id: ctx.runner.activationId,
+            analyzer: where.relative,
+            pid: started.process.pid,
+          };
+          return { ok: true, runner };
+        },
       },
-    },
     });
   } catch (e) {
     // enqueueRun returns failures as values; should it throw anyway, no child is left waiting.

@@ -2,7 +2,10 @@
 // The key travels only in RunMessage, over IPC: never argv, never the child's environment.
 import type { FinishFields } from '../domain/analysisRun';
 
-export interface LoadMessage { type: 'load'; analyzerPath: string }
+export interface LoadMessage {
+  type: 'load';
+  analyzerPath: string;
+}
 export interface RunMessage {
   type: 'run';
   url: string;
@@ -18,7 +21,9 @@ export interface RunMessage {
   statusPollMs: number;
   clientInfo: string;
 }
-export interface AbortMessage { type: 'abort' }
+export interface AbortMessage {
+  type: 'abort';
+}
 export type HostMessage = LoadMessage | RunMessage | AbortMessage;
 
 export type ChildMessage =
@@ -26,7 +31,14 @@ export type ChildMessage =
   | { type: 'load-failed'; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; text: string }
   /** written: the guarded update changed the row (false: it was no longer RUNNING). */
-  | { type: 'finished'; status: FinishFields['status']; written: boolean; writeError?: string; rssBytes: number; durationMs: number }
+  | {
+      type: 'finished';
+      status: FinishFields['status'];
+      written: boolean;
+      writeError?: string;
+      rssBytes: number;
+      durationMs: number;
+    }
   | { type: 'stopped'; status: string | null };
 
 /** The child kills itself (a detached shell, see analysisChild.ts) this long after its timeout, should its event loop be blocked. */

@@ -38,9 +38,16 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: BackendErro
 export type RunScope = { kind: 'workspace'; scopeIds: readonly string[] } | { kind: 'all' };
 
 /** The scope a run belongs to: a workspace/user scope id, or global (scope_id null). */
-export interface RunScopeKey { scopeType: string | null; scopeId: string | null }
+export interface RunScopeKey {
+  scopeType: string | null;
+  scopeId: string | null;
+}
 
-export interface RunPage { runs: RunSummary[]; hasMore: boolean; skippedRows: number }
+export interface RunPage {
+  runs: RunSummary[];
+  hasMore: boolean;
+  skippedRows: number;
+}
 
 export interface NewRun {
   runId: string;
@@ -68,7 +75,11 @@ export interface TelemetryBackend {
   findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
   insertRun(run: NewRun): Promise<Result<ActiveRun>>;
   /** Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids changed. */
-  cancelRuns(runIds: readonly string[], reasonCode: string, onlyStatuses?: readonly ('QUEUED' | 'RUNNING')[]): Promise<Result<string[]>>;
+  cancelRuns(
+    runIds: readonly string[],
+    reasonCode: string,
+    onlyStatuses?: readonly ('QUEUED' | 'RUNNING')[],
+  ): Promise<Result<string[]>>;
   /** QUEUED → RUNNING (guarded on QUEUED). false: it was not QUEUED any more. */
   claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>>;
   /** The finish row, guarded on RUNNING (a cancel wins). false: it was not RUNNING. */

@@ -2,7 +2,15 @@
 // import: the session-start controller, the Trigger command, the integration tests and the
 // benchmarks all run this same code against a TelemetryBackend.
 import { REASON_DUPLICATE_SESSION_START } from '../domain/run';
-import { ActiveRun, AutoTriggerMode, claimStands, decideSessionTrigger, duplicatesToCancel, FreshRun, NewRunMetadata } from '../domain/sessionTrigger';
+import {
+  ActiveRun,
+  AutoTriggerMode,
+  claimStands,
+  decideSessionTrigger,
+  duplicatesToCancel,
+  FreshRun,
+  NewRunMetadata,
+} from '../domain/sessionTrigger';
 import type { RunnerInfo } from '../domain/analysisRun';
 import type { BackendError, TelemetryBackend } from './backend';
 
@@ -24,12 +32,22 @@ export interface EnqueueRequest {
   execute?: { prepare: () => Promise<{ ok: true; runner: RunnerInfo } | { ok: false; reason: string }> };
 }
 
-export interface Claim { startedAt: Date; metadata: Record<string, unknown> }
+export interface Claim {
+  startedAt: Date;
+  metadata: Record<string, unknown>;
+}
 
 export type EnqueueOutcome =
   | { kind: 'skipped-fresh'; run: FreshRun }
   | { kind: 'already-active'; run: ActiveRun }
-  | { kind: 'enqueued'; runId: string; correlationId: string; duplicatesCancelled: number; convergence: 'checked' | 'not-needed' | { error: BackendError }; claim?: Claim }
+  | {
+      kind: 'enqueued';
+      runId: string;
+      correlationId: string;
+      duplicatesCancelled: number;
+      convergence: 'checked' | 'not-needed' | { error: BackendError };
+      claim?: Claim;
+    }
   | { kind: 'deduplicated'; runId: string; winner: string; stage?: 'claim' }
   | { kind: 'no-analyzer'; reason: string }
   | { kind: 'failed'; stage: 'staleness check' | 'dedup check' | 'enqueue'; error: BackendError };
@@ -41,7 +59,9 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   // Round trip 1: staleness and dedup, in parallel.
   const now = serverNow();
   const [fresh, active] = await Promise.all([
-    req.mode === 'whenStale' ? backend.findFreshRun(req.scopeId, new Date(now - req.stalenessMs)) : Promise.resolve({ ok: true as const, value: null }),
+    req.mode === 'whenStale'
+      ? backend.findFreshRun(req.scopeId, new Date(now - req.stalenessMs))
+      : Promise.resolve({ ok: true as const, value: null }),
     backend.findActiveRuns(req.scopeId, new Date(now - req.dedupMs)),
   ]);
   if (!fresh.ok) return { kind: 'failed', stage: 'staleness check', error: fresh.error };
@@ -60,22 +80,40 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   // Round trip 2: the insert.
   const runId = newId();
   const correlationId = newId();
-  const inserted = await backend.insertRun({ runId, correlationId, scopeId: req.scopeId, triggeredBy: req.triggeredBy, metadata: req.metadata });
+  const inserted = await backend.insertRun({
+    runId,
+    correlationId,
+    scopeId: req.scopeId,
+    triggeredBy: req.triggeredBy,
+    metadata: req.metadata,
+  });
   if (!inserted.ok) return { kind: 'failed', stage: 'enqueue', error: inserted.error };
   if (req.triggeredBy !== 'SESSION_START') {
-    const out = { kind: 'enqueued' as const, runId, correlationId, duplicatesCancelled: 0, convergence: 'not-needed' as const };
+    const out = {
+      kind: 'enqueued' as const,
+      runId,
+      correlationId,
+      duplicatesCancelled: 0,
+      convergence: 'not-needed' as const,
+    };
     if (!runner) return out;
     // A MANUAL run passed the dedup check and is never cancelled by convergence: claim it.
     const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
     if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
-    return claim.value ? { ...out, claim: claim.value } : { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
+    return claim.value
+      ? { ...out, claim: claim.value }
+      : { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
   }
 
   // Convergence (after the row exists; see domain/sessionTrigger.ts for why this settles on one run).
   // A window that was slow between its pre-check and its insert may find the winner already
   // finished (no longer active): in whenStale mode a run that succeeded meanwhile is a winner too.
-  const [after, freshAfter] = await Promise.all([backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)), freshSince(backend, req)]);
-  if (!after.ok) return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
+  const [after, freshAfter] = await Promise.all([
+    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+    freshSince(backend, req),
+  ]);
+  if (!after.ok)
+    return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
   if (freshAfter) {
     await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
     return { kind: 'deduplicated', runId, winner: freshAfter.runId };
@@ -85,21 +123,35 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   let cancelled = 0;
   if (losers.length) {
     // Only QUEUED losers: a claimed run is given up by its own window (claimStands), never by another.
-    const res = await backend.cancelRuns(losers.map((l) => l.runId), REASON_DUPLICATE_SESSION_START, ['QUEUED']);
+    const res = await backend.cancelRuns(
+      losers.map((l) => l.runId),
+      REASON_DUPLICATE_SESSION_START,
+      ['QUEUED'],
+    );
     cancelled = res.ok ? res.value.length : 0;
   }
   if (winner && winner.runId !== runId) {
-    if (!losers.some((l) => l.runId === runId)) await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
+    if (!losers.some((l) => l.runId === runId))
+      await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
     return { kind: 'deduplicated', runId, winner: winner.runId };
   }
-  const out = { kind: 'enqueued' as const, runId, correlationId, duplicatesCancelled: cancelled, convergence: 'checked' as const };
+  const out = {
+    kind: 'enqueued' as const,
+    runId,
+    correlationId,
+    duplicatesCancelled: cancelled,
+    convergence: 'checked' as const,
+  };
   if (!runner) return out;
 
   // Claim before executing, then re-check: see domain/sessionTrigger.ts.
   const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
   if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
   if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
-  const [recheck, freshNow] = await Promise.all([backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)), freshSince(backend, req)]);
+  const [recheck, freshNow] = await Promise.all([
+    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+    freshSince(backend, req),
+  ]);
   if (freshNow) {
     await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING']);
     return { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' };
@@ -124,7 +176,13 @@ async function freshSince(backend: TelemetryBackend, req: EnqueueRequest): Promi
 }
 
 /** QUEUED → RUNNING with metadata.runner; value null when the run was not QUEUED any more. */
-async function claimRun(backend: TelemetryBackend, runId: string, metadata: NewRunMetadata, runner: RunnerInfo, triggeredAt: Date): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
+async function claimRun(
+  backend: TelemetryBackend,
+  runId: string,
+  metadata: NewRunMetadata,
+  runner: RunnerInfo,
+  triggeredAt: Date,
+): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
   // The server clock is known only to the second (Date header): never start before the row's own triggered_at.
   const startedAt = new Date(Math.max(Date.now() + backend.clockOffsetMs(), triggeredAt.getTime() + 1));
   const merged = { ...metadata, runner };

@@ -24,7 +24,11 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
-export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: FetchObservation) => void; base?: typeof fetch }): GuardedFetch {
+export function createGuardedFetch(opts: {
+  timeoutMs: number;
+  onResponse?: (o: FetchObservation) => void;
+  base?: typeof fetch;
+}): GuardedFetch {
   const base = opts.base ?? fetch;
   const disposed = new AbortController();
   let inFlight = 0;
@@ -41,7 +45,10 @@ export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: F
     disposed.signal.addEventListener('abort', onDispose, { once: true });
     outer?.addEventListener('abort', onOuter, { once: true });
     if (outer?.aborted) onOuter();
-    const timer = setTimeout(() => ctrl.abort(new DOMException(`Request timed out after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
+    const timer = setTimeout(
+      () => ctrl.abort(new DOMException(`Request timed out after ${opts.timeoutMs} ms`, 'TimeoutError')),
+      opts.timeoutMs,
+    );
     inFlight++;
     requestCount++;
     try {
@@ -68,7 +75,11 @@ export function createGuardedFetch(opts: { timeoutMs: number; onResponse?: (o: F
   return {
     fetch: guarded,
     abortAll: () => disposed.abort(),
-    get inFlight() { return inFlight; },
-    get requestCount() { return requestCount; },
+    get inFlight() {
+      return inFlight;
+    },
+    get requestCount() {
+      return requestCount;
+    },
   };
 }

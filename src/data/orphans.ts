@@ -5,7 +5,11 @@
 import { isOrphaned, ORPHAN_GRACE_MS, orphanFinish } from '../domain/analysisRun';
 import type { BackendError, TelemetryBackend } from './backend';
 
-export async function markOrphanedRuns(backend: TelemetryBackend, scopeIds: readonly string[], graceMs = ORPHAN_GRACE_MS): Promise<{ ok: true; marked: string[] } | { ok: false; error: BackendError }> {
+export async function markOrphanedRuns(
+  backend: TelemetryBackend,
+  scopeIds: readonly string[],
+  graceMs = ORPHAN_GRACE_MS,
+): Promise<{ ok: true; marked: string[] } | { ok: false; error: BackendError }> {
   const now = Date.now() + backend.clockOffsetMs();
   // Any run past its timeout was triggered at least `grace` ago; the timeout itself is checked per row.
   const candidates = await backend.findStaleRunning(scopeIds, new Date(now - graceMs));

@@ -29,7 +29,10 @@ export function quoteFilterValue(v: string): string {
 export function scopeOrFilter(scopeIds: string | readonly string[], extra: string[] = []): string {
   const ids = typeof scopeIds === 'string' ? [scopeIds] : scopeIds;
   const tail = extra.length ? `,${extra.join(',')}` : '';
-  const idFilter = ids.length === 1 ? `scope_id.eq.${quoteFilterValue(ids[0])}` : `scope_id.in.(${ids.map(quoteFilterValue).join(',')})`;
+  const idFilter =
+    ids.length === 1
+      ? `scope_id.eq.${quoteFilterValue(ids[0])}`
+      : `scope_id.in.(${ids.map(quoteFilterValue).join(',')})`;
   const global = `and(scope_type.in.${ALL_SCOPE_TYPES},scope_id.is.null${tail})`;
   return ids.length === 0 ? global : `and(scope_type.eq.workspace,${idFilter}${tail}),${global}`;
 }
@@ -44,7 +47,12 @@ export interface SupabaseBackendOptions {
   baseFetch?: typeof fetch;
 }
 
-interface QueryResult { data: unknown; error: RawFailure['error']; status: number; count?: number | null }
+interface QueryResult {
+  data: unknown;
+  error: RawFailure['error'];
+  status: number;
+  count?: number | null;
+}
 /** A postgrest-js builder: awaitable, with its built-in retry switch. */
 type Query = PromiseLike<QueryResult> & { retry?: (enabled: boolean) => unknown };
 
@@ -77,9 +85,15 @@ export class SupabaseBackend implements TelemetryBackend {
     });
   }
 
-  get requestCount(): number { return this.http.requestCount; }
-  get inFlight(): number { return this.http.inFlight; }
-  clockOffsetMs(): number { return this.offsetMs; }
+  get requestCount(): number {
+    return this.http.requestCount;
+  }
+  get inFlight(): number {
+    return this.http.inFlight;
+  }
+  clockOffsetMs(): number {
+    return this.offsetMs;
+  }
 
   dispose(): void {
     this.disposed = true;
@@ -91,7 +105,17 @@ export class SupabaseBackend implements TelemetryBackend {
     // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
     // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
     query.retry?.(false);
-    if (this.disposed) return { ok: false, error: { kind: 'cancelled', message: `Could not ${what}: the extension is shutting down.`, status: 0, code: null, retryAfterMs: null } };
+    if (this.disposed)
+      return {
+        ok: false,
+        error: {
+          kind: 'cancelled',
+          message: `Could not ${what}: the extension is shutting down.`,
+          status: 0,
+          code: null,
+          retryAfterMs: null,
+        },
+      };
     let r: QueryResult;
     try {
       r = await query;
@@ -101,7 +125,13 @@ export class SupabaseBackend implements TelemetryBackend {
       r = { data: null, error: { message: msg }, status: 0 };
     }
     if (r.error || r.status >= 400 || r.status === 0) {
-      return { ok: false, error: classifyFailure({ status: r.status, error: r.error }, { origin: this.origin, key: this.opts.key, retryAfterMs: this.lastRetryAfterMs, what }) };
+      return {
+        ok: false,
+        error: classifyFailure(
+          { status: r.status, error: r.error },
+          { origin: this.origin, key: this.opts.key, retryAfterMs: this.lastRetryAfterMs, what },
+        ),
+      };
     }
     return ok(map(r));
   }
@@ -121,7 +151,10 @@ export class SupabaseBackend implements TelemetryBackend {
     if (scope.kind === 'workspace') {
       q = q.eq('scope_type', 'workspace');
       // Not .in(): postgrest-js quotes reserved characters but does not escape " or \ inside the quotes.
-      q = scope.scopeIds.length === 1 ? q.eq('scope_id', scope.scopeIds[0]) : q.filter('scope_id', 'in', `(${scope.scopeIds.map(quoteFilterValue).join(',')})`);
+      q =
+        scope.scopeIds.length === 1
+          ? q.eq('scope_id', scope.scopeIds[0])
+          : q.filter('scope_id', 'in', `(${scope.scopeIds.map(quoteFilterValue).join(',')})`);
     }
     return this.run('load runs', q, (r) => {
       const rows = Array.isArray(r.data) ? r.data : [];
@@ -132,18 +165,31 @@ export class SupabaseBackend implements TelemetryBackend {
   }
 
   getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>> {
-    const q = this.client.from(RUNS_TABLE).select(RUN_LIST_COLUMNS.join(',')).in('run_id', [...runIds]);
-    return this.run('refresh runs', q, (r) => (Array.isArray(r.data) ? r.data : []).map(parseRunSummary).filter((x): x is RunSummary => x !== null));
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select(RUN_LIST_COLUMNS.join(','))
+      .in('run_id', [...runIds]);
+    return this.run('refresh runs', q, (r) =>
+      (Array.isArray(r.data) ? r.data : []).map(parseRunSummary).filter((x): x is RunSummary => x !== null),
+    );
   }
 
   getRunDetail(runId: string): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
-    const q = this.client.from(RUNS_TABLE).select('status,reason_code,error_class,error_message,output_ref').eq('run_id', runId).limit(1);
-    return this.run('load the run\'s findings', q, (r) => (Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null));
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select('status,reason_code,error_class,error_message,output_ref')
+      .eq('run_id', runId)
+      .limit(1);
+    return this.run("load the run's findings", q, (r) =>
+      Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null,
+    );
   }
 
   getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>> {
     const q = this.client.from(RUNS_TABLE).select('*').eq('run_id', runId).limit(1);
-    return this.run('load the run', q, (r) => (Array.isArray(r.data) && r.data.length && isRecord(r.data[0]) ? r.data[0] : null));
+    return this.run('load the run', q, (r) =>
+      Array.isArray(r.data) && r.data.length && isRecord(r.data[0]) ? r.data[0] : null,
+    );
   }
 
   findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>> {
@@ -172,7 +218,9 @@ export class SupabaseBackend implements TelemetryBackend {
       .or(scopeOrFilter(scopeId))
       .order('triggered_at', { ascending: true })
       .limit(50);
-    return this.run('check for active runs', q, (r) => (Array.isArray(r.data) ? r.data : []).map(parseActiveRun).filter((x): x is ActiveRun => x !== null));
+    return this.run('check for active runs', q, (r) =>
+      (Array.isArray(r.data) ? r.data : []).map(parseActiveRun).filter((x): x is ActiveRun => x !== null),
+    );
   }
 
   insertRun(run: NewRun): Promise<Result<ActiveRun>> {
@@ -191,18 +239,40 @@ export class SupabaseBackend implements TelemetryBackend {
     return this.run('enqueue an analysis run', q, (r) => {
       const row = Array.isArray(r.data) ? parseActiveRun(r.data[0]) : null;
       // With return=representation the row comes back; fall back to what we sent.
-      return row ?? { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: new Date(Date.now() + this.offsetMs), scopeId: run.scopeId, ours: true, updatedAt: null };
+      return (
+        row ?? {
+          runId: run.runId,
+          status: 'QUEUED',
+          triggeredBy: run.triggeredBy,
+          triggeredAt: new Date(Date.now() + this.offsetMs),
+          scopeId: run.scopeId,
+          ours: true,
+          updatedAt: null,
+        }
+      );
     });
   }
 
-  cancelRuns(runIds: readonly string[], reasonCode: string, onlyStatuses: readonly ('QUEUED' | 'RUNNING')[] = ['QUEUED', 'RUNNING']): Promise<Result<string[]>> {
+  cancelRuns(
+    runIds: readonly string[],
+    reasonCode: string,
+    onlyStatuses: readonly ('QUEUED' | 'RUNNING')[] = ['QUEUED', 'RUNNING'],
+  ): Promise<Result<string[]>> {
     const q = this.client
       .from(RUNS_TABLE)
-      .update({ status: 'CANCELLED', finished_at: new Date(Date.now() + this.offsetMs).toISOString(), reason_code: reasonCode })
+      .update({
+        status: 'CANCELLED',
+        finished_at: new Date(Date.now() + this.offsetMs).toISOString(),
+        reason_code: reasonCode,
+      })
       .in('run_id', [...runIds])
       .in('status', [...onlyStatuses])
       .select('run_id');
-    return this.run('cancel the run', q, (r) => (Array.isArray(r.data) ? r.data : []).map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null)).filter((x): x is string => x !== null));
+    return this.run('cancel the run', q, (r) =>
+      (Array.isArray(r.data) ? r.data : [])
+        .map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null))
+        .filter((x): x is string => x !== null),
+    );
   }
 
   /**
@@ -213,11 +283,16 @@ export class SupabaseBackend implements TelemetryBackend {
   private succeededQuery(scope: RunScopeKey, limit: number, before: Date | null) {
     let q = this.client
       .from(RUNS_TABLE)
-      .select('run_id,finished_at,reason_code,bottlenecks:output_ref->bottlenecks,traces_scanned:output_ref->traces_scanned')
+      .select(
+        'run_id,finished_at,reason_code,bottlenecks:output_ref->bottlenecks,traces_scanned:output_ref->traces_scanned',
+      )
       .eq('status', 'SUCCEEDED')
       .not('finished_at', 'is', null);
     // Global runs (scope_id null) compare with global runs of any scope_type (naming them keeps the index usable).
-    q = scope.scopeId === null ? q.in('scope_type', ['workspace', 'user', 'global']).is('scope_id', null) : q.eq('scope_type', scope.scopeType ?? 'workspace').eq('scope_id', scope.scopeId);
+    q =
+      scope.scopeId === null
+        ? q.in('scope_type', ['workspace', 'user', 'global']).is('scope_id', null)
+        : q.eq('scope_type', scope.scopeType ?? 'workspace').eq('scope_id', scope.scopeId);
     if (before) q = q.lt('finished_at', before.toISOString());
     return q.order('finished_at', { ascending: false }).order('run_id', { ascending: false }).limit(limit);
   }
@@ -230,8 +305,10 @@ export class SupabaseBackend implements TelemetryBackend {
   }
 
   listSucceededRuns(scope: RunScopeKey, limit: number): Promise<Result<ComparableRun[]>> {
-    return this.run('load the bottleneck trends', this.succeededQuery(scope, Math.max(1, Math.min(limit, 100)), null), (r) =>
-      (Array.isArray(r.data) ? r.data : []).map(parseComparable).filter((x): x is ComparableRun => x !== null),
+    return this.run(
+      'load the bottleneck trends',
+      this.succeededQuery(scope, Math.max(1, Math.min(limit, 100)), null),
+      (r) => (Array.isArray(r.data) ? r.data : []).map(parseComparable).filter((x): x is ComparableRun => x !== null),
     );
   }
 
@@ -250,13 +327,20 @@ export class SupabaseBackend implements TelemetryBackend {
 
   /** The finish row, only while the run is still RUNNING (a cancel wins). false: it was not. */
   finishRun(runId: string, fields: FinishFields): Promise<Result<boolean>> {
-    const q = this.client.from(RUNS_TABLE).update({ ...fields }).eq('run_id', runId).eq('status', 'RUNNING').select('run_id');
-    return this.run('record the run\'s result', q, (r) => Array.isArray(r.data) && r.data.length === 1);
+    const q = this.client
+      .from(RUNS_TABLE)
+      .update({ ...fields })
+      .eq('run_id', runId)
+      .eq('status', 'RUNNING')
+      .select('run_id');
+    return this.run("record the run's result", q, (r) => Array.isArray(r.data) && r.data.length === 1);
   }
 
   getRunStatus(runId: string): Promise<Result<string | null>> {
     const q = this.client.from(RUNS_TABLE).select('status').eq('run_id', runId).limit(1);
-    return this.run('read the run\'s status', q, (r) => (Array.isArray(r.data) && isRecord(r.data[0]) ? cleanText(r.data[0].status, 40) : null));
+    return this.run("read the run's status", q, (r) =>
+      Array.isArray(r.data) && isRecord(r.data[0]) ? cleanText(r.data[0].status, 40) : null,
+    );
   }
 
   /** RUNNING runs of these workspace scopes started before `startedBefore` (orphan candidates). */
@@ -276,14 +360,17 @@ export class SupabaseBackend implements TelemetryBackend {
           if (!isRecord(row)) return null;
           const runId = cleanText(row.run_id, 64);
           const triggeredAt = parseTimestamp(row.triggered_at);
-          return runId && triggeredAt ? { runId, triggeredAt, startedAt: parseTimestamp(row.started_at), timeoutMs: parseNumber(row.timeout_ms) } : null;
+          return runId && triggeredAt
+            ? { runId, triggeredAt, startedAt: parseTimestamp(row.started_at), timeoutMs: parseNumber(row.timeout_ms) }
+            : null;
         })
         .filter((x): x is RunningRun => x !== null),
     );
   }
 
   /** The supabase-js client for the workspace's analyzer (it takes the client as its argument). */
-  get supabase(): SupabaseClient<any, any, any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped schema
+  get supabase(): SupabaseClient<any, any, any> {
     return this.client;
   }
 
@@ -295,7 +382,9 @@ export class SupabaseBackend implements TelemetryBackend {
       if (hb) return { kind: 'row', heartbeat: hb };
       // Zero rows: under RLS only `authenticated` and `service_role` may read the heartbeat, so for
       // any other key zero rows means "not allowed to see", not "scheduler down".
-      return this.role === 'service_role' || this.role === 'authenticated' ? { kind: 'no-row' } : { kind: 'not-visible' };
+      return this.role === 'service_role' || this.role === 'authenticated'
+        ? { kind: 'no-row' }
+        : { kind: 'not-visible' };
     });
   }
 
@@ -314,7 +403,11 @@ export class SupabaseBackend implements TelemetryBackend {
           ? { ok: true, detail: 'can read the scheduler heartbeat' }
           : hb.value.kind === 'no-row'
             ? { ok: true, detail: 'can read the scheduler heartbeat (no scheduler has written one yet)' }
-            : { ok: false, detail: 'cannot see the scheduler heartbeat with this key (row-level security allows only authenticated or service-role keys)' },
+            : {
+                ok: false,
+                detail:
+                  'cannot see the scheduler heartbeat with this key (row-level security allows only authenticated or service-role keys)',
+              },
       writeRuns: write,
     };
   }
@@ -326,14 +419,22 @@ export class SupabaseBackend implements TelemetryBackend {
    */
   private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
     const probeId = globalThis.crypto.randomUUID();
-    const r = await this.run('check write access', this.client.from(RUNS_TABLE).insert({ run_id: probeId, status: '__capability_probe__' }), () => true);
+    const r = await this.run(
+      'check write access',
+      this.client.from(RUNS_TABLE).insert({ run_id: probeId, status: '__capability_probe__' }),
+      () => true,
+    );
     if (r.ok) {
       // A backend without the CHECK constraint accepted it: remove the probe row again.
       await this.run('remove the probe row', this.client.from(RUNS_TABLE).delete().eq('run_id', probeId), () => true);
-      return { ok: true, detail: 'can enqueue and cancel runs (warning: the status CHECK constraint seems to be missing)' };
+      return {
+        ok: true,
+        detail: 'can enqueue and cancel runs (warning: the status CHECK constraint seems to be missing)',
+      };
     }
     if (r.error.kind === 'constraint') return { ok: true, detail: 'can enqueue and cancel runs' };
-    if (r.error.kind === 'permission' || r.error.kind === 'unauthorized') return { ok: false, detail: 'read-only: this key cannot enqueue or cancel runs (a service-role key can)' };
+    if (r.error.kind === 'permission' || r.error.kind === 'unauthorized')
+      return { ok: false, detail: 'read-only: this key cannot enqueue or cancel runs (a service-role key can)' };
     return { ok: false, detail: r.error.message };
   }
 }
@@ -349,7 +450,12 @@ function parseComparable(row: unknown): ComparableRun | null {
   if (!isRecord(row)) return null;
   const runId = cleanText(row.run_id, 64);
   if (!runId) return null;
-  return comparableRun(runId, parseTimestamp(row.finished_at), { bottlenecks: row.bottlenecks, traces_scanned: row.traces_scanned }, cleanText(row.reason_code, 80));
+  return comparableRun(
+    runId,
+    parseTimestamp(row.finished_at),
+    { bottlenecks: row.bottlenecks, traces_scanned: row.traces_scanned },
+    cleanText(row.reason_code, 80),
+  );
 }
 
 function parseActiveRun(row: unknown): ActiveRun | null {

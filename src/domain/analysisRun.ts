@@ -58,18 +58,35 @@ function durationSince(startedAtMs: number, nowMs: number): number {
  * The finish row for an analyzer result (`analyzeBottlenecks(...)`'s return value, untrusted).
  * A value that is not result-shaped is a FAILED run (`InvalidResultError`).
  */
-export function finishFromResult(result: unknown, startedAtMs: number, nowMs: number, secrets: readonly string[] = []): FinishFields {
+export function finishFromResult(
+  result: unknown,
+  startedAtMs: number,
+  nowMs: number,
+  secrets: readonly string[] = [],
+): FinishFields {
   const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
   if (!isRecord(result) || !Array.isArray(result.bottlenecks)) {
-    return { ...base, status: 'FAILED', error_class: 'InvalidResultError', error_message: 'The analyzer returned no result object with a bottlenecks list.' };
+    return {
+      ...base,
+      status: 'FAILED',
+      error_class: 'InvalidResultError',
+      error_message: 'The analyzer returned no result object with a bottlenecks list.',
+    };
   }
   const traces = parseNumber(result.traces_scanned) ?? 0;
-  const errors = Array.isArray(result.errors) ? result.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e) ?? '')).filter((e) => e) : [];
+  const errors = Array.isArray(result.errors)
+    ? result.errors.map((e) => (typeof e === 'string' ? e : (JSON.stringify(e) ?? ''))).filter((e) => e)
+    : [];
   if (errors.length > 0 && traces === 0) {
     // Improvement over the hook: a read failure is a failure, not "insufficient data".
     const first = errors[0];
     const cls = /^([a-z_]+):/i.exec(first)?.[1] ?? 'AnalyzerError';
-    return { ...base, status: 'FAILED', error_class: cleanText(cls, 80) ?? 'AnalyzerError', error_message: limit(maskSecrets(errors.join('; '), secrets)) };
+    return {
+      ...base,
+      status: 'FAILED',
+      error_class: cleanText(cls, 80) ?? 'AnalyzerError',
+      error_message: limit(maskSecrets(errors.join('; '), secrets)),
+    };
   }
   const bottlenecks = result.bottlenecks.slice(0, MAX_BOTTLENECKS_STORED);
   const first: unknown = bottlenecks[0];
@@ -95,15 +112,35 @@ export type RunFailure =
   | { kind: 'process-exited'; code: number | null; signal: string | null }
   | { kind: 'killed-by-watchdog'; timeoutMs: number };
 
-export function finishFromFailure(f: RunFailure, startedAtMs: number, nowMs: number, secrets: readonly string[] = []): FinishFields {
+export function finishFromFailure(
+  f: RunFailure,
+  startedAtMs: number,
+  nowMs: number,
+  secrets: readonly string[] = [],
+): FinishFields {
   const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
   switch (f.kind) {
     case 'timeout':
-      return { ...base, status: 'TIMED_OUT', error_class: ERROR_CLASS_TIMEOUT, error_message: `TIMEOUT: the analysis did not finish within ${f.timeoutMs} ms` };
+      return {
+        ...base,
+        status: 'TIMED_OUT',
+        error_class: ERROR_CLASS_TIMEOUT,
+        error_message: `TIMEOUT: the analysis did not finish within ${f.timeoutMs} ms`,
+      };
     case 'killed-by-watchdog':
-      return { ...base, status: 'TIMED_OUT', error_class: ERROR_CLASS_TIMEOUT, error_message: `TIMEOUT: the analysis process did not finish within ${f.timeoutMs} ms and was killed` };
+      return {
+        ...base,
+        status: 'TIMED_OUT',
+        error_class: ERROR_CLASS_TIMEOUT,
+        error_message: `TIMEOUT: the analysis process did not finish within ${f.timeoutMs} ms and was killed`,
+      };
     case 'error':
-      return { ...base, status: 'FAILED', error_class: cleanText(f.errorClass, 80) ?? 'Error', error_message: limit(maskSecrets(f.message, secrets)) };
+      return {
+        ...base,
+        status: 'FAILED',
+        error_class: cleanText(f.errorClass, 80) ?? 'Error',
+        error_message: limit(maskSecrets(f.message, secrets)),
+      };
     case 'process-exited':
       return {
         ...base,
@@ -121,7 +158,12 @@ function limit(s: string): string {
 }
 
 /** A RUNNING run as the orphan check reads it. */
-export interface RunningRun { runId: string; startedAt: Date | null; triggeredAt: Date; timeoutMs: number | null }
+export interface RunningRun {
+  runId: string;
+  startedAt: Date | null;
+  triggeredAt: Date;
+  timeoutMs: number | null;
+}
 
 /**
  * Whether a RUNNING run can still be running anywhere: every runner (the hook, this extension's
@@ -142,7 +184,8 @@ export function orphanFinish(run: RunningRun, nowMs: number): FinishFields & { r
     duration_ms: durationSince(start, nowMs),
     error_class: ERROR_CLASS_TIMEOUT,
     reason_code: REASON_ORPHANED,
-    error_message: 'Still RUNNING long after its timeout: the process running it ended without finishing it. Marked by EHG Telemetry.',
+    error_message:
+      'Still RUNNING long after its timeout: the process running it ended without finishing it. Marked by EHG Telemetry.',
   };
 }
 
@@ -155,8 +198,14 @@ export type AnalyzerPathCheck = { ok: true; relative: string } | { ok: false; re
 export function checkAnalyzerPath(setting: string | undefined | null): AnalyzerPathCheck {
   const raw = (setting ?? '').trim() || DEFAULT_ANALYZER_PATH;
   const rel = raw.replace(/\\/g, '/').replace(/^\.\//, '');
-  if (rel.startsWith('/') || /^[a-z]:/i.test(rel)) return { ok: false, reason: `ehgTelemetry.analysis.analyzerPath must be relative to the workspace folder (got ${JSON.stringify(raw.slice(0, 200))})` };
-  if (rel.split('/').some((p) => p === '..')) return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must stay inside the workspace folder (no "..")' };
-  if (!/\.(m?js|cjs)$/.test(rel)) return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must name a .js, .mjs or .cjs file' };
+  if (rel.startsWith('/') || /^[a-z]:/i.test(rel))
+    return {
+      ok: false,
+      reason: `ehgTelemetry.analysis.analyzerPath must be relative to the workspace folder (got ${JSON.stringify(raw.slice(0, 200))})`,
+    };
+  if (rel.split('/').some((p) => p === '..'))
+    return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must stay inside the workspace folder (no "..")' };
+  if (!/\.(m?js|cjs)$/.test(rel))
+    return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must name a .js, .mjs or .cjs file' };
   return { ok: true, relative: rel };
 }

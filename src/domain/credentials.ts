@@ -28,14 +28,16 @@ export function roleCanWrite(role: KeyRole): boolean | null {
   return null;
 }
 
-export type UrlCheck = { ok: true; url: string; origin: string; warning: string | null } | { ok: false; message: string };
+export type UrlCheck =
+  { ok: true; url: string; origin: string; warning: string | null } | { ok: false; message: string };
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** Validates a project URL. Returns its normalized form (no trailing slash, no query) and origin. */
 export function checkProjectUrl(input: string): UrlCheck {
   const trimmed = input.trim();
-  if (!trimmed) return { ok: false, message: 'The URL is empty. Enter your project URL, e.g. https://abcd.supabase.co.' };
+  if (!trimmed)
+    return { ok: false, message: 'The URL is empty. Enter your project URL, e.g. https://abcd.supabase.co.' };
   let u: URL;
   try {
     u = new URL(trimmed);
@@ -43,11 +45,19 @@ export function checkProjectUrl(input: string): UrlCheck {
     // The input is not echoed: a key pasted into the wrong box must not end up in a message.
     return { ok: false, message: 'That is not a URL. Enter your project URL, e.g. https://abcd.supabase.co.' };
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return { ok: false, message: `Only http(s) URLs are supported, not ${u.protocol}` };
-  if (u.username || u.password) return { ok: false, message: 'The URL must not contain a user name or password. Put the key in the key prompt instead.' };
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    return { ok: false, message: `Only http(s) URLs are supported, not ${u.protocol}` };
+  if (u.username || u.password)
+    return {
+      ok: false,
+      message: 'The URL must not contain a user name or password. Put the key in the key prompt instead.',
+    };
   if (u.search || u.hash) return { ok: false, message: 'The URL must not contain a query or fragment.' };
   const path = u.pathname.replace(/\/+$/, '');
-  const warning = u.protocol === 'http:' && !LOOPBACK.test(u.hostname) ? `${u.origin} uses plain http: the key would travel unencrypted. Use https unless this is a trusted local network.` : null;
+  const warning =
+    u.protocol === 'http:' && !LOOPBACK.test(u.hostname)
+      ? `${u.origin} uses plain http: the key would travel unencrypted. Use https unless this is a trusted local network.`
+      : null;
   return { ok: true, url: `${u.origin}${path}`, origin: u.origin, warning };
 }
 
@@ -74,7 +84,12 @@ export function parseDotEnv(text: string): Map<string, string> {
   return out;
 }
 
-export interface EnvConnection { url: string | null; key: string | null; keyName: string | null; autoAnalysisDisabled: boolean }
+export interface EnvConnection {
+  url: string | null;
+  key: string | null;
+  keyName: string | null;
+  autoAnalysisDisabled: boolean;
+}
 
 /** The CLI hook's variables: SUPABASE_URL (or NEXT_PUBLIC_SUPABASE_URL), the service key, falling back to the anon key. */
 export function connectionFromEnv(env: Map<string, string>): EnvConnection {
@@ -82,9 +97,20 @@ export function connectionFromEnv(env: Map<string, string>): EnvConnection {
   const service = env.get('SUPABASE_SERVICE_ROLE_KEY');
   const anon = env.get('SUPABASE_ANON_KEY') || env.get('NEXT_PUBLIC_SUPABASE_ANON_KEY');
   const key = service || anon || null;
-  const keyName = service ? 'SUPABASE_SERVICE_ROLE_KEY' : anon ? (env.get('SUPABASE_ANON_KEY') ? 'SUPABASE_ANON_KEY' : 'NEXT_PUBLIC_SUPABASE_ANON_KEY') : null;
+  const keyName = service
+    ? 'SUPABASE_SERVICE_ROLE_KEY'
+    : anon
+      ? env.get('SUPABASE_ANON_KEY')
+        ? 'SUPABASE_ANON_KEY'
+        : 'NEXT_PUBLIC_SUPABASE_ANON_KEY'
+      : null;
   const flag = (env.get('TELEMETRY_AUTO_ANALYSIS_ENABLED') ?? '').trim().toLowerCase();
-  return { url, key, keyName, autoAnalysisDisabled: flag === 'false' || flag === '0' || flag === 'no' || flag === 'off' };
+  return {
+    url,
+    key,
+    keyName,
+    autoAnalysisDisabled: flag === 'false' || flag === '0' || flag === 'no' || flag === 'off',
+  };
 }
 
 /** Removes any occurrence of the secret from text bound for logs or messages. */
@@ -93,5 +119,7 @@ export function redact(text: string, secrets: readonly (string | null | undefine
   for (const s of secrets) {
     if (s && s.length >= 8) out = out.split(s).join('[redacted key]');
   }
-  return out.replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '[redacted jwt]').replace(/sb_(secret|publishable)_[A-Za-z0-9_-]+/g, '[redacted key]');
+  return out
+    .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '[redacted jwt]')
+    .replace(/sb_(secret|publishable)_[A-Za-z0-9_-]+/g, '[redacted key]');
 }

@@ -103,7 +103,12 @@ export function parseHeartbeat(row: unknown): Heartbeat | null {
     pollCount: parseNumber(row.poll_count),
     dispatchCount: parseNumber(row.dispatch_count),
     errorCount: parseNumber(row.error_count),
-    breaker: rawBreaker === null ? 'UNREPORTED' : rawBreaker === 'CLOSED' || rawBreaker === 'OPEN' || rawBreaker === 'HALF_OPEN' ? rawBreaker : 'UNKNOWN',
+    breaker:
+      rawBreaker === null
+        ? 'UNREPORTED'
+        : rawBreaker === 'CLOSED' || rawBreaker === 'OPEN' || rawBreaker === 'HALF_OPEN'
+          ? rawBreaker
+          : 'UNKNOWN',
     rawBreaker,
     pausedReason: cleanText(row.paused_reason, 200),
     status: rawStatus === 'running' || rawStatus === 'stopping' || rawStatus === 'stopped' ? rawStatus : 'unknown',
@@ -175,7 +180,9 @@ export function expectedPollInterval(hb: Heartbeat): ExpectedInterval {
   const base = baseIntervalMs(hb);
   const ds = hb.dynamicScaling;
   if (ds && ds.enabled === false) {
-    return base === null ? { ms: DEFAULT_POLL_INTERVAL_MS, basis: { kind: 'default' } } : { ms: base, basis: { kind: 'adaptive-off', baseMs: base } };
+    return base === null
+      ? { ms: DEFAULT_POLL_INTERVAL_MS, basis: { kind: 'default' } }
+      : { ms: base, basis: { kind: 'adaptive-off', baseMs: base } };
   }
   if (ds && ds.enabled === true && ds.lastQueueDepth !== null) {
     const b = base ?? DEFAULT_POLL_INTERVAL_MS;
@@ -183,8 +190,10 @@ export function expectedPollInterval(hb: Heartbeat): ExpectedInterval {
     const depth = ds.lastQueueDepth;
     // Upstream: depth is -1 when the queue query failed; that falls through to the base.
     if (depth === 0) return { ms: Math.min(b * 3, 300_000), basis: { kind: 'queue-empty', baseMs: b } };
-    if (depth > batch * 2) return { ms: Math.max(b / 2, 10_000), basis: { kind: 'queue-heavy', baseMs: b, depth, batch } };
-    if (depth > batch) return { ms: Math.max(b * 0.75, 15_000), basis: { kind: 'queue-moderate', baseMs: b, depth, batch } };
+    if (depth > batch * 2)
+      return { ms: Math.max(b / 2, 10_000), basis: { kind: 'queue-heavy', baseMs: b, depth, batch } };
+    if (depth > batch)
+      return { ms: Math.max(b * 0.75, 15_000), basis: { kind: 'queue-moderate', baseMs: b, depth, batch } };
     return { ms: b, basis: { kind: 'queue-normal', baseMs: b, depth, batch } };
   }
   if (base !== null) return { ms: base, basis: { kind: 'next-poll-at' } };
@@ -264,12 +273,20 @@ export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, grac
   }
   const hb = obs.heartbeat;
   const t = heartbeatTiming(hb, now, graceMs);
-  if (isSupervisorToken(hb.instanceId)) return { kind: 'reviving', heartbeat: hb, token: hb.instanceId as string, silentMs: hb.lastPollAt ? t.ageMs : null };
+  if (isSupervisorToken(hb.instanceId))
+    return {
+      kind: 'reviving',
+      heartbeat: hb,
+      token: hb.instanceId as string,
+      silentMs: hb.lastPollAt ? t.ageMs : null,
+    };
   if (hb.status === 'stopped') return { kind: 'stopped', heartbeat: hb };
   if (hb.status === 'stopping') return { kind: 'stopping', heartbeat: hb };
   if (t.ageMs === null) return { kind: 'stale', heartbeat: hb, overdueMs: Infinity, silentMs: null };
-  if (t.ageMs > t.notPollingAfterMs) return { kind: 'not-polling', heartbeat: hb, silentMs: t.ageMs, missed: Math.floor(t.ageMs / t.interval.ms) };
-  if (t.ageMs > t.staleAfterMs) return { kind: 'stale', heartbeat: hb, overdueMs: t.ageMs - t.interval.ms, silentMs: t.ageMs };
+  if (t.ageMs > t.notPollingAfterMs)
+    return { kind: 'not-polling', heartbeat: hb, silentMs: t.ageMs, missed: Math.floor(t.ageMs / t.interval.ms) };
+  if (t.ageMs > t.staleAfterMs)
+    return { kind: 'stale', heartbeat: hb, overdueMs: t.ageMs - t.interval.ms, silentMs: t.ageMs };
   if (hb.breaker === 'OPEN') return { kind: 'breaker-open', heartbeat: hb };
   if (hb.breaker === 'HALF_OPEN') return { kind: 'breaker-half-open', heartbeat: hb };
   if (hb.breaker === 'UNKNOWN') return { kind: 'breaker-unknown', heartbeat: hb };
@@ -286,7 +303,13 @@ export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, grac
  */
 export function nextVerdictChangeMs(health: SchedulerHealth, now: Date, graceMs: number): number | null {
   if (!('heartbeat' in health)) return null;
-  if (health.kind === 'stopped' || health.kind === 'stopping' || health.kind === 'reviving' || health.kind === 'not-polling') return null;
+  if (
+    health.kind === 'stopped' ||
+    health.kind === 'stopping' ||
+    health.kind === 'reviving' ||
+    health.kind === 'not-polling'
+  )
+    return null;
   const t = heartbeatTiming(health.heartbeat, now, graceMs);
   if (t.ageMs === null) return null;
   if (t.ageMs <= t.staleAfterMs) return t.staleAfterMs - t.ageMs;
@@ -303,7 +326,11 @@ export function nextVerdictChangeMs(health: SchedulerHealth, now: Date, graceMs:
  * new instance writes within the watcher's 8 s confirm window). Bounds keep a broken clock or a
  * hostile row from causing a tight loop or a silent hour.
  */
-export function nextHeartbeatReadDelayMs(health: SchedulerHealth, now: Date, opts: { settleMs: number; minMs: number; maxMs: number; graceMs?: number }): number {
+export function nextHeartbeatReadDelayMs(
+  health: SchedulerHealth,
+  now: Date,
+  opts: { settleMs: number; minMs: number; maxMs: number; graceMs?: number },
+): number {
   const clamp = (ms: number) => Math.min(opts.maxMs, Math.max(opts.minMs, ms));
   if (!('heartbeat' in health)) return clamp(DEFAULT_POLL_INTERVAL_MS);
   const grace = opts.graceMs !== undefined && Number.isFinite(opts.graceMs) && opts.graceMs > 0 ? opts.graceMs : 0;

@@ -1,6 +1,14 @@
 // Words for the scheduler's state, shared by the status bar, its tooltip and the details view.
 import { formatRelative } from './format';
-import { expectedPollInterval, ExpectedInterval, Heartbeat, lastWriteAt, NOT_POLLING_INTERVALS, SchedulerHealth, WATCHER_CONFIRM_TIMEOUT_MS } from './heartbeat';
+import {
+  expectedPollInterval,
+  ExpectedInterval,
+  Heartbeat,
+  lastWriteAt,
+  NOT_POLLING_INTERVALS,
+  SchedulerHealth,
+  WATCHER_CONFIRM_TIMEOUT_MS,
+} from './heartbeat';
 
 export type Severity = 'ok' | 'info' | 'warning' | 'error';
 
@@ -16,13 +24,24 @@ export interface HealthPresentation {
 export function presentHealth(h: SchedulerHealth): HealthPresentation {
   switch (h.kind) {
     case 'healthy':
-      return { text: 'EVA: running', icon: 'pulse', severity: 'ok', explanation: 'The EVA master scheduler is polling on time.' };
+      return {
+        text: 'EVA: running',
+        icon: 'pulse',
+        severity: 'ok',
+        explanation: 'The EVA master scheduler is polling on time.',
+      };
     case 'stale': {
       const iv = describeInterval(expectedPollInterval(h.heartbeat));
-      const when = Number.isFinite(h.overdueMs) && h.silentMs !== null
-        ? `The scheduler's next heartbeat was due ${span(h.overdueMs)} ago (it writes ${iv}); last poll ${span(h.silentMs)} ago.`
-        : 'The heartbeat row has no poll time, so the scheduler has never been seen polling.';
-      return { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: `${when} It may have crashed or lost its database connection.` };
+      const when =
+        Number.isFinite(h.overdueMs) && h.silentMs !== null
+          ? `The scheduler's next heartbeat was due ${span(h.overdueMs)} ago (it writes ${iv}); last poll ${span(h.silentMs)} ago.`
+          : 'The heartbeat row has no poll time, so the scheduler has never been seen polling.';
+      return {
+        text: 'EVA: stale',
+        icon: 'warning',
+        severity: 'warning',
+        explanation: `${when} It may have crashed or lost its database connection.`,
+      };
     }
     case 'not-polling': {
       const iv = describeInterval(expectedPollInterval(h.heartbeat));
@@ -42,29 +61,91 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
         explanation: `The watcher (eva-scheduler-watcher) holds the heartbeat with token ${h.token} and is starting a new scheduler${h.silentMs === null ? '' : `; the last poll was ${span(h.silentMs)} ago`}. The new instance's first write ends this. The watcher confirms a takeover within ${WATCHER_CONFIRM_TIMEOUT_MS / 1000} s; if this lasts, the revival failed and the watcher retries on its next run.`,
       };
     case 'no-rounds':
-      return { text: 'EVA: no rounds', icon: 'warning', severity: 'warning', explanation: 'The scheduler polls on time but registers no rounds (metadata.registered_rounds is empty), so no EVA round runs. Restart the scheduler to register them again.' };
+      return {
+        text: 'EVA: no rounds',
+        icon: 'warning',
+        severity: 'warning',
+        explanation:
+          'The scheduler polls on time but registers no rounds (metadata.registered_rounds is empty), so no EVA round runs. Restart the scheduler to register them again.',
+      };
     case 'stopping':
-      return { text: 'EVA: stopping', icon: 'loading~spin', severity: 'warning', explanation: 'The scheduler is shutting down.' };
+      return {
+        text: 'EVA: stopping',
+        icon: 'loading~spin',
+        severity: 'warning',
+        explanation: 'The scheduler is shutting down.',
+      };
     case 'stopped':
-      return { text: 'EVA: stopped', icon: 'debug-stop', severity: 'error', explanation: 'The scheduler stopped gracefully. Nothing is dispatched until it is started again.' };
+      return {
+        text: 'EVA: stopped',
+        icon: 'debug-stop',
+        severity: 'error',
+        explanation: 'The scheduler stopped gracefully. Nothing is dispatched until it is started again.',
+      };
     case 'breaker-open':
-      return { text: 'EVA: breaker OPEN', icon: 'circle-slash', severity: 'error', explanation: 'The circuit breaker is OPEN: the scheduler skips dispatch until it recovers.' };
+      return {
+        text: 'EVA: breaker OPEN',
+        icon: 'circle-slash',
+        severity: 'error',
+        explanation: 'The circuit breaker is OPEN: the scheduler skips dispatch until it recovers.',
+      };
     case 'breaker-half-open':
-      return { text: 'EVA: breaker half-open', icon: 'debug-pause', severity: 'warning', explanation: 'The circuit breaker is HALF_OPEN: the scheduler is testing whether dispatch works again.' };
+      return {
+        text: 'EVA: breaker half-open',
+        icon: 'debug-pause',
+        severity: 'warning',
+        explanation: 'The circuit breaker is HALF_OPEN: the scheduler is testing whether dispatch works again.',
+      };
     case 'breaker-unknown':
-      return { text: 'EVA: breaker unknown', icon: 'question', severity: 'warning', explanation: `The circuit breaker reports a state this extension does not know (${h.heartbeat.rawBreaker ?? ''}).` };
+      return {
+        text: 'EVA: breaker unknown',
+        icon: 'question',
+        severity: 'warning',
+        explanation: `The circuit breaker reports a state this extension does not know (${h.heartbeat.rawBreaker ?? ''}).`,
+      };
     case 'paused':
-      return { text: 'EVA: paused', icon: 'debug-pause', severity: 'warning', explanation: `The scheduler is paused: ${h.reason}.` };
+      return {
+        text: 'EVA: paused',
+        icon: 'debug-pause',
+        severity: 'warning',
+        explanation: `The scheduler is paused: ${h.reason}.`,
+      };
     case 'status-unknown':
-      return { text: 'EVA: unknown status', icon: 'question', severity: 'warning', explanation: `The scheduler reports a status this extension does not know (${h.heartbeat.rawStatus ?? ''}).` };
+      return {
+        text: 'EVA: unknown status',
+        icon: 'question',
+        severity: 'warning',
+        explanation: `The scheduler reports a status this extension does not know (${h.heartbeat.rawStatus ?? ''}).`,
+      };
     case 'no-row':
-      return { text: 'EVA: no heartbeat', icon: 'circle-outline', severity: 'warning', explanation: 'No scheduler has written a heartbeat: no workers are running.' };
+      return {
+        text: 'EVA: no heartbeat',
+        icon: 'circle-outline',
+        severity: 'warning',
+        explanation: 'No scheduler has written a heartbeat: no workers are running.',
+      };
     case 'not-visible':
-      return { text: 'EVA: not visible', icon: 'eye-closed', severity: 'info', explanation: 'The heartbeat is not visible with this key (row-level security lets only authenticated or service-role keys read it). This says nothing about whether the scheduler runs.' };
+      return {
+        text: 'EVA: not visible',
+        icon: 'eye-closed',
+        severity: 'info',
+        explanation:
+          'The heartbeat is not visible with this key (row-level security lets only authenticated or service-role keys read it). This says nothing about whether the scheduler runs.',
+      };
     case 'unreachable':
-      return { text: 'EVA: unreachable', icon: 'cloud-offline', severity: 'error', explanation: `The backend could not be reached, so the scheduler's state is unknown. ${h.detail}` };
+      return {
+        text: 'EVA: unreachable',
+        icon: 'cloud-offline',
+        severity: 'error',
+        explanation: `The backend could not be reached, so the scheduler's state is unknown. ${h.detail}`,
+      };
     case 'not-configured':
-      return { text: 'EVA: not configured', icon: 'plug', severity: 'info', explanation: `No connection is configured. ${h.detail}` };
+      return {
+        text: 'EVA: not configured',
+        icon: 'plug',
+        severity: 'info',
+        explanation: `No connection is configured. ${h.detail}`,
+      };
     case 'error':
       return { text: 'EVA: error', icon: 'error', severity: 'error', explanation: h.detail };
     case 'loading':
@@ -88,13 +169,22 @@ export function describeInterval(iv: ExpectedInterval): string {
   const every = `every ${span(iv.ms)}`;
   const b = iv.basis;
   switch (b.kind) {
-    case 'queue-empty': return `${every}: queue empty`;
-    case 'queue-heavy': return `${every}: queue ${b.depth} > 2 × batch ${b.batch}`;
-    case 'queue-moderate': return `${every}: queue ${b.depth} > batch ${b.batch}`;
-    case 'queue-normal': return b.depth < 0 ? `${every}: queue depth unknown (the queue query failed)` : `${every}: queue ${b.depth} ≤ batch ${b.batch}`;
-    case 'adaptive-off': return `${every}: adaptive polling off`;
-    case 'next-poll-at': return `${every}: next_poll_at − last_poll_at`;
-    case 'default': return `${every}: the default (no poll times in the row)`;
+    case 'queue-empty':
+      return `${every}: queue empty`;
+    case 'queue-heavy':
+      return `${every}: queue ${b.depth} > 2 × batch ${b.batch}`;
+    case 'queue-moderate':
+      return `${every}: queue ${b.depth} > batch ${b.batch}`;
+    case 'queue-normal':
+      return b.depth < 0
+        ? `${every}: queue depth unknown (the queue query failed)`
+        : `${every}: queue ${b.depth} ≤ batch ${b.batch}`;
+    case 'adaptive-off':
+      return `${every}: adaptive polling off`;
+    case 'next-poll-at':
+      return `${every}: next_poll_at − last_poll_at`;
+    case 'default':
+      return `${every}: the default (no poll times in the row)`;
   }
 }
 
@@ -114,11 +204,25 @@ export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]
     ['Interval', describeInterval(iv)],
     ['Next write expected', expected ? `${formatRelative(expected, now)} (${expected.toISOString()})` : '—'],
     ['next_poll_at', hb.nextPollAt ? `${formatRelative(hb.nextPollAt, now)} (${hb.nextPollAt.toISOString()})` : '—'],
-    ['Queue depth', depth === null ? '—' : depth < 0 ? 'unknown (the queue query failed)' : `${depth}${ds?.currentBatchSize != null ? ` (batch ${ds.currentBatchSize}${ds.baseBatchSize != null && ds.baseBatchSize !== ds.currentBatchSize ? `, base ${ds.baseBatchSize}` : ''})` : ''}`],
-    ['Registered rounds', rounds === null ? '—' : rounds.length === 0 ? 'none' : `${rounds.length}: ${rounds.slice(0, 8).join(', ')}${rounds.length > 8 ? ', …' : ''}`],
+    [
+      'Queue depth',
+      depth === null
+        ? '—'
+        : depth < 0
+          ? 'unknown (the queue query failed)'
+          : `${depth}${ds?.currentBatchSize != null ? ` (batch ${ds.currentBatchSize}${ds.baseBatchSize != null && ds.baseBatchSize !== ds.currentBatchSize ? `, base ${ds.baseBatchSize}` : ''})` : ''}`,
+    ],
+    [
+      'Registered rounds',
+      rounds === null
+        ? '—'
+        : rounds.length === 0
+          ? 'none'
+          : `${rounds.length}: ${rounds.slice(0, 8).join(', ')}${rounds.length > 8 ? ', …' : ''}`,
+    ],
     ['Rounds run / failed', `${n(hb.roundExecutionCount)} / ${n(hb.roundErrorCount)}`],
     ['Polls / dispatches / errors', `${n(hb.pollCount)} / ${n(hb.dispatchCount)} / ${n(hb.errorCount)}`],
-    ['Circuit breaker', hb.breaker === 'UNREPORTED' ? 'not reported' : hb.rawBreaker ?? '—'],
+    ['Circuit breaker', hb.breaker === 'UNREPORTED' ? 'not reported' : (hb.rawBreaker ?? '—')],
     ['Paused reason', hb.pausedReason ?? '—'],
     ['Observe-only', hb.observeOnly === null ? '—' : hb.observeOnly ? 'yes' : 'no'],
     ['Build', hb.gitSha ? `${hb.gitSha.slice(0, 12)}${hb.nodeVersion ? ` (node ${hb.nodeVersion})` : ''}` : '—'],

@@ -1,7 +1,15 @@
 // Analysis runs (table telemetry_analysis_runs): types and parsing of untrusted rows.
 import { cleanMultiline, cleanText, isRecord, parseNumber, parseTimestamp } from './text';
 
-export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED', 'FAILED_ENQUEUE'] as const;
+export const RUN_STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'CANCELLED',
+  'FAILED_ENQUEUE',
+] as const;
 export type KnownRunStatus = (typeof RUN_STATUSES)[number];
 /** A status outside the CHECK list (a newer backend, or a hand-edited row) is kept as UNKNOWN. */
 export type RunStatus = KnownRunStatus | 'UNKNOWN';
@@ -63,7 +71,9 @@ export interface RunSummary {
 }
 
 export function parseRunStatus(value: unknown): RunStatus {
-  return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value) ? (value as KnownRunStatus) : 'UNKNOWN';
+  return typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value)
+    ? (value as KnownRunStatus)
+    : 'UNKNOWN';
 }
 
 export function isActive(status: RunStatus): boolean {
@@ -99,7 +109,11 @@ export function parseRunSummary(row: unknown): RunSummary | null {
 function parseTopBottleneck(row: Record<string, unknown>): RunSummary['topBottleneck'] {
   const key = cleanText(row.top_key, 200);
   if (!key) return null;
-  return { dimensionType: cleanText(row.top_type, 60) ?? cleanText(row.top_bottleneck_category, 60) ?? 'unknown', dimensionKey: key, ratio: parseNumber(row.top_ratio) };
+  return {
+    dimensionType: cleanText(row.top_type, 60) ?? cleanText(row.top_bottleneck_category, 60) ?? 'unknown',
+    dimensionKey: key,
+    ratio: parseNumber(row.top_ratio),
+  };
 }
 
 function nonNegative(n: number | null): number | null {
@@ -155,7 +169,9 @@ export function parseBottleneck(value: unknown): Bottleneck | null {
 
 /** Worst first: by ratio, then observed p50 (the analyzer's order; re-applied because rows are untrusted). */
 export function compareBottlenecks(a: Bottleneck, b: Bottleneck): number {
-  return (b.ratio ?? -Infinity) - (a.ratio ?? -Infinity) || (b.observedP50Ms ?? -Infinity) - (a.observedP50Ms ?? -Infinity);
+  return (
+    (b.ratio ?? -Infinity) - (a.ratio ?? -Infinity) || (b.observedP50Ms ?? -Infinity) - (a.observedP50Ms ?? -Infinity)
+  );
 }
 
 export interface RunDetailFields {
@@ -201,7 +217,8 @@ export function describeOutcome(d: RunDetailFields): RunOutcome {
 function describeFindings(outputRef: unknown, reasonCode: string | null): RunOutcome {
   const ref = isRecord(outputRef) ? outputRef : null;
   const tracesScanned = ref ? parseNumber(ref.traces_scanned) : null;
-  if (reasonCode === REASON_INSUFFICIENT_DATA || tracesScanned === 0) return { kind: 'insufficient-data', tracesScanned };
+  if (reasonCode === REASON_INSUFFICIENT_DATA || tracesScanned === 0)
+    return { kind: 'insufficient-data', tracesScanned };
   if (outputRef === null || outputRef === undefined) return { kind: 'no-bottlenecks', tracesScanned };
   if (!ref) return { kind: 'malformed', detail: 'output_ref is not an object' };
   const raw = ref.bottlenecks;

@@ -26,7 +26,7 @@ export interface ComparableRun {
 }
 
 export type RunComparison =
-  | { kind: 'first'; }
+  | { kind: 'first' }
   | {
       kind: 'compared';
       previousRunId: string;
@@ -49,7 +49,11 @@ const MAX_SCANNED = 1000;
 export function parseBottleneckList(outputRef: unknown, max = MAX_COMPARED_BOTTLENECKS): Bottleneck[] {
   const raw = isRecord(outputRef) ? outputRef.bottlenecks : Array.isArray(outputRef) ? outputRef : null;
   if (!Array.isArray(raw)) return [];
-  const parsed = raw.slice(0, MAX_SCANNED).map(parseBottleneck).filter((b): b is Bottleneck => b !== null).sort(compareBottlenecks);
+  const parsed = raw
+    .slice(0, MAX_SCANNED)
+    .map(parseBottleneck)
+    .filter((b): b is Bottleneck => b !== null)
+    .sort(compareBottlenecks);
   const seen = new Set<string>();
   const out: Bottleneck[] = [];
   for (const b of parsed) {
@@ -63,9 +67,19 @@ export function parseBottleneckList(outputRef: unknown, max = MAX_COMPARED_BOTTL
 }
 
 /** Builds a ComparableRun from the fields of a SUCCEEDED row (output_ref, or just its bottlenecks list). */
-export function comparableRun(runId: string, finishedAt: Date | null, outputRefOrList: unknown, reasonCode: string | null): ComparableRun {
+export function comparableRun(
+  runId: string,
+  finishedAt: Date | null,
+  outputRefOrList: unknown,
+  reasonCode: string | null,
+): ComparableRun {
   const traces = isRecord(outputRefOrList) ? parseNumber(outputRefOrList.traces_scanned) : null;
-  return { runId, finishedAt, bottlenecks: parseBottleneckList(outputRefOrList), insufficientData: reasonCode === REASON_INSUFFICIENT_DATA || traces === 0 };
+  return {
+    runId,
+    finishedAt,
+    bottlenecks: parseBottleneckList(outputRefOrList),
+    insufficientData: reasonCode === REASON_INSUFFICIENT_DATA || traces === 0,
+  };
 }
 
 /** Identity of a bottleneck across runs. A NUL separator cannot occur in cleaned text. */
@@ -99,21 +113,45 @@ export function compareRuns(current: readonly Bottleneck[], previous: Comparable
     const then = before.get(id);
     const kind: ChangeKind = then ? ratioChange(then.ratio, b.ratio) : 'new';
     counts[kind]++;
-    changes.push({ kind, dimensionType: b.dimensionType, dimensionKey: b.dimensionKey, ratioThen: then ? then.ratio : null, ratioNow: b.ratio });
+    changes.push({
+      kind,
+      dimensionType: b.dimensionType,
+      dimensionKey: b.dimensionKey,
+      ratioThen: then ? then.ratio : null,
+      ratioNow: b.ratio,
+    });
   }
   for (const [id, b] of before) {
     if (present.has(id)) continue;
     counts.resolved++;
-    changes.push({ kind: 'resolved', dimensionType: b.dimensionType, dimensionKey: b.dimensionKey, ratioThen: b.ratio, ratioNow: null });
+    changes.push({
+      kind: 'resolved',
+      dimensionType: b.dimensionType,
+      dimensionKey: b.dimensionKey,
+      ratioThen: b.ratio,
+      ratioNow: null,
+    });
   }
-  return { kind: 'compared', previousRunId: previous.runId, previousFinishedAt: previous.finishedAt, previousInsufficientData: previous.insufficientData, changes, counts };
+  return {
+    kind: 'compared',
+    previousRunId: previous.runId,
+    previousFinishedAt: previous.finishedAt,
+    previousInsufficientData: previous.insufficientData,
+    changes,
+    counts,
+  };
 }
 
 /** Among candidate runs (any status, any order), the SUCCEEDED one that finished last before `run` in the same scope. */
-export function pickPreviousSucceeded<T extends { runId: string; status: string; scopeType: string | null; scopeId: string | null; finishedAt: Date | null }>(
-  run: Pick<T, 'runId' | 'scopeType' | 'scopeId' | 'finishedAt'>,
-  candidates: readonly T[],
-): T | null {
+export function pickPreviousSucceeded<
+  T extends {
+    runId: string;
+    status: string;
+    scopeType: string | null;
+    scopeId: string | null;
+    finishedAt: Date | null;
+  },
+>(run: Pick<T, 'runId' | 'scopeType' | 'scopeId' | 'finishedAt'>, candidates: readonly T[]): T | null {
   if (!run.finishedAt) return null;
   const end = run.finishedAt.getTime();
   let best: T | null = null;
@@ -127,7 +165,10 @@ export function pickPreviousSucceeded<T extends { runId: string; status: string;
 }
 
 /** Global runs (scope_id null) compare with global runs; others with the same scope type and id. */
-export function sameScope(a: { scopeType: string | null; scopeId: string | null }, b: { scopeType: string | null; scopeId: string | null }): boolean {
+export function sameScope(
+  a: { scopeType: string | null; scopeId: string | null },
+  b: { scopeType: string | null; scopeId: string | null },
+): boolean {
   if (a.scopeId === null || b.scopeId === null) return a.scopeId === null && b.scopeId === null;
   return a.scopeId === b.scopeId && (a.scopeType ?? 'workspace') === (b.scopeType ?? 'workspace');
 }

@@ -5,25 +5,39 @@ import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
   switch (run.status) {
-    case 'QUEUED': return 'Queued';
-    case 'RUNNING': return 'Running';
-    case 'SUCCEEDED': return 'Succeeded';
-    case 'FAILED': return 'Failed';
-    case 'TIMED_OUT': return 'Timed out';
-    case 'CANCELLED': return 'Cancelled';
-    case 'FAILED_ENQUEUE': return 'Enqueue failed';
-    case 'UNKNOWN': return `Unknown status (${run.rawStatus ?? 'empty'})`;
+    case 'QUEUED':
+      return 'Queued';
+    case 'RUNNING':
+      return 'Running';
+    case 'SUCCEEDED':
+      return 'Succeeded';
+    case 'FAILED':
+      return 'Failed';
+    case 'TIMED_OUT':
+      return 'Timed out';
+    case 'CANCELLED':
+      return 'Cancelled';
+    case 'FAILED_ENQUEUE':
+      return 'Enqueue failed';
+    case 'UNKNOWN':
+      return `Unknown status (${run.rawStatus ?? 'empty'})`;
   }
 }
 
 export function triggerLabel(triggeredBy: string | null): string {
   switch (triggeredBy) {
-    case 'SESSION_START': return 'session start';
-    case 'MANUAL': return 'manual';
-    case 'SCHEDULED': return 'scheduled';
-    case 'CLI': return 'CLI';
-    case null: return 'unknown trigger';
-    default: return triggeredBy;
+    case 'SESSION_START':
+      return 'session start';
+    case 'MANUAL':
+      return 'manual';
+    case 'SCHEDULED':
+      return 'scheduled';
+    case 'CLI':
+      return 'CLI';
+    case null:
+      return 'unknown trigger';
+    default:
+      return triggeredBy;
   }
 }
 
@@ -37,7 +51,7 @@ export function runLabel(run: RunSummary, now: Date): string {
   switch (run.status) {
     case 'QUEUED':
     case 'RUNNING': {
-      const since = run.status === 'RUNNING' ? run.startedAt ?? run.triggeredAt : run.triggeredAt;
+      const since = run.status === 'RUNNING' ? (run.startedAt ?? run.triggeredAt) : run.triggeredAt;
       const elapsed = since ? Math.max(0, now.getTime() - since.getTime()) : null;
       return elapsed === null ? statusLabel(run) : `${statusLabel(run)} · ${formatDuration(elapsed)}`;
     }
@@ -50,7 +64,9 @@ export function runLabel(run: RunSummary, now: Date): string {
       if (top) return `${top.dimensionType}:${top.dimensionKey} ${formatRatio(top.ratio)}`;
       if (run.reasonCode === REASON_INSUFFICIENT_DATA) return 'Insufficient data';
       if (run.topBottleneckCategory) return run.topBottleneckCategory;
-      return run.findingsCount === 0 || run.findingsCount === null ? 'No bottlenecks' : plural(run.findingsCount, 'finding');
+      return run.findingsCount === 0 || run.findingsCount === null
+        ? 'No bottlenecks'
+        : plural(run.findingsCount, 'finding');
     }
     case 'CANCELLED':
     case 'UNKNOWN':
@@ -63,9 +79,12 @@ export function runDescription(run: RunSummary, hint: string | null, now?: Date)
   const parts: string[] = [];
   if (now) parts.push(formatAge(run.triggeredAt, now), triggerLabel(run.triggeredBy));
   // Without a top bottleneck in the label, the category is said here.
-  if (run.topBottleneckCategory && !(run.status === 'SUCCEEDED' && run.topBottleneck)) parts.push(run.topBottleneckCategory);
-  if (run.status === 'SUCCEEDED' && run.findingsCount !== null && run.findingsCount > 0) parts.push(plural(run.findingsCount, 'finding'));
-  if (run.durationMs !== null && !(run.status === 'QUEUED' || run.status === 'RUNNING')) parts.push(formatDuration(run.durationMs));
+  if (run.topBottleneckCategory && !(run.status === 'SUCCEEDED' && run.topBottleneck))
+    parts.push(run.topBottleneckCategory);
+  if (run.status === 'SUCCEEDED' && run.findingsCount !== null && run.findingsCount > 0)
+    parts.push(plural(run.findingsCount, 'finding'));
+  if (run.durationMs !== null && !(run.status === 'QUEUED' || run.status === 'RUNNING'))
+    parts.push(formatDuration(run.durationMs));
   if (hint) parts.push(hint);
   return parts.join(' · ');
 }
@@ -87,11 +106,14 @@ export function outcomeLines(outcome: RunOutcome): string[] {
   switch (outcome.kind) {
     case 'bottlenecks': {
       const lines = outcome.items.map(bottleneckLabel);
-      if (outcome.total > outcome.items.length) lines.push(`… and ${outcome.total - outcome.items.length} more (Show Run Details)`);
+      if (outcome.total > outcome.items.length)
+        lines.push(`… and ${outcome.total - outcome.items.length} more (Show Run Details)`);
       return lines;
     }
     case 'no-bottlenecks':
-      return [`No bottlenecks${outcome.tracesScanned !== null ? ` (${plural(outcome.tracesScanned, 'trace')} scanned)` : ''}`];
+      return [
+        `No bottlenecks${outcome.tracesScanned !== null ? ` (${plural(outcome.tracesScanned, 'trace')} scanned)` : ''}`,
+      ];
     case 'insufficient-data':
       return ['Insufficient data: no traces to analyse yet'];
     case 'error':
@@ -99,7 +121,11 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     case 'cancelled':
       return [`Cancelled${outcome.reasonCode ? ` (${outcome.reasonCode})` : ''}`];
     case 'pending':
-      return [outcome.status === 'QUEUED' ? 'Queued: waiting for a worker to pick it up' : 'Running: findings appear when it finishes'];
+      return [
+        outcome.status === 'QUEUED'
+          ? 'Queued: waiting for a worker to pick it up'
+          : 'Running: findings appear when it finishes',
+      ];
     case 'unknown-status':
       return [`Unknown status "${outcome.rawStatus ?? ''}": this extension may be older than the backend`];
     case 'malformed':

@@ -10,7 +10,8 @@ const MAX_JSON_CHARS = 5_000_000;
 export function renderRunDocument(row: Record<string, unknown>): string {
   const run = parseRunSummary(row);
   const detail = parseRunDetailFields(row);
-  const e = (v: string | number | null | undefined) => (v === null || v === undefined || v === '' ? '—' : codeSpan(String(v)));
+  const e = (v: string | number | null | undefined) =>
+    v === null || v === undefined || v === '' ? '—' : codeSpan(String(v));
   const lines: string[] = [];
   lines.push(`# Analysis run ${run ? codeSpan(run.runId) : '(no run_id)'}`, '');
   if (run) {
@@ -39,7 +40,8 @@ export function renderRunDocument(row: Record<string, unknown>): string {
     lines.push('');
   }
   let json = JSON.stringify(row, null, 2) ?? 'null';
-  if (json.length > MAX_JSON_CHARS) json = `${json.slice(0, MAX_JSON_CHARS)}\n… (truncated: the row is ${json.length.toLocaleString()} characters)`;
+  if (json.length > MAX_JSON_CHARS)
+    json = `${json.slice(0, MAX_JSON_CHARS)}\n… (truncated: the row is ${json.length.toLocaleString()} characters)`;
   lines.push('## Full row', '', fence(json, 'json'), '');
   return lines.join('\n');
 }

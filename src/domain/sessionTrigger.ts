@@ -31,19 +31,33 @@ export interface TriggerGateInput {
 
 export type TriggerGate =
   | { kind: 'proceed' }
-  | { kind: 'skip'; code: 'skipped_disabled' | 'skipped_not_configured' | 'skipped_restricted' | 'skipped_read_only'; reason: string };
+  | {
+      kind: 'skip';
+      code: 'skipped_disabled' | 'skipped_not_configured' | 'skipped_restricted' | 'skipped_read_only';
+      reason: string;
+    };
 
 /** Everything that can be decided without the network. */
 export function gateSessionTrigger(i: TriggerGateInput): TriggerGate {
-  if (!i.trusted) return { kind: 'skip', code: 'skipped_restricted', reason: 'workspace is not trusted (restricted mode)' };
+  if (!i.trusted)
+    return { kind: 'skip', code: 'skipped_restricted', reason: 'workspace is not trusted (restricted mode)' };
   if (i.mode === 'off') return { kind: 'skip', code: 'skipped_disabled', reason: 'ehgTelemetry.autoTrigger is "off"' };
-  if (i.disabledByEnv) return { kind: 'skip', code: 'skipped_disabled', reason: 'TELEMETRY_AUTO_ANALYSIS_ENABLED=false in .env' };
+  if (i.disabledByEnv)
+    return { kind: 'skip', code: 'skipped_disabled', reason: 'TELEMETRY_AUTO_ANALYSIS_ENABLED=false in .env' };
   if (!i.configured) return { kind: 'skip', code: 'skipped_not_configured', reason: 'no connection configured' };
-  if (i.canWrite === false) return { kind: 'skip', code: 'skipped_read_only', reason: 'the key is read-only (anon); a service-role key is needed to enqueue runs' };
+  if (i.canWrite === false)
+    return {
+      kind: 'skip',
+      code: 'skipped_read_only',
+      reason: 'the key is read-only (anon); a service-role key is needed to enqueue runs',
+    };
   return { kind: 'proceed' };
 }
 
-export interface FreshRun { runId: string; finishedAt: Date }
+export interface FreshRun {
+  runId: string;
+  finishedAt: Date;
+}
 export interface ActiveRun {
   runId: string;
   status: string;
@@ -57,15 +71,17 @@ export interface ActiveRun {
 }
 
 export type TriggerDecision =
-  | { kind: 'enqueue' }
-  | { kind: 'skip-fresh'; run: FreshRun }
-  | { kind: 'skip-active'; run: ActiveRun };
+  { kind: 'enqueue' } | { kind: 'skip-fresh'; run: FreshRun } | { kind: 'skip-active'; run: ActiveRun };
 
 /**
  * After the two pre-checks (run in parallel: one round trip): dedup always applies; staleness only in
  * `whenStale` mode. The queries already restrict to the scope (or global) and to the windows.
  */
-export function decideSessionTrigger(mode: Exclude<AutoTriggerMode, 'off'>, fresh: FreshRun | null, active: readonly ActiveRun[]): TriggerDecision {
+export function decideSessionTrigger(
+  mode: Exclude<AutoTriggerMode, 'off'>,
+  fresh: FreshRun | null,
+  active: readonly ActiveRun[],
+): TriggerDecision {
   const winner = pickWinner(active);
   if (winner) return { kind: 'skip-active', run: winner };
   if (mode === 'whenStale' && fresh) return { kind: 'skip-fresh', run: fresh };
@@ -110,7 +126,10 @@ export function pickWinner<T extends Pick<ActiveRun, 'runId' | 'triggeredAt'>>(r
   return best;
 }
 
-export function compareRunOrder(a: Pick<ActiveRun, 'runId' | 'triggeredAt'>, b: Pick<ActiveRun, 'runId' | 'triggeredAt'>): number {
+export function compareRunOrder(
+  a: Pick<ActiveRun, 'runId' | 'triggeredAt'>,
+  b: Pick<ActiveRun, 'runId' | 'triggeredAt'>,
+): number {
   return a.triggeredAt.getTime() - b.triggeredAt.getTime() || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
 }
 
@@ -132,7 +151,12 @@ export function convergenceWinner(active: readonly ActiveRun[]): ActiveRun | nul
 export function duplicatesToCancel(active: readonly ActiveRun[]): { winner: ActiveRun | null; losers: ActiveRun[] } {
   const winner = convergenceWinner(active);
   if (!winner) return { winner: null, losers: [] };
-  return { winner, losers: active.filter((r) => r.runId !== winner.runId && r.ours && r.triggeredBy === 'SESSION_START' && r.status === 'QUEUED') };
+  return {
+    winner,
+    losers: active.filter(
+      (r) => r.runId !== winner.runId && r.ours && r.triggeredBy === 'SESSION_START' && r.status === 'QUEUED',
+    ),
+  };
 }
 
 /**
@@ -153,7 +177,10 @@ export interface NewRunMetadata {
 }
 
 /** The structured decision line (one per scope per attempt), in the hook's key=value style. */
-export function decisionLine(code: TriggerDecisionCode, fields: Record<string, string | number | boolean | null | undefined>): string {
+export function decisionLine(
+  code: TriggerDecisionCode,
+  fields: Record<string, string | number | boolean | null | undefined>,
+): string {
   const parts = [`decision=${code}`];
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;

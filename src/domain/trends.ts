@@ -3,7 +3,10 @@
 // and shows the same data as tables).
 import { bottleneckId, ComparableRun } from './runComparison';
 
-export interface TrendRun { runId: string; finishedAt: string | null }
+export interface TrendRun {
+  runId: string;
+  finishedAt: string | null;
+}
 export interface TrendSeries {
   id: string;
   dimensionType: string;
@@ -16,7 +19,13 @@ export interface TrendSeries {
 export interface RunBars {
   runId: string;
   finishedAt: string | null;
-  bars: Array<{ dimensionType: string; dimensionKey: string; observedP50Ms: number | null; baselineP50Ms: number | null; ratio: number | null }>;
+  bars: Array<{
+    dimensionType: string;
+    dimensionKey: string;
+    observedP50Ms: number | null;
+    baselineP50Ms: number | null;
+    ratio: number | null;
+  }>;
 }
 export interface TrendsData {
   scopeLabel: string;
@@ -40,7 +49,13 @@ export function buildTrends(scopeLabel: string, runsNewestFirst: readonly Compar
       const id = bottleneckId(b);
       let s = byId.get(id);
       if (!s) {
-        s = { id, dimensionType: b.dimensionType, dimensionKey: b.dimensionKey, ratios: runs.map(() => null), latest: null };
+        s = {
+          id,
+          dimensionType: b.dimensionType,
+          dimensionKey: b.dimensionKey,
+          ratios: runs.map(() => null),
+          latest: null,
+        };
         byId.set(id, s);
       }
       if (s.ratios[i] === null && b.ratio !== null && Number.isFinite(b.ratio)) s.ratios[i] = b.ratio;
@@ -49,7 +64,10 @@ export function buildTrends(scopeLabel: string, runsNewestFirst: readonly Compar
   for (const s of byId.values()) s.latest = [...s.ratios].reverse().find((r) => r !== null) ?? null;
   const lastIndex = (s: TrendSeries) => s.ratios.reduce<number>((acc, r, i) => (r !== null ? i : acc), -1);
   // Present in the newest runs first, then by ratio, then by name (stable for equal data).
-  const all = [...byId.values()].sort((a, b) => lastIndex(b) - lastIndex(a) || (b.latest ?? -1) - (a.latest ?? -1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const all = [...byId.values()].sort(
+    (a, b) =>
+      lastIndex(b) - lastIndex(a) || (b.latest ?? -1) - (a.latest ?? -1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   return {
     scopeLabel,
     runs: runs.map((r) => ({ runId: r.runId, finishedAt: r.finishedAt ? r.finishedAt.toISOString() : null })),
@@ -58,7 +76,13 @@ export function buildTrends(scopeLabel: string, runsNewestFirst: readonly Compar
     perRun: runs.map((r) => ({
       runId: r.runId,
       finishedAt: r.finishedAt ? r.finishedAt.toISOString() : null,
-      bars: r.bottlenecks.slice(0, MAX_BARS).map((b) => ({ dimensionType: b.dimensionType, dimensionKey: b.dimensionKey, observedP50Ms: b.observedP50Ms, baselineP50Ms: b.baselineP50Ms, ratio: b.ratio })),
+      bars: r.bottlenecks.slice(0, MAX_BARS).map((b) => ({
+        dimensionType: b.dimensionType,
+        dimensionKey: b.dimensionKey,
+        observedP50Ms: b.observedP50Ms,
+        baselineP50Ms: b.baselineP50Ms,
+        ratio: b.ratio,
+      })),
     })),
   };
 }

@@ -16,7 +16,15 @@ export function secretKeyFor(origin: string): string {
 }
 
 export type ConnectionState =
-  | { kind: 'configured'; source: 'settings' | 'env'; url: string; origin: string; role: KeyRole; envFile: string | null; warning: string | null }
+  | {
+      kind: 'configured';
+      source: 'settings' | 'env';
+      url: string;
+      origin: string;
+      role: KeyRole;
+      envFile: string | null;
+      warning: string | null;
+    }
   | { kind: 'not-configured'; reason: string }
   | { kind: 'restricted' }
   | { kind: 'invalid'; message: string };
@@ -75,7 +83,9 @@ export class ConnectionManager implements vscode.Disposable {
     );
   }
 
-  get snapshot(): ConnectionSnapshot { return this.current; }
+  get snapshot(): ConnectionSnapshot {
+    return this.current;
+  }
 
   /**
    * URL and key of the current backend, for the analysis child process only (it builds its own
@@ -83,10 +93,14 @@ export class ConnectionManager implements vscode.Disposable {
    */
   credentialsForAnalysis(): { url: string; origin: string; key: string } | null {
     const s = this.current.state;
-    return s.kind === 'configured' && this.activeKey && this.current.backend ? { url: s.url, origin: s.origin, key: this.activeKey } : null;
+    return s.kind === 'configured' && this.activeKey && this.current.backend
+      ? { url: s.url, origin: s.origin, key: this.activeKey }
+      : null;
   }
   /** True once a .env file has been read (tests check that restricted mode reads none). */
-  get hasReadEnv(): boolean { return this.envRead; }
+  get hasReadEnv(): boolean {
+    return this.envRead;
+  }
 
   /** Re-resolves (coalesced). Never throws. */
   refresh(): Promise<void> {
@@ -104,7 +118,9 @@ export class ConnectionManager implements vscode.Disposable {
           this.log.error('Resolving the connection failed', e);
         }
       } while (this.again && !this.disposed);
-    })().finally(() => { this.resolving = null; });
+    })().finally(() => {
+      this.resolving = null;
+    });
     return this.resolving;
   }
 
@@ -142,8 +158,19 @@ export class ConnectionManager implements vscode.Disposable {
       } else {
         key = (await this.secrets.get(secretKeyFor(check.origin))) ?? null;
         state = key
-          ? { kind: 'configured', source: 'settings', url: check.url, origin: check.origin, role: keyRole(key), envFile: null, warning: check.warning }
-          : { kind: 'not-configured', reason: `No key is stored for ${check.origin}. Run "EHG Telemetry: Configure Connection…".` };
+          ? {
+              kind: 'configured',
+              source: 'settings',
+              url: check.url,
+              origin: check.origin,
+              role: keyRole(key),
+              envFile: null,
+              warning: check.warning,
+            }
+          : {
+              kind: 'not-configured',
+              reason: `No key is stored for ${check.origin}. Run "EHG Telemetry: Configure Connection…".`,
+            };
       }
     } else {
       state = { kind: 'not-configured', reason: 'No URL is configured and no usable .env was found.' };
@@ -158,7 +185,15 @@ export class ConnectionManager implements vscode.Disposable {
           const check = checkProjectUrl(env.conn.url);
           if (check.ok) {
             key = env.conn.key;
-            state = { kind: 'configured', source: 'env', url: check.url, origin: check.origin, role: keyRole(key), envFile: env.uri.fsPath, warning: check.warning };
+            state = {
+              kind: 'configured',
+              source: 'env',
+              url: check.url,
+              origin: check.origin,
+              role: keyRole(key),
+              envFile: env.uri.fsPath,
+              warning: check.warning,
+            };
           } else {
             state = { kind: 'invalid', message: `${env.uri.fsPath}: SUPABASE_URL ${check.message}` };
           }
@@ -170,13 +205,21 @@ export class ConnectionManager implements vscode.Disposable {
     if (this.disposed) return;
 
     const prev = this.current;
-    const sameBackend = state.kind === 'configured' && prev.state.kind === 'configured' && prev.state.url === state.url && this.activeKey === key && prev.settings.requestTimeoutMs === settings.requestTimeoutMs;
+    const sameBackend =
+      state.kind === 'configured' &&
+      prev.state.kind === 'configured' &&
+      prev.state.url === state.url &&
+      this.activeKey === key &&
+      prev.settings.requestTimeoutMs === settings.requestTimeoutMs;
     let backend = prev.backend;
     let generation = prev.generation;
     let canWrite = prev.canWrite;
     if (!sameBackend) {
       prev.backend?.dispose();
-      backend = state.kind === 'configured' && key ? this.createBackend({ url: state.url, origin: state.origin, key, timeoutMs: settings.requestTimeoutMs }) : null;
+      backend =
+        state.kind === 'configured' && key
+          ? this.createBackend({ url: state.url, origin: state.origin, key, timeoutMs: settings.requestTimeoutMs })
+          : null;
       this.activeKey = key;
       this.log.setSecrets([key]);
       generation++;
@@ -239,7 +282,7 @@ export class ConnectionManager implements vscode.Disposable {
 export function describeState(s: ConnectionState): string {
   switch (s.kind) {
     case 'configured':
-      return `Connection: ${s.origin} (from ${s.source === 'env' ? s.envFile ?? '.env' : 'user settings'}), key role ${s.role}`;
+      return `Connection: ${s.origin} (from ${s.source === 'env' ? (s.envFile ?? '.env') : 'user settings'}), key role ${s.role}`;
     case 'not-configured':
       return `Connection: not configured. ${s.reason}`;
     case 'restricted':

@@ -20,13 +20,28 @@ export class Log implements vscode.Disposable {
     return redact(text, this.secrets);
   }
 
-  info(msg: string): void { this.channel.info(this.clean(msg)); }
-  warn(msg: string): void { this.channel.warn(this.clean(msg)); }
-  debug(msg: string): void { this.channel.debug(this.clean(msg)); }
+  info(msg: string): void {
+    this.channel.info(this.clean(msg));
+  }
+  warn(msg: string): void {
+    this.channel.warn(this.clean(msg));
+  }
+  debug(msg: string): void {
+    this.channel.debug(this.clean(msg));
+  }
   error(msg: string, err?: unknown): void {
-    const detail = err instanceof Error ? `\n${err.stack ?? err.message}` : err !== undefined ? ` ${typeof err === 'string' ? err : JSON.stringify(err)}` : '';
+    const detail =
+      err instanceof Error
+        ? `\n${err.stack ?? err.message}`
+        : err !== undefined
+          ? ` ${typeof err === 'string' ? err : JSON.stringify(err)}`
+          : '';
     this.channel.error(this.clean(`${msg}${detail}`));
   }
-  show(): void { this.channel.show(true); }
-  dispose(): void { this.channel.dispose(); }
+  show(): void {
+    this.channel.show(true);
+  }
+  dispose(): void {
+    this.channel.dispose();
+  }
 }

@@ -55,13 +55,23 @@ export class RefreshScheduler {
     this.clock = opts.clock ?? systemClock;
   }
 
-  get consecutiveFailures(): number { return this.failures; }
-  get runCount(): number { return this.runs; }
-  get isActive(): boolean { return !this.disposed && this.enabled && this.visible; }
-  get hasTimer(): boolean { return this.timer !== undefined; }
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+  get runCount(): number {
+    return this.runs;
+  }
+  get isActive(): boolean {
+    return !this.disposed && this.enabled && this.visible;
+  }
+  get hasTimer(): boolean {
+    return this.timer !== undefined;
+  }
 
   /** Starts (or resumes) scheduling. */
-  start(): void { this.schedule(); }
+  start(): void {
+    this.schedule();
+  }
 
   setVisible(visible: boolean): void {
     if (this.visible === visible) return;
@@ -73,7 +83,11 @@ export class RefreshScheduler {
   setEnabled(enabled: boolean): void {
     if (this.enabled === enabled) return;
     this.enabled = enabled;
-    if (enabled) { this.failures = 0; this.baseDelayMs = 0; this.lastEndAt = null; }
+    if (enabled) {
+      this.failures = 0;
+      this.baseDelayMs = 0;
+      this.lastEndAt = null;
+    }
     this.schedule();
   }
 
@@ -144,7 +158,9 @@ export class RefreshScheduler {
         this.failures = 0;
         // NaN would make every timer fire at once: a tight loop against the backend.
         // A floor keeps a task that keeps asking for 0 ms from spinning against the backend.
-        this.baseDelayMs = Number.isNaN(outcome.nextDelayMs) ? this.opts.maxDelayMs : Math.max(MIN_DELAY_MS, outcome.nextDelayMs);
+        this.baseDelayMs = Number.isNaN(outcome.nextDelayMs)
+          ? this.opts.maxDelayMs
+          : Math.max(MIN_DELAY_MS, outcome.nextDelayMs);
       } else {
         this.failures++;
         const backoff = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (this.failures - 1));

@@ -22,9 +22,19 @@ export interface Settings {
   trendsRunCount: number;
 }
 
-export interface SettingsReadout { settings: Settings; warnings: string[] }
+export interface SettingsReadout {
+  settings: Settings;
+  warnings: string[];
+}
 
-function num(cfg: vscode.WorkspaceConfiguration, key: string, def: number, min: number, max: number, warnings: string[]): number {
+function num(
+  cfg: vscode.WorkspaceConfiguration,
+  key: string,
+  def: number,
+  min: number,
+  max: number,
+  warnings: string[],
+): number {
   const raw = cfg.get<unknown>(key);
   if (raw === undefined || raw === null) return def;
   const n = typeof raw === 'number' ? raw : Number(raw);

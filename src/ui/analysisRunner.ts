@@ -12,7 +12,16 @@ import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { folderSettings } from '../platform/settings';
 
-export interface ExecutionRecord { runId: string; folder: string; startMs: number; loadMs: number; rssAtLoadBytes: number; end?: string; status?: string | null; finishedMs?: number }
+export interface ExecutionRecord {
+  runId: string;
+  folder: string;
+  startMs: number;
+  loadMs: number;
+  rssAtLoadBytes: number;
+  end?: string;
+  status?: string | null;
+  finishedMs?: number;
+}
 
 export class AnalysisRunner implements vscode.Disposable {
   private readonly running = new Map<string, Execution>();
@@ -37,21 +46,33 @@ export class AnalysisRunner implements vscode.Disposable {
     this.statusItem.name = 'EHG Telemetry analysis';
   }
 
-  get activeRunIds(): string[] { return [...this.running.keys()]; }
-  owns(runId: string): boolean { return this.running.has(runId); }
+  get activeRunIds(): string[] {
+    return [...this.running.keys()];
+  }
+  owns(runId: string): boolean {
+    return this.running.has(runId);
+  }
 
   /**
    * Enqueue with the hook's checks, executing the run here when the folder's executor is
    * "workspace" (the default); "external" only enqueues.
    */
-  async enqueue(folder: vscode.WorkspaceFolder, backend: TelemetryBackend, req: Omit<EnqueueRequest, 'execute'>): Promise<ExecuteOutcome> {
+  async enqueue(
+    folder: vscode.WorkspaceFolder,
+    backend: TelemetryBackend,
+    req: Omit<EnqueueRequest, 'execute'>,
+  ): Promise<ExecuteOutcome> {
     const fs = folderSettings(folder);
     if (fs.executor === 'external') {
       return { outcome: await enqueueRun(backend, req), execution: null };
     }
     const creds = this.connection.credentialsForAnalysis();
     if (!vscode.workspace.isTrusted || !creds || folder.uri.scheme !== 'file') {
-      const reason = !vscode.workspace.isTrusted ? 'the workspace is not trusted' : folder.uri.scheme !== 'file' ? 'the folder is not on this machine\'s file system' : 'no connection';
+      const reason = !vscode.workspace.isTrusted
+        ? 'the workspace is not trusted'
+        : folder.uri.scheme !== 'file'
+          ? "the folder is not on this machine's file system"
+          : 'no connection';
       return { outcome: { kind: 'no-analyzer', reason }, execution: null };
     }
     const result = await enqueueAndExecute(backend, req, {
@@ -61,9 +82,14 @@ export class AnalysisRunner implements vscode.Disposable {
       enableAutoCreate: fs.autoCreate,
       requestTimeoutMs: this.connection.snapshot.settings.requestTimeoutMs,
       connection: creds,
-      runner: { extensionVersion: this.extensionVersion, windowId: vscode.env.sessionId, activationId: this.activationId },
+      runner: {
+        extensionVersion: this.extensionVersion,
+        windowId: vscode.env.sessionId,
+        activationId: this.activationId,
+      },
       clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,
-      log: (level, line) => (level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line)),
+      log: (level, line) =>
+        level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line),
     });
     const key = folder.uri.toString();
     if (result.outcome.kind === 'no-analyzer') {
@@ -79,7 +105,13 @@ export class AnalysisRunner implements vscode.Disposable {
   }
 
   private track(folder: vscode.WorkspaceFolder, e: Execution): void {
-    const rec: ExecutionRecord = { runId: e.runId, folder: folder.uri.fsPath, startMs: Date.now(), loadMs: e.process.loadMs, rssAtLoadBytes: e.process.rssAtLoad };
+    const rec: ExecutionRecord = {
+      runId: e.runId,
+      folder: folder.uri.fsPath,
+      startMs: Date.now(),
+      loadMs: e.process.loadMs,
+      rssAtLoadBytes: e.process.rssAtLoad,
+    };
     this.history.push(rec);
     if (this.history.length > 50) this.history.shift();
     this.running.set(e.runId, e);
@@ -90,7 +122,10 @@ export class AnalysisRunner implements vscode.Disposable {
         rec.status = end.status;
         rec.finishedMs = Date.now();
         const mem = end.rssBytes ? `, child ${(end.rssBytes / 1048576).toFixed(1)} MB resident at the end` : '';
-        if (end.end !== 'detached') this.log.info(`Analysis run ${e.runId} ended: ${end.status ?? 'unknown'} (${describeEnd(end.end)}) after ${Date.now() - rec.startMs} ms${mem}`);
+        if (end.end !== 'detached')
+          this.log.info(
+            `Analysis run ${e.runId} ended: ${end.status ?? 'unknown'} (${describeEnd(end.end)}) after ${Date.now() - rec.startMs} ms${mem}`,
+          );
         this.running.delete(e.runId);
         this.updateStatus();
         if (!this.disposed) this.onRunEnded(e.runId);
@@ -121,7 +156,11 @@ export class AnalysisRunner implements vscode.Disposable {
     }
     this.statusItem.text = `$(sync~spin) EHG analysis${ids.length > 1 ? ` (${ids.length})` : ''}`;
     this.statusItem.tooltip = `EHG Telemetry is running the workspace's analyzer for run ${ids[0]}. Click to cancel it.`;
-    this.statusItem.command = { title: 'Cancel Run', command: 'ehgTelemetry.cancelRun', arguments: [{ runId: ids[0] }] };
+    this.statusItem.command = {
+      title: 'Cancel Run',
+      command: 'ehgTelemetry.cancelRun',
+      arguments: [{ runId: ids[0] }],
+    };
     this.statusItem.accessibilityInformation = { label: 'EHG Telemetry analysis running; activate to cancel it' };
     this.statusItem.show();
   }
@@ -138,10 +177,15 @@ export class AnalysisRunner implements vscode.Disposable {
 
 function describeEnd(end: string): string {
   switch (end) {
-    case 'child-finished': return 'recorded by the analysis process';
-    case 'child-stopped': return 'the run was cancelled or finished elsewhere; the analysis process stopped';
-    case 'host-finished': return 'the analysis process ended without recording it; recorded by this window';
-    case 'cancelled': return 'cancelled from this window';
-    default: return end;
+    case 'child-finished':
+      return 'recorded by the analysis process';
+    case 'child-stopped':
+      return 'the run was cancelled or finished elsewhere; the analysis process stopped';
+    case 'host-finished':
+      return 'the analysis process ended without recording it; recorded by this window';
+    case 'cancelled':
+      return 'cancelled from this window';
+    default:
+      return end;
   }
 }

@@ -60,7 +60,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         return await fn(...args);
       } catch (e) {
         d.log.error(`Command ${id} failed`, e);
-        void vscode.window.showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log').then((c) => c && d.log.show());
+        void vscode.window
+          .showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log')
+          .then((c) => c && d.log.show());
       }
     });
 
@@ -68,8 +70,15 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     const b = d.connection.snapshot.backend;
     if (!b) {
       const s = d.connection.snapshot.state;
-      const why = s.kind === 'restricted' ? 'This workspace is in Restricted Mode, so its .env is not read.' : s.kind === 'invalid' ? s.message : 'No connection is configured.';
-      void vscode.window.showWarningMessage(`EHG Telemetry: ${why}`, 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+      const why =
+        s.kind === 'restricted'
+          ? 'This workspace is in Restricted Mode, so its .env is not read.'
+          : s.kind === 'invalid'
+            ? s.message
+            : 'No connection is configured.';
+      void vscode.window
+        .showWarningMessage(`EHG Telemetry: ${why}`, 'Configure…')
+        .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
     }
     return b ?? undefined;
   };
@@ -82,18 +91,28 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
   const pickRun = async (filter: (r: RunSummary) => boolean, placeHolder: string): Promise<string | undefined> => {
     const runs = d.model.runs.filter(filter);
     if (runs.length === 0) {
-      void vscode.window.showInformationMessage(d.model.loadedOnce ? 'EHG Telemetry: no matching runs are loaded.' : 'EHG Telemetry: runs are not loaded yet; open the Analysis Runs view or run Refresh.');
+      void vscode.window.showInformationMessage(
+        d.model.loadedOnce
+          ? 'EHG Telemetry: no matching runs are loaded.'
+          : 'EHG Telemetry: runs are not loaded yet; open the Analysis Runs view or run Refresh.',
+      );
       return undefined;
     }
     const now = new Date();
     const pick = await vscode.window.showQuickPick(
-      runs.map((r) => ({ label: runLabel(r, now), description: r.topBottleneckCategory ?? '', detail: r.runId, runId: r.runId })),
+      runs.map((r) => ({
+        label: runLabel(r, now),
+        description: r.topBottleneckCategory ?? '',
+        detail: r.runId,
+        runId: r.runId,
+      })),
       { placeHolder, matchOnDetail: true },
     );
     return pick?.runId;
   };
 
-  const refreshRuns = () => vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.runsRefresh.refreshNow());
+  const refreshRuns = () =>
+    vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.runsRefresh.refreshNow());
 
   const reveal = async (runId: string) => {
     const node = d.tree.nodeFor(runId);
@@ -102,13 +121,17 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
 
   const openRunDocument = async (runId: string) => {
     const uri = runDocumentUri(runId);
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading run details…' }, async () => {
-      d.documents.invalidate(uri);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const md = doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-      await vscode.window.showTextDocument(md, { preview: true });
-      d.setLastDocument(md.getText());
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Loading run details…' },
+      async () => {
+        d.documents.invalidate(uri);
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const md =
+          doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+        await vscode.window.showTextDocument(md, { preview: true });
+        d.setLastDocument(md.getText());
+      },
+    );
   };
 
   return vscode.Disposable.from(
@@ -139,19 +162,34 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       });
       if (key === undefined) return;
       const trimmed = key.trim();
-      const caps = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `EHG Telemetry: testing ${check.origin}…` }, async () => {
-        const probe = d.createBackend({ url: check.url, origin: check.origin, key: trimmed, timeoutMs: settings.requestTimeoutMs });
-        try {
-          return await probe.probeCapabilities();
-        } finally {
-          probe.dispose();
-        }
-      });
+      const caps = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `EHG Telemetry: testing ${check.origin}…` },
+        async () => {
+          const probe = d.createBackend({
+            url: check.url,
+            origin: check.origin,
+            key: trimmed,
+            timeoutMs: settings.requestTimeoutMs,
+          });
+          try {
+            return await probe.probeCapabilities();
+          } finally {
+            probe.dispose();
+          }
+        },
+      );
       const mark = (ok: boolean) => (ok ? '✓' : '✗');
       const summary = `${mark(caps.readRuns.ok)} read runs · ${mark(caps.readHeartbeat.ok)} read the heartbeat · ${mark(caps.writeRuns.ok)} write runs`;
-      d.log.info(`Connection test for ${check.origin} (key role ${caps.role}): ${caps.readRuns.detail}; ${caps.readHeartbeat.detail}; ${caps.writeRuns.detail}`);
+      d.log.info(
+        `Connection test for ${check.origin} (key role ${caps.role}): ${caps.readRuns.detail}; ${caps.readHeartbeat.detail}; ${caps.writeRuns.detail}`,
+      );
       if (!caps.readRuns.ok) {
-        const choice = await vscode.window.showWarningMessage(`EHG Telemetry: ${caps.readRuns.detail}`, { modal: true, detail: summary }, 'Save Anyway', 'Re-enter');
+        const choice = await vscode.window.showWarningMessage(
+          `EHG Telemetry: ${caps.readRuns.detail}`,
+          { modal: true, detail: summary },
+          'Save Anyway',
+          'Re-enter',
+        );
         if (choice === 'Re-enter') return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
         if (choice !== 'Save Anyway') return;
       }
@@ -160,7 +198,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       origins.add(check.origin);
       await d.context.globalState.update(STORED_ORIGINS_KEY, [...origins]);
       d.onStoredKeysChanged();
-      await vscode.workspace.getConfiguration(SECTION).update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration(SECTION)
+        .update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
       await d.connection.refresh();
       if (caps.readRuns.ok) d.connection.setCanWrite(caps.writeRuns.ok);
       const extra = caps.writeRuns.ok ? '' : ' Read-only: runs cannot be started or cancelled with this key.';
@@ -171,64 +211,124 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       const origins = d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []);
       const choice = await vscode.window.showWarningMessage(
         'Remove the stored key(s) and the URL setting?',
-        { modal: true, detail: origins.length ? `Keys stored for: ${origins.join(', ')}. A workspace .env is not changed.` : 'No key is stored; the URL setting will be cleared.' },
+        {
+          modal: true,
+          detail: origins.length
+            ? `Keys stored for: ${origins.join(', ')}. A workspace .env is not changed.`
+            : 'No key is stored; the URL setting will be cleared.',
+        },
         'Clear',
       );
       if (choice !== 'Clear') return;
       for (const o of origins) await d.context.secrets.delete(secretKeyFor(o));
       await d.context.globalState.update(STORED_ORIGINS_KEY, []);
       d.onStoredKeysChanged();
-      await vscode.workspace.getConfiguration(SECTION).update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.workspace
+        .getConfiguration(SECTION)
+        .update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
       await d.connection.refresh();
       void vscode.window.showInformationMessage('EHG Telemetry: credentials cleared.');
     }),
 
     reg('triggerRun', async () => {
       if (!vscode.workspace.isTrusted) {
-        void vscode.window.showInformationMessage('EHG Telemetry: runs cannot be started in Restricted Mode. Trust this workspace to enable it.', 'Manage Trust').then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+        void vscode.window
+          .showInformationMessage(
+            'EHG Telemetry: runs cannot be started in Restricted Mode. Trust this workspace to enable it.',
+            'Manage Trust',
+          )
+          .then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
         return;
       }
       const backend = requireBackend();
       if (!backend) return;
       if (d.connection.snapshot.canWrite === false) {
-        void vscode.window.showWarningMessage('EHG Telemetry: this key is read-only, so runs cannot be started. Configure a service-role key.', 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+        void vscode.window
+          .showWarningMessage(
+            'EHG Telemetry: this key is read-only, so runs cannot be started. Configure a service-role key.',
+            'Configure…',
+          )
+          .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
         return;
       }
       const folders = vscode.workspace.workspaceFolders ?? [];
       if (folders.length === 0) {
-        void vscode.window.showInformationMessage('EHG Telemetry: open a folder first; runs are scoped to a workspace folder.');
+        void vscode.window.showInformationMessage(
+          'EHG Telemetry: open a folder first; runs are scoped to a workspace folder.',
+        );
         return;
       }
-      const folder = folders.length === 1 ? folders[0] : (await vscode.window.showQuickPick(folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })), { placeHolder: 'Analyse which folder?' }))?.folder;
+      const folder =
+        folders.length === 1
+          ? folders[0]
+          : (
+              await vscode.window.showQuickPick(
+                folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })),
+                { placeHolder: 'Analyse which folder?' },
+              )
+            )?.folder;
       if (!folder) return;
       const { scopeId } = folderSettings(folder);
       const settings = d.connection.snapshot.settings;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: starting an analysis run…' }, async () => {
-        const { outcome, execution } = await d.analysis.enqueue(folder, backend, { scopeId, triggeredBy: 'MANUAL', mode: 'always', stalenessMs: settings.stalenessMs, dedupMs: settings.dedupMs, metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion) });
-        if (outcome.kind === 'no-analyzer') {
-          d.log.info(`Manual run not started for ${JSON.stringify(scopeId)}: skipped_no_analyzer (${outcome.reason})`);
-          void vscode.window.showWarningMessage(`EHG Telemetry: no run was started: ${outcome.reason}.`, { detail: 'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.' }, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ehgTelemetry.analysis'));
-          return;
-        }
-        if (outcome.kind === 'failed') {
-          if (outcome.error.kind === 'permission') d.connection.markReadOnly();
-          return showError(outcome.error);
-        }
-        if (outcome.kind === 'already-active') {
-          const a = outcome.run;
-          // Not awaited: the command (and its progress indicator) ends now; the choice is handled later.
-          void vscode.window.showInformationMessage(`EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`, 'Show Run').then((c) => c && openRunDocument(a.runId));
-          return;
-        }
-        if (outcome.kind !== 'enqueued') return;
-        const runId = outcome.runId;
-        d.log.info(`Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`);
-        d.tree.mine.add(runId);
-        d.watcher.watch(runId);
-        vscode.window.setStatusBarMessage(execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued', 5000);
-        if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
-        await reveal(runId);
-      });
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: starting an analysis run…' },
+        async () => {
+          const { outcome, execution } = await d.analysis.enqueue(folder, backend, {
+            scopeId,
+            triggeredBy: 'MANUAL',
+            mode: 'always',
+            stalenessMs: settings.stalenessMs,
+            dedupMs: settings.dedupMs,
+            metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion),
+          });
+          if (outcome.kind === 'no-analyzer') {
+            d.log.info(
+              `Manual run not started for ${JSON.stringify(scopeId)}: skipped_no_analyzer (${outcome.reason})`,
+            );
+            void vscode.window
+              .showWarningMessage(
+                `EHG Telemetry: no run was started: ${outcome.reason}.`,
+                {
+                  detail:
+                    'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.',
+                },
+                'Open Settings',
+              )
+              .then(
+                (c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ehgTelemetry.analysis'),
+              );
+            return;
+          }
+          if (outcome.kind === 'failed') {
+            if (outcome.error.kind === 'permission') d.connection.markReadOnly();
+            return showError(outcome.error);
+          }
+          if (outcome.kind === 'already-active') {
+            const a = outcome.run;
+            // Not awaited: the command (and its progress indicator) ends now; the choice is handled later.
+            void vscode.window
+              .showInformationMessage(
+                `EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`,
+                'Show Run',
+              )
+              .then((c) => c && openRunDocument(a.runId));
+            return;
+          }
+          if (outcome.kind !== 'enqueued') return;
+          const runId = outcome.runId;
+          d.log.info(
+            `Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`,
+          );
+          d.tree.mine.add(runId);
+          d.watcher.watch(runId);
+          vscode.window.setStatusBarMessage(
+            execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued',
+            5000,
+          );
+          if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
+          await reveal(runId);
+        },
+      );
     }),
 
     reg('refresh', async () => {
@@ -242,19 +342,36 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), 'Cancel which run?'));
       if (!runId) return;
       if (d.connection.snapshot.canWrite === false) {
-        void vscode.window.showWarningMessage('EHG Telemetry: this key is read-only, so runs cannot be cancelled. Configure a service-role key.', 'Configure…').then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+        void vscode.window
+          .showWarningMessage(
+            'EHG Telemetry: this key is read-only, so runs cannot be cancelled. Configure a service-role key.',
+            'Configure…',
+          )
+          .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
         return;
       }
       if (!opts?.confirmed) {
         const run = d.model.find(runId);
-        const choice = await vscode.window.showWarningMessage(`Cancel analysis run ${runId}?`, { modal: true, detail: run ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.` : undefined }, 'Cancel Run');
+        const choice = await vscode.window.showWarningMessage(
+          `Cancel analysis run ${runId}?`,
+          {
+            modal: true,
+            detail: run
+              ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
+              : undefined,
+          },
+          'Cancel Run',
+        );
         if (choice !== 'Cancel Run') return;
       }
-      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' }, async () => {
-        // A run this window executes: its analysis process is killed first, so nothing is written after the cancel.
-        await d.analysis.cancel(runId);
-        return backend.cancelRuns([runId], REASON_CANCELLED_FROM_EDITOR);
-      });
+      const res = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' },
+        async () => {
+          // A run this window executes: its analysis process is killed first, so nothing is written after the cancel.
+          await d.analysis.cancel(runId);
+          return backend.cancelRuns([runId], REASON_CANCELLED_FROM_EDITOR);
+        },
+      );
       if (!res.ok) {
         if (res.error.kind === 'permission') d.connection.markReadOnly();
         return showError(res.error);
@@ -262,7 +379,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       if (res.value.length === 0) {
         if (backend.role === 'anon' || backend.role === 'authenticated') {
           d.connection.markReadOnly();
-          void vscode.window.showWarningMessage('EHG Telemetry: nothing was cancelled: this key is not allowed to change runs (row-level security).');
+          void vscode.window.showWarningMessage(
+            'EHG Telemetry: nothing was cancelled: this key is not allowed to change runs (row-level security).',
+          );
         } else {
           void vscode.window.showInformationMessage('EHG Telemetry: the run had already finished; nothing to cancel.');
         }
@@ -299,13 +418,26 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         ...(facts.length ? [{ label: 'Heartbeat', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
         ...facts.map(([k, v]) => ({ label: k, description: v })),
         { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
-        { label: '$(refresh) Refresh', description: readAt ? `last read ${formatAge(readAt, now)}` : undefined, action: 'refresh' },
+        {
+          label: '$(refresh) Refresh',
+          description: readAt ? `last read ${formatAge(readAt, now)}` : undefined,
+          action: 'refresh',
+        },
         { label: '$(output) Open Log', action: 'log' },
-        ...(d.connection.snapshot.backend ? [] : [{ label: '$(plug) Configure Connection…', action: 'configure' } as Item]),
+        ...(d.connection.snapshot.backend
+          ? []
+          : [{ label: '$(plug) Configure Connection…', action: 'configure' } as Item]),
       ];
-      const pick = await vscode.window.showQuickPick(items, { title: 'EHG Telemetry: EVA Scheduler', placeHolder: 'Scheduler heartbeat and circuit breaker', matchOnDescription: true });
+      const pick = await vscode.window.showQuickPick(items, {
+        title: 'EHG Telemetry: EVA Scheduler',
+        placeHolder: 'Scheduler heartbeat and circuit breaker',
+        matchOnDescription: true,
+      });
       if (pick?.action === 'refresh') {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: reading the heartbeat…' }, () => d.monitor.refreshNow());
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: reading the heartbeat…' },
+          () => d.monitor.refreshNow(),
+        );
         return vscode.commands.executeCommand('ehgTelemetry.showSchedulerDetails');
       }
       if (pick?.action === 'log') d.log.show();
@@ -315,7 +447,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     reg('showWorkspaceRuns', () => setScope('workspace')),
     reg('showAllScopes', () => setScope('all')),
     reg('openLog', () => d.log.show()),
-    reg('loadMore', () => vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.model.loadMore())),
+    reg('loadMore', () =>
+      vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.model.loadMore()),
+    ),
   );
 
   async function setScope(scope: ScopeFilter): Promise<void> {

@@ -9,10 +9,17 @@ export class FailureNotifier {
   private inEpisode = false;
   private shown = 0;
 
-  constructor(private readonly log: Log, private readonly prefs?: NotificationPrefs) {}
+  constructor(
+    private readonly log: Log,
+    private readonly prefs?: NotificationPrefs,
+  ) {}
 
-  get notificationsShown(): number { return this.shown; }
-  get failing(): boolean { return this.inEpisode; }
+  get notificationsShown(): number {
+    return this.shown;
+  }
+  get failing(): boolean {
+    return this.inEpisode;
+  }
 
   failure(source: string, error: BackendError): void {
     if (error.kind === 'cancelled') return;
@@ -24,7 +31,9 @@ export class FailureNotifier {
     const configure = vscode.l10n.t('Configure…');
     const showLog = vscode.l10n.t('Show Log');
     const text = vscode.l10n.t('EHG Telemetry: {0}', error.message);
-    const choice = this.prefs ? this.prefs.show('backendProblem', 'warning', text, configure, showLog) : vscode.window.showWarningMessage(text, configure, showLog);
+    const choice = this.prefs
+      ? this.prefs.show('backendProblem', 'warning', text, configure, showLog)
+      : vscode.window.showWarningMessage(text, configure, showLog);
     void choice.then((c) => {
       if (c === configure) void vscode.commands.executeCommand('ehgTelemetry.configureConnection');
       else if (c === showLog) this.log.show();

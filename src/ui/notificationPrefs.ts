@@ -30,7 +30,12 @@ export class NotificationPrefs {
    * Shows the message unless its kind is muted, with "Don't show again" after the given actions.
    * Resolves to the action chosen (undefined when dismissed, muted, or "Don't show again").
    */
-  async show(kind: NotificationKind, severity: 'info' | 'warning', text: string, ...actions: string[]): Promise<string | undefined> {
+  async show(
+    kind: NotificationKind,
+    severity: 'info' | 'warning',
+    text: string,
+    ...actions: string[]
+  ): Promise<string | undefined> {
     if (this.isMuted(kind)) return undefined;
     const never = vscode.l10n.t("Don't Show Again");
     const show = severity === 'info' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
@@ -47,6 +52,8 @@ export class NotificationPrefs {
 export function registerNotificationCommands(prefs: NotificationPrefs): vscode.Disposable {
   return vscode.commands.registerCommand('ehgTelemetry.resetNotifications', async () => {
     await prefs.reset();
-    void vscode.window.showInformationMessage(vscode.l10n.t('EHG Telemetry: notifications you turned off will be shown again.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('EHG Telemetry: notifications you turned off will be shown again.'),
+    );
   });
 }

@@ -16,7 +16,10 @@ export class RunComparisons implements vscode.Disposable {
   /** Fires a run id when its comparison became known (its row's description changes). */
   readonly onDidChange = this.emitter.event;
   private readonly cache = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }>>();
+  private readonly pending = new Map<
+    string,
+    Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }>
+  >();
   private readonly subscription: vscode.Disposable;
   private generation = -1;
   /** Runs prefetched once (per connection), whatever the outcome: a failure is not retried on every refresh. */
@@ -24,7 +27,10 @@ export class RunComparisons implements vscode.Disposable {
   /** Requests made for comparisons (for tests: at most one per run). */
   requests = 0;
 
-  constructor(private readonly connection: ConnectionManager, private readonly model: RunsModel) {
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly model: RunsModel,
+  ) {
     this.subscription = connection.onDidChange((snap) => {
       if (snap.generation !== this.generation) {
         this.generation = snap.generation;
@@ -70,9 +76,15 @@ export class RunComparisons implements vscode.Disposable {
     return p;
   }
 
-  private async load(run: RunSummary): Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }> {
+  private async load(
+    run: RunSummary,
+  ): Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }> {
     const backend = this.connection.snapshot.backend;
-    if (!backend || !RunComparisons.comparable(run)) return { ok: false, error: { kind: 'unknown', message: vscode.l10n.t('Not connected.'), status: 0, code: null, retryAfterMs: null } };
+    if (!backend || !RunComparisons.comparable(run))
+      return {
+        ok: false,
+        error: { kind: 'unknown', message: vscode.l10n.t('Not connected.'), status: 0, code: null, retryAfterMs: null },
+      };
     let current = this.model.bottlenecksOf(run);
     if (!current) {
       const o = await this.model.outcome(run);
@@ -80,7 +92,10 @@ export class RunComparisons implements vscode.Disposable {
       current = this.model.bottlenecksOf(run) ?? [];
     }
     this.requests++;
-    const prev = await backend.getPreviousSucceeded({ scopeType: run.scopeType, scopeId: run.scopeId }, run.finishedAt!);
+    const prev = await backend.getPreviousSucceeded(
+      { scopeType: run.scopeType, scopeId: run.scopeId },
+      run.finishedAt!,
+    );
     if (!prev.ok) return { ok: false, error: prev.error };
     const comparison = compareRuns(current, prev.value);
     this.cache.set(run.runId, { key: key(run), comparison });
@@ -106,11 +121,16 @@ export function comparisonSummary(c: RunComparison | undefined): string {
   return summaryParts(c)
     .map(([n, kind]) => {
       switch (kind) {
-        case 'new': return vscode.l10n.t('{0} new', n);
-        case 'worse': return vscode.l10n.t('{0} worse', n);
-        case 'better': return vscode.l10n.t('{0} better', n);
-        case 'resolved': return vscode.l10n.t('{0} resolved', n);
-        default: return '';
+        case 'new':
+          return vscode.l10n.t('{0} new', n);
+        case 'worse':
+          return vscode.l10n.t('{0} worse', n);
+        case 'better':
+          return vscode.l10n.t('{0} better', n);
+        case 'resolved':
+          return vscode.l10n.t('{0} resolved', n);
+        default:
+          return '';
       }
     })
     .filter((s) => s)
@@ -120,11 +140,16 @@ export function comparisonSummary(c: RunComparison | undefined): string {
 /** The mark next to a bottleneck of the expanded run: "worse (2.1× → 3.2×)". */
 export function changeMark(c: BottleneckChange): string {
   switch (c.kind) {
-    case 'new': return vscode.l10n.t('new');
-    case 'worse': return vscode.l10n.t('worse ({0} → {1})', formatRatio(c.ratioThen), formatRatio(c.ratioNow));
-    case 'better': return vscode.l10n.t('better ({0} → {1})', formatRatio(c.ratioThen), formatRatio(c.ratioNow));
-    case 'unchanged': return vscode.l10n.t('unchanged ({0})', formatRatio(c.ratioNow ?? c.ratioThen));
-    case 'resolved': return vscode.l10n.t('resolved (was {0})', formatRatio(c.ratioThen));
+    case 'new':
+      return vscode.l10n.t('new');
+    case 'worse':
+      return vscode.l10n.t('worse ({0} → {1})', formatRatio(c.ratioThen), formatRatio(c.ratioNow));
+    case 'better':
+      return vscode.l10n.t('better ({0} → {1})', formatRatio(c.ratioThen), formatRatio(c.ratioNow));
+    case 'unchanged':
+      return vscode.l10n.t('unchanged ({0})', formatRatio(c.ratioNow ?? c.ratioThen));
+    case 'resolved':
+      return vscode.l10n.t('resolved (was {0})', formatRatio(c.ratioThen));
   }
 }
 
@@ -136,5 +161,7 @@ export function resolvedLabel(c: BottleneckChange): string {
 /** For the completion notification: "gate:GATE_X 3.2×, phase:LEAD 2.0×" (at most three, then "and N more"). */
 export function newBottlenecksText(changes: BottleneckChange[]): string {
   const names = changes.slice(0, 3).map((c) => `${c.dimensionType}:${c.dimensionKey} ${formatRatio(c.ratioNow)}`);
-  return changes.length > 3 ? vscode.l10n.t('{0} and {1} more', names.join(', '), changes.length - 3) : names.join(', ');
+  return changes.length > 3
+    ? vscode.l10n.t('{0} and {1} more', names.join(', '), changes.length - 3)
+    : names.join(', ');
 }

@@ -35,9 +35,9 @@ export class RunDocumentProvider implements vscode.TextDocumentContentProvider, 
     const title = vscode.l10n.t('# Run {0}', codeSpan(runId));
     if (!backend) return `${title}\n\n${vscode.l10n.t('Not connected. Run "EHG Telemetry: Configure Connection…".')}\n`;
     const res = await backend.getRunRow(runId);
-    if (!res.ok) return `${title}\n\n${vscode.l10n.t('Could not load this run: {0}', codeSpan(res.error.message))}\n\n${vscode.l10n.t('Run "EHG Telemetry: Refresh" or see "EHG Telemetry: Open Log".')}\n`;
+    if (!res.ok)
+      return `${title}\n\n${vscode.l10n.t('Could not load this run: {0}', codeSpan(res.error.message))}\n\n${vscode.l10n.t('Run "EHG Telemetry: Refresh" or see "EHG Telemetry: Open Log".')}\n`;
     if (!res.value) return `${title}\n\n${vscode.l10n.t('This run does not exist or is not visible with this key.')}\n`;
     return renderRunDocument(res.value);
   }
 }
-

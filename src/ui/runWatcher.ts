@@ -46,7 +46,9 @@ export class RunWatcher implements vscode.Disposable {
     );
   }
 
-  get watching(): string[] { return [...this.watched.keys()]; }
+  get watching(): string[] {
+    return [...this.watched.keys()];
+  }
 
   watch(runId: string): void {
     this.watched.set(runId, Date.now());
@@ -85,12 +87,19 @@ export class RunWatcher implements vscode.Disposable {
     const res = await this.extras.comparisons.compare(run);
     if (!res.ok) return '';
     const fresh = newBottlenecks(res.comparison);
-    return fresh.length ? vscode.l10n.t('; new since the previous run: {0}', newBottlenecksText(fresh)) : vscode.l10n.t('; no new bottlenecks since the previous run');
+    return fresh.length
+      ? vscode.l10n.t('; new since the previous run: {0}', newBottlenecksText(fresh))
+      : vscode.l10n.t('; no new bottlenecks since the previous run');
   }
 
   private async notify(run: RunSummary): Promise<void> {
-    const wanted = (run.status === 'SUCCEEDED' && (run.findingsCount ?? 0) > 0) || run.status === 'FAILED' || run.status === 'TIMED_OUT';
-    this.log.info(`Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`);
+    const wanted =
+      (run.status === 'SUCCEEDED' && (run.findingsCount ?? 0) > 0) ||
+      run.status === 'FAILED' ||
+      run.status === 'TIMED_OUT';
+    this.log.info(
+      `Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`,
+    );
     if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
     const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
     if (this.extras.prefs?.isMuted(kind)) return;
@@ -99,7 +108,12 @@ export class RunWatcher implements vscode.Disposable {
     const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : '';
     const text =
       run.status === 'SUCCEEDED'
-        ? vscode.l10n.t('EHG Telemetry: analysis finished with {0}{1}{2}.', plural(run.findingsCount ?? 0, 'finding'), run.topBottleneckCategory ? vscode.l10n.t(' (worst: {0})', run.topBottleneckCategory) : '', since)
+        ? vscode.l10n.t(
+            'EHG Telemetry: analysis finished with {0}{1}{2}.',
+            plural(run.findingsCount ?? 0, 'finding'),
+            run.topBottleneckCategory ? vscode.l10n.t(' (worst: {0})', run.topBottleneckCategory) : '',
+            since,
+          )
         : run.status === 'TIMED_OUT'
           ? vscode.l10n.t('EHG Telemetry: analysis run timed out{0}.', run.errorClass ? ` (${run.errorClass})` : '')
           : vscode.l10n.t('EHG Telemetry: analysis run failed{0}.', run.errorClass ? ` (${run.errorClass})` : '');
@@ -107,9 +121,12 @@ export class RunWatcher implements vscode.Disposable {
     const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
     const show = this.extras.prefs
       ? this.extras.prefs.show(kind, severity, text, showLabel)
-      : severity === 'info' ? vscode.window.showInformationMessage(text, showLabel) : vscode.window.showWarningMessage(text, showLabel);
+      : severity === 'info'
+        ? vscode.window.showInformationMessage(text, showLabel)
+        : vscode.window.showWarningMessage(text, showLabel);
     void show.then((choice) => {
-      if (choice === showLabel) void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
+      if (choice === showLabel)
+        void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
     });
   }
 

@@ -105,7 +105,12 @@ export class RunsModel implements vscode.Disposable {
 
   private applyPage(next: RunSummary[], hasMore: boolean): void {
     const prev = this.runs;
-    const structural = !this.loadedOnce || this.error !== null || prev.length !== next.length || prev.some((r, i) => r.runId !== next[i].runId) || this.hasMore !== hasMore;
+    const structural =
+      !this.loadedOnce ||
+      this.error !== null ||
+      prev.length !== next.length ||
+      prev.some((r, i) => r.runId !== next[i].runId) ||
+      this.hasMore !== hasMore;
     const changed: string[] = [];
     if (!structural) {
       for (let i = 0; i < next.length; i++) if (!sameSummary(prev[i], next[i])) changed.push(next[i].runId);
@@ -143,14 +148,26 @@ export class RunsModel implements vscode.Disposable {
 
   /** Findings for an expanded run: output_ref is fetched only here, once per status. */
   async outcome(run: RunSummary): Promise<{ ok: true; outcome: RunOutcome } | { ok: false; error: BackendError }> {
-    if (isActive(run.status)) return { ok: true, outcome: { kind: 'pending', status: run.status as 'QUEUED' | 'RUNNING' } };
+    if (isActive(run.status))
+      return { ok: true, outcome: { kind: 'pending', status: run.status as 'QUEUED' | 'RUNNING' } };
     const cached = this.details.get(run.runId);
     if (cached && cached.key === detailKey(run)) return { ok: true, outcome: cached.outcome };
     const backend = this.connection.snapshot.backend;
-    if (!backend) return { ok: false, error: { kind: 'unknown', message: 'Not connected.', status: 0, code: null, retryAfterMs: null } };
+    if (!backend)
+      return {
+        ok: false,
+        error: { kind: 'unknown', message: 'Not connected.', status: 0, code: null, retryAfterMs: null },
+      };
     const res = await backend.getRunDetail(run.runId);
     if (!res.ok) return { ok: false, error: res.error };
-    if (!res.value) return { ok: true, outcome: { kind: 'malformed', detail: 'the run is no longer visible (deleted, or hidden by row-level security)' } };
+    if (!res.value)
+      return {
+        ok: true,
+        outcome: {
+          kind: 'malformed',
+          detail: 'the run is no longer visible (deleted, or hidden by row-level security)',
+        },
+      };
     const outcome = describeOutcome(res.value);
     this.details.set(run.runId, { key: detailKey(run), outcome, all: parseBottleneckList(res.value.outputRef) });
     return { ok: true, outcome };

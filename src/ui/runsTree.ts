@@ -12,7 +12,14 @@ import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from './
 
 export type RunsNode =
   | { kind: 'run'; run: RunSummary }
-  | { kind: 'detail'; runId: string; index: number; text: string; tone: 'finding' | 'error' | 'info' | 'resolved'; mark?: string }
+  | {
+      kind: 'detail';
+      runId: string;
+      index: number;
+      text: string;
+      tone: 'finding' | 'error' | 'info' | 'resolved';
+      mark?: string;
+    }
   | { kind: 'load-more' }
   | { kind: 'notice'; text: string };
 
@@ -96,18 +103,44 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (!res.ok) return [{ kind: 'notice', text: vscode.l10n.t("Couldn't load findings: {0}", res.error.message) }];
     const o = res.outcome;
     // Bottleneck rows are findings; the trailing "… and N more" row (and everything else) is not.
-    const toneOf = (index: number): 'finding' | 'error' | 'info' => (o.kind === 'bottlenecks' ? (index < o.items.length ? 'finding' : 'info') : o.kind === 'error' ? 'error' : 'info');
-    const nodes: RunsNode[] = outcomeLines(o).map((text, index) => ({ kind: 'detail', runId: run.runId, index, text, tone: toneOf(index) }));
-    if (!this.comparisons || !RunComparisons.comparable(run) || !(o.kind === 'bottlenecks' || o.kind === 'no-bottlenecks' || o.kind === 'insufficient-data')) return nodes;
+    const toneOf = (index: number): 'finding' | 'error' | 'info' =>
+      o.kind === 'bottlenecks' ? (index < o.items.length ? 'finding' : 'info') : o.kind === 'error' ? 'error' : 'info';
+    const nodes: RunsNode[] = outcomeLines(o).map((text, index) => ({
+      kind: 'detail',
+      runId: run.runId,
+      index,
+      text,
+      tone: toneOf(index),
+    }));
+    if (
+      !this.comparisons ||
+      !RunComparisons.comparable(run) ||
+      !(o.kind === 'bottlenecks' || o.kind === 'no-bottlenecks' || o.kind === 'insufficient-data')
+    )
+      return nodes;
     return this.withComparison(run, o.kind === 'bottlenecks' ? o.items.map(bottleneckId) : [], nodes);
   }
 
   /** Marks each bottleneck row new / worse / better / unchanged and adds the resolved ones. */
   private async withComparison(run: RunSummary, shownIds: string[], nodes: RunsNode[]): Promise<RunsNode[]> {
     const cmp = await this.comparisons!.compare(run);
-    if (!cmp.ok) return [...nodes, { kind: 'notice', text: vscode.l10n.t("Couldn't compare with the previous run: {0}", cmp.error.message) }];
+    if (!cmp.ok)
+      return [
+        ...nodes,
+        { kind: 'notice', text: vscode.l10n.t("Couldn't compare with the previous run: {0}", cmp.error.message) },
+      ];
     const c = cmp.comparison;
-    if (c.kind === 'first') return [...nodes, { kind: 'detail', runId: run.runId, index: nodes.length, text: vscode.l10n.t('First succeeded run of this scope: nothing to compare with'), tone: 'info' }];
+    if (c.kind === 'first')
+      return [
+        ...nodes,
+        {
+          kind: 'detail',
+          runId: run.runId,
+          index: nodes.length,
+          text: vscode.l10n.t('First succeeded run of this scope: nothing to compare with'),
+          tone: 'info',
+        },
+      ];
     const byId = new Map(c.changes.map((x) => [bottleneckId(x), x]));
     shownIds.forEach((id, i) => {
       const node = nodes[i];
@@ -118,9 +151,31 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const shownResolved = resolved.slice(0, 5);
     let index = nodes.length;
     const out = [...nodes];
-    for (const r of shownResolved) out.push({ kind: 'detail', runId: run.runId, index: index++, text: resolvedLabel(r), tone: 'resolved', mark: changeMark(r) });
-    if (resolved.length > shownResolved.length) out.push({ kind: 'detail', runId: run.runId, index: index++, text: vscode.l10n.t('… and {0} more resolved', resolved.length - shownResolved.length), tone: 'info' });
-    if (c.previousInsufficientData) out.push({ kind: 'detail', runId: run.runId, index: index++, text: vscode.l10n.t('The previous run had insufficient data, so every bottleneck counts as new'), tone: 'info' });
+    for (const r of shownResolved)
+      out.push({
+        kind: 'detail',
+        runId: run.runId,
+        index: index++,
+        text: resolvedLabel(r),
+        tone: 'resolved',
+        mark: changeMark(r),
+      });
+    if (resolved.length > shownResolved.length)
+      out.push({
+        kind: 'detail',
+        runId: run.runId,
+        index: index++,
+        text: vscode.l10n.t('… and {0} more resolved', resolved.length - shownResolved.length),
+        tone: 'info',
+      });
+    if (c.previousInsufficientData)
+      out.push({
+        kind: 'detail',
+        runId: run.runId,
+        index: index++,
+        text: vscode.l10n.t('The previous run had insufficient data, so every bottleneck counts as new'),
+        tone: 'info',
+      });
     return out;
   }
 
@@ -134,7 +189,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.contextValue = 'detail';
         item.tooltip = node.mark ? `${node.text} — ${node.mark}` : node.text;
         if (node.mark) item.description = node.mark;
-        item.iconPath = new vscode.ThemeIcon(node.tone === 'finding' ? 'flame' : node.tone === 'error' ? 'warning' : node.tone === 'resolved' ? 'pass' : 'info');
+        item.iconPath = new vscode.ThemeIcon(
+          node.tone === 'finding'
+            ? 'flame'
+            : node.tone === 'error'
+              ? 'warning'
+              : node.tone === 'resolved'
+                ? 'pass'
+                : 'info',
+        );
         return item;
       }
       case 'load-more': {
@@ -161,30 +224,50 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const hint = hintLabel(runHint(run, now, settings.queuedWarningMs, settings.dedupMs));
     const item = new vscode.TreeItem(runLabel(run, now), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `run:${run.runId}`;
-    item.description = [comparisonSummary(this.comparisons?.cached(run)), runDescription(run, hint, now)].filter((p) => p).join(' · ');
+    item.description = [comparisonSummary(this.comparisons?.cached(run)), runDescription(run, hint, now)]
+      .filter((p) => p)
+      .join(' · ');
     item.iconPath = statusIcon(run.status);
     const flags = ['run', `status-${run.status.toLowerCase()}`];
     if (isActive(run.status)) flags.push('cancellable');
     if (this.mine.has(run.runId)) flags.push('mine');
     item.contextValue = flags.join(' ');
     item.tooltip = this.tooltip(run, hint);
-    item.accessibilityInformation = { label: vscode.l10n.t('Analysis run {0}, {1}{2}', statusLabel(run), item.label as string, item.description ? `, ${item.description}` : ''), role: 'treeitem' };
+    item.accessibilityInformation = {
+      label: vscode.l10n.t(
+        'Analysis run {0}, {1}{2}',
+        statusLabel(run),
+        item.label as string,
+        item.description ? `, ${item.description}` : '',
+      ),
+      role: 'treeitem',
+    };
     return item;
   }
 
   private tooltip(run: RunSummary, hint: string | null): vscode.MarkdownString {
     const md = new SafeMarkdown()
-      .raw(`**${vscode.l10n.t('Analysis run')}** ${this.mine.has(run.runId) ? vscode.l10n.t('(enqueued by this window)') : ''}\n\n`)
+      .raw(
+        `**${vscode.l10n.t('Analysis run')}** ${this.mine.has(run.runId) ? vscode.l10n.t('(enqueued by this window)') : ''}\n\n`,
+      )
       .field(vscode.l10n.t('Status'), statusLabel(run))
       .field(vscode.l10n.t('Run ID'), run.runId)
       .field(vscode.l10n.t('Trigger'), triggerLabel(run.triggeredBy))
-      .field(vscode.l10n.t('Scope'), run.scopeId === null ? vscode.l10n.t('global') : `${run.scopeType ?? '?'}: ${run.scopeId}`)
+      .field(
+        vscode.l10n.t('Scope'),
+        run.scopeId === null ? vscode.l10n.t('global') : `${run.scopeType ?? '?'}: ${run.scopeId}`,
+      )
       .field(vscode.l10n.t('Triggered'), run.triggeredAt?.toISOString())
       .field(vscode.l10n.t('Started'), run.startedAt?.toISOString())
       .field(vscode.l10n.t('Finished'), run.finishedAt?.toISOString())
       .field(vscode.l10n.t('Duration'), run.durationMs === null ? null : formatDuration(run.durationMs))
       .field(vscode.l10n.t('Findings'), run.findingsCount)
-      .field(vscode.l10n.t('Top bottleneck'), run.topBottleneck ? `${run.topBottleneck.dimensionType}:${run.topBottleneck.dimensionKey}` : run.topBottleneckCategory)
+      .field(
+        vscode.l10n.t('Top bottleneck'),
+        run.topBottleneck
+          ? `${run.topBottleneck.dimensionType}:${run.topBottleneck.dimensionKey}`
+          : run.topBottleneckCategory,
+      )
       .field(vscode.l10n.t('Since the previous run'), comparisonSummary(this.comparisons?.cached(run)) || null)
       .field(vscode.l10n.t('Reason'), run.reasonCode)
       .field(vscode.l10n.t('Error class'), run.errorClass);

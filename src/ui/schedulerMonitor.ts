@@ -1,6 +1,12 @@
 // Reads the EVA scheduler heartbeat, timed to the scheduler's own polls, and publishes its health.
 import * as vscode from 'vscode';
-import { assessSchedulerHealth, HeartbeatObservation, nextHeartbeatReadDelayMs, nextVerdictChangeMs, SchedulerHealth } from '../domain/heartbeat';
+import {
+  assessSchedulerHealth,
+  HeartbeatObservation,
+  nextHeartbeatReadDelayMs,
+  nextVerdictChangeMs,
+  SchedulerHealth,
+} from '../domain/heartbeat';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
 import { describeState } from '../platform/connection';
@@ -19,7 +25,10 @@ export class SchedulerMonitor implements vscode.Disposable {
   private stalenessTimer: NodeJS.Timeout | undefined;
   private generation = -1;
 
-  constructor(private readonly connection: ConnectionManager, private readonly notifier: FailureNotifier) {
+  constructor(
+    private readonly connection: ConnectionManager,
+    private readonly notifier: FailureNotifier,
+  ) {
     this.scheduler = new RefreshScheduler({
       task: () => this.read(),
       unfocusedFactor: 5,
@@ -52,8 +61,12 @@ export class SchedulerMonitor implements vscode.Disposable {
     return assessSchedulerHealth(this.observation, this.serverNow(), snap.settings.heartbeatGraceMs);
   }
 
-  get lastReadAt(): Date | null { return this.observedAt; }
-  get readCount(): number { return this.scheduler.runCount; }
+  get lastReadAt(): Date | null {
+    return this.observedAt;
+  }
+  get readCount(): number {
+    return this.scheduler.runCount;
+  }
 
   refreshNow(): Promise<void> {
     return this.scheduler.refreshNow();
@@ -87,11 +100,19 @@ export class SchedulerMonitor implements vscode.Disposable {
       this.notifier.success();
       this.observation = res.value;
       const health = this.health;
-      outcome = { ok: true, nextDelayMs: nextHeartbeatReadDelayMs(health, this.serverNow(), { ...HEARTBEAT_TIMING, graceMs: this.connection.snapshot.settings.heartbeatGraceMs }) };
+      outcome = {
+        ok: true,
+        nextDelayMs: nextHeartbeatReadDelayMs(health, this.serverNow(), {
+          ...HEARTBEAT_TIMING,
+          graceMs: this.connection.snapshot.settings.heartbeatGraceMs,
+        }),
+      };
     } else {
       if (res.error.kind === 'cancelled') return { ok: true, nextDelayMs: HEARTBEAT_TIMING.maxMs };
       this.notifier.failure('Reading the scheduler heartbeat', res.error);
-      this.observation = isTransient(res.error) ? { kind: 'unreachable', detail: res.error.message } : { kind: 'error', detail: res.error.message };
+      this.observation = isTransient(res.error)
+        ? { kind: 'unreachable', detail: res.error.message }
+        : { kind: 'error', detail: res.error.message };
       if (res.error.kind === 'permission' || res.error.kind === 'unauthorized') {
         this.observation = { kind: 'error', detail: res.error.message };
       }
@@ -111,7 +132,11 @@ export class SchedulerMonitor implements vscode.Disposable {
   private armStalenessCheck(): void {
     if (this.stalenessTimer) clearTimeout(this.stalenessTimer);
     this.stalenessTimer = undefined;
-    const change = nextVerdictChangeMs(this.health, this.serverNow(), this.connection.snapshot.settings.heartbeatGraceMs);
+    const change = nextVerdictChangeMs(
+      this.health,
+      this.serverNow(),
+      this.connection.snapshot.settings.heartbeatGraceMs,
+    );
     if (change === null || change > 24 * 3600_000) return;
     this.stalenessTimer = setTimeout(() => {
       this.stalenessTimer = undefined;

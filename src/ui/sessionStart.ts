@@ -23,7 +23,12 @@ interface FolderState {
   lastReason?: string;
 }
 
-export interface DecisionRecord { scopeId: string; decision: TriggerDecisionCode; runId?: string; at: Date }
+export interface DecisionRecord {
+  scopeId: string;
+  decision: TriggerDecisionCode;
+  runId?: string;
+  at: Date;
+}
 
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_MAX_MS = 5 * 60_000;
@@ -64,7 +69,11 @@ export class SessionStartController implements vscode.Disposable {
 
   private attemptAll(): void {
     if (this.disposed) return;
-    if (this.connection.snapshot.state.kind === 'not-configured' && this.connection.snapshot.state.reason === 'resolving') return;
+    if (
+      this.connection.snapshot.state.kind === 'not-configured' &&
+      this.connection.snapshot.state.reason === 'resolving'
+    )
+      return;
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       const key = folder.uri.toString();
       let st = this.folders.get(key);
@@ -87,14 +96,25 @@ export class SessionStartController implements vscode.Disposable {
     this.folders.delete(folder.uri.toString());
   }
 
-  private record(st: FolderState, scopeId: string, code: TriggerDecisionCode, fields: Record<string, string | number | boolean | null | undefined>): void {
+  private record(
+    st: FolderState,
+    scopeId: string,
+    code: TriggerDecisionCode,
+    fields: Record<string, string | number | boolean | null | undefined>,
+  ): void {
     const reason = typeof fields.reason === 'string' ? fields.reason : undefined;
     // Gate skips repeat on every settings/connection change; log them only when they change.
-    const repeat = code.startsWith('skipped_') && code !== 'skipped_fresh' && st.lastCode === code && st.lastReason === reason;
+    const repeat =
+      code.startsWith('skipped_') && code !== 'skipped_fresh' && st.lastCode === code && st.lastReason === reason;
     st.lastCode = code;
     st.lastReason = reason;
     if (repeat) return;
-    this.decisions.push({ scopeId, decision: code, runId: typeof fields.run_id === 'string' ? fields.run_id : undefined, at: new Date() });
+    this.decisions.push({
+      scopeId,
+      decision: code,
+      runId: typeof fields.run_id === 'string' ? fields.run_id : undefined,
+      at: new Date(),
+    });
     if (this.decisions.length > 200) this.decisions.shift();
     const line = decisionLine(code, { scope: scopeId, ...fields });
     if (code === 'enqueue_failed' || code === 'error_non_fatal') this.log.warn(line);
@@ -134,25 +154,49 @@ export class SessionStartController implements vscode.Disposable {
         if (outcome.stage === 'enqueue' && outcome.error.kind === 'permission') {
           this.connection.markReadOnly();
           st.phase = 'pending';
-          return this.record(st, scopeId, 'enqueue_failed', { reason: 'key is read-only (row-level security refused the insert)', code: outcome.error.code, duration_ms });
+          return this.record(st, scopeId, 'enqueue_failed', {
+            reason: 'key is read-only (row-level security refused the insert)',
+            code: outcome.error.code,
+            duration_ms,
+          });
         }
         return this.failed(st, scopeId, outcome.error, outcome.stage, started);
       case 'already-active':
         st.phase = 'done';
         this.notifier.success();
-        return this.record(st, scopeId, 'already_queued', { run_id: outcome.run.runId, status: outcome.run.status, duration_ms });
+        return this.record(st, scopeId, 'already_queued', {
+          run_id: outcome.run.runId,
+          status: outcome.run.status,
+          duration_ms,
+        });
       case 'skipped-fresh':
         st.phase = 'done';
         this.notifier.success();
-        return this.record(st, scopeId, 'skipped_fresh', { run_id: outcome.run.runId, finished_at: outcome.run.finishedAt.toISOString(), duration_ms });
+        return this.record(st, scopeId, 'skipped_fresh', {
+          run_id: outcome.run.runId,
+          finished_at: outcome.run.finishedAt.toISOString(),
+          duration_ms,
+        });
       case 'deduplicated':
         st.phase = 'done';
         this.notifier.success();
-        return this.record(st, scopeId, 'deduplicated', { run_id: outcome.runId, winner: outcome.winner, reason: outcome.stage === 'claim' ? 'another window claimed first (or a run finished meanwhile)' : 'another window enqueued first', duration_ms });
+        return this.record(st, scopeId, 'deduplicated', {
+          run_id: outcome.runId,
+          winner: outcome.winner,
+          reason:
+            outcome.stage === 'claim'
+              ? 'another window claimed first (or a run finished meanwhile)'
+              : 'another window enqueued first',
+          duration_ms,
+        });
       case 'no-analyzer':
         // Nothing was inserted: a run nobody executes would only make the CLI hook skip its own.
         st.phase = 'done';
-        return this.record(st, scopeId, 'skipped_no_analyzer', { reason: outcome.reason, fix: 'open the EHG_Engineer checkout (trusted), or set ehgTelemetry.analysis.executor to "external" if a worker claims QUEUED runs', duration_ms });
+        return this.record(st, scopeId, 'skipped_no_analyzer', {
+          reason: outcome.reason,
+          fix: 'open the EHG_Engineer checkout (trusted), or set ehgTelemetry.analysis.executor to "external" if a worker claims QUEUED runs',
+          duration_ms,
+        });
       case 'enqueued':
         st.phase = 'done';
         this.notifier.success();
@@ -162,8 +206,13 @@ export class SessionStartController implements vscode.Disposable {
           correlation_id: outcome.correlationId,
           duration_ms,
           duplicates_cancelled: outcome.duplicatesCancelled,
-          executed_by: execution ? `this window (analysis process ${execution.process.pid ?? '?'}, loaded in ${execution.process.loadMs} ms)` : 'external worker (ehgTelemetry.analysis.executor = external)',
-          convergence: typeof outcome.convergence === 'string' ? outcome.convergence : `unchecked (${outcome.convergence.error.message})`,
+          executed_by: execution
+            ? `this window (analysis process ${execution.process.pid ?? '?'}, loaded in ${execution.process.loadMs} ms)`
+            : 'external worker (ehgTelemetry.analysis.executor = external)',
+          convergence:
+            typeof outcome.convergence === 'string'
+              ? outcome.convergence
+              : `unchecked (${outcome.convergence.error.message})`,
         });
     }
   }
@@ -177,7 +226,10 @@ export class SessionStartController implements vscode.Disposable {
     this.swept.add(scopeId);
     const r = await markOrphanedRuns(backend, [scopeId]);
     if (!r.ok) this.log.warn(`Checking for abandoned runs failed (${r.error.message}); continuing.`);
-    else if (r.marked.length) this.log.info(`Marked ${r.marked.length} abandoned run(s) TIMED_OUT (reason_code ORPHANED_PAST_TIMEOUT: still RUNNING past started_at + timeout_ms + 5 min, so no runner can still be working on them): ${r.marked.join(', ')}`);
+    else if (r.marked.length)
+      this.log.info(
+        `Marked ${r.marked.length} abandoned run(s) TIMED_OUT (reason_code ORPHANED_PAST_TIMEOUT: still RUNNING past started_at + timeout_ms + 5 min, so no runner can still be working on them): ${r.marked.join(', ')}`,
+      );
   }
 
   private isStale(backend: TelemetryBackend): boolean {
@@ -199,7 +251,13 @@ export class SessionStartController implements vscode.Disposable {
       st.failures++;
       const delay = Math.max(e.retryAfterMs ?? 0, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (st.failures - 1)));
       st.phase = 'retrying';
-      this.record(st, scopeId, 'deferred_unreachable', { stage, reason: e.message, attempt: st.failures, retry_in_ms: delay, duration_ms: Date.now() - started });
+      this.record(st, scopeId, 'deferred_unreachable', {
+        stage,
+        reason: e.message,
+        attempt: st.failures,
+        retry_in_ms: delay,
+        duration_ms: Date.now() - started,
+      });
       st.timer = setTimeout(() => {
         st.timer = undefined;
         st.phase = 'pending';
@@ -208,7 +266,13 @@ export class SessionStartController implements vscode.Disposable {
       return;
     }
     st.phase = 'pending';
-    this.record(st, scopeId, stage === 'enqueue' ? 'enqueue_failed' : 'error_non_fatal', { stage, reason: e.message, status: e.status, code: e.code, duration_ms: Date.now() - started });
+    this.record(st, scopeId, stage === 'enqueue' ? 'enqueue_failed' : 'error_non_fatal', {
+      stage,
+      reason: e.message,
+      status: e.status,
+      code: e.code,
+      duration_ms: Date.now() - started,
+    });
   }
 
   dispose(): void {

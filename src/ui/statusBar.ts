@@ -21,17 +21,31 @@ export class SchedulerStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  get state(): string { return this.lastState; }
-  get view(): vscode.StatusBarItem { return this.item; }
+  get state(): string {
+    return this.lastState;
+  }
+  get view(): vscode.StatusBarItem {
+    return this.item;
+  }
 
   private render(h: SchedulerHealth): void {
     const p = presentHealth(h);
     this.lastState = h.kind;
     this.item.text = `$(${p.icon}) ${p.text}`;
     this.item.backgroundColor =
-      p.severity === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : p.severity === 'warning' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `EVA scheduler: ${p.text.replace(/^EVA: ?/, '') || 'loading'}. ${p.explanation}`, role: 'button' };
-    const md = new SafeMarkdown().raw(`**EVA scheduler — ${p.text.replace(/^EVA: ?/, '') || 'loading'}**\n\n`).line(p.explanation).raw('\n');
+      p.severity === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : p.severity === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    this.item.accessibilityInformation = {
+      label: `EVA scheduler: ${p.text.replace(/^EVA: ?/, '') || 'loading'}. ${p.explanation}`,
+      role: 'button',
+    };
+    const md = new SafeMarkdown()
+      .raw(`**EVA scheduler — ${p.text.replace(/^EVA: ?/, '') || 'loading'}**\n\n`)
+      .line(p.explanation)
+      .raw('\n');
     if ('heartbeat' in h) {
       for (const [label, value] of heartbeatFacts(h.heartbeat, this.monitor.serverNow())) md.field(label, value);
     }

@@ -20,12 +20,16 @@ function strings(): Record<string, string> {
     scope: vscode.l10n.t('Scope: {0}'),
     noRuns: vscode.l10n.t('No succeeded runs for this scope yet.'),
     trendTitle: vscode.l10n.t('Ratio per bottleneck across the last {0} succeeded runs'),
-    chartDescription: vscode.l10n.t('Line chart of {0} bottlenecks over {1} runs; the same data is in the table below.'),
+    chartDescription: vscode.l10n.t(
+      'Line chart of {0} bottlenecks over {1} runs; the same data is in the table below.',
+    ),
     legend: vscode.l10n.t('Bottlenecks (focus one to highlight its line)'),
     noBottlenecks: vscode.l10n.t('None of these runs found a bottleneck.'),
     omitted: vscode.l10n.t('{0} more bottlenecks are not shown.'),
     bottleneck: vscode.l10n.t('Bottleneck'),
-    trendTableCaption: vscode.l10n.t('Ratio (observed p50 ÷ baseline p50) per run, oldest first; — where the bottleneck was not found'),
+    trendTableCaption: vscode.l10n.t(
+      'Ratio (observed p50 ÷ baseline p50) per run, oldest first; — where the bottleneck was not found',
+    ),
     barsTitle: vscode.l10n.t('Observed p50 against baseline, per bottleneck'),
     chooseRun: vscode.l10n.t('Choose a run'),
     run: vscode.l10n.t('Run'),
@@ -46,7 +50,13 @@ export class TrendsPanel implements vscode.Disposable {
   private ready = false;
   private pendingMessage: unknown;
 
-  static async show(extensionUri: vscode.Uri, connection: ConnectionManager, scope: RunScopeKey, scopeLabel: string, selectedRunId?: string): Promise<void> {
+  static async show(
+    extensionUri: vscode.Uri,
+    connection: ConnectionManager,
+    scope: RunScopeKey,
+    scopeLabel: string,
+    selectedRunId?: string,
+  ): Promise<void> {
     if (!TrendsPanel.current) TrendsPanel.current = new TrendsPanel(extensionUri);
     const p = TrendsPanel.current;
     p.panel.reveal(vscode.ViewColumn.Active);
@@ -61,12 +71,17 @@ export class TrendsPanel implements vscode.Disposable {
 
   private constructor(private readonly extensionUri: vscode.Uri) {
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
-    this.panel = vscode.window.createWebviewPanel(TRENDS_VIEW_TYPE, vscode.l10n.t('Bottleneck Trends'), vscode.ViewColumn.Active, {
-      enableScripts: true,
-      enableCommandUris: false,
-      enableForms: false,
-      localResourceRoots: [dist],
-    });
+    this.panel = vscode.window.createWebviewPanel(
+      TRENDS_VIEW_TYPE,
+      vscode.l10n.t('Bottleneck Trends'),
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        enableCommandUris: false,
+        enableForms: false,
+        localResourceRoots: [dist],
+      },
+    );
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'activity-bar.svg');
     this.panel.webview.html = this.html();
     this.disposables.push(
@@ -84,7 +99,13 @@ export class TrendsPanel implements vscode.Disposable {
     const webview = this.panel.webview;
     const nonce = crypto.randomBytes(18).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'trends.js'));
-    const csp = [`default-src 'none'`, `img-src ${webview.cspSource}`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`, `font-src ${webview.cspSource}`].join('; ');
+    const csp = [
+      `default-src 'none'`,
+      `img-src ${webview.cspSource}`,
+      `style-src 'nonce-${nonce}'`,
+      `script-src 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
     return `<!DOCTYPE html>
 <html lang="${vscode.env.language}">
 <head>
@@ -101,7 +122,12 @@ export class TrendsPanel implements vscode.Disposable {
 </html>`;
   }
 
-  private async load(connection: ConnectionManager, scope: RunScopeKey, scopeLabel: string, selectedRunId?: string): Promise<void> {
+  private async load(
+    connection: ConnectionManager,
+    scope: RunScopeKey,
+    scopeLabel: string,
+    selectedRunId?: string,
+  ): Promise<void> {
     const backend = connection.snapshot.backend;
     if (!backend) {
       void vscode.window.showWarningMessage(vscode.l10n.t('EHG Telemetry: no connection is configured.'));
@@ -110,7 +136,9 @@ export class TrendsPanel implements vscode.Disposable {
     const count = connection.snapshot.settings.trendsRunCount;
     const res = await backend.listSucceededRuns(scope, count);
     if (!res.ok) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message));
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message),
+      );
       return;
     }
     const message = { type: 'render', data: buildTrends(scopeLabel, res.value), strings: strings(), selectedRunId };
@@ -130,8 +158,12 @@ function escapeHtml(s: string): string {
 }
 
 /** Scope of a run, or of the view (the workspace folder; global under All Scopes). */
-async function pickScope(model: RunsModel, run: RunSummary | undefined): Promise<{ scope: RunScopeKey; label: string } | undefined> {
-  if (run) return { scope: { scopeType: run.scopeType, scopeId: run.scopeId }, label: run.scopeId ?? vscode.l10n.t('global') };
+async function pickScope(
+  model: RunsModel,
+  run: RunSummary | undefined,
+): Promise<{ scope: RunScopeKey; label: string } | undefined> {
+  if (run)
+    return { scope: { scopeType: run.scopeType, scopeId: run.scopeId }, label: run.scopeId ?? vscode.l10n.t('global') };
   if (model.scope === 'all') return { scope: { scopeType: 'global', scopeId: null }, label: vscode.l10n.t('global') };
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length === 0) return { scope: { scopeType: 'global', scopeId: null }, label: vscode.l10n.t('global') };
@@ -139,19 +171,33 @@ async function pickScope(model: RunsModel, run: RunSummary | undefined): Promise
     const id = folderSettings(folders[0]).scopeId;
     return { scope: { scopeType: 'workspace', scopeId: id }, label: id };
   }
-  const items: Array<vscode.QuickPickItem & { scopeId: string | null }> = folders.map((f) => ({ label: f.name, description: folderSettings(f).scopeId, scopeId: folderSettings(f).scopeId }));
+  const items: Array<vscode.QuickPickItem & { scopeId: string | null }> = folders.map((f) => ({
+    label: f.name,
+    description: folderSettings(f).scopeId,
+    scopeId: folderSettings(f).scopeId,
+  }));
   items.push({ label: vscode.l10n.t('Global runs'), description: '', scopeId: null });
-  const picked = await vscode.window.showQuickPick(items,
-    { placeHolder: vscode.l10n.t('Bottleneck trends of which scope?') },
-  );
+  const picked = await vscode.window.showQuickPick(items, {
+    placeHolder: vscode.l10n.t('Bottleneck trends of which scope?'),
+  });
   if (!picked) return undefined;
-  return { scope: { scopeType: picked.scopeId === null ? 'global' : 'workspace', scopeId: picked.scopeId }, label: picked.scopeId ?? vscode.l10n.t('global') };
+  return {
+    scope: { scopeType: picked.scopeId === null ? 'global' : 'workspace', scopeId: picked.scopeId },
+    label: picked.scopeId ?? vscode.l10n.t('global'),
+  };
 }
 
-export function registerTrendsCommand(extensionUri: vscode.Uri, connection: ConnectionManager, model: RunsModel): vscode.Disposable {
+export function registerTrendsCommand(
+  extensionUri: vscode.Uri,
+  connection: ConnectionManager,
+  model: RunsModel,
+): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.commands.registerCommand('ehgTelemetry.showTrends', async (arg?: unknown) => {
-      const runId = typeof arg === 'object' && arg !== null ? ((arg as { run?: { runId?: unknown } }).run?.runId ?? (arg as { runId?: unknown }).runId) : undefined;
+      const runId =
+        typeof arg === 'object' && arg !== null
+          ? ((arg as { run?: { runId?: unknown } }).run?.runId ?? (arg as { runId?: unknown }).runId)
+          : undefined;
       const run = typeof runId === 'string' ? model.find(runId) : undefined;
       const target = await pickScope(model, run);
       if (!target) return;
@@ -181,7 +227,12 @@ h2 { font-size: 1.15em; font-weight: 600; margin: 24px 0 8px; }
 .key-observed { background: var(--vscode-charts-red); }
 ${Array.from({ length: 8 }, (_, i) => {
   const c = ['red', 'blue', 'yellow', 'green', 'purple', 'orange', 'foreground', 'lines'][i];
-  const v = c === 'foreground' ? 'var(--vscode-foreground)' : c === 'lines' ? 'var(--vscode-charts-lines)' : `var(--vscode-charts-${c})`;
+  const v =
+    c === 'foreground'
+      ? 'var(--vscode-foreground)'
+      : c === 'lines'
+        ? 'var(--vscode-charts-lines)'
+        : `var(--vscode-charts-${c})`;
   return `.s${i} .line { stroke: ${v}; } .s${i} .point { fill: ${v}; } .s${i} .mark { background: ${v}; }`;
 }).join('\n')}
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 6px 10px; }

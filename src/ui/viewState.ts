@@ -21,21 +21,43 @@ export function computeViewState(connection: ConnectionManager, model: RunsModel
   return model.runs.length === 0 ? 'empty' : 'ok';
 }
 
-export function computeViewMessage(connection: ConnectionManager, model: RunsModel, trusted: boolean, noAnalyzer: readonly string[] = []): string | undefined {
+export function computeViewMessage(
+  connection: ConnectionManager,
+  model: RunsModel,
+  trusted: boolean,
+  noAnalyzer: readonly string[] = [],
+): string | undefined {
   const snap = connection.snapshot;
   if (snap.state.kind === 'invalid') return snap.state.message;
-  if (snap.state.kind === 'not-configured' && snap.state.reason !== 'resolving' && snap.state.reason.startsWith('No key')) return snap.state.reason;
+  if (
+    snap.state.kind === 'not-configured' &&
+    snap.state.reason !== 'resolving' &&
+    snap.state.reason.startsWith('No key')
+  )
+    return snap.state.reason;
   const notes: string[] = [];
   if (model.error) {
-    notes.push(model.loadedOnce && model.loadedAt ? vscode.l10n.t('Showing runs loaded {0}. {1}', formatAge(model.loadedAt, new Date()), model.error.message) : model.error.message);
+    notes.push(
+      model.loadedOnce && model.loadedAt
+        ? vscode.l10n.t('Showing runs loaded {0}. {1}', formatAge(model.loadedAt, new Date()), model.error.message)
+        : model.error.message,
+    );
   }
   if (snap.state.kind === 'configured' && snap.state.warning) notes.push(snap.state.warning);
-  if (snap.backend && !trusted) notes.push(vscode.l10n.t('Restricted mode: .env is not read and no runs are started automatically.'));
-  if (snap.backend && snap.canWrite === false) notes.push(vscode.l10n.t('Read-only key: runs cannot be started or cancelled from here (a service-role key can).'));
+  if (snap.backend && !trusted)
+    notes.push(vscode.l10n.t('Restricted mode: .env is not read and no runs are started automatically.'));
+  if (snap.backend && snap.canWrite === false)
+    notes.push(vscode.l10n.t('Read-only key: runs cannot be started or cancelled from here (a service-role key can).'));
   if (noAnalyzer.length) {
-    notes.push(vscode.l10n.t('No analysis run was started: {0}. Runs are executed with the workspace\'s own EHG_Engineer analyzer (lib/telemetry/bottleneck-analyzer.js, setting ehgTelemetry.analysis.analyzerPath) in a trusted workspace; open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.', noAnalyzer[0]));
+    notes.push(
+      vscode.l10n.t(
+        'No analysis run was started: {0}. Runs are executed with the workspace\'s own EHG_Engineer analyzer (lib/telemetry/bottleneck-analyzer.js, setting ehgTelemetry.analysis.analyzerPath) in a trusted workspace; open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.',
+        noAnalyzer[0],
+      ),
+    );
   }
-  if (model.skippedRows > 0) notes.push(vscode.l10n.t('{0} row(s) had no readable run_id and are not shown.', model.skippedRows));
+  if (model.skippedRows > 0)
+    notes.push(vscode.l10n.t('{0} row(s) had no readable run_id and are not shown.', model.skippedRows));
   return notes.length ? notes.join(' ') : undefined;
 }
 
@@ -46,7 +68,8 @@ export function computeViewMessage(connection: ConnectionManager, model: RunsMod
 export function computeViewDescription(model: RunsModel, now: Date, intervalMs: number): string | undefined {
   const parts: string[] = [];
   if (model.scope === 'all') parts.push(vscode.l10n.t('all scopes'));
-  if (isStale(model.loadedAt, now, intervalMs)) parts.push(vscode.l10n.t('updated {0}', formatAge(model.loadedAt, now)));
+  if (isStale(model.loadedAt, now, intervalMs))
+    parts.push(vscode.l10n.t('updated {0}', formatAge(model.loadedAt, now)));
   return parts.length ? parts.join(' · ') : undefined;
 }
 

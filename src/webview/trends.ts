@@ -5,8 +5,17 @@
 import { formatDuration, formatRatio } from '../domain/format';
 import type { RunBars, TrendsData, TrendSeries } from '../domain/trends';
 
-export interface RenderMessage { type: 'render'; data: TrendsData; strings: Record<string, string>; selectedRunId?: string }
-interface VsCodeApi { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown }
+export interface RenderMessage {
+  type: 'render';
+  data: TrendsData;
+  strings: Record<string, string>;
+  selectedRunId?: string;
+}
+interface VsCodeApi {
+  postMessage(msg: unknown): void;
+  setState(s: unknown): void;
+  getState(): unknown;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -19,7 +28,11 @@ function t(key: string, ...args: Array<string | number>): string {
   return s.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ''));
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) e.append(typeof c === 'string' ? document.createTextNode(c) : c);
@@ -58,12 +71,24 @@ function niceMax(v: number): number {
 }
 
 function trendChart(data: TrendsData): Element {
-  const W = 720, H = 280, L = 48, R = 40, T = 16, B = 40;
+  const W = 720,
+    H = 280,
+    L = 48,
+    R = 40,
+    T = 16,
+    B = 40;
   const n = data.runs.length;
-  const max = niceMax(Math.max(1, ...data.series.flatMap((s) => s.ratios.filter((r): r is number => r !== null))) * 1.05);
+  const max = niceMax(
+    Math.max(1, ...data.series.flatMap((s) => s.ratios.filter((r): r is number => r !== null))) * 1.05,
+  );
   const x = (i: number) => (n <= 1 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (n - 1));
   const y = (r: number) => T + (H - T - B) * (1 - r / max);
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'trend-title trend-desc', class: 'chart' });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-labelledby': 'trend-title trend-desc',
+    class: 'chart',
+  });
   const desc = svg('desc', { id: 'trend-desc' });
   desc.textContent = t('chartDescription', data.series.length, n);
   root.append(desc);
@@ -88,7 +113,10 @@ function trendChart(data: TrendsData): Element {
     let d = '';
     let pen = false;
     s.ratios.forEach((r, i) => {
-      if (r === null) { pen = false; return; }
+      if (r === null) {
+        pen = false;
+        return;
+      }
       d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(r).toFixed(1)}`;
       pen = true;
     });
@@ -108,9 +136,16 @@ function legend(series: TrendSeries[]): Element {
   const list = el('ul', { class: 'legend', 'aria-label': t('legend') });
   series.forEach((s, si) => {
     // Focus or hover on a legend entry highlights its line; buttons are reachable with Tab.
-    const b = el('button', { type: 'button', class: `swatch s${si % PALETTE}`, 'aria-pressed': 'false', 'data-series': s.id }, el('span', { class: 'mark', 'aria-hidden': 'true' }), `${name(s)} ${formatRatio(s.latest)}`);
+    const b = el(
+      'button',
+      { type: 'button', class: `swatch s${si % PALETTE}`, 'aria-pressed': 'false', 'data-series': s.id },
+      el('span', { class: 'mark', 'aria-hidden': 'true' }),
+      `${name(s)} ${formatRatio(s.latest)}`,
+    );
     const highlight = (on: boolean) => {
-      document.querySelectorAll('.chart .series').forEach((g) => g.classList.toggle('dim', on && g.getAttribute('data-series') !== s.id));
+      document
+        .querySelectorAll('.chart .series')
+        .forEach((g) => g.classList.toggle('dim', on && g.getAttribute('data-series') !== s.id));
     };
     b.addEventListener('mouseenter', () => highlight(true));
     b.addEventListener('mouseleave', () => highlight(b.getAttribute('aria-pressed') === 'true'));
@@ -128,28 +163,70 @@ function legend(series: TrendSeries[]): Element {
 }
 
 function trendTable(data: TrendsData): Element {
-  const head = el('tr', {}, el('th', { scope: 'col' }, t('bottleneck')), ...data.runs.map((r) => el('th', { scope: 'col' }, shortDate(r.finishedAt))));
-  const rows = data.series.map((s) => el('tr', {}, el('th', { scope: 'row' }, name(s)), ...s.ratios.map((r) => el('td', {}, r === null ? '—' : formatRatio(r)))));
-  return el('table', { id: 'trend-table' }, el('caption', {}, t('trendTableCaption')), el('thead', {}, head), el('tbody', {}, ...rows));
+  const head = el(
+    'tr',
+    {},
+    el('th', { scope: 'col' }, t('bottleneck')),
+    ...data.runs.map((r) => el('th', { scope: 'col' }, shortDate(r.finishedAt))),
+  );
+  const rows = data.series.map((s) =>
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, name(s)),
+      ...s.ratios.map((r) => el('td', {}, r === null ? '—' : formatRatio(r))),
+    ),
+  );
+  return el(
+    'table',
+    { id: 'trend-table' },
+    el('caption', {}, t('trendTableCaption')),
+    el('thead', {}, head),
+    el('tbody', {}, ...rows),
+  );
 }
 
 function barsChart(run: RunBars): Element {
-  const rowH = 34, L = 8, W = 720, labelW = 260;
+  const rowH = 34,
+    L = 8,
+    W = 720,
+    labelW = 260;
   const H = Math.max(1, run.bars.length) * rowH + 8;
   const max = niceMax(Math.max(1, ...run.bars.flatMap((b) => [b.observedP50Ms ?? 0, b.baselineP50Ms ?? 0])));
   const scale = (ms: number | null) => (ms && ms > 0 ? ((W - labelW - 90) * ms) / max : 0);
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'bars-title', class: 'chart bars' });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-labelledby': 'bars-title',
+    class: 'chart bars',
+  });
   run.bars.forEach((b, i) => {
     const top = 4 + i * rowH;
     const label = svg('text', { x: L, y: top + 18, class: 'label' });
     label.textContent = name(b).length > 38 ? `${name(b).slice(0, 37)}…` : name(b);
     label.append(title(name(b)));
     root.append(label);
-    const base = svg('rect', { x: labelW, y: top + 4, width: scale(b.baselineP50Ms), height: 10, class: 'bar-baseline' });
+    const base = svg('rect', {
+      x: labelW,
+      y: top + 4,
+      width: scale(b.baselineP50Ms),
+      height: 10,
+      class: 'bar-baseline',
+    });
     base.append(title(t('baselineValue', formatDuration(b.baselineP50Ms))));
-    const obs = svg('rect', { x: labelW, y: top + 16, width: scale(b.observedP50Ms), height: 10, class: 'bar-observed' });
+    const obs = svg('rect', {
+      x: labelW,
+      y: top + 16,
+      width: scale(b.observedP50Ms),
+      height: 10,
+      class: 'bar-observed',
+    });
     obs.append(title(t('observedValue', formatDuration(b.observedP50Ms))));
-    const value = svg('text', { x: labelW + scale(Math.max(b.observedP50Ms ?? 0, b.baselineP50Ms ?? 0)) + 6, y: top + 24, class: 'axis' });
+    const value = svg('text', {
+      x: labelW + scale(Math.max(b.observedP50Ms ?? 0, b.baselineP50Ms ?? 0)) + 6,
+      y: top + 24,
+      class: 'axis',
+    });
     value.textContent = `${formatRatio(b.ratio)} · ${formatDuration(b.observedP50Ms)} / ${formatDuration(b.baselineP50Ms)}`;
     root.append(base, obs, value);
   });
@@ -157,9 +234,28 @@ function barsChart(run: RunBars): Element {
 }
 
 function barsTable(run: RunBars): Element {
-  const head = el('tr', {}, ...[t('bottleneck'), t('observed'), t('baseline'), t('ratio')].map((h) => el('th', { scope: 'col' }, h)));
-  const rows = run.bars.map((b) => el('tr', {}, el('th', { scope: 'row' }, name(b)), el('td', {}, formatDuration(b.observedP50Ms)), el('td', {}, formatDuration(b.baselineP50Ms)), el('td', {}, formatRatio(b.ratio))));
-  return el('table', { id: 'bars-table' }, el('caption', {}, t('barsTableCaption')), el('thead', {}, head), el('tbody', {}, ...rows));
+  const head = el(
+    'tr',
+    {},
+    ...[t('bottleneck'), t('observed'), t('baseline'), t('ratio')].map((h) => el('th', { scope: 'col' }, h)),
+  );
+  const rows = run.bars.map((b) =>
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row' }, name(b)),
+      el('td', {}, formatDuration(b.observedP50Ms)),
+      el('td', {}, formatDuration(b.baselineP50Ms)),
+      el('td', {}, formatRatio(b.ratio)),
+    ),
+  );
+  return el(
+    'table',
+    { id: 'bars-table' },
+    el('caption', {}, t('barsTableCaption')),
+    el('thead', {}, head),
+    el('tbody', {}, ...rows),
+  );
 }
 
 function runSection(data: TrendsData, selected: string | undefined): Element {
@@ -168,7 +264,11 @@ function runSection(data: TrendsData, selected: string | undefined): Element {
   const select = el('select', { id: 'run-select', 'aria-label': t('chooseRun') });
   const newestFirst = [...data.perRun].reverse();
   for (const r of newestFirst) {
-    const o = el('option', { value: r.runId }, `${shortDate(r.finishedAt)} · ${r.runId.slice(0, 8)} · ${t('findings', r.bars.length)}`);
+    const o = el(
+      'option',
+      { value: r.runId },
+      `${shortDate(r.finishedAt)} · ${r.runId.slice(0, 8)} · ${t('findings', r.bars.length)}`,
+    );
     select.append(o);
   }
   const current = newestFirst.find((r) => r.runId === selected) ?? newestFirst[0];
@@ -183,7 +283,14 @@ function runSection(data: TrendsData, selected: string | undefined): Element {
   };
   select.addEventListener('change', () => show(data.perRun.find((r) => r.runId === select.value)));
   show(current);
-  const key = el('p', { class: 'note' }, el('span', { class: 'key key-baseline', 'aria-hidden': 'true' }), ` ${t('baseline')}  `, el('span', { class: 'key key-observed', 'aria-hidden': 'true' }), ` ${t('observed')}`);
+  const key = el(
+    'p',
+    { class: 'note' },
+    el('span', { class: 'key key-baseline', 'aria-hidden': 'true' }),
+    ` ${t('baseline')}  `,
+    el('span', { class: 'key key-observed', 'aria-hidden': 'true' }),
+    ` ${t('observed')}`,
+  );
   section.append(heading, el('label', { for: 'run-select' }, t('run')), ' ', select, key, body);
   return section;
 }
@@ -199,7 +306,11 @@ function render(msg: RenderMessage): void {
     root.append(el('p', { role: 'status' }, t('noRuns')));
     return;
   }
-  const trend = el('section', { 'aria-labelledby': 'trend-title' }, el('h2', { id: 'trend-title' }, t('trendTitle', data.runs.length)));
+  const trend = el(
+    'section',
+    { 'aria-labelledby': 'trend-title' },
+    el('h2', { id: 'trend-title' }, t('trendTitle', data.runs.length)),
+  );
   if (data.series.length === 0) trend.append(el('p', {}, t('noBottlenecks')));
   else {
     trend.append(trendChart(data), legend(data.series), trendTable(data));

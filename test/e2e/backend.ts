@@ -13,7 +13,13 @@ export function makeWorkspace(root: string, name: string, env?: Record<string, s
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nA workspace made by the EHG Telemetry e2e runner.\n`);
-  if (env) fs.writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  if (env)
+    fs.writeFileSync(
+      path.join(dir, '.env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
   return fs.realpathSync(dir);
 }
 
@@ -22,12 +28,20 @@ export function makeEhgWorkspace(root: string, name: string, env: Record<string,
   const dir = path.join(root, name);
   fs.cpSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'ehg-workspace'), dir, { recursive: true });
   fs.writeFileSync(path.join(dir, '.analyzer-mode'), mode);
-  fs.writeFileSync(path.join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   return fs.realpathSync(dir);
 }
 
 /** The in-host suite's calls into the stack (scheduler simulator, gateway log). */
-export async function startControlServer(stack: Stack, tap?: GatewayTap): Promise<{ url: string; close(): Promise<void> }> {
+export async function startControlServer(
+  stack: Stack,
+  tap?: GatewayTap,
+): Promise<{ url: string; close(): Promise<void> }> {
   const scheduler = () => {
     if (!stack.scheduler) throw new Error('the stack was started without a scheduler simulator');
     return stack.scheduler;
@@ -49,7 +63,12 @@ export async function startControlServer(stack: Stack, tap?: GatewayTap): Promis
     'scheduler.clearRounds': () => scheduler().clearRounds(),
     'scheduler.restoreRounds': () => scheduler().restoreRounds(),
     /** The simulator's own view: what it last wrote and the wait it chose before the next poll. */
-    'scheduler.state': () => ({ ...scheduler().current, ...scheduler().settings, polling: scheduler().running, nextWaitMs: scheduler().currentWaitMs }),
+    'scheduler.state': () => ({
+      ...scheduler().current,
+      ...scheduler().settings,
+      polling: scheduler().running,
+      nextWaitMs: scheduler().currentWaitMs,
+    }),
     'scheduler.deleteRow': async () => {
       await scheduler().silence();
       await scheduler().deleteRow();
@@ -86,5 +105,8 @@ export async function startControlServer(stack: Stack, tap?: GatewayTap): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/control`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/control`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

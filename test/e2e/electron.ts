@@ -30,13 +30,33 @@ async function main(): Promise<number> {
   try {
     const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
     const forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
-    const plans: Array<{ group: string; workspace: string; trust: boolean; phases: InHostPhase[]; forbiddenToken?: string }> = [
-      { group: 'trusted', workspace: makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole)), trust: false, phases: ['first-open', 'reopen'] },
-      { group: 'restricted', workspace: makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken)), trust: true, phases: ['restricted'], forbiddenToken },
+    const plans: Array<{
+      group: string;
+      workspace: string;
+      trust: boolean;
+      phases: InHostPhase[];
+      forbiddenToken?: string;
+    }> = [
+      {
+        group: 'trusted',
+        workspace: makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole)),
+        trust: false,
+        phases: ['first-open', 'reopen'],
+      },
+      {
+        group: 'restricted',
+        workspace: makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken)),
+        trust: true,
+        phases: ['restricted'],
+        forbiddenToken,
+      },
     ];
     for (const plan of plans) {
       const userDataDir = path.join(root, `user-data-${plan.group}`);
-      writeUserSettings(userDataDir, { 'ehgTelemetry.heartbeatGraceSeconds': 1, ...(plan.trust ? { 'security.workspace.trust.enabled': true } : {}) });
+      writeUserSettings(userDataDir, {
+        'ehgTelemetry.heartbeatGraceSeconds': 1,
+        ...(plan.trust ? { 'security.workspace.trust.enabled': true } : {}),
+      });
       const configFile = path.join(RESULTS_DIR, `inhost-${plan.group}-config.json`);
       for (const phase of plan.phases) {
         const resultsFile = path.join(RESULTS_DIR, `inhost-${phase}.json`);
@@ -59,19 +79,51 @@ async function main(): Promise<number> {
             extensionDevelopmentPath: REPO_ROOT,
             extensionTestsPath: INHOST_ENTRY,
             extensionTestsEnv: { [CONFIG_ENV]: configFile },
-            launchArgs: [plan.workspace, '--user-data-dir', userDataDir, '--disable-extensions', ...(plan.trust ? [] : ['--disable-workspace-trust'])],
+            launchArgs: [
+              plan.workspace,
+              '--user-data-dir',
+              userDataDir,
+              '--disable-extensions',
+              ...(plan.trust ? [] : ['--disable-workspace-trust']),
+            ],
           });
         } catch (err) {
-          results.push({ group: phase, title: `VS Code runs phase "${phase}"`, state: 'failed', durationMs: 0, error: String(err) });
+          results.push({
+            group: phase,
+            title: `VS Code runs phase "${phase}"`,
+            state: 'failed',
+            durationMs: 0,
+            error: String(err),
+          });
         }
         if (!fs.existsSync(resultsFile)) {
-          results.push({ group: phase, title: `phase "${phase}" reports results`, state: 'failed', durationMs: 0, error: `no ${resultsFile}` });
+          results.push({
+            group: phase,
+            title: `phase "${phase}" reports results`,
+            state: 'failed',
+            durationMs: 0,
+            error: `no ${resultsFile}`,
+          });
           continue;
         }
         const body = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as ResultsFile;
         results.push(...body.results);
-        if (body.fatal) results.push({ group: phase, title: 'the in-host suite loads', state: 'failed', durationMs: 0, error: body.fatal });
-        if (!body.done) results.push({ group: phase, title: 'the in-host suite finishes', state: 'failed', durationMs: 0, error: 'VS Code exited before the suite finished' });
+        if (body.fatal)
+          results.push({
+            group: phase,
+            title: 'the in-host suite loads',
+            state: 'failed',
+            durationMs: 0,
+            error: body.fatal,
+          });
+        if (!body.done)
+          results.push({
+            group: phase,
+            title: 'the in-host suite finishes',
+            state: 'failed',
+            durationMs: 0,
+            error: 'VS Code exited before the suite finished',
+          });
       }
     }
   } finally {

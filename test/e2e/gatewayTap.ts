@@ -25,11 +25,23 @@ export class GatewayTap {
     // The gateway keeps its server private (test/stack is not part of this suite); listening to the
     // 'request' event adds a second listener next to the gateway's and changes nothing it does.
     const server = (gateway as unknown as { server: http.Server }).server;
-    if (!server || typeof server.on !== 'function') throw new Error('GatewayTap: the gateway has no `server` field any more (test/stack/edge.ts changed)');
+    if (!server || typeof server.on !== 'function')
+      throw new Error('GatewayTap: the gateway has no `server` field any more (test/stack/edge.ts changed)');
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization.replace(/^Bearer\s+/i, '').trim() : null;
+      const auth =
+        typeof req.headers.authorization === 'string'
+          ? req.headers.authorization.replace(/^Bearer\s+/i, '').trim()
+          : null;
       const apikey = typeof req.headers.apikey === 'string' ? req.headers.apikey.trim() : null;
-      const entry: TappedRequest = { id: this.nextId++, at: Date.now(), method: req.method ?? '', url: req.url ?? '', token: auth || apikey, answeredAt: null, closedAt: null };
+      const entry: TappedRequest = {
+        id: this.nextId++,
+        at: Date.now(),
+        method: req.method ?? '',
+        url: req.url ?? '',
+        token: auth || apikey,
+        answeredAt: null,
+        closedAt: null,
+      };
       this.requests.push(entry);
       if (this.requests.length > 20_000) this.requests.splice(0, 10_000);
       res.once('finish', () => (entry.answeredAt = Date.now()));

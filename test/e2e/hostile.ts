@@ -41,7 +41,11 @@ export interface HostileRuns {
  * insert and put back NOT VALID (enforced for new rows, the hostile rows tolerated) until
  * removeHostileRuns() deletes them and validates the constraints again.
  */
-export async function insertHostileRuns(query: Query, scope: string, newestAt = "now() + interval '2 minutes'"): Promise<HostileRuns> {
+export async function insertHostileRuns(
+  query: Query,
+  scope: string,
+  newestAt = "now() + interval '2 minutes'",
+): Promise<HostileRuns> {
   const ids = {
     markup: randomUUID(),
     unknownStatus: randomUUID(),
@@ -62,12 +66,25 @@ export async function insertHostileRuns(query: Query, scope: string, newestAt = 
     evidence_trace_ids: [HOSTILE],
     improvement_id: HOSTILE,
   };
-  await query('alter table telemetry_analysis_runs drop constraint if exists telemetry_analysis_runs_status_check, drop constraint if exists telemetry_analysis_runs_triggered_by_check');
+  await query(
+    'alter table telemetry_analysis_runs drop constraint if exists telemetry_analysis_runs_status_check, drop constraint if exists telemetry_analysis_runs_triggered_by_check',
+  );
   try {
     await query(
       `insert into telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, duration_ms, findings_count, top_bottleneck_category, reason_code, error_class, error_message, correlation_id, output_ref, metadata)
        values ($1, 'workspace', $2, 'SUCCEEDED', 'CLI', ${newestAt}, now(), now(), 1234, 3, $3, $3, $3, $4, $3, $5, $6)`,
-      [ids.markup, scope, HOSTILE, `${HOSTILE}\n${HOSTILE}\n\`\`\`\n${HOSTILE}`, JSON.stringify({ bottlenecks: [bottleneck, { ...bottleneck, ratio: 99 }], traces_scanned: HOSTILE, items_created: HOSTILE }), JSON.stringify({ timeout_ms: HOSTILE, note: HOSTILE })],
+      [
+        ids.markup,
+        scope,
+        HOSTILE,
+        `${HOSTILE}\n${HOSTILE}\n\`\`\`\n${HOSTILE}`,
+        JSON.stringify({
+          bottlenecks: [bottleneck, { ...bottleneck, ratio: 99 }],
+          traces_scanned: HOSTILE,
+          items_created: HOSTILE,
+        }),
+        JSON.stringify({ timeout_ms: HOSTILE, note: HOSTILE }),
+      ],
     );
     await query(
       `insert into telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, error_message, top_bottleneck_category)
@@ -84,7 +101,14 @@ export async function insertHostileRuns(query: Query, scope: string, newestAt = 
       `insert into telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, duration_ms, findings_count, top_bottleneck_category, reason_code, error_class, error_message, correlation_id, output_ref, metadata)
        values ($1, 'workspace', $2, $3, $3, ${newestAt} - interval '4 seconds', now(), now(), 2147483647, 2147483647, $3, $3, $3, $3, $3, $4, $5),
               ($6, 'workspace', $3, 'FAILED', 'CLI', ${newestAt} - interval '5 seconds', now(), now(), 1, 0, null, null, $3, $3, null, null, null)`,
-      [ids.long, scope, LONG, JSON.stringify({ bottlenecks: [{ ...bottleneck, dimension_type: LONG, dimension_key: LONG }], note: LONG }), JSON.stringify({ timeout_ms: LONG }), ids.longScope],
+      [
+        ids.long,
+        scope,
+        LONG,
+        JSON.stringify({ bottlenecks: [{ ...bottleneck, dimension_type: LONG, dimension_key: LONG }], note: LONG }),
+        JSON.stringify({ timeout_ms: LONG }),
+        ids.longScope,
+      ],
     );
     // ~1.1 MB: 1,500 bottlenecks of ~650 bytes and 100 kB of padding.
     await query(
@@ -110,7 +134,9 @@ export async function insertHostileRuns(query: Query, scope: string, newestAt = 
 /** Deletes the hostile runs and validates the CHECK constraints again. */
 export async function removeHostileRuns(query: Query, runs: HostileRuns | undefined): Promise<void> {
   if (runs) await query('delete from telemetry_analysis_runs where run_id = any($1::uuid[])', [runs.all]);
-  await query('alter table telemetry_analysis_runs validate constraint telemetry_analysis_runs_status_check, validate constraint telemetry_analysis_runs_triggered_by_check');
+  await query(
+    'alter table telemetry_analysis_runs validate constraint telemetry_analysis_runs_status_check, validate constraint telemetry_analysis_runs_triggered_by_check',
+  );
 }
 
 /** Puts hostile values into the heartbeat row (call with the scheduler simulator silenced). */
@@ -125,5 +151,7 @@ export async function writeHostileHeartbeat(query: Query): Promise<void> {
 
 /** Nulls in every nullable heartbeat column. */
 export async function writeNullHeartbeat(query: Query): Promise<void> {
-  await query('update eva_scheduler_heartbeat set last_poll_at = null, next_poll_at = null, circuit_breaker_state = null, paused_reason = null, metadata = null, updated_at = now() where id = 1');
+  await query(
+    'update eva_scheduler_heartbeat set last_poll_at = null, next_poll_at = null, circuit_breaker_state = null, paused_reason = null, metadata = null, updated_at = now() where id = 1',
+  );
 }

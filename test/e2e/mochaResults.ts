@@ -14,9 +14,19 @@ export function collectingReporter(group: string, sink: ResultSink): typeof Moch
       super(runner, options);
       const title = (t: Mocha.Runnable) => t.titlePath().join(' › ');
       const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END } = Mocha.Runner.constants;
-      runner.on(EVENT_TEST_PASS, (t) => sink.onResult({ group, title: title(t), state: 'passed', durationMs: t.duration ?? 0 }));
+      runner.on(EVENT_TEST_PASS, (t) =>
+        sink.onResult({ group, title: title(t), state: 'passed', durationMs: t.duration ?? 0 }),
+      );
       // A failing hook arrives here too, titled '"before all" hook …', so it counts as a failure.
-      runner.on(EVENT_TEST_FAIL, (t, err) => sink.onResult({ group, title: title(t), state: 'failed', durationMs: t.duration ?? 0, error: describeError(err) }));
+      runner.on(EVENT_TEST_FAIL, (t, err) =>
+        sink.onResult({
+          group,
+          title: title(t),
+          state: 'failed',
+          durationMs: t.duration ?? 0,
+          error: describeError(err),
+        }),
+      );
       runner.on(EVENT_TEST_PENDING, (t) => sink.onResult({ group, title: title(t), state: 'pending', durationMs: 0 }));
       runner.once(EVENT_RUN_END, () => sink.onEnd?.());
     }

@@ -23,7 +23,15 @@ import Mocha from 'mocha';
 import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../scripts/codeServer';
 import { collectingReporter } from './mochaResults';
-import { CONFIG_ENV, DB_FINGERPRINT_SQL, InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from './shared';
+import {
+  CONFIG_ENV,
+  DB_FINGERPRINT_SQL,
+  InHostConfig,
+  InHostPhase,
+  ResultsFile,
+  TestResult,
+  describeError,
+} from './shared';
 import { GatewayTap } from './gatewayTap';
 import { captureShown, Shown } from './security/capture';
 import { setSecurityContext } from './security/context';
@@ -43,7 +51,15 @@ const VSIX = path.join(REPO_ROOT, 'ehg-telemetry.vsix');
 const DEV_BUNDLE = path.join(REPO_ROOT, 'dist', 'extension.js');
 const INHOST_ENTRY = path.join(OUT, 'test', 'e2e', 'inhost', 'index.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const VIEWPORT = { width: 1280, height: 800 };
 const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 15 * 60_000);
 const PHASE_TIMEOUT_MS = Number(process.env.E2E_PHASE_TIMEOUT_MS ?? 6 * 60_000);
@@ -100,12 +116,21 @@ async function finish(code: number): Promise<never> {
   if (ran.passed + ran.failed === 0) fail('setup', 'at least one e2e test ran', new Error('zero tests ran'));
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'results.json'), JSON.stringify({ seconds: Number(seconds), ...tally(results), results }, null, 2));
-  const t = printReport(results, `e2e finished in ${seconds} s; logs and screenshots in ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}`);
+  fs.writeFileSync(
+    path.join(RESULTS_DIR, 'results.json'),
+    JSON.stringify({ seconds: Number(seconds), ...tally(results), results }, null, 2),
+  );
+  const t = printReport(
+    results,
+    `e2e finished in ${seconds} s; logs and screenshots in ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}`,
+  );
   process.exit(t.failed > 0 || t.passed === 0 ? code || 1 : code);
 }
 
-async function newContext(browser: Browser, name: string): Promise<{ context: BrowserContext; page: Page; shown: Shown; consoleLog: string }> {
+async function newContext(
+  browser: Browser,
+  name: string,
+): Promise<{ context: BrowserContext; page: Page; shown: Shown; consoleLog: string }> {
   const context = await browser.newContext({ viewport: VIEWPORT, permissions: ['clipboard-read', 'clipboard-write'] });
   const shown = await captureShown(context);
   const page = await context.newPage();
@@ -119,14 +144,27 @@ async function newContext(browser: Browser, name: string): Promise<{ context: Br
 
 /** Folders for one editor under the run's temporary root, kept until the key scan at the end. */
 function editorDirs(root: string, group: string): { userDataDir: string; extensionsDir: string } {
-  return { userDataDir: path.join(root, 'editors', group, 'user-data'), extensionsDir: path.join(root, 'editors', group, 'extensions') };
+  return {
+    userDataDir: path.join(root, 'editors', group, 'user-data'),
+    extensionsDir: path.join(root, 'editors', group, 'extensions'),
+  };
 }
 
 /** Keeps what the browser context holds (localStorage, IndexedDB) and showed, before it is closed. */
-async function keepEvidence(group: string, userDataDir: string, context: BrowserContext, shown: Shown, consoleLog: string): Promise<void> {
+async function keepEvidence(
+  group: string,
+  userDataDir: string,
+  context: BrowserContext,
+  shown: Shown,
+  consoleLog: string,
+): Promise<void> {
   let storage: unknown = null;
   try {
-    storage = await withTimeout(context.storageState({ indexedDB: true }), 30_000, `reading the browser storage (${group})`);
+    storage = await withTimeout(
+      context.storageState({ indexedDB: true }),
+      30_000,
+      `reading the browser storage (${group})`,
+    );
   } catch (err) {
     fail(group, 'the browser storage can be read for the key scan', err);
   }
@@ -166,7 +204,10 @@ async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<voi
   fs.rmSync(resultsFile, { force: true });
   const config: InHostConfig = { ...plan.base, ...(await plan.beforePhase?.(phase)), phase, resultsFile };
   fs.writeFileSync(plan.configFile, JSON.stringify(config, null, 2));
-  const url = plan.server.workbenchUrl(plan.base.workspace, { extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: INHOST_ENTRY });
+  const url = plan.server.workbenchUrl(plan.base.workspace, {
+    extensionDevelopmentPath: REPO_ROOT,
+    extensionTestsPath: INHOST_ENTRY,
+  });
   log(`in-host phase "${phase}": loading the workbench`);
   const started = Date.now();
   let body: ResultsFile | undefined;
@@ -183,10 +224,13 @@ async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<voi
         }
         if (body?.done) break;
       }
-      if (plan.server.exited()) throw new Error(`code-server exited during phase "${phase}":\n${plan.server.output().slice(-2000)}`);
+      if (plan.server.exited())
+        throw new Error(`code-server exited during phase "${phase}":\n${plan.server.output().slice(-2000)}`);
       if (Date.now() > deadline) {
         const lastTest = body?.results.at(-1)?.title;
-        throw new Error(`in-host phase "${phase}" did not finish within ${PHASE_TIMEOUT_MS} ms${lastTest ? ` (last finished test: ${lastTest})` : ' (no test finished; did the extension host start? see the code-server log)'}`);
+        throw new Error(
+          `in-host phase "${phase}" did not finish within ${PHASE_TIMEOUT_MS} ms${lastTest ? ` (last finished test: ${lastTest})` : ' (no test finished; did the extension host start? see the code-server log)'}`,
+        );
       }
       await sleep(500);
     }
@@ -196,14 +240,23 @@ async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<voi
   }
   if (body.fatal) throw new Error(`the in-host suite could not run: ${body.fatal}`);
   if (body.results.length === 0) throw new Error(`phase "${phase}" ran zero tests`);
-  log(`in-host phase "${phase}": ${body.results.filter((r) => r.state === 'passed').length} passed, ${body.results.filter((r) => r.state === 'failed').length} failed in ${Date.now() - started} ms`);
+  log(
+    `in-host phase "${phase}": ${body.results.filter((r) => r.state === 'passed').length} passed, ${body.results.filter((r) => r.state === 'failed').length} failed in ${Date.now() - started} ms`,
+  );
 }
 
 /** One code-server for a set of in-host phases, sharing one page (so the second phase is a reload). */
 async function inHostServer(
   group: string,
   opts: {
-    browser: Browser; stack: Stack; controlUrl: string; workspace: string; trust: boolean; phases: InHostPhase[]; forbiddenToken?: string; root: string;
+    browser: Browser;
+    stack: Stack;
+    controlUrl: string;
+    workspace: string;
+    trust: boolean;
+    phases: InHostPhase[];
+    forbiddenToken?: string;
+    root: string;
     userSettings?: Record<string, unknown>;
     beforePhase?: (phase: InHostPhase) => Promise<Partial<InHostConfig>>;
     /** Runs after the phase's suite finished, with the server still up (its logs readable). */
@@ -211,7 +264,8 @@ async function inHostServer(
   },
 ): Promise<void> {
   const missing = [DEV_BUNDLE, INHOST_ENTRY].filter((f) => !fs.existsSync(f));
-  if (missing.length) throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run package && npm run compile\`)`);
+  if (missing.length)
+    throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run package && npm run compile\`)`);
   const configFile = path.join(RESULTS_DIR, `inhost-${group}-config.json`);
   const server = await startCodeServer({
     ...editorDirs(opts.root, group),
@@ -270,11 +324,34 @@ async function installedEditor(browser: Browser, root: string, group: string) {
 }
 
 /** The browser tests (ui/*.test.js) against the installed VSIX. */
-async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyWorkspace: string, root: string): Promise<void> {
-  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(browser, root, 'ui');
-  setUiContext({ browser, context, page, server, stack, workspace, emptyWorkspace, screenshotsDir: RESULTS_DIR, schedulerIntervalMs: SCHEDULER_INTERVAL_MS });
+async function uiPhase(
+  browser: Browser,
+  stack: Stack,
+  workspace: string,
+  emptyWorkspace: string,
+  root: string,
+): Promise<void> {
+  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(
+    browser,
+    root,
+    'ui',
+  );
+  setUiContext({
+    browser,
+    context,
+    page,
+    server,
+    stack,
+    workspace,
+    emptyWorkspace,
+    screenshotsDir: RESULTS_DIR,
+    schedulerIntervalMs: SCHEDULER_INTERVAL_MS,
+  });
   try {
-    const files = fs.readdirSync(path.join(__dirname, 'ui')).filter((f) => f.endsWith('.test.js')).sort();
+    const files = fs
+      .readdirSync(path.join(__dirname, 'ui'))
+      .filter((f) => f.endsWith('.test.js'))
+      .sort();
     if (!files.length) throw new Error('no ui/*.test.js files were built');
     const mocha = new Mocha({
       ui: 'bdd',
@@ -284,7 +361,10 @@ async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyW
         onResult(r) {
           results.push(r);
           log(`ui: ${r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-'} ${r.title}`);
-          if (r.state === 'failed') void page.screenshot({ path: path.join(RESULTS_DIR, `ui-failure-${results.length}.png`) }).catch(() => undefined);
+          if (r.state === 'failed')
+            void page
+              .screenshot({ path: path.join(RESULTS_DIR, `ui-failure-${results.length}.png`) })
+              .catch(() => undefined);
         },
       }),
     });
@@ -300,7 +380,10 @@ async function uiPhase(browser: Browser, stack: Stack, workspace: string, emptyW
 
 /** Runs the mocha files `<dir>/*.test.js` (built next to this file) as group `group`. */
 async function runMochaDir(group: string, dir: string, page: Page): Promise<void> {
-  const files = fs.readdirSync(path.join(__dirname, dir)).filter((f) => f.endsWith('.test.js')).sort();
+  const files = fs
+    .readdirSync(path.join(__dirname, dir))
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
   if (!files.length) throw new Error(`no ${dir}/*.test.js files were built`);
   const mocha = new Mocha({
     ui: 'bdd',
@@ -310,7 +393,10 @@ async function runMochaDir(group: string, dir: string, page: Page): Promise<void
       onResult(r) {
         results.push(r);
         log(`${group}: ${r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-'} ${r.title}`);
-        if (r.state === 'failed') void page.screenshot({ path: path.join(RESULTS_DIR, `${group}-failure-${results.length}.png`) }).catch(() => undefined);
+        if (r.state === 'failed')
+          void page
+            .screenshot({ path: path.join(RESULTS_DIR, `${group}-failure-${results.length}.png`) })
+            .catch(() => undefined);
       },
     }),
   });
@@ -319,21 +405,52 @@ async function runMochaDir(group: string, dir: string, page: Page): Promise<void
 }
 
 /** The security browser tests (security/*.test.js) against the installed VSIX. */
-async function securityPhase(browser: Browser, stack: Stack, tap: GatewayTap, root: string, keys: { envKey: string; userKey: string }): Promise<void> {
+async function securityPhase(
+  browser: Browser,
+  stack: Stack,
+  tap: GatewayTap,
+  root: string,
+  keys: { envKey: string; userKey: string },
+): Promise<void> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing (run \`npm run package\`)`);
   const recorder = await startRecordingServer();
   const closeRecorder = onCleanup('recording server', () => recorder.close());
-  const envWorkspace = makeWorkspace(root, 'security-env-workspace', { SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: keys.envKey });
+  const envWorkspace = makeWorkspace(root, 'security-env-workspace', {
+    SUPABASE_URL: stack.url,
+    SUPABASE_SERVICE_ROLE_KEY: keys.envKey,
+  });
   // Tries both ways a workspace could point the extension elsewhere: workspace settings, and a .env
   // URL without a key (hoping the stored key gets paired with it).
   const redirectWorkspace = makeWorkspace(root, 'security-redirect-workspace', { SUPABASE_URL: recorder.url });
   fs.mkdirSync(path.join(redirectWorkspace, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(redirectWorkspace, '.vscode', 'settings.json'), JSON.stringify({ 'ehgTelemetry.supabaseUrl': recorder.url, 'ehgTelemetry.useWorkspaceEnv': true }, null, 2));
-  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(browser, root, 'security');
-  setSecurityContext({ context, page, server, stack, tap, recorder, envWorkspace, redirectWorkspace, envKey: keys.envKey, userKey: keys.userKey, shown, screenshotsDir: RESULTS_DIR });
+  fs.writeFileSync(
+    path.join(redirectWorkspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'ehgTelemetry.supabaseUrl': recorder.url, 'ehgTelemetry.useWorkspaceEnv': true }, null, 2),
+  );
+  const { server, stopServer, context, page, shown, consoleLog, closeContext } = await installedEditor(
+    browser,
+    root,
+    'security',
+  );
+  setSecurityContext({
+    context,
+    page,
+    server,
+    stack,
+    tap,
+    recorder,
+    envWorkspace,
+    redirectWorkspace,
+    envKey: keys.envKey,
+    userKey: keys.userKey,
+    shown,
+    screenshotsDir: RESULTS_DIR,
+  });
   try {
     await runMochaDir('security', 'security', page);
-    await runnerTest('security', 'the extension host logged no error from the extension', () => assertNoExtensionErrors(server.userDataDir));
+    await runnerTest('security', 'the extension host logged no error from the extension', () =>
+      assertNoExtensionErrors(server.userDataDir),
+    );
   } finally {
     setSecurityContext(undefined);
     await keepEvidence('security', server.userDataDir, context, shown, consoleLog);
@@ -399,17 +516,40 @@ async function checkShutdown(server: CodeServer, tap: GatewayTap): Promise<void>
       exiting = logTime(lines[x]);
       break;
     }
-    if (Date.now() > deadline) throw new Error(`the extension host did not log terminating/exiting within 20 s after the suite ended (log: ${file ?? 'none'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the extension host did not log terminating/exiting within 20 s after the suite ended (log: ${file ?? 'none'})`,
+      );
     await sleep(250);
   }
   assert.ok(Number.isFinite(terminating) && Number.isFinite(exiting), 'log times parse');
-  const waiting = tap.requests.filter((r) => r.at < terminating && (r.answeredAt === null || r.answeredAt > terminating) && (r.closedAt === null || r.closedAt > terminating - 50));
-  assert.ok(waiting.length >= 2, `requests waiting on the gateway when the host began to terminate: ${waiting.length} (the suite's last test leaves at least 2)`);
+  const waiting = tap.requests.filter(
+    (r) =>
+      r.at < terminating &&
+      (r.answeredAt === null || r.answeredAt > terminating) &&
+      (r.closedAt === null || r.closedAt > terminating - 50),
+  );
+  assert.ok(
+    waiting.length >= 2,
+    `requests waiting on the gateway when the host began to terminate: ${waiting.length} (the suite's last test leaves at least 2)`,
+  );
   const took = exiting - terminating;
-  assert.ok(took < 1_000, `the extension host took ${took} ms from "terminating" to "exiting" with ${waiting.length} requests in flight (limit 1000 ms)`);
+  assert.ok(
+    took < 1_000,
+    `the extension host took ${took} ms from "terminating" to "exiting" with ${waiting.length} requests in flight (limit 1000 ms)`,
+  );
   const late = waiting.filter((r) => r.closedAt === null || r.closedAt - terminating > 1_000);
-  assert.deepStrictEqual(late.map((r) => `${r.method} ${r.url} closed ${r.closedAt === null ? 'never' : `${r.closedAt - terminating} ms after terminating`}`), [], 'every request in flight was cut off within 1 s');
-  log(`shutdown: ${took} ms from terminating to exiting; ${waiting.length} requests in flight closed ${waiting.map((r) => (r.closedAt ?? NaN) - terminating).join(', ')} ms after terminating`);
+  assert.deepStrictEqual(
+    late.map(
+      (r) =>
+        `${r.method} ${r.url} closed ${r.closedAt === null ? 'never' : `${r.closedAt - terminating} ms after terminating`}`,
+    ),
+    [],
+    'every request in flight was cut off within 1 s',
+  );
+  log(
+    `shutdown: ${took} ms from terminating to exiting; ${waiting.length} requests in flight closed ${waiting.map((r) => (r.closedAt ?? NaN) - terminating).join(', ')} ms after terminating`,
+  );
 }
 
 /**
@@ -417,20 +557,31 @@ async function checkShutdown(server: CodeServer, tap: GatewayTap): Promise<void>
  * may be only in SecretStorage (code-server keeps it AES-sealed in one localStorage item, so it is
  * listed, not searched) and in the workspace .env files that hold them.
  */
-async function keyScan(root: string, secrets: Secret[], canary: { stackUrl: string; envWorkspaceEnv: string | null }): Promise<void> {
+async function keyScan(
+  root: string,
+  secrets: Secret[],
+  canary: { stackUrl: string; envWorkspaceEnv: string | null },
+): Promise<void> {
   const scanner = new KeyScanner(secrets);
   const allowed: Array<{ secret: string; where: string }> = [];
   const secretStorageItems: string[] = [];
   const texts: Record<string, string[]> = { settings: [], extensionLogs: [], storage: [], notifications: [] };
   for (const e of evidence) {
     allowed.push(...scanner.dir(e.userDataDir, `${e.group} user-data-dir`));
-    for (const f of filesNamed(e.userDataDir, 'settings.json')) texts.settings.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
-    for (const f of filesNamed(path.join(e.userDataDir, 'logs'), 'EHG Telemetry.log')) texts.extensionLogs.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
-    for (const f of filesNamed(e.userDataDir, 'state.vscdb')) texts.storage.push(`${e.group} ${f}\n${fs.readFileSync(f).toString('latin1')}`);
+    for (const f of filesNamed(e.userDataDir, 'settings.json'))
+      texts.settings.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
+    for (const f of filesNamed(path.join(e.userDataDir, 'logs'), 'EHG Telemetry.log'))
+      texts.extensionLogs.push(`${e.group}\n${fs.readFileSync(f, 'utf8')}`);
+    for (const f of filesNamed(e.userDataDir, 'state.vscdb'))
+      texts.storage.push(`${e.group} ${f}\n${fs.readFileSync(f).toString('latin1')}`);
     for (const item of storageItems(e.storage)) {
       if (item.secretStorage) {
         secretStorageItems.push(`${e.group}: ${item.where} (${item.text.length} characters)`);
-        allowed.push(...scanner.inText(item.text).map((secret) => ({ secret, where: `${e.group}: SecretStorage (${item.where})` })));
+        allowed.push(
+          ...scanner
+            .inText(item.text)
+            .map((secret) => ({ secret, where: `${e.group}: SecretStorage (${item.where})` })),
+        );
         continue;
       }
       texts.storage.push(`${e.group} ${item.where}\n${item.text}`);
@@ -442,27 +593,72 @@ async function keyScan(root: string, secrets: Secret[], canary: { stackUrl: stri
   }
   // Workspaces: a key may sit in the .env at a workspace's root, nowhere else.
   for (const ws of fs.readdirSync(root).filter((d) => d !== 'editors')) {
-    allowed.push(...scanner.dir(path.join(root, ws), `workspace ${ws}`, (f) => path.basename(f) === '.env' && path.dirname(f) === path.join(root, ws)));
+    allowed.push(
+      ...scanner.dir(
+        path.join(root, ws),
+        `workspace ${ws}`,
+        (f) => path.basename(f) === '.env' && path.dirname(f) === path.join(root, ws),
+      ),
+    );
   }
   const { files, bytes, texts: nTexts } = scanner.stats;
-  log(`key scan: ${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${nTexts} texts; allowed places: ${JSON.stringify(allowed)}; SecretStorage items: ${JSON.stringify(secretStorageItems)}`);
-  await runnerTest('security', `key scan: no key in editor logs, settings, state.vscdb, browser storage, notifications or console outside SecretStorage and .env (${evidence.length} editors, ${files} files, ${nTexts} texts)`, () => {
-    assert.ok(evidence.length > 0, 'at least one editor left evidence to scan');
-    assert.deepStrictEqual(scanner.findings, [], `keys found where they must not be:\n${scanner.findings.map((f) => `${f.secret} in ${f.where}`).join('\n')}`);
-  });
-  await runnerTest('security', 'key scan finds what it must: each .env key in its .env, the configured URL in settings, the connection in the log, globalState and the sealed SecretStorage item in storage', () => {
-    const envHits = allowed.filter((a) => a.where.startsWith('workspace '));
-    assert.ok(envHits.length > 0, 'the scan found no key in any workspace .env (so it cannot find keys at all)');
-    if (canary.envWorkspaceEnv) assert.ok(envHits.some((a) => a.where.includes(canary.envWorkspaceEnv!)), `the security .env key in ${canary.envWorkspaceEnv}: ${JSON.stringify(envHits)}`);
-    if (evidence.some((e) => e.group === 'security')) {
-      const origin = new URL(canary.stackUrl).origin;
-      assert.ok(texts.settings.some((t) => t.startsWith('security') && t.includes(`"ehgTelemetry.supabaseUrl": "${canary.stackUrl}"`)), 'the security editor\'s user settings.json holds the configured URL (settings were scanned)');
-      assert.ok(texts.extensionLogs.some((t) => t.startsWith('security') && t.includes(`Connection: ${origin} (from user settings)`)), 'the extension log of the security editor was scanned');
-      assert.ok(texts.storage.some((t) => t.startsWith('security') && t.includes('ehgTelemetry.storedOrigins') && t.includes(origin)), 'globalState (ehgTelemetry.storedOrigins) was among the storage scanned');
-      assert.ok(secretStorageItems.some((t) => t.startsWith('security')), 'SecretStorage (the sealed "secrets.provider" localStorage item) exists in the security browser context');
-      assert.ok(texts.notifications.some((t) => t.startsWith('security') && t.includes(`connected to ${origin}`)), 'the notifications the user saw were scanned');
-    }
-  });
+  log(
+    `key scan: ${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${nTexts} texts; allowed places: ${JSON.stringify(allowed)}; SecretStorage items: ${JSON.stringify(secretStorageItems)}`,
+  );
+  await runnerTest(
+    'security',
+    `key scan: no key in editor logs, settings, state.vscdb, browser storage, notifications or console outside SecretStorage and .env (${evidence.length} editors, ${files} files, ${nTexts} texts)`,
+    () => {
+      assert.ok(evidence.length > 0, 'at least one editor left evidence to scan');
+      assert.deepStrictEqual(
+        scanner.findings,
+        [],
+        `keys found where they must not be:\n${scanner.findings.map((f) => `${f.secret} in ${f.where}`).join('\n')}`,
+      );
+    },
+  );
+  await runnerTest(
+    'security',
+    'key scan finds what it must: each .env key in its .env, the configured URL in settings, the connection in the log, globalState and the sealed SecretStorage item in storage',
+    () => {
+      const envHits = allowed.filter((a) => a.where.startsWith('workspace '));
+      assert.ok(envHits.length > 0, 'the scan found no key in any workspace .env (so it cannot find keys at all)');
+      if (canary.envWorkspaceEnv)
+        assert.ok(
+          envHits.some((a) => a.where.includes(canary.envWorkspaceEnv!)),
+          `the security .env key in ${canary.envWorkspaceEnv}: ${JSON.stringify(envHits)}`,
+        );
+      if (evidence.some((e) => e.group === 'security')) {
+        const origin = new URL(canary.stackUrl).origin;
+        assert.ok(
+          texts.settings.some(
+            (t) => t.startsWith('security') && t.includes(`"ehgTelemetry.supabaseUrl": "${canary.stackUrl}"`),
+          ),
+          "the security editor's user settings.json holds the configured URL (settings were scanned)",
+        );
+        assert.ok(
+          texts.extensionLogs.some(
+            (t) => t.startsWith('security') && t.includes(`Connection: ${origin} (from user settings)`),
+          ),
+          'the extension log of the security editor was scanned',
+        );
+        assert.ok(
+          texts.storage.some(
+            (t) => t.startsWith('security') && t.includes('ehgTelemetry.storedOrigins') && t.includes(origin),
+          ),
+          'globalState (ehgTelemetry.storedOrigins) was among the storage scanned',
+        );
+        assert.ok(
+          secretStorageItems.some((t) => t.startsWith('security')),
+          'SecretStorage (the sealed "secrets.provider" localStorage item) exists in the security browser context',
+        );
+        assert.ok(
+          texts.notifications.some((t) => t.startsWith('security') && t.includes(`connected to ${origin}`)),
+          'the notifications the user saw were scanned',
+        );
+      }
+    },
+  );
 }
 
 async function main(): Promise<void> {
@@ -475,18 +671,29 @@ async function main(): Promise<void> {
     ensureCodeServer(log);
   } catch (err) {
     fail('setup', 'code-server is installed (scripts/install-code-server.sh)', err);
-    if (CI) console.error('\n*** CI: the editor could not be started, so nothing was tested. This is a failure, not a skip. ***\n');
+    if (CI)
+      console.error(
+        '\n*** CI: the editor could not be started, so nothing was tested. This is a failure, not a skip. ***\n',
+      );
     return finish(1);
   }
   let browser: Browser;
   try {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
-    browser = await withTimeout(chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 }), 90_000, 'launching Chromium');
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
+    browser = await withTimeout(
+      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 }),
+      90_000,
+      'launching Chromium',
+    );
     onCleanup('browser', () => browser.close());
     log(`Chromium ${browser.version()} launched`);
   } catch (err) {
     fail('setup', 'Chromium starts', err);
-    if (CI) console.error('\n*** CI: the browser could not be started, so the UI was NOT tested. This is a failure, not a skip. ***\n');
+    if (CI)
+      console.error(
+        '\n*** CI: the browser could not be started, so the UI was NOT tested. This is a failure, not a skip. ***\n',
+      );
     return finish(1);
   }
 
@@ -531,7 +738,15 @@ async function main(): Promise<void> {
       // The fixture EHG workspace: its SESSION_START run is executed by the extension (slowly, so that
       // the reload between the two phases happens mid-run).
       const trusted = makeEhgWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole), 'slow:30000');
-      await inHostServer('trusted', { browser, stack, controlUrl, workspace: trusted, trust: false, phases: ['first-open', 'reopen'], root });
+      await inHostServer('trusted', {
+        browser,
+        stack,
+        controlUrl,
+        workspace: trusted,
+        trust: false,
+        phases: ['first-open', 'reopen'],
+        root,
+      });
     } catch (err) {
       fail('in-host', 'the trusted in-host phases start', err);
     }
@@ -543,7 +758,14 @@ async function main(): Promise<void> {
       const forbiddenToken = restrictedToken;
       const restricted = makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken));
       await inHostServer('restricted', {
-        browser, stack, controlUrl, workspace: restricted, trust: true, phases: ['restricted'], forbiddenToken, root,
+        browser,
+        stack,
+        controlUrl,
+        workspace: restricted,
+        trust: true,
+        phases: ['restricted'],
+        forbiddenToken,
+        root,
         beforePhase: async () => {
           stack.gateway.clearLog();
           return { dbFingerprintBefore: await dbFingerprint(stack) };
@@ -559,9 +781,18 @@ async function main(): Promise<void> {
     try {
       const faults = makeWorkspace(root, 'faults-workspace', envFor(stack.keys.serviceRole));
       await inHostServer('faults', {
-        browser, stack, controlUrl, workspace: faults, trust: false, phases: ['faults'], root,
+        browser,
+        stack,
+        controlUrl,
+        workspace: faults,
+        trust: false,
+        phases: ['faults'],
+        root,
         // Not an EHG checkout: runs are only enqueued (as for a deployment with a worker), which is what these cases count.
-        userSettings: { 'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S, 'ehgTelemetry.analysis.executor': 'external' },
+        userSettings: {
+          'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S,
+          'ehgTelemetry.analysis.executor': 'external',
+        },
         beforePhase: async () => {
           const dbFingerprintBefore = await dbFingerprint(stack);
           await stack.gateway.close();
@@ -569,8 +800,14 @@ async function main(): Promise<void> {
         },
         afterPhase: async (_phase, server) => {
           try {
-            await runnerTest('faults', 'deactivation with requests in flight: the extension host exits < 1 s after it starts terminating, and the requests are cut off', () => checkShutdown(server, tap));
-            await runnerTest('faults', 'the extension host logged no error from the extension', () => assertNoExtensionErrors(server.userDataDir));
+            await runnerTest(
+              'faults',
+              'deactivation with requests in flight: the extension host exits < 1 s after it starts terminating, and the requests are cut off',
+              () => checkShutdown(server, tap),
+            );
+            await runnerTest('faults', 'the extension host logged no error from the extension', () =>
+              assertNoExtensionErrors(server.userDataDir),
+            );
           } finally {
             stack.gateway.setFault(null);
             await stack.gateway.listen();
@@ -581,7 +818,9 @@ async function main(): Promise<void> {
       fail('in-host', 'the faults in-host phase starts', err);
     } finally {
       stack.gateway.setFault(null);
-      await stack.gateway.listen().catch((err) => fail('faults', 'the gateway listens again after the fault phase', err));
+      await stack.gateway
+        .listen()
+        .catch((err) => fail('faults', 'the gateway listens again after the fault phase', err));
       await stack.scheduler?.start().catch(() => undefined);
     }
   }
@@ -622,7 +861,10 @@ async function main(): Promise<void> {
       { name: 'security .env key', value: envKey },
       { name: 'key typed into Configure Connection…', value: userKey },
     ];
-    await keyScan(root, secrets, { stackUrl: stack.url, envWorkspaceEnv: ONLY.has('security') ? 'security-env-workspace' : null });
+    await keyScan(root, secrets, {
+      stackUrl: stack.url,
+      envWorkspaceEnv: ONLY.has('security') ? 'security-env-workspace' : null,
+    });
   }
   return finish(0);
 }
@@ -650,7 +892,11 @@ function keepSignalsToRunner(): void {
 }
 process.on('unhandledRejection', (err) => fail('runner', 'no unhandled promise rejection', err));
 setTimeout(() => {
-  fail('runner', `finishes within ${TOTAL_TIMEOUT_MS / 1000} s`, new Error(`the e2e run timed out after ${TOTAL_TIMEOUT_MS} ms`));
+  fail(
+    'runner',
+    `finishes within ${TOTAL_TIMEOUT_MS / 1000} s`,
+    new Error(`the e2e run timed out after ${TOTAL_TIMEOUT_MS} ms`),
+  );
   void finish(1);
 }, TOTAL_TIMEOUT_MS);
 

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(DEV_DIR, { recursive: true });
   const stack = await startStack({ scheduler: { intervalMs: 2_000 } });
   const control = await startControlServer(stack);
-  const workspace = makeWorkspace(DEV_DIR, 'workspace', { SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.keys.serviceRole });
+  const workspace = makeWorkspace(DEV_DIR, 'workspace', {
+    SUPABASE_URL: stack.url,
+    SUPABASE_SERVICE_ROLE_KEY: stack.keys.serviceRole,
+  });
   const config: InHostConfig = {
     phase: 'first-open', // EHG_E2E_PHASE in the launch configuration picks another
     resultsFile: path.join(DEV_DIR, 'results.json'),

@@ -37,7 +37,8 @@ export interface InHostConfig {
  * One value for every row of telemetry_analysis_runs except the run ids in $1 (a uuid[]); the
  * heartbeat is left out (the scheduler simulator rewrites it). Equal fingerprints: nothing changed.
  */
-export const DB_FINGERPRINT_SQL = "select count(*)::int as n, coalesce(md5(string_agg(t::text, '|' order by t.id)), '') as md5 from telemetry_analysis_runs t where not (t.run_id = any($1::uuid[]))";
+export const DB_FINGERPRINT_SQL =
+  "select count(*)::int as n, coalesce(md5(string_agg(t::text, '|' order by t.id)), '') as md5 from telemetry_analysis_runs t where not (t.run_id = any($1::uuid[]))";
 
 /** A gateway fault as JSON: the gateway's own Fault without its `match` function (not serialisable). */
 export type FaultSpec = Omit<Fault, 'match'>;

@@ -14,9 +14,30 @@ import { checkProjectUrl } from '../../src/domain/credentials';
 import { REASON_ORPHANED } from '../../src/domain/analysisRun';
 import { startStack, Stack } from '../stack';
 import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
-import { analysisContext, hookSaysAlreadyQueued, hookSaysFresh, makeFixtureWorkspace, REPO, sessionRequest, tmpRoot } from './support/analysis';
+import {
+  analysisContext,
+  hookSaysAlreadyQueued,
+  hookSaysFresh,
+  makeFixtureWorkspace,
+  REPO,
+  sessionRequest,
+  tmpRoot,
+} from './support/analysis';
 
-interface RunRow { run_id: string; status: string; started_at: Date | null; finished_at: Date | null; duration_ms: number | null; findings_count: number | null; top_bottleneck_category: string | null; reason_code: string | null; error_class: string | null; error_message: string | null; output_ref: any; metadata: any }
+interface RunRow {
+  run_id: string;
+  status: string;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  findings_count: number | null;
+  top_bottleneck_category: string | null;
+  reason_code: string | null;
+  error_class: string | null;
+  error_message: string | null;
+  output_ref: any;
+  metadata: any;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,14 +52,33 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   const backend = () => {
     const c = checkProjectUrl(stack.url);
     if (!c.ok) throw new Error(c.message);
-    const b = new SupabaseBackend({ url: c.url, origin: c.origin, key: stack.keys.serviceRole, timeoutMs: 10_000, clientInfo: 'ehg-telemetry-tests' });
+    const b = new SupabaseBackend({
+      url: c.url,
+      origin: c.origin,
+      key: stack.keys.serviceRole,
+      timeoutMs: 10_000,
+      clientInfo: 'ehg-telemetry-tests',
+    });
     backends.push(b);
     return b;
   };
-  const rowsFor = (scope: string) => stack.query<RunRow>('select * from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at', [scope]);
-  const rowOf = async (runId: string) => (await stack.query<RunRow>('select * from public.telemetry_analysis_runs where run_id = $1', [runId]))[0];
-  const execute = async (folder: string, timeoutMs = 120_000, windowId = 'window-1', b = backend()): Promise<ExecuteOutcome> =>
-    enqueueAndExecute(b, sessionRequest(folder, timeoutMs), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log, windowId }));
+  const rowsFor = (scope: string) =>
+    stack.query<RunRow>('select * from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at', [
+      scope,
+    ]);
+  const rowOf = async (runId: string) =>
+    (await stack.query<RunRow>('select * from public.telemetry_analysis_runs where run_id = $1', [runId]))[0];
+  const execute = async (
+    folder: string,
+    timeoutMs = 120_000,
+    windowId = 'window-1',
+    b = backend(),
+  ): Promise<ExecuteOutcome> =>
+    enqueueAndExecute(
+      b,
+      sessionRequest(folder, timeoutMs),
+      analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log, windowId }),
+    );
   const runToEnd = async (mode: string, timeoutMs = 120_000) => {
     const folder = makeFixtureWorkspace(root, `ws-${mode.replace(/\W/g, '')}-${randomUUID().slice(0, 6)}`, mode);
     const r = await execute(folder, timeoutMs);
@@ -48,7 +88,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     return { folder, runId: r.execution.runId, end, row: await rowOf(r.execution.runId) };
   };
   const noKeyAnywhere = async () => {
-    const rows = await stack.query<{ t: string }>('select row_to_json(r)::text as t from public.telemetry_analysis_runs r');
+    const rows = await stack.query<{ t: string }>(
+      'select row_to_json(r)::text as t from public.telemetry_analysis_runs r',
+    );
     for (const k of Object.values(stack.keys)) {
       assert.ok(!logs.some((l) => l.includes(k)), 'no key in any log line');
       assert.ok(!rows.some((r) => r.t.includes(k)), 'no key in any run row');
@@ -74,12 +116,19 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.status, 'SUCCEEDED');
     assert.ok(row.started_at && row.finished_at && row.duration_ms !== null && row.duration_ms >= 0);
     assert.equal(row.output_ref.traces_scanned, 3000);
-    const found = (row.output_ref.bottlenecks as { dimension_type: string; dimension_key: string }[]).map((b) => `${b.dimension_type}:${b.dimension_key}`).sort();
+    const found = (row.output_ref.bottlenecks as { dimension_type: string; dimension_key: string }[])
+      .map((b) => `${b.dimension_type}:${b.dimension_key}`)
+      .sort();
     assert.deepEqual(found, [...DEFAULT_SLOW_KEYS].sort());
     assert.equal(row.findings_count, 3);
     assert.equal(row.top_bottleneck_category, row.output_ref.bottlenecks[0].dimension_type);
     assert.equal(row.reason_code, null);
-    assert.deepEqual(Object.keys(row.output_ref).sort(), ['bottlenecks', 'dimensions_evaluated', 'items_created', 'traces_scanned']);
+    assert.deepEqual(Object.keys(row.output_ref).sort(), [
+      'bottlenecks',
+      'dimensions_evaluated',
+      'items_created',
+      'traces_scanned',
+    ]);
     assert.equal(row.metadata.runner.analyzer, 'lib/telemetry/bottleneck-analyzer.js');
     assert.equal(row.metadata.runner.window_id, 'window-1');
     assert.equal(row.metadata.runner.extension_version, 'test');
@@ -90,7 +139,10 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     // The CLI hook's own staleness query now says fresh.
     assert.equal(await hookSaysFresh(backend().supabase, folder), true);
     assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false);
-    assert.ok(logs.some((l) => l.includes('[analyzer] [Bottleneck]')), 'the analyzer\'s console.log reaches the log');
+    assert.ok(
+      logs.some((l) => l.includes('[analyzer] [Bottleneck]')),
+      "the analyzer's console.log reaches the log",
+    );
     void runId;
   });
 
@@ -117,7 +169,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(await hookSaysFresh(backend().supabase, folder), false, 'a failure does not suppress re-analysis');
   });
 
-  it('throws: FAILED with the error\'s class', async () => {
+  it("throws: FAILED with the error's class", async () => {
     const { row } = await runToEnd('throw');
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'TypeError');
@@ -132,7 +184,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.ok(row.duration_ms! >= 1_900 && row.duration_ms! < 10_000, `duration ${row.duration_ms}`);
   });
 
-  it('blocks its event loop: the host\'s watchdog kills the child and writes TIMED_OUT', async () => {
+  it("blocks its event loop: the host's watchdog kills the child and writes TIMED_OUT", async () => {
     const { row, end } = await runToEnd('spin', 1_000);
     assert.equal(end.end, 'host-finished');
     assert.equal(row.status, 'TIMED_OUT');
@@ -158,13 +210,19 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     const { row } = await runToEnd('secret');
     assert.equal(row.status, 'FAILED');
     assert.doesNotMatch(row.error_message ?? '', /hunter2/);
-    assert.ok(logs.some((l) => l.includes('connecting with key [redacted')), 'the analyzer\'s line is logged, key redacted');
+    assert.ok(
+      logs.some((l) => l.includes('connecting with key [redacted')),
+      "the analyzer's line is logged, key redacted",
+    );
     // noKeyAnywhere (afterEach) checks every log line and row for every key.
   });
 
   it('a module that fails to load: nothing is inserted', async () => {
     const folder = makeFixtureWorkspace(root, 'broken');
-    fs.writeFileSync(path.join(folder, 'lib', 'telemetry', 'bottleneck-analyzer.js'), 'export async function analyzeBottlenecks( {\n');
+    fs.writeFileSync(
+      path.join(folder, 'lib', 'telemetry', 'bottleneck-analyzer.js'),
+      'export async function analyzeBottlenecks( {\n',
+    );
     const r = await execute(folder);
     assert.equal(r.outcome.kind, 'no-analyzer');
     assert.match((r.outcome as { reason: string }).reason, /failed to load: SyntaxError/);
@@ -189,7 +247,10 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it('Node cannot be started: nothing is inserted', async () => {
     const folder = makeFixtureWorkspace(root, 'no-node');
-    const r = await enqueueAndExecute(backend(), sessionRequest(folder), { ...analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log }), childModule: path.join(root, 'missing-child.js') });
+    const r = await enqueueAndExecute(backend(), sessionRequest(folder), {
+      ...analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log }),
+      childModule: path.join(root, 'missing-child.js'),
+    });
     assert.equal(r.outcome.kind, 'no-analyzer');
     assert.equal((await rowsFor(folder)).length, 0);
   });
@@ -214,7 +275,10 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     const folder = makeFixtureWorkspace(root, 'cancel-other', 'slow:5000');
     const r = await execute(folder);
     assert.ok(r.execution);
-    await stack.query("update public.telemetry_analysis_runs set status = 'CANCELLED', finished_at = now(), reason_code = 'CANCELLED_FROM_EDITOR' where run_id = $1", [r.execution.runId]);
+    await stack.query(
+      "update public.telemetry_analysis_runs set status = 'CANCELLED', finished_at = now(), reason_code = 'CANCELLED_FROM_EDITOR' where run_id = $1",
+      [r.execution.runId],
+    );
     const t0 = Date.now();
     const end = await r.execution.done;
     assert.equal(end.end, 'child-stopped');
@@ -238,7 +302,17 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   /** The stand-in extension host (support/analysisHost.ts) enqueues and executes one run; resolves with what it printed. */
   const startStandInHost = async (folder: string, timeoutMs: number) => {
-    const host = spawn(process.execPath, [path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'), stack.url, folder, folder, String(timeoutMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const host = spawn(
+      process.execPath,
+      [
+        path.join(REPO, 'out', 'test', 'integration', 'support', 'analysisHost.js'),
+        stack.url,
+        folder,
+        folder,
+        String(timeoutMs),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     host.stdin.end(stack.keys.serviceRole);
     const line = await new Promise<string>((resolve, reject) => {
       let s = '';
@@ -280,13 +354,20 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     while (alive() && Date.now() - t0 < 1_000 + BACKSTOP_SLACK_MS + 20_000) await sleep(500);
     const ms = Date.now() - t0;
     assert.equal(alive(), false, 'the spinning child is gone');
-    assert.ok(ms >= BACKSTOP_SLACK_MS - 2_000, `killed by the backstop after ${ms} ms (timeout 1 s + ${BACKSTOP_SLACK_MS} ms), not earlier by anyone else`);
-    assert.equal((await rowOf(info.runId)).status, 'RUNNING', 'nobody could write the finish row: the orphan check will');
+    assert.ok(
+      ms >= BACKSTOP_SLACK_MS - 2_000,
+      `killed by the backstop after ${ms} ms (timeout 1 s + ${BACKSTOP_SLACK_MS} ms), not earlier by anyone else`,
+    );
+    assert.equal(
+      (await rowOf(info.runId)).status,
+      'RUNNING',
+      'nobody could write the finish row: the orphan check will',
+    );
     const later = await backend().findStaleRunning([folder], new Date(Date.now() + 10 * 60_000));
     assert.ok(later.ok && later.value.some((x) => x.runId === info.runId), 'an orphan candidate for the next window');
   });
 
-  it('a run we abandoned never leaves the hook\'s dedup query answering already_queued past its timeout', async () => {
+  it("a run we abandoned never leaves the hook's dedup query answering already_queued past its timeout", async () => {
     const folder = makeFixtureWorkspace(root, 'abandoned', 'hang');
     const r = await execute(folder, 2_000);
     assert.ok(r.execution);
@@ -301,9 +382,12 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     const scope = '/orphan/scope';
     const old = randomUUID();
     const recent = randomUUID();
-    await stack.query(`insert into public.telemetry_analysis_runs (run_id, scope_id, status, triggered_at, started_at, metadata) values
+    await stack.query(
+      `insert into public.telemetry_analysis_runs (run_id, scope_id, status, triggered_at, started_at, metadata) values
       ($1, $3, 'RUNNING', now() - interval '30 minutes', now() - interval '30 minutes', '{"timeout_ms":120000}'),
-      ($2, $3, 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', '{"timeout_ms":120000}')`, [old, recent, scope]);
+      ($2, $3, 'RUNNING', now() - interval '1 minute', now() - interval '1 minute', '{"timeout_ms":120000}')`,
+      [old, recent, scope],
+    );
     const b = backend();
     const first = await markOrphanedRuns(b, [scope]);
     assert.ok(first.ok);

@@ -16,7 +16,11 @@ import { analysisContext, hookStyleRun, makeFixtureWorkspace, sessionRequest, tm
 
 /** A window whose insert commits late: its transaction starts (triggered_at = now()) and then waits. */
 class LateCommitBackend extends SupabaseBackend {
-  constructor(o: SupabaseBackendOptions, private readonly databaseUrl: string, private readonly holdMs: number) {
+  constructor(
+    o: SupabaseBackendOptions,
+    private readonly databaseUrl: string,
+    private readonly holdMs: number,
+  ) {
     super(o);
   }
   override async insertRun(run: NewRun): Promise<Result<ActiveRun>> {
@@ -31,7 +35,18 @@ class LateCommitBackend extends SupabaseBackend {
       );
       await new Promise((res) => setTimeout(res, this.holdMs));
       await c.query('COMMIT');
-      return { ok: true, value: { runId: run.runId, status: 'QUEUED', triggeredBy: run.triggeredBy, triggeredAt: r.rows[0].triggered_at, scopeId: run.scopeId, ours: true, updatedAt: null } };
+      return {
+        ok: true,
+        value: {
+          runId: run.runId,
+          status: 'QUEUED',
+          triggeredBy: run.triggeredBy,
+          triggeredAt: r.rows[0].triggered_at,
+          scopeId: run.scopeId,
+          ours: true,
+          updatedAt: null,
+        },
+      };
     } finally {
       await c.end();
     }
@@ -74,16 +89,38 @@ describe('racing windows execute one run (real children, real stack)', function 
       const lateThisTrial = t % 2 === 1;
       if (lateThisTrial) lateTrials++;
       const results: ExecuteOutcome[] = await Promise.all(
-        windows.map((w, i) => enqueueAndExecute(lateThisTrial && i === 0 ? late : w, sessionRequest(folder), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined, windowId: `w${i}` }))),
+        windows.map((w, i) =>
+          enqueueAndExecute(
+            lateThisTrial && i === 0 ? late : w,
+            sessionRequest(folder),
+            analysisContext({
+              url: stack.url,
+              key: stack.keys.serviceRole,
+              folder,
+              log: () => undefined,
+              windowId: `w${i}`,
+            }),
+          ),
+        ),
       );
       const executions = results.filter((r) => r.execution);
       if (executions.length > 1) secondChildStarted++;
       const ends = await Promise.all(executions.map((r) => r.execution!.done));
       childrenStopped += ends.filter((e) => e.end === 'child-stopped').length;
-      const rows = await stack.query<{ status: string }>("select status, reason_code, to_char(triggered_at, 'SS.US') as trig, to_char(updated_at, 'SS.US') as upd, to_char(started_at, 'SS.US') as started, metadata->'runner'->>'window_id' as win from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at", [folder]);
+      const rows = await stack.query<{ status: string }>(
+        "select status, reason_code, to_char(triggered_at, 'SS.US') as trig, to_char(updated_at, 'SS.US') as upd, to_char(started_at, 'SS.US') as started, metadata->'runner'->>'window_id' as win from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at",
+        [folder],
+      );
       const succeeded = rows.filter((r) => r.status === 'SUCCEEDED').length;
-      assert.equal(succeeded, 1, `trial ${t}: exactly one run finished (${JSON.stringify(rows)}; outcomes ${JSON.stringify(results.map((r) => r.outcome))})`);
-      assert.ok(rows.every((r) => r.status === 'SUCCEEDED' || r.status === 'CANCELLED'), `trial ${t}: the others are CANCELLED: ${JSON.stringify(rows)}`);
+      assert.equal(
+        succeeded,
+        1,
+        `trial ${t}: exactly one run finished (${JSON.stringify(rows)}; outcomes ${JSON.stringify(results.map((r) => r.outcome))})`,
+      );
+      assert.ok(
+        rows.every((r) => r.status === 'SUCCEEDED' || r.status === 'CANCELLED'),
+        `trial ${t}: the others are CANCELLED: ${JSON.stringify(rows)}`,
+      );
       fs.rmSync(folder, { recursive: true, force: true });
     }
     const line = `race: ${TRIALS} trials of ${windowsPerTrial} windows (${lateTrials} with a late-committing insert): a second child started in ${secondChildStarted}; children stopped by a cancel: ${childrenStopped}; trials with two finished runs: 0`;
@@ -92,7 +129,7 @@ describe('racing windows execute one run (real children, real stack)', function 
     fs.writeFileSync('test-results/analysis-race.txt', `${line}\n`);
   });
 
-  it('a CLI-hook-style writer racing the extension: the hook\'s run is never cancelled and ours never duplicates it', async () => {
+  it("a CLI-hook-style writer racing the extension: the hook's run is never cancelled and ours never duplicates it", async () => {
     const TRIALS = 20;
     let bothExecuted = 0;
     for (let t = 0; t < TRIALS; t++) {
@@ -101,13 +138,24 @@ describe('racing windows execute one run (real children, real stack)', function 
       const ext = track(new SupabaseBackend(opts()));
       const [hookDecision, ours] = await Promise.all([
         hookStyleRun(ext.supabase, folder, hookRunId, 800),
-        enqueueAndExecute(ext, sessionRequest(folder), analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined })),
+        enqueueAndExecute(
+          ext,
+          sessionRequest(folder),
+          analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined }),
+        ),
       ]);
       await ours.execution?.done;
-      const rows = await stack.query<{ run_id: string; status: string; reason_code: string | null }>('select run_id, status, reason_code from public.telemetry_analysis_runs where scope_id = $1', [folder]);
+      const rows = await stack.query<{ run_id: string; status: string; reason_code: string | null }>(
+        'select run_id, status, reason_code from public.telemetry_analysis_runs where scope_id = $1',
+        [folder],
+      );
       const hookRow = rows.find((r) => r.run_id === hookRunId);
       if (hookDecision === 'enqueued') {
-        assert.equal(hookRow?.status, 'SUCCEEDED', `trial ${t}: the hook's run ran to the end: ${JSON.stringify(rows)}`);
+        assert.equal(
+          hookRow?.status,
+          'SUCCEEDED',
+          `trial ${t}: the hook's run ran to the end: ${JSON.stringify(rows)}`,
+        );
         assert.notEqual(hookRow?.reason_code, 'DUPLICATE_SESSION_START');
         if (ours.execution) bothExecuted++;
       } else {

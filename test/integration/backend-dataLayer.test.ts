@@ -24,7 +24,16 @@ function request(scopeId: string, over: Partial<EnqueueRequest> = {}): EnqueueRe
     mode: 'whenStale',
     stalenessMs: 7 * DAY,
     dedupMs: 10 * 60_000,
-    metadata: { timeout_ms: 120_000, source: { extension: 'ehg-telemetry', extension_version: 'test', vscode_version: 'test', window_id: 'w', app_host: 'test' } },
+    metadata: {
+      timeout_ms: 120_000,
+      source: {
+        extension: 'ehg-telemetry',
+        extension_version: 'test',
+        vscode_version: 'test',
+        window_id: 'w',
+        app_host: 'test',
+      },
+    },
     ...over,
   };
 }
@@ -33,7 +42,10 @@ async function insertRow(stack: Stack, row: Record<string, unknown>): Promise<st
   const runId = (row.run_id as string | undefined) ?? randomUUID();
   const cols = Object.keys({ ...row, run_id: runId });
   const vals = cols.map((c) => (c === 'run_id' ? runId : row[c]));
-  await stack.query(`insert into public.telemetry_analysis_runs (${cols.join(',')}) values (${cols.map((_, i) => `$${i + 1}`).join(',')})`, vals);
+  await stack.query(
+    `insert into public.telemetry_analysis_runs (${cols.join(',')}) values (${cols.map((_, i) => `$${i + 1}`).join(',')})`,
+    vals,
+  );
   return runId;
 }
 
@@ -67,19 +79,37 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
     it('lists this workspace newest first (global runs only under all scopes), pages with hasMore, and selects only the row columns', async () => {
       const scope = '/work/ws-a';
       const t0 = Date.now() - 3_600_000;
-      for (let i = 0; i < 5; i++) await insertRow(stack, { scope_id: scope, status: 'SUCCEEDED', triggered_at: new Date(t0 + i * 60_000), top_bottleneck_category: `cat${i}`, findings_count: i });
-      await insertRow(stack, { scope_id: null, scope_type: 'global', status: 'QUEUED', triggered_at: new Date(t0 + 10 * 60_000) });
+      for (let i = 0; i < 5; i++)
+        await insertRow(stack, {
+          scope_id: scope,
+          status: 'SUCCEEDED',
+          triggered_at: new Date(t0 + i * 60_000),
+          top_bottleneck_category: `cat${i}`,
+          findings_count: i,
+        });
+      await insertRow(stack, {
+        scope_id: null,
+        scope_type: 'global',
+        status: 'QUEUED',
+        triggered_at: new Date(t0 + 10 * 60_000),
+      });
       await insertRow(stack, { scope_id: '/work/other', status: 'FAILED', triggered_at: new Date(t0 + 20 * 60_000) });
 
       const page1 = await service.listRuns({ kind: 'workspace', scopeIds: [scope] }, 0, 4);
       assert.ok(page1.ok, JSON.stringify(page1));
       assert.equal(page1.value.runs.length, 4);
       assert.equal(page1.value.hasMore, true);
-      assert.deepEqual(page1.value.runs.map((r) => r.topBottleneckCategory), ['cat4', 'cat3', 'cat2', 'cat1']);
+      assert.deepEqual(
+        page1.value.runs.map((r) => r.topBottleneckCategory),
+        ['cat4', 'cat3', 'cat2', 'cat1'],
+      );
       assert.ok(page1.value.runs.every((r) => r.scopeId === scope));
       const page2 = await service.listRuns({ kind: 'workspace', scopeIds: [scope] }, 4, 4);
       assert.ok(page2.ok);
-      assert.deepEqual(page2.value.runs.map((r) => r.topBottleneckCategory), ['cat0']);
+      assert.deepEqual(
+        page2.value.runs.map((r) => r.topBottleneckCategory),
+        ['cat0'],
+      );
       assert.equal(page2.value.hasMore, false);
 
       const all = await service.listRuns({ kind: 'all' }, 0, 50);
@@ -91,8 +121,16 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       const select = decodeURIComponent(new URLSearchParams(listRequest.query).get('select') ?? '');
       assert.deepEqual(select.split(','), [...RUN_LIST_COLUMNS]);
       // Never the whole output_ref (it can be megabytes), only the top bottleneck's three JSON paths.
-      assert.ok(!select.split(',').some((c) => c === 'output_ref' || c.endsWith(':output_ref')) && !select.includes('error_message'));
-      assert.ok(select.split(',').filter((c) => c.includes('output_ref')).every((c) => c.includes('output_ref->bottlenecks->0')));
+      assert.ok(
+        !select.split(',').some((c) => c === 'output_ref' || c.endsWith(':output_ref')) &&
+          !select.includes('error_message'),
+      );
+      assert.ok(
+        select
+          .split(',')
+          .filter((c) => c.includes('output_ref'))
+          .every((c) => c.includes('output_ref->bottlenecks->0')),
+      );
     });
 
     it('finds runs for scope ids containing PostgREST syntax characters, and only those', async () => {
@@ -101,7 +139,10 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       await insertRow(stack, { scope_id: '/tmp/a', status: 'SUCCEEDED' });
       const res = await service.listRuns({ kind: 'workspace', scopeIds: [hostile] }, 0, 20);
       assert.ok(res.ok, JSON.stringify(res));
-      assert.deepEqual(res.value.runs.map((r) => r.runId), [mine]);
+      assert.deepEqual(
+        res.value.runs.map((r) => r.runId),
+        [mine],
+      );
       const multi = await service.listRuns({ kind: 'workspace', scopeIds: [hostile, '/tmp/a'] }, 0, 20);
       assert.ok(multi.ok);
       assert.equal(multi.value.runs.length, 2);
@@ -109,10 +150,36 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
 
     it('fetches findings only on demand, and the full row for details', async () => {
       const bottlenecks = [
-        { dimension_type: 'phase', dimension_key: 'LEAD', observed_p50_ms: 20000, baseline_p50_ms: 10000, ratio: 2, sample_count: 9, exceedance_count: 4, evidence_trace_ids: ['t1'], improvement_id: null },
-        { dimension_type: 'gate', dimension_key: 'GATE_PRD_REQUIRED', observed_p50_ms: 45000, baseline_p50_ms: 12000, ratio: 3.2, sample_count: 12, exceedance_count: 8, evidence_trace_ids: ['t2'], improvement_id: null },
+        {
+          dimension_type: 'phase',
+          dimension_key: 'LEAD',
+          observed_p50_ms: 20000,
+          baseline_p50_ms: 10000,
+          ratio: 2,
+          sample_count: 9,
+          exceedance_count: 4,
+          evidence_trace_ids: ['t1'],
+          improvement_id: null,
+        },
+        {
+          dimension_type: 'gate',
+          dimension_key: 'GATE_PRD_REQUIRED',
+          observed_p50_ms: 45000,
+          baseline_p50_ms: 12000,
+          ratio: 3.2,
+          sample_count: 12,
+          exceedance_count: 8,
+          evidence_trace_ids: ['t2'],
+          improvement_id: null,
+        },
       ];
-      const runId = await insertRow(stack, { scope_id: '/w', status: 'SUCCEEDED', findings_count: 2, top_bottleneck_category: 'gate', output_ref: { bottlenecks, traces_scanned: 40 } });
+      const runId = await insertRow(stack, {
+        scope_id: '/w',
+        status: 'SUCCEEDED',
+        findings_count: 2,
+        top_bottleneck_category: 'gate',
+        output_ref: { bottlenecks, traces_scanned: 40 },
+      });
       const d = await service.getRunDetail(runId);
       assert.ok(d.ok && d.value);
       assert.equal(d.value.status, 'SUCCEEDED');
@@ -123,7 +190,10 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.equal(row.value.top_bottleneck_category, 'gate');
       const byId = await service.getRunsById([runId, randomUUID()]);
       assert.ok(byId.ok);
-      assert.deepEqual(byId.value.map((r) => r.runId), [runId]);
+      assert.deepEqual(
+        byId.value.map((r) => r.runId),
+        [runId],
+      );
       const missing = await service.getRunDetail(randomUUID());
       assert.ok(missing.ok);
       assert.equal(missing.value, null);
@@ -139,7 +209,12 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       let r = await service.findFreshRun(scope, new Date(Date.now() - 7 * DAY));
       assert.ok(r.ok);
       assert.equal(r.value, null);
-      const global = await insertRow(stack, { scope_id: null, scope_type: 'global', status: 'SUCCEEDED', finished_at: new Date(Date.now() - DAY) });
+      const global = await insertRow(stack, {
+        scope_id: null,
+        scope_type: 'global',
+        status: 'SUCCEEDED',
+        finished_at: new Date(Date.now() - DAY),
+      });
       r = await service.findFreshRun(scope, new Date(Date.now() - 7 * DAY));
       assert.ok(r.ok && r.value);
       assert.equal(r.value.runId, global);
@@ -149,10 +224,17 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       const scope = '/w/dedup';
       await insertRow(stack, { scope_id: scope, status: 'QUEUED', triggered_at: new Date(Date.now() - 11 * 60_000) });
       await insertRow(stack, { scope_id: scope, status: 'SUCCEEDED', triggered_at: new Date() });
-      const running = await insertRow(stack, { scope_id: scope, status: 'RUNNING', triggered_at: new Date(Date.now() - 60_000) });
+      const running = await insertRow(stack, {
+        scope_id: scope,
+        status: 'RUNNING',
+        triggered_at: new Date(Date.now() - 60_000),
+      });
       const r = await service.findActiveRuns(scope, new Date(Date.now() - 10 * 60_000));
       assert.ok(r.ok);
-      assert.deepEqual(r.value.map((x) => x.runId), [running]);
+      assert.deepEqual(
+        r.value.map((x) => x.runId),
+        [running],
+      );
     });
   });
 
@@ -180,7 +262,10 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.equal((await enqueueRun(service, request(scope))).kind, 'skipped-fresh');
       const manual = await enqueueRun(service, request(scope, { triggeredBy: 'MANUAL', mode: 'always' }));
       assert.equal(manual.kind, 'enqueued');
-      const [row] = await stack.query("select triggered_by from public.telemetry_analysis_runs where scope_id = $1 and status = 'QUEUED'", [scope]);
+      const [row] = await stack.query(
+        "select triggered_by from public.telemetry_analysis_runs where scope_id = $1 and status = 'QUEUED'",
+        [scope],
+      );
       assert.equal(row.triggered_by, 'MANUAL');
     });
 
@@ -190,13 +275,22 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       opened.push(...windows);
       const outcomes: EnqueueOutcome[] = await Promise.all(windows.map((b) => enqueueRun(b, request(scope))));
       const kinds = outcomes.map((o) => o.kind);
-      assert.ok(!kinds.includes('failed'), `no failures: ${JSON.stringify(outcomes.filter((o) => o.kind === 'failed'))}`);
-      const active = await stack.query("select run_id from public.telemetry_analysis_runs where scope_id = $1 and status in ('QUEUED','RUNNING')", [scope]);
+      assert.ok(
+        !kinds.includes('failed'),
+        `no failures: ${JSON.stringify(outcomes.filter((o) => o.kind === 'failed'))}`,
+      );
+      const active = await stack.query(
+        "select run_id from public.telemetry_analysis_runs where scope_id = $1 and status in ('QUEUED','RUNNING')",
+        [scope],
+      );
       assert.equal(active.length, 1, `kinds: ${kinds.join(',')}`);
       const enqueued = outcomes.filter((o) => o.kind === 'enqueued');
       assert.equal(enqueued.length, 1, `exactly one window reports enqueued: ${kinds.join(',')}`);
       assert.equal((enqueued[0] as { runId: string }).runId, active[0].run_id);
-      const dupes = await stack.query("select reason_code, finished_at from public.telemetry_analysis_runs where scope_id = $1 and status = 'CANCELLED'", [scope]);
+      const dupes = await stack.query(
+        "select reason_code, finished_at from public.telemetry_analysis_runs where scope_id = $1 and status = 'CANCELLED'",
+        [scope],
+      );
       for (const d of dupes) {
         assert.equal(d.reason_code, 'DUPLICATE_SESSION_START');
         assert.ok(d.finished_at);
@@ -205,11 +299,17 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
 
     it('cancels only active runs and sets finished_at; a finished run is never overwritten', async () => {
       const queued = await insertRow(stack, { scope_id: '/w/c', status: 'QUEUED' });
-      const done = await insertRow(stack, { scope_id: '/w/c', status: 'SUCCEEDED', finished_at: new Date('2026-01-01T00:00:00Z') });
+      const done = await insertRow(stack, {
+        scope_id: '/w/c',
+        status: 'SUCCEEDED',
+        finished_at: new Date('2026-01-01T00:00:00Z'),
+      });
       const r = await service.cancelRuns([queued, done], 'CANCELLED_FROM_EDITOR');
       assert.ok(r.ok);
       assert.deepEqual(r.value, [queued]);
-      const rows = await stack.query('select run_id, status, finished_at, reason_code from public.telemetry_analysis_runs order by status');
+      const rows = await stack.query(
+        'select run_id, status, finished_at, reason_code from public.telemetry_analysis_runs order by status',
+      );
       const byId = new Map(rows.map((x) => [x.run_id, x]));
       assert.equal(byId.get(queued).status, 'CANCELLED');
       assert.ok(byId.get(queued).finished_at);
@@ -232,14 +332,23 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.equal(out.error.kind, 'permission');
       assert.match(out.error.message, /not allowed/);
       assert.match(out.error.message, /service-role key/);
-      assert.equal((await stack.query('select count(*)::int as n from public.telemetry_analysis_runs'))[0].n, 1, 'nothing written');
-      const cancelled = await anon.cancelRuns([(await stack.query('select run_id from public.telemetry_analysis_runs'))[0].run_id], 'X');
+      assert.equal(
+        (await stack.query('select count(*)::int as n from public.telemetry_analysis_runs'))[0].n,
+        1,
+        'nothing written',
+      );
+      const cancelled = await anon.cancelRuns(
+        [(await stack.query('select run_id from public.telemetry_analysis_runs'))[0].run_id],
+        'X',
+      );
       assert.ok(cancelled.ok);
       assert.deepEqual(cancelled.value, [], 'RLS hides the row from anon updates');
     });
 
     it('anon sees zero heartbeat rows, which comes out as "not visible"; authenticated and service_role read it', async () => {
-      await stack.query("insert into public.eva_scheduler_heartbeat (id, instance_id, last_poll_at, next_poll_at, status) values (1, 'scheduler-1a2b3c4d', now(), now() + interval '60 seconds', 'running')");
+      await stack.query(
+        "insert into public.eva_scheduler_heartbeat (id, instance_id, last_poll_at, next_poll_at, status) values (1, 'scheduler-1a2b3c4d', now(), now() + interval '60 seconds', 'running')",
+      );
       const a = await anon.readHeartbeat();
       assert.ok(a.ok);
       assert.equal(a.value.kind, 'not-visible');
@@ -264,13 +373,23 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.match(an.readHeartbeat.detail, /row-level security/);
       const au = await authenticated.probeCapabilities();
       assert.deepEqual([au.readRuns.ok, au.readHeartbeat.ok, au.writeRuns.ok], [true, true, false]);
-      assert.equal((await stack.query('select count(*)::int as n from public.telemetry_analysis_runs'))[0].n, 0, 'probes wrote nothing');
+      assert.equal(
+        (await stack.query('select count(*)::int as n from public.telemetry_analysis_runs'))[0].n,
+        0,
+        'probes wrote nothing',
+      );
     });
   });
 
   describe('errors come back as values with a clear message', () => {
     it('a constraint violation (unknown trigger) is reported as such', async () => {
-      const r = await service.insertRun({ runId: randomUUID(), correlationId: randomUUID(), scopeId: '/w/x', triggeredBy: 'BOGUS' as 'MANUAL', metadata: request('/w').metadata });
+      const r = await service.insertRun({
+        runId: randomUUID(),
+        correlationId: randomUUID(),
+        scopeId: '/w/x',
+        triggeredBy: 'BOGUS' as 'MANUAL',
+        metadata: request('/w').metadata,
+      });
       assert.ok(!r.ok);
       assert.equal(r.error.kind, 'constraint');
       assert.equal(r.error.code, '23514');
@@ -279,14 +398,23 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
 
     it('a duplicate run_id is a conflict', async () => {
       const id = await insertRow(stack, { scope_id: '/w/d', status: 'QUEUED' });
-      const r = await service.insertRun({ runId: id, correlationId: randomUUID(), scopeId: '/w/d', triggeredBy: 'MANUAL', metadata: request('/w').metadata });
+      const r = await service.insertRun({
+        runId: id,
+        correlationId: randomUUID(),
+        scopeId: '/w/d',
+        triggeredBy: 'MANUAL',
+        metadata: request('/w').metadata,
+      });
       assert.ok(!r.ok);
       assert.equal(r.error.kind, 'conflict');
       assert.equal(r.error.status, 409);
     });
 
     it('a key signed for another project is rejected (401) and the message never contains the key', async () => {
-      const foreign = backendFor(stack, stack.makeJwt({ role: 'service_role' }).replace(/\.[^.]+$/, '.c2lnbmF0dXJlLWZyb20tYW5vdGhlci1wcm9qZWN0'));
+      const foreign = backendFor(
+        stack,
+        stack.makeJwt({ role: 'service_role' }).replace(/\.[^.]+$/, '.c2lnbmF0dXJlLWZyb20tYW5vdGhlci1wcm9qZWN0'),
+      );
       opened.push(foreign);
       const r = await foreign.listRuns({ kind: 'all' }, 0, 5);
       assert.ok(!r.ok);
@@ -328,7 +456,9 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.equal(up.kind, 'enqueued');
       const again = await enqueueRun(service, request(scope));
       assert.equal(again.kind, 'already-active');
-      const n = await stack.query('select count(*)::int as n from public.telemetry_analysis_runs where scope_id = $1', [scope]);
+      const n = await stack.query('select count(*)::int as n from public.telemetry_analysis_runs where scope_id = $1', [
+        scope,
+      ]);
       assert.equal(n[0].n, 1);
     });
 

@@ -68,11 +68,16 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
         [uuid(++n), uuid(++n), scope],
       );
     }
-    await stack.query(`insert into ${T} (run_id, scope_type, scope_id, status, triggered_at, finished_at) values
+    await stack.query(
+      `insert into ${T} (run_id, scope_type, scope_id, status, triggered_at, finished_at) values
       ($1, 'global', null, 'SUCCEEDED', now() - interval '20 days', now() - interval '20 days'),
       ($2, 'workspace', '/decoy', 'SUCCEEDED', now() - interval '1 hour', now() - interval '1 hour'),
-      ($3, 'workspace', '/decoy', 'RUNNING', now(), null)`, [uuid(900), uuid(901), uuid(902)]);
-    await stack.query(`insert into public.eva_scheduler_heartbeat (id, instance_id, status, last_poll_at, next_poll_at) values (1, 'scheduler-0badc0de', 'running', now(), now() + interval '60 seconds')`);
+      ($3, 'workspace', '/decoy', 'RUNNING', now(), null)`,
+      [uuid(900), uuid(901), uuid(902)],
+    );
+    await stack.query(
+      `insert into public.eva_scheduler_heartbeat (id, instance_id, status, last_poll_at, next_poll_at) values (1, 'scheduler-0badc0de', 'running', now(), now() + interval '60 seconds')`,
+    );
   });
   after(async function () {
     for (const r of roles ?? []) r.backend.dispose();
@@ -85,8 +90,15 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
         for (const scope of HOSTILE_SCOPES) {
           const r = await backend.listRuns({ kind: 'workspace', scopeIds: [scope] }, 0, 20);
           assert.ok(r.ok, `${name} ${JSON.stringify(scope)}: ${!r.ok && r.error.message}`);
-          const expected = await stack.query<{ run_id: string }>(`select run_id from ${T} where scope_type = 'workspace' and scope_id = $1 order by triggered_at desc, run_id desc`, [scope]);
-          assert.deepEqual(r.value.runs.map((x) => x.runId), expected.map((e) => e.run_id), `${name} ${JSON.stringify(scope)}`);
+          const expected = await stack.query<{ run_id: string }>(
+            `select run_id from ${T} where scope_type = 'workspace' and scope_id = $1 order by triggered_at desc, run_id desc`,
+            [scope],
+          );
+          assert.deepEqual(
+            r.value.runs.map((x) => x.runId),
+            expected.map((e) => e.run_id),
+            `${name} ${JSON.stringify(scope)}`,
+          );
           assert.equal(r.value.skippedRows, 0);
         }
         const several = await backend.listRuns({ kind: 'workspace', scopeIds: HOSTILE_SCOPES }, 0, 200);
@@ -99,7 +111,7 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       }
     });
 
-    it('findFreshRun and findActiveRuns (the hook\'s staleness and dedup queries) match SQL for every hostile scope', async function () {
+    it("findFreshRun and findActiveRuns (the hook's staleness and dedup queries) match SQL for every hostile scope", async function () {
       for (const { name, backend } of roles) {
         for (const scope of HOSTILE_SCOPES) {
           const fresh = await backend.findFreshRun(scope, new Date(now - 7 * DAY));
@@ -116,7 +128,11 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
             [scope, new Date(now - 10 * 60_000)],
           );
           assert.equal(wantActive.length, 1);
-          assert.deepEqual(active.value.map((a) => a.runId), wantActive.map((w) => w.run_id), `${name} active ${JSON.stringify(scope)}: the decoy's RUNNING run never leaks in`);
+          assert.deepEqual(
+            active.value.map((a) => a.runId),
+            wantActive.map((w) => w.run_id),
+            `${name} active ${JSON.stringify(scope)}: the decoy's RUNNING run never leaks in`,
+          );
         }
         // An injection attempt in the scope id never widens the filter to the global or decoy runs.
         const inj = await backend.findFreshRun('x),scope_id.is.null,and(scope_id.eq.y', new Date(now - 1 * DAY));
@@ -156,28 +172,44 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       const before = await stack.query<{ n: string }>(`select count(*) as n from ${T}`);
       for (const { name, backend } of roles) {
         const runId = uuid(5000 + roles.findIndex((r) => r.name === name));
-        const ins = await backend.insertRun({ runId, correlationId: runId, scopeId: HOSTILE_SCOPES[6], triggeredBy: 'MANUAL', metadata: { timeout_ms: 1000 } as never });
+        const ins = await backend.insertRun({
+          runId,
+          correlationId: runId,
+          scopeId: HOSTILE_SCOPES[6],
+          triggeredBy: 'MANUAL',
+          metadata: { timeout_ms: 1000 } as never,
+        });
         if (name === 'service_role') {
           assert.ok(ins.ok, !ins.ok ? ins.error.message : '');
           assert.equal(ins.value.status, 'QUEUED');
           assert.equal(ins.value.scopeId, HOSTILE_SCOPES[6]);
           const cancelled = await backend.cancelRuns([runId, uuid(1)], 'TEST_CANCEL');
           assert.ok(cancelled.ok);
-          assert.deepEqual(cancelled.value, [runId], 'only the active run is cancelled; a SUCCEEDED one is never overwritten');
+          assert.deepEqual(
+            cancelled.value,
+            [runId],
+            'only the active run is cancelled; a SUCCEEDED one is never overwritten',
+          );
         } else {
           assert.ok(!ins.ok);
           assert.equal(ins.error.kind, 'permission', `${name}: ${ins.error.message}`);
           assert.equal(ins.error.code, '42501');
-          assert.equal(ins.error.status, name === 'anon' ? 401 : 403, 'PostgREST: 401 for anon, 403 for a signed-in role');
+          assert.equal(
+            ins.error.status,
+            name === 'anon' ? 401 : 403,
+            'PostgREST: 401 for anon, 403 for a signed-in role',
+          );
           const cancelled = await backend.cancelRuns([uuid(2)], 'TEST_CANCEL');
           // RLS hides the rows from UPDATE for these roles: zero rows changed, not an error.
           assert.ok(!cancelled.ok || cancelled.value.length === 0, `${name} must not cancel`);
         }
       }
-      const [{ status }] = await stack.query<{ status: string }>(`select status from ${T} where run_id = $1`, [uuid(2)]);
+      const [{ status }] = await stack.query<{ status: string }>(`select status from ${T} where run_id = $1`, [
+        uuid(2),
+      ]);
       assert.equal(status, 'QUEUED', 'the refused cancels changed nothing');
       const after = await stack.query<{ n: string }>(`select count(*) as n from ${T}`);
-      assert.equal(Number(after[0].n), Number(before[0].n) + 1, 'exactly one row added (the service role\'s)');
+      assert.equal(Number(after[0].n), Number(before[0].n) + 1, "exactly one row added (the service role's)");
     });
 
     it('probeCapabilities tells each role what it can do, without writing', async function () {
@@ -185,20 +217,26 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       const want = { anon: [true, false, false], authenticated: [true, true, false], service_role: [true, true, true] };
       for (const { name, backend } of roles) {
         const c = await backend.probeCapabilities();
-        assert.deepEqual([c.readRuns.ok, c.readHeartbeat.ok, c.writeRuns.ok], want[name], `${name}: ${JSON.stringify(c)}`);
+        assert.deepEqual(
+          [c.readRuns.ok, c.readHeartbeat.ok, c.writeRuns.ok],
+          want[name],
+          `${name}: ${JSON.stringify(c)}`,
+        );
       }
       const after = await stack.query<{ n: string }>(`select count(*) as n from ${T}`);
       assert.equal(after[0].n, before[0].n);
     });
   });
 
-  describe('PostgREST\'s own answers the extension can meet', function () {
+  describe("PostgREST's own answers the extension can meet", function () {
     it('a bad signature, an expired key and a key for another project are "unauthorized" (401 PGRST301/PGRST303), without the key in the message', async function () {
       const [h, p] = stack.keys.serviceRole.split('.');
       const cases = {
         'bad signature': `${h}.${p}.AAAA${stack.keys.serviceRole.split('.')[2].slice(4)}`,
         expired: stack.makeJwt({ role: 'service_role', exp: Math.floor(Date.now() / 1000) - 60 }),
-        'other project': stack.makeJwt({ role: 'service_role' }).split('.').slice(0, 2).join('.') + '.c2lnbmVkLWJ5LWFub3RoZXItc2VjcmV0',
+        'other project':
+          stack.makeJwt({ role: 'service_role' }).split('.').slice(0, 2).join('.') +
+          '.c2lnbmVkLWJ5LWFub3RoZXItc2VjcmV0',
       };
       for (const [what, key] of Object.entries(cases)) {
         const b = backendFor(stack.url, key);
@@ -213,11 +251,17 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
     });
 
     it('max-rows = 1000 caps any answer; the largest page the extension asks for stays below it', async function () {
-      await stack.query(`insert into ${T} (run_id, scope_type, scope_id, status) select gen_random_uuid(), 'workspace', '/bulk', 'CANCELLED' from generate_series(1, 1100)`);
-      const r = await fetch(`${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id&scope_id=eq./bulk&limit=5000`, { headers: { apikey: stack.keys.anon } });
+      await stack.query(
+        `insert into ${T} (run_id, scope_type, scope_id, status) select gen_random_uuid(), 'workspace', '/bulk', 'CANCELLED' from generate_series(1, 1100)`,
+      );
+      const r = await fetch(`${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id&scope_id=eq./bulk&limit=5000`, {
+        headers: { apikey: stack.keys.anon },
+      });
       assert.equal(r.status, 200);
       assert.equal(((await r.json()) as unknown[]).length, 1000, 'PostgREST answers at most max-rows rows');
-      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { maximum?: number }> } } };
+      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+        contributes: { configuration: { properties: Record<string, { maximum?: number }> } };
+      };
       const maxPage = manifest.contributes.configuration.properties['ehgTelemetry.runs.pageSize'].maximum ?? Infinity;
       assert.ok(maxPage + 1 <= 1000, `runs.pageSize maximum ${maxPage} (+1 look-ahead row) must stay under max-rows`);
       const page = await service.listRuns({ kind: 'workspace', scopeIds: ['/bulk'] }, 0, maxPage);
@@ -280,8 +324,14 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       const none = await fetch(`${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id&limit=1`);
       assert.equal(none.status, 401);
       assert.deepEqual(await none.json(), { message: 'No API key found in request' });
-      const keyOnly = await fetch(`${stack.url}/rest/v1/eva_scheduler_heartbeat?select=id`, { headers: { apikey: stack.keys.serviceRole } });
-      assert.deepEqual(await keyOnly.json(), [{ id: 1 }], 'the service role reads the heartbeat: the key reached PostgREST as the bearer');
+      const keyOnly = await fetch(`${stack.url}/rest/v1/eva_scheduler_heartbeat?select=id`, {
+        headers: { apikey: stack.keys.serviceRole },
+      });
+      assert.deepEqual(
+        await keyOnly.json(),
+        [{ id: 1 }],
+        'the service role reads the heartbeat: the key reached PostgREST as the bearer',
+      );
       const other = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.keys.anon } });
       assert.equal(other.status, 404);
     });
@@ -290,7 +340,13 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       stack.gateway.clearLog();
       const anon = roles[0].backend;
       await anon.getRunsById([uuid(1)]);
-      await anon.insertRun({ runId: uuid(6001), correlationId: uuid(6001), scopeId: '/x', triggeredBy: 'MANUAL', metadata: { timeout_ms: 1 } as never });
+      await anon.insertRun({
+        runId: uuid(6001),
+        correlationId: uuid(6001),
+        scopeId: '/x',
+        triggeredBy: 'MANUAL',
+        metadata: { timeout_ms: 1 } as never,
+      });
       const log = stack.gateway.requestLog;
       assert.equal(log.length, 2);
       assert.equal(log[0].method, 'GET');
@@ -303,21 +359,55 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
     });
 
     it('faults: status with Retry-After for matching requests only, times, delay, destroyed socket', async function () {
-      stack.gateway.setFault({ table: 'eva_scheduler_heartbeat', status: 503, retryAfter: 7, body: { code: 'PGRST001', message: 'down for test' } });
+      stack.gateway.setFault({
+        table: 'eva_scheduler_heartbeat',
+        status: 503,
+        retryAfter: 7,
+        body: { code: 'PGRST001', message: 'down for test' },
+      });
       const hb = await service.readHeartbeat();
       assert.ok(!hb.ok);
       assert.equal(hb.error.status, 503);
       assert.equal(hb.error.retryAfterMs, 7000);
       assert.ok((await service.getRunsById([uuid(1)])).ok, 'other tables unaffected');
       stack.gateway.setFault({ method: 'POST', status: 500, times: 1 });
-      assert.equal((await service.insertRun({ runId: uuid(6002), correlationId: 'c', scopeId: '/f', triggeredBy: 'MANUAL', metadata: { timeout_ms: 1 } as never })).ok, false);
-      assert.equal((await service.insertRun({ runId: uuid(6002), correlationId: 'c', scopeId: '/f', triggeredBy: 'MANUAL', metadata: { timeout_ms: 1 } as never })).ok, true, 'times: 1 cleared the fault');
+      assert.equal(
+        (
+          await service.insertRun({
+            runId: uuid(6002),
+            correlationId: 'c',
+            scopeId: '/f',
+            triggeredBy: 'MANUAL',
+            metadata: { timeout_ms: 1 } as never,
+          })
+        ).ok,
+        false,
+      );
+      assert.equal(
+        (
+          await service.insertRun({
+            runId: uuid(6002),
+            correlationId: 'c',
+            scopeId: '/f',
+            triggeredBy: 'MANUAL',
+            metadata: { timeout_ms: 1 } as never,
+          })
+        ).ok,
+        true,
+        'times: 1 cleared the fault',
+      );
       stack.gateway.setFault({ delayMs: 300 });
       const t0 = Date.now();
       assert.ok((await service.readHeartbeat()).ok);
       assert.ok(Date.now() - t0 >= 290);
       stack.gateway.setFault({ destroy: true, method: 'POST' });
-      const x = await service.insertRun({ runId: uuid(6003), correlationId: 'c', scopeId: '/f', triggeredBy: 'MANUAL', metadata: { timeout_ms: 1 } as never });
+      const x = await service.insertRun({
+        runId: uuid(6003),
+        correlationId: 'c',
+        scopeId: '/f',
+        triggeredBy: 'MANUAL',
+        metadata: { timeout_ms: 1 } as never,
+      });
       assert.ok(!x.ok);
       assert.equal(x.error.kind, 'unreachable');
       assert.equal((await stack.query(`select 1 from ${T} where run_id = $1`, [uuid(6003)])).length, 0);
@@ -330,7 +420,9 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
       assert.ok(!down.ok);
       assert.equal(down.error.kind, 'unreachable');
       assert.equal(await stack.gateway.listen(), port);
-      const up = await fetch(`${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id&limit=1`, { headers: { apikey: stack.keys.anon } });
+      const up = await fetch(`${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id&limit=1`, {
+        headers: { apikey: stack.keys.anon },
+      });
       assert.equal(up.status, 200);
       const date = up.headers.get('date');
       assert.ok(date && Math.abs(Date.parse(date) - Date.now()) < 5000);

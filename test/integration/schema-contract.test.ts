@@ -13,8 +13,13 @@ describe('the in-repo contract == the seed documents', function () {
   it('test/stack/contract.json says exactly what the seed documents say', function () {
     const dir = findSeedsDir();
     if (!dir) {
-      if (process.env.CI === 'true') assert.fail('CI=true but the seed documents are missing (expected ../shared/seeds beside the checkout, or EHG_SEEDS_DIR)');
-      console.log('      (skipped: no seed documents at ../shared/seeds or EHG_SEEDS_DIR on this clone; the catalog is still checked against test/stack/contract.json)');
+      if (process.env.CI === 'true')
+        assert.fail(
+          'CI=true but the seed documents are missing (expected ../shared/seeds beside the checkout, or EHG_SEEDS_DIR)',
+        );
+      console.log(
+        '      (skipped: no seed documents at ../shared/seeds or EHG_SEEDS_DIR on this clone; the catalog is still checked against test/stack/contract.json)',
+      );
       this.skip();
     }
     const fromDocs = loadSeeds().map(({ file, ...t }) => ({ source: path.basename(file), ...t }));
@@ -41,10 +46,21 @@ describe('schema contract: stack catalog == the in-repo contract', function () {
 
   it('columns: names, order, types, nullability and defaults', async function () {
     for (const s of seeds) {
-      const rows = await stack.query<{ column_name: string; data_type: string; is_nullable: string; column_default: string | null }>(
+      const rows = await stack.query<{
+        column_name: string;
+        data_type: string;
+        is_nullable: string;
+        column_default: string | null;
+      }>(
         `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
-          WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, [s.table]);
-      assert.deepEqual(rows.map((r) => r.column_name), s.columns.map((c) => c.name), `${s.table}: column names/order`);
+          WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`,
+        [s.table],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.column_name),
+        s.columns.map((c) => c.name),
+        `${s.table}: column names/order`,
+      );
       for (const c of s.columns) {
         const r = rows.find((x) => x.column_name === c.name);
         assert.ok(r);
@@ -59,34 +75,64 @@ describe('schema contract: stack catalog == the in-repo contract', function () {
     for (const s of seeds) {
       const rows = await stack.query<{ conname: string; contype: string; def: string }>(
         `SELECT conname, contype, pg_get_constraintdef(oid) AS def FROM pg_constraint
-          WHERE conrelid = ('public.' || quote_ident($1))::regclass AND contype <> 'n' ORDER BY conname`, [s.table]);
+          WHERE conrelid = ('public.' || quote_ident($1))::regclass AND contype <> 'n' ORDER BY conname`,
+        [s.table],
+      );
       const expected = [
         ...(s.primaryKey ? [{ ...s.primaryKey, type: 'p' }] : []),
         ...s.unique.map((u) => ({ ...u, type: 'u' })),
         ...s.checks.map((c) => ({ ...c, type: 'c' })),
       ].sort((a, b) => a.name.localeCompare(b.name));
-      assert.deepEqual(rows.map((r) => ({ name: r.conname, def: r.def, type: r.contype })), expected.map((e) => ({ name: e.name, def: e.def, type: e.type })), s.table);
+      assert.deepEqual(
+        rows.map((r) => ({ name: r.conname, def: r.def, type: r.contype })),
+        expected.map((e) => ({ name: e.name, def: e.def, type: e.type })),
+        s.table,
+      );
     }
   });
 
   it('indexes: exactly the documented five (+1) with names, columns and partial WHERE', async function () {
     for (const s of seeds) {
       const rows = await stack.query<{ indexname: string; indexdef: string }>(
-        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1 ORDER BY indexname`, [s.table]);
-      assert.deepEqual(rows.map((r) => ({ name: r.indexname, def: r.indexdef })), [...s.indexes].sort((a, b) => a.name.localeCompare(b.name)), s.table);
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1 ORDER BY indexname`,
+        [s.table],
+      );
+      assert.deepEqual(
+        rows.map((r) => ({ name: r.indexname, def: r.indexdef })),
+        [...s.indexes].sort((a, b) => a.name.localeCompare(b.name)),
+        s.table,
+      );
     }
     assert.equal(seeds.find((s) => s.table === 'telemetry_analysis_runs')?.indexes.length, 5);
   });
 
   it('row-level security enabled and policies exactly as written', async function () {
     for (const s of seeds) {
-      const [cls] = await stack.query<{ relrowsecurity: boolean }>(`SELECT relrowsecurity FROM pg_class WHERE oid = ('public.' || quote_ident($1))::regclass`, [s.table]);
+      const [cls] = await stack.query<{ relrowsecurity: boolean }>(
+        `SELECT relrowsecurity FROM pg_class WHERE oid = ('public.' || quote_ident($1))::regclass`,
+        [s.table],
+      );
       assert.equal(cls.relrowsecurity, s.rlsEnabled, `${s.table} RLS`);
-      const rows = await stack.query<{ policyname: string; cmd: string; roles: string[]; qual: string | null; with_check: string | null; permissive: string }>(
+      const rows = await stack.query<{
+        policyname: string;
+        cmd: string;
+        roles: string[];
+        qual: string | null;
+        with_check: string | null;
+        permissive: string;
+      }>(
         `SELECT policyname, cmd, roles::text[] AS roles, qual, with_check, permissive FROM pg_policies
-          WHERE schemaname = 'public' AND tablename = $1 ORDER BY policyname`, [s.table]);
+          WHERE schemaname = 'public' AND tablename = $1 ORDER BY policyname`,
+        [s.table],
+      );
       assert.deepEqual(
-        rows.map((r) => ({ name: r.policyname, command: r.cmd, roles: r.roles, using: r.qual, withCheck: r.with_check })),
+        rows.map((r) => ({
+          name: r.policyname,
+          command: r.cmd,
+          roles: r.roles,
+          using: r.qual,
+          withCheck: r.with_check,
+        })),
         [...s.policies].sort((a, b) => a.name.localeCompare(b.name)),
         s.table,
       );
@@ -98,27 +144,46 @@ describe('schema contract: stack catalog == the in-repo contract', function () {
     for (const s of seeds) {
       const rows = await stack.query<{ tgname: string; tgtype: number; fn: string; def: string }>(
         `SELECT tgname, tgtype, tgfoid::regproc::text AS fn, pg_get_triggerdef(oid) AS def FROM pg_trigger
-          WHERE tgrelid = ('public.' || quote_ident($1))::regclass AND NOT tgisinternal ORDER BY tgname`, [s.table]);
-      assert.deepEqual(rows.map((r) => r.tgname), s.triggers.map((t) => t.name), `${s.table} triggers`);
+          WHERE tgrelid = ('public.' || quote_ident($1))::regclass AND NOT tgisinternal ORDER BY tgname`,
+        [s.table],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.tgname),
+        s.triggers.map((t) => t.name),
+        `${s.table} triggers`,
+      );
       for (const t of s.triggers) {
         const r = rows.find((x) => x.tgname === t.name);
         assert.ok(r);
-        const timing = `${(r.tgtype & 2) ? 'BEFORE' : (r.tgtype & 64) ? 'INSTEAD OF' : 'AFTER'} ${[(r.tgtype & 4) && 'INSERT', (r.tgtype & 8) && 'DELETE', (r.tgtype & 16) && 'UPDATE', (r.tgtype & 32) && 'TRUNCATE'].filter(Boolean).join(' OR ')}`;
+        const timing = `${r.tgtype & 2 ? 'BEFORE' : r.tgtype & 64 ? 'INSTEAD OF' : 'AFTER'} ${[r.tgtype & 4 && 'INSERT', r.tgtype & 8 && 'DELETE', r.tgtype & 16 && 'UPDATE', r.tgtype & 32 && 'TRUNCATE'].filter(Boolean).join(' OR ')}`;
         assert.equal(timing, t.timing);
         assert.equal(r.tgtype & 1, 1, 'FOR EACH ROW');
         assert.ok(r.def.endsWith(t.action), `${r.def} ends with ${t.action}`);
       }
     }
-    const [row] = await stack.query<{ run_id: string }>(`INSERT INTO public.telemetry_analysis_runs (run_id, created_at, updated_at) VALUES (gen_random_uuid(), now() - interval '1 hour', now() - interval '1 hour') RETURNING updated_at, run_id`);
-    const [after] = await stack.query<{ updated_at: Date; fresh: boolean }>(`UPDATE public.telemetry_analysis_runs SET status = 'CANCELLED' WHERE run_id = $1 RETURNING updated_at, updated_at > now() - interval '1 minute' AS fresh`, [row.run_id]);
+    const [row] = await stack.query<{ run_id: string }>(
+      `INSERT INTO public.telemetry_analysis_runs (run_id, created_at, updated_at) VALUES (gen_random_uuid(), now() - interval '1 hour', now() - interval '1 hour') RETURNING updated_at, run_id`,
+    );
+    const [after] = await stack.query<{ updated_at: Date; fresh: boolean }>(
+      `UPDATE public.telemetry_analysis_runs SET status = 'CANCELLED' WHERE run_id = $1 RETURNING updated_at, updated_at > now() - interval '1 minute' AS fresh`,
+      [row.run_id],
+    );
     assert.equal(after.fresh, true);
-    const [src] = await stack.query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'update_telemetry_runs_updated_at'`);
+    const [src] = await stack.query<{ src: string }>(
+      `SELECT prosrc AS src FROM pg_proc WHERE proname = 'update_telemetry_runs_updated_at'`,
+    );
     assert.match(src.src, /NEW\.updated_at\s*=\s*now\(\)/);
   });
 
   it('Supabase role model: API roles, authenticator, BYPASSRLS, grants and auth.* functions', async function () {
-    const roles = await stack.query<{ rolname: string; rolcanlogin: boolean; rolbypassrls: boolean; rolinherit: boolean }>(
-      `SELECT rolname, rolcanlogin, rolbypassrls, rolinherit FROM pg_roles WHERE rolname IN ('anon','authenticated','service_role','authenticator') ORDER BY rolname`);
+    const roles = await stack.query<{
+      rolname: string;
+      rolcanlogin: boolean;
+      rolbypassrls: boolean;
+      rolinherit: boolean;
+    }>(
+      `SELECT rolname, rolcanlogin, rolbypassrls, rolinherit FROM pg_roles WHERE rolname IN ('anon','authenticated','service_role','authenticator') ORDER BY rolname`,
+    );
     assert.deepEqual(roles, [
       { rolname: 'anon', rolcanlogin: false, rolbypassrls: false, rolinherit: false },
       { rolname: 'authenticated', rolcanlogin: false, rolbypassrls: false, rolinherit: false },
@@ -130,18 +195,30 @@ describe('schema contract: stack catalog == the in-repo contract', function () {
         `SELECT pg_has_role('authenticator', $1, 'MEMBER') AS member, has_schema_privilege($1, 'public', 'USAGE') AS usage,
                 has_table_privilege($1, 'public.telemetry_analysis_runs', 'INSERT') AS ins,
                 has_table_privilege($1, 'public.eva_scheduler_heartbeat', 'SELECT') AS sel,
-                has_function_privilege($1, 'public.stack_echo(text)', 'EXECUTE') AS fn`, [r]);
+                has_function_privilege($1, 'public.stack_echo(text)', 'EXECUTE') AS fn`,
+        [r],
+      );
       assert.deepEqual(g, { member: true, usage: true, ins: true, sel: true, fn: true }, r);
     }
     const c = new Client({ connectionString: stack.databaseUrl });
     await c.connect();
     try {
       await c.query('BEGIN');
-      await c.query(`SELECT set_config('request.jwt.claims', '{"role":"authenticated","sub":"00000000-0000-4000-8000-00000000000a"}', true)`);
+      await c.query(
+        `SELECT set_config('request.jwt.claims', '{"role":"authenticated","sub":"00000000-0000-4000-8000-00000000000a"}', true)`,
+      );
       const r = await c.query(`SELECT auth.role() AS role, auth.uid()::text AS uid, auth.jwt() ->> 'role' AS jrole`);
-      assert.deepEqual(r.rows[0], { role: 'authenticated', uid: '00000000-0000-4000-8000-00000000000a', jrole: 'authenticated' });
+      assert.deepEqual(r.rows[0], {
+        role: 'authenticated',
+        uid: '00000000-0000-4000-8000-00000000000a',
+        jrole: 'authenticated',
+      });
       await c.query(`SELECT set_config('request.jwt.claim.role', 'service_role', true)`);
-      assert.equal((await c.query(`SELECT auth.role() AS r`)).rows[0].r, 'service_role', 'legacy per-claim setting wins');
+      assert.equal(
+        (await c.query(`SELECT auth.role() AS r`)).rows[0].r,
+        'service_role',
+        'legacy per-claim setting wins',
+      );
       await c.query('ROLLBACK');
       const none = await c.query(`SELECT auth.role() AS r, auth.uid() AS u, auth.jwt() AS j`);
       assert.deepEqual(none.rows[0], { r: null, u: null, j: null });
@@ -158,7 +235,9 @@ describe('schema contract: stack catalog == the in-repo contract', function () {
       try {
         await c.query(`SET LOCAL ROLE ${role}`);
         await c.query(`SELECT set_config('request.jwt.claims', $1, true)`, [JSON.stringify({ role })]);
-        await c.query(`INSERT INTO public.telemetry_analysis_runs (run_id, status) VALUES (gen_random_uuid(), '__capability_probe__')`);
+        await c.query(
+          `INSERT INTO public.telemetry_analysis_runs (run_id, status) VALUES (gen_random_uuid(), '__capability_probe__')`,
+        );
         return 'inserted';
       } catch (e) {
         return (e as { code?: string }).code;

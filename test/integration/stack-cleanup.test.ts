@@ -67,14 +67,22 @@ describe('stack: nothing left behind', function () {
 
   it('a missing or unrunnable PostgREST binary fails the start with the fix in the message', async function () {
     await assert.rejects(
-      startPostgrest({ authenticatorUrl: 'postgres://x@127.0.0.1:1/x', jwtSecret: 'x'.repeat(32), binary: path.join(os.tmpdir(), 'no-such-postgrest') }),
+      startPostgrest({
+        authenticatorUrl: 'postgres://x@127.0.0.1:1/x',
+        jwtSecret: 'x'.repeat(32),
+        binary: path.join(os.tmpdir(), 'no-such-postgrest'),
+      }),
       /PostgREST binary is missing at .*Fix: run `npm ci`/,
     );
     const notExecutable = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pgrst-')), 'postgrest');
     fs.writeFileSync(notExecutable, 'not a program', { mode: 0o644 });
     try {
       await assert.rejects(
-        startPostgrest({ authenticatorUrl: 'postgres://x@127.0.0.1:1/x', jwtSecret: 'x'.repeat(32), binary: notExecutable }),
+        startPostgrest({
+          authenticatorUrl: 'postgres://x@127.0.0.1:1/x',
+          jwtSecret: 'x'.repeat(32),
+          binary: notExecutable,
+        }),
         /PostgREST could not be started from .*Fix: check the file is executable/,
       );
     } finally {

@@ -20,10 +20,16 @@ describe('stack simulators', function () {
 
   describe('EVA scheduler heartbeat (stand-in for lib/eva/eva-master-scheduler.js and the watcher)', function () {
     type Row = Record<string, any>;
-    const hb = async (): Promise<Row | undefined> => (await stack.query(`SELECT *, extract(epoch FROM next_poll_at - last_poll_at) * 1000 AS gap_ms FROM public.eva_scheduler_heartbeat`))[0];
+    const hb = async (): Promise<Row | undefined> =>
+      (
+        await stack.query(
+          `SELECT *, extract(epoch FROM next_poll_at - last_poll_at) * 1000 AS gap_ms FROM public.eva_scheduler_heartbeat`,
+        )
+      )[0];
     const BASE = 300;
     let sim: SchedulerSimulator;
-    const make = (o: Partial<ConstructorParameters<typeof SchedulerSimulator>[0]> = {}) => new SchedulerSimulator({ databaseUrl: stack.databaseUrl, intervalMs: BASE, spawnDelayMs: 200, ...o });
+    const make = (o: Partial<ConstructorParameters<typeof SchedulerSimulator>[0]> = {}) =>
+      new SchedulerSimulator({ databaseUrl: stack.databaseUrl, intervalMs: BASE, spawnDelayMs: 200, ...o });
 
     /** Watches the row every 10 ms and returns the distinct writes (by last_poll_at) seen until `until` is true. */
     async function writesUntil(until: (writes: Row[]) => boolean, ms = 10_000): Promise<Row[]> {
@@ -32,7 +38,12 @@ describe('stack simulators', function () {
       while (!until(writes)) {
         if (Date.now() > end) throw new Error(`timed out; ${writes.length} writes seen`);
         const r = await hb();
-        if (r && r.last_poll_at && (writes.length === 0 || r.last_poll_at.getTime() !== writes[writes.length - 1].last_poll_at.getTime())) writes.push({ ...r, seenAt: Date.now() });
+        if (
+          r &&
+          r.last_poll_at &&
+          (writes.length === 0 || r.last_poll_at.getTime() !== writes[writes.length - 1].last_poll_at.getTime())
+        )
+          writes.push({ ...r, seenAt: Date.now() });
         await sleep(10);
       }
       return writes;
@@ -63,18 +74,47 @@ describe('stack simulators', function () {
       assert.equal(first.paused_reason, null);
       assert.equal(Math.round(Number(first.gap_ms)), BASE, 'next_poll_at = last_poll_at + BASE interval');
       const md = first.metadata;
-      assert.deepEqual(Object.keys(md).sort(), ['build_provenance', 'dynamic_scaling', 'job_last_runs', 'last_round_runs', 'metrics_write_failures', 'observe_only', 'registered_rounds', 'round_error_count', 'round_execution_count']);
-      assert.deepEqual(md.dynamic_scaling, { enabled: true, current_batch_size: 20, base_batch_size: 20, last_queue_depth: 0 });
+      assert.deepEqual(Object.keys(md).sort(), [
+        'build_provenance',
+        'dynamic_scaling',
+        'job_last_runs',
+        'last_round_runs',
+        'metrics_write_failures',
+        'observe_only',
+        'registered_rounds',
+        'round_error_count',
+        'round_execution_count',
+      ]);
+      assert.deepEqual(md.dynamic_scaling, {
+        enabled: true,
+        current_batch_size: 20,
+        base_batch_size: 20,
+        last_queue_depth: 0,
+      });
       assert.equal(md.observe_only, false);
       assert.match(md.build_provenance.git_sha, /^[0-9a-f]{40}$/);
       assert.equal(md.build_provenance.node_version, process.version);
-      assert.deepEqual(md.registered_rounds, UPSTREAM_ROUNDS.map(([n]) => n));
+      assert.deepEqual(
+        md.registered_rounds,
+        UPSTREAM_ROUNDS.map(([n]) => n),
+      );
       assert.equal(sim.currentWaitMs, 3 * BASE);
       const w = await writesUntil((ws) => ws.length >= 4);
-      for (const g of gaps(w)) assert.ok(g >= 3 * BASE - 20 && g < 3 * BASE + 400, `gap ${g} ms, expected ~${3 * BASE} (3 × base), not ${BASE}`);
+      for (const g of gaps(w))
+        assert.ok(
+          g >= 3 * BASE - 20 && g < 3 * BASE + 400,
+          `gap ${g} ms, expected ~${3 * BASE} (3 × base), not ${BASE}`,
+        );
       for (const r of w) assert.equal(Math.round(Number(r.gap_ms)), BASE);
-      assert.deepEqual(w.map((r) => r.poll_count), [w[0].poll_count, w[0].poll_count + 1, w[0].poll_count + 2, w[0].poll_count + 3]);
-      assert.equal(w[1].metadata.round_execution_count, UPSTREAM_ROUNDS.length, 'rounds ran after the first poll (not observe-only) and show on the next write');
+      assert.deepEqual(
+        w.map((r) => r.poll_count),
+        [w[0].poll_count, w[0].poll_count + 1, w[0].poll_count + 2, w[0].poll_count + 3],
+      );
+      assert.equal(
+        w[1].metadata.round_execution_count,
+        UPSTREAM_ROUNDS.length,
+        'rounds ran after the first poll (not observe-only) and show on the next write',
+      );
       assert.equal(w[0].started_at.getTime(), first.started_at.getTime(), 'the upsert never writes started_at');
     });
 
@@ -109,14 +149,24 @@ describe('stack simulators', function () {
     it('queue depth drives the wait (_computeAdaptiveInterval) and is written in dynamic_scaling; adaptive off waits the base', async function () {
       sim = make();
       await sim.start();
-      const cases: Array<[number, number, number]> = [[0, 3 * BASE, 20], [5, BASE, 20], [25, 15_000, 25], [45, 10_000, 40], [-1, BASE, 20]];
+      const cases: Array<[number, number, number]> = [
+        [0, 3 * BASE, 20],
+        [5, BASE, 20],
+        [25, 15_000, 25],
+        [45, 10_000, 40],
+        [-1, BASE, 20],
+      ];
       for (const [depth, wait, batch] of cases) {
         await sim.setQueueDepth(depth);
         await sim.writeOnce();
         assert.equal(sim.currentWaitMs, wait, `depth ${depth}`);
         assert.equal((await hb())?.metadata.dynamic_scaling.last_queue_depth, depth);
         await sim.writeOnce();
-        assert.equal((await hb())?.metadata.dynamic_scaling.current_batch_size, batch, `batch for depth ${depth} shows on the next write`);
+        assert.equal(
+          (await hb())?.metadata.dynamic_scaling.current_batch_size,
+          batch,
+          `batch for depth ${depth} shows on the next write`,
+        );
       }
       await sim.setQueueDepth(0);
       await sim.setAdaptive(false);
@@ -179,7 +229,11 @@ describe('stack simulators', function () {
       const again = await hb();
       assert.notEqual(again?.instance_id, stopped?.instance_id);
       assert.equal(again?.poll_count, 1);
-      assert.equal(again?.metadata.round_execution_count, 0, 'counts restart; the rounds ran within their cadence (rehydrated from last_round_runs)');
+      assert.equal(
+        again?.metadata.round_execution_count,
+        0,
+        'counts restart; the rounds ran within their cadence (rehydrated from last_round_runs)',
+      );
       await sim.crash();
       assert.equal(sim.running, false);
       const dead = await hb();
@@ -190,8 +244,22 @@ describe('stack simulators', function () {
       assert.equal(later?.status, 'running', 'a crash leaves status running');
       const h = parseRow(later);
       assert.ok(h);
-      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(dead!.last_poll_at.getTime() + 3 * BASE + 101), 100).kind, 'stale');
-      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(dead!.last_poll_at.getTime() + 5 * 3 * BASE + 1), 100).kind, 'not-polling');
+      assert.equal(
+        assessSchedulerHealth(
+          { kind: 'row', heartbeat: h },
+          new Date(dead!.last_poll_at.getTime() + 3 * BASE + 101),
+          100,
+        ).kind,
+        'stale',
+      );
+      assert.equal(
+        assessSchedulerHealth(
+          { kind: 'row', heartbeat: h },
+          new Date(dead!.last_poll_at.getTime() + 5 * 3 * BASE + 1),
+          100,
+        ).kind,
+        'not-polling',
+      );
     });
 
     it("revive(): the watcher's compare-and-swap leaves last_poll_at alone, then a new instance takes over with counts restarting", async function () {
@@ -204,13 +272,19 @@ describe('stack simulators', function () {
       assert.match(token ?? '', /^supervisor-[0-9a-f]{8}$/);
       const claimed = await hb();
       assert.equal(claimed?.instance_id, token);
-      assert.equal(claimed?.last_poll_at.getTime(), before.last_poll_at.getTime(), 'the claim does not touch last_poll_at');
+      assert.equal(
+        claimed?.last_poll_at.getTime(),
+        before.last_poll_at.getTime(),
+        'the claim does not touch last_poll_at',
+      );
       assert.equal(claimed?.poll_count, before.poll_count);
       assert.equal(claimed?.status, 'running');
       const h = parseRow(claimed);
       assert.ok(h);
       assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind, 'reviving');
-      const taken = await writesUntil((ws) => ws.some((r) => r.instance_id !== token && r.instance_id !== before.instance_id));
+      const taken = await writesUntil((ws) =>
+        ws.some((r) => r.instance_id !== token && r.instance_id !== before.instance_id),
+      );
       const fresh = taken.find((r) => r.instance_id !== token && r.instance_id !== before.instance_id);
       assert.match(fresh?.instance_id, /^scheduler-[0-9a-f]{8}$/);
       assert.ok(fresh && fresh.poll_count <= 1, `counts restart (poll_count ${fresh?.poll_count})`);
@@ -260,7 +334,8 @@ describe('stack simulators', function () {
       const r = await generateRuns(stack.databaseUrl, { rows: 50_000, scopes: 1000 });
       assert.equal(r.rows, 50_000);
       assert.ok(r.ms < 30_000, `${r.ms} ms`);
-      const [s] = await stack.query(`SELECT count(*)::int AS n, count(DISTINCT scope_id)::int AS scopes, count(*) FILTER (WHERE scope_id IS NULL)::int AS global,
+      const [s] =
+        await stack.query(`SELECT count(*)::int AS n, count(DISTINCT scope_id)::int AS scopes, count(*) FILTER (WHERE scope_id IS NULL)::int AS global,
         count(*) FILTER (WHERE status IN ('QUEUED','RUNNING'))::int AS active, count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS ok,
         count(DISTINCT status)::int AS statuses FROM ${T}`);
       assert.equal(s.n, 50_000);
@@ -269,7 +344,9 @@ describe('stack simulators', function () {
       assert.ok(s.active > 0 && s.active < 500, `active ${s.active}`);
       assert.ok(s.ok > 35_000, `succeeded ${s.ok}`);
       assert.equal(s.statuses, 7);
-      const bad = await stack.query(`SELECT count(*)::int AS n FROM ${T} WHERE status = 'SUCCEEDED' AND reason_code IS NULL AND top_bottleneck_category IS DISTINCT FROM output_ref->'bottlenecks'->0->>'dimension_type'`);
+      const bad = await stack.query(
+        `SELECT count(*)::int AS n FROM ${T} WHERE status = 'SUCCEEDED' AND reason_code IS NULL AND top_bottleneck_category IS DISTINCT FROM output_ref->'bottlenecks'->0->>'dimension_type'`,
+      );
       assert.equal(bad[0].n, 0);
     });
 
@@ -283,18 +360,39 @@ describe('stack simulators', function () {
                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS base
         FROM public.workflow_trace_log GROUP BY 1`);
       assert.equal(rows.length, 12);
-      const slow = rows.filter((x) => x.recent / x.base >= 3).map((x) => x.k).sort();
+      const slow = rows
+        .filter((x) => x.recent / x.base >= 3)
+        .map((x) => x.k)
+        .sort();
       assert.deepEqual(slow, [...DEFAULT_SLOW_KEYS].sort());
-      const [span] = await stack.query<{ n: number }>("SELECT count(*)::int AS n FROM public.workflow_trace_log WHERE created_at < now() - interval '7 days' OR duration_ms <= 0");
+      const [span] = await stack.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM public.workflow_trace_log WHERE created_at < now() - interval '7 days' OR duration_ms <= 0",
+      );
       assert.equal(span.n, 0, 'all inside the baseline window, all with a duration');
     });
 
     it('demo seed: every status and the four bottleneck categories for the scope', async function () {
       const ids = await seedDemoScope(stack.databaseUrl, '/home/me/ws');
-      const rows = await stack.query(`SELECT status, top_bottleneck_category, scope_id FROM ${T} WHERE run_id = ANY($1::uuid[])`, [Object.values(ids)]);
+      const rows = await stack.query(
+        `SELECT status, top_bottleneck_category, scope_id FROM ${T} WHERE run_id = ANY($1::uuid[])`,
+        [Object.values(ids)],
+      );
       assert.ok(rows.length >= 12);
-      assert.deepEqual([...new Set(rows.map((r) => r.status))].sort(), ['CANCELLED', 'FAILED', 'FAILED_ENQUEUE', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'TIMED_OUT']);
-      assert.deepEqual([...new Set(rows.map((r) => r.top_bottleneck_category).filter(Boolean))].sort(), ['gate', 'phase', 'sd_type', 'subagent']);
+      assert.deepEqual([...new Set(rows.map((r) => r.status))].sort(), [
+        'CANCELLED',
+        'FAILED',
+        'FAILED_ENQUEUE',
+        'QUEUED',
+        'RUNNING',
+        'SUCCEEDED',
+        'TIMED_OUT',
+      ]);
+      assert.deepEqual([...new Set(rows.map((r) => r.top_bottleneck_category).filter(Boolean))].sort(), [
+        'gate',
+        'phase',
+        'sd_type',
+        'subagent',
+      ]);
       assert.ok(rows.some((r) => r.scope_id === null));
     });
   });
@@ -314,7 +412,10 @@ describe('stack lifecycle', function () {
     await s.stop();
     assert.equal(fs.existsSync(dir), false, 'data dir removed');
     assert.throws(() => process.kill(pm, 0), 'postmaster gone');
-    const r = await fetch(`${s.url}/rest/v1/`).then(() => 'up', () => 'down');
+    const r = await fetch(`${s.url}/rest/v1/`).then(
+      () => 'up',
+      () => 'down',
+    );
     assert.equal(r, 'down');
     await s.stop(); // idempotent
   });

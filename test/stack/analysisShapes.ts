@@ -86,4 +86,3 @@ export function makeAnalysis(rng: () => number, count: number, forceType?: strin
     items_created: bottlenecks.filter((b) => b.improvement_id !== null).length,
   };
 }
-

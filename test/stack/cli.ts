@@ -16,12 +16,15 @@ async function main(): Promise<void> {
   const scope = arg('scope') ?? process.cwd();
   let stackRef: Stack | null = null;
   const t0 = Date.now();
-  const stack = await startStack({
-    port: arg('port') ? Number(arg('port')) : undefined,
-    log: (l) => console.log(l),
-    seedDemoScope: scope,
-    scheduler: backendOnly ? false : { intervalMs },
-  }, controlEndpoint(() => stackRef));
+  const stack = await startStack(
+    {
+      port: arg('port') ? Number(arg('port')) : undefined,
+      log: (l) => console.log(l),
+      seedDemoScope: scope,
+      scheduler: backendOnly ? false : { intervalMs },
+    },
+    controlEndpoint(() => stackRef),
+  );
   stackRef = stack;
   const rows = Number(arg('rows') ?? 0);
   if (rows > 0) {
@@ -29,7 +32,9 @@ async function main(): Promise<void> {
     console.log(`[stack] generated ${g.rows} runs in ${g.ms} ms`);
   }
   const line = '-'.repeat(72);
-  console.log(`\n${line}\nLocal EHG backend (PostgreSQL 18 + PostgREST 12.0.2 behind the edge) ready in ${Date.now() - t0} ms\n`);
+  console.log(
+    `\n${line}\nLocal EHG backend (PostgreSQL 18 + PostgREST 12.0.2 behind the edge) ready in ${Date.now() - t0} ms\n`,
+  );
   console.log(`SUPABASE_URL=${stack.url}`);
   console.log(`SUPABASE_ANON_KEY=${stack.keys.anon}`);
   console.log(`SUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}`);
@@ -37,8 +42,12 @@ async function main(): Promise<void> {
   console.log(`database (superuser): ${stack.databaseUrl}`);
   console.log(`demo runs seeded for scope_id ${scope}`);
   if (!backendOnly) {
-    console.log(`\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`);
-    console.log(`Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`);
+    console.log(
+      `\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`,
+    );
+    console.log(
+      `Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`,
+    );
   } else {
     console.log('\n--backend-only: no scheduler. Put the URL and a key above into the extension settings or a .env.');
   }
@@ -52,8 +61,12 @@ async function main(): Promise<void> {
     await stack.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => { void quit(); });
-  process.once('SIGTERM', () => { void quit(); });
+  process.once('SIGINT', () => {
+    void quit();
+  });
+  process.once('SIGTERM', () => {
+    void quit();
+  });
   readControlCommands(stack, () => void quit());
 }
 

@@ -31,18 +31,40 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
   const s = stack.scheduler;
   if (!s) throw new Error('the scheduler simulator is not running');
   switch (cmd) {
-    case 'open': await s.setBreaker('OPEN'); break;
-    case 'half-open': await s.setBreaker('HALF_OPEN'); break;
-    case 'close': await s.setBreaker('CLOSED'); break;
-    case 'breaker': await s.setBreaker(extra ?? 'CLOSED'); break;
-    case 'pause': await s.pause(extra || 'manual_pause'); break;
-    case 'resume': await s.resume(); break;
-    case 'stop': await s.stop(); break;
-    case 'start': await s.start(); break;
+    case 'open':
+      await s.setBreaker('OPEN');
+      break;
+    case 'half-open':
+      await s.setBreaker('HALF_OPEN');
+      break;
+    case 'close':
+      await s.setBreaker('CLOSED');
+      break;
+    case 'breaker':
+      await s.setBreaker(extra ?? 'CLOSED');
+      break;
+    case 'pause':
+      await s.pause(extra || 'manual_pause');
+      break;
+    case 'resume':
+      await s.resume();
+      break;
+    case 'stop':
+      await s.stop();
+      break;
+    case 'start':
+      await s.start();
+      break;
     case 'silence':
-    case 'crash': await s.crash(); break;
-    case 'revive': await s.revive(); break;
-    case 'claim': await s.claimRevival(); break;
+    case 'crash':
+      await s.crash();
+      break;
+    case 'revive':
+      await s.revive();
+      break;
+    case 'claim':
+      await s.claimRevival();
+      break;
     case 'queue': {
       const n = Number(extra);
       if (extra === undefined || !Number.isInteger(n)) throw new Error('queue needs an integer depth, e.g. "queue 45"');
@@ -53,15 +75,27 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
       if (extra !== 'on' && extra !== 'off') throw new Error('adaptive needs "on" or "off"');
       await s.setAdaptive(extra === 'on');
       break;
-    case 'no-rounds': await s.clearRounds(); break;
-    case 'rounds': await s.restoreRounds(); break;
-    case 'stopping': await s.setStopping(); break;
-    case 'delete': await s.deleteRow(); break;
-    case 'status': break;
-    default: throw new Error(`unknown command ${cmd}; one of: ${CONTROL_COMMANDS.map(([c]) => c.split(' ')[0]).join(', ')}`);
+    case 'no-rounds':
+      await s.clearRounds();
+      break;
+    case 'rounds':
+      await s.restoreRounds();
+      break;
+    case 'stopping':
+      await s.setStopping();
+      break;
+    case 'delete':
+      await s.deleteRow();
+      break;
+    case 'status':
+      break;
+    default:
+      throw new Error(`unknown command ${cmd}; one of: ${CONTROL_COMMANDS.map(([c]) => c.split(' ')[0]).join(', ')}`);
   }
   const row = (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
-  return cmd === 'status' ? { row, simulator: { ...s.settings, polling: s.running, nextWaitMs: s.currentWaitMs } } : row;
+  return cmd === 'status'
+    ? { row, simulator: { ...s.settings, polling: s.running, nextWaitMs: s.currentWaitMs } }
+    : row;
 }
 
 /** The gateway's /__stack/scheduler/<command> endpoint (body: {"reason"|"state"|"depth"|"value": …}). */
@@ -73,7 +107,9 @@ export function controlEndpoint(getStack: () => Stack | null): NonNullable<Contr
     if (method !== 'POST' && m[1] !== 'status') return { status: 405, body: { message: 'use POST' } };
     let extra: string | undefined;
     try {
-      const parsed = body ? (JSON.parse(body) as { reason?: string; state?: string; depth?: number; value?: string }) : {};
+      const parsed = body
+        ? (JSON.parse(body) as { reason?: string; state?: string; depth?: number; value?: string })
+        : {};
       const v = parsed.reason ?? parsed.state ?? parsed.depth ?? parsed.value;
       extra = v === undefined ? undefined : String(v);
     } catch {

@@ -5,13 +5,13 @@ import { Client } from 'pg';
 import { makeAnalysis, makeRng } from './analysisShapes';
 
 export interface GenerateOptions {
-  rows?: number;          // default 100_000, up to 1_000_000
-  scopes?: number;        // default 1_000
-  seed?: number;          // default 42
-  globalShare?: number;   // share with scope_id NULL, default 0.02
-  activeShare?: number;   // share QUEUED/RUNNING, default 0.002
-  scopePrefix?: string;   // default '/home/dev/projects/project-'
-  days?: number;          // triggered_at spread over this many days, default 90
+  rows?: number; // default 100_000, up to 1_000_000
+  scopes?: number; // default 1_000
+  seed?: number; // default 42
+  globalShare?: number; // share with scope_id NULL, default 0.02
+  activeShare?: number; // share QUEUED/RUNNING, default 0.002
+  scopePrefix?: string; // default '/home/dev/projects/project-'
+  days?: number; // triggered_at spread over this many days, default 90
 }
 
 export function scopeIdFor(i: number, prefix = '/home/dev/projects/project-'): string {
@@ -19,7 +19,10 @@ export function scopeIdFor(i: number, prefix = '/home/dev/projects/project-'): s
 }
 
 /** Inserts `rows` runs; returns how many and how long it took. */
-export async function generateRuns(databaseUrl: string, o: GenerateOptions = {}): Promise<{ rows: number; ms: number }> {
+export async function generateRuns(
+  databaseUrl: string,
+  o: GenerateOptions = {},
+): Promise<{ rows: number; ms: number }> {
   const rows = Math.min(o.rows ?? 100_000, 1_000_000);
   const scopes = Math.max(1, o.scopes ?? 1000);
   const seed = o.seed ?? 42;
@@ -87,7 +90,15 @@ export async function generateRuns(databaseUrl: string, o: GenerateOptions = {})
          trig,
          trig
        FROM k`,
-      [rows, scopes, o.days ?? 90, o.globalShare ?? 0.02, o.activeShare ?? 0.002, String(seed), o.scopePrefix ?? '/home/dev/projects/project-'],
+      [
+        rows,
+        scopes,
+        o.days ?? 90,
+        o.globalShare ?? 0.02,
+        o.activeShare ?? 0.002,
+        String(seed),
+        o.scopePrefix ?? '/home/dev/projects/project-',
+      ],
     );
     await c.query('ANALYZE public.telemetry_analysis_runs');
     return { rows: r.rowCount ?? 0, ms: Date.now() - t0 };
@@ -111,31 +122,96 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
     const run_id = randomUUID();
     ids[label] = run_id;
     const triggered = new Date(now - agoMin * min);
-    rows.push({ run_id, scope_type: 'workspace', scope_id: scopeId, triggered_by: 'SESSION_START', triggered_at: triggered.toISOString(), correlation_id: randomUUID(), metadata: { timeout_ms: 120000 }, ...extra });
+    rows.push({
+      run_id,
+      scope_type: 'workspace',
+      scope_id: scopeId,
+      triggered_by: 'SESSION_START',
+      triggered_at: triggered.toISOString(),
+      correlation_id: randomUUID(),
+      metadata: { timeout_ms: 120000 },
+      ...extra,
+    });
   };
   const done = (agoMin: number, durMs: number) => {
     const started = new Date(now - agoMin * min + 3000);
-    return { started_at: started.toISOString(), finished_at: new Date(started.getTime() + durMs).toISOString(), duration_ms: durMs };
+    return {
+      started_at: started.toISOString(),
+      finished_at: new Date(started.getTime() + durMs).toISOString(),
+      duration_ms: durMs,
+    };
   };
   const success = (label: string, agoMin: number, category: string, n: number) => {
     const out = makeAnalysis(rng, n, category);
-    base(label, agoMin, { status: 'SUCCEEDED', ...done(agoMin, 20_000 + Math.floor(rng() * 60_000)), output_ref: out, findings_count: out.bottlenecks.length, top_bottleneck_category: out.bottlenecks[0]?.dimension_type ?? null });
+    base(label, agoMin, {
+      status: 'SUCCEEDED',
+      ...done(agoMin, 20_000 + Math.floor(rng() * 60_000)),
+      output_ref: out,
+      findings_count: out.bottlenecks.length,
+      top_bottleneck_category: out.bottlenecks[0]?.dimension_type ?? null,
+    });
   };
   success('succeeded_phase', 60 * 24 * 9, 'phase', 3);
   success('succeeded_gate', 60 * 24 * 6, 'gate', 5);
   success('succeeded_subagent', 60 * 24 * 3, 'subagent', 2);
   success('succeeded_sd_type', 60 * 30, 'sd_type', 4);
   success('succeeded_gate_recent', 90, 'gate', 7);
-  base('succeeded_no_findings', 60 * 24 * 2, { status: 'SUCCEEDED', ...done(60 * 24 * 2, 15_000), output_ref: { bottlenecks: [], traces_scanned: 812, dimensions_evaluated: 24, items_created: 0 }, findings_count: 0, top_bottleneck_category: null });
-  base('insufficient_data', 60 * 24 * 4, { status: 'SUCCEEDED', ...done(60 * 24 * 4, 4_000), output_ref: { bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 }, findings_count: 0, top_bottleneck_category: null, reason_code: 'INSUFFICIENT_DATA' });
-  base('failed', 60 * 24 * 5, { status: 'FAILED', ...done(60 * 24 * 5, 9_000), error_class: 'DatabaseError', error_message: 'connect ECONNREFUSED 10.0.4.12:5432 (host=db.internal user=analyzer password=***)' });
-  base('timed_out', 60 * 24 * 7, { status: 'TIMED_OUT', ...done(60 * 24 * 7, 120_000), error_class: 'TimeoutError', error_message: 'Analysis exceeded timeout of 120000ms' });
-  base('cancelled', 60 * 24 * 8, { status: 'CANCELLED', finished_at: new Date(now - (60 * 24 * 8 - 1) * min).toISOString(), reason_code: 'USER_CANCELLED', triggered_by: 'MANUAL' });
-  base('failed_enqueue', 60 * 24 * 10, { status: 'FAILED_ENQUEUE', finished_at: new Date(now - 60 * 24 * 10 * min).toISOString(), error_class: 'EnqueueError', error_message: 'insert failed: could not reach database' });
-  base('running_overdue', 25, { status: 'RUNNING', started_at: new Date(now - 24 * min).toISOString(), triggered_by: 'CLI' });
+  base('succeeded_no_findings', 60 * 24 * 2, {
+    status: 'SUCCEEDED',
+    ...done(60 * 24 * 2, 15_000),
+    output_ref: { bottlenecks: [], traces_scanned: 812, dimensions_evaluated: 24, items_created: 0 },
+    findings_count: 0,
+    top_bottleneck_category: null,
+  });
+  base('insufficient_data', 60 * 24 * 4, {
+    status: 'SUCCEEDED',
+    ...done(60 * 24 * 4, 4_000),
+    output_ref: { bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 },
+    findings_count: 0,
+    top_bottleneck_category: null,
+    reason_code: 'INSUFFICIENT_DATA',
+  });
+  base('failed', 60 * 24 * 5, {
+    status: 'FAILED',
+    ...done(60 * 24 * 5, 9_000),
+    error_class: 'DatabaseError',
+    error_message: 'connect ECONNREFUSED 10.0.4.12:5432 (host=db.internal user=analyzer password=***)',
+  });
+  base('timed_out', 60 * 24 * 7, {
+    status: 'TIMED_OUT',
+    ...done(60 * 24 * 7, 120_000),
+    error_class: 'TimeoutError',
+    error_message: 'Analysis exceeded timeout of 120000ms',
+  });
+  base('cancelled', 60 * 24 * 8, {
+    status: 'CANCELLED',
+    finished_at: new Date(now - (60 * 24 * 8 - 1) * min).toISOString(),
+    reason_code: 'USER_CANCELLED',
+    triggered_by: 'MANUAL',
+  });
+  base('failed_enqueue', 60 * 24 * 10, {
+    status: 'FAILED_ENQUEUE',
+    finished_at: new Date(now - 60 * 24 * 10 * min).toISOString(),
+    error_class: 'EnqueueError',
+    error_message: 'insert failed: could not reach database',
+  });
+  base('running_overdue', 25, {
+    status: 'RUNNING',
+    started_at: new Date(now - 24 * min).toISOString(),
+    triggered_by: 'CLI',
+  });
   base('queued', 0.2, { status: 'QUEUED', triggered_by: 'MANUAL' });
   const globalOut = makeAnalysis(rng, 2, 'phase');
-  base('global_succeeded', 60 * 24 * 12, { scope_type: 'global', scope_id: null, triggered_by: 'SCHEDULED', status: 'SUCCEEDED', ...done(60 * 24 * 12, 44_000), output_ref: globalOut, findings_count: globalOut.bottlenecks.length, top_bottleneck_category: globalOut.bottlenecks[0]?.dimension_type ?? null });
+  base('global_succeeded', 60 * 24 * 12, {
+    scope_type: 'global',
+    scope_id: null,
+    triggered_by: 'SCHEDULED',
+    status: 'SUCCEEDED',
+    ...done(60 * 24 * 12, 44_000),
+    output_ref: globalOut,
+    findings_count: globalOut.bottlenecks.length,
+    top_bottleneck_category: globalOut.bottlenecks[0]?.dimension_type ?? null,
+  });
 
   const c = new Client({ connectionString: databaseUrl });
   await c.connect();
@@ -177,7 +253,10 @@ export const DEFAULT_SLOW_KEYS = ['phase:EXEC', 'gate:GATE_PRD_REQUIRED', 'subag
  * in which the `slow` ones take `slowFactor` times their usual duration during the last day, so the
  * analyzer (the workspace's own, or the fixture's stand-in) finds exactly those as bottlenecks.
  */
-export async function generateTraces(databaseUrl: string, o: TraceOptions = {}): Promise<{ spans: number; ms: number }> {
+export async function generateTraces(
+  databaseUrl: string,
+  o: TraceOptions = {},
+): Promise<{ spans: number; ms: number }> {
   const t0 = Date.now();
   const spans = o.spans ?? 3000;
   const slow = [...(o.slow ?? DEFAULT_SLOW_KEYS)];

@@ -62,7 +62,17 @@ export interface EdgeOptions {
   control?: (method: string, path: string, body: string) => Promise<{ status: number; body: unknown } | null>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 const MAX_LOG = 50_000;
 
 /** The `role` claim of a JWT, without verifying it (for the request log only). */
@@ -178,7 +188,11 @@ export class Edge {
     };
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const buf = body === null ? null : Buffer.from(JSON.stringify(body), 'utf8');
-      const h: Record<string, string | number> = { 'Access-Control-Allow-Origin': '*', Date: new Date().toUTCString(), ...headers };
+      const h: Record<string, string | number> = {
+        'Access-Control-Allow-Origin': '*',
+        Date: new Date().toUTCString(),
+        ...headers,
+      };
       if (buf) {
         h['Content-Type'] = 'application/json; charset=utf-8';
         h['Content-Length'] = buf.length;
@@ -199,7 +213,8 @@ export class Edge {
       if (method === 'OPTIONS') {
         send(200, null, {
           'Access-Control-Allow-Methods': 'GET, POST, PATCH, PUT, DELETE, HEAD, OPTIONS',
-          'Access-Control-Allow-Headers': 'Authorization, apikey, Content-Type, Prefer, Range, Range-Unit, Accept, Accept-Profile, Content-Profile, X-Client-Info, X-Retry-Count',
+          'Access-Control-Allow-Headers':
+            'Authorization, apikey, Content-Type, Prefer, Range, Range-Unit, Accept, Accept-Profile, Content-Profile, X-Client-Info, X-Retry-Count',
           'Access-Control-Expose-Headers': 'Content-Range, Content-Location, Retry-After, Date',
         });
         return;
@@ -216,7 +231,10 @@ export class Edge {
       const f = this.fault;
       if (f) {
         const fr: FaultRequest = { method, path: url.pathname, table, query: entry.query, headers: req.headers };
-        const matches = (!f.method || f.method.toUpperCase() === method) && (!f.table || f.table === table) && (!f.match || f.match(fr));
+        const matches =
+          (!f.method || f.method.toUpperCase() === method) &&
+          (!f.table || f.table === table) &&
+          (!f.match || f.match(fr));
         if (matches) {
           if (f.times !== undefined) {
             f.times--;
@@ -257,13 +275,28 @@ export class Edge {
     }
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, pathAndQuery: string, method: string, finish: (status: number, bytes: number) => void): Promise<void> {
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathAndQuery: string,
+    method: string,
+    finish: (status: number, bytes: number) => void,
+  ): Promise<void> {
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
-    if (!headers.authorization && typeof req.headers.apikey === 'string') headers.authorization = `Bearer ${req.headers.apikey}`;
+    if (!headers.authorization && typeof req.headers.apikey === 'string')
+      headers.authorization = `Bearer ${req.headers.apikey}`;
     return new Promise((resolve) => {
       const up = http.request(
-        { protocol: this.upstream.protocol, hostname: this.upstream.hostname, port: this.upstream.port, path: pathAndQuery, method, headers, agent: this.agent },
+        {
+          protocol: this.upstream.protocol,
+          hostname: this.upstream.hostname,
+          port: this.upstream.port,
+          path: pathAndQuery,
+          method,
+          headers,
+          agent: this.agent,
+        },
         (ur) => {
           const out: Record<string, string | string[]> = { 'Access-Control-Allow-Origin': '*' };
           for (const [k, v] of Object.entries(ur.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
@@ -288,8 +321,14 @@ export class Edge {
       );
       up.on('error', (e) => {
         if (!res.headersSent) {
-          const buf = Buffer.from(JSON.stringify({ message: `An invalid response was received from the upstream server (${e.message})` }));
-          res.writeHead(502, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': buf.length, Date: new Date().toUTCString() });
+          const buf = Buffer.from(
+            JSON.stringify({ message: `An invalid response was received from the upstream server (${e.message})` }),
+          );
+          res.writeHead(502, {
+            'Content-Type': 'application/json; charset=utf-8',
+            'Content-Length': buf.length,
+            Date: new Date().toUTCString(),
+          });
           res.end(buf);
           finish(502, buf.length);
         } else res.destroy();

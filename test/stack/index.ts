@@ -31,7 +31,7 @@ export interface Stack {
   /** The `authenticator` login role PostgREST connects as. */
   authenticatorUrl: string;
   explainLogFile: string | null;
-  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
   /** The edge in front of PostgREST (Supabase's API gateway stand-in) with the test hooks. */
   gateway: Edge;
   postgrest: PostgrestServer;
@@ -55,7 +55,14 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   const makeJwt = (claims: Record<string, unknown>) => signJwt(claims, jwtSecret);
   const keys = {
     anon: makeJwt({ iss: 'supabase-local-stack', ref: 'localstack', role: 'anon', iat, exp: farFuture }),
-    authenticated: makeJwt({ iss: 'supabase-local-stack', ref: 'localstack', role: 'authenticated', sub: '00000000-0000-4000-8000-000000000001', iat, exp: farFuture }),
+    authenticated: makeJwt({
+      iss: 'supabase-local-stack',
+      ref: 'localstack',
+      role: 'authenticated',
+      sub: '00000000-0000-4000-8000-000000000001',
+      iat,
+      exp: farFuture,
+    }),
     serviceRole: makeJwt({ iss: 'supabase-local-stack', ref: 'localstack', role: 'service_role', iat, exp: farFuture }),
   };
   const superPool = new Pool({ connectionString: pg.databaseUrl, max: 4 });
@@ -81,9 +88,16 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   try {
     if (opts.seedDemoScope) await seedDemoScope(pg.databaseUrl, opts.seedDemoScope);
     postgrest = await startPostgrest({ authenticatorUrl: pg.authenticatorUrl, jwtSecret, log });
-    gateway = new Edge({ upstream: postgrest.url, port: opts.port, log, control: (m, p, b) => (controlRef ? controlRef(m, p, b) : Promise.resolve(null)) });
+    gateway = new Edge({
+      upstream: postgrest.url,
+      port: opts.port,
+      log,
+      control: (m, p, b) => (controlRef ? controlRef(m, p, b) : Promise.resolve(null)),
+    });
     const port = await gateway.listen(opts.port);
-    log(`[stack] edge (test/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`);
+    log(
+      `[stack] edge (test/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`,
+    );
     if (opts.scheduler) {
       scheduler = new SchedulerSimulator({ ...opts.scheduler, databaseUrl: pg.databaseUrl, log });
       await scheduler.start();
@@ -102,11 +116,13 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     databaseUrl: pg.databaseUrl,
     authenticatorUrl: pg.authenticatorUrl,
     explainLogFile: pg.explainLogFile,
-    query: async (sql, params) => (await superPool.query(sql, params as unknown[] | undefined)).rows,
+    query: async (sql, params) => (await superPool.query(sql, params)).rows,
     gateway: edge,
     postgrest: rest,
     reloadSchema: () => rest.reloadSchema(),
-    get scheduler() { return scheduler; },
+    get scheduler() {
+      return scheduler;
+    },
     makeJwt,
     stop,
   };

@@ -23,7 +23,8 @@ export type JwtResult =
 
 export function verifyJwt(token: string, secret: string, nowSec = Math.floor(Date.now() / 1000)): JwtResult {
   const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed', message: `Expected 3 parts in JWT; got ${parts.length}` };
+  if (parts.length !== 3)
+    return { ok: false, reason: 'malformed', message: `Expected 3 parts in JWT; got ${parts.length}` };
   let header: unknown;
   let claims: unknown;
   try {
@@ -35,18 +36,25 @@ export function verifyJwt(token: string, secret: string, nowSec = Math.floor(Dat
   if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object' || Array.isArray(claims)) {
     return { ok: false, reason: 'malformed', message: 'JWT cryptographic operation failed' };
   }
-  if ((header as { alg?: unknown }).alg !== 'HS256') return { ok: false, reason: 'unsupported_alg', message: 'Wrong or unsupported encoding algorithm' };
+  if ((header as { alg?: unknown }).alg !== 'HS256')
+    return { ok: false, reason: 'unsupported_alg', message: 'Wrong or unsupported encoding algorithm' };
   let sig: Buffer;
-  try { sig = fromB64url(parts[2]); } catch { return { ok: false, reason: 'malformed', message: 'JWT cryptographic operation failed' }; }
+  try {
+    sig = fromB64url(parts[2]);
+  } catch {
+    return { ok: false, reason: 'malformed', message: 'JWT cryptographic operation failed' };
+  }
   const expected = createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest();
   if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) {
     return { ok: false, reason: 'bad_signature', message: 'JWT cryptographic operation failed' };
   }
   const c = claims as Record<string, unknown>;
   if (c.exp !== undefined) {
-    if (typeof c.exp !== 'number') return { ok: false, reason: 'malformed', message: 'The JWT \'exp\' claim must be a number' };
+    if (typeof c.exp !== 'number')
+      return { ok: false, reason: 'malformed', message: "The JWT 'exp' claim must be a number" };
     if (c.exp <= nowSec) return { ok: false, reason: 'expired', message: 'JWT expired' };
   }
-  if (typeof c.nbf === 'number' && c.nbf > nowSec + 30) return { ok: false, reason: 'malformed', message: 'JWT not yet valid' };
+  if (typeof c.nbf === 'number' && c.nbf > nowSec + 30)
+    return { ok: false, reason: 'malformed', message: 'JWT not yet valid' };
   return { ok: true, claims: c };
 }

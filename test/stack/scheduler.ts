@@ -29,12 +29,27 @@ import { Pool } from 'pg';
 
 /** `listRounds().map(r => r.type)` of the upstream scheduler, with each round's cadence. */
 export const UPSTREAM_ROUNDS: ReadonlyArray<[string, string]> = [
-  ['vision_rescore', 'weekly'], ['gap_analysis', 'weekly'], ['stage_health', 'monthly'], ['corrective_generation', 'weekly'],
-  ['apa_standing', 'daily'], ['weekly_consultant_analysis', 'weekly'], ['weekly_management_review', 'weekly'], ['portfolio_review', 'weekly'],
-  ['friday_meeting', 'weekly'], ['daily_burn_rate', 'daily'], ['daily_digest', 'daily'], ['weekly_summary', 'weekly'],
+  ['vision_rescore', 'weekly'],
+  ['gap_analysis', 'weekly'],
+  ['stage_health', 'monthly'],
+  ['corrective_generation', 'weekly'],
+  ['apa_standing', 'daily'],
+  ['weekly_consultant_analysis', 'weekly'],
+  ['weekly_management_review', 'weekly'],
+  ['portfolio_review', 'weekly'],
+  ['friday_meeting', 'weekly'],
+  ['daily_burn_rate', 'daily'],
+  ['daily_digest', 'daily'],
+  ['weekly_summary', 'weekly'],
   ['sensemaking_disposition_monitor', 'frequent'],
 ];
-const CADENCE_TO_MS: Record<string, number> = { frequent: 600_000, hourly: 3_600_000, daily: 86_400_000, weekly: 604_800_000, monthly: 2_592_000_000 };
+const CADENCE_TO_MS: Record<string, number> = {
+  frequent: 600_000,
+  hourly: 3_600_000,
+  daily: 86_400_000,
+  weekly: 604_800_000,
+  monthly: 2_592_000_000,
+};
 const JOBS = ['okr-monthly-snapshot', 'okr-monthly-generate', 'okr-mid-month-review'];
 
 export interface SchedulerOptions {
@@ -119,7 +134,17 @@ export class SchedulerSimulator {
   }
 
   private freshState(breaker: string): HeartbeatState {
-    return { instanceId: `scheduler-${hex8()}`, lastPollAt: null, nextPollAt: null, pollCount: 0, dispatchCount: 0, errorCount: 0, breaker, pausedReason: null, status: 'running' };
+    return {
+      instanceId: `scheduler-${hex8()}`,
+      lastPollAt: null,
+      nextPollAt: null,
+      pollCount: 0,
+      dispatchCount: 0,
+      errorCount: 0,
+      breaker,
+      pausedReason: null,
+      status: 'running',
+    };
   }
 
   /** `computeBuildProvenance`: once per process (instance). */
@@ -134,12 +159,24 @@ export class SchedulerSimulator {
     };
   }
 
-  get current(): Readonly<HeartbeatState> { return { ...this.state }; }
-  get running(): boolean { return this.pollingWanted; }
+  get current(): Readonly<HeartbeatState> {
+    return { ...this.state };
+  }
+  get running(): boolean {
+    return this.pollingWanted;
+  }
   /** The wait before the next poll as the daemon chose it (null when not polling). */
-  get currentWaitMs(): number | null { return this.pollingWanted ? this.lastWaitMs : null; }
+  get currentWaitMs(): number | null {
+    return this.pollingWanted ? this.lastWaitMs : null;
+  }
   get settings(): { adaptive: boolean; queueDepth: number; baseIntervalMs: number; batchSize: number; rounds: number } {
-    return { adaptive: this.adaptive, queueDepth: this.queueDepth, baseIntervalMs: this.intervalMs, batchSize: this.baseBatch, rounds: this.rounds.length };
+    return {
+      adaptive: this.adaptive,
+      queueDepth: this.queueDepth,
+      baseIntervalMs: this.intervalMs,
+      batchSize: this.baseBatch,
+      rounds: this.rounds.length,
+    };
   }
 
   /**
@@ -158,16 +195,27 @@ export class SchedulerSimulator {
     this.batch = this.baseBatch;
     this.provenance = this.stampProvenance();
     await this.rehydrate();
-    this.log(`[scheduler] ${this.state.instanceId} started (base ${this.intervalMs} ms, adaptive ${this.adaptive ? 'on' : 'off'}, queue ${this.queueDepth})`);
+    this.log(
+      `[scheduler] ${this.state.instanceId} started (base ${this.intervalMs} ms, adaptive ${this.adaptive ? 'on' : 'off'}, queue ${this.queueDepth})`,
+    );
     await this.serial(() => this.updateHeartbeat('running'));
     await this.pollOnce();
     this.scheduleNext();
   }
 
   private async rehydrate(): Promise<void> {
-    const rows = await this.pool.query<{ metadata: Record<string, unknown> | null }>('SELECT metadata FROM public.eva_scheduler_heartbeat WHERE id = 1').catch(() => ({ rows: [] as Array<{ metadata: Record<string, unknown> | null }> }));
+    const rows = await this.pool
+      .query<{ metadata: Record<string, unknown> | null }>(
+        'SELECT metadata FROM public.eva_scheduler_heartbeat WHERE id = 1',
+      )
+      .catch(() => ({ rows: [] as Array<{ metadata: Record<string, unknown> | null }> }));
     const md = rows.rows[0]?.metadata ?? {};
-    const toMap = (o: unknown) => new Map(Object.entries(o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : {}).filter(([, v]) => typeof v === 'number' && v > 0) as Array<[string, number]>);
+    const toMap = (o: unknown) =>
+      new Map(
+        Object.entries(o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : {}).filter(
+          ([, v]) => typeof v === 'number' && v > 0,
+        ) as Array<[string, number]>,
+      );
     this.lastRoundRun = toMap(md.last_round_runs);
     this.jobLastRunAt = toMap(md.job_last_runs);
   }
@@ -175,14 +223,18 @@ export class SchedulerSimulator {
   /** `_startAdaptivePolling`: one timeout per poll, its length computed after the poll. */
   private scheduleNext(): void {
     this.clearPollTimer();
-    const next = this.adaptive ? adaptiveInterval(this.intervalMs, this.baseBatch, this.lastQueueDepth) : { ms: this.intervalMs, batch: this.batch };
+    const next = this.adaptive
+      ? adaptiveInterval(this.intervalMs, this.baseBatch, this.lastQueueDepth)
+      : { ms: this.intervalMs, batch: this.batch };
     this.batch = next.batch;
     this.lastWaitMs = next.ms;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.pollOnce()
         .catch((e) => this.log(`[scheduler] poll failed: ${String(e)}`))
-        .finally(() => { if (this.timer === null && this.pollingWanted) this.scheduleNext(); });
+        .finally(() => {
+          if (this.timer === null && this.pollingWanted) this.scheduleNext();
+        });
     }, next.ms);
     this.timer.unref();
     this.pollingWanted = true;
@@ -222,7 +274,8 @@ export class SchedulerSimulator {
         await this.updateHeartbeat(status, s.breaker, this.manualPause);
         return;
       }
-      if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false)) s.dispatchCount += Math.min(this.queueDepth, this.batch);
+      if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false))
+        s.dispatchCount += Math.min(this.queueDepth, this.batch);
       await this.updateHeartbeat(status, s.breaker, null);
       this.executeScheduledRounds();
     });
@@ -242,7 +295,11 @@ export class SchedulerSimulator {
   }
 
   /** `_updateHeartbeat(status, extra)`: the upsert, exactly its columns. */
-  private async updateHeartbeat(status: HeartbeatState['status'], breaker = this.state.breaker, pausedReason: string | null = null): Promise<void> {
+  private async updateHeartbeat(
+    status: HeartbeatState['status'],
+    breaker = this.state.breaker,
+    pausedReason: string | null = null,
+  ): Promise<void> {
     const s = this.state;
     const now = new Date();
     s.status = status;
@@ -256,7 +313,12 @@ export class SchedulerSimulator {
       round_execution_count: this.totalRoundExecutions,
       round_error_count: this.totalRoundErrors,
       registered_rounds: [...this.rounds],
-      dynamic_scaling: { enabled: this.adaptive, current_batch_size: this.batch, base_batch_size: this.baseBatch, last_queue_depth: this.lastQueueDepth },
+      dynamic_scaling: {
+        enabled: this.adaptive,
+        current_batch_size: this.batch,
+        base_batch_size: this.baseBatch,
+        last_queue_depth: this.lastQueueDepth,
+      },
       last_round_runs: Object.fromEntries(this.lastRoundRun),
       job_last_runs: Object.fromEntries(this.jobLastRunAt),
     };
@@ -269,7 +331,19 @@ export class SchedulerSimulator {
          poll_count = EXCLUDED.poll_count, dispatch_count = EXCLUDED.dispatch_count, error_count = EXCLUDED.error_count,
          status = EXCLUDED.status, circuit_breaker_state = EXCLUDED.circuit_breaker_state, paused_reason = EXCLUDED.paused_reason,
          updated_at = EXCLUDED.updated_at, metadata = EXCLUDED.metadata`,
-      [s.instanceId, s.lastPollAt, s.nextPollAt, s.pollCount, s.dispatchCount, s.errorCount, status, breaker || 'CLOSED', pausedReason, now, JSON.stringify(metadata)],
+      [
+        s.instanceId,
+        s.lastPollAt,
+        s.nextPollAt,
+        s.pollCount,
+        s.dispatchCount,
+        s.errorCount,
+        status,
+        breaker || 'CLOSED',
+        pausedReason,
+        now,
+        JSON.stringify(metadata),
+      ],
     );
   }
 
@@ -293,8 +367,13 @@ export class SchedulerSimulator {
   }
 
   /** The round registry empties while polling goes on (the 24 h TTL bug fixed upstream on 2026-07-07). Shows on the next write. */
-  async clearRounds(): Promise<void> { this.rounds = []; this.log('[scheduler] registered rounds emptied'); }
-  async restoreRounds(): Promise<void> { this.rounds = this.opts.registeredRounds ?? UPSTREAM_ROUNDS.map(([n]) => n); }
+  async clearRounds(): Promise<void> {
+    this.rounds = [];
+    this.log('[scheduler] registered rounds emptied');
+  }
+  async restoreRounds(): Promise<void> {
+    this.rounds = this.opts.registeredRounds ?? UPSTREAM_ROUNDS.map(([n]) => n);
+  }
 
   /** Any text is accepted (the column has no CHECK); the next poll is written at once. */
   async setBreaker(state: string): Promise<void> {
@@ -303,13 +382,26 @@ export class SchedulerSimulator {
     await this.pollNowIfRunning();
   }
 
-  async pause(reason = 'manual_pause'): Promise<void> { this.manualPause = reason; await this.pollNowIfRunning(); }
-  async resume(): Promise<void> { this.manualPause = null; await this.pollNowIfRunning(); }
+  async pause(reason = 'manual_pause'): Promise<void> {
+    this.manualPause = reason;
+    await this.pollNowIfRunning();
+  }
+  async resume(): Promise<void> {
+    this.manualPause = null;
+    await this.pollNowIfRunning();
+  }
 
   /** Counts an error (as a failed round would). */
-  async recordError(): Promise<void> { this.state.errorCount++; this.totalRoundErrors++; await this.pollNowIfRunning(); }
+  async recordError(): Promise<void> {
+    this.state.errorCount++;
+    this.totalRoundErrors++;
+    await this.pollNowIfRunning();
+  }
 
-  async setStopping(): Promise<void> { this.state.status = 'stopping'; await this.serial(() => this.updateHeartbeat('stopping')); }
+  async setStopping(): Promise<void> {
+    this.state.status = 'stopping';
+    await this.serial(() => this.updateHeartbeat('stopping'));
+  }
 
   private async pollNowIfRunning(): Promise<void> {
     if (this.pollingWanted) await this.writeOnce();
@@ -330,7 +422,9 @@ export class SchedulerSimulator {
   }
 
   /** Old name of crash(). */
-  silence(): Promise<void> { return this.crash(); }
+  silence(): Promise<void> {
+    return this.crash();
+  }
 
   /**
    * The watcher's claim (`claimRevival`): compare-and-swap instance_id to a `supervisor-<8 hex>` token
@@ -341,16 +435,28 @@ export class SchedulerSimulator {
   async claimRevival(): Promise<string | null> {
     await this.crash();
     const token = `supervisor-${hex8()}`;
-    const cur = await this.pool.query<{ instance_id: string | null }>('SELECT instance_id FROM public.eva_scheduler_heartbeat WHERE id = 1');
+    const cur = await this.pool.query<{ instance_id: string | null }>(
+      'SELECT instance_id FROM public.eva_scheduler_heartbeat WHERE id = 1',
+    );
     if (cur.rows.length === 0) {
-      const ins = await this.pool.query(`INSERT INTO public.eva_scheduler_heartbeat (id, instance_id, status) VALUES (1, $1, 'stopped') ON CONFLICT (id) DO NOTHING`, [token]);
+      const ins = await this.pool.query(
+        `INSERT INTO public.eva_scheduler_heartbeat (id, instance_id, status) VALUES (1, $1, 'stopped') ON CONFLICT (id) DO NOTHING`,
+        [token],
+      );
       this.log(`[watcher] no heartbeat row: inserted ${token} (status stopped)`);
       return ins.rowCount === 1 ? token : null;
     }
     const observed = cur.rows[0].instance_id;
-    const upd = observed === null
-      ? await this.pool.query('UPDATE public.eva_scheduler_heartbeat SET instance_id = $1 WHERE id = 1 AND instance_id IS NULL', [token])
-      : await this.pool.query('UPDATE public.eva_scheduler_heartbeat SET instance_id = $1 WHERE id = 1 AND instance_id = $2', [token, observed]);
+    const upd =
+      observed === null
+        ? await this.pool.query(
+            'UPDATE public.eva_scheduler_heartbeat SET instance_id = $1 WHERE id = 1 AND instance_id IS NULL',
+            [token],
+          )
+        : await this.pool.query(
+            'UPDATE public.eva_scheduler_heartbeat SET instance_id = $1 WHERE id = 1 AND instance_id = $2',
+            [token, observed],
+          );
     this.log(`[watcher] claimed the heartbeat: ${observed} -> ${token}`);
     return upd.rowCount === 1 ? token : null;
   }

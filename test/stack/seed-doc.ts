@@ -5,8 +5,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './postgres';
 
-export interface SeedColumn { name: string; type: string; nullable: boolean; default: string | null }
-export interface SeedPolicy { name: string; command: string; roles: string[]; using: string | null; withCheck: string | null }
+export interface SeedColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  default: string | null;
+}
+export interface SeedPolicy {
+  name: string;
+  command: string;
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+}
 export interface SeedTable {
   file: string;
   table: string;
@@ -28,12 +39,17 @@ export function findSeedsDir(): string | null {
 
 export function seedsDir(): string {
   const dir = findSeedsDir();
-  if (!dir) throw new Error(`The seed documents are not at ${process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds')}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`);
+  if (!dir)
+    throw new Error(
+      `The seed documents are not at ${process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds')}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`,
+    );
   return dir;
 }
 
 /** The in-repo contract (test/stack/contract.json), written from the seed documents. */
-export interface ContractTable extends Omit<SeedTable, 'file'> { source: string }
+export interface ContractTable extends Omit<SeedTable, 'file'> {
+  source: string;
+}
 export function loadContract(): ContractTable[] {
   const file = path.join(repoRoot(), 'test', 'stack', 'contract.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { tables: ContractTable[] }).tables;
@@ -64,7 +80,12 @@ export function parseSeed(file: string): SeedTable {
   for (const line of colSection.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
     if (cells.length < 6 || cells[1] === 'Column' || /^-+$/.test(cells[1])) continue;
-    columns.push({ name: cells[1], type: stripTicks(cells[2]), nullable: cells[3] === 'YES', default: cells[4] === '-' ? null : stripTicks(cells[4]) });
+    columns.push({
+      name: cells[1],
+      type: stripTicks(cells[2]),
+      nullable: cells[3] === 'YES',
+      default: cells[4] === '-' ? null : stripTicks(cells[4]),
+    });
   }
   const cons = section(md, 'Constraints');
   const grab = (sub: string) => {
@@ -75,7 +96,8 @@ export function parseSeed(file: string): SeedTable {
   };
   const pk = grab('Primary Key');
   const indexes: Array<{ name: string; def: string }> = [];
-  for (const m of section(md, 'Indexes').matchAll(/- `([^`]+)`\s*\n\s*```sql\s*\n\s*([^\n]+)\n\s*```/g)) indexes.push({ name: m[1], def: m[2].trim() });
+  for (const m of section(md, 'Indexes').matchAll(/- `([^`]+)`\s*\n\s*```sql\s*\n\s*([^\n]+)\n\s*```/g))
+    indexes.push({ name: m[1], def: m[2].trim() });
   const policies: SeedPolicy[] = [];
   const polSection = section(md, 'RLS Policies');
   for (const block of polSection.split(/\n### /).slice(1)) {
@@ -84,10 +106,18 @@ export function parseSeed(file: string): SeedTable {
     const roles = /\*\*Roles\*\*:\s*\{([^}]*)\}/.exec(block);
     const using = /\*\*Using\*\*:\s*`([^`]*)`/.exec(block);
     const check = /\*\*With Check\*\*:\s*`([^`]*)`/.exec(block);
-    policies.push({ name: head[1], command: head[2], roles: roles ? roles[1].split(',').map((r) => r.trim()) : [], using: using ? using[1] : null, withCheck: check ? check[1] : null });
+    policies.push({
+      name: head[1],
+      command: head[2],
+      roles: roles ? roles[1].split(',').map((r) => r.trim()) : [],
+      using: using ? using[1] : null,
+      withCheck: check ? check[1] : null,
+    });
   }
   const triggers: Array<{ name: string; timing: string; action: string }> = [];
-  for (const block of section(md, 'Triggers').split(/\n### /).slice(1)) {
+  for (const block of section(md, 'Triggers')
+    .split(/\n### /)
+    .slice(1)) {
     const name = block.split('\n')[0].trim();
     const timing = /\*\*Timing\*\*:\s*(.+)/.exec(block);
     const action = /\*\*Action\*\*:\s*`([^`]*)`/.exec(block);
@@ -109,7 +139,11 @@ export function parseSeed(file: string): SeedTable {
 
 export function loadSeeds(): SeedTable[] {
   const dir = seedsDir();
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => parseSeed(path.join(dir, f)));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => parseSeed(path.join(dir, f)));
 }
 
 /** The document writes `integer(32)`; information_schema says `integer`. */

@@ -19,7 +19,9 @@ function shellQuote(s: string): string {
 
 export function startWatchdog(o: WatchdogOptions): { stop(): void } {
   const parent = process.pid;
-  const rm = o.removeDir ? `; for i in $(seq 1 100); do kill -0 ${o.pid} 2>/dev/null || break; sleep 0.1; done; rm -rf ${shellQuote(o.removeDir)}` : '';
+  const rm = o.removeDir
+    ? `; for i in $(seq 1 100); do kill -0 ${o.pid} 2>/dev/null || break; sleep 0.1; done; rm -rf ${shellQuote(o.removeDir)}`
+    : '';
   const script =
     `while kill -0 ${parent} 2>/dev/null && kill -0 ${o.pid} 2>/dev/null; do sleep 0.5; done; ` +
     `if kill -0 ${o.pid} 2>/dev/null; then kill -${o.signal} ${o.pid} 2>/dev/null; ` +

@@ -1,23 +1,59 @@
 import * as assert from 'node:assert/strict';
-import { checkAnalyzerPath, finishFromFailure, finishFromResult, isOrphaned, maskSecrets, orphanFinish, REASON_ORPHANED, RunningRun } from '../../src/domain/analysisRun';
+import {
+  checkAnalyzerPath,
+  finishFromFailure,
+  finishFromResult,
+  isOrphaned,
+  maskSecrets,
+  orphanFinish,
+  REASON_ORPHANED,
+  RunningRun,
+} from '../../src/domain/analysisRun';
 
 const T0 = Date.UTC(2026, 1, 15, 12, 0, 0);
-const b = (dimension_type: string, ratio: number) => ({ dimension_type, dimension_key: 'K', ratio, observed_p50_ms: 1, baseline_p50_ms: 1 });
+const b = (dimension_type: string, ratio: number) => ({
+  dimension_type,
+  dimension_key: 'K',
+  ratio,
+  observed_p50_ms: 1,
+  baseline_p50_ms: 1,
+});
 
 describe('analysisRun: finishFromResult (as executeAnalysisAsync writes it)', () => {
-  it('SUCCEEDED with findings: count, first bottleneck\'s dimension_type, output_ref of the four fields', () => {
-    const f = finishFromResult({ run_id: 'r', traces_scanned: 3000, dimensions_evaluated: 12, bottlenecks: [b('gate', 5), b('phase', 4)], items_created: 2, items_skipped_rate_limit: 0, errors: [] }, T0, T0 + 1234);
+  it("SUCCEEDED with findings: count, first bottleneck's dimension_type, output_ref of the four fields", () => {
+    const f = finishFromResult(
+      {
+        run_id: 'r',
+        traces_scanned: 3000,
+        dimensions_evaluated: 12,
+        bottlenecks: [b('gate', 5), b('phase', 4)],
+        items_created: 2,
+        items_skipped_rate_limit: 0,
+        errors: [],
+      },
+      T0,
+      T0 + 1234,
+    );
     assert.equal(f.status, 'SUCCEEDED');
     assert.equal(f.duration_ms, 1234);
     assert.equal(f.finished_at, new Date(T0 + 1234).toISOString());
     assert.equal(f.findings_count, 2);
     assert.equal(f.top_bottleneck_category, 'gate');
     assert.equal(f.reason_code, null);
-    assert.deepEqual(Object.keys(f.output_ref!).sort(), ['bottlenecks', 'dimensions_evaluated', 'items_created', 'traces_scanned']);
+    assert.deepEqual(Object.keys(f.output_ref!).sort(), [
+      'bottlenecks',
+      'dimensions_evaluated',
+      'items_created',
+      'traces_scanned',
+    ]);
     assert.equal(f.output_ref!.traces_scanned, 3000);
   });
   it('no traces and no errors: SUCCEEDED + INSUFFICIENT_DATA, top category null', () => {
-    const f = finishFromResult({ traces_scanned: 0, dimensions_evaluated: 0, bottlenecks: [], items_created: 0, errors: [] }, T0, T0);
+    const f = finishFromResult(
+      { traces_scanned: 0, dimensions_evaluated: 0, bottlenecks: [], items_created: 0, errors: [] },
+      T0,
+      T0,
+    );
     assert.equal(f.status, 'SUCCEEDED');
     assert.equal(f.reason_code, 'INSUFFICIENT_DATA');
     assert.equal(f.top_bottleneck_category, null);
@@ -29,7 +65,11 @@ describe('analysisRun: finishFromResult (as executeAnalysisAsync writes it)', ()
     assert.equal(f.reason_code, null);
   });
   it('improvement: a read error with no traces is FAILED with that error (not INSUFFICIENT_DATA)', () => {
-    const f = finishFromResult({ traces_scanned: 0, bottlenecks: [], errors: ['db_connection_error: connect ECONNREFUSED password=abc&x'] }, T0, T0 + 5);
+    const f = finishFromResult(
+      { traces_scanned: 0, bottlenecks: [], errors: ['db_connection_error: connect ECONNREFUSED password=abc&x'] },
+      T0,
+      T0 + 5,
+    );
     assert.equal(f.status, 'FAILED');
     assert.equal(f.error_class, 'db_connection_error');
     assert.match(f.error_message!, /password=\*\*\*/);
@@ -37,14 +77,23 @@ describe('analysisRun: finishFromResult (as executeAnalysisAsync writes it)', ()
     assert.equal(f.reason_code, undefined);
   });
   it('errors with traces scanned (e.g. an item insert failed) still SUCCEED', () => {
-    assert.equal(finishFromResult({ traces_scanned: 5, bottlenecks: [b('gate', 3)], errors: ['create_failed:K: x'] }, T0, T0).status, 'SUCCEEDED');
+    assert.equal(
+      finishFromResult({ traces_scanned: 5, bottlenecks: [b('gate', 3)], errors: ['create_failed:K: x'] }, T0, T0)
+        .status,
+      'SUCCEEDED',
+    );
   });
   it('not result-shaped: FAILED InvalidResultError', () => {
-    for (const bad of [null, 42, 'x', {}, { bottlenecks: 'no' }]) assert.equal(finishFromResult(bad, T0, T0).error_class, 'InvalidResultError');
+    for (const bad of [null, 42, 'x', {}, { bottlenecks: 'no' }])
+      assert.equal(finishFromResult(bad, T0, T0).error_class, 'InvalidResultError');
   });
   it('a hostile dimension_type is cleaned, and a huge bottleneck list is capped for storage but counted', () => {
     const many = Array.from({ length: 500 }, () => b('gate', 3));
-    const f = finishFromResult({ traces_scanned: 1, bottlenecks: [{ dimension_type: 'x\u0000\u202e'.repeat(100) }, ...many] }, T0, T0);
+    const f = finishFromResult(
+      { traces_scanned: 1, bottlenecks: [{ dimension_type: 'x\u0000\u202e'.repeat(100) }, ...many] },
+      T0,
+      T0,
+    );
     assert.equal(f.findings_count, 501);
     assert.equal(f.output_ref!.bottlenecks.length, 200);
     assert.ok((f.top_bottleneck_category ?? '').length <= 80);
@@ -58,10 +107,19 @@ describe('analysisRun: finishFromFailure', () => {
     assert.equal(f.error_class, 'TimeoutError');
     assert.equal(f.duration_ms, 2001);
   });
-  it('watchdog kill: TIMED_OUT', () => assert.equal(finishFromFailure({ kind: 'killed-by-watchdog', timeoutMs: 1 }, T0, T0).status, 'TIMED_OUT'));
+  it('watchdog kill: TIMED_OUT', () =>
+    assert.equal(finishFromFailure({ kind: 'killed-by-watchdog', timeoutMs: 1 }, T0, T0).status, 'TIMED_OUT'));
   it('error: FAILED with its class, secrets masked (password=, the key, any JWT)', () => {
     const key = 'eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.abcdefghijklmnop';
-    const f = finishFromFailure({ kind: 'error', errorClass: 'TypeError', message: `boom password=hunter2 key=${key} other=eyJaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc` }, T0, T0);
+    const f = finishFromFailure(
+      {
+        kind: 'error',
+        errorClass: 'TypeError',
+        message: `boom password=hunter2 key=${key} other=eyJaaaaaaaaaaa.bbbbbbbbbbbb.cccccccccccc`,
+      },
+      T0,
+      T0,
+    );
     assert.equal(f.status, 'FAILED');
     assert.equal(f.error_class, 'TypeError');
     assert.doesNotMatch(f.error_message!, /hunter2|eyJ/);
@@ -82,9 +140,24 @@ describe('analysisRun: orphans', () => {
     { name: 'within its timeout', now: T0 + 60_000, input: run, expected: false },
     { name: 'past timeout, within grace', now: T0 + 1000 + 120_000 + 60_000, input: run, expected: false },
     { name: 'past timeout + grace', now: T0 + 1000 + 120_000 + 5 * 60_000 + 1, input: run, expected: true },
-    { name: 'no started_at: from triggered_at', now: T0 + 120_000 + 5 * 60_000 + 1, input: { ...run, startedAt: null }, expected: true },
-    { name: 'no timeout: the hook default 120 s', now: T0 + 1000 + 120_000 + 5 * 60_000 + 1, input: { ...run, timeoutMs: null }, expected: true },
-    { name: 'a long timeout is respected', now: T0 + 3_600_000, input: { ...run, timeoutMs: 7_200_000 }, expected: false },
+    {
+      name: 'no started_at: from triggered_at',
+      now: T0 + 120_000 + 5 * 60_000 + 1,
+      input: { ...run, startedAt: null },
+      expected: true,
+    },
+    {
+      name: 'no timeout: the hook default 120 s',
+      now: T0 + 1000 + 120_000 + 5 * 60_000 + 1,
+      input: { ...run, timeoutMs: null },
+      expected: true,
+    },
+    {
+      name: 'a long timeout is respected',
+      now: T0 + 3_600_000,
+      input: { ...run, timeoutMs: 7_200_000 },
+      expected: false,
+    },
   ];
   for (const c of cases) it(c.name, () => assert.equal(isOrphaned(c.input, c.now), c.expected));
   it('is marked TIMED_OUT with a reason code', () => {
@@ -107,8 +180,9 @@ describe('analysisRun: checkAnalyzerPath', () => {
     { input: 'lib/../../a.js', expected: null },
     { input: 'lib/a.ts', expected: null },
   ];
-  for (const c of cases) it(String(JSON.stringify(c.input)), () => {
-    const r = checkAnalyzerPath(c.input);
-    assert.equal(r.ok ? r.relative : null, c.expected);
-  });
+  for (const c of cases)
+    it(String(JSON.stringify(c.input)), () => {
+      const r = checkAnalyzerPath(c.input);
+      assert.equal(r.ok ? r.relative : null, c.expected);
+    });
 });

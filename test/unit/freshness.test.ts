@@ -11,7 +11,12 @@ describe('freshness: isStale', () => {
     { name: 'within interval + slack', loadedAt: ago(74_000), intervalMs: 60_000, expected: false },
     { name: 'past interval + slack (backoff)', loadedAt: ago(76_000), intervalMs: 60_000, expected: true },
     { name: 'active interval is shorter', loadedAt: ago(30_000), intervalMs: 10_000, expected: true },
-    { name: 'clock skew (loaded in the future)', loadedAt: new Date(now.getTime() + 60_000), intervalMs: 10_000, expected: false },
+    {
+      name: 'clock skew (loaded in the future)',
+      loadedAt: new Date(now.getTime() + 60_000),
+      intervalMs: 10_000,
+      expected: false,
+    },
   ];
   for (const c of cases) it(c.name, () => assert.equal(isStale(c.loadedAt, now, c.intervalMs), c.expected));
   it('the age the view shows for a 4-minute-old list', () => assert.equal(formatAge(ago(4 * 60_000), now), '4m ago'));

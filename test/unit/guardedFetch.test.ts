@@ -3,7 +3,7 @@ import { createGuardedFetch, FetchObservation, parseRetryAfter } from '../../src
 
 /** A base fetch that never answers on its own, only rejects when its signal aborts. */
 function hangingFetch(calls: { signal: AbortSignal | null | undefined }[] = []): typeof fetch {
-  return ((_input: unknown, init?: RequestInit) => {
+  return (_input: unknown, init?: RequestInit) => {
     calls.push({ signal: init?.signal });
     return new Promise<Response>((_resolve, reject) => {
       const signal = init?.signal;
@@ -11,15 +11,19 @@ function hangingFetch(calls: { signal: AbortSignal | null | undefined }[] = []):
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-  }) as typeof fetch;
+  };
 }
 
 /** A base fetch that answers at once with the given status and headers. */
-function answeringFetch(status: number, headers: Record<string, string>, seen?: (init?: RequestInit) => void): typeof fetch {
-  return (async (_input: unknown, init?: RequestInit) => {
+function answeringFetch(
+  status: number,
+  headers: Record<string, string>,
+  seen?: (init?: RequestInit) => void,
+): typeof fetch {
+  return async (_input: unknown, init?: RequestInit) => {
     seen?.(init);
     return new Response(status === 204 ? null : '[]', { status, headers });
-  }) as typeof fetch;
+  };
 }
 
 const errorName = (e: unknown) => (e as { name?: string }).name;
@@ -41,7 +45,15 @@ describe('guardedFetch: parseRetryAfter', () => {
   for (const c of cases) it(c.name, () => assert.equal(parseRetryAfter(c.input, NOW), c.expected));
 
   it('never returns a negative or over-an-hour delay', () => {
-    for (const v of ['-1', '-3600', '1e9', 'Thu, 01 Jan 1970 00:00:00 GMT', 'Fri, 31 Dec 9999 23:59:59 GMT', ' ', '1 2']) {
+    for (const v of [
+      '-1',
+      '-3600',
+      '1e9',
+      'Thu, 01 Jan 1970 00:00:00 GMT',
+      'Fri, 31 Dec 9999 23:59:59 GMT',
+      ' ',
+      '1 2',
+    ]) {
       const r = parseRetryAfter(v, NOW);
       assert.ok(r === null || (r >= 0 && r <= 3_600_000), `${v} → ${r}`);
     }
@@ -108,9 +120,24 @@ describe('guardedFetch: createGuardedFetch', () => {
 
   const observed: { name: string; status: number; headers: Record<string, string>; expected: FetchObservation }[] = [
     { name: 'no headers', status: 200, headers: {}, expected: { status: 200, serverDate: null, retryAfterMs: null } },
-    { name: 'Date header', status: 200, headers: { date: 'Sun, 15 Feb 2026 12:00:00 GMT' }, expected: { status: 200, serverDate: Date.UTC(2026, 1, 15, 12), retryAfterMs: null } },
-    { name: 'garbage Date header', status: 200, headers: { date: 'yesterday' }, expected: { status: 200, serverDate: null, retryAfterMs: null } },
-    { name: '429 with Retry-After seconds', status: 429, headers: { 'retry-after': '7' }, expected: { status: 429, serverDate: null, retryAfterMs: 7000 } },
+    {
+      name: 'Date header',
+      status: 200,
+      headers: { date: 'Sun, 15 Feb 2026 12:00:00 GMT' },
+      expected: { status: 200, serverDate: Date.UTC(2026, 1, 15, 12), retryAfterMs: null },
+    },
+    {
+      name: 'garbage Date header',
+      status: 200,
+      headers: { date: 'yesterday' },
+      expected: { status: 200, serverDate: null, retryAfterMs: null },
+    },
+    {
+      name: '429 with Retry-After seconds',
+      status: 429,
+      headers: { 'retry-after': '7' },
+      expected: { status: 429, serverDate: null, retryAfterMs: 7000 },
+    },
     {
       name: '503 with Retry-After HTTP-date, read against the server clock',
       status: 503,
@@ -121,7 +148,11 @@ describe('guardedFetch: createGuardedFetch', () => {
   for (const c of observed) {
     it(`reports the response: ${c.name}`, async () => {
       const seen: FetchObservation[] = [];
-      const g = createGuardedFetch({ timeoutMs: 1000, base: answeringFetch(c.status, c.headers), onResponse: (o) => seen.push(o) });
+      const g = createGuardedFetch({
+        timeoutMs: 1000,
+        base: answeringFetch(c.status, c.headers),
+        onResponse: (o) => seen.push(o),
+      });
       const res = await g.fetch('https://x');
       assert.equal(res.status, c.status);
       assert.deepEqual(seen, [c.expected]);
@@ -156,7 +187,10 @@ describe('guardedFetch: the timeout covers the body, and nothing is left behind'
   ];
   for (const c of cases) {
     it(`passes ${c.name} through unchanged`, async () => {
-      const base = (() => Promise.resolve(new Response(c.body, { status: c.status, headers: { 'content-range': '0-0/1' } }))) as unknown as typeof fetch;
+      const base = (() =>
+        Promise.resolve(
+          new Response(c.body, { status: c.status, headers: { 'content-range': '0-0/1' } }),
+        )) as unknown as typeof fetch;
       const g = createGuardedFetch({ timeoutMs: 1_000, base });
       const res = await g.fetch('http://x/');
       assert.equal(res.status, c.status);

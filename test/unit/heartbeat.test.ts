@@ -79,35 +79,145 @@ describe('heartbeat: parseHeartbeat', () => {
     { name: 'not an object', input: 'row', expected: null },
     { name: 'array', input: [row()], expected: null },
     { name: 'null', input: null, expected: null },
-    { name: 'breaker OPEN', input: row({ circuit_breaker_state: 'OPEN' }), expected: { breaker: 'OPEN', rawBreaker: 'OPEN' } },
-    { name: 'breaker HALF_OPEN', input: row({ circuit_breaker_state: 'HALF_OPEN' }), expected: { breaker: 'HALF_OPEN' } },
-    { name: 'breaker unknown text', input: row({ circuit_breaker_state: 'TRIPPED' }), expected: { breaker: 'UNKNOWN', rawBreaker: 'TRIPPED' } },
-    { name: 'breaker lowercase is unknown', input: row({ circuit_breaker_state: 'open' }), expected: { breaker: 'UNKNOWN', rawBreaker: 'open' } },
-    { name: 'breaker null is unreported', input: row({ circuit_breaker_state: null }), expected: { breaker: 'UNREPORTED', rawBreaker: null } },
-    { name: 'breaker object is unreported', input: row({ circuit_breaker_state: { s: 'OPEN' } }), expected: { breaker: 'UNREPORTED', rawBreaker: null } },
+    {
+      name: 'breaker OPEN',
+      input: row({ circuit_breaker_state: 'OPEN' }),
+      expected: { breaker: 'OPEN', rawBreaker: 'OPEN' },
+    },
+    {
+      name: 'breaker HALF_OPEN',
+      input: row({ circuit_breaker_state: 'HALF_OPEN' }),
+      expected: { breaker: 'HALF_OPEN' },
+    },
+    {
+      name: 'breaker unknown text',
+      input: row({ circuit_breaker_state: 'TRIPPED' }),
+      expected: { breaker: 'UNKNOWN', rawBreaker: 'TRIPPED' },
+    },
+    {
+      name: 'breaker lowercase is unknown',
+      input: row({ circuit_breaker_state: 'open' }),
+      expected: { breaker: 'UNKNOWN', rawBreaker: 'open' },
+    },
+    {
+      name: 'breaker null is unreported',
+      input: row({ circuit_breaker_state: null }),
+      expected: { breaker: 'UNREPORTED', rawBreaker: null },
+    },
+    {
+      name: 'breaker object is unreported',
+      input: row({ circuit_breaker_state: { s: 'OPEN' } }),
+      expected: { breaker: 'UNREPORTED', rawBreaker: null },
+    },
     { name: 'status stopping', input: row({ status: 'stopping' }), expected: { status: 'stopping' } },
     { name: 'status stopped', input: row({ status: 'stopped' }), expected: { status: 'stopped' } },
-    { name: 'status unknown text', input: row({ status: 'draining' }), expected: { status: 'unknown', rawStatus: 'draining' } },
+    {
+      name: 'status unknown text',
+      input: row({ status: 'draining' }),
+      expected: { status: 'unknown', rawStatus: 'draining' },
+    },
     { name: 'status null', input: row({ status: null }), expected: { status: 'unknown', rawStatus: null } },
-    { name: 'counts as strings', input: row({ poll_count: '61', dispatch_count: '5', error_count: '2' }), expected: { pollCount: 61, dispatchCount: 5, errorCount: 2 } },
-    { name: 'counts as junk', input: row({ poll_count: {}, dispatch_count: 'x', error_count: null }), expected: { pollCount: null, dispatchCount: null, errorCount: null } },
-    { name: 'timestamps as junk', input: row({ last_poll_at: 'x', next_poll_at: {}, started_at: null, updated_at: '7q' }), expected: { lastPollAt: null, nextPollAt: null, startedAt: null, updatedAt: null } },
-    { name: 'metadata missing', input: row({ metadata: undefined }), expected: { observeOnly: null, gitSha: null, nodeVersion: null } },
-    { name: 'metadata is a string', input: row({ metadata: '{"observe_only":true}' }), expected: { observeOnly: null } },
-    { name: 'observe_only as string is ignored', input: row({ metadata: { observe_only: 'true' } }), expected: { observeOnly: null } },
+    {
+      name: 'counts as strings',
+      input: row({ poll_count: '61', dispatch_count: '5', error_count: '2' }),
+      expected: { pollCount: 61, dispatchCount: 5, errorCount: 2 },
+    },
+    {
+      name: 'counts as junk',
+      input: row({ poll_count: {}, dispatch_count: 'x', error_count: null }),
+      expected: { pollCount: null, dispatchCount: null, errorCount: null },
+    },
+    {
+      name: 'timestamps as junk',
+      input: row({ last_poll_at: 'x', next_poll_at: {}, started_at: null, updated_at: '7q' }),
+      expected: { lastPollAt: null, nextPollAt: null, startedAt: null, updatedAt: null },
+    },
+    {
+      name: 'metadata missing',
+      input: row({ metadata: undefined }),
+      expected: { observeOnly: null, gitSha: null, nodeVersion: null },
+    },
+    {
+      name: 'metadata is a string',
+      input: row({ metadata: '{"observe_only":true}' }),
+      expected: { observeOnly: null },
+    },
+    {
+      name: 'observe_only as string is ignored',
+      input: row({ metadata: { observe_only: 'true' } }),
+      expected: { observeOnly: null },
+    },
     { name: 'observe_only true', input: row({ metadata: { observe_only: true } }), expected: { observeOnly: true } },
-    { name: 'provenance not an object', input: row({ metadata: { build_provenance: 'abc' } }), expected: { gitSha: null, nodeVersion: null } },
-    { name: 'paused reason cleaned', input: row({ paused_reason: 'circuit_breaker_open\n\u202e' }), expected: { pausedReason: 'circuit_breaker_open' } },
-    { name: 'long strings bounded', input: row({ instance_id: 'i'.repeat(10_000), paused_reason: 'p'.repeat(10_000) }), expected: { instanceId: `${'i'.repeat(119)}…`, pausedReason: `${'p'.repeat(199)}…` } },
-    { name: 'dynamic_scaling parsed', input: row({ metadata: { dynamic_scaling: { enabled: true, current_batch_size: 25, base_batch_size: 20, last_queue_depth: '7' } } }), expected: { dynamicScaling: { enabled: true, currentBatchSize: 25, baseBatchSize: 20, lastQueueDepth: 7 } } },
-    { name: 'dynamic_scaling junk fields are null', input: row({ metadata: { dynamic_scaling: { enabled: 'yes', current_batch_size: 1.5, base_batch_size: {}, last_queue_depth: 'x' } } }), expected: { dynamicScaling: { enabled: null, currentBatchSize: null, baseBatchSize: null, lastQueueDepth: null } } },
-    { name: 'dynamic_scaling not an object', input: row({ metadata: { dynamic_scaling: [1] } }), expected: { dynamicScaling: null } },
-    { name: 'registered_rounds names, junk entries dropped', input: row({ metadata: { registered_rounds: ['vision_rescore', 7, null, 'gap\nanalysis', ''] } }), expected: { registeredRounds: ['vision_rescore', 'gap analysis'] } },
-    { name: 'registered_rounds empty', input: row({ metadata: { registered_rounds: [] } }), expected: { registeredRounds: [] } },
-    { name: 'registered_rounds not an array is unknown', input: row({ metadata: { registered_rounds: 'vision_rescore' } }), expected: { registeredRounds: null } },
-    { name: 'registered_rounds bounded', input: row({ metadata: { registered_rounds: Array.from({ length: 500 }, (_, i) => `r${i}`) } }), expected: { registeredRounds: Array.from({ length: MAX_ROUNDS }, (_, i) => `r${i}`) } },
-    { name: 'round counters', input: row({ metadata: { round_execution_count: 12, round_error_count: '2', metrics_write_failures: 3 } }), expected: { roundExecutionCount: 12, roundErrorCount: 2, metricsWriteFailures: 3 } },
-    { name: 'empty row', input: {}, expected: { instanceId: null, lastPollAt: null, nextPollAt: null, breaker: 'UNREPORTED', status: 'unknown' } },
+    {
+      name: 'provenance not an object',
+      input: row({ metadata: { build_provenance: 'abc' } }),
+      expected: { gitSha: null, nodeVersion: null },
+    },
+    {
+      name: 'paused reason cleaned',
+      input: row({ paused_reason: 'circuit_breaker_open\n\u202e' }),
+      expected: { pausedReason: 'circuit_breaker_open' },
+    },
+    {
+      name: 'long strings bounded',
+      input: row({ instance_id: 'i'.repeat(10_000), paused_reason: 'p'.repeat(10_000) }),
+      expected: { instanceId: `${'i'.repeat(119)}…`, pausedReason: `${'p'.repeat(199)}…` },
+    },
+    {
+      name: 'dynamic_scaling parsed',
+      input: row({
+        metadata: {
+          dynamic_scaling: { enabled: true, current_batch_size: 25, base_batch_size: 20, last_queue_depth: '7' },
+        },
+      }),
+      expected: { dynamicScaling: { enabled: true, currentBatchSize: 25, baseBatchSize: 20, lastQueueDepth: 7 } },
+    },
+    {
+      name: 'dynamic_scaling junk fields are null',
+      input: row({
+        metadata: {
+          dynamic_scaling: { enabled: 'yes', current_batch_size: 1.5, base_batch_size: {}, last_queue_depth: 'x' },
+        },
+      }),
+      expected: {
+        dynamicScaling: { enabled: null, currentBatchSize: null, baseBatchSize: null, lastQueueDepth: null },
+      },
+    },
+    {
+      name: 'dynamic_scaling not an object',
+      input: row({ metadata: { dynamic_scaling: [1] } }),
+      expected: { dynamicScaling: null },
+    },
+    {
+      name: 'registered_rounds names, junk entries dropped',
+      input: row({ metadata: { registered_rounds: ['vision_rescore', 7, null, 'gap\nanalysis', ''] } }),
+      expected: { registeredRounds: ['vision_rescore', 'gap analysis'] },
+    },
+    {
+      name: 'registered_rounds empty',
+      input: row({ metadata: { registered_rounds: [] } }),
+      expected: { registeredRounds: [] },
+    },
+    {
+      name: 'registered_rounds not an array is unknown',
+      input: row({ metadata: { registered_rounds: 'vision_rescore' } }),
+      expected: { registeredRounds: null },
+    },
+    {
+      name: 'registered_rounds bounded',
+      input: row({ metadata: { registered_rounds: Array.from({ length: 500 }, (_, i) => `r${i}`) } }),
+      expected: { registeredRounds: Array.from({ length: MAX_ROUNDS }, (_, i) => `r${i}`) },
+    },
+    {
+      name: 'round counters',
+      input: row({ metadata: { round_execution_count: 12, round_error_count: '2', metrics_write_failures: 3 } }),
+      expected: { roundExecutionCount: 12, roundErrorCount: 2, metricsWriteFailures: 3 },
+    },
+    {
+      name: 'empty row',
+      input: {},
+      expected: { instanceId: null, lastPollAt: null, nextPollAt: null, breaker: 'UNREPORTED', status: 'unknown' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -134,10 +244,15 @@ describe('heartbeat: hostile text in every text field', () => {
   });
   for (const hostile of HOSTILE_TEXTS) {
     it(`single-line and fully escapable: ${JSON.stringify(hostile).slice(0, 50)}`, () => {
-      const h = parseHeartbeat(row({
-        instance_id: hostile, circuit_breaker_state: hostile, paused_reason: hostile, status: hostile,
-        metadata: { build_provenance: { git_sha: hostile, node_version: hostile } },
-      }));
+      const h = parseHeartbeat(
+        row({
+          instance_id: hostile,
+          circuit_breaker_state: hostile,
+          paused_reason: hostile,
+          status: hostile,
+          metadata: { build_provenance: { git_sha: hostile, node_version: hostile } },
+        }),
+      );
       assert.ok(h);
       assert.equal(h.breaker, 'UNKNOWN');
       assert.equal(h.status, 'unknown');
@@ -154,7 +269,21 @@ describe('heartbeat: hostile text in every text field', () => {
 // ---- rows shaped exactly as the upstream writers write them ---------------------------------------
 
 /** The rounds lib/eva/eva-master-scheduler.js registers (`listRounds().map(r => r.type)`). */
-const UPSTREAM_ROUNDS = ['vision_rescore', 'gap_analysis', 'stage_health', 'corrective_generation', 'apa_standing', 'weekly_consultant_analysis', 'weekly_management_review', 'portfolio_review', 'friday_meeting', 'daily_burn_rate', 'daily_digest', 'weekly_summary', 'sensemaking_disposition_monitor'];
+const UPSTREAM_ROUNDS = [
+  'vision_rescore',
+  'gap_analysis',
+  'stage_health',
+  'corrective_generation',
+  'apa_standing',
+  'weekly_consultant_analysis',
+  'weekly_management_review',
+  'portfolio_review',
+  'friday_meeting',
+  'daily_burn_rate',
+  'daily_digest',
+  'weekly_summary',
+  'sensemaking_disposition_monitor',
+];
 
 interface Up {
   lastAgoMs?: number;
@@ -196,12 +325,23 @@ function upstreamRow(o: Up = {}): Record<string, unknown> {
     updated_at: isoAt(last),
     metadata: {
       observe_only: true,
-      build_provenance: { git_sha: '8f0f6ab57e3c1d2e4f5a6b7c8d9e0f1a2b3c4d5e', started_from: '/srv/EHG_Engineer', node_version: 'v22.3.0', env: { okr_require_acceptance: true, eva_scheduler_observe_only: true }, stamped_at: isoAt(NOW - 86_400_000) },
+      build_provenance: {
+        git_sha: '8f0f6ab57e3c1d2e4f5a6b7c8d9e0f1a2b3c4d5e',
+        started_from: '/srv/EHG_Engineer',
+        node_version: 'v22.3.0',
+        env: { okr_require_acceptance: true, eva_scheduler_observe_only: true },
+        stamped_at: isoAt(NOW - 86_400_000),
+      },
       metrics_write_failures: 0,
       round_execution_count: 0,
       round_error_count: 0,
       registered_rounds: o.rounds ?? UPSTREAM_ROUNDS,
-      dynamic_scaling: { enabled: o.adaptive ?? true, current_batch_size: batch, base_batch_size: batch, last_queue_depth: o.depth ?? 0 },
+      dynamic_scaling: {
+        enabled: o.adaptive ?? true,
+        current_batch_size: batch,
+        base_batch_size: batch,
+        last_queue_depth: o.depth ?? 0,
+      },
       last_round_runs: { vision_rescore: NOW - 3600_000 },
       job_last_runs: { 'okr-monthly-snapshot': NOW - 3600_000 },
     },
@@ -217,39 +357,147 @@ function up(o: Up = {}): Heartbeat {
 /** The watcher's claim on a dead daemon's row: instance_id swapped to its token, nothing else touched. */
 const watcherSwap = (lastAgoMs: number) => up({ instance: 'supervisor-0a1b2c3d', lastAgoMs });
 /** The watcher's insert when there is no row: `{ id: 1, instance_id: token, status: 'stopped' }` + column defaults. */
-const watcherInsert = () => parseHeartbeat({
-  id: 1, instance_id: 'supervisor-0a1b2c3d', started_at: isoAt(NOW - 2_000), last_poll_at: null, next_poll_at: null, poll_count: 0, dispatch_count: 0,
-  error_count: 0, circuit_breaker_state: 'CLOSED', paused_reason: null, status: 'stopped', metadata: {}, updated_at: isoAt(NOW - 2_000),
-}) as Heartbeat;
+const watcherInsert = () =>
+  parseHeartbeat({
+    id: 1,
+    instance_id: 'supervisor-0a1b2c3d',
+    started_at: isoAt(NOW - 2_000),
+    last_poll_at: null,
+    next_poll_at: null,
+    poll_count: 0,
+    dispatch_count: 0,
+    error_count: 0,
+    circuit_breaker_state: 'CLOSED',
+    paused_reason: null,
+    status: 'stopped',
+    metadata: {},
+    updated_at: isoAt(NOW - 2_000),
+  }) as Heartbeat;
 
 describe('heartbeat: expectedPollInterval (the interval the scheduler really uses)', () => {
   type Exp = { ms: number; basis: IntervalBasis['kind'] };
   const cases: { name: string; input: Heartbeat; expected: Exp }[] = [
-    { name: 'adaptive, queue empty: 3 × base (180 s while next_poll_at says 60 s)', input: up(), expected: { ms: 180_000, basis: 'queue-empty' } },
-    { name: 'adaptive, queue empty, base 2 min: capped at 5 min', input: up({ baseMs: 120_000 }), expected: { ms: 300_000, basis: 'queue-empty' } },
-    { name: 'adaptive, queue 45 > 2 × batch 20: base / 2', input: up({ depth: 45 }), expected: { ms: 30_000, basis: 'queue-heavy' } },
-    { name: 'adaptive, heavy, base 10 s: at least 10 s', input: up({ depth: 45, baseMs: 10_000 }), expected: { ms: 10_000, basis: 'queue-heavy' } },
+    {
+      name: 'adaptive, queue empty: 3 × base (180 s while next_poll_at says 60 s)',
+      input: up(),
+      expected: { ms: 180_000, basis: 'queue-empty' },
+    },
+    {
+      name: 'adaptive, queue empty, base 2 min: capped at 5 min',
+      input: up({ baseMs: 120_000 }),
+      expected: { ms: 300_000, basis: 'queue-empty' },
+    },
+    {
+      name: 'adaptive, queue 45 > 2 × batch 20: base / 2',
+      input: up({ depth: 45 }),
+      expected: { ms: 30_000, basis: 'queue-heavy' },
+    },
+    {
+      name: 'adaptive, heavy, base 10 s: at least 10 s',
+      input: up({ depth: 45, baseMs: 10_000 }),
+      expected: { ms: 10_000, basis: 'queue-heavy' },
+    },
     { name: 'adaptive, queue 41: heavy', input: up({ depth: 41 }), expected: { ms: 30_000, basis: 'queue-heavy' } },
-    { name: 'adaptive, queue 40 (= 2 × batch): moderate', input: up({ depth: 40 }), expected: { ms: 45_000, basis: 'queue-moderate' } },
-    { name: 'adaptive, queue 25 > batch: 0.75 × base', input: up({ depth: 25 }), expected: { ms: 45_000, basis: 'queue-moderate' } },
-    { name: 'adaptive, moderate, base 10 s: at least 15 s', input: up({ depth: 25, baseMs: 10_000 }), expected: { ms: 15_000, basis: 'queue-moderate' } },
-    { name: 'adaptive, queue 20 (= batch): base', input: up({ depth: 20 }), expected: { ms: 60_000, basis: 'queue-normal' } },
+    {
+      name: 'adaptive, queue 40 (= 2 × batch): moderate',
+      input: up({ depth: 40 }),
+      expected: { ms: 45_000, basis: 'queue-moderate' },
+    },
+    {
+      name: 'adaptive, queue 25 > batch: 0.75 × base',
+      input: up({ depth: 25 }),
+      expected: { ms: 45_000, basis: 'queue-moderate' },
+    },
+    {
+      name: 'adaptive, moderate, base 10 s: at least 15 s',
+      input: up({ depth: 25, baseMs: 10_000 }),
+      expected: { ms: 15_000, basis: 'queue-moderate' },
+    },
+    {
+      name: 'adaptive, queue 20 (= batch): base',
+      input: up({ depth: 20 }),
+      expected: { ms: 60_000, basis: 'queue-normal' },
+    },
     { name: 'adaptive, queue 1: base', input: up({ depth: 1 }), expected: { ms: 60_000, basis: 'queue-normal' } },
-    { name: 'adaptive, queue query failed (-1): base', input: up({ depth: -1 }), expected: { ms: 60_000, basis: 'queue-normal' } },
-    { name: 'adaptive, batch 5: queue 11 is heavy', input: up({ depth: 11, batch: 5 }), expected: { ms: 30_000, basis: 'queue-heavy' } },
-    { name: 'adaptive off (EVA_DYNAMIC_SCALING=false): base', input: up({ adaptive: false }), expected: { ms: 60_000, basis: 'adaptive-off' } },
-    { name: 'two Date.now() calls 3 ms apart: base 60.003 s', input: up({ jitterMs: 3 }), expected: { ms: 180_009, basis: 'queue-empty' } },
-    { name: 'no dynamic_scaling: next_poll_at − last_poll_at', input: hb({}, 0, 30_000), expected: { ms: 30_000, basis: 'next-poll-at' } },
-    { name: 'dynamic_scaling without a usable depth: next_poll_at − last_poll_at', input: hb({ metadata: { dynamic_scaling: { enabled: true, last_queue_depth: 'x' } } }), expected: { ms: 60_000, basis: 'next-poll-at' } },
-    { name: 'dynamic_scaling enabled not a boolean: next_poll_at − last_poll_at', input: hb({ metadata: { dynamic_scaling: { enabled: 1, last_queue_depth: 0 } } }), expected: { ms: 60_000, basis: 'next-poll-at' } },
-    { name: 'dynamic_scaling, no base_batch_size: batch 20', input: hb({ metadata: { dynamic_scaling: { enabled: true, last_queue_depth: 25 } } }), expected: { ms: 45_000, basis: 'queue-moderate' } },
-    { name: 'dynamic_scaling, no next_poll_at: base 60 s', input: parseHeartbeat({ ...upstreamRow(), next_poll_at: null }) as Heartbeat, expected: { ms: 180_000, basis: 'queue-empty' } },
-    { name: 'adaptive off, no poll times: default', input: parseHeartbeat({ ...upstreamRow({ adaptive: false }), next_poll_at: null, last_poll_at: null }) as Heartbeat, expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' } },
-    { name: 'next before last: default', input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW - 1000) }), expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' } },
-    { name: 'next equals last: default', input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW) }), expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' } },
-    { name: 'exactly 24 h accepted', input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW + 86_400_000) }), expected: { ms: 86_400_000, basis: 'next-poll-at' } },
-    { name: 'more than 24 h rejected', input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW + 86_400_001) }), expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' } },
-    { name: 'the watcher\'s insert: default', input: watcherInsert(), expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' } },
+    {
+      name: 'adaptive, queue query failed (-1): base',
+      input: up({ depth: -1 }),
+      expected: { ms: 60_000, basis: 'queue-normal' },
+    },
+    {
+      name: 'adaptive, batch 5: queue 11 is heavy',
+      input: up({ depth: 11, batch: 5 }),
+      expected: { ms: 30_000, basis: 'queue-heavy' },
+    },
+    {
+      name: 'adaptive off (EVA_DYNAMIC_SCALING=false): base',
+      input: up({ adaptive: false }),
+      expected: { ms: 60_000, basis: 'adaptive-off' },
+    },
+    {
+      name: 'two Date.now() calls 3 ms apart: base 60.003 s',
+      input: up({ jitterMs: 3 }),
+      expected: { ms: 180_009, basis: 'queue-empty' },
+    },
+    {
+      name: 'no dynamic_scaling: next_poll_at − last_poll_at',
+      input: hb({}, 0, 30_000),
+      expected: { ms: 30_000, basis: 'next-poll-at' },
+    },
+    {
+      name: 'dynamic_scaling without a usable depth: next_poll_at − last_poll_at',
+      input: hb({ metadata: { dynamic_scaling: { enabled: true, last_queue_depth: 'x' } } }),
+      expected: { ms: 60_000, basis: 'next-poll-at' },
+    },
+    {
+      name: 'dynamic_scaling enabled not a boolean: next_poll_at − last_poll_at',
+      input: hb({ metadata: { dynamic_scaling: { enabled: 1, last_queue_depth: 0 } } }),
+      expected: { ms: 60_000, basis: 'next-poll-at' },
+    },
+    {
+      name: 'dynamic_scaling, no base_batch_size: batch 20',
+      input: hb({ metadata: { dynamic_scaling: { enabled: true, last_queue_depth: 25 } } }),
+      expected: { ms: 45_000, basis: 'queue-moderate' },
+    },
+    {
+      name: 'dynamic_scaling, no next_poll_at: base 60 s',
+      input: parseHeartbeat({ ...upstreamRow(), next_poll_at: null }) as Heartbeat,
+      expected: { ms: 180_000, basis: 'queue-empty' },
+    },
+    {
+      name: 'adaptive off, no poll times: default',
+      input: parseHeartbeat({
+        ...upstreamRow({ adaptive: false }),
+        next_poll_at: null,
+        last_poll_at: null,
+      }) as Heartbeat,
+      expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' },
+    },
+    {
+      name: 'next before last: default',
+      input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW - 1000) }),
+      expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' },
+    },
+    {
+      name: 'next equals last: default',
+      input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW) }),
+      expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' },
+    },
+    {
+      name: 'exactly 24 h accepted',
+      input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW + 86_400_000) }),
+      expected: { ms: 86_400_000, basis: 'next-poll-at' },
+    },
+    {
+      name: 'more than 24 h rejected',
+      input: hb({ last_poll_at: isoAt(NOW), next_poll_at: isoAt(NOW + 86_400_001) }),
+      expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' },
+    },
+    {
+      name: "the watcher's insert: default",
+      input: watcherInsert(),
+      expected: { ms: DEFAULT_POLL_INTERVAL_MS, basis: 'default' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -271,86 +519,313 @@ describe('heartbeat: describeInterval and span', () => {
     { input: hb({}, 0, 30_000), expected: 'every 30 s: next_poll_at − last_poll_at' },
     { input: watcherInsert(), expected: 'every 1 min: the default (no poll times in the row)' },
   ];
-  for (const c of cases) it(c.expected, () => assert.equal(describeInterval(expectedPollInterval(c.input)), c.expected));
-  const spans: Array<[number, string]> = [[500, '500 ms'], [6_000, '6 s'], [7_500, '7.5 s'], [45_000, '45 s'], [60_000, '1 min'], [90_000, '90 s'], [180_000, '3 min'], [17 * MIN + 30_000, '17 min'], [3600_000, '1 h'], [5_400_000, '1 h 30 min'], [-1, '—'], [Infinity, '—']];
+  for (const c of cases)
+    it(c.expected, () => assert.equal(describeInterval(expectedPollInterval(c.input)), c.expected));
+  const spans: Array<[number, string]> = [
+    [500, '500 ms'],
+    [6_000, '6 s'],
+    [7_500, '7.5 s'],
+    [45_000, '45 s'],
+    [60_000, '1 min'],
+    [90_000, '90 s'],
+    [180_000, '3 min'],
+    [17 * MIN + 30_000, '17 min'],
+    [3600_000, '1 h'],
+    [5_400_000, '1 h 30 min'],
+    [-1, '—'],
+    [Infinity, '—'],
+  ];
   for (const [ms, text] of spans) it(`span(${ms}) = ${text}`, () => assert.equal(span(ms), text));
 });
 
 describe('heartbeat: assessSchedulerHealth over rows as the upstream scheduler and watcher write them', () => {
   const obs = (h: Heartbeat): HeartbeatObservation => ({ kind: 'row', heartbeat: h });
-  type Expect = { kind: SchedulerHealth['kind']; overdueMs?: number; silentMs?: number | null; missed?: number; token?: string; reason?: string };
+  type Expect = {
+    kind: SchedulerHealth['kind'];
+    overdueMs?: number;
+    silentMs?: number | null;
+    missed?: number;
+    token?: string;
+    reason?: string;
+  };
   const cases: { name: string; input: HeartbeatObservation; now?: number; grace?: number; expected: Expect }[] = [
     // adaptive idle (the default): writes every 180 s, next_poll_at says 60 s
     { name: 'idle, 5 s after a write', input: obs(up({ lastAgoMs: 5_000 })), expected: { kind: 'healthy' } },
-    { name: 'idle, 91 s after a write (next_poll_at + grace passed): still healthy', input: obs(up({ lastAgoMs: 91_000 })), expected: { kind: 'healthy' } },
+    {
+      name: 'idle, 91 s after a write (next_poll_at + grace passed): still healthy',
+      input: obs(up({ lastAgoMs: 91_000 })),
+      expected: { kind: 'healthy' },
+    },
     { name: 'idle, 180 s after a write', input: obs(up({ lastAgoMs: 180_000 })), expected: { kind: 'healthy' } },
-    { name: 'idle, exactly expected write + grace', input: obs(up({ lastAgoMs: 210_000 })), expected: { kind: 'healthy' } },
-    { name: 'idle, 1 ms past expected write + grace: stale', input: obs(up({ lastAgoMs: 210_001 })), expected: { kind: 'stale', overdueMs: 30_001, silentMs: 210_001 } },
-    { name: 'idle, 15 min exactly: still stale', input: obs(up({ lastAgoMs: 900_000 })), expected: { kind: 'stale', overdueMs: 720_000 } },
-    { name: 'idle, 15 min + 1 ms (5 missed writes): not polling', input: obs(up({ lastAgoMs: 900_001 })), expected: { kind: 'not-polling', silentMs: 900_001, missed: 5 } },
-    { name: 'crashed daemon 17 min ago, status still running: not polling', input: obs(up({ lastAgoMs: 17 * MIN })), expected: { kind: 'not-polling', silentMs: 17 * MIN, missed: 5 } },
-    { name: 'crashed daemon 3 days ago: not polling', input: obs(up({ lastAgoMs: 3 * 86_400_000 })), expected: { kind: 'not-polling', missed: 1440 } },
+    {
+      name: 'idle, exactly expected write + grace',
+      input: obs(up({ lastAgoMs: 210_000 })),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'idle, 1 ms past expected write + grace: stale',
+      input: obs(up({ lastAgoMs: 210_001 })),
+      expected: { kind: 'stale', overdueMs: 30_001, silentMs: 210_001 },
+    },
+    {
+      name: 'idle, 15 min exactly: still stale',
+      input: obs(up({ lastAgoMs: 900_000 })),
+      expected: { kind: 'stale', overdueMs: 720_000 },
+    },
+    {
+      name: 'idle, 15 min + 1 ms (5 missed writes): not polling',
+      input: obs(up({ lastAgoMs: 900_001 })),
+      expected: { kind: 'not-polling', silentMs: 900_001, missed: 5 },
+    },
+    {
+      name: 'crashed daemon 17 min ago, status still running: not polling',
+      input: obs(up({ lastAgoMs: 17 * MIN })),
+      expected: { kind: 'not-polling', silentMs: 17 * MIN, missed: 5 },
+    },
+    {
+      name: 'crashed daemon 3 days ago: not polling',
+      input: obs(up({ lastAgoMs: 3 * 86_400_000 })),
+      expected: { kind: 'not-polling', missed: 1440 },
+    },
     // other adaptive intervals
-    { name: 'heavy queue (30 s), 59 s after a write', input: obs(up({ depth: 45, lastAgoMs: 59_000 })), expected: { kind: 'healthy' } },
-    { name: 'heavy queue (30 s), 61 s after a write: stale', input: obs(up({ depth: 45, lastAgoMs: 61_000 })), expected: { kind: 'stale', overdueMs: 31_000 } },
-    { name: 'heavy queue (30 s), 151 s after: not polling', input: obs(up({ depth: 45, lastAgoMs: 151_000 })), expected: { kind: 'not-polling', missed: 5 } },
-    { name: 'moderate queue (45 s), 76 s after: stale', input: obs(up({ depth: 25, lastAgoMs: 76_000 })), expected: { kind: 'stale' } },
-    { name: 'adaptive off (60 s), 91 s after: stale', input: obs(up({ adaptive: false, lastAgoMs: 91_000 })), expected: { kind: 'stale', overdueMs: 31_000 } },
-    { name: 'adaptive off (60 s), 301 s after: not polling', input: obs(up({ adaptive: false, lastAgoMs: 301_000 })), expected: { kind: 'not-polling' } },
-    { name: 'grace larger than 5 intervals: not polling only after the grace', input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 40_000 })), grace: 45_000, expected: { kind: 'healthy' } },
-    { name: 'grace larger than 5 intervals, past it: not polling', input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 47_001 })), grace: 45_000, expected: { kind: 'not-polling' } },
-    { name: 'negative grace counts as none', input: obs(up({ lastAgoMs: 180_001 })), grace: -5_000, expected: { kind: 'stale', overdueMs: 1 } },
+    {
+      name: 'heavy queue (30 s), 59 s after a write',
+      input: obs(up({ depth: 45, lastAgoMs: 59_000 })),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'heavy queue (30 s), 61 s after a write: stale',
+      input: obs(up({ depth: 45, lastAgoMs: 61_000 })),
+      expected: { kind: 'stale', overdueMs: 31_000 },
+    },
+    {
+      name: 'heavy queue (30 s), 151 s after: not polling',
+      input: obs(up({ depth: 45, lastAgoMs: 151_000 })),
+      expected: { kind: 'not-polling', missed: 5 },
+    },
+    {
+      name: 'moderate queue (45 s), 76 s after: stale',
+      input: obs(up({ depth: 25, lastAgoMs: 76_000 })),
+      expected: { kind: 'stale' },
+    },
+    {
+      name: 'adaptive off (60 s), 91 s after: stale',
+      input: obs(up({ adaptive: false, lastAgoMs: 91_000 })),
+      expected: { kind: 'stale', overdueMs: 31_000 },
+    },
+    {
+      name: 'adaptive off (60 s), 301 s after: not polling',
+      input: obs(up({ adaptive: false, lastAgoMs: 301_000 })),
+      expected: { kind: 'not-polling' },
+    },
+    {
+      name: 'grace larger than 5 intervals: not polling only after the grace',
+      input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 40_000 })),
+      grace: 45_000,
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'grace larger than 5 intervals, past it: not polling',
+      input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 47_001 })),
+      grace: 45_000,
+      expected: { kind: 'not-polling' },
+    },
+    {
+      name: 'negative grace counts as none',
+      input: obs(up({ lastAgoMs: 180_001 })),
+      grace: -5_000,
+      expected: { kind: 'stale', overdueMs: 1 },
+    },
     // breaker, pause, rounds
-    { name: 'breaker OPEN on time (paused_reason circuit_breaker_open)', input: obs(up({ breaker: 'OPEN', paused: 'circuit_breaker_open' })), expected: { kind: 'breaker-open' } },
-    { name: 'breaker OPEN, dead 17 min: not polling beats the breaker', input: obs(up({ breaker: 'OPEN', paused: 'circuit_breaker_open', lastAgoMs: 17 * MIN })), expected: { kind: 'not-polling' } },
-    { name: 'breaker HALF_OPEN on time', input: obs(up({ breaker: 'HALF_OPEN' })), expected: { kind: 'breaker-half-open' } },
-    { name: 'breaker unknown text on time', input: obs(up({ breaker: 'WOBBLY' })), expected: { kind: 'breaker-unknown' } },
-    { name: 'paused with a reason on time', input: obs(up({ paused: 'maintenance window' })), expected: { kind: 'paused', reason: 'maintenance window' } },
-    { name: 'registered_rounds emptied while polling on time: no rounds', input: obs(up({ rounds: [] })), expected: { kind: 'no-rounds' } },
-    { name: 'no rounds and 91 s idle: still just no rounds (on time)', input: obs(up({ rounds: [], lastAgoMs: 91_000 })), expected: { kind: 'no-rounds' } },
-    { name: 'no rounds and dead 17 min: not polling', input: obs(up({ rounds: [], lastAgoMs: 17 * MIN })), expected: { kind: 'not-polling' } },
-    { name: 'no rounds and paused: paused', input: obs(up({ rounds: [], paused: 'x' })), expected: { kind: 'paused', reason: 'x' } },
-    { name: 'no rounds and breaker OPEN: breaker', input: obs(up({ rounds: [], breaker: 'OPEN' })), expected: { kind: 'breaker-open' } },
+    {
+      name: 'breaker OPEN on time (paused_reason circuit_breaker_open)',
+      input: obs(up({ breaker: 'OPEN', paused: 'circuit_breaker_open' })),
+      expected: { kind: 'breaker-open' },
+    },
+    {
+      name: 'breaker OPEN, dead 17 min: not polling beats the breaker',
+      input: obs(up({ breaker: 'OPEN', paused: 'circuit_breaker_open', lastAgoMs: 17 * MIN })),
+      expected: { kind: 'not-polling' },
+    },
+    {
+      name: 'breaker HALF_OPEN on time',
+      input: obs(up({ breaker: 'HALF_OPEN' })),
+      expected: { kind: 'breaker-half-open' },
+    },
+    {
+      name: 'breaker unknown text on time',
+      input: obs(up({ breaker: 'WOBBLY' })),
+      expected: { kind: 'breaker-unknown' },
+    },
+    {
+      name: 'paused with a reason on time',
+      input: obs(up({ paused: 'maintenance window' })),
+      expected: { kind: 'paused', reason: 'maintenance window' },
+    },
+    {
+      name: 'registered_rounds emptied while polling on time: no rounds',
+      input: obs(up({ rounds: [] })),
+      expected: { kind: 'no-rounds' },
+    },
+    {
+      name: 'no rounds and 91 s idle: still just no rounds (on time)',
+      input: obs(up({ rounds: [], lastAgoMs: 91_000 })),
+      expected: { kind: 'no-rounds' },
+    },
+    {
+      name: 'no rounds and dead 17 min: not polling',
+      input: obs(up({ rounds: [], lastAgoMs: 17 * MIN })),
+      expected: { kind: 'not-polling' },
+    },
+    {
+      name: 'no rounds and paused: paused',
+      input: obs(up({ rounds: [], paused: 'x' })),
+      expected: { kind: 'paused', reason: 'x' },
+    },
+    {
+      name: 'no rounds and breaker OPEN: breaker',
+      input: obs(up({ rounds: [], breaker: 'OPEN' })),
+      expected: { kind: 'breaker-open' },
+    },
     { name: 'registered_rounds absent (older writer): healthy', input: obs(hb()), expected: { kind: 'healthy' } },
     // status
-    { name: 'graceful stop (status stopped; upstream still writes next_poll_at), 1 h ago', input: obs(up({ status: 'stopped', lastAgoMs: 3600_000 })), expected: { kind: 'stopped' } },
+    {
+      name: 'graceful stop (status stopped; upstream still writes next_poll_at), 1 h ago',
+      input: obs(up({ status: 'stopped', lastAgoMs: 3600_000 })),
+      expected: { kind: 'stopped' },
+    },
     { name: 'stopping on time', input: obs(up({ status: 'stopping' })), expected: { kind: 'stopping' } },
     { name: 'unknown status on time', input: obs(up({ status: 'draining' })), expected: { kind: 'status-unknown' } },
-    { name: 'unknown status, dead 17 min: not polling', input: obs(up({ status: 'draining', lastAgoMs: 17 * MIN })), expected: { kind: 'not-polling' } },
+    {
+      name: 'unknown status, dead 17 min: not polling',
+      input: obs(up({ status: 'draining', lastAgoMs: 17 * MIN })),
+      expected: { kind: 'not-polling' },
+    },
     // the watcher's revival
-    { name: 'watcher swapped instance_id to its token (last poll 20 min ago, status running): reviving', input: obs(watcherSwap(20 * MIN)), expected: { kind: 'reviving', token: 'supervisor-0a1b2c3d', silentMs: 20 * MIN } },
-    { name: 'watcher inserted the row (status stopped, no last poll): reviving, not stopped', input: obs(watcherInsert()), expected: { kind: 'reviving', token: 'supervisor-0a1b2c3d', silentMs: null } },
-    { name: 'the new instance\'s first write (poll_count 0): healthy', input: obs(up({ instance: 'scheduler-9f8e7d6c', pollCount: 0, lastAgoMs: 500 })), expected: { kind: 'healthy' } },
-    { name: 'supervisor as a substring is not a token', input: obs(up({ instance: 'scheduler-supervisor-1' })), expected: { kind: 'healthy' } },
+    {
+      name: 'watcher swapped instance_id to its token (last poll 20 min ago, status running): reviving',
+      input: obs(watcherSwap(20 * MIN)),
+      expected: { kind: 'reviving', token: 'supervisor-0a1b2c3d', silentMs: 20 * MIN },
+    },
+    {
+      name: 'watcher inserted the row (status stopped, no last poll): reviving, not stopped',
+      input: obs(watcherInsert()),
+      expected: { kind: 'reviving', token: 'supervisor-0a1b2c3d', silentMs: null },
+    },
+    {
+      name: "the new instance's first write (poll_count 0): healthy",
+      input: obs(up({ instance: 'scheduler-9f8e7d6c', pollCount: 0, lastAgoMs: 500 })),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'supervisor as a substring is not a token',
+      input: obs(up({ instance: 'scheduler-supervisor-1' })),
+      expected: { kind: 'healthy' },
+    },
     // clock skew (now is the server-corrected clock)
-    { name: 'skew: scheduler clock 2 min ahead (last_poll_at in the future)', input: obs(up({ lastAgoMs: -120_000 })), expected: { kind: 'healthy' } },
-    { name: 'skew: local clock 4 min fast, corrected now', input: obs(up({ lastAgoMs: 5_000 })), now: NOW + 240_000 - 240_000, expected: { kind: 'healthy' } },
-    { name: 'skew: the same fast clock uncorrected would say stale', input: obs(up({ lastAgoMs: 5_000 })), now: NOW + 240_000, expected: { kind: 'stale', overdueMs: 65_000 } },
-    { name: 'skew: local clock 1 h slow, corrected, still catches a dead scheduler', input: obs(up({ lastAgoMs: 17 * MIN })), now: NOW - 3600_000 + 3600_000, expected: { kind: 'not-polling' } },
+    {
+      name: 'skew: scheduler clock 2 min ahead (last_poll_at in the future)',
+      input: obs(up({ lastAgoMs: -120_000 })),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'skew: local clock 4 min fast, corrected now',
+      input: obs(up({ lastAgoMs: 5_000 })),
+      now: NOW + 240_000 - 240_000,
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'skew: the same fast clock uncorrected would say stale',
+      input: obs(up({ lastAgoMs: 5_000 })),
+      now: NOW + 240_000,
+      expected: { kind: 'stale', overdueMs: 65_000 },
+    },
+    {
+      name: 'skew: local clock 1 h slow, corrected, still catches a dead scheduler',
+      input: obs(up({ lastAgoMs: 17 * MIN })),
+      now: NOW - 3600_000 + 3600_000,
+      expected: { kind: 'not-polling' },
+    },
     // missing fields
-    { name: 'no metadata (older writer): next_poll_at − last_poll_at, 91 s is stale', input: obs(hb({}, 91_000)), expected: { kind: 'stale', overdueMs: 31_000 } },
+    {
+      name: 'no metadata (older writer): next_poll_at − last_poll_at, 91 s is stale',
+      input: obs(hb({}, 91_000)),
+      expected: { kind: 'stale', overdueMs: 31_000 },
+    },
     { name: 'no metadata, 70 s: healthy', input: obs(hb({}, 70_000)), expected: { kind: 'healthy' } },
-    { name: 'no next_poll_at, no metadata: 60 s default', input: obs(hb({ next_poll_at: null }, 89_000)), expected: { kind: 'healthy' } },
-    { name: 'no next_poll_at, no metadata, 91 s: stale', input: obs(hb({ next_poll_at: null }, 91_000)), expected: { kind: 'stale' } },
-    { name: 'dynamic_scaling but no next_poll_at: 180 s from the default base', input: obs(parseHeartbeat({ ...upstreamRow({ lastAgoMs: 200_000 }), next_poll_at: null }) as Heartbeat), expected: { kind: 'healthy' } },
-    { name: 'no last_poll_at: from updated_at', input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: isoAt(NOW - 400_000) })), expected: { kind: 'not-polling', silentMs: 400_000 } },
-    { name: 'no last_poll_at, no updated_at: from started_at', input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: null, started_at: isoAt(NOW - 1_000) })), expected: { kind: 'healthy' } },
-    { name: 'no timestamps at all: stale (never seen polling)', input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: null, started_at: null })), expected: { kind: 'stale', overdueMs: Infinity, silentMs: null } },
-    { name: 'only status and breaker: stale, not healthy', input: obs(parseHeartbeat({ status: 'running', circuit_breaker_state: 'CLOSED' }) as Heartbeat), expected: { kind: 'stale', overdueMs: Infinity } },
+    {
+      name: 'no next_poll_at, no metadata: 60 s default',
+      input: obs(hb({ next_poll_at: null }, 89_000)),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'no next_poll_at, no metadata, 91 s: stale',
+      input: obs(hb({ next_poll_at: null }, 91_000)),
+      expected: { kind: 'stale' },
+    },
+    {
+      name: 'dynamic_scaling but no next_poll_at: 180 s from the default base',
+      input: obs(parseHeartbeat({ ...upstreamRow({ lastAgoMs: 200_000 }), next_poll_at: null }) as Heartbeat),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'no last_poll_at: from updated_at',
+      input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: isoAt(NOW - 400_000) })),
+      expected: { kind: 'not-polling', silentMs: 400_000 },
+    },
+    {
+      name: 'no last_poll_at, no updated_at: from started_at',
+      input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: null, started_at: isoAt(NOW - 1_000) })),
+      expected: { kind: 'healthy' },
+    },
+    {
+      name: 'no timestamps at all: stale (never seen polling)',
+      input: obs(hb({ next_poll_at: null, last_poll_at: null, updated_at: null, started_at: null })),
+      expected: { kind: 'stale', overdueMs: Infinity, silentMs: null },
+    },
+    {
+      name: 'only status and breaker: stale, not healthy',
+      input: obs(parseHeartbeat({ status: 'running', circuit_breaker_state: 'CLOSED' }) as Heartbeat),
+      expected: { kind: 'stale', overdueMs: Infinity },
+    },
     // what we cannot see
     { name: 'no-row', input: { kind: 'no-row' }, expected: { kind: 'no-row' } },
     { name: 'not-visible', input: { kind: 'not-visible' }, expected: { kind: 'not-visible' } },
     { name: 'unreachable', input: { kind: 'unreachable', detail: 'fetch failed' }, expected: { kind: 'unreachable' } },
-    { name: 'not-configured', input: { kind: 'not-configured', detail: 'no url' }, expected: { kind: 'not-configured' } },
+    {
+      name: 'not-configured',
+      input: { kind: 'not-configured', detail: 'no url' },
+      expected: { kind: 'not-configured' },
+    },
     { name: 'error', input: { kind: 'error', detail: 'boom' }, expected: { kind: 'error' } },
     // precedence kept from before
-    { name: 'stopped beats breaker open', input: obs(up({ status: 'stopped', breaker: 'OPEN' })), expected: { kind: 'stopped' } },
-    { name: 'stopping beats breaker open', input: obs(up({ status: 'stopping', breaker: 'OPEN' })), expected: { kind: 'stopping' } },
+    {
+      name: 'stopped beats breaker open',
+      input: obs(up({ status: 'stopped', breaker: 'OPEN' })),
+      expected: { kind: 'stopped' },
+    },
+    {
+      name: 'stopping beats breaker open',
+      input: obs(up({ status: 'stopping', breaker: 'OPEN' })),
+      expected: { kind: 'stopping' },
+    },
     { name: 'stale beats paused', input: obs(up({ paused: 'x', lastAgoMs: 300_000 })), expected: { kind: 'stale' } },
-    { name: 'breaker unknown beats paused', input: obs(up({ breaker: '???', paused: 'x' })), expected: { kind: 'breaker-unknown' } },
-    { name: 'paused beats unknown status', input: obs(up({ status: 'draining', paused: 'x' })), expected: { kind: 'paused' } },
+    {
+      name: 'breaker unknown beats paused',
+      input: obs(up({ breaker: '???', paused: 'x' })),
+      expected: { kind: 'breaker-unknown' },
+    },
+    {
+      name: 'paused beats unknown status',
+      input: obs(up({ status: 'draining', paused: 'x' })),
+      expected: { kind: 'paused' },
+    },
     { name: 'empty paused reason is not a pause', input: obs(up({ paused: '  ' })), expected: { kind: 'healthy' } },
-    { name: 'breaker null (unreported) is healthy', input: obs(hb({ circuit_breaker_state: null })), expected: { kind: 'healthy' } },
+    {
+      name: 'breaker null (unreported) is healthy',
+      input: obs(hb({ circuit_breaker_state: null })),
+      expected: { kind: 'healthy' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -364,32 +839,125 @@ describe('heartbeat: assessSchedulerHealth over rows as the upstream scheduler a
   }
 
   it('an on-time idle scheduler is healthy at every second of many cycles, and late only after the grace', () => {
-    for (let age = 0; age <= 210_000; age += 1_000) assert.equal(assessSchedulerHealth(obs(up({ lastAgoMs: age })), new Date(NOW), GRACE).kind, 'healthy', `age ${age}`);
-    for (let age = 211_000; age <= 900_000; age += 1_000) assert.equal(assessSchedulerHealth(obs(up({ lastAgoMs: age })), new Date(NOW), GRACE).kind, 'stale', `age ${age}`);
+    for (let age = 0; age <= 210_000; age += 1_000)
+      assert.equal(
+        assessSchedulerHealth(obs(up({ lastAgoMs: age })), new Date(NOW), GRACE).kind,
+        'healthy',
+        `age ${age}`,
+      );
+    for (let age = 211_000; age <= 900_000; age += 1_000)
+      assert.equal(
+        assessSchedulerHealth(obs(up({ lastAgoMs: age })), new Date(NOW), GRACE).kind,
+        'stale',
+        `age ${age}`,
+      );
   });
 });
 
 describe('heartbeat: presentHealth and heartbeatFacts', () => {
-  const at = (h: Heartbeat, grace = GRACE) => assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), grace);
+  const at = (h: Heartbeat, grace = GRACE) =>
+    assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), grace);
   type Exp = { text: string; icon: string; severity: string; explanation: RegExp };
   const cases: { name: string; input: SchedulerHealth; expected: Exp }[] = [
-    { name: 'healthy', input: at(up()), expected: { text: 'EVA: running', icon: 'pulse', severity: 'ok', explanation: /polling on time/ } },
-    { name: 'stale', input: at(up({ lastAgoMs: 240_000 })), expected: { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: /next heartbeat was due 1 min ago \(it writes every 3 min: queue empty\); last poll 4 min ago/ } },
-    { name: 'stale without timestamps', input: at(parseHeartbeat({ status: 'running' }) as Heartbeat), expected: { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: /never been seen polling/ } },
-    { name: 'not polling', input: at(up({ lastAgoMs: 17 * MIN })), expected: { text: 'EVA: not polling', icon: 'error', severity: 'error', explanation: /last poll 17 min ago; status still says running\. That is 5 missed writes \(it writes every 3 min: queue empty/ } },
-    { name: 'not polling, odd status', input: at(up({ status: 'draining', lastAgoMs: 17 * MIN })), expected: { text: 'EVA: not polling', icon: 'error', severity: 'error', explanation: /status still says draining/ } },
-    { name: 'reviving (swap)', input: at(watcherSwap(20 * MIN)), expected: { text: 'EVA: reviving', icon: 'sync~spin', severity: 'warning', explanation: /token supervisor-0a1b2c3d .*last poll was 20 min ago.*first write ends this/ } },
-    { name: 'reviving (insert)', input: at(watcherInsert()), expected: { text: 'EVA: reviving', icon: 'sync~spin', severity: 'warning', explanation: /starting a new scheduler\. The new instance/ } },
-    { name: 'no rounds', input: at(up({ rounds: [] })), expected: { text: 'EVA: no rounds', icon: 'warning', severity: 'warning', explanation: /registered_rounds is empty/ } },
-    { name: 'stopped', input: at(up({ status: 'stopped' })), expected: { text: 'EVA: stopped', icon: 'debug-stop', severity: 'error', explanation: /stopped gracefully/ } },
-    { name: 'stopping', input: at(up({ status: 'stopping' })), expected: { text: 'EVA: stopping', icon: 'loading~spin', severity: 'warning', explanation: /shutting down/ } },
-    { name: 'breaker open', input: at(up({ breaker: 'OPEN' })), expected: { text: 'EVA: breaker OPEN', icon: 'circle-slash', severity: 'error', explanation: /OPEN/ } },
-    { name: 'paused', input: at(up({ paused: 'deploy' })), expected: { text: 'EVA: paused', icon: 'debug-pause', severity: 'warning', explanation: /paused: deploy/ } },
+    {
+      name: 'healthy',
+      input: at(up()),
+      expected: { text: 'EVA: running', icon: 'pulse', severity: 'ok', explanation: /polling on time/ },
+    },
+    {
+      name: 'stale',
+      input: at(up({ lastAgoMs: 240_000 })),
+      expected: {
+        text: 'EVA: stale',
+        icon: 'warning',
+        severity: 'warning',
+        explanation: /next heartbeat was due 1 min ago \(it writes every 3 min: queue empty\); last poll 4 min ago/,
+      },
+    },
+    {
+      name: 'stale without timestamps',
+      input: at(parseHeartbeat({ status: 'running' }) as Heartbeat),
+      expected: { text: 'EVA: stale', icon: 'warning', severity: 'warning', explanation: /never been seen polling/ },
+    },
+    {
+      name: 'not polling',
+      input: at(up({ lastAgoMs: 17 * MIN })),
+      expected: {
+        text: 'EVA: not polling',
+        icon: 'error',
+        severity: 'error',
+        explanation:
+          /last poll 17 min ago; status still says running\. That is 5 missed writes \(it writes every 3 min: queue empty/,
+      },
+    },
+    {
+      name: 'not polling, odd status',
+      input: at(up({ status: 'draining', lastAgoMs: 17 * MIN })),
+      expected: {
+        text: 'EVA: not polling',
+        icon: 'error',
+        severity: 'error',
+        explanation: /status still says draining/,
+      },
+    },
+    {
+      name: 'reviving (swap)',
+      input: at(watcherSwap(20 * MIN)),
+      expected: {
+        text: 'EVA: reviving',
+        icon: 'sync~spin',
+        severity: 'warning',
+        explanation: /token supervisor-0a1b2c3d .*last poll was 20 min ago.*first write ends this/,
+      },
+    },
+    {
+      name: 'reviving (insert)',
+      input: at(watcherInsert()),
+      expected: {
+        text: 'EVA: reviving',
+        icon: 'sync~spin',
+        severity: 'warning',
+        explanation: /starting a new scheduler\. The new instance/,
+      },
+    },
+    {
+      name: 'no rounds',
+      input: at(up({ rounds: [] })),
+      expected: {
+        text: 'EVA: no rounds',
+        icon: 'warning',
+        severity: 'warning',
+        explanation: /registered_rounds is empty/,
+      },
+    },
+    {
+      name: 'stopped',
+      input: at(up({ status: 'stopped' })),
+      expected: { text: 'EVA: stopped', icon: 'debug-stop', severity: 'error', explanation: /stopped gracefully/ },
+    },
+    {
+      name: 'stopping',
+      input: at(up({ status: 'stopping' })),
+      expected: { text: 'EVA: stopping', icon: 'loading~spin', severity: 'warning', explanation: /shutting down/ },
+    },
+    {
+      name: 'breaker open',
+      input: at(up({ breaker: 'OPEN' })),
+      expected: { text: 'EVA: breaker OPEN', icon: 'circle-slash', severity: 'error', explanation: /OPEN/ },
+    },
+    {
+      name: 'paused',
+      input: at(up({ paused: 'deploy' })),
+      expected: { text: 'EVA: paused', icon: 'debug-pause', severity: 'warning', explanation: /paused: deploy/ },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const p = presentHealth(c.input);
-      assert.deepEqual({ text: p.text, icon: p.icon, severity: p.severity }, { text: c.expected.text, icon: c.expected.icon, severity: c.expected.severity });
+      assert.deepEqual(
+        { text: p.text, icon: p.icon, severity: p.severity },
+        { text: c.expected.text, icon: c.expected.icon, severity: c.expected.severity },
+      );
       assert.match(p.explanation, c.expected.explanation);
     });
   }
@@ -408,7 +976,10 @@ describe('heartbeat: presentHealth and heartbeatFacts', () => {
 
   it('facts: no rounds, failed queue query, older rows', () => {
     assert.equal(new Map(heartbeatFacts(up({ rounds: [] }), new Date(NOW))).get('Registered rounds'), 'none');
-    assert.equal(new Map(heartbeatFacts(up({ depth: -1 }), new Date(NOW))).get('Queue depth'), 'unknown (the queue query failed)');
+    assert.equal(
+      new Map(heartbeatFacts(up({ depth: -1 }), new Date(NOW))).get('Queue depth'),
+      'unknown (the queue query failed)',
+    );
     const old = new Map(heartbeatFacts(hb(), new Date(NOW)));
     assert.equal(old.get('Registered rounds'), '—');
     assert.equal(old.get('Queue depth'), '—');
@@ -421,7 +992,11 @@ describe('heartbeat: nextVerdictChangeMs', () => {
   const cases: { name: string; input: SchedulerHealth; expected: number | null }[] = [
     { name: 'idle, 5 s after a write: late at 210 s', input: at(up({ lastAgoMs: 5_000 })), expected: 205_000 },
     { name: 'idle, late: not polling at 900 s', input: at(up({ lastAgoMs: 300_000 })), expected: 600_000 },
-    { name: 'no rounds on time: late at 210 s too', input: at(up({ rounds: [], lastAgoMs: 10_000 })), expected: 200_000 },
+    {
+      name: 'no rounds on time: late at 210 s too',
+      input: at(up({ rounds: [], lastAgoMs: 10_000 })),
+      expected: 200_000,
+    },
     { name: 'not polling: no further change', input: at(up({ lastAgoMs: 17 * MIN })), expected: null },
     { name: 'stopped: none', input: at(up({ status: 'stopped' })), expected: null },
     { name: 'reviving: none (the next read decides)', input: at(watcherSwap(20 * MIN)), expected: null },
@@ -433,32 +1008,70 @@ describe('heartbeat: nextVerdictChangeMs', () => {
 
 describe('heartbeat: nextHeartbeatReadDelayMs', () => {
   const opts = { settleMs: 2_000, minMs: 5_000, maxMs: 300_000, graceMs: GRACE };
-  const at = (h: Heartbeat, grace = GRACE) => assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), grace);
+  const at = (h: Heartbeat, grace = GRACE) =>
+    assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), grace);
   const cases: { name: string; input: SchedulerHealth; opts?: typeof opts; expected: number }[] = [
-    { name: 'idle: just after the expected write (180 s), not after next_poll_at (60 s)', input: at(up({ lastAgoMs: 5_000 })), expected: 175_000 + 2_000 },
+    {
+      name: 'idle: just after the expected write (180 s), not after next_poll_at (60 s)',
+      input: at(up({ lastAgoMs: 5_000 })),
+      expected: 175_000 + 2_000,
+    },
     { name: 'idle, expected write imminent: clamped to min', input: at(up({ lastAgoMs: 179_000 })), expected: 5_000 },
-    { name: 'idle, 10 s late: re-read just after the grace runs out', input: at(up({ lastAgoMs: 190_000 })), expected: 20_000 + 2_000 },
+    {
+      name: 'idle, 10 s late: re-read just after the grace runs out',
+      input: at(up({ lastAgoMs: 190_000 })),
+      expected: 20_000 + 2_000,
+    },
     { name: 'idle, stale: re-read at the expected interval', input: at(up({ lastAgoMs: 250_000 })), expected: 180_000 },
     { name: 'not polling: the expected interval', input: at(up({ lastAgoMs: 17 * MIN })), expected: 180_000 },
     { name: 'heavy queue: 30 s interval', input: at(up({ depth: 45, lastAgoMs: 0 })), expected: 32_000 },
     { name: 'adaptive off: 60 s', input: at(up({ adaptive: false, lastAgoMs: 10_000 })), expected: 52_000 },
-    { name: 'grace 1 s: settle shortened to 0.5 s so the write is read before the row turns late', input: at(up({ baseMs: 2_000, lastAgoMs: 200 }), 1_000), opts: { ...opts, graceMs: 1_000 }, expected: 5_800 + 500 },
+    {
+      name: 'grace 1 s: settle shortened to 0.5 s so the write is read before the row turns late',
+      input: at(up({ baseMs: 2_000, lastAgoMs: 200 }), 1_000),
+      opts: { ...opts, graceMs: 1_000 },
+      expected: 5_800 + 500,
+    },
     { name: 'reviving: within 30 s', input: at(watcherSwap(20 * MIN)), expected: 30_000 },
-    { name: 'reviving after the watcher\'s insert: within 30 s', input: at(watcherInsert()), expected: 30_000 },
+    { name: "reviving after the watcher's insert: within 30 s", input: at(watcherInsert()), expected: 30_000 },
     { name: 'stopped: the interval', input: at(up({ status: 'stopped', adaptive: false })), expected: 60_000 },
-    { name: 'no timestamps: the default', input: at(parseHeartbeat({ status: 'running' }) as Heartbeat), expected: 60_000 },
-    { name: 'hostile next_poll_at a year ahead: default interval', input: at(hb({ next_poll_at: isoAt(NOW + 365 * 86_400_000) })), expected: 52_000 },
-    { name: 'hostile next_poll_at year 275759', input: at(hb({ next_poll_at: '+275760-09-13T00:00:00.000Z' })), expected: 52_000 },
-    { name: 'hostile last_poll_at far in the past: the interval', input: at(hb({ last_poll_at: isoAt(0), next_poll_at: isoAt(60_000) })), expected: 60_000 },
+    {
+      name: 'no timestamps: the default',
+      input: at(parseHeartbeat({ status: 'running' }) as Heartbeat),
+      expected: 60_000,
+    },
+    {
+      name: 'hostile next_poll_at a year ahead: default interval',
+      input: at(hb({ next_poll_at: isoAt(NOW + 365 * 86_400_000) })),
+      expected: 52_000,
+    },
+    {
+      name: 'hostile next_poll_at year 275759',
+      input: at(hb({ next_poll_at: '+275760-09-13T00:00:00.000Z' })),
+      expected: 52_000,
+    },
+    {
+      name: 'hostile last_poll_at far in the past: the interval',
+      input: at(hb({ last_poll_at: isoAt(0), next_poll_at: isoAt(60_000) })),
+      expected: 60_000,
+    },
     { name: 'no-row: default interval', input: { kind: 'no-row' }, expected: 60_000 },
     { name: 'not-visible: default interval', input: { kind: 'not-visible' }, expected: 60_000 },
     { name: 'unreachable: default interval', input: { kind: 'unreachable', detail: '' }, expected: 60_000 },
     { name: 'loading: default interval', input: { kind: 'loading' }, expected: 60_000 },
   ];
-  for (const c of cases) it(c.name, () => assert.equal(nextHeartbeatReadDelayMs(c.input, new Date(NOW), c.opts ?? opts), c.expected));
+  for (const c of cases)
+    it(c.name, () => assert.equal(nextHeartbeatReadDelayMs(c.input, new Date(NOW), c.opts ?? opts), c.expected));
 
   it('without graceMs the settle time is used as given', () => {
-    assert.equal(nextHeartbeatReadDelayMs(at(up({ lastAgoMs: 5_000 })), new Date(NOW), { settleMs: 2_000, minMs: 5_000, maxMs: 300_000 }), 177_000);
+    assert.equal(
+      nextHeartbeatReadDelayMs(at(up({ lastAgoMs: 5_000 })), new Date(NOW), {
+        settleMs: 2_000,
+        minMs: 5_000,
+        maxMs: 300_000,
+      }),
+      177_000,
+    );
   });
 
   it('never leaves [minMs, maxMs] for any poll times', () => {
@@ -467,10 +1080,19 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
     for (const nextOff of offsets) {
       for (const lastOff of [-1e13, -60_000, 0, 60_000, 1e13]) {
         for (const meta of [{}, upstreamRow().metadata]) {
-          const h = parseHeartbeat(row({ next_poll_at: isoAt(NOW + nextOff), last_poll_at: isoAt(NOW + lastOff), metadata: meta }));
+          const h = parseHeartbeat(
+            row({ next_poll_at: isoAt(NOW + nextOff), last_poll_at: isoAt(NOW + lastOff), metadata: meta }),
+          );
           assert.ok(h);
-          const d = nextHeartbeatReadDelayMs(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE), new Date(NOW), tight);
-          assert.ok(Number.isFinite(d) && d >= tight.minMs && d <= tight.maxMs, `next ${nextOff} last ${lastOff} → ${d}`);
+          const d = nextHeartbeatReadDelayMs(
+            assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE),
+            new Date(NOW),
+            tight,
+          );
+          assert.ok(
+            Number.isFinite(d) && d >= tight.minMs && d <= tight.maxMs,
+            `next ${nextOff} last ${lastOff} → ${d}`,
+          );
         }
       }
     }
@@ -481,13 +1103,25 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
    * and a reader that reads when nextHeartbeatReadDelayMs says and judges the last row it read at
    * every second (as the status bar does, with its re-judging timer).
    */
-  function simulate(opts2: { baseMs: number; graceMs: number; settleMs: number; minMs: number; pollMs: number; durationMs: number }) {
+  function simulate(opts2: {
+    baseMs: number;
+    graceMs: number;
+    settleMs: number;
+    minMs: number;
+    pollMs: number;
+    durationMs: number;
+  }) {
     const interval = Math.min(opts2.baseMs * 3, 300_000);
     const writes: number[] = [];
     for (let t = 0; t <= opts2.durationMs; t += interval + opts2.pollMs) writes.push(t);
     const rowAt = (t: number): Heartbeat => {
       const w = [...writes].reverse().find((x) => x <= t) ?? 0;
-      return parseHeartbeat({ ...upstreamRow({ baseMs: opts2.baseMs }), last_poll_at: isoAt(w), next_poll_at: isoAt(w + opts2.baseMs), updated_at: isoAt(w) }) as Heartbeat;
+      return parseHeartbeat({
+        ...upstreamRow({ baseMs: opts2.baseMs }),
+        last_poll_at: isoAt(w),
+        next_poll_at: isoAt(w + opts2.baseMs),
+        updated_at: isoAt(w),
+      }) as Heartbeat;
     };
     let reads = 0;
     let seen: Heartbeat = rowAt(0);
@@ -498,7 +1132,14 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
         reads++;
         seen = rowAt(t);
         const h = assessSchedulerHealth({ kind: 'row', heartbeat: seen }, new Date(t), opts2.graceMs);
-        nextRead = t + nextHeartbeatReadDelayMs(h, new Date(t), { settleMs: opts2.settleMs, minMs: opts2.minMs, maxMs: 300_000, graceMs: opts2.graceMs });
+        nextRead =
+          t +
+          nextHeartbeatReadDelayMs(h, new Date(t), {
+            settleMs: opts2.settleMs,
+            minMs: opts2.minMs,
+            maxMs: 300_000,
+            graceMs: opts2.graceMs,
+          });
       }
       kinds.add(assessSchedulerHealth({ kind: 'row', heartbeat: seen }, new Date(t), opts2.graceMs).kind);
     }
@@ -506,14 +1147,28 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
   }
 
   it('idle upstream scheduler (base 60 s, grace 30 s) for 1 h: healthy throughout, at most one read per write', () => {
-    const r = simulate({ baseMs: 60_000, graceMs: 30_000, settleMs: 2_000, minMs: 5_000, pollMs: 300, durationMs: 3600_000 });
+    const r = simulate({
+      baseMs: 60_000,
+      graceMs: 30_000,
+      settleMs: 2_000,
+      minMs: 5_000,
+      pollMs: 300,
+      durationMs: 3600_000,
+    });
     assert.deepEqual(r.kinds, ['healthy']);
     assert.ok(r.reads <= r.writes, `${r.reads} reads for ${r.writes} writes`);
     assert.ok(r.reads >= r.writes - 1, `${r.reads} reads for ${r.writes} writes`);
   });
 
   it('idle simulator as in the e2e run (base 2 s, grace 1 s) for 5 min: healthy throughout, at most one read per write', () => {
-    const r = simulate({ baseMs: 2_000, graceMs: 1_000, settleMs: 2_000, minMs: 5_000, pollMs: 20, durationMs: 300_000 });
+    const r = simulate({
+      baseMs: 2_000,
+      graceMs: 1_000,
+      settleMs: 2_000,
+      minMs: 5_000,
+      pollMs: 20,
+      durationMs: 300_000,
+    });
     assert.deepEqual(r.kinds, ['healthy']);
     assert.ok(r.reads <= r.writes && r.reads >= r.writes - 1, `${r.reads} reads for ${r.writes} writes`);
   });

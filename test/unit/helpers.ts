@@ -57,5 +57,11 @@ export const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('ba
 /** An unsigned-looking JWT with the given payload (the signature is fixed junk). */
 export const jwt = (payload: unknown, header: unknown = { alg: 'HS256', typ: 'JWT' }): string =>
   `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${b64url('signature-bytes-0123456789')}`;
-export const SERVICE_JWT = jwt({ iss: 'supabase', ref: 'abcd', role: 'service_role', iat: 1700000000, exp: 2000000000 });
+export const SERVICE_JWT = jwt({
+  iss: 'supabase',
+  ref: 'abcd',
+  role: 'service_role',
+  iat: 1700000000,
+  exp: 2000000000,
+});
 export const ANON_JWT = jwt({ iss: 'supabase', ref: 'abcd', role: 'anon', iat: 1700000000, exp: 2000000000 });

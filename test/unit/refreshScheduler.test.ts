@@ -49,8 +49,13 @@ function harness(behaviour: Behaviour, over: Partial<RefreshSchedulerOptions> = 
   return { fake, sched, calls, maxConcurrent: () => maxRunning };
 }
 
-const every = (ms: number): Behaviour => () => ({ ok: true, nextDelayMs: ms });
-const failing = (retryAfterMs?: number): Behaviour => () => (retryAfterMs === undefined ? { ok: false } : { ok: false, retryAfterMs });
+const every =
+  (ms: number): Behaviour =>
+  () => ({ ok: true, nextDelayMs: ms });
+const failing =
+  (retryAfterMs?: number): Behaviour =>
+  () =>
+    retryAfterMs === undefined ? { ok: false } : { ok: false, retryAfterMs };
 const gaps = (xs: number[]) => xs.slice(1).map((x, i) => x - xs[i]);
 
 /** A task whose completion the test controls. */
@@ -103,7 +108,9 @@ describe('refreshScheduler: start and task-driven delays', () => {
   });
 
   it('measures the delay from the end of the previous run', async () => {
-    const h = harness((_n, fake) => new Promise((r) => fake.setTimeout(() => r({ ok: true, nextDelayMs: MIN }), 5 * SEC)));
+    const h = harness(
+      (_n, fake) => new Promise((r) => fake.setTimeout(() => r({ ok: true, nextDelayMs: MIN }), 5 * SEC)),
+    );
     h.sched.start();
     await h.fake.tickAsync(3 * 65 * SEC);
     assert.deepEqual(h.calls, [0, 65 * SEC, 130 * SEC, 195 * SEC]);
@@ -140,7 +147,9 @@ describe('refreshScheduler: never overlaps', () => {
     h.sched.start();
     await h.fake.tickAsync(0);
     let settled = false;
-    const p = h.sched.refreshNow().then(() => { settled = true; });
+    const p = h.sched.refreshNow().then(() => {
+      settled = true;
+    });
     d.resolvers[0]({ ok: true, nextDelayMs: MIN });
     await h.fake.tickAsync(0);
     assert.equal(h.calls.length, 2);
@@ -163,7 +172,9 @@ describe('refreshScheduler: never overlaps', () => {
   });
 
   it('a burst of refreshNow calls with a slow task never runs two at once', async () => {
-    const h = harness((_n, fake) => new Promise((r) => fake.setTimeout(() => r({ ok: true, nextDelayMs: MIN }), 3 * SEC)));
+    const h = harness(
+      (_n, fake) => new Promise((r) => fake.setTimeout(() => r({ ok: true, nextDelayMs: MIN }), 3 * SEC)),
+    );
     h.sched.start();
     for (let i = 0; i < 20; i++) {
       void h.sched.refreshNow();
@@ -318,13 +329,18 @@ describe('refreshScheduler: backoff', () => {
     const h = harness(failing());
     h.sched.start();
     await h.fake.tickAsync(HOUR);
-    assert.deepEqual(gaps(h.calls).slice(0, 12), [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * SEC));
+    assert.deepEqual(
+      gaps(h.calls).slice(0, 12),
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * SEC),
+    );
     assert.equal(h.sched.consecutiveFailures, h.calls.length);
     h.sched.dispose();
   });
 
   it('a task that throws counts as a failure', async () => {
-    const h = harness(() => { throw new Error('boom'); });
+    const h = harness(() => {
+      throw new Error('boom');
+    });
     h.sched.start();
     await h.fake.tickAsync(7 * SEC);
     assert.deepEqual(h.calls, [0, SEC, 3 * SEC, 7 * SEC]);
@@ -349,7 +365,14 @@ describe('refreshScheduler: backoff', () => {
   }
 
   it('resets after a success', async () => {
-    const outcomes: TickOutcome[] = [{ ok: false }, { ok: false }, { ok: false }, { ok: true, nextDelayMs: MIN }, { ok: false }, { ok: false }];
+    const outcomes: TickOutcome[] = [
+      { ok: false },
+      { ok: false },
+      { ok: false },
+      { ok: true, nextDelayMs: MIN },
+      { ok: false },
+      { ok: false },
+    ];
     const h = harness((n) => outcomes[Math.min(n, outcomes.length) - 1]);
     h.sched.start();
     await h.fake.tickAsync(0);
@@ -439,11 +462,21 @@ describe('refreshScheduler: dispose', () => {
 describe('refreshScheduler: task invocations over a simulated hour', () => {
   const cases: { name: string; behaviour: Behaviour; setup?: (s: RefreshScheduler) => void; expected: number }[] = [
     { name: 'visible and focused, every 60 s', behaviour: every(MIN), expected: 61 },
-    { name: 'unfocused (factor 4), every 60 s', behaviour: every(MIN), setup: (s) => s.setFocused(false), expected: 16 },
+    {
+      name: 'unfocused (factor 4), every 60 s',
+      behaviour: every(MIN),
+      setup: (s) => s.setFocused(false),
+      expected: 16,
+    },
     { name: 'not visible', behaviour: every(MIN), setup: (s) => s.setVisible(false), expected: 0 },
     { name: 'disabled', behaviour: every(MIN), setup: (s) => s.setEnabled(false), expected: 0 },
     { name: 'always failing (backoff 1 s … 5 min)', behaviour: failing(), expected: 20 },
-    { name: 'always failing, unfocused (stretched, capped at 10 min)', behaviour: failing(), setup: (s) => s.setFocused(false), expected: 13 },
+    {
+      name: 'always failing, unfocused (stretched, capped at 10 min)',
+      behaviour: failing(),
+      setup: (s) => s.setFocused(false),
+      expected: 13,
+    },
     { name: 'always failing with Retry-After 15 min (capped at 10 min)', behaviour: failing(15 * MIN), expected: 7 },
     { name: 'task asks for 10 s', behaviour: every(10 * SEC), expected: 361 },
     { name: 'task asks for 1 day', behaviour: every(24 * HOUR), expected: 7 },

@@ -78,7 +78,18 @@ describe('runReport: renderRunDocument with hostile text in every field', () => 
       scope_id: '/w',
       findings_count: 1,
       top_bottleneck_category: 'gate',
-      output_ref: { bottlenecks: [{ dimension_type: 'gate', dimension_key: 'GATE_PRD_REQUIRED', ratio: 3.2, observed_p50_ms: 45000, baseline_p50_ms: 12000 }], traces_scanned: 10 },
+      output_ref: {
+        bottlenecks: [
+          {
+            dimension_type: 'gate',
+            dimension_key: 'GATE_PRD_REQUIRED',
+            ratio: 3.2,
+            observed_p50_ms: 45000,
+            baseline_p50_ms: 12000,
+          },
+        ],
+        traces_scanned: 10,
+      },
     });
     assert.match(doc, /^# Analysis run `r-1`$/m);
     assert.match(doc, /- \*\*Status:\*\* `Succeeded`/);

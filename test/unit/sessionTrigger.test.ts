@@ -16,15 +16,38 @@ import {
 
 const T = Date.UTC(2026, 1, 15, 12, 0, 0);
 
-function active(runId: string, offsetMs: number, triggeredBy: string | null = 'SESSION_START', status = 'QUEUED', extra: Partial<ActiveRun> = {}): ActiveRun {
-  return { runId, status, triggeredBy, triggeredAt: new Date(T + offsetMs), scopeId: '/w', ours: true, updatedAt: null, ...extra };
+function active(
+  runId: string,
+  offsetMs: number,
+  triggeredBy: string | null = 'SESSION_START',
+  status = 'QUEUED',
+  extra: Partial<ActiveRun> = {},
+): ActiveRun {
+  return {
+    runId,
+    status,
+    triggeredBy,
+    triggeredAt: new Date(T + offsetMs),
+    scopeId: '/w',
+    ours: true,
+    updatedAt: null,
+    ...extra,
+  };
 }
 /** A run the CLI hook wrote: no metadata.source. */
-const hook = (runId: string, offsetMs: number, status = 'RUNNING') => active(runId, offsetMs, 'SESSION_START', status, { ours: false });
-const claimed = (runId: string, offsetMs: number, claimAtMs: number) => active(runId, offsetMs, 'SESSION_START', 'RUNNING', { updatedAt: new Date(T + claimAtMs) });
+const hook = (runId: string, offsetMs: number, status = 'RUNNING') =>
+  active(runId, offsetMs, 'SESSION_START', status, { ours: false });
+const claimed = (runId: string, offsetMs: number, claimAtMs: number) =>
+  active(runId, offsetMs, 'SESSION_START', 'RUNNING', { updatedAt: new Date(T + claimAtMs) });
 
 describe('sessionTrigger: gateSessionTrigger', () => {
-  const ok: TriggerGateInput = { mode: 'whenStale', trusted: true, configured: true, disabledByEnv: false, canWrite: true };
+  const ok: TriggerGateInput = {
+    mode: 'whenStale',
+    trusted: true,
+    configured: true,
+    disabledByEnv: false,
+    canWrite: true,
+  };
   const cases: { name: string; input: TriggerGateInput; expected: string }[] = [
     { name: 'all good (whenStale)', input: ok, expected: 'proceed' },
     { name: 'all good (always)', input: { ...ok, mode: 'always' }, expected: 'proceed' },
@@ -34,10 +57,26 @@ describe('sessionTrigger: gateSessionTrigger', () => {
     { name: 'disabled by .env', input: { ...ok, disabledByEnv: true }, expected: 'skipped_disabled' },
     { name: 'not configured', input: { ...ok, configured: false }, expected: 'skipped_not_configured' },
     { name: 'read-only key', input: { ...ok, canWrite: false }, expected: 'skipped_read_only' },
-    { name: 'untrusted beats everything', input: { mode: 'off', trusted: false, configured: false, disabledByEnv: true, canWrite: false }, expected: 'skipped_restricted' },
-    { name: 'off beats not configured', input: { ...ok, mode: 'off', configured: false }, expected: 'skipped_disabled' },
-    { name: 'env-disabled beats not configured', input: { ...ok, disabledByEnv: true, configured: false }, expected: 'skipped_disabled' },
-    { name: 'not configured beats read-only', input: { ...ok, configured: false, canWrite: false }, expected: 'skipped_not_configured' },
+    {
+      name: 'untrusted beats everything',
+      input: { mode: 'off', trusted: false, configured: false, disabledByEnv: true, canWrite: false },
+      expected: 'skipped_restricted',
+    },
+    {
+      name: 'off beats not configured',
+      input: { ...ok, mode: 'off', configured: false },
+      expected: 'skipped_disabled',
+    },
+    {
+      name: 'env-disabled beats not configured',
+      input: { ...ok, disabledByEnv: true, configured: false },
+      expected: 'skipped_disabled',
+    },
+    {
+      name: 'not configured beats read-only',
+      input: { ...ok, configured: false, canWrite: false },
+      expected: 'skipped_not_configured',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -60,17 +99,66 @@ describe('sessionTrigger: decideSessionTrigger', () => {
   const a = active('b-run', 0);
   const b = active('a-run', 0);
   const manual = active('manual', -5000, 'MANUAL', 'RUNNING');
-  const cases: { name: string; mode: Exclude<AutoTriggerMode, 'off'>; fresh: FreshRun | null; active: ActiveRun[]; expected: TriggerDecision }[] = [
-    { name: 'whenStale: nothing fresh, nothing active → enqueue', mode: 'whenStale', fresh: null, active: [], expected: { kind: 'enqueue' } },
-    { name: 'whenStale: fresh → skip-fresh', mode: 'whenStale', fresh, active: [], expected: { kind: 'skip-fresh', run: fresh } },
-    { name: 'whenStale: active → skip-active', mode: 'whenStale', fresh: null, active: [a], expected: { kind: 'skip-active', run: a } },
-    { name: 'whenStale: active and fresh → active wins (dedup first)', mode: 'whenStale', fresh, active: [a], expected: { kind: 'skip-active', run: a } },
+  const cases: {
+    name: string;
+    mode: Exclude<AutoTriggerMode, 'off'>;
+    fresh: FreshRun | null;
+    active: ActiveRun[];
+    expected: TriggerDecision;
+  }[] = [
+    {
+      name: 'whenStale: nothing fresh, nothing active → enqueue',
+      mode: 'whenStale',
+      fresh: null,
+      active: [],
+      expected: { kind: 'enqueue' },
+    },
+    {
+      name: 'whenStale: fresh → skip-fresh',
+      mode: 'whenStale',
+      fresh,
+      active: [],
+      expected: { kind: 'skip-fresh', run: fresh },
+    },
+    {
+      name: 'whenStale: active → skip-active',
+      mode: 'whenStale',
+      fresh: null,
+      active: [a],
+      expected: { kind: 'skip-active', run: a },
+    },
+    {
+      name: 'whenStale: active and fresh → active wins (dedup first)',
+      mode: 'whenStale',
+      fresh,
+      active: [a],
+      expected: { kind: 'skip-active', run: a },
+    },
     { name: 'always: fresh is ignored → enqueue', mode: 'always', fresh, active: [], expected: { kind: 'enqueue' } },
-    { name: 'always: still dedups on active', mode: 'always', fresh, active: [a], expected: { kind: 'skip-active', run: a } },
-    { name: 'active MANUAL run also counts for dedup', mode: 'always', fresh: null, active: [manual], expected: { kind: 'skip-active', run: manual } },
-    { name: 'skip-active names the winner (tie broken by run_id)', mode: 'whenStale', fresh: null, active: [a, b], expected: { kind: 'skip-active', run: b } },
+    {
+      name: 'always: still dedups on active',
+      mode: 'always',
+      fresh,
+      active: [a],
+      expected: { kind: 'skip-active', run: a },
+    },
+    {
+      name: 'active MANUAL run also counts for dedup',
+      mode: 'always',
+      fresh: null,
+      active: [manual],
+      expected: { kind: 'skip-active', run: manual },
+    },
+    {
+      name: 'skip-active names the winner (tie broken by run_id)',
+      mode: 'whenStale',
+      fresh: null,
+      active: [a, b],
+      expected: { kind: 'skip-active', run: b },
+    },
   ];
-  for (const c of cases) it(c.name, () => assert.deepEqual(decideSessionTrigger(c.mode, c.fresh, c.active), c.expected));
+  for (const c of cases)
+    it(c.name, () => assert.deepEqual(decideSessionTrigger(c.mode, c.fresh, c.active), c.expected));
 });
 
 describe('sessionTrigger: compareRunOrder', () => {
@@ -95,15 +183,26 @@ describe('sessionTrigger: pickWinner', () => {
     { name: 'empty', input: [], expected: null },
     { name: 'single', input: [active('only', 0)], expected: 'only' },
     { name: 'earliest wins', input: [active('b', 10), active('c', 5), active('a', 20)], expected: 'c' },
-    { name: 'tie broken by run_id', input: [active('9d2e', 0), active('1a7f', 0), active('5c3b', 0)], expected: '1a7f' },
-    { name: 'tie with uuids', input: [active('e0c1d9f2-0000-4000-8000-000000000002', 0), active('e0c1d9f2-0000-4000-8000-000000000001', 0)], expected: 'e0c1d9f2-0000-4000-8000-000000000001' },
+    {
+      name: 'tie broken by run_id',
+      input: [active('9d2e', 0), active('1a7f', 0), active('5c3b', 0)],
+      expected: '1a7f',
+    },
+    {
+      name: 'tie with uuids',
+      input: [active('e0c1d9f2-0000-4000-8000-000000000002', 0), active('e0c1d9f2-0000-4000-8000-000000000001', 0)],
+      expected: 'e0c1d9f2-0000-4000-8000-000000000001',
+    },
     { name: 'MANUAL run can be the winner', input: [active('s', 10), active('m', 0, 'MANUAL')], expected: 'm' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(pickWinner(c.input)?.runId ?? null, c.expected));
 
   it('every order of the same rows picks the same winner', () => {
     const rows = [active('c', 0), active('a', 0), active('b', 0), active('0', 1), active('z', -1, 'MANUAL')];
-    const perms = (xs: ActiveRun[]): ActiveRun[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    const perms = (xs: ActiveRun[]): ActiveRun[][] =>
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
     for (const p of perms(rows)) assert.equal(pickWinner(p)?.runId, 'z');
   });
 });
@@ -112,24 +211,82 @@ describe('sessionTrigger: duplicatesToCancel', () => {
   const cases: { name: string; input: ActiveRun[]; winner: string | null; losers: string[] }[] = [
     { name: 'empty', input: [], winner: null, losers: [] },
     { name: 'one run, nothing to cancel', input: [active('a', 0)], winner: 'a', losers: [] },
-    { name: 'two racing windows, same instant: larger run_id loses', input: [active('bbb', 0), active('aaa', 0)], winner: 'aaa', losers: ['bbb'] },
+    {
+      name: 'two racing windows, same instant: larger run_id loses',
+      input: [active('bbb', 0), active('aaa', 0)],
+      winner: 'aaa',
+      losers: ['bbb'],
+    },
     { name: 'three windows', input: [active('c', 2), active('b', 1), active('a', 3)], winner: 'b', losers: ['c', 'a'] },
-    { name: 'MANUAL loser is never cancelled', input: [active('s', 0), active('m', 5, 'MANUAL')], winner: 's', losers: [] },
-    { name: 'CLI and SCHEDULED losers are never cancelled', input: [active('s', 0), active('c', 1, 'CLI'), active('x', 2, 'SCHEDULED'), active('s2', 3)], winner: 's', losers: ['s2'] },
-    { name: 'unknown trigger is never cancelled', input: [active('s', 0), active('n', 1, null), active('w', 2, 'WEBHOOK')], winner: 's', losers: [] },
-    { name: 'MANUAL winner: SESSION_START runs after it are cancelled', input: [active('s1', 5), active('m', 0, 'MANUAL'), active('s2', 6)], winner: 'm', losers: ['s1', 's2'] },
-    { name: 'a claimed (RUNNING) run beats earlier QUEUED ones, which are cancelled', input: [active('q', 0), claimed('r', 1, 2)], winner: 'r', losers: ['q'] },
-    { name: 'a claimed loser is never cancelled by convergence (its own window gives it up)', input: [claimed('r1', 5, 10), claimed('r2', 0, 20)], winner: 'r1', losers: [] },
-    { name: 'the earliest claim wins among RUNNING runs, not the earliest trigger', input: [claimed('late-trigger', 9, 1), claimed('early-trigger', 0, 3)], winner: 'late-trigger', losers: [] },
-    { name: 'a hook run (no metadata.source) wins over ours and is never cancelled', input: [active('ours', 0), hook('h', 5)], winner: 'h', losers: ['ours'] },
-    { name: 'a QUEUED hook run wins too (the hook executes it whatever its status)', input: [claimed('ours', 0, 1), hook('h', 5, 'QUEUED')], winner: 'h', losers: [] },
-    { name: 'the winner listed twice (scope and global reads overlap) is never cancelled', input: [active('w', 0), active('l', 1), active('w', 0)], winner: 'w', losers: ['l'] },
+    {
+      name: 'MANUAL loser is never cancelled',
+      input: [active('s', 0), active('m', 5, 'MANUAL')],
+      winner: 's',
+      losers: [],
+    },
+    {
+      name: 'CLI and SCHEDULED losers are never cancelled',
+      input: [active('s', 0), active('c', 1, 'CLI'), active('x', 2, 'SCHEDULED'), active('s2', 3)],
+      winner: 's',
+      losers: ['s2'],
+    },
+    {
+      name: 'unknown trigger is never cancelled',
+      input: [active('s', 0), active('n', 1, null), active('w', 2, 'WEBHOOK')],
+      winner: 's',
+      losers: [],
+    },
+    {
+      name: 'MANUAL winner: SESSION_START runs after it are cancelled',
+      input: [active('s1', 5), active('m', 0, 'MANUAL'), active('s2', 6)],
+      winner: 'm',
+      losers: ['s1', 's2'],
+    },
+    {
+      name: 'a claimed (RUNNING) run beats earlier QUEUED ones, which are cancelled',
+      input: [active('q', 0), claimed('r', 1, 2)],
+      winner: 'r',
+      losers: ['q'],
+    },
+    {
+      name: 'a claimed loser is never cancelled by convergence (its own window gives it up)',
+      input: [claimed('r1', 5, 10), claimed('r2', 0, 20)],
+      winner: 'r1',
+      losers: [],
+    },
+    {
+      name: 'the earliest claim wins among RUNNING runs, not the earliest trigger',
+      input: [claimed('late-trigger', 9, 1), claimed('early-trigger', 0, 3)],
+      winner: 'late-trigger',
+      losers: [],
+    },
+    {
+      name: 'a hook run (no metadata.source) wins over ours and is never cancelled',
+      input: [active('ours', 0), hook('h', 5)],
+      winner: 'h',
+      losers: ['ours'],
+    },
+    {
+      name: 'a QUEUED hook run wins too (the hook executes it whatever its status)',
+      input: [claimed('ours', 0, 1), hook('h', 5, 'QUEUED')],
+      winner: 'h',
+      losers: [],
+    },
+    {
+      name: 'the winner listed twice (scope and global reads overlap) is never cancelled',
+      input: [active('w', 0), active('l', 1), active('w', 0)],
+      winner: 'w',
+      losers: ['l'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const r = duplicatesToCancel(c.input);
       assert.equal(r.winner?.runId ?? null, c.winner);
-      assert.deepEqual(r.losers.map((l) => l.runId), c.losers);
+      assert.deepEqual(
+        r.losers.map((l) => l.runId),
+        c.losers,
+      );
       if (r.winner) assert.ok(!r.losers.some((l) => l.runId === r.winner?.runId), 'winner among losers');
     });
   }
@@ -144,7 +301,8 @@ describe('sessionTrigger: duplicatesToCancel', () => {
       assert.ok(!losers.some((l) => l.runId === globalWinner), `mask ${mask}`);
     }
     const union = new Set<string>();
-    for (let mask = 1; mask < 1 << all.length; mask++) duplicatesToCancel(all.filter((_, i) => mask & (1 << i))).losers.forEach((l) => union.add(l.runId));
+    for (let mask = 1; mask < 1 << all.length; mask++)
+      duplicatesToCancel(all.filter((_, i) => mask & (1 << i))).losers.forEach((l) => union.add(l.runId));
     assert.deepEqual([...union].sort(), ['r0', 'r2', 'r3']);
   });
 });
@@ -155,9 +313,19 @@ describe('sessionTrigger: claimStands', () => {
     { name: 'our run is gone (cancelled under us)', me: 'a', input: [claimed('b', 0, 1)], expected: false },
     { name: 'an earlier claim beats ours', me: 'a', input: [claimed('a', 0, 5), claimed('b', 3, 2)], expected: false },
     { name: 'ours is the earlier claim', me: 'a', input: [claimed('a', 3, 2), claimed('b', 0, 5)], expected: true },
-    { name: 'a late-committing QUEUED run with an earlier trigger does not beat a claim', me: 'a', input: [claimed('a', 5, 6), active('early', 0)], expected: true },
+    {
+      name: 'a late-committing QUEUED run with an earlier trigger does not beat a claim',
+      me: 'a',
+      input: [claimed('a', 5, 6), active('early', 0)],
+      expected: true,
+    },
     { name: 'a hook run appeared: ours yields', me: 'a', input: [claimed('a', 0, 1), hook('h', 3)], expected: false },
-    { name: 'same claim time: run_id decides', me: 'b', input: [claimed('a', 0, 1), claimed('b', 0, 1)], expected: false },
+    {
+      name: 'same claim time: run_id decides',
+      me: 'b',
+      input: [claimed('a', 0, 1), claimed('b', 0, 1)],
+      expected: false,
+    },
   ];
   for (const c of cases) it(c.name, () => assert.equal(claimStands(c.me, c.input), c.expected));
 
@@ -172,17 +340,45 @@ describe('sessionTrigger: claimStands', () => {
 });
 
 describe('sessionTrigger: decisionLine', () => {
-  const cases: { name: string; code: Parameters<typeof decisionLine>[0]; fields: Parameters<typeof decisionLine>[1]; expected: string }[] = [
+  const cases: {
+    name: string;
+    code: Parameters<typeof decisionLine>[0];
+    fields: Parameters<typeof decisionLine>[1];
+    expected: string;
+  }[] = [
     { name: 'no fields', code: 'enqueued', fields: {}, expected: 'telemetry-auto-trigger decision=enqueued' },
     {
       name: 'strings are JSON-quoted, numbers/booleans/null bare, undefined omitted',
       code: 'already_queued',
-      fields: { scope_id: '/home/u/EHG Engineer', run_id: 'abc', age_ms: 1200, fresh: false, winner: null, skipped: undefined },
-      expected: 'telemetry-auto-trigger decision=already_queued scope_id="/home/u/EHG Engineer" run_id="abc" age_ms=1200 fresh=false winner=null',
+      fields: {
+        scope_id: '/home/u/EHG Engineer',
+        run_id: 'abc',
+        age_ms: 1200,
+        fresh: false,
+        winner: null,
+        skipped: undefined,
+      },
+      expected:
+        'telemetry-auto-trigger decision=already_queued scope_id="/home/u/EHG Engineer" run_id="abc" age_ms=1200 fresh=false winner=null',
     },
-    { name: 'newlines and quotes in values stay on one line', code: 'error_non_fatal', fields: { error: 'bad "x"\nnext' }, expected: 'telemetry-auto-trigger decision=error_non_fatal error="bad \\"x\\"\\nnext"' },
-    { name: 'skipped_fresh', code: 'skipped_fresh', fields: { run_id: 'f' }, expected: 'telemetry-auto-trigger decision=skipped_fresh run_id="f"' },
-    { name: 'deduplicated', code: 'deduplicated', fields: { cancelled: 2 }, expected: 'telemetry-auto-trigger decision=deduplicated cancelled=2' },
+    {
+      name: 'newlines and quotes in values stay on one line',
+      code: 'error_non_fatal',
+      fields: { error: 'bad "x"\nnext' },
+      expected: 'telemetry-auto-trigger decision=error_non_fatal error="bad \\"x\\"\\nnext"',
+    },
+    {
+      name: 'skipped_fresh',
+      code: 'skipped_fresh',
+      fields: { run_id: 'f' },
+      expected: 'telemetry-auto-trigger decision=skipped_fresh run_id="f"',
+    },
+    {
+      name: 'deduplicated',
+      code: 'deduplicated',
+      fields: { cancelled: 2 },
+      expected: 'telemetry-auto-trigger decision=deduplicated cancelled=2',
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -1,5 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { cleanMultiline, cleanText, escapeMarkdown, isRecord, parseNumber, parseTimestamp } from '../../src/domain/text';
+import {
+  cleanMultiline,
+  cleanText,
+  escapeMarkdown,
+  isRecord,
+  parseNumber,
+  parseTimestamp,
+} from '../../src/domain/text';
 import { findUnescaped, HOSTILE_TEXTS } from './helpers';
 
 describe('text: findUnescaped (the checker itself)', () => {
@@ -20,11 +27,39 @@ describe('text: findUnescaped (the checker itself)', () => {
 });
 
 describe('text: escapeMarkdown', () => {
-  const specials = ['[', ']', '(', ')', '<', '>', '*', '_', '`', ':', '&', '!', '#', '|', '~', '\\', '"', "'", '.', '-', '+', '=', '{', '}'];
+  const specials = [
+    '[',
+    ']',
+    '(',
+    ')',
+    '<',
+    '>',
+    '*',
+    '_',
+    '`',
+    ':',
+    '&',
+    '!',
+    '#',
+    '|',
+    '~',
+    '\\',
+    '"',
+    "'",
+    '.',
+    '-',
+    '+',
+    '=',
+    '{',
+    '}',
+  ];
   const cases: { name: string; input: string }[] = [
     ...HOSTILE_TEXTS.map((t) => ({ name: `hostile: ${JSON.stringify(t).slice(0, 60)}`, input: t })),
     ...specials.map((ch) => ({ name: `single ${JSON.stringify(ch)}`, input: `a${ch}b${ch}${ch}` })),
-    { name: 'every ASCII printable character', input: Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') },
+    {
+      name: 'every ASCII printable character',
+      input: Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join(''),
+    },
     { name: 'CRLF, CR, LF and blank lines', input: 'a\r\n\r\nb\rc\n\nd' },
   ];
   for (const c of cases) {
@@ -57,7 +92,11 @@ describe('text: cleanText', () => {
     { name: 'boolean', input: false, expected: 'false' },
     { name: 'trims and collapses whitespace', input: '  a \t\n b  ', expected: 'a b' },
     { name: 'CRLF and unicode line separators collapse', input: 'a\r\nb\u2028c\u2029d', expected: 'a b c d' },
-    { name: 'C0/C1 control characters removed', input: 'a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg', expected: 'abcdefg' },
+    {
+      name: 'C0/C1 control characters removed',
+      input: 'a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg',
+      expected: 'abcdefg',
+    },
     { name: 'bidi overrides and isolates removed', input: 'x\u202Ey\u202Az\u2066w\u2069v\u202Du', expected: 'xyzwvu' },
     { name: 'ANSI escape loses its ESC', input: '\u001b[31mred', expected: '[31mred' },
     { name: 'empty string stays empty', input: '', expected: '' },
@@ -86,7 +125,10 @@ describe('text: cleanText', () => {
     for (const max of [2, 3, 4, 5, 10, 11]) {
       const out = cleanText('😀'.repeat(100), max) ?? '';
       assert.ok(out.length <= max, `length ${out.length} > ${max}`);
-      assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(out), `lone surrogate for max=${max}: ${JSON.stringify(out)}`);
+      assert.ok(
+        !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(out),
+        `lone surrogate for max=${max}: ${JSON.stringify(out)}`,
+      );
     }
   });
 });
@@ -108,7 +150,11 @@ describe('text: cleanMultiline', () => {
 
 describe('text: parseTimestamp', () => {
   const cases: { name: string; input: unknown; expected: number | null }[] = [
-    { name: 'ISO with offset', input: '2026-02-15T13:25:26.330+00:00', expected: Date.UTC(2026, 1, 15, 13, 25, 26, 330) },
+    {
+      name: 'ISO with offset',
+      input: '2026-02-15T13:25:26.330+00:00',
+      expected: Date.UTC(2026, 1, 15, 13, 25, 26, 330),
+    },
     { name: 'ISO Z', input: '2026-02-15T13:25:26Z', expected: Date.UTC(2026, 1, 15, 13, 25, 26) },
     { name: 'epoch number', input: 1000, expected: 1000 },
     { name: 'garbage string', input: 'yesterday-ish', expected: null },

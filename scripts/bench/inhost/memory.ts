@@ -85,7 +85,10 @@ export async function run(): Promise<void> {
     const req0 = t.requests();
     const hb0 = t.heartbeatReads();
     const durations: number[] = [];
-    const heapAt = async () => { await fullGc(gc); return process.memoryUsage().heapUsed / 1048576; };
+    const heapAt = async () => {
+      await fullGc(gc);
+      return process.memoryUsage().heapUsed / 1048576;
+    };
     res.heapCurveMb = [{ cycle: 0, mb: heapBefore / 1048576 }];
     const every = Math.max(1, Math.floor(cfg.cycles / 4));
     for (let i = 0; i < cfg.cycles; i++) {
@@ -127,7 +130,7 @@ export async function run(): Promise<void> {
     durations.sort((a, b) => a - b);
     res.cycleMsMedian = durations[Math.floor(durations.length / 2)];
   } catch (e) {
-    res.error = e instanceof Error ? e.stack ?? e.message : String(e);
+    res.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   }
   res.done = true;
   write();

@@ -9,13 +9,20 @@ describe('activation', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
     // onStartupFinished: it activates on its own shortly after the workbench is up.
-    await waitFor('the extension to activate by itself', () => ext.isActive, (a) => a, 30_000);
+    await waitFor(
+      'the extension to activate by itself',
+      () => ext.isActive,
+      (a) => a,
+      30_000,
+    );
   });
 
   it('registers every command in contributes.commands', async () => {
     await testing();
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const contributed: string[] = (ext.packageJSON.contributes?.commands ?? []).map((c: { command: string }) => c.command);
+    const contributed: string[] = (ext.packageJSON.contributes?.commands ?? []).map(
+      (c: { command: string }) => c.command,
+    );
     assert.ok(contributed.length > 0, 'package.json contributes no commands');
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c));

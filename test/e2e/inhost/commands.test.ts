@@ -16,16 +16,30 @@ describe('commands', () => {
   });
 
   const setMode = (mode: string) => fs.writeFileSync(path.join(config.workspace, '.analyzer-mode'), mode);
-  const finishActive = () => sql("update telemetry_analysis_runs set status = 'CANCELLED', finished_at = now() where (scope_id = $1 or scope_id is null) and status in ('QUEUED', 'RUNNING')", [config.workspace]);
+  const finishActive = () =>
+    sql(
+      "update telemetry_analysis_runs set status = 'CANCELLED', finished_at = now() where (scope_id = $1 or scope_id is null) and status in ('QUEUED', 'RUNNING')",
+      [config.workspace],
+    );
 
   it('Cancel Run cancels a queued run in the database and the tree', async () => {
-    const [queued] = await sql<{ run_id: string }>("insert into telemetry_analysis_runs (run_id, scope_id, status, triggered_by, metadata) values (gen_random_uuid(), $1, 'QUEUED', 'MANUAL', '{\"timeout_ms\":120000}') returning run_id", [config.workspace]);
+    const [queued] = await sql<{ run_id: string }>(
+      "insert into telemetry_analysis_runs (run_id, scope_id, status, triggered_by, metadata) values (gen_random_uuid(), $1, 'QUEUED', 'MANUAL', '{\"timeout_ms\":120000}') returning run_id",
+      [config.workspace],
+    );
     await refresh();
     await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id }, { confirmed: true });
     await t.settle();
-    const [row] = await sql<{ status: string }>('select status from telemetry_analysis_runs where run_id = $1', [queued.run_id]);
+    const [row] = await sql<{ status: string }>('select status from telemetry_analysis_runs where run_id = $1', [
+      queued.run_id,
+    ]);
     assert.strictEqual(row.status, 'CANCELLED');
-    const item = await waitFor('the cancelled run to show as cancelled', async () => (await t.runsTree()).find((i) => i.runId === queued.run_id), (i) => !!i && /\bstatus-cancelled\b/.test(i.contextValue) && !/\bcancellable\b/.test(i.contextValue), 15_000);
+    const item = await waitFor(
+      'the cancelled run to show as cancelled',
+      async () => (await t.runsTree()).find((i) => i.runId === queued.run_id),
+      (i) => !!i && /\bstatus-cancelled\b/.test(i.contextValue) && !/\bcancellable\b/.test(i.contextValue),
+      15_000,
+    );
     assert.match(item!.tooltip, /Cancelled/);
   });
 
@@ -37,18 +51,33 @@ describe('commands', () => {
     const before = new Set((await runsForScope(config.workspace)).map((r) => r.run_id));
     await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
     await t.settle();
-    const added = await waitFor('a new run in the database', async () => (await runsForScope(config.workspace)).filter((r) => !before.has(r.run_id)), (rows) => rows.length > 0, 15_000);
+    const added = await waitFor(
+      'a new run in the database',
+      async () => (await runsForScope(config.workspace)).filter((r) => !before.has(r.run_id)),
+      (rows) => rows.length > 0,
+      15_000,
+    );
     assert.strictEqual(added.length, 1, `exactly one new run: ${JSON.stringify(added)}`);
     assert.strictEqual(added[0].triggered_by, 'MANUAL');
     assert.strictEqual(added[0].status, 'RUNNING', 'claimed by this window');
     assert.strictEqual(added[0].scope_id, config.workspace);
-    assert.strictEqual((added[0].metadata as { runner?: { window_id?: string } }).runner?.window_id, vscode.env.sessionId);
+    assert.strictEqual(
+      (added[0].metadata as { runner?: { window_id?: string } }).runner?.window_id,
+      vscode.env.sessionId,
+    );
     assert.deepStrictEqual(t.analysis().active, [added[0].run_id]);
-    await waitFor('the new run in the tree', () => t.runsTree(), (items) => items.some((i) => i.runId === added[0].run_id), 15_000);
+    await waitFor(
+      'the new run in the tree',
+      () => t.runsTree(),
+      (items) => items.some((i) => i.runId === added[0].run_id),
+      15_000,
+    );
   });
 
   it('Trigger Analysis Run while a run is active inserts nothing', async () => {
-    const active = (await runsForScope(config.workspace)).filter((r) => r.status === 'QUEUED' || r.status === 'RUNNING');
+    const active = (await runsForScope(config.workspace)).filter(
+      (r) => r.status === 'QUEUED' || r.status === 'RUNNING',
+    );
     assert.ok(active.length > 0, 'the run triggered above is still running');
     const before = (await runsForScope(config.workspace)).length;
     // The command tells the user in a notification and waits on it, so do not await it here.
@@ -62,9 +91,17 @@ describe('commands', () => {
     const [running] = t.analysis().active;
     assert.ok(running, 'this window is running an analysis');
     await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running }, { confirmed: true });
-    await waitFor('no analysis running in this window', () => t.analysis().active, (a) => a.length === 0, 10_000);
+    await waitFor(
+      'no analysis running in this window',
+      () => t.analysis().active,
+      (a) => a.length === 0,
+      10_000,
+    );
     await sleep(3_000);
-    const [row] = await sql<{ status: string; output_ref: unknown }>('select status, output_ref from telemetry_analysis_runs where run_id = $1', [running]);
+    const [row] = await sql<{ status: string; output_ref: unknown }>(
+      'select status, output_ref from telemetry_analysis_runs where run_id = $1',
+      [running],
+    );
     assert.strictEqual(row.status, 'CANCELLED');
     assert.strictEqual(row.output_ref, null);
     const h = t.analysis().history.find((x) => x.runId === running);
@@ -76,12 +113,28 @@ describe('commands', () => {
     const shownBefore = t.notifications();
     const before = new Set((await runsForScope(config.workspace)).map((r) => r.run_id));
     await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
-    const [run] = await waitFor('the run to fail', async () => (await runsForScope(config.workspace)).filter((r) => !before.has(r.run_id) && r.status !== 'RUNNING' && r.status !== 'QUEUED'), (rows) => rows.length === 1, 30_000);
+    const [run] = await waitFor(
+      'the run to fail',
+      async () =>
+        (await runsForScope(config.workspace)).filter(
+          (r) => !before.has(r.run_id) && r.status !== 'RUNNING' && r.status !== 'QUEUED',
+        ),
+      (rows) => rows.length === 1,
+      30_000,
+    );
     assert.strictEqual(run.status, 'FAILED');
-    await waitFor('one notification for it', () => t.notifications(), (n) => n === shownBefore + 1, 20_000);
+    await waitFor(
+      'one notification for it',
+      () => t.notifications(),
+      (n) => n === shownBefore + 1,
+      20_000,
+    );
     await sleep(3_000);
     assert.strictEqual(t.notifications(), shownBefore + 1, 'exactly one');
-    const [row] = await sql<{ error_class: string; error_message: string }>('select error_class, error_message from telemetry_analysis_runs where run_id = $1', [run.run_id]);
+    const [row] = await sql<{ error_class: string; error_message: string }>(
+      'select error_class, error_message from telemetry_analysis_runs where run_id = $1',
+      [run.run_id],
+    );
     assert.strictEqual(row.error_class, 'TypeError');
     for (const k of Object.values(config.keys)) assert.ok(!row.error_message.includes(k));
     setMode('normal');
@@ -91,12 +144,21 @@ describe('commands', () => {
     await finishActive();
     const folder = vscode.workspace.workspaceFolders![0];
     const cfg = () => vscode.workspace.getConfiguration('ehgTelemetry', folder.uri);
-    await cfg().update('analysis.analyzerPath', 'lib/telemetry/not-there.js', vscode.ConfigurationTarget.WorkspaceFolder);
+    await cfg().update(
+      'analysis.analyzerPath',
+      'lib/telemetry/not-there.js',
+      vscode.ConfigurationTarget.WorkspaceFolder,
+    );
     try {
       const before = (await runsForScope(config.workspace)).length;
       await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
       await t.settle();
-      const a = await waitFor('the reason to reach the view', () => t.analysis(), (x) => x.noAnalyzer.length === 1, 10_000);
+      const a = await waitFor(
+        'the reason to reach the view',
+        () => t.analysis(),
+        (x) => x.noAnalyzer.length === 1,
+        10_000,
+      );
       assert.match(a.noAnalyzer[0], /not an EHG_Engineer checkout: lib\/telemetry\/not-there\.js was not found/);
       assert.match(a.viewMessage ?? '', /No analysis run was started/);
       assert.strictEqual((await runsForScope(config.workspace)).length, before, 'nothing inserted');
@@ -109,23 +171,36 @@ describe('commands', () => {
     const seeded = await insertRun(config.workspace, 'succeeded', 0.2);
     await refresh();
     const items = await t.runsTree();
-    assert.ok(items.some((i) => i.runId === seeded.runId), `run ${seeded.runId} not in the tree after Refresh`);
+    assert.ok(
+      items.some((i) => i.runId === seeded.runId),
+      `run ${seeded.runId} not in the tree after Refresh`,
+    );
   });
 
   it('Copy Run ID puts the run id on the clipboard', async () => {
     const [row] = await runsForScope(config.workspace);
     await vscode.env.clipboard.writeText('before-copy');
     await vscode.commands.executeCommand('ehgTelemetry.copyRunId', { runId: row.run_id });
-    const text = await waitFor('the clipboard to hold the run id', () => vscode.env.clipboard.readText(), (v) => v === row.run_id, 10_000);
+    const text = await waitFor(
+      'the clipboard to hold the run id',
+      () => vscode.env.clipboard.readText(),
+      (v) => v === row.run_id,
+      10_000,
+    );
     assert.strictEqual(text, row.run_id);
   });
 
-  it('Show Run Details opens a document with the run\'s facts and bottlenecks', async () => {
+  it("Show Run Details opens a document with the run's facts and bottlenecks", async () => {
     const seeded = await insertRun(config.workspace, 'succeeded', 5);
     await refresh();
     await vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: seeded.runId });
     await t.settle();
-    const doc = await waitFor('the details document', () => t.lastDocument(), (d) => !!d && d.includes(seeded.runId), 10_000);
+    const doc = await waitFor(
+      'the details document',
+      () => t.lastDocument(),
+      (d) => !!d && d.includes(seeded.runId),
+      10_000,
+    );
     assert.match(doc!, /SUCCEEDED|Succeeded/);
     assert.match(doc!, /GATE_PRD_REQUIRED/);
     assert.match(doc!, /LEAD/);

@@ -28,8 +28,12 @@ function describeValue(v: unknown): string {
 export function installCrashRecorder(): void {
   if (installed) return;
   installed = true;
-  process.on('unhandledRejection', (reason) => crashes.push({ kind: 'unhandledRejection', at: new Date().toISOString(), text: describeValue(reason) }));
-  process.on('uncaughtException', (err) => crashes.push({ kind: 'uncaughtException', at: new Date().toISOString(), text: describeValue(err) }));
+  process.on('unhandledRejection', (reason) =>
+    crashes.push({ kind: 'unhandledRejection', at: new Date().toISOString(), text: describeValue(reason) }),
+  );
+  process.on('uncaughtException', (err) =>
+    crashes.push({ kind: 'uncaughtException', at: new Date().toISOString(), text: describeValue(err) }),
+  );
 }
 
 export function crashCount(): number {
@@ -40,6 +44,9 @@ export function crashCount(): number {
 export function assertNoCrashSince(since: number, what: string): void {
   assert.ok(installed, 'the crash recorder is installed (index.ts)');
   const seen = crashes.slice(since);
-  assert.deepStrictEqual(seen, [], `${what}: unhandled rejection(s) / uncaught exception(s) in the extension host:\n${seen.map((c) => `${c.kind} at ${c.at}: ${c.text}`).join('\n')}`);
+  assert.deepStrictEqual(
+    seen,
+    [],
+    `${what}: unhandled rejection(s) / uncaught exception(s) in the extension host:\n${seen.map((c) => `${c.kind} at ${c.at}: ${c.text}`).join('\n')}`,
+  );
 }
-

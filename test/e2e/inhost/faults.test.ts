@@ -8,12 +8,33 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { signJwt } from '../../stack/jwt';
-import { HostileRuns, insertHostileRuns, removeHostileRuns, writeHostileHeartbeat, writeNullHeartbeat } from '../hostile';
+import {
+  HostileRuns,
+  insertHostileRuns,
+  removeHostileRuns,
+  writeHostileHeartbeat,
+  writeNullHeartbeat,
+} from '../hostile';
 import { FaultSpec } from '../shared';
 import { config, control, refresh, runsForScope, sleep, sql, testing, Testing, waitFor } from './helpers';
-import { activeMarkup, assertDbUnchanged, assertNoCrashSince, crashCount, dbFingerprint, extensionLog, outsideCode, unescapeMarkdown } from './guards';
+import {
+  activeMarkup,
+  assertDbUnchanged,
+  assertNoCrashSince,
+  crashCount,
+  dbFingerprint,
+  extensionLog,
+  outsideCode,
+  unescapeMarkdown,
+} from './guards';
 
-interface LogEntry { at: string; method: string; path: string; query: string; status: number }
+interface LogEntry {
+  at: string;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+}
 
 const RECOVERY_MS = 60_000;
 const HEALTHY = 'healthy';
@@ -39,13 +60,31 @@ const userConfig = () => vscode.workspace.getConfiguration('ehgTelemetry');
 
 /** Waits, without asking for a refresh, until the status bar and the runs view are healthy again. */
 async function recoversByItself(t: Testing, what: string): Promise<void> {
-  await waitFor(`${what}: the status bar to show a healthy scheduler again by itself`, () => t.statusBar(), (s) => s.state === HEALTHY, RECOVERY_MS, 500);
-  await waitFor(`${what}: the runs view to load again by itself`, () => t.state(), (s) => s.viewState === 'ok' || s.viewState === 'empty', RECOVERY_MS, 500);
+  await waitFor(
+    `${what}: the status bar to show a healthy scheduler again by itself`,
+    () => t.statusBar(),
+    (s) => s.state === HEALTHY,
+    RECOVERY_MS,
+    500,
+  );
+  await waitFor(
+    `${what}: the runs view to load again by itself`,
+    () => t.state(),
+    (s) => s.viewState === 'ok' || s.viewState === 'empty',
+    RECOVERY_MS,
+    500,
+  );
 }
 
 /** Status-bar tooltip text (Markdown escapes removed) until it matches. */
 async function statusSays(t: Testing, what: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const s = await waitFor(`${what}: the status bar tooltip to say ${pattern}`, () => t.statusBar(), (x) => pattern.test(unescapeMarkdown(x.tooltip)), timeoutMs, 250);
+  const s = await waitFor(
+    `${what}: the status bar tooltip to say ${pattern}`,
+    () => t.statusBar(),
+    (x) => pattern.test(unescapeMarkdown(x.tooltip)),
+    timeoutMs,
+    250,
+  );
   return unescapeMarkdown(s.tooltip);
 }
 
@@ -59,7 +98,10 @@ async function episode(t: Testing, what: string, body: () => Promise<void>, maxN
   const db0 = await dbFingerprint();
   await body();
   const shown = t.notifications() - n0;
-  assert.ok(shown <= maxNotifications, `${what}: ${shown} notifications for one failure episode (at most ${maxNotifications})`);
+  assert.ok(
+    shown <= maxNotifications,
+    `${what}: ${shown} notifications for one failure episode (at most ${maxNotifications})`,
+  );
   assertNoCrashSince(c0, what);
   await assertDbUnchanged(db0, what);
 }
@@ -87,28 +129,61 @@ describe('faults and bad input', function () {
   describe('the backend is unreachable', () => {
     it('down at start: says unreachable, at most one notification, writes nothing, recovers and enqueues once when it is back', async () => {
       assert.strictEqual(config.gatewayDownAtStart, true, 'the runner closes the gateway before opening the window');
-      assert.strictEqual(await control('gateway.isListening'), false, 'the gateway is still down when the suite starts');
+      assert.strictEqual(
+        await control('gateway.isListening'),
+        false,
+        'the gateway is still down when the suite starts',
+      );
       const origin = new URL(config.supabaseUrl).origin;
       const tip = await statusSays(t, 'down at start', /unreachable/i);
       assert.ok(tip.includes(origin), `the message names the backend (${origin}): ${tip}`);
-      await waitFor('the runs view to say unreachable (not "no runs")', () => t.state(), (s) => s.viewState === 'unreachable', 30_000);
+      await waitFor(
+        'the runs view to say unreachable (not "no runs")',
+        () => t.state(),
+        (s) => s.viewState === 'unreachable',
+        30_000,
+      );
       // Let it retry by itself at least once more while still down: still one pop-up at most.
       const reads = t.heartbeatReads();
-      await waitFor('an automatic retry while the backend is down', () => t.heartbeatReads(), (n) => n > reads, 30_000, 250);
+      await waitFor(
+        'an automatic retry while the backend is down',
+        () => t.heartbeatReads(),
+        (n) => n > reads,
+        30_000,
+        250,
+      );
       assert.ok(t.notifications() <= 1, `${t.notifications()} notifications while down at start (at most 1)`);
       assert.ok(config.dbFingerprintBefore, 'the runner took a database fingerprint before opening the window');
       await assertDbUnchanged(config.dbFingerprintBefore, 'while the backend was down at start');
-      assert.deepStrictEqual((await runsForScope(config.workspace)).map((r) => r.triggered_by), [], 'nothing enqueued while down');
+      assert.deepStrictEqual(
+        (await runsForScope(config.workspace)).map((r) => r.triggered_by),
+        [],
+        'nothing enqueued while down',
+      );
 
       await control('gateway.listen');
       await recoversByItself(t, 'down at start');
       // The one intended write: the SESSION_START run the workspace open asked for, retried until it got through.
-      const rows = await waitFor('the SESSION_START run once the backend is back', () => runsForScope(config.workspace), (r) => r.length > 0, RECOVERY_MS, 500);
+      const rows = await waitFor(
+        'the SESSION_START run once the backend is back',
+        () => runsForScope(config.workspace),
+        (r) => r.length > 0,
+        RECOVERY_MS,
+        500,
+      );
       await t.settle();
       await sleep(1_500);
       const after = await runsForScope(config.workspace);
-      assert.deepStrictEqual(after.map((r) => [r.triggered_by, r.status]), [['SESSION_START', 'QUEUED']], `exactly one SESSION_START run: ${JSON.stringify(after)}`);
-      await assertDbUnchanged(config.dbFingerprintBefore, 'down at start (besides the SESSION_START run)', after.map((r) => r.run_id));
+      assert.deepStrictEqual(
+        after.map((r) => [r.triggered_by, r.status]),
+        [['SESSION_START', 'QUEUED']],
+        `exactly one SESSION_START run: ${JSON.stringify(after)}`,
+      );
+      await assertDbUnchanged(
+        config.dbFingerprintBefore,
+        'down at start (besides the SESSION_START run)',
+        after.map((r) => r.run_id),
+      );
       assert.ok(rows.length >= 1);
       assert.ok(t.notifications() <= 1, `${t.notifications()} notifications for the start-up episode (at most 1)`);
       assertNoCrashSince(c0, 'down at start');
@@ -122,7 +197,11 @@ describe('faults and bad input', function () {
         await refresh(); // a user pressing Refresh while it is down
         await statusSays(t, 'down mid-session', /unreachable/i);
         await refresh();
-        assert.deepStrictEqual((await t.runsTree()).map((i) => i.runId), listed, 'the runs loaded before stay listed (an outage is not "no runs")');
+        assert.deepStrictEqual(
+          (await t.runsTree()).map((i) => i.runId),
+          listed,
+          'the runs loaded before stay listed (an outage is not "no runs")',
+        );
         await control('gateway.listen');
         await recoversByItself(t, 'down mid-session');
       });
@@ -130,18 +209,23 @@ describe('faults and bad input', function () {
 
     it('flapping (down and up four times): at most one notification per outage, recovers by itself', async () => {
       const n0 = t.notifications();
-      await episode(t, 'flapping', async () => {
-        for (let i = 0; i < 4; i++) {
-          await control('gateway.close');
-          await refresh(); // fails: the outage is noticed
-          await sleep(500);
-          await control('gateway.listen');
-          // The last outage ends by itself; the earlier ones with a Refresh that succeeds.
-          if (i < 3) await refresh();
-          await sleep(500);
-        }
-        await recoversByItself(t, 'flapping');
-      }, 4);
+      await episode(
+        t,
+        'flapping',
+        async () => {
+          for (let i = 0; i < 4; i++) {
+            await control('gateway.close');
+            await refresh(); // fails: the outage is noticed
+            await sleep(500);
+            await control('gateway.listen');
+            // The last outage ends by itself; the earlier ones with a Refresh that succeeds.
+            if (i < 3) await refresh();
+            await sleep(500);
+          }
+          await recoversByItself(t, 'flapping');
+        },
+        4,
+      );
       assert.ok(t.notifications() > n0, 'the outages were noticed (at least one notification)');
     });
 
@@ -151,7 +235,10 @@ describe('faults and bad input', function () {
         const started = Date.now();
         await refresh();
         const took = Date.now() - started;
-        assert.ok(took < 4_500, `Refresh took ${took} ms against a backend answering in 6 s: requests were not abandoned at the 2 s limit`);
+        assert.ok(
+          took < 4_500,
+          `Refresh took ${took} ms against a backend answering in 6 s: requests were not abandoned at the 2 s limit`,
+        );
         const tip = await statusSays(t, 'slow backend', /did not answer in time/i);
         assert.match(tip, /requestTimeoutSeconds/, 'the message says which setting sets the limit');
         await setFault(null);
@@ -216,16 +303,30 @@ describe('faults and bad input', function () {
       await recoversByItself(t, 'before the hostile rows');
       hostile = await insertHostileRuns(sql, config.workspace);
       db0 = await dbFingerprint();
-      const [size] = await sql<{ n: number }>('select octet_length(output_ref::text) as n from telemetry_analysis_runs where run_id = $1', [hostile.hugeOutput]);
+      const [size] = await sql<{ n: number }>(
+        'select octet_length(output_ref::text) as n from telemetry_analysis_runs where run_id = $1',
+        [hostile.hugeOutput],
+      );
       assert.ok(size.n >= 1_000_000, `the large output_ref is ${size.n} bytes (want ≥ 1 MB)`);
       await refresh();
     });
 
     it('lists every hostile run in the tree with bounded, single-line labels', async () => {
       const c = crashCount();
-      const items = await waitFor('the hostile runs in the tree', () => t.runsTree(), (list) => [hostile!.markup, hostile!.unknownStatus, hostile!.nulls, hostile!.long, hostile!.hugeOutput].every((id) => list.some((i) => i.runId === id)), 20_000);
+      const items = await waitFor(
+        'the hostile runs in the tree',
+        () => t.runsTree(),
+        (list) =>
+          [hostile!.markup, hostile!.unknownStatus, hostile!.nulls, hostile!.long, hostile!.hugeOutput].every((id) =>
+            list.some((i) => i.runId === id),
+          ),
+        20_000,
+      );
       for (const i of items.filter((x) => x.runId && hostile!.all.includes(x.runId))) {
-        for (const [field, v] of [['label', i.label], ['description', i.description]] as const) {
+        for (const [field, v] of [
+          ['label', i.label],
+          ['description', i.description],
+        ] as const) {
           assert.ok(v.length <= 300, `${field} of ${i.runId} is ${v.length} characters`);
           assert.ok(!/[\r\n]/.test(v), `${field} of ${i.runId} spans lines`);
         }
@@ -240,12 +341,19 @@ describe('faults and bad input', function () {
       const items = (await t.runsTree()).filter((i) => i.runId && hostile!.all.includes(i.runId));
       assert.ok(items.length >= 5, `hostile items in the tree: ${items.length}`);
       for (const i of items) {
-        assert.deepStrictEqual(activeMarkup(i.tooltip), [], `tooltip of ${i.runId} has active Markdown:\n${i.tooltip.slice(0, 2000)}`);
+        assert.deepStrictEqual(
+          activeMarkup(i.tooltip),
+          [],
+          `tooltip of ${i.runId} has active Markdown:\n${i.tooltip.slice(0, 2000)}`,
+        );
         assert.ok(i.tooltip.length <= 6_000, `tooltip of ${i.runId} is ${i.tooltip.length} characters`);
       }
       const markup = items.find((i) => i.runId === hostile!.markup)!;
       // The data is shown (as text), not dropped: the test would pass vacuously otherwise.
-      assert.ok(unescapeMarkdown(markup.tooltip).includes('<img src=x onerror=alert(1)>'), `the hostile text is shown literally: ${markup.tooltip}`);
+      assert.ok(
+        unescapeMarkdown(markup.tooltip).includes('<img src=x onerror=alert(1)>'),
+        `the hostile text is shown literally: ${markup.tooltip}`,
+      );
       const nulls = items.find((i) => i.runId === hostile!.nulls)!;
       assert.match(nulls.tooltip, /—/, 'missing values are shown as —');
     });
@@ -258,12 +366,22 @@ describe('faults and bad input', function () {
       for (const id of [hostile!.markup, hostile!.nulls, hostile!.long, hostile!.hugeOutput, hostile!.unknownStatus]) {
         const item = items.find((i) => i.runId === id);
         assert.ok(item && item.children, `run ${id} expands`);
-        assert.ok(item.children.length >= 1 && item.children.length <= 12, `run ${id} expands into ${item.children.length} rows`);
-        for (const k of item.children) assert.ok(k.label.length <= 600 && !/[\r\n]/.test(k.label), `child of ${id}: ${k.label.slice(0, 100)}… (${k.label.length} chars)`);
+        assert.ok(
+          item.children.length >= 1 && item.children.length <= 12,
+          `run ${id} expands into ${item.children.length} rows`,
+        );
+        for (const k of item.children)
+          assert.ok(
+            k.label.length <= 600 && !/[\r\n]/.test(k.label),
+            `child of ${id}: ${k.label.slice(0, 100)}… (${k.label.length} chars)`,
+          );
       }
       const huge = items.find((i) => i.runId === hostile!.hugeOutput)!;
       // The shown findings end with "… and N more"; marks against the previous run (resolved ones) may follow.
-      assert.ok(huge.children!.some((k) => /^… and \d+ more \(Show Run Details\)$/.test(k.label)), `the 1,500 bottlenecks end with "… and N more": ${JSON.stringify(huge.children)}`);
+      assert.ok(
+        huge.children!.some((k) => /^… and \d+ more \(Show Run Details\)$/.test(k.label)),
+        `the 1,500 bottlenecks end with "… and N more": ${JSON.stringify(huge.children)}`,
+      );
       assert.ok(took < 20_000, `expanding took ${took} ms`);
       assertNoCrashSince(c, 'expanding hostile rows');
     });
@@ -273,13 +391,23 @@ describe('faults and bad input', function () {
       for (const id of [hostile!.markup, hostile!.unknownStatus, hostile!.nulls, hostile!.long, hostile!.hugeOutput]) {
         const started = Date.now();
         await vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: id });
-        const doc = await waitFor(`the details document of ${id}`, () => t.lastDocument(), (d) => !!d && d.includes(id), 20_000);
+        const doc = await waitFor(
+          `the details document of ${id}`,
+          () => t.lastDocument(),
+          (d) => !!d && d.includes(id),
+          20_000,
+        );
         const took = Date.now() - started;
         assert.ok(took < 15_000, `details of ${id} took ${took} ms`);
         const prose = outsideCode(doc!);
-        for (const bad of ['<img', '<a ', '](command:', '![i]']) assert.ok(!prose.includes(bad), `"${bad}" outside code in the details of ${id}: …${prose.slice(Math.max(0, prose.indexOf(bad) - 80), prose.indexOf(bad) + 80)}…`);
+        for (const bad of ['<img', '<a ', '](command:', '![i]'])
+          assert.ok(
+            !prose.includes(bad),
+            `"${bad}" outside code in the details of ${id}: …${prose.slice(Math.max(0, prose.indexOf(bad) - 80), prose.indexOf(bad) + 80)}…`,
+          );
         assert.ok(doc!.length <= 5_200_000, `details of ${id}: ${doc!.length} characters`);
-        if (id === hostile!.markup) assert.ok(doc!.includes('onerror=alert(1)'), 'the hostile text is in the document (as code)');
+        if (id === hostile!.markup)
+          assert.ok(doc!.includes('onerror=alert(1)'), 'the hostile text is in the document (as code)');
       }
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       assertNoCrashSince(c, 'Show Run Details of hostile rows');
@@ -289,10 +417,18 @@ describe('faults and bad input', function () {
       const c = crashCount();
       await vscode.commands.executeCommand('ehgTelemetry.showAllScopes');
       try {
-        const items = await waitFor('the global hostile runs under All Scopes', () => t.runsTree(), (l) => l.some((i) => i.runId === hostile!.globalNulls) && l.some((i) => i.runId === hostile!.longScope), 20_000);
+        const items = await waitFor(
+          'the global hostile runs under All Scopes',
+          () => t.runsTree(),
+          (l) => l.some((i) => i.runId === hostile!.globalNulls) && l.some((i) => i.runId === hostile!.longScope),
+          20_000,
+        );
         for (const i of items.filter((x) => x.runId === hostile!.globalNulls || x.runId === hostile!.longScope)) {
           assert.deepStrictEqual(activeMarkup(i.tooltip), [], `tooltip of ${i.runId}`);
-          assert.ok(i.tooltip.length <= 6_000 && i.label.length <= 300 && i.description.length <= 300, `bounded texts for ${i.runId}`);
+          assert.ok(
+            i.tooltip.length <= 6_000 && i.label.length <= 300 && i.description.length <= 300,
+            `bounded texts for ${i.runId}`,
+          );
         }
       } finally {
         await vscode.commands.executeCommand('ehgTelemetry.showWorkspaceRuns');
@@ -306,13 +442,26 @@ describe('faults and bad input', function () {
       try {
         await writeHostileHeartbeat(sql);
         await t.refreshHeartbeat();
-        const s = await waitFor('the status bar to show an unknown breaker state', () => t.statusBar(), (x) => x.state === 'breaker-unknown', 15_000);
+        const s = await waitFor(
+          'the status bar to show an unknown breaker state',
+          () => t.statusBar(),
+          (x) => x.state === 'breaker-unknown',
+          15_000,
+        );
         assert.deepStrictEqual(activeMarkup(s.tooltip), [], `status bar tooltip has active Markdown:\n${s.tooltip}`);
         assert.ok(unescapeMarkdown(s.tooltip).includes('MELTED'), `the unknown state is named: ${s.tooltip}`);
-        assert.ok(s.text.length <= 80 && s.tooltip.length <= 6_000, `status bar text ${s.text.length} / tooltip ${s.tooltip.length} characters`);
+        assert.ok(
+          s.text.length <= 80 && s.tooltip.length <= 6_000,
+          `status bar text ${s.text.length} / tooltip ${s.tooltip.length} characters`,
+        );
         await writeNullHeartbeat(sql);
         await t.refreshHeartbeat();
-        const n = await waitFor('the status bar to re-render the all-null heartbeat', () => t.statusBar(), (x) => x.state !== 'breaker-unknown', 15_000);
+        const n = await waitFor(
+          'the status bar to re-render the all-null heartbeat',
+          () => t.statusBar(),
+          (x) => x.state !== 'breaker-unknown',
+          15_000,
+        );
         assert.deepStrictEqual(activeMarkup(n.tooltip), [], 'status bar tooltip (nulls)');
       } finally {
         await control('scheduler.start');
@@ -331,7 +480,12 @@ describe('faults and bad input', function () {
       await episode(t, 'non-URL setting', async () => {
         await userConfig().update('supabaseUrl', 'not a url', vscode.ConfigurationTarget.Global);
         try {
-          await waitFor('the connection to be invalid', () => t.state(), (s) => s.connection === 'invalid' && s.viewState === 'error', 15_000);
+          await waitFor(
+            'the connection to be invalid',
+            () => t.state(),
+            (s) => s.connection === 'invalid' && s.viewState === 'error',
+            15_000,
+          );
           await statusSays(t, 'non-URL setting', /not a URL/);
           const n = t.requests();
           await sleep(3_000);
@@ -349,11 +503,23 @@ describe('faults and bad input', function () {
         // 0.0.0.0 reaches the local gateway but is not a loopback name, so it counts as a network host.
         writeEnv(`http://0.0.0.0:${port}`, config.keys.serviceRole);
         try {
-          await waitFor('the extension log to warn about plain http', () => extensionLog(), (l) => /http:\/\/0\.0\.0\.0:\d+ uses plain http: the key would travel unencrypted/.test(l), 20_000, 500);
+          await waitFor(
+            'the extension log to warn about plain http',
+            () => extensionLog(),
+            (l) => /http:\/\/0\.0\.0\.0:\d+ uses plain http: the key would travel unencrypted/.test(l),
+            20_000,
+            500,
+          );
         } finally {
           fs.writeFileSync(envFile(), originalEnv);
         }
-        await waitFor('the .env URL back on 127.0.0.1', () => extensionLog(), (l) => l.lastIndexOf('Connection: http://127.0.0.1') > l.lastIndexOf('Connection: http://0.0.0.0'), 20_000, 500);
+        await waitFor(
+          'the .env URL back on 127.0.0.1',
+          () => extensionLog(),
+          (l) => l.lastIndexOf('Connection: http://127.0.0.1') > l.lastIndexOf('Connection: http://0.0.0.0'),
+          20_000,
+          500,
+        );
         await recoversByItself(t, 'plain-http URL');
       });
     });
@@ -373,7 +539,13 @@ describe('faults and bad input', function () {
       await episode(t, 'bad intervals', async () => {
         try {
           for (const [k, v] of Object.entries(bad)) await cfg.update(k, v, vscode.ConfigurationTarget.Global);
-          await waitFor('a warning for each clamped setting in the log', () => extensionLog(), (l) => Object.keys(bad).every((k) => l.includes(`ehgTelemetry.${k} = `)), 20_000, 500);
+          await waitFor(
+            'a warning for each clamped setting in the log',
+            () => extensionLog(),
+            (l) => Object.keys(bad).every((k) => l.includes(`ehgTelemetry.${k} = `)),
+            20_000,
+            500,
+          );
           await refresh();
           await control('gateway.clearLog');
           const r0 = t.requests();
@@ -382,9 +554,14 @@ describe('faults and bad input', function () {
           assert.ok(sent <= 12, `${sent} requests in 6 s with zero/negative intervals (a tight loop?)`);
           await refresh();
           const log = await control<LogEntry[]>('gateway.requestLog');
-          const limits = log.filter((e) => e.path.endsWith('/telemetry_analysis_runs') && e.method === 'GET').map((e) => Number(new URLSearchParams(e.query).get('limit')));
+          const limits = log
+            .filter((e) => e.path.endsWith('/telemetry_analysis_runs') && e.method === 'GET')
+            .map((e) => Number(new URLSearchParams(e.query).get('limit')));
           assert.ok(limits.length > 0, 'Refresh loaded the runs');
-          assert.ok(limits.every((n) => Number.isFinite(n) && n <= 201), `page sizes requested: ${JSON.stringify(limits)}`);
+          assert.ok(
+            limits.every((n) => Number.isFinite(n) && n <= 201),
+            `page sizes requested: ${JSON.stringify(limits)}`,
+          );
           assert.ok((await t.runsTree()).length > 0, 'the runs are still listed');
         } finally {
           for (const [k, v] of Object.entries(saved)) await cfg.update(k, v, vscode.ConfigurationTarget.Global);
@@ -397,7 +574,14 @@ describe('faults and bad input', function () {
   describe('wrong keys', () => {
     const cases = [
       { what: 'a key that is not a JWT', key: () => `not-a-key-${randomBytes(8).toString('hex')}` },
-      { what: 'a JWT for a different project (signed with another secret)', key: () => signJwt({ iss: 'supabase', ref: 'another-project', role: 'service_role', iat: 1_700_000_000, exp: 4_000_000_000 }, randomBytes(32).toString('hex')) },
+      {
+        what: 'a JWT for a different project (signed with another secret)',
+        key: () =>
+          signJwt(
+            { iss: 'supabase', ref: 'another-project', role: 'service_role', iat: 1_700_000_000, exp: 4_000_000_000 },
+            randomBytes(32).toString('hex'),
+          ),
+      },
     ];
     for (const c of cases) {
       it(`${c.what}: "rejected the key", no key in the message, nothing written, recovers when .env is fixed`, async () => {
@@ -407,8 +591,16 @@ describe('faults and bad input', function () {
           writeEnv(config.supabaseUrl, key);
           try {
             const tip = await statusSays(t, c.what, /rejected the key \(401/);
-            assert.ok(!tip.includes(key) && !tip.includes(key.split('.')[1] ?? key), 'the message does not contain the key');
-            await waitFor('the runs view to say it could not load (not "no runs")', () => t.state(), (s) => s.viewState === 'error', 15_000);
+            assert.ok(
+              !tip.includes(key) && !tip.includes(key.split('.')[1] ?? key),
+              'the message does not contain the key',
+            );
+            await waitFor(
+              'the runs view to say it could not load (not "no runs")',
+              () => t.state(),
+              (s) => s.viewState === 'error',
+              15_000,
+            );
           } finally {
             fs.writeFileSync(envFile(), originalEnv);
           }
@@ -428,12 +620,22 @@ describe('faults and bad input', function () {
     // still waiting on the gateway (run.ts, "deactivation with requests in flight").
     it('leaves requests in flight for the shutdown check (timeout 60 s, gateway answering in 120 s)', async () => {
       await userConfig().update('requestTimeoutSeconds', 60, vscode.ConfigurationTarget.Global);
-      await waitFor('the new request timeout to be in effect', () => t.state(), (s) => s.connection === 'configured', 10_000);
+      await waitFor(
+        'the new request timeout to be in effect',
+        () => t.state(),
+        (s) => s.connection === 'configured',
+        10_000,
+      );
       await sleep(500);
       await setFault({ delayMs: 120_000 });
       void t.refreshRuns();
       void t.refreshHeartbeat();
-      const pending = await waitFor('requests waiting on the gateway', () => control<unknown[]>('gateway.inFlight'), (l) => l.length >= 2, 15_000);
+      const pending = await waitFor(
+        'requests waiting on the gateway',
+        () => control<unknown[]>('gateway.inFlight'),
+        (l) => l.length >= 2,
+        15_000,
+      );
       assert.ok(pending.length >= 2);
     });
   });

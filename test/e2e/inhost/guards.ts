@@ -20,8 +20,12 @@ export async function dbFingerprint(except: string[] = []): Promise<string> {
 export async function assertDbUnchanged(before: string, what: string, except: string[] = []): Promise<void> {
   const after = await dbFingerprint(except);
   if (after === before) return;
-  const recent = await sql('select run_id, scope_id, status, triggered_by, triggered_at, updated_at from telemetry_analysis_runs order by updated_at desc limit 5');
-  assert.fail(`${what}: telemetry_analysis_runs changed (${before} → ${after}); most recently changed rows: ${JSON.stringify(recent)}`);
+  const recent = await sql(
+    'select run_id, scope_id, status, triggered_by, triggered_at, updated_at from telemetry_analysis_runs order by updated_at desc limit 5',
+  );
+  assert.fail(
+    `${what}: telemetry_analysis_runs changed (${before} → ${after}); most recently changed rows: ${JSON.stringify(recent)}`,
+  );
 }
 
 // ---- Markdown that must render inert ------------------------------------------------------------
@@ -71,7 +75,7 @@ export function outsideCode(md: string): string {
   }
   // Inline code spans: a run of n backticks up to the next run of exactly n.
   const text = prose.join('\n');
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text[i] === '`') {
       let n = 0;
       while (text[i + n] === '`') n++;

@@ -53,7 +53,10 @@ export interface RunRow {
 
 /** The runs of one scope, newest first (the tree's order: triggered_at, then run_id, descending). */
 export function runsForScope(scope: string): Promise<RunRow[]> {
-  return sql<RunRow>('select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc, run_id desc', [scope]);
+  return sql<RunRow>(
+    'select * from telemetry_analysis_runs where scope_id = $1 order by triggered_at desc, run_id desc',
+    [scope],
+  );
 }
 
 /**
@@ -68,16 +71,24 @@ export async function runsListedFor(scope: string): Promise<RunRow[]> {
 export function control<T = unknown>(method: ControlMethod, ...args: unknown[]): Promise<T> {
   const body = JSON.stringify({ method, args });
   return new Promise((resolve, reject) => {
-    const req = http.request(config.controlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        const parsed = text ? JSON.parse(text) : {};
-        if (res.statusCode === 200) resolve(parsed.result as T);
-        else reject(new Error(`control ${method} failed (${res.statusCode}): ${parsed.error ?? text}`));
-      });
-    });
+    const req = http.request(
+      config.controlUrl,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: 30_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          const parsed = text ? JSON.parse(text) : {};
+          if (res.statusCode === 200) resolve(parsed.result as T);
+          else reject(new Error(`control ${method} failed (${res.statusCode}): ${parsed.error ?? text}`));
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`control ${method} timed out`)));
     req.on('error', reject);
     req.end(body);
@@ -88,7 +99,13 @@ export function control<T = unknown>(method: ControlMethod, ...args: unknown[]):
  * Polls `read` until `ok` accepts its value; on timeout fails with the last value seen, so a failure
  * says what the extension showed instead.
  */
-export async function waitFor<T>(what: string, read: () => PromiseLike<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  read: () => PromiseLike<T> | T,
+  ok: (v: T) => boolean,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown;
@@ -101,7 +118,9 @@ export async function waitFor<T>(what: string, read: () => PromiseLike<T> | T, o
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      const seen = lastErr ? `error: ${lastErr instanceof Error ? lastErr.message : JSON.stringify(lastErr)}` : JSON.stringify(last, null, 2);
+      const seen = lastErr
+        ? `error: ${lastErr instanceof Error ? lastErr.message : JSON.stringify(lastErr)}`
+        : JSON.stringify(last, null, 2);
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
     }
     await sleep(everyMs);

@@ -14,7 +14,14 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   'first-open': ['activation.test.js', 'sessionStart.test.js'],
   // The window reloaded (a second extension host on the same user data): no second SESSION_START;
   // then everything that changes runs (after the dedup check, so it cannot disturb it).
-  reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'schedulerLiveness.test.js', 'commands.test.js', 'comparison.test.js'],
+  reopen: [
+    'reopen.test.js',
+    'runsTree.test.js',
+    'statusBar.test.js',
+    'schedulerLiveness.test.js',
+    'commands.test.js',
+    'comparison.test.js',
+  ],
   // Workspace trust enabled and not granted.
   restricted: ['restricted.test.js'],
   // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).
@@ -59,7 +66,13 @@ export async function run(): Promise<void> {
   } catch (err) {
     // The suite could not even start: say so in the results file, which the runner treats as a failure.
     const file = config?.resultsFile;
-    const body: ResultsFile = { phase: config?.phase ?? 'unknown', startedAt, done: true, results: [], fatal: describeError(err) };
+    const body: ResultsFile = {
+      phase: config?.phase ?? 'unknown',
+      startedAt,
+      done: true,
+      results: [],
+      fatal: describeError(err),
+    };
     if (file) fs.writeFileSync(file, JSON.stringify(body, null, 2));
     console.error('[ehg e2e] in-host suite could not run:', err);
   }

@@ -7,11 +7,16 @@ import * as path from 'path';
 import { config, refresh, runsForScope, sleep, sql, testing, waitFor } from './helpers';
 
 describe('reopen', () => {
-  it('the run started before the reload ends SUCCEEDED with the fixture analyzer\'s findings', async () => {
+  it("the run started before the reload ends SUCCEEDED with the fixture analyzer's findings", async () => {
     const t = await testing();
     await t.settle();
     // The decision is taken before the run finishes; wait for it first.
-    await waitFor('the session-start decision', () => t.decisions().filter((x) => x.scopeId === config.workspace), (d) => d.length > 0, 30_000);
+    await waitFor(
+      'the session-start decision',
+      () => t.decisions().filter((x) => x.scopeId === config.workspace),
+      (d) => d.length > 0,
+      30_000,
+    );
     const [run] = await waitFor(
       'the SESSION_START run to finish',
       async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
@@ -24,17 +29,38 @@ describe('reopen', () => {
     const found = (run.output_ref?.bottlenecks ?? []).map((b) => `${b.dimension_type}:${b.dimension_key}`).sort();
     assert.deepStrictEqual(found, ['gate:GATE_PRD_REQUIRED', 'phase:EXEC', 'subagent:TESTING']);
     assert.strictEqual(run.top_bottleneck_category, run.output_ref?.bottlenecks?.[0].dimension_type);
-    assert.deepStrictEqual(t.analysis().history, [], 'this window executed nothing: the previous window\'s child finished it');
-    const [times] = await sql<{ ms: number }>('select round(extract(epoch from finished_at - triggered_at) * 1000)::int as ms from telemetry_analysis_runs where run_id = $1', [run.run_id]);
-    fs.writeFileSync(path.join(path.dirname(config.resultsFile), 'analysis-reopen.json'), JSON.stringify({ runId: run.run_id, triggeredToFinishedMs: times.ms, note: 'includes the fixture analyzer\'s 30 s slow mode' }, null, 2));
+    assert.deepStrictEqual(
+      t.analysis().history,
+      [],
+      "this window executed nothing: the previous window's child finished it",
+    );
+    const [times] = await sql<{ ms: number }>(
+      'select round(extract(epoch from finished_at - triggered_at) * 1000)::int as ms from telemetry_analysis_runs where run_id = $1',
+      [run.run_id],
+    );
+    fs.writeFileSync(
+      path.join(path.dirname(config.resultsFile), 'analysis-reopen.json'),
+      JSON.stringify(
+        { runId: run.run_id, triggeredToFinishedMs: times.ms, note: "includes the fixture analyzer's 30 s slow mode" },
+        null,
+        2,
+      ),
+    );
   });
 
   it('does not insert a second SESSION_START run', async () => {
     const t = await testing();
     await sleep(1_500);
     const rows = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
-    assert.strictEqual(rows.length, 1, `expected still 1 SESSION_START run after reload, found ${rows.length}: ${JSON.stringify(rows)}`);
-    const d = t.decisions().filter((x) => x.scopeId === config.workspace).map((x) => x.decision);
+    assert.strictEqual(
+      rows.length,
+      1,
+      `expected still 1 SESSION_START run after reload, found ${rows.length}: ${JSON.stringify(rows)}`,
+    );
+    const d = t
+      .decisions()
+      .filter((x) => x.scopeId === config.workspace)
+      .map((x) => x.decision);
     // The fixture analyzer takes 30 s here, so the reload happened mid-run: the run was still RUNNING.
     assert.deepStrictEqual(d, ['already_queued'], 'the reload sees the running run and skips');
   });
@@ -43,7 +69,12 @@ describe('reopen', () => {
     const t = await testing();
     const [run] = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
     await refresh();
-    const item = await waitFor('the run in the tree, succeeded', async () => (await t.runsTree({ expand: true })).find((i) => i.runId === run.run_id), (i) => !!i && /\bstatus-succeeded\b/.test(i.contextValue), 15_000);
+    const item = await waitFor(
+      'the run in the tree, succeeded',
+      async () => (await t.runsTree({ expand: true })).find((i) => i.runId === run.run_id),
+      (i) => !!i && /\bstatus-succeeded\b/.test(i.contextValue),
+      15_000,
+    );
     const text = (item!.children ?? []).map((c) => `${c.label} ${c.description ?? ''}`).join('\n');
     assert.match(text, /GATE_PRD_REQUIRED|EXEC|TESTING/);
   });

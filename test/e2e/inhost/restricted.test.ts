@@ -6,7 +6,11 @@ import { assertDbUnchanged } from './guards';
 
 describe('restricted mode', () => {
   it('runs in an untrusted workspace', () => {
-    assert.strictEqual(vscode.workspace.isTrusted, false, 'the runner started code-server with workspace trust on; the folder must not be trusted');
+    assert.strictEqual(
+      vscode.workspace.isTrusted,
+      false,
+      'the runner started code-server with workspace trust on; the folder must not be trusted',
+    );
   });
 
   it('reads no .env and enqueues nothing', async () => {

@@ -26,11 +26,19 @@ describe('runs tree', () => {
     await refresh();
     const rows = await runsListedFor(config.workspace);
     const want = rows.map((r) => r.run_id);
-    const tree = await waitFor('the tree to list the runs of the workspace scope', async () => (await t.runsTree()).filter((i) => i.runId), (items) => items.length === want.length, 20_000);
-    assert.deepStrictEqual(tree.map((i) => i.runId), want);
+    const tree = await waitFor(
+      'the tree to list the runs of the workspace scope',
+      async () => (await t.runsTree()).filter((i) => i.runId),
+      (items) => items.length === want.length,
+      20_000,
+    );
+    assert.deepStrictEqual(
+      tree.map((i) => i.runId),
+      want,
+    );
   });
 
-  it('shows each run\'s status, top bottleneck category and whether it can be cancelled', async () => {
+  it("shows each run's status, top bottleneck category and whether it can be cancelled", async () => {
     const t = await testing();
     const rows = await runsListedFor(config.workspace);
     const tree = (await t.runsTree()).filter((i) => i.runId);
@@ -38,11 +46,24 @@ describe('runs tree', () => {
       const item = tree.find((i) => i.runId === row.run_id);
       assert.ok(item, `run ${row.run_id} missing from the tree`);
       const word = STATUS_WORD[row.status];
-      if (word) assert.match(`${item.label} ${item.description} ${item.tooltip}`, word, `status ${row.status} of ${row.run_id}`);
+      if (word)
+        assert.match(
+          `${item.label} ${item.description} ${item.tooltip}`,
+          word,
+          `status ${row.status} of ${row.run_id}`,
+        );
       // The label leads with the top bottleneck (type:key ratio); the category is its type.
-      if (row.top_bottleneck_category) assert.ok(`${item.label} ${item.description}`.includes(row.top_bottleneck_category), `top category "${row.top_bottleneck_category}" not in "${item.label}" / "${item.description}"`);
+      if (row.top_bottleneck_category)
+        assert.ok(
+          `${item.label} ${item.description}`.includes(row.top_bottleneck_category),
+          `top category "${row.top_bottleneck_category}" not in "${item.label}" / "${item.description}"`,
+        );
       const active = row.status === 'QUEUED' || row.status === 'RUNNING';
-      assert.strictEqual(/\bcancellable\b/.test(item.contextValue), active, `contextValue "${item.contextValue}" for ${row.status}`);
+      assert.strictEqual(
+        /\bcancellable\b/.test(item.contextValue),
+        active,
+        `contextValue "${item.contextValue}" for ${row.status}`,
+      );
       assert.match(item.contextValue, /\brun\b/);
     }
   });
@@ -51,7 +72,10 @@ describe('runs tree', () => {
     const t = await testing();
     const item = (await t.runsTree({ expand: true })).find((i) => i.runId === succeeded.runId);
     assert.ok(item, 'seeded SUCCEEDED run not in the tree');
-    assert.ok(item.children && item.children.length >= 2, `children of the SUCCEEDED run: ${JSON.stringify(item.children)}`);
+    assert.ok(
+      item.children && item.children.length >= 2,
+      `children of the SUCCEEDED run: ${JSON.stringify(item.children)}`,
+    );
     assert.match(item.children[0].label, /gate:GATE_PRD_REQUIRED/);
     assert.match(item.children[0].label, /3\.2/);
     assert.match(item.children[1].label, /phase:LEAD/);

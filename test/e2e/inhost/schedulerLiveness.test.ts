@@ -6,8 +6,19 @@ import * as assert from 'assert';
 import { StatusBarSnapshot } from '../shared';
 import { config, control, refresh, sql, testing, Testing, waitFor } from './helpers';
 
-interface SimState { instanceId: string; pollCount: number; nextWaitMs: number | null; baseIntervalMs: number; polling: boolean }
-interface Sample { at: number; state: string; text: string; pollCount: number }
+interface SimState {
+  instanceId: string;
+  pollCount: number;
+  nextWaitMs: number | null;
+  baseIntervalMs: number;
+  polling: boolean;
+}
+interface Sample {
+  at: number;
+  state: string;
+  text: string;
+  pollCount: number;
+}
 
 const SAMPLE_MS = 100;
 const GRACE_MS = 1_000; // ehgTelemetry.heartbeatGraceSeconds in the runner's user settings
@@ -18,11 +29,20 @@ const GRACE_MS = 1_000; // ehgTelemetry.heartbeatGraceSeconds in the runner's us
 const LATE_MS = 2_000;
 
 async function dbRow(): Promise<{ instance_id: string; poll_count: number; last_poll_at: Date | null } | undefined> {
-  return (await sql<{ instance_id: string; poll_count: number; last_poll_at: Date | null }>('select instance_id, poll_count, last_poll_at from eva_scheduler_heartbeat where id = 1'))[0];
+  return (
+    await sql<{ instance_id: string; poll_count: number; last_poll_at: Date | null }>(
+      'select instance_id, poll_count, last_poll_at from eva_scheduler_heartbeat where id = 1',
+    )
+  )[0];
 }
 
 /** Samples the status bar every 100 ms until `stop` says so (or `maxMs` passes: then it fails with the states seen). */
-async function sampleUntil(t: Testing, what: string, stop: (s: Sample, all: Sample[]) => boolean, maxMs: number): Promise<Sample[]> {
+async function sampleUntil(
+  t: Testing,
+  what: string,
+  stop: (s: Sample, all: Sample[]) => boolean,
+  maxMs: number,
+): Promise<Sample[]> {
   const out: Sample[] = [];
   const end = Date.now() + maxMs;
   for (;;) {
@@ -70,8 +90,21 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     const st = await control<SimState>('scheduler.state');
     idleMs = 3 * st.baseIntervalMs;
     assert.strictEqual(st.baseIntervalMs, config.schedulerIntervalMs);
-    assert.strictEqual(st.nextWaitMs, idleMs, 'the simulator waits 3 × base with an empty queue (upstream _computeAdaptiveInterval)');
-    await waitFor('healthy after a fresh start', async () => { await refresh(); return t.statusBar(); }, (s) => s.state === 'healthy', 30_000, 500);
+    assert.strictEqual(
+      st.nextWaitMs,
+      idleMs,
+      'the simulator waits 3 × base with an empty queue (upstream _computeAdaptiveInterval)',
+    );
+    await waitFor(
+      'healthy after a fresh start',
+      async () => {
+        await refresh();
+        return t.statusBar();
+      },
+      (s) => s.state === 'healthy',
+      30_000,
+      500,
+    );
   });
 
   after(async () => {
@@ -81,7 +114,11 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
 
   it('idle through at least 3 adaptive cycles: every sample healthy, at most one heartbeat read per write', async () => {
     const tip = plain(t.statusBar().tooltip);
-    assert.match(tip, new RegExp(`every ${idleMs / 1000} s: queue empty`), `tooltip names the interval in use and why:\n${tip}`);
+    assert.match(
+      tip,
+      new RegExp(`every ${idleMs / 1000} s: queue empty`),
+      `tooltip names the interval in use and why:\n${tip}`,
+    );
     assert.match(tip, /Queue depth:\*\* 0/);
     assert.match(tip, /Registered rounds:\*\* 13: vision_rescore/);
     assert.match(tip, /Observe-only:\*\* no/);
@@ -90,15 +127,28 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     const start = (await dbRow())?.poll_count ?? 0;
     await sampleUntil(t, 'the next write', (s) => s.pollCount > start, idleMs + 5_000);
     const readsAtWrite = t.heartbeatReads();
-    await waitFor('the read of that write', () => t.heartbeatReads(), (n) => n > readsAtWrite, idleMs, 50);
+    await waitFor(
+      'the read of that write',
+      () => t.heartbeatReads(),
+      (n) => n > readsAtWrite,
+      idleMs,
+      50,
+    );
     const reads0 = t.heartbeatReads();
     const polls0 = (await dbRow())?.poll_count ?? 0;
     const from = Date.now();
-    const samples = await sampleUntil(t, '3 adaptive cycles and a half', (s) => s.pollCount >= polls0 + 3 && s.at - from >= 3.5 * idleMs, 3.5 * idleMs + 10_000);
+    const samples = await sampleUntil(
+      t,
+      '3 adaptive cycles and a half',
+      (s) => s.pollCount >= polls0 + 3 && s.at - from >= 3.5 * idleMs,
+      3.5 * idleMs + 10_000,
+    );
     const reads = t.heartbeatReads() - reads0;
-    const writes = (samples[samples.length - 1].pollCount) - polls0;
+    const writes = samples[samples.length - 1].pollCount - polls0;
     const states = new Set(samples.map((s) => s.state));
-    console.log(`[liveness] idle: ${samples.length} samples over ${((samples[samples.length - 1].at - samples[0].at) / 1000).toFixed(1)} s, ${writes} writes, ${reads} heartbeat reads; states: ${summary(samples)}`);
+    console.log(
+      `[liveness] idle: ${samples.length} samples over ${((samples[samples.length - 1].at - samples[0].at) / 1000).toFixed(1)} s, ${writes} writes, ${reads} heartbeat reads; states: ${summary(samples)}`,
+    );
     assert.deepStrictEqual([...states], ['healthy'], `every sample healthy: ${summary(samples)}`);
     assert.ok(writes >= 3, `at least 3 adaptive cycles (${writes} writes)`);
     // The window ends half a cycle after the last write, so each write's read (0.5 s after it) is in it.
@@ -114,15 +164,32 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     const firstStale = samples.find((s) => s.state === 'stale');
     const firstNotPolling = samples[samples.length - 1];
     const order = summary(samples);
-    console.log(`[liveness] crash: ${samples.length} samples; stale at +${firstStale ? ((firstStale.at - last) / 1000).toFixed(1) : '—'} s, not polling at +${((firstNotPolling.at - last) / 1000).toFixed(1)} s after the last write (expected interval ${idleMs / 1000} s, grace ${GRACE_MS / 1000} s); states: ${order}`);
-    assert.ok(/^(healthy×\d+ → )?stale×\d+ → not-polling×1$/.test(order), `healthy, then stale, then not polling: ${order}`);
+    console.log(
+      `[liveness] crash: ${samples.length} samples; stale at +${firstStale ? ((firstStale.at - last) / 1000).toFixed(1) : '—'} s, not polling at +${((firstNotPolling.at - last) / 1000).toFixed(1)} s after the last write (expected interval ${idleMs / 1000} s, grace ${GRACE_MS / 1000} s); states: ${order}`,
+    );
+    assert.ok(
+      /^(healthy×\d+ → )?stale×\d+ → not-polling×1$/.test(order),
+      `healthy, then stale, then not polling: ${order}`,
+    );
     assert.ok(firstStale, 'stale seen');
     const staleAfter = firstStale.at - last;
-    assert.ok(staleAfter >= idleMs + GRACE_MS - SAMPLE_MS, `not stale before the expected write + grace (${staleAfter} ms)`);
-    assert.ok(staleAfter <= idleMs + GRACE_MS + LATE_MS, `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + ${LATE_MS} ms)`);
+    assert.ok(
+      staleAfter >= idleMs + GRACE_MS - SAMPLE_MS,
+      `not stale before the expected write + grace (${staleAfter} ms)`,
+    );
+    assert.ok(
+      staleAfter <= idleMs + GRACE_MS + LATE_MS,
+      `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + ${LATE_MS} ms)`,
+    );
     const notPollingAfter = firstNotPolling.at - last;
-    assert.ok(notPollingAfter >= 5 * idleMs - SAMPLE_MS, `not polling only after 5 expected intervals (${notPollingAfter} ms)`);
-    assert.ok(notPollingAfter <= 5 * idleMs + LATE_MS, `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + ${LATE_MS} ms)`);
+    assert.ok(
+      notPollingAfter >= 5 * idleMs - SAMPLE_MS,
+      `not polling only after 5 expected intervals (${notPollingAfter} ms)`,
+    );
+    assert.ok(
+      notPollingAfter <= 5 * idleMs + LATE_MS,
+      `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + ${LATE_MS} ms)`,
+    );
     const s = t.statusBar();
     assert.match(s.text, /not polling/);
     assert.strictEqual(background(s), 'error');
@@ -146,7 +213,9 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     const after = await sampleUntil(t, 'healthy again', (s) => s.state === 'healthy', 30_000 + 5_000);
     const order = summary([...reviving.slice(-1), ...after]);
     const row = await dbRow();
-    console.log(`[liveness] revival: reviving seen ${(seenReviving / 1000).toFixed(1)} s after the claim; healthy ${((after[after.length - 1].at - startedAt) / 1000).toFixed(1)} s after the new instance started; states: ${order}`);
+    console.log(
+      `[liveness] revival: reviving seen ${(seenReviving / 1000).toFixed(1)} s after the claim; healthy ${((after[after.length - 1].at - startedAt) / 1000).toFixed(1)} s after the new instance started; states: ${order}`,
+    );
     assert.ok(/^reviving×\d+ → healthy×1$/.test(order), `reviving, then healthy: ${order}`);
     assert.notStrictEqual(row?.instance_id, dead?.instance_id);
     assert.match(row?.instance_id ?? '', /^scheduler-[0-9a-f]{8}$/);
@@ -156,13 +225,31 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
   it('registered_rounds empties while polling goes on: "no rounds" warning, then healthy again', async () => {
     await control('scheduler.clearRounds');
     await control('scheduler.writeOnce');
-    const s = await waitFor('no rounds', async () => { await refresh(); return t.statusBar(); }, (x) => x.state === 'no-rounds', 30_000, 500);
+    const s = await waitFor(
+      'no rounds',
+      async () => {
+        await refresh();
+        return t.statusBar();
+      },
+      (x) => x.state === 'no-rounds',
+      30_000,
+      500,
+    );
     assert.match(s.text, /no rounds/);
     assert.strictEqual(background(s), 'warning');
     assert.match(plain(s.tooltip), /registered_rounds is empty/);
     assert.match(plain(s.tooltip), /Registered rounds:\*\* none/);
     await control('scheduler.restoreRounds');
     await control('scheduler.writeOnce');
-    await waitFor('healthy with rounds', async () => { await refresh(); return t.statusBar(); }, (x) => x.state === 'healthy', 30_000, 500);
+    await waitFor(
+      'healthy with rounds',
+      async () => {
+        await refresh();
+        return t.statusBar();
+      },
+      (x) => x.state === 'healthy',
+      30_000,
+      500,
+    );
   });
 });

@@ -32,7 +32,11 @@ export interface SeededRun {
 }
 
 /** Inserts a finished or active run for `scope`, `minutesAgo` minutes back. */
-export async function insertRun(scope: string, kind: 'succeeded' | 'failed' | 'running' | 'insufficient', minutesAgo: number): Promise<SeededRun> {
+export async function insertRun(
+  scope: string,
+  kind: 'succeeded' | 'failed' | 'running' | 'insufficient',
+  minutesAgo: number,
+): Promise<SeededRun> {
   const runId = randomUUID();
   const at = `now() - interval '${Math.round(minutesAgo * 60)} seconds'`;
   switch (kind) {
@@ -40,14 +44,28 @@ export async function insertRun(scope: string, kind: 'succeeded' | 'failed' | 'r
       await sql(
         `insert into telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, duration_ms, findings_count, top_bottleneck_category, output_ref, correlation_id)
          values ($1, 'workspace', $2, 'SUCCEEDED', 'CLI', ${at}, ${at}, ${at} + interval '41 seconds', 41000, 2, 'gate', $3, $4)`,
-        [runId, scope, JSON.stringify({ bottlenecks: [GATE_BOTTLENECK, PHASE_BOTTLENECK], traces_scanned: 120, dimensions_evaluated: 4, items_created: 0 }), randomUUID()],
+        [
+          runId,
+          scope,
+          JSON.stringify({
+            bottlenecks: [GATE_BOTTLENECK, PHASE_BOTTLENECK],
+            traces_scanned: 120,
+            dimensions_evaluated: 4,
+            items_created: 0,
+          }),
+          randomUUID(),
+        ],
       );
       return { runId, status: 'SUCCEEDED', topCategory: 'gate' };
     case 'insufficient':
       await sql(
         `insert into telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, duration_ms, findings_count, reason_code, output_ref)
          values ($1, 'workspace', $2, 'SUCCEEDED', 'SCHEDULED', ${at}, ${at}, ${at} + interval '2 seconds', 2000, 0, 'INSUFFICIENT_DATA', $3)`,
-        [runId, scope, JSON.stringify({ bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 })],
+        [
+          runId,
+          scope,
+          JSON.stringify({ bottlenecks: [], traces_scanned: 0, dimensions_evaluated: 0, items_created: 0 }),
+        ],
       );
       return { runId, status: 'SUCCEEDED', topCategory: null };
     case 'failed':

@@ -17,17 +17,29 @@ describe('session start', () => {
   it('inserts exactly one SESSION_START run and this window executes it (claimed RUNNING, metadata.runner)', async () => {
     const t = await testing();
     await t.settle();
-    await waitFor('a SESSION_START run for the workspace scope', () => runsForScope(config.workspace), (r) => r.some((x) => x.triggered_by === 'SESSION_START'), 30_000);
+    await waitFor(
+      'a SESSION_START run for the workspace scope',
+      () => runsForScope(config.workspace),
+      (r) => r.some((x) => x.triggered_by === 'SESSION_START'),
+      30_000,
+    );
     // Give a racing second insert a chance to show up before counting.
     await sleep(1_500);
     const all = await runsForScope(config.workspace);
     const sessionStarts = all.filter((r) => r.triggered_by === 'SESSION_START');
-    assert.strictEqual(sessionStarts.length, 1, `expected 1 SESSION_START run, found ${sessionStarts.length}: ${JSON.stringify(all)}`);
+    assert.strictEqual(
+      sessionStarts.length,
+      1,
+      `expected 1 SESSION_START run, found ${sessionStarts.length}: ${JSON.stringify(all)}`,
+    );
     const run = sessionStarts[0];
     assert.strictEqual(run.scope_type, 'workspace');
     assert.strictEqual(run.status, 'RUNNING', 'the extension claimed it and its analysis process is running it');
     assert.ok(run.correlation_id, 'correlation_id is set');
-    const meta = run.metadata as { timeout_ms?: number; runner?: { window_id?: string; analyzer?: string; extension_version?: string } } | null;
+    const meta = run.metadata as {
+      timeout_ms?: number;
+      runner?: { window_id?: string; analyzer?: string; extension_version?: string };
+    } | null;
     assert.strictEqual(meta?.timeout_ms, 120_000, 'metadata.timeout_ms is the default 120 s');
     assert.strictEqual(meta?.runner?.window_id, vscode.env.sessionId, 'metadata.runner names this window');
     assert.strictEqual(meta?.runner?.analyzer, 'lib/telemetry/bottleneck-analyzer.js');
@@ -35,14 +47,31 @@ describe('session start', () => {
     assert.deepStrictEqual(a.active, [run.run_id], 'this window runs exactly that analysis');
     const h = a.history[0];
     assert.ok(h && h.loadMs > 0, 'the child started and loaded the analyzer');
-    fs.writeFileSync(path.join(path.dirname(config.resultsFile), 'analysis-first-open.json'), JSON.stringify({ runId: run.run_id, childStartAndLoadMs: h.loadMs, childRssAtLoadMB: +(h.rssAtLoadBytes / 1048576).toFixed(1), triggeredAt: run.triggered_at }, null, 2));
+    fs.writeFileSync(
+      path.join(path.dirname(config.resultsFile), 'analysis-first-open.json'),
+      JSON.stringify(
+        {
+          runId: run.run_id,
+          childStartAndLoadMs: h.loadMs,
+          childRssAtLoadMB: +(h.rssAtLoadBytes / 1048576).toFixed(1),
+          triggeredAt: run.triggered_at,
+        },
+        null,
+        2,
+      ),
+    );
   });
 
   it('shows the run spinning in the tree', async () => {
     const t = await testing();
     const [run] = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
     await t.refreshRuns();
-    const item = await waitFor('the running run in the tree', async () => (await t.runsTree()).find((i) => i.runId === run.run_id), (i) => !!i, 15_000);
+    const item = await waitFor(
+      'the running run in the tree',
+      async () => (await t.runsTree()).find((i) => i.runId === run.run_id),
+      (i) => !!i,
+      15_000,
+    );
     assert.strictEqual(item!.iconId, 'sync~spin');
     assert.match(item!.contextValue, /\bcancellable\b/);
   });
@@ -50,6 +79,9 @@ describe('session start', () => {
   it('records the decision "enqueued"', async () => {
     const t = await testing();
     const d = t.decisions().filter((x) => x.scopeId === config.workspace);
-    assert.deepStrictEqual(d.map((x) => x.decision), ['enqueued']);
+    assert.deepStrictEqual(
+      d.map((x) => x.decision),
+      ['enqueued'],
+    );
   });
 });

@@ -15,7 +15,7 @@ interface Expectation {
 
 function background(s: StatusBarSnapshot): Background {
   const raw = s.backgroundColor as unknown;
-  const id = typeof raw === 'string' ? raw : raw && typeof raw === 'object' && 'id' in raw ? String((raw).id) : '';
+  const id = typeof raw === 'string' ? raw : raw && typeof raw === 'object' && 'id' in raw ? String(raw.id) : '';
   if (!id) return 'none';
   if (/error/i.test(id)) return 'error';
   if (/warning/i.test(id)) return 'warning';
@@ -63,33 +63,58 @@ describe('status bar follows the scheduler heartbeat', function () {
 
   it('healthy: running, no background', async () => {
     await control('scheduler.writeOnce');
-    const s = await expectStatus(t, 'healthy', { state: 'healthy', text: /running/i, tooltip: /polling on time/i, background: 'none' });
+    const s = await expectStatus(t, 'healthy', {
+      state: 'healthy',
+      text: /running/i,
+      tooltip: /polling on time/i,
+      background: 'none',
+    });
     assert.strictEqual(s.command, 'ehgTelemetry.showSchedulerDetails');
   });
 
   it('breaker OPEN: error background', async () => {
     await control('scheduler.setBreaker', 'OPEN');
     await control('scheduler.writeOnce');
-    await expectStatus(t, 'breaker OPEN', { state: 'breaker-open', text: /OPEN/, tooltip: /OPEN/, background: 'error' });
+    await expectStatus(t, 'breaker OPEN', {
+      state: 'breaker-open',
+      text: /OPEN/,
+      tooltip: /OPEN/,
+      background: 'error',
+    });
   });
 
   it('breaker HALF_OPEN: warning background', async () => {
     await control('scheduler.setBreaker', 'HALF_OPEN');
     await control('scheduler.writeOnce');
-    await expectStatus(t, 'breaker HALF_OPEN', { state: 'breaker-half-open', text: /half-open/i, tooltip: /HALF_OPEN/, background: 'warning' });
+    await expectStatus(t, 'breaker HALF_OPEN', {
+      state: 'breaker-half-open',
+      text: /half-open/i,
+      tooltip: /HALF_OPEN/,
+      background: 'warning',
+    });
   });
 
   it('paused: warning background, reason in the tooltip', async () => {
     await control('scheduler.setBreaker', 'CLOSED');
     await control('scheduler.pause', 'e2e maintenance window');
     await control('scheduler.writeOnce');
-    await expectStatus(t, 'paused', { state: 'paused', text: /paused/i, tooltip: /e2e maintenance window/, background: 'warning' });
+    await expectStatus(t, 'paused', {
+      state: 'paused',
+      text: /paused/i,
+      tooltip: /e2e maintenance window/,
+      background: 'warning',
+    });
     await control('scheduler.resume');
   });
 
   it('stopping: warning background', async () => {
     await control('scheduler.setStopping');
-    await expectStatus(t, 'stopping', { state: 'stopping', text: /stopping/i, tooltip: /shutting down/i, background: 'warning' });
+    await expectStatus(t, 'stopping', {
+      state: 'stopping',
+      text: /stopping/i,
+      tooltip: /shutting down/i,
+      background: 'warning',
+    });
   });
 
   it('stopped: error background', async () => {
@@ -100,14 +125,29 @@ describe('status bar follows the scheduler heartbeat', function () {
   it('stale (no heartbeat past the expected write + grace): warning background', async () => {
     await control('scheduler.start');
     await control('scheduler.writeOnce');
-    await expectStatus(t, 'healthy again', { state: 'healthy', text: /running/i, tooltip: /polling on time/i, background: 'none' });
+    await expectStatus(t, 'healthy again', {
+      state: 'healthy',
+      text: /running/i,
+      tooltip: /polling on time/i,
+      background: 'none',
+    });
     await control('scheduler.crash');
     // Idle and adaptive, the next write is expected 3 × base after the last; the test settings set the grace to 1 s.
-    await expectStatus(t, `silent for > 3 × ${config.schedulerIntervalMs} ms + grace`, { state: 'stale', text: /stale/i, tooltip: /next heartbeat was due .* \(it writes every \d+ s: queue empty\)/i, background: 'warning' });
+    await expectStatus(t, `silent for > 3 × ${config.schedulerIntervalMs} ms + grace`, {
+      state: 'stale',
+      text: /stale/i,
+      tooltip: /next heartbeat was due .* \(it writes every \d+ s: queue empty\)/i,
+      background: 'warning',
+    });
   });
 
   it('no row: "no heartbeat", warning background', async () => {
     await control('scheduler.deleteRow');
-    await expectStatus(t, 'no heartbeat row', { state: 'no-row', text: /no heartbeat/i, tooltip: /no workers/i, background: 'warning' });
+    await expectStatus(t, 'no heartbeat row', {
+      state: 'no-row',
+      text: /no heartbeat/i,
+      tooltip: /no workers/i,
+      background: 'warning',
+    });
   });
 });

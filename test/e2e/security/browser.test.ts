@@ -9,15 +9,34 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { HostileRuns, insertHostileRuns, removeHostileRuns, writeHostileHeartbeat } from '../hostile';
-import { openWorkbench, runFromPalette, schedulerItem, showContainer, statusItemLook, topLevelRows } from '../ui/workbench';
+import {
+  openWorkbench,
+  runFromPalette,
+  schedulerItem,
+  showContainer,
+  statusItemLook,
+  topLevelRows,
+} from '../ui/workbench';
 import { sec } from './context';
 
 const DATA_LINK = 'command:workbench.action.quit';
 
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, describeLast?: () => string): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  describeLast?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describeLast ? `; last seen: ${describeLast()}` : ''}`);
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${describeLast ? `; last seen: ${describeLast()}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -33,7 +52,10 @@ function palette(page: Page, title: string): Promise<void> {
 }
 
 async function quickInput(page: Page, titlePart: string, value: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: titlePart }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: titlePart })
+    .first()
+    .waitFor({ state: 'visible', timeout: 20_000 });
   const input = page.locator('.quick-input-widget .quick-input-box input').first();
   await input.fill(value);
   await page.keyboard.press('Enter');
@@ -53,9 +75,9 @@ async function hoverFacts(page: Page, target: Locator, contains: string): Promis
   await target.hover();
   const hover = page.locator('.monaco-hover', { hasText: contains }).first();
   await hover.waitFor({ state: 'visible', timeout: 15_000 });
-  const facts = await hover.evaluate((el: any) => ({  
+  const facts = await hover.evaluate((el: any) => ({
     text: String(el.textContent ?? ''),
-    commandLinks: Array.from(el.querySelectorAll('a') as ArrayLike<any>)  
+    commandLinks: Array.from(el.querySelectorAll('a') as ArrayLike<any>)
       .map((a) => `${a.getAttribute('href') ?? ''} ${a.getAttribute('data-href') ?? ''}`)
       .filter((h) => /command:/i.test(h)),
     images: el.querySelectorAll('img').length as number,
@@ -68,11 +90,13 @@ async function hoverFacts(page: Page, target: Locator, contains: string): Promis
 /** Anything in the whole page that can only have come from the hostile data being rendered as HTML. */
 async function pageHasDataMarkup(page: Page): Promise<string[]> {
   return page.evaluate((link) => {
-    const d = (globalThis as any).document;  
+    const d = (globalThis as any).document;
     const found: string[] = [];
     if (d.querySelectorAll('img[src="x"]').length) found.push('an <img src=x> from the data');
     if (d.querySelectorAll('[onerror]').length) found.push('an element with an onerror attribute');
-    const links = Array.from(d.querySelectorAll('a') as ArrayLike<any>).filter((a) => `${a.getAttribute('href') ?? ''} ${a.getAttribute('data-href') ?? ''}`.includes(link));  
+    const links = Array.from(d.querySelectorAll('a') as ArrayLike<any>).filter((a) =>
+      `${a.getAttribute('href') ?? ''} ${a.getAttribute('data-href') ?? ''}`.includes(link),
+    );
     if (links.length) found.push(`${links.length} link(s) to ${link}`);
     return found;
   }, DATA_LINK);
@@ -80,10 +104,15 @@ async function pageHasDataMarkup(page: Page): Promise<string[]> {
 
 async function waitForStatus(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
   let last = '';
-  await waitUntil(`the status bar to show ${pattern}`, async () => {
-    last = (await statusItemLook(page)).text;
-    return pattern.test(last);
-  }, timeoutMs, () => last);
+  await waitUntil(
+    `the status bar to show ${pattern}`,
+    async () => {
+      last = (await statusItemLook(page)).text;
+      return pattern.test(last);
+    },
+    timeoutMs,
+    () => last,
+  );
 }
 
 function newestExtensionLog(): string {
@@ -93,7 +122,8 @@ function newestExtensionLog(): string {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name === 'EHG Telemetry.log' && (!best || fs.statSync(p).mtimeMs > best.mtime)) best = { file: p, mtime: fs.statSync(p).mtimeMs };
+      else if (e.name === 'EHG Telemetry.log' && (!best || fs.statSync(p).mtimeMs > best.mtime))
+        best = { file: p, mtime: fs.statSync(p).mtimeMs };
     }
   };
   if (fs.existsSync(root)) walk(root);
@@ -142,7 +172,10 @@ describe('security in the browser (installed VSIX)', function () {
       assert.deepStrictEqual(facts.commandLinks, [], 'no command: link in the hover');
       assert.strictEqual(facts.images, 0, 'no image in the hover');
       assert.strictEqual(facts.handlers, 0, 'no inline event handler in the hover');
-      assert.ok(facts.text.includes('onerror=alert(1)'), `the hover shows the hostile text as text: ${facts.text.slice(0, 300)}`);
+      assert.ok(
+        facts.text.includes('onerror=alert(1)'),
+        `the hover shows the hostile text as text: ${facts.text.slice(0, 300)}`,
+      );
       assert.ok(facts.text.includes('command:workbench.action.quit'), 'the Markdown link is shown as text');
       assert.deepStrictEqual(await pageHasDataMarkup(page), []);
     });
@@ -177,12 +210,21 @@ describe('security in the browser (installed VSIX)', function () {
       await input.waitFor({ state: 'visible', timeout: 20_000 });
       await input.fill(runId);
       await page.locator('.quick-input-widget .monaco-list-row', { hasText: runId }).first().click({ timeout: 20_000 });
-      await page.locator('.tabs-container .tab', { hasText: runId }).first().waitFor({ state: 'visible', timeout: 30_000 });
-      await page.locator('.monaco-editor .view-lines', { hasText: 'onerror=alert(1)' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.tabs-container .tab', { hasText: runId })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.monaco-editor .view-lines', { hasText: 'onerror=alert(1)' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       await shot('03-hostile-details');
       // Alive: the palette still opens and closes, the status bar still updates.
       await page.keyboard.press('F1');
-      await page.locator('.quick-input-widget .quick-input-box input').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page
+        .locator('.quick-input-widget .quick-input-box input')
+        .first()
+        .waitFor({ state: 'visible', timeout: 20_000 });
       await page.keyboard.press('Escape');
       assert.ok(await schedulerItem(page).isVisible(), 'the status bar item is still there');
       assert.deepStrictEqual(shown.dialogs, [], 'no alert/confirm/prompt was opened');
@@ -193,57 +235,79 @@ describe('security in the browser (installed VSIX)', function () {
   });
 
   describe('error messages', () => {
-  it('an error answer that echoes the key is shown with the key redacted', async () => {
-    const { page, stack, shown, envKey } = sec();
-    const before = shown.notifications.length;
-    stack.gateway.setFault({ status: 500, table: 'eva_scheduler_heartbeat', body: { message: `boom near token ${envKey} (echoed by the server)` } });
-    try {
-      await palette(page, 'EHG Telemetry: Refresh');
-      await waitUntil('a notification about the failed read', () => shown.notifications.slice(before).some((n) => /failed \(500/.test(n)), 30_000, () => JSON.stringify(shown.notifications.slice(before)));
-    } finally {
-      stack.gateway.setFault(null);
-    }
-    const text = shown.notifications.slice(before).find((n) => /failed \(500/.test(n))!;
-    await shot('04-echoed-key');
-    assert.ok(text.includes('boom near token'), `the server's message is shown: ${text}`);
-    assert.ok(/redacted/i.test(text), `the echoed key is replaced: ${text}`);
-    for (const part of [envKey, ...envKey.split('.').slice(1)]) assert.ok(!text.includes(part), 'the notification does not contain the key');
-    await waitForStatus(page, /running/i);
-  });
+    it('an error answer that echoes the key is shown with the key redacted', async () => {
+      const { page, stack, shown, envKey } = sec();
+      const before = shown.notifications.length;
+      stack.gateway.setFault({
+        status: 500,
+        table: 'eva_scheduler_heartbeat',
+        body: { message: `boom near token ${envKey} (echoed by the server)` },
+      });
+      try {
+        await palette(page, 'EHG Telemetry: Refresh');
+        await waitUntil(
+          'a notification about the failed read',
+          () => shown.notifications.slice(before).some((n) => /failed \(500/.test(n)),
+          30_000,
+          () => JSON.stringify(shown.notifications.slice(before)),
+        );
+      } finally {
+        stack.gateway.setFault(null);
+      }
+      const text = shown.notifications.slice(before).find((n) => /failed \(500/.test(n))!;
+      await shot('04-echoed-key');
+      assert.ok(text.includes('boom near token'), `the server's message is shown: ${text}`);
+      assert.ok(/redacted/i.test(text), `the echoed key is replaced: ${text}`);
+      for (const part of [envKey, ...envKey.split('.').slice(1)])
+        assert.ok(!text.includes(part), 'the notification does not contain the key');
+      await waitForStatus(page, /running/i);
+    });
   });
 
   describe('the stored key', () => {
-  it('Configure Connection… from the command palette (URL, then key) connects and sends the new key', async () => {
-    const { page, stack, tap, shown, userKey } = sec();
-    const before = shown.notifications.length;
-    const t0 = Date.now();
-    await palette(page, 'EHG Telemetry: Configure Connection…');
-    await quickInput(page, '(1/2)', stack.url);
-    await quickInput(page, '(2/2)', userKey);
-    await waitUntil('the "connected to" notification', () => shown.notifications.slice(before).some((n) => n.includes(`connected to ${new URL(stack.url).origin}`)), 60_000, () => JSON.stringify(shown.notifications.slice(before)));
-    await shot('05-configured');
-    assert.ok(tap.carrying(userKey, t0).length > 0, 'the gateway received the configured key');
-  });
+    it('Configure Connection… from the command palette (URL, then key) connects and sends the new key', async () => {
+      const { page, stack, tap, shown, userKey } = sec();
+      const before = shown.notifications.length;
+      const t0 = Date.now();
+      await palette(page, 'EHG Telemetry: Configure Connection…');
+      await quickInput(page, '(1/2)', stack.url);
+      await quickInput(page, '(2/2)', userKey);
+      await waitUntil(
+        'the "connected to" notification',
+        () => shown.notifications.slice(before).some((n) => n.includes(`connected to ${new URL(stack.url).origin}`)),
+        60_000,
+        () => JSON.stringify(shown.notifications.slice(before)),
+      );
+      await shot('05-configured');
+      assert.ok(tap.carrying(userKey, t0).length > 0, 'the gateway received the configured key');
+    });
 
-  it('a workspace whose settings.json and .env point at another server cannot send it the stored key', async () => {
-    const { page, server, tap, recorder, redirectWorkspace, userKey, stack } = sec();
-    const t0 = Date.now();
-    await openWorkbench(page, server.workbenchUrl(redirectWorkspace));
-    await waitForStatus(page, /running/i);
-    // A new window is a new extension host: the key it sends can only have come from SecretStorage.
-    await waitUntil('the stored key at the real gateway from the new window', () => tap.carrying(userKey, t0).length > 0, 30_000);
-    await showContainer(page, 'EHG Telemetry');
-    await palette(page, 'EHG Telemetry: Refresh');
-    await page.waitForTimeout(3_000);
-    await shot('06-redirect-workspace');
-    const seen = recorder.requests.map((r) => `${r.method} ${r.url}`);
-    assert.deepStrictEqual(recorder.carrying(userKey), [], 'the other server received the stored key');
-    assert.deepStrictEqual(seen, [], 'the other server received no request at all');
-    assert.ok(tap.carrying(userKey, t0).length > 0, 'the real gateway did');
-    const log = newestExtensionLog();
-    const origin = new URL(stack.url).origin;
-    assert.ok(log.lastIndexOf(`Connection: ${origin} (from user settings)`) >= 0, 'the new window connected with the user-settings URL');
-    assert.ok(!log.includes(`Connection: ${recorder.url}`), 'the extension never connected to the other server');
-  });
+    it('a workspace whose settings.json and .env point at another server cannot send it the stored key', async () => {
+      const { page, server, tap, recorder, redirectWorkspace, userKey, stack } = sec();
+      const t0 = Date.now();
+      await openWorkbench(page, server.workbenchUrl(redirectWorkspace));
+      await waitForStatus(page, /running/i);
+      // A new window is a new extension host: the key it sends can only have come from SecretStorage.
+      await waitUntil(
+        'the stored key at the real gateway from the new window',
+        () => tap.carrying(userKey, t0).length > 0,
+        30_000,
+      );
+      await showContainer(page, 'EHG Telemetry');
+      await palette(page, 'EHG Telemetry: Refresh');
+      await page.waitForTimeout(3_000);
+      await shot('06-redirect-workspace');
+      const seen = recorder.requests.map((r) => `${r.method} ${r.url}`);
+      assert.deepStrictEqual(recorder.carrying(userKey), [], 'the other server received the stored key');
+      assert.deepStrictEqual(seen, [], 'the other server received no request at all');
+      assert.ok(tap.carrying(userKey, t0).length > 0, 'the real gateway did');
+      const log = newestExtensionLog();
+      const origin = new URL(stack.url).origin;
+      assert.ok(
+        log.lastIndexOf(`Connection: ${origin} (from user settings)`) >= 0,
+        'the new window connected with the user-settings URL',
+      );
+      assert.ok(!log.includes(`Connection: ${recorder.url}`), 'the extension never connected to the other server');
+    });
   });
 });

@@ -15,7 +15,7 @@ export async function captureShown(context: BrowserContext): Promise<Shown> {
   });
   await context.addInitScript(() => {
     const seen = new WeakSet<object>();
-    const g = globalThis as unknown as { document: any; MutationObserver: any; __ehgShown?: (t: string) => void };  
+    const g = globalThis as unknown as { document: any; MutationObserver: any; __ehgShown?: (t: string) => void };
     const report = () => {
       for (const el of g.document.querySelectorAll('.notification-list-item-message')) {
         const text = (el.textContent ?? '').trim();

@@ -36,7 +36,14 @@ export class KeyScanner {
   private readonly patterns: Array<{ secret: string; utf8: Buffer; utf16: Buffer; text: string }>;
 
   constructor(secrets: readonly Secret[]) {
-    this.patterns = secrets.flatMap((s) => needles(s.value).map((n) => ({ secret: s.name, utf8: Buffer.from(n, 'utf8'), utf16: Buffer.from(n, 'utf16le'), text: n })));
+    this.patterns = secrets.flatMap((s) =>
+      needles(s.value).map((n) => ({
+        secret: s.name,
+        utf8: Buffer.from(n, 'utf8'),
+        utf16: Buffer.from(n, 'utf16le'),
+        text: n,
+      })),
+    );
   }
 
   /** Which secrets occur in `text` (names, deduplicated). */
@@ -53,7 +60,9 @@ export class KeyScanner {
 
   bytes(buf: Buffer, where: string): string[] {
     this.stats.bytes += buf.length;
-    const hits = [...new Set(this.patterns.filter((p) => buf.includes(p.utf8) || buf.includes(p.utf16)).map((p) => p.secret))];
+    const hits = [
+      ...new Set(this.patterns.filter((p) => buf.includes(p.utf8) || buf.includes(p.utf16)).map((p) => p.secret)),
+    ];
     for (const secret of hits) this.findings.push({ secret, where });
     return hits;
   }
@@ -82,7 +91,11 @@ export class KeyScanner {
           const where = `${label}: ${path.relative(dir, p)}`;
           if (allowed(p)) {
             this.stats.bytes += buf.length;
-            const hits = [...new Set(this.patterns.filter((x) => buf.includes(x.utf8) || buf.includes(x.utf16)).map((x) => x.secret))];
+            const hits = [
+              ...new Set(
+                this.patterns.filter((x) => buf.includes(x.utf8) || buf.includes(x.utf16)).map((x) => x.secret),
+              ),
+            ];
             for (const secret of hits) allowedHits.push({ secret, where });
           } else {
             this.bytes(buf, where);
@@ -98,16 +111,33 @@ export class KeyScanner {
 /** Playwright's storageState({ indexedDB: true }) as (where, text) pairs: one per item / record. */
 export function storageItems(state: unknown): Array<{ where: string; text: string; secretStorage: boolean }> {
   const out: Array<{ where: string; text: string; secretStorage: boolean }> = [];
-  const s = state as { cookies?: unknown[]; origins?: Array<{ origin: string; localStorage?: Array<{ name: string; value: string }>; indexedDB?: Array<{ name: string; stores?: Array<{ name: string; records?: unknown[] }> }> }> };
+  const s = state as {
+    cookies?: unknown[];
+    origins?: Array<{
+      origin: string;
+      localStorage?: Array<{ name: string; value: string }>;
+      indexedDB?: Array<{ name: string; stores?: Array<{ name: string; records?: unknown[] }> }>;
+    }>;
+  };
   for (const c of s.cookies ?? []) out.push({ where: 'cookie', text: JSON.stringify(c), secretStorage: false });
   for (const o of s.origins ?? []) {
     for (const item of o.localStorage ?? []) {
       // code-server's SecretStorage: one AES-sealed localStorage item (LocalStorageSecretStorageProvider).
-      out.push({ where: `localStorage ${o.origin} "${item.name}"`, text: `${item.name}\n${item.value}`, secretStorage: item.name === 'secrets.provider' });
+      out.push({
+        where: `localStorage ${o.origin} "${item.name}"`,
+        text: `${item.name}\n${item.value}`,
+        secretStorage: item.name === 'secrets.provider',
+      });
     }
     for (const db of o.indexedDB ?? []) {
       for (const store of db.stores ?? []) {
-        (store.records ?? []).forEach((r, i) => out.push({ where: `IndexedDB ${o.origin} ${db.name}/${store.name} #${i}`, text: JSON.stringify(r), secretStorage: false }));
+        (store.records ?? []).forEach((r, i) =>
+          out.push({
+            where: `IndexedDB ${o.origin} ${db.name}/${store.name} #${i}`,
+            text: JSON.stringify(r),
+            secretStorage: false,
+          }),
+        );
       }
     }
   }

@@ -35,6 +35,10 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     carrying: (secret) => requests.filter((r) => JSON.stringify(r).includes(secret)),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -52,7 +52,11 @@ export function topLevelRows(page: Page): Locator {
  */
 export async function runFromPalette(page: Page, title: string, opts: { nextInput?: boolean } = {}): Promise<void> {
   if (opts.nextInput) await page.keyboard.press('Escape');
-  else await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => undefined);
+  else
+    await page
+      .locator('.monaco-workbench')
+      .click({ position: { x: 600, y: 300 } })
+      .catch(() => undefined);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input');
   await input.first().waitFor({ state: 'visible', timeout: 20_000 });
@@ -61,5 +65,8 @@ export async function runFromPalette(page: Page, title: string, opts: { nextInpu
   await row.waitFor({ state: 'visible', timeout: 20_000 });
   await row.click();
   if (opts.nextInput) return;
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 20_000 }).catch(() => undefined);
+  await page
+    .locator('.quick-input-widget')
+    .waitFor({ state: 'hidden', timeout: 20_000 })
+    .catch(() => undefined);
 }

@@ -25,19 +25,38 @@ export function tmpRoot(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-analysis-')));
 }
 
-export function sessionRequest(scopeId: string, timeoutMs = 120_000, over: Partial<EnqueueRequest> = {}): Omit<EnqueueRequest, 'execute'> {
+export function sessionRequest(
+  scopeId: string,
+  timeoutMs = 120_000,
+  over: Partial<EnqueueRequest> = {},
+): Omit<EnqueueRequest, 'execute'> {
   return {
     scopeId,
     triggeredBy: 'SESSION_START',
     mode: 'whenStale',
     stalenessMs: 7 * 86_400_000,
     dedupMs: 10 * 60_000,
-    metadata: { timeout_ms: timeoutMs, source: { extension: 'ehg-telemetry', extension_version: 'test', vscode_version: 'test', window_id: 'w', app_host: 'test' } },
+    metadata: {
+      timeout_ms: timeoutMs,
+      source: {
+        extension: 'ehg-telemetry',
+        extension_version: 'test',
+        vscode_version: 'test',
+        window_id: 'w',
+        app_host: 'test',
+      },
+    },
     ...over,
   };
 }
 
-export function analysisContext(o: { url: string; key: string; folder: string; log: ExecutionContext['log']; windowId?: string }): ExecutionContext {
+export function analysisContext(o: {
+  url: string;
+  key: string;
+  folder: string;
+  log: ExecutionContext['log'];
+  windowId?: string;
+}): ExecutionContext {
   const c = checkProjectUrl(o.url);
   if (!c.ok) throw new Error(c.message);
   return {
@@ -88,13 +107,39 @@ export async function hookSaysAlreadyQueued(supabase: SupabaseClient, scopeId: s
  * A hook-style writer (enqueueAnalysis + executeAnalysisAsync): dedup check, insert QUEUED with
  * no metadata.source, RUNNING, then (after `workMs`) SUCCEEDED by run_id only, whatever the status says.
  */
-export async function hookStyleRun(supabase: SupabaseClient, scopeId: string, runId: string, workMs: number): Promise<'already_queued' | 'enqueued'> {
+export async function hookStyleRun(
+  supabase: SupabaseClient,
+  scopeId: string,
+  runId: string,
+  workMs: number,
+): Promise<'already_queued' | 'enqueued'> {
   if (await hookSaysAlreadyQueued(supabase, scopeId)) return 'already_queued';
-  const { error } = await supabase.from('telemetry_analysis_runs').insert({ run_id: runId, scope_type: 'workspace', scope_id: scopeId, status: 'QUEUED', triggered_by: 'SESSION_START', triggered_at: new Date().toISOString(), correlation_id: runId, metadata: { timeout_ms: 120000 } });
+  const { error } = await supabase.from('telemetry_analysis_runs').insert({
+    run_id: runId,
+    scope_type: 'workspace',
+    scope_id: scopeId,
+    status: 'QUEUED',
+    triggered_by: 'SESSION_START',
+    triggered_at: new Date().toISOString(),
+    correlation_id: runId,
+    metadata: { timeout_ms: 120000 },
+  });
   if (error) throw new Error(error.message);
   const startedAt = new Date().toISOString();
-  await supabase.from('telemetry_analysis_runs').update({ status: 'RUNNING', started_at: startedAt }).eq('run_id', runId);
+  await supabase
+    .from('telemetry_analysis_runs')
+    .update({ status: 'RUNNING', started_at: startedAt })
+    .eq('run_id', runId);
   await new Promise((r) => setTimeout(r, workMs));
-  await supabase.from('telemetry_analysis_runs').update({ status: 'SUCCEEDED', finished_at: new Date().toISOString(), duration_ms: workMs, findings_count: 0, output_ref: { bottlenecks: [], traces_scanned: 1, dimensions_evaluated: 0, items_created: 0 } }).eq('run_id', runId);
+  await supabase
+    .from('telemetry_analysis_runs')
+    .update({
+      status: 'SUCCEEDED',
+      finished_at: new Date().toISOString(),
+      duration_ms: workMs,
+      findings_count: 0,
+      output_ref: { bottlenecks: [], traces_scanned: 1, dimensions_evaluated: 0, items_created: 0 },
+    })
+    .eq('run_id', runId);
   return 'enqueued';
 }

@@ -16,9 +16,21 @@ async function main(): Promise<void> {
   });
   const c = checkProjectUrl(url);
   if (!c.ok) throw new Error(c.message);
-  const backend = new SupabaseBackend({ url: c.url, origin: c.origin, key, timeoutMs: 10_000, clientInfo: 'analysis-host' });
-  const r = await enqueueAndExecute(backend, sessionRequest(scope, Number(timeoutMs)), analysisContext({ url, key, folder, log: () => undefined }));
-  process.stdout.write(`${JSON.stringify({ kind: r.outcome.kind, runId: r.execution?.runId ?? null, childPid: r.execution?.process.pid ?? null })}\n`);
+  const backend = new SupabaseBackend({
+    url: c.url,
+    origin: c.origin,
+    key,
+    timeoutMs: 10_000,
+    clientInfo: 'analysis-host',
+  });
+  const r = await enqueueAndExecute(
+    backend,
+    sessionRequest(scope, Number(timeoutMs)),
+    analysisContext({ url, key, folder, log: () => undefined }),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ kind: r.outcome.kind, runId: r.execution?.runId ?? null, childPid: r.execution?.process.pid ?? null })}\n`,
+  );
   setInterval(() => undefined, 1000);
 }
 
