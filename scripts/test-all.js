@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: the unit, integration and e2e stages in order, output streamed as it comes. Counts each
+// `npm test`: lint, then the unit, integration and e2e stages in order, output streamed as it comes. Counts each
 // stage's tests (mocha's "N passing / N failing / N pending", the e2e runner's "N passed, N failed")
 // and ends with one line `N passed, N failed` for all of them. Exits non-zero when any stage fails,
 // ends without a count, or runs zero tests. Plain JS: it must run before anything is compiled.
@@ -7,6 +7,8 @@
 const { spawn } = require('child_process');
 
 const STAGES = [
+  // Typed ESLint and the Prettier check: one check each, passed when the script exits 0.
+  { script: 'lint', kind: 'check', timeoutMs: 5 * 60_000 },
   { script: 'test:unit', kind: 'mocha', timeoutMs: 10 * 60_000 },
   { script: 'test:integration', kind: 'mocha', timeoutMs: 15 * 60_000 },
   { script: 'test:e2e', kind: 'e2e', timeoutMs: 25 * 60_000 },
@@ -24,7 +26,8 @@ function lastNumber(text, re) {
 }
 
 /** The counts a stage printed, or null when it printed none. */
-function parseCounts(kind, text) {
+function parseCounts(kind, text, code) {
+  if (kind === 'check') return { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, pending: 0 };
   if (kind === 'e2e') {
     const g = /^(\d+) passed, (\d+) failed\s*$/gm;
     let m;
@@ -64,7 +67,11 @@ function runStage(stage) {
   return new Promise((resolve) => {
     const started = Date.now();
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const child = spawn(npm, ['run', stage.script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: process.env });
+    const child = spawn(npm, ['run', stage.script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: process.env,
+    });
     current = child;
     let text = '';
     child.stdout.on('data', (c) => {
@@ -88,7 +95,7 @@ function runStage(stage) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       current = null;
-      const counts = parseCounts(stage.kind, text.replace(ANSI, ''));
+      const counts = parseCounts(stage.kind, text.replace(ANSI, ''), code);
       const problems = [];
       if (timedOut) problems.push('timed out');
       if (code !== 0) problems.push(`exited with ${code ?? signal}`);
@@ -116,12 +123,17 @@ async function main() {
     passed += c.passed;
     failed += c.failed;
     const verdict = o.problems.length ? `FAILED (${o.problems.join(', ')})` : 'ok';
-    console.log(`  ${o.stage.padEnd(18)} ${String(c.passed).padStart(4)} passed ${String(c.failed).padStart(3)} failed${c.pending ? ` ${c.pending} pending` : ''}  ${o.seconds.toFixed(1)} s  ${verdict}`);
+    console.log(
+      `  ${o.stage.padEnd(18)} ${String(c.passed).padStart(4)} passed ${String(c.failed).padStart(3)} failed${c.pending ? ` ${c.pending} pending` : ''}  ${o.seconds.toFixed(1)} s  ${verdict}`,
+    );
   }
   const stageFailures = outcomes.filter((o) => o.problems.length).length + (STAGES.length - outcomes.length);
-  if (outcomes.length < STAGES.length) console.log(`  interrupted: ${STAGES.length - outcomes.length} stage(s) not run`);
+  if (outcomes.length < STAGES.length)
+    console.log(`  interrupted: ${STAGES.length - outcomes.length} stage(s) not run`);
   // A stage that failed without counting its tests still fails the total.
-  const uncounted = outcomes.filter((o) => o.problems.length && (!o.counts || o.counts.failed === 0)).length + (STAGES.length - outcomes.length);
+  const uncounted =
+    outcomes.filter((o) => o.problems.length && (!o.counts || o.counts.failed === 0)).length +
+    (STAGES.length - outcomes.length);
   console.log(`  total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`${passed} passed, ${failed + uncounted} failed`);
   process.exit(stageFailures > 0 || interrupted ? 1 : 0);
