@@ -82,6 +82,7 @@ async function capturePlans(
   table: string,
   call: () => Promise<unknown>,
   reps: number,
+  pick: (sql: string) => boolean = () => true,
 ): Promise<LoggedPlan[]> {
   const file = stack.explainLogFile;
   if (!file) throw new Error('the bench stack must be started with explainLog: true');
@@ -93,7 +94,7 @@ async function capturePlans(
     await setExplain(stack.databaseUrl, false);
   }
   const onTable = (p: LoggedPlan) =>
-    p.queryText.includes(`"public"."${table}"`) && /^\s*(WITH|SELECT)/i.test(p.queryText);
+    p.queryText.includes(`"public"."${table}"`) && /^\s*(WITH|SELECT)/i.test(p.queryText) && pick(p.queryText);
   const deadline = Date.now() + 5_000;
   let plans = readLoggedPlans(file, from).filter(onTable);
   while (plans.length < reps && Date.now() < deadline) {
@@ -162,7 +163,7 @@ function planFigures(plans: LoggedPlan[], table: string): PlanFigures {
 
 // ---- the measured requests -------------------------------------------------------------------
 
-export const QUERY_NAMES = ['list_workspace', 'staleness', 'dedup', 'heartbeat'] as const;
+export const QUERY_NAMES = ['list_workspace', 'list_heads', 'staleness', 'dedup', 'heartbeat'] as const;
 export type QueryName =
   (typeof QUERY_NAMES)[number] | 'list_all_scopes' | 'list_all_scopes_with_index' | 'naive_list_select_star';
 
@@ -209,13 +210,19 @@ class NeverSocket {
 }
 
 /** Runs one backend call through the edge and PostgREST, and reads how PostgreSQL executed PostgREST's SQL. */
-async function measure(stack: Stack, table: string, call: () => Promise<number>, reps: number) {
+async function measure(
+  stack: Stack,
+  table: string,
+  call: () => Promise<number>,
+  reps: number,
+  which?: { sql: (sql: string) => boolean; query: (query: string) => boolean },
+) {
   stack.gateway.clearLog();
   const rowsReturned = await call();
-  const entry = stack.gateway.requestLog.find((e) => e.path.endsWith(`/${table}`));
+  const entry = stack.gateway.requestLog.find((e) => e.path.endsWith(`/${table}`) && (which?.query(e.query) ?? true));
   if (!entry) throw new Error(`no edge log entry for ${table}`);
   if (entry.status >= 400) throw new Error(`${table} request failed with ${entry.status}`);
-  const plans = await capturePlans(stack, table, call, reps);
+  const plans = await capturePlans(stack, table, call, reps, which?.sql);
   return {
     ...planFigures(plans, table),
     responseBytes: entry.responseBytes,
@@ -248,11 +255,27 @@ export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResul
       return count(r.value as never);
     };
     const page = (v: { runs: unknown[] }) => v.runs.length;
-    out.list_workspace = await measure(
+    // A tree refresh is the list query (plain columns), plus, for runs not seen in their current
+    // status, one request for their JSON heads by run_id. The backend keeps the heads it read, so a
+    // refresh with nothing new is the list query alone; the heads request is measured on a new backend.
+    const workspace = { kind: 'workspace', scopeIds: [WORKSPACE_SCOPE] } as const;
+    out.list_workspace = await measure(stack, RUNS_TABLE, () => rows(backend.listRuns(workspace, 0, 20), page), reps, {
+      sql: (q) => /ORDER BY/i.test(q),
+      query: (q) => q.includes('order='),
+    });
+    out.list_heads = await measure(
       stack,
       RUNS_TABLE,
-      () => rows(backend.listRuns({ kind: 'workspace', scopeIds: [WORKSPACE_SCOPE] }, 0, 20), page),
+      async () => {
+        const cold = makeBackend(stack);
+        try {
+          return await rows(cold.listRuns(workspace, 0, 20), page);
+        } finally {
+          cold.dispose();
+        }
+      },
       reps,
+      { sql: (q) => q.includes('"run_id" = ANY'), query: (q) => q.includes('run_id=in.') },
     );
     out.staleness = await measure(
       stack,

@@ -194,8 +194,11 @@ async function main(): Promise<void> {
     figures.plain_request_ms = top.enqueue.plainRequestMs;
     figures.enqueue_vs_plain_request_x = round(top.enqueue.msToInsert / top.enqueue.plainRequestMs, 2);
     const list = top.queries.list_workspace;
+    const heads = top.queries.list_heads;
     const naive = top.queries.naive_list_select_star;
-    figures.bytes_per_row = round(list.responseBytes / Math.max(1, list.rowsReturned), 1);
+    // The first refresh reads the list and the heads; later ones the list alone (heads are kept).
+    figures.bytes_per_row = round((list.responseBytes + heads.responseBytes) / Math.max(1, list.rowsReturned), 1);
+    figures.bytes_per_row_warm_refresh = round(list.responseBytes / Math.max(1, list.rowsReturned), 1);
     figures.bytes_per_row_select_star = round(naive.responseBytes / Math.max(1, naive.rowsReturned), 1);
     figures.list_response_bytes = list.responseBytes;
     figures.list_response_bytes_select_star = naive.responseBytes;
@@ -253,8 +256,8 @@ async function main(): Promise<void> {
       'report',
     );
     row(
-      'bytes per run row in a tree refresh',
-      `${figures.bytes_per_row} B (${list.responseBytes} B / ${list.rowsReturned} rows)`,
+      'bytes per run row in a tree refresh (first: list + heads)',
+      `${figures.bytes_per_row} B ((${list.responseBytes} + ${heads.responseBytes}) B / ${list.rowsReturned} rows); nothing new: ${figures.bytes_per_row_warm_refresh} B`,
       '≤ 1024 B',
       (figures.bytes_per_row as number) <= 1024,
     );

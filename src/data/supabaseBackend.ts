@@ -3,7 +3,15 @@
 import { createClient, RealtimeClientOptions, SupabaseClient } from '@supabase/supabase-js';
 import { keyRole, KeyRole } from '../domain/credentials';
 import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
-import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
+import {
+  parseRunDetailFields,
+  parseRunSummary,
+  RUN_HEAD_COLUMNS,
+  RUN_LIST_COLUMNS,
+  RUN_SUMMARY_COLUMNS,
+  RunHeadCache,
+  RunSummary,
+} from '../domain/run';
 import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
 import { isRecord, parseNumber, parseTimestamp, cleanText } from '../domain/text';
 import { comparableRun, ComparableRun } from '../domain/runComparison';
@@ -63,6 +71,8 @@ export class SupabaseBackend implements TelemetryBackend {
   private readonly http: GuardedFetch;
   private offsetMs = 0;
   private lastRetryAfterMs: number | null = null;
+  /** JSON heads of listed runs, so the list query selects plain columns only (see RUN_LIST_COLUMNS). */
+  private readonly heads = new RunHeadCache();
   private disposed = false;
 
   constructor(private readonly opts: SupabaseBackendOptions) {
@@ -136,7 +146,7 @@ export class SupabaseBackend implements TelemetryBackend {
     return ok(map(r));
   }
 
-  listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>> {
+  async listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>> {
     let q = this.client
       .from(RUNS_TABLE)
       .select(RUN_LIST_COLUMNS.join(','))
@@ -156,18 +166,35 @@ export class SupabaseBackend implements TelemetryBackend {
           ? q.eq('scope_id', scope.scopeIds[0])
           : q.filter('scope_id', 'in', `(${scope.scopeIds.map(quoteFilterValue).join(',')})`);
     }
-    return this.run('load runs', q, (r) => {
-      const rows = Array.isArray(r.data) ? r.data : [];
-      const parsed = rows.slice(0, limit).map(parseRunSummary);
-      const runs = parsed.filter((x): x is RunSummary => x !== null);
-      return { runs, hasMore: rows.length > limit, skippedRows: parsed.length - runs.length };
-    });
+    const page = await this.run('load runs', q, (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []));
+    if (!page.ok) return page;
+    const rows = page.value.slice(0, limit);
+    const records = rows.filter(isRecord);
+    // The JSON heads (timeout, worst bottleneck) of runs not seen in their current status: one more
+    // request, by run_id (the unique index), for new runs and runs that changed since the last list.
+    const missing = this.heads.missing(records);
+    if (missing.length) {
+      const hq = this.client
+        .from(RUNS_TABLE)
+        .select(RUN_HEAD_COLUMNS.join(','))
+        .filter('run_id', 'in', `(${missing.map(quoteFilterValue).join(',')})`);
+      const heads = await this.run('load runs', hq, (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []));
+      if (!heads.ok) return heads;
+      const wanted = new Set(missing);
+      this.heads.store(
+        records.filter((x) => wanted.has(x.run_id as string)),
+        heads.value,
+      );
+    }
+    const parsed = rows.map((x) => parseRunSummary(isRecord(x) ? this.heads.merge(x) : x));
+    const runs = parsed.filter((x): x is RunSummary => x !== null);
+    return ok({ runs, hasMore: page.value.length > limit, skippedRows: parsed.length - runs.length });
   }
 
   getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>> {
     const q = this.client
       .from(RUNS_TABLE)
-      .select(RUN_LIST_COLUMNS.join(','))
+      .select(RUN_SUMMARY_COLUMNS.join(','))
       .in('run_id', [...runIds]);
     return this.run('refresh runs', q, (r) =>
       (Array.isArray(r.data) ? r.data : []).map(parseRunSummary).filter((x): x is RunSummary => x !== null),

@@ -24,7 +24,12 @@ export const REASON_DUPLICATE_SESSION_START = 'DUPLICATE_SESSION_START';
 export const REASON_CANCELLED_FROM_EDITOR = 'CANCELLED_FROM_EDITOR';
 export const REASON_INSUFFICIENT_DATA = 'INSUFFICIENT_DATA';
 
-/** Columns the runs list selects: only what a row shows (no output_ref, no error_message). */
+/**
+ * Columns the runs list selects: plain columns only (no output_ref, no error_message, no JSON path).
+ * PostgreSQL evaluates the select list for every run of the scope before it sorts them by
+ * triggered_at (no contract index orders a scope's runs by it), so a JSON path here is paid for every
+ * run the scope ever had: at 1M rows (about 950 runs per scope) the paths were 40 % of the query.
+ */
 export const RUN_LIST_COLUMNS = [
   'run_id',
   'scope_type',
@@ -39,15 +44,77 @@ export const RUN_LIST_COLUMNS = [
   'reason_code',
   'error_class',
   'duration_ms',
+] as const;
+
+/**
+ * What a row also shows from the JSON columns: the run's timeout (metadata) and its worst bottleneck
+ * (output_ref.bottlenecks[0]; the analyzer stores them worst first, and its dimension_type is the
+ * top_bottleneck_category column). Read for the listed runs only, by run_id, and only when a run is
+ * new or its status changed (see RunHeadCache).
+ */
+export const RUN_HEAD_COLUMNS = [
+  'run_id',
   'timeout_ms:metadata->timeout_ms',
-  // The worst bottleneck (the analyzer stores them worst first), so a row can lead with it without
-  // loading output_ref: two small JSON paths, not the whole document. Its dimension_type is the
-  // top_bottleneck_category column (the hook and this extension write bottlenecks[0].dimension_type
-  // there), so a third path is not needed: each path is evaluated for every run of the scope before
-  // the sort.
   'top_key:output_ref->bottlenecks->0->>dimension_key',
   'top_ratio:output_ref->bottlenecks->0->ratio',
 ] as const;
+
+/** Both at once, for the few runs read by id (a watched run, a run just triggered). */
+export const RUN_SUMMARY_COLUMNS = [...RUN_LIST_COLUMNS, ...RUN_HEAD_COLUMNS.slice(1)] as const;
+
+/**
+ * The JSON heads of runs already read, keyed by run_id and stamped with the status and finish time
+ * they were read at: a run's heads change only when its status does (the finish writes output_ref).
+ * Least recently used entries go past `capacity`.
+ */
+export class RunHeadCache {
+  private readonly entries = new Map<string, { stamp: string; head: Record<string, unknown> }>();
+  constructor(private readonly capacity = 1000) {}
+
+  private static stamp(row: Record<string, unknown>): string {
+    return `${String(row.status)}|${String(row.finished_at)}`;
+  }
+
+  /** The run_ids of `rows` whose heads are not known for their current status. */
+  missing(rows: readonly Record<string, unknown>[]): string[] {
+    const out: string[] = [];
+    for (const row of rows) {
+      const id = typeof row.run_id === 'string' ? row.run_id : null;
+      if (id === null) continue;
+      if (this.entries.get(id)?.stamp !== RunHeadCache.stamp(row)) out.push(id);
+    }
+    return out;
+  }
+
+  /** Stores heads read for `rows` (each head row carries its run_id). */
+  store(rows: readonly Record<string, unknown>[], heads: readonly unknown[]): void {
+    const byId = new Map<string, Record<string, unknown>>();
+    for (const h of heads) if (isRecord(h) && typeof h.run_id === 'string') byId.set(h.run_id, h);
+    for (const row of rows) {
+      const id = typeof row.run_id === 'string' ? row.run_id : null;
+      if (id === null) continue;
+      // A run the heads query did not return (deleted, or hidden by RLS since) gets empty heads, so
+      // it is not asked for again until its status changes.
+      this.entries.delete(id);
+      this.entries.set(id, { stamp: RunHeadCache.stamp(row), head: byId.get(id) ?? {} });
+    }
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= this.capacity) break;
+      this.entries.delete(id);
+    }
+  }
+
+  /** The list row with its heads merged in (the list row's own columns win). */
+  merge(row: Record<string, unknown>): Record<string, unknown> {
+    const id = typeof row.run_id === 'string' ? row.run_id : null;
+    const e = id === null ? undefined : this.entries.get(id);
+    return e && e.stamp === RunHeadCache.stamp(row) ? { ...e.head, ...row } : row;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
 
 export interface RunSummary {
   runId: string;

@@ -9,6 +9,7 @@ import {
   parseRunDetailFields,
   parseRunStatus,
   parseRunSummary,
+  RunHeadCache,
   RunDetailFields,
   RunOutcome,
   RunSummary,
@@ -689,5 +690,57 @@ describe('run: runHint', () => {
       runHint(run({ status: 'QUEUED', triggeredAt: new Date('2026-02-15T12:01:00Z') }), now, 5 * 60_000, 10 * 60_000),
       'waiting-for-worker',
     );
+  });
+});
+
+describe('RunHeadCache: the JSON heads of listed runs, read once per status', () => {
+  const row = (id: string, status: string, finished: string | null = null) => ({
+    run_id: id,
+    status,
+    finished_at: finished,
+    top_bottleneck_category: 'gate',
+  });
+  const head = (id: string, key: string) => ({ run_id: id, top_key: key, top_ratio: 3.2, timeout_ms: 120000 });
+
+  it('asks for every run it has not seen, then for none', () => {
+    const c = new RunHeadCache();
+    const rows = [row('a', 'RUNNING'), row('b', 'SUCCEEDED', '2026-01-01T00:00:00Z')];
+    assert.deepEqual(c.missing(rows), ['a', 'b']);
+    c.store(rows, [head('a', 'K1'), head('b', 'K2')]);
+    assert.deepEqual(c.missing(rows), []);
+    assert.equal(parseRunSummary(c.merge(rows[1]))?.topBottleneck?.dimensionKey, 'K2');
+    assert.equal(parseRunSummary(c.merge(rows[0]))?.timeoutMs, 120000);
+  });
+  it('asks again when the status or the finish time changed, and never merges stale heads', () => {
+    const c = new RunHeadCache();
+    c.store([row('a', 'RUNNING')], [{ run_id: 'a', timeout_ms: 1000 }]);
+    const finished = row('a', 'SUCCEEDED', '2026-01-01T00:00:00Z');
+    assert.deepEqual(c.missing([finished]), ['a']);
+    assert.equal(parseRunSummary(c.merge(finished))?.timeoutMs, null, 'heads read while RUNNING are not used');
+    c.store([finished], [head('a', 'GATE_PRD_REQUIRED')]);
+    assert.equal(parseRunSummary(c.merge(finished))?.topBottleneck?.dimensionKey, 'GATE_PRD_REQUIRED');
+  });
+  it('a run the heads query did not return (hidden or deleted) is not asked for again at the same status', () => {
+    const c = new RunHeadCache();
+    const rows = [row('gone', 'SUCCEEDED', '2026-01-01T00:00:00Z')];
+    c.store(rows, []);
+    assert.deepEqual(c.missing(rows), []);
+    assert.equal(parseRunSummary(c.merge(rows[0]))?.topBottleneck, null);
+  });
+  it("the list row's own columns win over a head with the same name (a hostile head cannot rewrite the status)", () => {
+    const c = new RunHeadCache();
+    const r = row('a', 'FAILED', '2026-01-01T00:00:00Z');
+    c.store([r], [{ run_id: 'a', status: 'SUCCEEDED', top_key: 'K' }]);
+    assert.equal(parseRunSummary(c.merge(r))?.status, 'FAILED');
+  });
+  it('keeps at most its capacity, dropping the least recently stored', () => {
+    const c = new RunHeadCache(3);
+    for (const id of ['a', 'b', 'c', 'd']) c.store([row(id, 'QUEUED')], []);
+    assert.equal(c.size, 3);
+    assert.deepEqual(c.missing([row('a', 'QUEUED'), row('d', 'QUEUED')]), ['a']);
+  });
+  it('skips rows without a string run_id', () => {
+    const c = new RunHeadCache();
+    assert.deepEqual(c.missing([{ run_id: 7, status: 'QUEUED' }]), []);
   });
 });
