@@ -30,8 +30,8 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
 
 /**
  * With order "reverse" every suite's tests and child suites run in reverse, to show that no test
- * relies on another's state. What stays first is the phase's subject, which only a fresh window can
- * show: the first open's activation ("activates without being asked") and the reload's own checks
+ * relies on another's state. What stays first, in its declared order, is the phase's subject, which
+ * only a fresh window can show: the first open's activation ("activates without being asked") and the reload's own checks
  * (before other suites trigger or cancel runs). The faults phase is one scripted scenario and keeps
  * its order: its first case needs the gateway down since the window opened, its last leaves requests
  * in flight for the runner's shutdown check.
@@ -51,12 +51,14 @@ function reverseSuite(suite: Mocha.Suite): void {
 function applyOrder(mocha: Mocha, phase: InHostPhase, order: InHostOrder): void {
   if (order !== 'reverse' || ORDER_IS_THE_SCENARIO.includes(phase)) return;
   const root = mocha.suite;
-  reverseSuite(root);
   const first = FIRST_IN_ANY_ORDER[phase];
-  if (first) {
-    const pinned = root.suites.filter((s) => path.basename(s.file ?? '') === first);
-    root.suites = [...pinned, ...root.suites.filter((s) => !pinned.includes(s))];
-  }
+  // The pinned file keeps its declared order too: e.g. "activates on startup without being asked"
+  // can only fail if no other test activated the extension first.
+  const pinned = root.suites.filter((s) => first !== undefined && path.basename(s.file ?? '') === first);
+  const rest = root.suites.filter((s) => !pinned.includes(s)).reverse();
+  rest.forEach(reverseSuite);
+  root.tests.reverse();
+  root.suites = [...pinned, ...rest];
 }
 
 /** Rewrites the results file after every test, so a hang still leaves what ran. */
