@@ -7,6 +7,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { sleep } from '../test/support/wait';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const REPO_ROOT = findRepoRoot(__dirname);
@@ -305,10 +306,6 @@ function answers(url: string): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function findRepoRoot(from: string): string {

@@ -12,7 +12,7 @@ import { enqueueRun } from '../../src/data/enqueueRun';
 import { RUNS_TABLE, scopeOrFilter, SupabaseBackend } from '../../src/data/supabaseBackend';
 import { generateRuns, scopeIdFor } from '../../test/stack/datagen';
 import type { Stack } from '../../test/stack';
-import { log, median, round } from './util';
+import { log, median, round, sleep } from './util';
 
 // ---- what PostgREST runs, from the database's own log -----------------------------------------
 
@@ -34,7 +34,7 @@ async function setExplain(databaseUrl: string, on: boolean): Promise<void> {
     await c.end();
   }
   // Backends apply a reload before their next command; give the signal time to arrive.
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 }
 
 interface LoggedPlan {
@@ -98,7 +98,7 @@ async function capturePlans(
   const deadline = Date.now() + 5_000;
   let plans = readLoggedPlans(file, from).filter(onTable);
   while (plans.length < reps && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100)); // the logging collector writes asynchronously
+    await sleep(100); // the logging collector writes asynchronously
     plans = readLoggedPlans(file, from).filter(onTable);
   }
   if (plans.length < reps)

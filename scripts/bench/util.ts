@@ -18,9 +18,7 @@ export function log(line: string): void {
   else process.stdout.write(text);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../../test/support/wait';
 
 export function median(xs: number[]): number {
   if (!xs.length) return NaN;

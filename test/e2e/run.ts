@@ -27,6 +27,7 @@ import {
   CONFIG_ENV,
   DB_FINGERPRINT_SQL,
   InHostConfig,
+  InHostOrder,
   InHostPhase,
   ResultsFile,
   TestResult,
@@ -44,6 +45,7 @@ import { printReport, tally } from './report';
 import { setUiContext } from './ui/context';
 import { openWorkbench } from './ui/workbench';
 import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../scripts/cleanup';
+import { sleep, waitFor } from '../support/wait';
 
 const OUT = path.join(REPO_ROOT, 'out');
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -73,6 +75,8 @@ const USER_SETTINGS = {
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 /** For working on one part: E2E_ONLY=trusted,restricted,faults,ui,security (default: all). */
 const ONLY = new Set((process.env.E2E_ONLY ?? 'trusted,restricted,faults,ui,security').split(',').map((s) => s.trim()));
+/** E2E_INHOST_ORDER=reverse runs the in-host suites' tests in reverse (see inhost/index.ts). */
+const INHOST_ORDER: InHostOrder = process.env.E2E_INHOST_ORDER === 'reverse' ? 'reverse' : 'declared';
 /** The fault phase's request limit: short, so that "slower than the limit" is quick to reach. */
 const FAULTS_REQUEST_TIMEOUT_S = 2;
 
@@ -101,10 +105,6 @@ function fail(group: string, title: string, err: unknown): void {
 
 function releaseAll(): Promise<void> {
   return releaseAllWith(log, 20_000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Prints every test and the summary, stops everything, and exits. Runs once. */
@@ -288,6 +288,7 @@ async function inHostServer(
     schedulerIntervalMs: SCHEDULER_INTERVAL_MS,
     forbiddenToken: opts.forbiddenToken,
     userDataDir: server.userDataDir,
+    order: INHOST_ORDER,
   };
   try {
     for (const phase of opts.phases) {
@@ -348,28 +349,7 @@ async function uiPhase(
     schedulerIntervalMs: SCHEDULER_INTERVAL_MS,
   });
   try {
-    const files = fs
-      .readdirSync(path.join(__dirname, 'ui'))
-      .filter((f) => f.endsWith('.test.js'))
-      .sort();
-    if (!files.length) throw new Error('no ui/*.test.js files were built');
-    const mocha = new Mocha({
-      ui: 'bdd',
-      timeout: 180_000,
-      color: false,
-      reporter: collectingReporter('ui', {
-        onResult(r) {
-          results.push(r);
-          log(`ui: ${r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-'} ${r.title}`);
-          if (r.state === 'failed')
-            void page
-              .screenshot({ path: path.join(RESULTS_DIR, `ui-failure-${results.length}.png`) })
-              .catch(() => undefined);
-        },
-      }),
-    });
-    for (const f of files) mocha.addFile(path.join(__dirname, 'ui', f));
-    await new Promise<void>((resolve) => mocha.run(() => resolve()));
+    await runMochaDir('ui', 'ui', page);
   } finally {
     setUiContext(undefined);
     await keepEvidence('ui', server.userDataDir, context, shown, consoleLog);
@@ -503,25 +483,26 @@ function logTime(line: string): number {
  * requests is cut off by then (the gateway sees its connection close).
  */
 async function checkShutdown(server: CodeServer, tap: GatewayTap): Promise<void> {
-  let terminating = NaN;
-  let exiting = NaN;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const file = filesNamed(path.join(server.userDataDir, 'logs'), 'remoteexthost.log')[0];
-    const lines = file ? fs.readFileSync(file, 'utf8').split('\n') : [];
-    const t = lines.findIndex((l) => l.includes('Extension host terminating'));
-    const x = lines.findIndex((l, i) => i > t && t >= 0 && /Extension host (with pid \d+ )?exiting/.test(l));
-    if (t >= 0 && x >= 0) {
-      terminating = logTime(lines[t]);
-      exiting = logTime(lines[x]);
-      break;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `the extension host did not log terminating/exiting within 20 s after the suite ended (log: ${file ?? 'none'})`,
-      );
-    await sleep(250);
-  }
+  const { terminating, exiting } = await waitFor(
+    () => {
+      const file = filesNamed(path.join(server.userDataDir, 'logs'), 'remoteexthost.log')[0];
+      const lines = file ? fs.readFileSync(file, 'utf8').split('\n') : [];
+      const t = lines.findIndex((l) => l.includes('Extension host terminating'));
+      const x = lines.findIndex((l, i) => i > t && t >= 0 && /Extension host (with pid \d+ )?exiting/.test(l));
+      return {
+        file,
+        terminating: t >= 0 ? logTime(lines[t]) : NaN,
+        exiting: x >= 0 ? logTime(lines[x]) : NaN,
+        found: x >= 0,
+      };
+    },
+    {
+      message: 'the extension host to log terminating, then exiting, after the suite ended',
+      until: (r) => r.found,
+      timeoutMs: 20_000,
+      describe: (r) => `log ${r.file ?? 'none'}: terminating ${r.terminating}, exiting ${r.exiting}`,
+    },
+  );
   assert.ok(Number.isFinite(terminating) && Number.isFinite(exiting), 'log times parse');
   const waiting = tap.requests.filter(
     (r) =>

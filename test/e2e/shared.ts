@@ -31,7 +31,11 @@ export interface InHostConfig {
   dbFingerprintBefore?: string;
   /** faults phase: the gateway was closed before the window opened. */
   gatewayDownAtStart?: boolean;
+  /** The order of the suites and tests (E2E_INHOST_ORDER): as declared, or reversed to show they are independent. */
+  order?: InHostOrder;
 }
+
+export type InHostOrder = 'declared' | 'reverse';
 
 /**
  * One value for every row of telemetry_analysis_runs except the run ids in $1 (a uuid[]); the

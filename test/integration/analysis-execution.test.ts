@@ -14,6 +14,7 @@ import { checkProjectUrl } from '../../src/domain/credentials';
 import { REASON_ORPHANED } from '../../src/domain/analysisRun';
 import { startStack, Stack } from '../stack';
 import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
+import { sleep, waitFor } from '../support/wait';
 import {
   analysisContext,
   hookSaysAlreadyQueued,
@@ -38,8 +39,6 @@ interface RunRow {
   output_ref: any;
   metadata: any;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('executing runs with the workspace analyzer (child process, real stack)', function () {
   this.timeout(180_000);
@@ -401,12 +400,12 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   async function waitForRow(runId: string, done: (r: RunRow) => boolean, ms: number): Promise<RunRow> {
-    const t0 = Date.now();
-    for (;;) {
-      const r = await rowOf(runId);
-      if (r && done(r)) return r;
-      if (Date.now() - t0 > ms) throw new Error(`run ${runId} still ${r?.status} after ${ms} ms`);
-      await sleep(200);
-    }
+    const row = await waitFor(() => rowOf(runId), {
+      message: `run ${runId} to finish`,
+      until: (r) => !!r && done(r),
+      timeoutMs: ms,
+      intervalMs: 200,
+    });
+    return row;
   }
 });

@@ -13,6 +13,7 @@ import type { ActiveRun } from '../../src/domain/sessionTrigger';
 import { startStack, Stack } from '../stack';
 import { generateTraces } from '../stack/datagen';
 import { analysisContext, hookStyleRun, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
+import { sleep } from '../support/wait';
 
 /** A window whose insert commits late: its transaction starts (triggered_at = now()) and then waits. */
 class LateCommitBackend extends SupabaseBackend {
@@ -33,7 +34,7 @@ class LateCommitBackend extends SupabaseBackend {
          VALUES ($1, 'workspace', $2, 'QUEUED', $3, $4, $5) RETURNING triggered_at`,
         [run.runId, run.scopeId, run.triggeredBy, run.correlationId, JSON.stringify(run.metadata)],
       );
-      await new Promise((res) => setTimeout(res, this.holdMs));
+      await sleep(this.holdMs);
       await c.query('COMMIT');
       return {
         ok: true,

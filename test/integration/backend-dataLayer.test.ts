@@ -8,6 +8,7 @@ import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import { RUN_LIST_COLUMNS } from '../../src/domain/run';
 import { startStack, Stack } from '../stack';
+import { sleep } from '../support/wait';
 
 const DAY = 86_400_000;
 
@@ -466,7 +467,7 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       const b = backendFor(stack, stack.keys.serviceRole, 10_000);
       stack.gateway.setFault({ delayMs: 5_000, times: 1 });
       const pending = b.listRuns({ kind: 'all' }, 0, 5);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const t0 = Date.now();
       b.dispose();
       const r = await pending;

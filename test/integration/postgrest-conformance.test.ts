@@ -12,6 +12,7 @@ import { checkProjectUrl } from '../../src/domain/credentials';
 import { Edge, startStack, Stack } from '../stack';
 import { repoRoot } from '../stack/postgres';
 import { startPostgrest } from '../stack/postgrest';
+import { sleep } from '../support/wait';
 
 const T = 'public.telemetry_analysis_runs';
 const DAY = 86_400_000;
@@ -290,7 +291,7 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
         let first = await b.readHeartbeat();
         const listening = Date.now() + 10_000;
         while (!first.ok && first.error.status === 502 && Date.now() < listening) {
-          await new Promise((r) => setTimeout(r, 20));
+          await sleep(20);
           first = await b.readHeartbeat();
         }
         assert.ok(!first.ok, 'a request before the schema cache loaded fails');
@@ -303,7 +304,7 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
         let later = await b.readHeartbeat();
         const deadline = Date.now() + 15_000;
         while (!later.ok && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
           later = await b.readHeartbeat();
         }
         assert.ok(later.ok, 'the same backend works once PostgREST is ready');

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { startStack } from '../stack';
 import { repoRoot } from '../stack/postgres';
 import { startPostgrest } from '../stack/postgrest';
+import { waitFor } from '../support/wait';
 
 function alive(pid: number): boolean {
   try {
@@ -18,12 +19,8 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until(what: string, ok: () => boolean, ms: number): Promise<boolean> {
+  return waitFor(ok, { message: what, timeoutMs: ms, intervalMs: 100 });
 }
 
 describe('stack: nothing left behind', function () {

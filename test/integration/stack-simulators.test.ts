@@ -5,9 +5,9 @@ import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
 import { assessSchedulerHealth, parseHeartbeat } from '../../src/domain/heartbeat';
+import { sleep } from '../support/wait';
 
 const T = 'public.telemetry_analysis_runs';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('stack simulators', function () {
   let stack: Stack;

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import * as vscode from 'vscode';
+import { sleep, waitFor } from '../../../test/support/wait';
 import { INHOST_CONFIG_ENV, InHostConfig, InHostResults } from './shared';
 
 interface Testing {
@@ -50,8 +51,6 @@ function snapshot(cfg: InHostConfig, res: InHostResults, cycle: number): void {
   (res.heapSnapshotFiles ??= {})[cycle] = v8.writeHeapSnapshot(`${cfg.heapSnapshots.dir}/cycle-${cycle}.heapsnapshot`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function run(): Promise<void> {
   const cfgFile = process.env[INHOST_CONFIG_ENV];
   if (!cfgFile) throw new Error(`${INHOST_CONFIG_ENV} is not set`);
@@ -70,7 +69,11 @@ export async function run(): Promise<void> {
     if (!t) throw new Error('activate() returned no testing API (is the extension in development mode?)');
     write();
     await t.settle();
-    for (let i = 0; i < 60 && (await t.runsTree()).length === 0; i++) await sleep(500);
+    await waitFor(async () => (await t.runsTree()).length > 0, {
+      message: 'rows in the runs tree',
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    }).catch(() => undefined); // treeRows below records what there was
     res.treeRows = (await t.runsTree()).length;
     for (let i = 0; i < cfg.warmup; i++) {
       await t.refreshRuns();

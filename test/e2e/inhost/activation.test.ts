@@ -9,12 +9,11 @@ describe('activation', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is not installed in this extension host`);
     // onStartupFinished: it activates on its own shortly after the workbench is up.
-    await waitFor(
-      'the extension to activate by itself',
-      () => ext.isActive,
-      (a) => a,
-      30_000,
-    );
+    await waitFor(() => ext.isActive, {
+      message: 'the extension to activate by itself',
+      until: (a) => a,
+      timeoutMs: 30_000,
+    });
   });
 
   it('registers every command in contributes.commands', async () => {

@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { config, refresh, runsForScope, sleep, sql, testing, Testing, waitFor } from './helpers';
+import { config, refresh, observeQuietFor, runsForScope, sql, testing, Testing, waitFor } from './helpers';
 import { insertRun } from './seed';
 
 describe('commands', () => {
@@ -21,6 +21,33 @@ describe('commands', () => {
       "update telemetry_analysis_runs set status = 'CANCELLED', finished_at = now() where (scope_id = $1 or scope_id is null) and status in ('QUEUED', 'RUNNING')",
       [config.workspace],
     );
+  // Every test leaves the fixture analyzer in its normal mode (a test that needs another sets it itself).
+  afterEach(() => setMode('normal'));
+
+  /** No analysis running in this window and no active run for the scope (a test's own starting point). */
+  const noActiveRuns = async () => {
+    for (const runId of t.analysis().active)
+      await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId }, { confirmed: true });
+    await waitFor(() => t.analysis().active, {
+      message: 'no analysis running in this window',
+      until: (a) => a.length === 0,
+      timeoutMs: 10_000,
+    });
+    await finishActive();
+  };
+  /** A slow MANUAL run that this window executes (a test's own, not one an earlier test left running). */
+  const startSlowRun = async (): Promise<string> => {
+    await noActiveRuns();
+    setMode('slow:30000');
+    await refresh();
+    await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
+    const [runId] = await waitFor(() => t.analysis().active, {
+      message: 'an analysis running in this window',
+      until: (a) => a.length === 1,
+      timeoutMs: 15_000,
+    });
+    return runId;
+  };
 
   it('Cancel Run cancels a queued run in the database and the tree', async () => {
     const [queued] = await sql<{ run_id: string }>(
@@ -34,28 +61,25 @@ describe('commands', () => {
       queued.run_id,
     ]);
     assert.strictEqual(row.status, 'CANCELLED');
-    const item = await waitFor(
-      'the cancelled run to show as cancelled',
-      async () => (await t.runsTree()).find((i) => i.runId === queued.run_id),
-      (i) => !!i && /\bstatus-cancelled\b/.test(i.contextValue) && !/\bcancellable\b/.test(i.contextValue),
-      15_000,
-    );
+    const item = await waitFor(async () => (await t.runsTree()).find((i) => i.runId === queued.run_id), {
+      message: 'the cancelled run to show as cancelled',
+      until: (i) => !!i && /\bstatus-cancelled\b/.test(i.contextValue) && !/\bcancellable\b/.test(i.contextValue),
+      timeoutMs: 15_000,
+    });
     assert.match(item!.tooltip, /Cancelled/);
   });
 
   it('Trigger Analysis Run inserts a MANUAL run that this window executes, and it appears in the tree', async () => {
     // A manual trigger is deduplicated against active runs (tested below): finish the ones still active.
-    await finishActive();
+    await noActiveRuns();
     setMode('slow:30000');
     await refresh();
     const before = new Set((await runsForScope(config.workspace)).map((r) => r.run_id));
     await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
     await t.settle();
     const added = await waitFor(
-      'a new run in the database',
       async () => (await runsForScope(config.workspace)).filter((r) => !before.has(r.run_id)),
-      (rows) => rows.length > 0,
-      15_000,
+      { message: 'a new run in the database', until: (rows) => rows.length > 0, timeoutMs: 15_000 },
     );
     assert.strictEqual(added.length, 1, `exactly one new run: ${JSON.stringify(added)}`);
     assert.strictEqual(added[0].triggered_by, 'MANUAL');
@@ -66,38 +90,39 @@ describe('commands', () => {
       vscode.env.sessionId,
     );
     assert.deepStrictEqual(t.analysis().active, [added[0].run_id]);
-    await waitFor(
-      'the new run in the tree',
-      () => t.runsTree(),
-      (items) => items.some((i) => i.runId === added[0].run_id),
-      15_000,
-    );
+    await waitFor(() => t.runsTree(), {
+      message: 'the new run in the tree',
+      until: (items) => items.some((i) => i.runId === added[0].run_id),
+      timeoutMs: 15_000,
+    });
   });
 
   it('Trigger Analysis Run while a run is active inserts nothing', async () => {
+    await startSlowRun();
     const active = (await runsForScope(config.workspace)).filter(
       (r) => r.status === 'QUEUED' || r.status === 'RUNNING',
     );
-    assert.ok(active.length > 0, 'the run triggered above is still running');
+    assert.ok(active.length > 0, 'the run started for this test is still running');
     const before = (await runsForScope(config.workspace)).length;
     // The command tells the user in a notification and waits on it, so do not await it here.
     void vscode.commands.executeCommand('ehgTelemetry.triggerRun');
-    await sleep(3_000);
+    // An absence: a second run, if the trigger were not deduplicated, would be inserted within this.
+    await observeQuietFor(3_000, 'no second active run inserted');
     await t.settle();
     assert.strictEqual((await runsForScope(config.workspace)).length, before, 'no second active run for the scope');
   });
 
   it('Cancel Run on the run this window executes stops its analysis process first; nothing is written after', async () => {
-    const [running] = t.analysis().active;
+    const running = await startSlowRun();
     assert.ok(running, 'this window is running an analysis');
     await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running }, { confirmed: true });
-    await waitFor(
-      'no analysis running in this window',
-      () => t.analysis().active,
-      (a) => a.length === 0,
-      10_000,
-    );
-    await sleep(3_000);
+    await waitFor(() => t.analysis().active, {
+      message: 'no analysis running in this window',
+      until: (a) => a.length === 0,
+      timeoutMs: 10_000,
+    });
+    // An absence: a write from the killed analysis process would land within this.
+    await observeQuietFor(3_000, 'nothing written after the cancel');
     const [row] = await sql<{ status: string; output_ref: unknown }>(
       'select status, output_ref from telemetry_analysis_runs where run_id = $1',
       [running],
@@ -109,27 +134,26 @@ describe('commands', () => {
   });
 
   it('an analyzer that throws ends FAILED with one notification, and no key in its error', async () => {
+    await noActiveRuns();
     setMode('throw');
     const shownBefore = t.notifications();
     const before = new Set((await runsForScope(config.workspace)).map((r) => r.run_id));
     await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
     const [run] = await waitFor(
-      'the run to fail',
       async () =>
         (await runsForScope(config.workspace)).filter(
           (r) => !before.has(r.run_id) && r.status !== 'RUNNING' && r.status !== 'QUEUED',
         ),
-      (rows) => rows.length === 1,
-      30_000,
+      { message: 'the run to fail', until: (rows) => rows.length === 1, timeoutMs: 30_000 },
     );
     assert.strictEqual(run.status, 'FAILED');
-    await waitFor(
-      'one notification for it',
-      () => t.notifications(),
-      (n) => n === shownBefore + 1,
-      20_000,
-    );
-    await sleep(3_000);
+    await waitFor(() => t.notifications(), {
+      message: 'one notification for it',
+      until: (n) => n === shownBefore + 1,
+      timeoutMs: 20_000,
+    });
+    // An absence: a second notification for the same failure would show within this.
+    await observeQuietFor(3_000, 'no second notification for the failed run');
     assert.strictEqual(t.notifications(), shownBefore + 1, 'exactly one');
     const [row] = await sql<{ error_class: string; error_message: string }>(
       'select error_class, error_message from telemetry_analysis_runs where run_id = $1',
@@ -137,9 +161,7 @@ describe('commands', () => {
     );
     assert.strictEqual(row.error_class, 'TypeError');
     for (const k of Object.values(config.keys)) assert.ok(!row.error_message.includes(k));
-    setMode('normal');
   });
-
   it('a folder without a loadable analyzer: Trigger inserts nothing and the view explains', async () => {
     await finishActive();
     const folder = vscode.workspace.workspaceFolders![0];
@@ -153,12 +175,11 @@ describe('commands', () => {
       const before = (await runsForScope(config.workspace)).length;
       await vscode.commands.executeCommand('ehgTelemetry.triggerRun');
       await t.settle();
-      const a = await waitFor(
-        'the reason to reach the view',
-        () => t.analysis(),
-        (x) => x.noAnalyzer.length === 1,
-        10_000,
-      );
+      const a = await waitFor(() => t.analysis(), {
+        message: 'the reason to reach the view',
+        until: (x) => x.noAnalyzer.length === 1,
+        timeoutMs: 10_000,
+      });
       assert.match(a.noAnalyzer[0], /not an EHG_Engineer checkout: lib\/telemetry\/not-there\.js was not found/);
       assert.match(a.viewMessage ?? '', /No analysis run was started/);
       assert.strictEqual((await runsForScope(config.workspace)).length, before, 'nothing inserted');
@@ -181,12 +202,11 @@ describe('commands', () => {
     const [row] = await runsForScope(config.workspace);
     await vscode.env.clipboard.writeText('before-copy');
     await vscode.commands.executeCommand('ehgTelemetry.copyRunId', { runId: row.run_id });
-    const text = await waitFor(
-      'the clipboard to hold the run id',
-      () => vscode.env.clipboard.readText(),
-      (v) => v === row.run_id,
-      10_000,
-    );
+    const text = await waitFor(() => vscode.env.clipboard.readText(), {
+      message: 'the clipboard to hold the run id',
+      until: (v) => v === row.run_id,
+      timeoutMs: 10_000,
+    });
     assert.strictEqual(text, row.run_id);
   });
 
@@ -195,12 +215,11 @@ describe('commands', () => {
     await refresh();
     await vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: seeded.runId });
     await t.settle();
-    const doc = await waitFor(
-      'the details document',
-      () => t.lastDocument(),
-      (d) => !!d && d.includes(seeded.runId),
-      10_000,
-    );
+    const doc = await waitFor(() => t.lastDocument(), {
+      message: 'the details document',
+      until: (d) => !!d && d.includes(seeded.runId),
+      timeoutMs: 10_000,
+    });
     assert.match(doc!, /SUCCEEDED|Succeeded/);
     assert.match(doc!, /GATE_PRD_REQUIRED/);
     assert.match(doc!, /LEAD/);

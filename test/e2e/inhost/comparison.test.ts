@@ -69,12 +69,11 @@ describe('change since the previous run', () => {
     assert.ok(summary.length > 0, 'the seeded pair differs');
 
     const before = t.comparisonRequests();
-    const items = await waitFor(
-      'the run in the tree',
-      () => t.runsTree({ expand: true }),
-      (list) => list.some((i) => i.runId === current),
-      20_000,
-    );
+    const items = await waitFor(() => t.runsTree({ expand: true }), {
+      message: 'the run in the tree',
+      until: (list) => list.some((i) => i.runId === current),
+      timeoutMs: 20_000,
+    });
     const item = items.find((i) => i.runId === current)!;
     const kids = item.children ?? [];
     for (const c of expected.changes.filter((x) => x.kind !== 'resolved')) {
@@ -95,12 +94,11 @@ describe('change since the previous run', () => {
     const worse = kids.find((k) => /^worse/.test(k.description ?? ''));
     if (worse) assert.match(worse.description!, /\d\.\d× → \d\.\d×/, 'worse says then → now');
     // The row's description now starts with the summary (it is re-rendered when the comparison arrives).
-    const row2 = await waitFor(
-      'the summary in the row',
-      () => t.runsTree(),
-      (list) => (list.find((i) => i.runId === current)?.description ?? '').startsWith(summary),
-      10_000,
-    );
+    const row2 = await waitFor(() => t.runsTree(), {
+      message: 'the summary in the row',
+      until: (list) => (list.find((i) => i.runId === current)?.description ?? '').startsWith(summary),
+      timeoutMs: 10_000,
+    });
     assert.ok(row2.find((i) => i.runId === current)!.tooltip.includes(summary), 'the tooltip names it too');
     const succeededListed = items.filter((i) => /\bstatus-succeeded\b/.test(i.contextValue)).length;
     const used = t.comparisonRequests() - before;

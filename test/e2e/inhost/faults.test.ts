@@ -16,7 +16,7 @@ import {
   writeNullHeartbeat,
 } from '../hostile';
 import { FaultSpec } from '../shared';
-import { config, control, refresh, runsForScope, sleep, sql, testing, Testing, waitFor } from './helpers';
+import { config, control, refresh, observeQuietFor, runsForScope, sql, testing, Testing, waitFor } from './helpers';
 import {
   activeMarkup,
   assertDbUnchanged,
@@ -60,31 +60,28 @@ const userConfig = () => vscode.workspace.getConfiguration('ehgTelemetry');
 
 /** Waits, without asking for a refresh, until the status bar and the runs view are healthy again. */
 async function recoversByItself(t: Testing, what: string): Promise<void> {
-  await waitFor(
-    `${what}: the status bar to show a healthy scheduler again by itself`,
-    () => t.statusBar(),
-    (s) => s.state === HEALTHY,
-    RECOVERY_MS,
-    500,
-  );
-  await waitFor(
-    `${what}: the runs view to load again by itself`,
-    () => t.state(),
-    (s) => s.viewState === 'ok' || s.viewState === 'empty',
-    RECOVERY_MS,
-    500,
-  );
+  await waitFor(() => t.statusBar(), {
+    message: `${what}: the status bar to show a healthy scheduler again by itself`,
+    until: (s) => s.state === HEALTHY,
+    timeoutMs: RECOVERY_MS,
+    intervalMs: 500,
+  });
+  await waitFor(() => t.state(), {
+    message: `${what}: the runs view to load again by itself`,
+    until: (s) => s.viewState === 'ok' || s.viewState === 'empty',
+    timeoutMs: RECOVERY_MS,
+    intervalMs: 500,
+  });
 }
 
 /** Status-bar tooltip text (Markdown escapes removed) until it matches. */
 async function statusSays(t: Testing, what: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const s = await waitFor(
-    `${what}: the status bar tooltip to say ${pattern}`,
-    () => t.statusBar(),
-    (x) => pattern.test(unescapeMarkdown(x.tooltip)),
-    timeoutMs,
-    250,
-  );
+  const s = await waitFor(() => t.statusBar(), {
+    message: `${what}: the status bar tooltip to say ${pattern}`,
+    until: (x) => pattern.test(unescapeMarkdown(x.tooltip)),
+    timeoutMs: timeoutMs,
+    intervalMs: 250,
+  });
   return unescapeMarkdown(s.tooltip);
 }
 
@@ -137,21 +134,19 @@ describe('faults and bad input', function () {
       const origin = new URL(config.supabaseUrl).origin;
       const tip = await statusSays(t, 'down at start', /unreachable/i);
       assert.ok(tip.includes(origin), `the message names the backend (${origin}): ${tip}`);
-      await waitFor(
-        'the runs view to say unreachable (not "no runs")',
-        () => t.state(),
-        (s) => s.viewState === 'unreachable',
-        30_000,
-      );
+      await waitFor(() => t.state(), {
+        message: 'the runs view to say unreachable (not "no runs")',
+        until: (s) => s.viewState === 'unreachable',
+        timeoutMs: 30_000,
+      });
       // Let it retry by itself at least once more while still down: still one pop-up at most.
       const reads = t.heartbeatReads();
-      await waitFor(
-        'an automatic retry while the backend is down',
-        () => t.heartbeatReads(),
-        (n) => n > reads,
-        30_000,
-        250,
-      );
+      await waitFor(() => t.heartbeatReads(), {
+        message: 'an automatic retry while the backend is down',
+        until: (n) => n > reads,
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
       assert.ok(t.notifications() <= 1, `${t.notifications()} notifications while down at start (at most 1)`);
       assert.ok(config.dbFingerprintBefore, 'the runner took a database fingerprint before opening the window');
       await assertDbUnchanged(config.dbFingerprintBefore, 'while the backend was down at start');
@@ -164,15 +159,15 @@ describe('faults and bad input', function () {
       await control('gateway.listen');
       await recoversByItself(t, 'down at start');
       // The one intended write: the SESSION_START run the workspace open asked for, retried until it got through.
-      const rows = await waitFor(
-        'the SESSION_START run once the backend is back',
-        () => runsForScope(config.workspace),
-        (r) => r.length > 0,
-        RECOVERY_MS,
-        500,
-      );
+      const rows = await waitFor(() => runsForScope(config.workspace), {
+        message: 'the SESSION_START run once the backend is back',
+        until: (r) => r.length > 0,
+        timeoutMs: RECOVERY_MS,
+        intervalMs: 500,
+      });
       await t.settle();
-      await sleep(1_500);
+      // An absence: a duplicate insert from the retries would show up within this.
+      await observeQuietFor(1_500, 'no second SESSION_START from the retries');
       const after = await runsForScope(config.workspace);
       assert.deepStrictEqual(
         after.map((r) => [r.triggered_by, r.status]),
@@ -216,11 +211,17 @@ describe('faults and bad input', function () {
           for (let i = 0; i < 4; i++) {
             await control('gateway.close');
             await refresh(); // fails: the outage is noticed
-            await sleep(500);
+            await statusSays(t, `flapping, outage ${i + 1}`, /unreachable/i);
             await control('gateway.listen');
-            // The last outage ends by itself; the earlier ones with a Refresh that succeeds.
-            if (i < 3) await refresh();
-            await sleep(500);
+            // The last outage ends by itself (recoversByItself below); the earlier ones with a Refresh that succeeds.
+            if (i < 3) {
+              await refresh();
+              await waitFor(() => t.statusBar(), {
+                message: `flapping, outage ${i + 1}: the status bar healthy again after a Refresh`,
+                until: (s) => s.state === HEALTHY,
+                timeoutMs: RECOVERY_MS,
+              });
+            }
           }
           await recoversByItself(t, 'flapping');
         },
@@ -278,13 +279,12 @@ describe('faults and bad input', function () {
         const tip = await statusSays(t, 'HTTP 503', /busy or unavailable \(503\)/);
         assert.match(tip, /wait 8 s/, 'the message says how long the backend asked to wait');
         await setFault(null);
-        const log = await waitFor(
-          'the next heartbeat read after the 503',
-          () => control<LogEntry[]>('gateway.requestLog'),
-          (l) => l.filter((e) => e.path.endsWith('/eva_scheduler_heartbeat')).some((e) => e.status === 200),
-          30_000,
-          250,
-        );
+        const log = await waitFor(() => control<LogEntry[]>('gateway.requestLog'), {
+          message: 'the next heartbeat read after the 503',
+          until: (l) => l.filter((e) => e.path.endsWith('/eva_scheduler_heartbeat')).some((e) => e.status === 200),
+          timeoutMs: 30_000,
+          intervalMs: 250,
+        });
         const hb = log.filter((e) => e.path.endsWith('/eva_scheduler_heartbeat'));
         const refused = hb.find((e) => e.status === 503);
         const next = hb.find((e) => e.status === 200);
@@ -313,15 +313,14 @@ describe('faults and bad input', function () {
 
     it('lists every hostile run in the tree with bounded, single-line labels', async () => {
       const c = crashCount();
-      const items = await waitFor(
-        'the hostile runs in the tree',
-        () => t.runsTree(),
-        (list) =>
+      const items = await waitFor(() => t.runsTree(), {
+        message: 'the hostile runs in the tree',
+        until: (list) =>
           [hostile!.markup, hostile!.unknownStatus, hostile!.nulls, hostile!.long, hostile!.hugeOutput].every((id) =>
             list.some((i) => i.runId === id),
           ),
-        20_000,
-      );
+        timeoutMs: 20_000,
+      });
       for (const i of items.filter((x) => x.runId && hostile!.all.includes(x.runId))) {
         for (const [field, v] of [
           ['label', i.label],
@@ -391,12 +390,11 @@ describe('faults and bad input', function () {
       for (const id of [hostile!.markup, hostile!.unknownStatus, hostile!.nulls, hostile!.long, hostile!.hugeOutput]) {
         const started = Date.now();
         await vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: id });
-        const doc = await waitFor(
-          `the details document of ${id}`,
-          () => t.lastDocument(),
-          (d) => !!d && d.includes(id),
-          20_000,
-        );
+        const doc = await waitFor(() => t.lastDocument(), {
+          message: `the details document of ${id}`,
+          until: (d) => !!d && d.includes(id),
+          timeoutMs: 20_000,
+        });
         const took = Date.now() - started;
         assert.ok(took < 15_000, `details of ${id} took ${took} ms`);
         const prose = outsideCode(doc!);
@@ -417,12 +415,12 @@ describe('faults and bad input', function () {
       const c = crashCount();
       await vscode.commands.executeCommand('ehgTelemetry.showAllScopes');
       try {
-        const items = await waitFor(
-          'the global hostile runs under All Scopes',
-          () => t.runsTree(),
-          (l) => l.some((i) => i.runId === hostile!.globalNulls) && l.some((i) => i.runId === hostile!.longScope),
-          20_000,
-        );
+        const items = await waitFor(() => t.runsTree(), {
+          message: 'the global hostile runs under All Scopes',
+          until: (l) =>
+            l.some((i) => i.runId === hostile!.globalNulls) && l.some((i) => i.runId === hostile!.longScope),
+          timeoutMs: 20_000,
+        });
         for (const i of items.filter((x) => x.runId === hostile!.globalNulls || x.runId === hostile!.longScope)) {
           assert.deepStrictEqual(activeMarkup(i.tooltip), [], `tooltip of ${i.runId}`);
           assert.ok(
@@ -442,12 +440,11 @@ describe('faults and bad input', function () {
       try {
         await writeHostileHeartbeat(sql);
         await t.refreshHeartbeat();
-        const s = await waitFor(
-          'the status bar to show an unknown breaker state',
-          () => t.statusBar(),
-          (x) => x.state === 'breaker-unknown',
-          15_000,
-        );
+        const s = await waitFor(() => t.statusBar(), {
+          message: 'the status bar to show an unknown breaker state',
+          until: (x) => x.state === 'breaker-unknown',
+          timeoutMs: 15_000,
+        });
         assert.deepStrictEqual(activeMarkup(s.tooltip), [], `status bar tooltip has active Markdown:\n${s.tooltip}`);
         assert.ok(unescapeMarkdown(s.tooltip).includes('MELTED'), `the unknown state is named: ${s.tooltip}`);
         assert.ok(
@@ -456,12 +453,11 @@ describe('faults and bad input', function () {
         );
         await writeNullHeartbeat(sql);
         await t.refreshHeartbeat();
-        const n = await waitFor(
-          'the status bar to re-render the all-null heartbeat',
-          () => t.statusBar(),
-          (x) => x.state !== 'breaker-unknown',
-          15_000,
-        );
+        const n = await waitFor(() => t.statusBar(), {
+          message: 'the status bar to re-render the all-null heartbeat',
+          until: (x) => x.state !== 'breaker-unknown',
+          timeoutMs: 15_000,
+        });
         assert.deepStrictEqual(activeMarkup(n.tooltip), [], 'status bar tooltip (nulls)');
       } finally {
         await control('scheduler.start');
@@ -480,15 +476,15 @@ describe('faults and bad input', function () {
       await episode(t, 'non-URL setting', async () => {
         await userConfig().update('supabaseUrl', 'not a url', vscode.ConfigurationTarget.Global);
         try {
-          await waitFor(
-            'the connection to be invalid',
-            () => t.state(),
-            (s) => s.connection === 'invalid' && s.viewState === 'error',
-            15_000,
-          );
+          await waitFor(() => t.state(), {
+            message: 'the connection to be invalid',
+            until: (s) => s.connection === 'invalid' && s.viewState === 'error',
+            timeoutMs: 15_000,
+          });
           await statusSays(t, 'non-URL setting', /not a URL/);
           const n = t.requests();
-          await sleep(3_000);
+          // An absence: a request sent with the invalid URL would be counted within this.
+          await observeQuietFor(3_000, 'no request with an invalid URL');
           assert.strictEqual(t.requests(), n, 'no request is sent with an invalid URL');
         } finally {
           await userConfig().update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
@@ -503,23 +499,21 @@ describe('faults and bad input', function () {
         // 0.0.0.0 reaches the local gateway but is not a loopback name, so it counts as a network host.
         writeEnv(`http://0.0.0.0:${port}`, config.keys.serviceRole);
         try {
-          await waitFor(
-            'the extension log to warn about plain http',
-            () => extensionLog(),
-            (l) => /http:\/\/0\.0\.0\.0:\d+ uses plain http: the key would travel unencrypted/.test(l),
-            20_000,
-            500,
-          );
+          await waitFor(() => extensionLog(), {
+            message: 'the extension log to warn about plain http',
+            until: (l) => /http:\/\/0\.0\.0\.0:\d+ uses plain http: the key would travel unencrypted/.test(l),
+            timeoutMs: 20_000,
+            intervalMs: 500,
+          });
         } finally {
           fs.writeFileSync(envFile(), originalEnv);
         }
-        await waitFor(
-          'the .env URL back on 127.0.0.1',
-          () => extensionLog(),
-          (l) => l.lastIndexOf('Connection: http://127.0.0.1') > l.lastIndexOf('Connection: http://0.0.0.0'),
-          20_000,
-          500,
-        );
+        await waitFor(() => extensionLog(), {
+          message: 'the .env URL back on 127.0.0.1',
+          until: (l) => l.lastIndexOf('Connection: http://127.0.0.1') > l.lastIndexOf('Connection: http://0.0.0.0'),
+          timeoutMs: 20_000,
+          intervalMs: 500,
+        });
         await recoversByItself(t, 'plain-http URL');
       });
     });
@@ -539,17 +533,17 @@ describe('faults and bad input', function () {
       await episode(t, 'bad intervals', async () => {
         try {
           for (const [k, v] of Object.entries(bad)) await cfg.update(k, v, vscode.ConfigurationTarget.Global);
-          await waitFor(
-            'a warning for each clamped setting in the log',
-            () => extensionLog(),
-            (l) => Object.keys(bad).every((k) => l.includes(`ehgTelemetry.${k} = `)),
-            20_000,
-            500,
-          );
+          await waitFor(() => extensionLog(), {
+            message: 'a warning for each clamped setting in the log',
+            until: (l) => Object.keys(bad).every((k) => l.includes(`ehgTelemetry.${k} = `)),
+            timeoutMs: 20_000,
+            intervalMs: 500,
+          });
           await refresh();
           await control('gateway.clearLog');
           const r0 = t.requests();
-          await sleep(6_000);
+          // A measured window, not a wait for something: the request rate over 6 s with zero/negative intervals.
+          await observeQuietFor(6_000, 'no tight request loop');
           const sent = t.requests() - r0;
           assert.ok(sent <= 12, `${sent} requests in 6 s with zero/negative intervals (a tight loop?)`);
           await refresh();
@@ -595,12 +589,11 @@ describe('faults and bad input', function () {
               !tip.includes(key) && !tip.includes(key.split('.')[1] ?? key),
               'the message does not contain the key',
             );
-            await waitFor(
-              'the runs view to say it could not load (not "no runs")',
-              () => t.state(),
-              (s) => s.viewState === 'error',
-              15_000,
-            );
+            await waitFor(() => t.state(), {
+              message: 'the runs view to say it could not load (not "no runs")',
+              until: (s) => s.viewState === 'error',
+              timeoutMs: 15_000,
+            });
           } finally {
             fs.writeFileSync(envFile(), originalEnv);
           }
@@ -620,22 +613,25 @@ describe('faults and bad input', function () {
     // still waiting on the gateway (run.ts, "deactivation with requests in flight").
     it('leaves requests in flight for the shutdown check (timeout 60 s, gateway answering in 120 s)', async () => {
       await userConfig().update('requestTimeoutSeconds', 60, vscode.ConfigurationTarget.Global);
-      await waitFor(
-        'the new request timeout to be in effect',
-        () => t.state(),
-        (s) => s.connection === 'configured',
-        10_000,
-      );
-      await sleep(500);
+      await waitFor(() => t.state(), {
+        message: 'the new request timeout to be in effect',
+        until: (s) => s.connection === 'configured',
+        timeoutMs: 10_000,
+      });
+      // Requests from before the change must not be the ones held below: wait until none is in flight.
+      await waitFor(() => control<unknown[]>('gateway.inFlight'), {
+        message: 'no request in flight before the gateway is slowed',
+        until: (l) => l.length === 0,
+        timeoutMs: 10_000,
+      });
       await setFault({ delayMs: 120_000 });
       void t.refreshRuns();
       void t.refreshHeartbeat();
-      const pending = await waitFor(
-        'requests waiting on the gateway',
-        () => control<unknown[]>('gateway.inFlight'),
-        (l) => l.length >= 2,
-        15_000,
-      );
+      const pending = await waitFor(() => control<unknown[]>('gateway.inFlight'), {
+        message: 'requests waiting on the gateway',
+        until: (l) => l.length >= 2,
+        timeoutMs: 15_000,
+      });
       assert.ok(pending.length >= 2);
     });
   });

@@ -1,5 +1,5 @@
 // Helpers for tests that run inside the extension host: the extension's test API, the database, the
-// runner's control endpoint, and polling with a clear message when a condition never comes true.
+// runner's control endpoint; waiting (with a clear message when a condition never comes true) is test/support/wait.ts.
 import * as assert from 'assert';
 import * as http from 'http';
 import { Client } from 'pg';
@@ -95,41 +95,8 @@ export function control<T = unknown>(method: ControlMethod, ...args: unknown[]):
   });
 }
 
-/**
- * Polls `read` until `ok` accepts its value; on timeout fails with the last value seen, so a failure
- * says what the extension showed instead.
- */
-export async function waitFor<T>(
-  what: string,
-  read: () => PromiseLike<T> | T,
-  ok: (v: T) => boolean,
-  timeoutMs = 30_000,
-  everyMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      last = await read();
-      if (ok(last)) return last;
-      lastErr = undefined;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) {
-      const seen = lastErr
-        ? `error: ${lastErr instanceof Error ? lastErr.message : JSON.stringify(lastErr)}`
-        : JSON.stringify(last, null, 2);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}`);
-    }
-    await sleep(everyMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+// Waiting: the one implementation every suite, script and runner uses (test/support/wait.ts).
+export { observeQuietFor, sleep, waitFor } from '../../support/wait';
 
 /** Refresh through the command a user would use (it resolves when runs and heartbeat are re-read). */
 export async function refresh(): Promise<void> {

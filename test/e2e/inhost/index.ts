@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Mocha from 'mocha';
-import { InHostConfig, InHostPhase, ResultsFile, TestResult, describeError } from '../shared';
+import { InHostConfig, InHostOrder, InHostPhase, ResultsFile, TestResult, describeError } from '../shared';
 import { collectingReporter } from '../mochaResults';
 import { readConfig } from './config';
 import { installCrashRecorder } from './crashes';
@@ -27,6 +27,39 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).
   faults: ['faults.test.js'],
 };
+
+/**
+ * With order "reverse" every suite's tests and child suites run in reverse, to show that no test
+ * relies on another's state. What stays first, in its declared order, is the phase's subject, which
+ * only a fresh window can show: the first open's activation ("activates without being asked") and the reload's own checks
+ * (before other suites trigger or cancel runs). The faults phase is one scripted scenario and keeps
+ * its order: its first case needs the gateway down since the window opened, its last leaves requests
+ * in flight for the runner's shutdown check.
+ */
+const FIRST_IN_ANY_ORDER: Partial<Record<InHostPhase, string>> = {
+  'first-open': 'activation.test.js',
+  reopen: 'reopen.test.js',
+};
+const ORDER_IS_THE_SCENARIO: InHostPhase[] = ['faults'];
+
+function reverseSuite(suite: Mocha.Suite): void {
+  suite.tests.reverse();
+  suite.suites.reverse();
+  suite.suites.forEach(reverseSuite);
+}
+
+function applyOrder(mocha: Mocha, phase: InHostPhase, order: InHostOrder): void {
+  if (order !== 'reverse' || ORDER_IS_THE_SCENARIO.includes(phase)) return;
+  const root = mocha.suite;
+  const first = FIRST_IN_ANY_ORDER[phase];
+  // The pinned file keeps its declared order too: e.g. "activates on startup without being asked"
+  // can only fail if no other test activated the extension first.
+  const pinned = root.suites.filter((s) => first !== undefined && path.basename(s.file ?? '') === first);
+  const rest = root.suites.filter((s) => !pinned.includes(s)).reverse();
+  rest.forEach(reverseSuite);
+  root.tests.reverse();
+  root.suites = [...pinned, ...rest];
+}
 
 /** Rewrites the results file after every test, so a hang still leaves what ran. */
 function fileReporterFor(phase: string, file: string, startedAt: string) {
@@ -62,6 +95,11 @@ export async function run(): Promise<void> {
       reporter: fileReporterFor(config.phase, config.resultsFile, startedAt),
     });
     for (const f of files) mocha.addFile(path.join(__dirname, f));
+    // Load now (not in run()) so the order can be applied to the loaded suites.
+    const loader = mocha as unknown as { loadFiles(): void; lazyLoadFiles(on: boolean): void };
+    loader.loadFiles();
+    loader.lazyLoadFiles(true);
+    applyOrder(mocha, config.phase, config.order ?? 'declared');
     await new Promise<void>((resolve) => mocha.run(() => resolve()));
   } catch (err) {
     // The suite could not even start: say so in the results file, which the runner treats as a failure.

@@ -4,25 +4,26 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { config, refresh, runsForScope, sleep, sql, testing, waitFor } from './helpers';
+import { config, refresh, observeQuietFor, runsForScope, sql, testing, waitFor } from './helpers';
 
 describe('reopen', () => {
   it("the run started before the reload ends SUCCEEDED with the fixture analyzer's findings", async () => {
     const t = await testing();
     await t.settle();
     // The decision is taken before the run finishes; wait for it first.
-    await waitFor(
-      'the session-start decision',
-      () => t.decisions().filter((x) => x.scopeId === config.workspace),
-      (d) => d.length > 0,
-      30_000,
-    );
+    await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
+      message: 'the session-start decision',
+      until: (d) => d.length > 0,
+      timeoutMs: 30_000,
+    });
     const [run] = await waitFor(
-      'the SESSION_START run to finish',
       async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
-      (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
-      60_000,
-      500,
+      {
+        message: 'the SESSION_START run to finish',
+        until: (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
     );
     assert.strictEqual(run.status, 'SUCCEEDED', JSON.stringify(run));
     assert.strictEqual(run.findings_count, 3);
@@ -50,7 +51,14 @@ describe('reopen', () => {
 
   it('does not insert a second SESSION_START run', async () => {
     const t = await testing();
-    await sleep(1_500);
+    await t.settle();
+    await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
+      message: 'the session-start decision of the reloaded window',
+      until: (d) => d.length > 0,
+      timeoutMs: 30_000,
+    });
+    // An absence: a second SESSION_START from the reloaded window would show up within this.
+    await observeQuietFor(1_500, 'no second SESSION_START after the reload');
     const rows = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
     assert.strictEqual(
       rows.length,
@@ -67,14 +75,22 @@ describe('reopen', () => {
 
   it('shows the finished run in the tree with its bottlenecks', async () => {
     const t = await testing();
-    const [run] = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
-    await refresh();
-    const item = await waitFor(
-      'the run in the tree, succeeded',
-      async () => (await t.runsTree({ expand: true })).find((i) => i.runId === run.run_id),
-      (i) => !!i && /\bstatus-succeeded\b/.test(i.contextValue),
-      15_000,
+    // Its own wait for the run to finish (the first test waits for it too, but this one does not rely on that).
+    const [run] = await waitFor(
+      async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
+      {
+        message: 'the SESSION_START run to finish',
+        until: (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
     );
+    await refresh();
+    const item = await waitFor(async () => (await t.runsTree({ expand: true })).find((i) => i.runId === run.run_id), {
+      message: 'the run in the tree, succeeded',
+      until: (i) => !!i && /\bstatus-succeeded\b/.test(i.contextValue),
+      timeoutMs: 15_000,
+    });
     const text = (item!.children ?? []).map((c) => `${c.label} ${c.description ?? ''}`).join('\n');
     assert.match(text, /GATE_PRD_REQUIRED|EXEC|TESTING/);
   });

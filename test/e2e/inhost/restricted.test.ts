@@ -1,7 +1,7 @@
 // Restricted Mode (workspace trust enabled, not granted): no .env is read and nothing is enqueued.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { config, control, runsForScope, sleep, testing } from './helpers';
+import { config, control, observeQuietFor, runsForScope, testing } from './helpers';
 import { assertDbUnchanged } from './guards';
 
 describe('restricted mode', () => {
@@ -16,7 +16,8 @@ describe('restricted mode', () => {
   it('reads no .env and enqueues nothing', async () => {
     const t = await testing();
     await t.settle();
-    await sleep(3_000); // anything late would show up by now
+    // An absence: nothing to await. A late .env read or enqueue would show up within this.
+    await observeQuietFor(3_000, 'no late .env read or enqueue in Restricted Mode');
     await t.settle();
     const s = t.state();
     assert.strictEqual(s.trusted, false);
@@ -27,6 +28,8 @@ describe('restricted mode', () => {
   });
 
   it('never sends the .env key to the backend', async () => {
+    // Its own wait for the extension to have done what it does at start (not relying on the test above).
+    await (await testing()).settle();
     assert.ok(config.forbiddenToken, 'the runner sets the .env key as the forbidden token');
     const log = await control<unknown[]>('gateway.requestLog');
     const leaked = JSON.stringify(log).includes(config.forbiddenToken);
@@ -34,6 +37,7 @@ describe('restricted mode', () => {
   });
 
   it('writes nothing: the runs table is unchanged and the backend saw no write request', async () => {
+    await (await testing()).settle();
     assert.ok(config.dbFingerprintBefore, 'the runner took a database fingerprint before opening the window');
     await assertDbUnchanged(config.dbFingerprintBefore, 'Restricted Mode');
     const log = await control<Array<{ method: string; path: string }>>('gateway.requestLog');
@@ -43,6 +47,7 @@ describe('restricted mode', () => {
 
   it('shows the restricted welcome state', async () => {
     const t = await testing();
+    await t.settle();
     assert.strictEqual(t.state().viewState, 'restricted');
   });
 });

@@ -21,17 +21,27 @@ describe('runs tree', () => {
     await insertRun(config.workspace, 'running', 0.5);
   });
 
+  // Every test reads a tree that has loaded what the database holds now (not what an earlier test loaded).
+  async function loadedTree(t: Awaited<ReturnType<typeof testing>>) {
+    await refresh();
+    const want = (await runsListedFor(config.workspace)).map((r) => r.run_id);
+    return waitFor(async () => (await t.runsTree()).filter((i) => i.runId), {
+      message: 'the tree to list the runs of the workspace scope',
+      until: (items) => items.length === want.length,
+      timeoutMs: 20_000,
+    });
+  }
+
   it('lists the same runs as the database, newest first', async () => {
     const t = await testing();
     await refresh();
     const rows = await runsListedFor(config.workspace);
     const want = rows.map((r) => r.run_id);
-    const tree = await waitFor(
-      'the tree to list the runs of the workspace scope',
-      async () => (await t.runsTree()).filter((i) => i.runId),
-      (items) => items.length === want.length,
-      20_000,
-    );
+    const tree = await waitFor(async () => (await t.runsTree()).filter((i) => i.runId), {
+      message: 'the tree to list the runs of the workspace scope',
+      until: (items) => items.length === want.length,
+      timeoutMs: 20_000,
+    });
     assert.deepStrictEqual(
       tree.map((i) => i.runId),
       want,
@@ -40,8 +50,8 @@ describe('runs tree', () => {
 
   it("shows each run's status, top bottleneck category and whether it can be cancelled", async () => {
     const t = await testing();
+    const tree = await loadedTree(t);
     const rows = await runsListedFor(config.workspace);
-    const tree = (await t.runsTree()).filter((i) => i.runId);
     for (const row of rows) {
       const item = tree.find((i) => i.runId === row.run_id);
       assert.ok(item, `run ${row.run_id} missing from the tree`);
@@ -70,6 +80,7 @@ describe('runs tree', () => {
 
   it('expands a SUCCEEDED run into its bottlenecks, worst first', async () => {
     const t = await testing();
+    await loadedTree(t);
     const item = (await t.runsTree({ expand: true })).find((i) => i.runId === succeeded.runId);
     assert.ok(item, 'seeded SUCCEEDED run not in the tree');
     assert.ok(

@@ -4,7 +4,7 @@
 // so the samples show what a user would see between writes.
 import * as assert from 'assert';
 import { StatusBarSnapshot } from '../shared';
-import { config, control, refresh, sql, testing, Testing, waitFor } from './helpers';
+import { config, control, refresh, sleep, sql, testing, Testing, waitFor } from './helpers';
 
 interface SimState {
   instanceId: string;
@@ -52,7 +52,7 @@ async function sampleUntil(
     out.push(s);
     if (stop(s, out)) return out;
     if (Date.now() > end) throw new Error(`${what}: not reached within ${maxMs} ms; states seen: ${summary(out)}`);
-    await new Promise((r) => setTimeout(r, SAMPLE_MS));
+    await sleep(SAMPLE_MS); // the sampling period, not a wait for something
   }
 }
 
@@ -96,14 +96,34 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
       'the simulator waits 3 × base with an empty queue (upstream _computeAdaptiveInterval)',
     );
     await waitFor(
-      'healthy after a fresh start',
       async () => {
         await refresh();
         return t.statusBar();
       },
-      (s) => s.state === 'healthy',
-      30_000,
-      500,
+      {
+        message: 'healthy after a fresh start',
+        until: (s) => s.state === 'healthy',
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      },
+    );
+  });
+
+  // Each test starts from a freshly started, healthy daemon (none relies on what the one before left).
+  beforeEach(async () => {
+    await control('scheduler.restoreRounds');
+    await control('scheduler.start');
+    await waitFor(
+      async () => {
+        await refresh();
+        return t.statusBar();
+      },
+      {
+        message: 'healthy after a fresh start',
+        until: (s) => s.state === 'healthy',
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      },
     );
   });
 
@@ -127,13 +147,12 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     const start = (await dbRow())?.poll_count ?? 0;
     await sampleUntil(t, 'the next write', (s) => s.pollCount > start, idleMs + 5_000);
     const readsAtWrite = t.heartbeatReads();
-    await waitFor(
-      'the read of that write',
-      () => t.heartbeatReads(),
-      (n) => n > readsAtWrite,
-      idleMs,
-      50,
-    );
+    await waitFor(() => t.heartbeatReads(), {
+      message: 'the read of that write',
+      until: (n) => n > readsAtWrite,
+      timeoutMs: idleMs,
+      intervalMs: 50,
+    });
     const reads0 = t.heartbeatReads();
     const polls0 = (await dbRow())?.poll_count ?? 0;
     const from = Date.now();
@@ -198,6 +217,8 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
   });
 
   it("revival: the watcher's claim shows reviving, then the new instance's first write is healthy", async () => {
+    // Its own dead daemon to revive (as the crash case leaves one, but not relying on it).
+    await control('scheduler.crash');
     const dead = await dbRow();
     await control('scheduler.claimRevival');
     const claimedAt = Date.now();
@@ -226,14 +247,11 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     await control('scheduler.clearRounds');
     await control('scheduler.writeOnce');
     const s = await waitFor(
-      'no rounds',
       async () => {
         await refresh();
         return t.statusBar();
       },
-      (x) => x.state === 'no-rounds',
-      30_000,
-      500,
+      { message: 'no rounds', until: (x) => x.state === 'no-rounds', timeoutMs: 30_000, intervalMs: 500 },
     );
     assert.match(s.text, /no rounds/);
     assert.strictEqual(background(s), 'warning');
@@ -242,14 +260,11 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     await control('scheduler.restoreRounds');
     await control('scheduler.writeOnce');
     await waitFor(
-      'healthy with rounds',
       async () => {
         await refresh();
         return t.statusBar();
       },
-      (x) => x.state === 'healthy',
-      30_000,
-      500,
+      { message: 'healthy with rounds', until: (x) => x.state === 'healthy', timeoutMs: 30_000, intervalMs: 500 },
     );
   });
 });

@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { config, runsForScope, sleep, testing, waitFor } from './helpers';
+import { config, runsForScope, observeQuietFor, testing, waitFor } from './helpers';
 
 describe('session start', () => {
   it('opens the folder the runner prepared (scope_id = its absolute path)', () => {
@@ -17,14 +17,13 @@ describe('session start', () => {
   it('inserts exactly one SESSION_START run and this window executes it (claimed RUNNING, metadata.runner)', async () => {
     const t = await testing();
     await t.settle();
-    await waitFor(
-      'a SESSION_START run for the workspace scope',
-      () => runsForScope(config.workspace),
-      (r) => r.some((x) => x.triggered_by === 'SESSION_START'),
-      30_000,
-    );
-    // Give a racing second insert a chance to show up before counting.
-    await sleep(1_500);
+    await waitFor(() => runsForScope(config.workspace), {
+      message: 'a SESSION_START run for the workspace scope',
+      until: (r) => r.some((x) => x.triggered_by === 'SESSION_START'),
+      timeoutMs: 30_000,
+    });
+    // An absence: give a racing second insert a chance to show up before counting.
+    await observeQuietFor(1_500, 'no second SESSION_START insert');
     const all = await runsForScope(config.workspace);
     const sessionStarts = all.filter((r) => r.triggered_by === 'SESSION_START');
     assert.strictEqual(
@@ -64,21 +63,29 @@ describe('session start', () => {
 
   it('shows the run spinning in the tree', async () => {
     const t = await testing();
-    const [run] = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');
-    await t.refreshRuns();
-    const item = await waitFor(
-      'the running run in the tree',
-      async () => (await t.runsTree()).find((i) => i.runId === run.run_id),
-      (i) => !!i,
-      15_000,
+    // Its own wait for the run (the test above waits for it too, but this one does not rely on that).
+    const [run] = await waitFor(
+      async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
+      { message: 'a SESSION_START run for the workspace scope', until: (r) => r.length > 0, timeoutMs: 30_000 },
     );
+    await t.refreshRuns();
+    const item = await waitFor(async () => (await t.runsTree()).find((i) => i.runId === run.run_id), {
+      message: 'the running run in the tree',
+      until: (i) => !!i,
+      timeoutMs: 15_000,
+    });
     assert.strictEqual(item!.iconId, 'sync~spin');
     assert.match(item!.contextValue, /\bcancellable\b/);
   });
 
   it('records the decision "enqueued"', async () => {
     const t = await testing();
-    const d = t.decisions().filter((x) => x.scopeId === config.workspace);
+    await t.settle();
+    const d = await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
+      message: 'the session-start decision for the workspace scope',
+      until: (x) => x.length > 0,
+      timeoutMs: 30_000,
+    });
     assert.deepStrictEqual(
       d.map((x) => x.decision),
       ['enqueued'],

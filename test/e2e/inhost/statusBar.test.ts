@@ -25,14 +25,16 @@ function background(s: StatusBarSnapshot): Background {
 async function expectStatus(t: Testing, what: string, want: Expectation): Promise<StatusBarSnapshot> {
   // The heartbeat is re-read by the extension's own schedule; Refresh (as a user would) makes it immediate.
   const s = await waitFor(
-    `status bar state "${want.state}" (${what})`,
     async () => {
       await refresh();
       return t.statusBar();
     },
-    (s) => s.state === want.state,
-    30_000,
-    500,
+    {
+      message: `status bar state "${want.state}" (${what})`,
+      until: (s) => s.state === want.state,
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    },
   );
   assert.match(s.text, want.text, `text for ${what}`);
   // The tooltip is Markdown: compare its text without backslash escapes (HALF\_OPEN → HALF_OPEN).
@@ -49,6 +51,13 @@ describe('status bar follows the scheduler heartbeat', function () {
 
   before(async () => {
     t = await testing();
+    await control('scheduler.start');
+    await control('scheduler.setBreaker', 'CLOSED');
+    await control('scheduler.resume');
+  });
+
+  // Each test starts from a running scheduler, breaker CLOSED, not paused (none relies on the one before).
+  beforeEach(async () => {
     await control('scheduler.start');
     await control('scheduler.setBreaker', 'CLOSED');
     await control('scheduler.resume');
@@ -142,6 +151,8 @@ describe('status bar follows the scheduler heartbeat', function () {
   });
 
   it('no row: "no heartbeat", warning background', async () => {
+    // No daemon left to write the row again (as after the stale case, but not relying on it).
+    await control('scheduler.crash');
     await control('scheduler.deleteRow');
     await expectStatus(t, 'no heartbeat row', {
       state: 'no-row',

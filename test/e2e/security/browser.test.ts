@@ -10,36 +10,19 @@ import * as path from 'path';
 import type { Locator, Page } from 'playwright-core';
 import { HostileRuns, insertHostileRuns, removeHostileRuns, writeHostileHeartbeat } from '../hostile';
 import {
+  ensureWorkbench,
   openWorkbench,
   runFromPalette,
   schedulerItem,
   showContainer,
-  statusItemLook,
+  pointerAway,
   topLevelRows,
+  waitForStatus,
 } from '../ui/workbench';
+import { observeQuietFor, waitFor } from '../../support/wait';
 import { sec } from './context';
 
 const DATA_LINK = 'command:workbench.action.quit';
-
-async function waitUntil(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  describeLast?: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (
-    !(await Promise.resolve()
-      .then(check)
-      .catch(() => false))
-  ) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${describeLast ? `; last seen: ${describeLast()}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function shot(name: string): Promise<void> {
   const { page, screenshotsDir } = sec();
@@ -70,8 +53,7 @@ interface HoverFacts {
 
 /** Hovers `target` and reads the rendered hover: links, images and inline event handlers in it. */
 async function hoverFacts(page: Page, target: Locator, contains: string): Promise<HoverFacts> {
-  await page.mouse.move(5, 5);
-  await page.waitForTimeout(300);
+  await pointerAway(page);
   await target.hover();
   const hover = page.locator('.monaco-hover', { hasText: contains }).first();
   await hover.waitFor({ state: 'visible', timeout: 15_000 });
@@ -102,19 +84,6 @@ async function pageHasDataMarkup(page: Page): Promise<string[]> {
   }, DATA_LINK);
 }
 
-async function waitForStatus(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  let last = '';
-  await waitUntil(
-    `the status bar to show ${pattern}`,
-    async () => {
-      last = (await statusItemLook(page)).text;
-      return pattern.test(last);
-    },
-    timeoutMs,
-    () => last,
-  );
-}
-
 function newestExtensionLog(): string {
   const root = path.join(sec().server.userDataDir, 'logs');
   let best: { file: string; mtime: number } | undefined;
@@ -130,13 +99,29 @@ function newestExtensionLog(): string {
   return best ? fs.readFileSync(best.file, 'utf8') : '';
 }
 
+/** Configure Connection… from the palette in the .env workspace (URL, then key), until it says it connected. */
+async function configureConnection(): Promise<void> {
+  const { page, server, envWorkspace, stack, shown, userKey } = sec();
+  await ensureWorkbench(page, server.workbenchUrl(envWorkspace));
+  const before = shown.notifications.length;
+  await palette(page, 'EHG Telemetry: Configure Connection…');
+  await quickInput(page, '(1/2)', stack.url);
+  await quickInput(page, '(2/2)', userKey);
+  await waitFor(() => shown.notifications.slice(before), {
+    message: 'the "connected to" notification',
+    until: (ns) => ns.some((n) => n.includes(`connected to ${new URL(stack.url).origin}`)),
+    timeoutMs: 60_000,
+  });
+}
+
 describe('security in the browser (installed VSIX)', function () {
   this.timeout(180_000);
   let hostile: HostileRuns | undefined;
 
-  before(async () => {
+  // Every test starts in the .env workspace, whatever the test before it left open.
+  beforeEach(async () => {
     const { page, server, envWorkspace } = sec();
-    await openWorkbench(page, server.workbenchUrl(envWorkspace));
+    await ensureWorkbench(page, server.workbenchUrl(envWorkspace));
   });
 
   after(async () => {
@@ -146,18 +131,22 @@ describe('security in the browser (installed VSIX)', function () {
     await stack.scheduler?.start().catch(() => undefined);
   });
 
-  // Mocha runs a suite's own tests before its child suites: every step is a child suite, in order.
+  // Each step is a child suite with its own setup (none relies on what an earlier one left).
   describe('baseline', () => {
     it('a trusted workspace .env connects with its own key (baseline for the checks below)', async () => {
       const { page, tap, envKey } = sec();
       await waitForStatus(page, /running/i);
-      await waitUntil('a request carrying the .env key at the gateway', () => tap.carrying(envKey).length > 0, 30_000);
+      await waitFor(() => tap.carrying(envKey).length > 0, {
+        message: 'a request carrying the .env key at the gateway',
+        timeoutMs: 30_000,
+      });
     });
   });
 
   describe('hostile database text', () => {
     before(async () => {
-      const { stack, envWorkspace, page } = sec();
+      const { stack, envWorkspace, page, server } = sec();
+      await ensureWorkbench(page, server.workbenchUrl(envWorkspace));
       hostile = await insertHostileRuns((q, p) => stack.query(q, p), envWorkspace);
       await showContainer(page, 'EHG Telemetry');
       await palette(page, 'EHG Telemetry: Refresh');
@@ -231,6 +220,9 @@ describe('security in the browser (installed VSIX)', function () {
       assert.deepStrictEqual(await pageHasDataMarkup(page), []);
       await page.keyboard.press('Control+K').catch(() => undefined);
       await page.keyboard.press('Escape');
+      // Teardown: close the details document it opened, so no later test leaves a window with it open
+      // (the markdown language server starting for it while the page navigates logs an error).
+      await runFromPalette(page, 'View: Close All Editors');
     });
   });
 
@@ -245,12 +237,11 @@ describe('security in the browser (installed VSIX)', function () {
       });
       try {
         await palette(page, 'EHG Telemetry: Refresh');
-        await waitUntil(
-          'a notification about the failed read',
-          () => shown.notifications.slice(before).some((n) => /failed \(500/.test(n)),
-          30_000,
-          () => JSON.stringify(shown.notifications.slice(before)),
-        );
+        await waitFor(() => shown.notifications.slice(before), {
+          message: 'a notification about the failed read',
+          until: (ns) => ns.some((n) => /failed \(500/.test(n)),
+          timeoutMs: 30_000,
+        });
       } finally {
         stack.gateway.setFault(null);
       }
@@ -266,36 +257,29 @@ describe('security in the browser (installed VSIX)', function () {
 
   describe('the stored key', () => {
     it('Configure Connection… from the command palette (URL, then key) connects and sends the new key', async () => {
-      const { page, stack, tap, shown, userKey } = sec();
-      const before = shown.notifications.length;
+      const { tap, userKey } = sec();
       const t0 = Date.now();
-      await palette(page, 'EHG Telemetry: Configure Connection…');
-      await quickInput(page, '(1/2)', stack.url);
-      await quickInput(page, '(2/2)', userKey);
-      await waitUntil(
-        'the "connected to" notification',
-        () => shown.notifications.slice(before).some((n) => n.includes(`connected to ${new URL(stack.url).origin}`)),
-        60_000,
-        () => JSON.stringify(shown.notifications.slice(before)),
-      );
+      await configureConnection();
       await shot('05-configured');
       assert.ok(tap.carrying(userKey, t0).length > 0, 'the gateway received the configured key');
     });
 
     it('a workspace whose settings.json and .env point at another server cannot send it the stored key', async () => {
       const { page, server, tap, recorder, redirectWorkspace, userKey, stack } = sec();
+      // Its own setup: the key stored through Configure Connection… (as the test above does), not left by it.
+      await configureConnection();
       const t0 = Date.now();
       await openWorkbench(page, server.workbenchUrl(redirectWorkspace));
       await waitForStatus(page, /running/i);
       // A new window is a new extension host: the key it sends can only have come from SecretStorage.
-      await waitUntil(
-        'the stored key at the real gateway from the new window',
-        () => tap.carrying(userKey, t0).length > 0,
-        30_000,
-      );
+      await waitFor(() => tap.carrying(userKey, t0).length > 0, {
+        message: 'the stored key at the real gateway from the new window',
+        timeoutMs: 30_000,
+      });
       await showContainer(page, 'EHG Telemetry');
       await palette(page, 'EHG Telemetry: Refresh');
-      await page.waitForTimeout(3_000);
+      // An absence: a request to the other server after the Refresh would be recorded within this.
+      await observeQuietFor(3_000, 'no request to the other server');
       await shot('06-redirect-workspace');
       const seen = recorder.requests.map((r) => `${r.method} ${r.url}`);
       assert.deepStrictEqual(recorder.carrying(userKey), [], 'the other server received the stored key');

@@ -6,14 +6,18 @@ import * as path from 'path';
 import { REPO_ROOT } from '../../../scripts/codeServer';
 import { screenshot, ui } from './context';
 import {
+  ensureWorkbench,
+  expandRow,
   openWorkbench,
   runFromPalette,
   schedulerItem,
   showContainer,
-  statusItemLook,
+  pointerAway,
   topLevelRows as rowsOf,
+  waitForStatus,
   WORKBENCH_TIMEOUT_MS,
 } from './workbench';
+import { waitFor } from '../../support/wait';
 
 const STATUS_LABEL: Record<string, string> = {
   QUEUED: 'Queued',
@@ -44,40 +48,20 @@ function scopeRuns(): Promise<DbRun[]> {
 
 const topLevelRows = () => rowsOf(ui().page);
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Waits for the status bar item's text to match, returning its look (text, colour). */
-async function waitForStatus(pattern: RegExp, timeoutMs: number) {
-  const { page } = ui();
-  let last = { text: '', ariaLabel: '', background: '' };
-  await waitUntil(
-    `status bar text ${pattern}`,
-    async () => {
-      last = await statusItemLook(page);
-      return pattern.test(last.text);
-    },
-    timeoutMs,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
-  });
-  return last;
-}
-
 describe('EHG Telemetry in the browser (installed VSIX)', function () {
   this.timeout(180_000);
 
-  before(async () => {
+  // Every test starts on the demo workspace, whatever the test before it left open.
+  beforeEach(async () => {
     const { page, server, workspace } = ui();
-    await openWorkbench(page, server.workbenchUrl(workspace));
+    await ensureWorkbench(page, server.workbenchUrl(workspace));
   });
 
   describe('the Analysis Runs view', () => {
+    beforeEach(async () => {
+      await showContainer(ui().page, 'EHG Telemetry');
+    });
+
     it('shows the EHG Telemetry activity-bar container and its Analysis Runs view', async () => {
       const { page } = ui();
       const sidebar = await showContainer(page, 'EHG Telemetry');
@@ -93,8 +77,7 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
       let texts: string[] = [];
       let expected: DbRun[] = [];
       // Database and tree are read together until they agree (the tree refreshes on its own schedule).
-      await waitUntil(
-        'the first rows to show the status and top category of the newest runs',
+      await waitFor(
         async () => {
           expected = (await scopeRuns()).slice(0, 8);
           texts = await topLevelRows().evaluateAll((els) =>
@@ -102,7 +85,7 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
           );
           return expected.length > 0 && expected.every((run, i) => rowMatches(texts[i] ?? '', run));
         },
-        60_000,
+        { message: 'the first rows to show the status and top category of the newest runs', timeoutMs: 60_000 },
       ).catch((err: Error) => {
         throw new Error(
           `${err.message}\nrows: ${JSON.stringify(texts.slice(0, 8), null, 1)}\ndatabase: ${JSON.stringify(expected.map((r) => [r.status, r.top_bottleneck_category]))}`,
@@ -124,13 +107,13 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
         `no SUCCEEDED run with bottlenecks among the first rows: ${JSON.stringify(runs.map((r) => r.status))}`,
       );
       const first = runs[index].output_ref!.bottlenecks![0];
-      await topLevelRows().nth(index).click();
+      await expandRow(topLevelRows().nth(index), true);
       const child = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]', {
         hasText: `${first.dimension_type}:${first.dimension_key}`,
       });
       await child.first().waitFor({ state: 'visible', timeout: 30_000 });
       // Healthy scheduler in the status bar for the picture.
-      await waitForStatus(/running/i, 60_000);
+      await waitForStatus(ui().page, /running/i, 60_000);
       await widenSideBar();
       const file = await screenshot('ui-02-expanded-run');
       if (process.env.E2E_UPDATE_SCREENSHOT === '1')
@@ -139,6 +122,14 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
   });
 
   describe('scheduler status bar', () => {
+    // Each test starts from a healthy scheduler with the breaker closed.
+    beforeEach(async () => {
+      const s = ui().stack.scheduler;
+      assert.ok(s, 'the stack runs a scheduler simulator');
+      await s.start();
+      await s.setBreaker('CLOSED');
+    });
+
     after(async () => {
       const s = ui().stack.scheduler;
       await s?.start().catch(() => undefined);
@@ -149,10 +140,10 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
       const { page, stack } = ui();
       assert.ok(stack.scheduler, 'the stack runs a scheduler simulator');
       await schedulerItem(page).waitFor({ state: 'visible', timeout: WORKBENCH_TIMEOUT_MS });
-      const healthy = await waitForStatus(/running/i, 60_000);
+      const healthy = await waitForStatus(ui().page, /running/i, 60_000);
       await stack.scheduler.setBreaker('OPEN');
       await stack.scheduler.writeOnce();
-      const open = await waitForStatus(/OPEN/, 60_000);
+      const open = await waitForStatus(ui().page, /OPEN/, 60_000);
       assert.notStrictEqual(
         open.background,
         healthy.background,
@@ -163,9 +154,12 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
 
     it('changes again when heartbeats stop (stale)', async () => {
       const { stack } = ui();
-      const open = await statusItemLook(ui().page);
+      // Its own setup: the breaker open (as the test above leaves it, but not relying on that).
+      await stack.scheduler!.setBreaker('OPEN');
+      await stack.scheduler!.writeOnce();
+      const open = await waitForStatus(ui().page, /OPEN/, 60_000);
       await stack.scheduler!.silence();
-      const stale = await waitForStatus(/stale/i, 60_000 + ui().schedulerIntervalMs);
+      const stale = await waitForStatus(ui().page, /stale/i, 60_000 + ui().schedulerIntervalMs);
       assert.notStrictEqual(
         stale.background,
         open.background,
@@ -176,6 +170,10 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
   });
 
   describe('command palette', () => {
+    beforeEach(async () => {
+      await showContainer(ui().page, 'EHG Telemetry');
+    });
+
     it('Trigger Analysis Run from the command palette (F1) adds a new row', async () => {
       const { page, stack, workspace } = ui();
       // A manual trigger is deduplicated against active runs: finish the demo's queued/running ones first,
@@ -188,22 +186,20 @@ describe('EHG Telemetry in the browser (installed VSIX)', function () {
       const rowsBefore = await topLevelRows().count();
       await runFromPalette(page, 'EHG Telemetry: Trigger Analysis Run');
       let added: DbRun | undefined;
-      await waitUntil(
-        'a new MANUAL run in the database',
+      await waitFor(
         async () => {
           added = (await scopeRuns()).find((r) => !before.some((b) => b.run_id === r.run_id));
           return !!added;
         },
-        30_000,
+        { message: 'a new MANUAL run in the database', timeoutMs: 30_000 },
       );
       assert.strictEqual(added!.triggered_by, 'MANUAL');
-      await waitUntil(
-        'the new run as the first row',
+      await waitFor(
         async () => {
           const first = (await topLevelRows().first().getAttribute('aria-label')) ?? '';
           return (await topLevelRows().count()) > rowsBefore || /manual/i.test(first);
         },
-        30_000,
+        { message: 'the new run as the first row', timeoutMs: 30_000 },
       );
       assert.match((await topLevelRows().first().getAttribute('aria-label')) ?? '', /manual/i);
       await screenshot('ui-05-triggered');
@@ -236,6 +232,5 @@ async function widenSideBar(): Promise<void> {
   await page.mouse.move(x + 330, box.y + box.height / 2, { steps: 8 });
   await page.mouse.up();
   // Off the sash and the rows, so neither shows a hover highlight in the picture.
-  await page.mouse.move(1000, 650);
-  await page.waitForTimeout(300);
+  await pointerAway(page);
 }

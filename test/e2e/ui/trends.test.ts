@@ -6,7 +6,16 @@ import type { FrameLocator, Request } from 'playwright-core';
 import { parseBottleneckList, compareRuns, summaryParts } from '../../../src/domain/runComparison';
 import { formatRatio } from '../../../src/domain/format';
 import { screenshot, ui } from './context';
-import { openWorkbench, runFromPalette, showContainer, topLevelRows, WORKBENCH_TIMEOUT_MS } from './workbench';
+import { waitFor } from '../../support/wait';
+import {
+  expandRow,
+  openWorkbench,
+  runFromPalette,
+  showContainer,
+  topLevelRows,
+  waitForText,
+  WORKBENCH_TIMEOUT_MS,
+} from './workbench';
 
 interface DbRun {
   run_id: string;
@@ -24,14 +33,6 @@ async function scopeRuns(): Promise<DbRun[]> {
     "select run_id, status, scope_type, scope_id, finished_at, output_ref, reason_code from telemetry_analysis_runs where scope_type = 'workspace' and scope_id = $1 order by triggered_at desc, run_id desc",
     [workspace],
   );
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Drags the side bar's sash until the side bar is `width` px wide (VS Code's default is 300 px). */
@@ -66,24 +67,26 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
   });
   after(() => ui().context.off('request', onRequest));
 
-  let target: DbRun | undefined;
+  /** The newest SUCCEEDED run with bottlenecks of the demo scope (each test finds it for itself). */
+  function newestWithBottlenecks(runs: DbRun[]): DbRun | undefined {
+    return runs.find((r) => r.status === 'SUCCEEDED' && (r.output_ref?.bottlenecks?.length ?? 0) > 0);
+  }
 
   it("at the default side-bar width (300 px) a finished run's row shows its top bottleneck without truncation", async () => {
     const { page } = ui();
     const width = await setSideBarWidth(300);
     assert.ok(Math.abs(width - 300) <= 2, `side bar is ${width} px wide`);
     const runs = await scopeRuns();
-    target = runs.find((r) => r.status === 'SUCCEEDED' && (r.output_ref?.bottlenecks?.length ?? 0) > 0);
+    const target = newestWithBottlenecks(runs);
     assert.ok(target, 'the demo scope has a SUCCEEDED run with bottlenecks');
     const top = target.output_ref!.bottlenecks![0];
     const want = `${top.dimension_type}:${top.dimension_key} ${formatRatio(top.ratio)}`;
-    const index = runs.findIndex((r) => r.run_id === target!.run_id);
+    const index = runs.findIndex((r) => r.run_id === target.run_id);
     const row = topLevelRows(page).nth(index);
-    await waitUntil(
-      `row ${index} to read "${want}"`,
-      async () => ((await row.locator('.label-name').first().innerText()) ?? '').trim() === want,
-      60_000,
-    );
+    await waitForText(row.locator('.label-name'), want, {
+      message: `row ${index} to read "${want}"`,
+      timeoutMs: 60_000,
+    });
     // Hovered, as a user pointing at it sees it (inline actions, if any, take their room then).
     await row.hover();
     const fit = await row.evaluate((el) => {
@@ -110,10 +113,11 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
 
   it('expanding the run marks its bottlenecks against the previous succeeded run and the row says what changed', async () => {
     const { page } = ui();
-    assert.ok(target, 'the previous test found a run');
     const runs = await scopeRuns();
+    const target = newestWithBottlenecks(runs);
+    assert.ok(target, 'the demo scope has a SUCCEEDED run with bottlenecks');
     const previous = runs
-      .filter((r) => r.status === 'SUCCEEDED' && r.finished_at && r.finished_at < target!.finished_at!)
+      .filter((r) => r.status === 'SUCCEEDED' && r.finished_at && r.finished_at < target.finished_at!)
       .sort((a, b) => b.finished_at!.getTime() - a.finished_at!.getTime())[0];
     assert.ok(previous, 'the demo scope has an earlier SUCCEEDED run');
     const expected = compareRuns(parseBottleneckList(target.output_ref), {
@@ -124,24 +128,22 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
     });
     assert.equal(expected.kind, 'compared');
     const words = summaryParts(expected).map(([n, k]) => `${n} ${k}`);
-    const index = runs.findIndex((r) => r.run_id === target!.run_id);
+    const index = runs.findIndex((r) => r.run_id === target.run_id);
     const row = topLevelRows(page).nth(index);
-    await row.click();
+    await expandRow(row, true);
     const children = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]');
     await children.first().waitFor({ state: 'visible', timeout: 30_000 });
     const marks = /\b(new|worse|better|unchanged|resolved)\b/;
-    await waitUntil(
-      'marks on the expanded bottlenecks',
+    await waitFor(
       async () => (await children.locator('.label-description').allInnerTexts()).some((t) => marks.test(t)),
-      30_000,
+      { message: 'marks on the expanded bottlenecks', timeoutMs: 30_000 },
     );
-    await waitUntil(
-      `the row's description to say ${words.join(' · ')}`,
+    await waitFor(
       async () => {
         const d = (await row.locator('.label-description').first().innerText()).trim();
         return words.length === 0 || d.startsWith(words.join(' · '));
       },
-      30_000,
+      { message: `the row's description to say ${words.join(' · ')}`, timeoutMs: 30_000 },
     );
     if (expected.kind === 'compared' && expected.counts.resolved > 0) {
       const resolved = expected.changes.find((c) => c.kind === 'resolved')!;
@@ -153,7 +155,7 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
         .waitFor({ state: 'visible', timeout: 10_000 });
     }
     await screenshot('ui-08-changes');
-    await row.click(); // collapse again
+    await expandRow(row, false); // collapse again
   });
 
   it('Show Bottleneck Trends opens a webview with a nonce CSP, no remote loads, keyboard-reachable controls and tables', async () => {
@@ -273,8 +275,7 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
     // The step's image is an <img> whose srcset the walkthrough sets for the colour theme (src stays
     // empty); its URL is a resource URL with the path encoded in it.
     let seen: Array<{ src: string; loaded: boolean }> = [];
-    await waitUntil(
-      "the first step's image",
+    await waitFor(
       async () => {
         seen = [];
         for (const f of page.frames()) {
@@ -290,7 +291,7 @@ describe('issue 12: findings first, change since the previous run, trends, walkt
         }
         return seen.some((i) => /walkthrough\/configure-/.test(i.src) && i.loaded);
       },
-      20_000,
+      { message: "the first step's image", timeoutMs: 20_000 },
     ).catch((err: Error) => {
       throw new Error(`${err.message}; images: ${JSON.stringify(seen)}`);
     });

@@ -1,5 +1,7 @@
-// Playwright helpers for the VS Code web workbench (code-server 4.100.3 = VS Code 1.100.3 DOM).
+// Playwright helpers for the VS Code web workbench (code-server 4.100.3 = VS Code 1.100.3 DOM), shared
+// by the ui and security browser suites.
 import type { Locator, Page } from 'playwright-core';
+import { waitFor } from '../../support/wait';
 
 /** Generous but bounded: the workbench needs a few seconds on a busy 2-core machine. */
 export const WORKBENCH_TIMEOUT_MS = 90_000;
@@ -9,6 +11,23 @@ export async function openWorkbench(page: Page, url: string): Promise<void> {
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: WORKBENCH_TIMEOUT_MS });
   // The status bar renders once the workbench has restored its parts.
   await page.locator('.part.statusbar').waitFor({ state: 'visible', timeout: WORKBENCH_TIMEOUT_MS });
+}
+
+/**
+ * Opens the workbench at `url` unless the page already shows it for the same folder: a suite's own
+ * setup, so no suite depends on the folder another one left the page on.
+ */
+export async function ensureWorkbench(page: Page, url: string): Promise<void> {
+  const folder = (u: string) => {
+    try {
+      return new URL(u).searchParams.get('folder');
+    } catch {
+      return null;
+    }
+  };
+  const here = folder(page.url());
+  if (here !== null && here === folder(url) && (await page.locator('.part.statusbar').isVisible())) return;
+  await openWorkbench(page, url);
 }
 
 /** The extension's status-bar item. Its DOM id is `<publisher>.<name>.<item id>`. */
@@ -23,6 +42,40 @@ export async function statusItemLook(page: Page): Promise<{ text: string; ariaLa
     ariaLabel: el.querySelector('[aria-label]')?.getAttribute('aria-label') ?? el.getAttribute('aria-label') ?? '',
     background: (globalThis as any).getComputedStyle(el).backgroundColor as string,
   }));
+}
+
+export type StatusLook = Awaited<ReturnType<typeof statusItemLook>>;
+
+/** Waits until the status-bar item's text matches; returns its look (text, label, colour), or fails with the last one. */
+export function waitForStatus(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<StatusLook> {
+  return waitFor(() => statusItemLook(page), {
+    message: `the status bar text to match ${pattern}`,
+    until: (look) => pattern.test(look.text),
+    timeoutMs,
+  });
+}
+
+/** Waits until the (trimmed) inner text of `locator` matches; returns it, or fails with the last text read. */
+export function waitForText(
+  locator: Locator,
+  pattern: RegExp | string,
+  opts: { message?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const matches = (text: string) => (typeof pattern === 'string' ? text === pattern : pattern.test(text));
+  return waitFor(async () => (await locator.first().innerText()).trim(), {
+    message: opts.message ?? `${locator.toString()} to read ${pattern}`,
+    until: matches,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+  });
+}
+
+/** Moves the pointer off everything and waits until no hover widget or sash highlight is left (before a hover or a picture). */
+export async function pointerAway(page: Page): Promise<void> {
+  await page.mouse.move(5, 5);
+  await page
+    .locator('.monaco-hover:visible, .monaco-sash.hover')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 });
 }
 
 export function activityBarEntry(page: Page, title: string): Locator {
@@ -43,6 +96,16 @@ export async function showContainer(page: Page, title: string): Promise<Locator>
 /** Top-level rows of the tree in the side bar (children have aria-level 2). */
 export function topLevelRows(page: Page): Locator {
   return page.locator('.part.sidebar .monaco-list-row[aria-level="1"]');
+}
+
+/** Expands (or collapses) a tree row, whatever state an earlier test left it in. */
+export async function expandRow(row: Locator, expanded: boolean): Promise<void> {
+  if (((await row.getAttribute('aria-expanded')) === 'true') !== expanded) await row.click();
+  await waitFor(() => row.getAttribute('aria-expanded'), {
+    message: `the row to be ${expanded ? 'expanded' : 'collapsed'}`,
+    until: (v) => (v === 'true') === expanded,
+    timeoutMs: 30_000,
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import type { ExecutionContext } from '../../../src/analysis/executeRun';
 import type { EnqueueRequest } from '../../../src/data/enqueueRun';
 import { checkProjectUrl } from '../../../src/domain/credentials';
+import { sleep } from '../../support/wait';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 export const FIXTURE = path.join(REPO, 'test', 'fixtures', 'ehg-workspace');
@@ -130,7 +131,7 @@ export async function hookStyleRun(
     .from('telemetry_analysis_runs')
     .update({ status: 'RUNNING', started_at: startedAt })
     .eq('run_id', runId);
-  await new Promise((r) => setTimeout(r, workMs));
+  await sleep(workMs);
   await supabase
     .from('telemetry_analysis_runs')
     .update({
