@@ -53,8 +53,11 @@ interface QueryResult {
   status: number;
   count?: number | null;
 }
-/** A postgrest-js builder: awaitable, with its built-in retry switch. */
-type Query = PromiseLike<QueryResult> & { retry?: (enabled: boolean) => unknown };
+/** A postgrest-js builder: awaitable, with its built-in retry switch and its request's AbortSignal. */
+type Query = PromiseLike<QueryResult> & {
+  retry?: (enabled: boolean) => unknown;
+  abortSignal?: (signal: AbortSignal) => unknown;
+};
 
 export class SupabaseBackend implements TelemetryBackend {
   readonly origin: string;
@@ -62,7 +65,6 @@ export class SupabaseBackend implements TelemetryBackend {
   private readonly client: SupabaseClient<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema: rows are parsed as untrusted
   private readonly http: GuardedFetch;
   private offsetMs = 0;
-  private lastRetryAfterMs: number | null = null;
   private disposed = false;
 
   constructor(private readonly opts: SupabaseBackendOptions) {
@@ -73,7 +75,6 @@ export class SupabaseBackend implements TelemetryBackend {
       base: opts.baseFetch,
       onResponse: (o) => {
         if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
-        this.lastRetryAfterMs = o.retryAfterMs;
       },
     });
     this.client = createClient(opts.url, opts.key, {
@@ -105,6 +106,10 @@ export class SupabaseBackend implements TelemetryBackend {
     // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
     // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
     query.retry?.(false);
+    // This request's own signal: the guarded fetch files the response's Retry-After under it, so
+    // concurrent requests never see each other's.
+    const request = new AbortController();
+    query.abortSignal?.(request.signal);
     if (this.disposed)
       return {
         ok: false,
@@ -129,7 +134,12 @@ export class SupabaseBackend implements TelemetryBackend {
         ok: false,
         error: classifyFailure(
           { status: r.status, error: r.error },
-          { origin: this.origin, key: this.opts.key, retryAfterMs: this.lastRetryAfterMs, what },
+          {
+            origin: this.origin,
+            key: this.opts.key,
+            retryAfterMs: this.http.observationFor(request.signal)?.retryAfterMs ?? null,
+            what,
+          },
         ),
       };
     }
