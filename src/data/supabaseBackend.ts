@@ -11,6 +11,7 @@ import type { FinishFields, RunningRun } from '../domain/analysisRun';
 import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
 import { classifyFailure, RawFailure } from './errors';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
+import { createPooledFetch, PooledFetch } from './pooledFetch';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
@@ -45,6 +46,12 @@ export interface SupabaseBackendOptions {
   clientInfo: string;
   /** For tests and benchmarks: substitute fetch (e.g. to count requests). */
   baseFetch?: typeof fetch;
+  /**
+   * The connection pool (src/data/pooledFetch.ts): 'own' (one keep-alive pool, closed on dispose) or
+   * 'global' (node's global agents: VS Code applies proxy settings with http.proxySupport "on").
+   * Default 'global'.
+   */
+  pool?: 'own' | 'global';
 }
 
 interface QueryResult {
@@ -64,15 +71,17 @@ export class SupabaseBackend implements TelemetryBackend {
   readonly role: KeyRole;
   private readonly client: SupabaseClient<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema: rows are parsed as untrusted
   private readonly http: GuardedFetch;
+  private readonly pool: PooledFetch | null;
   private offsetMs = 0;
   private disposed = false;
 
   constructor(private readonly opts: SupabaseBackendOptions) {
     this.origin = opts.origin;
     this.role = keyRole(opts.key);
+    this.pool = opts.baseFetch ? null : createPooledFetch({ pool: opts.pool ?? 'global' });
     this.http = createGuardedFetch({
       timeoutMs: opts.timeoutMs,
-      base: opts.baseFetch,
+      base: opts.baseFetch ?? this.pool?.fetch,
       onResponse: (o) => {
         if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
       },
@@ -99,6 +108,7 @@ export class SupabaseBackend implements TelemetryBackend {
   dispose(): void {
     this.disposed = true;
     this.http.abortAll();
+    this.pool?.close();
   }
 
   private async run<T>(what: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {

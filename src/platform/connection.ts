@@ -32,7 +32,22 @@ export interface ConnectionSnapshot {
   generation: number;
 }
 
-export type BackendFactory = (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
+export type BackendFactory = (o: {
+  url: string;
+  origin: string;
+  key: string;
+  timeoutMs: number;
+  /** See SupabaseBackendOptions.pool. */
+  pool?: 'own' | 'global';
+}) => TelemetryBackend;
+
+/**
+ * One keep-alive pool per backend, except under http.proxySupport "on", where VS Code applies proxy
+ * settings only to requests that bring no agent of their own (src/data/pooledFetch.ts).
+ */
+function connectionPool(): 'own' | 'global' {
+  return vscode.workspace.getConfiguration('http').get<string>('proxySupport') === 'on' ? 'global' : 'own';
+}
 
 export class ConnectionManager implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<ConnectionSnapshot>();
@@ -162,7 +177,13 @@ export class ConnectionManager implements vscode.Disposable {
       prev.backend?.dispose();
       backend =
         state.kind === 'configured' && key
-          ? this.createBackend({ url: state.url, origin: state.origin, key, timeoutMs: settings.requestTimeoutMs })
+          ? this.createBackend({
+              url: state.url,
+              origin: state.origin,
+              key,
+              timeoutMs: settings.requestTimeoutMs,
+              pool: connectionPool(),
+            })
           : null;
       this.activeKey = key;
       this.log.setSecrets([key]);
