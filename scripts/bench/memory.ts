@@ -136,8 +136,9 @@ export async function memorySession(
  * Pool and Client objects, and the net.Socket a Client owns: everything reachable from the GC roots
  * only through them), and the rest. In the extension host, VS Code's fetch patch (@vscode/proxy-agent
  * 0.32 in VS Code 1.100) wraps every `fetch` in a new undici Agent, whose idle keep-alive socket keeps
- * that Agent, its Pool/Client and their buffers alive until the keep-alive runs out; nothing of ours
- * is an undici object (the data layer calls the global fetch).
+ * that Agent, its Pool/Client and their buffers alive until the keep-alive runs out. The data layer no
+ * longer calls the global fetch (src/data/pooledFetch.ts: node http/https, one pool per backend), so
+ * after the change these figures count only other callers' agents (the naive curve uses the global fetch).
  */
 export function heapOwners(file: string): HeapOwners {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8')) as {
