@@ -3,9 +3,10 @@
 import * as vscode from 'vscode';
 import type { SupabaseBackend } from './data/supabaseBackend';
 import { ConnectionManager } from './platform/connection';
+import { CredentialStore } from './platform/credentialStore';
 import { Log } from './platform/log';
 import { RefreshScheduler } from './platform/refreshScheduler';
-import { registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
+import { registerCommands, SCOPE_STATE_KEY } from './ui/commands';
 import { FailureNotifier } from './ui/failureNotifier';
 import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
 import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel, ScopeFilter } from './ui/runsModel';
@@ -37,7 +38,8 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     backends.add(b);
     return b;
   };
-  const connection = new ConnectionManager(context.secrets, log, createBackend);
+  const credentials = new CredentialStore(context.secrets, context.globalState);
+  const connection = new ConnectionManager(credentials, log, createBackend);
   const prefs = new NotificationPrefs(context.globalState);
   const notifier = new FailureNotifier(log, prefs);
   const keys = new ContextKeys();
@@ -102,8 +104,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS,
     );
   };
-  const updateStoredKeys = () =>
-    keys.set('ehgTelemetry.hasStoredKey', context.globalState.get<string[]>(STORED_ORIGINS_KEY, []).length > 0);
+  const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', credentials.hasAny);
 
   runsRefresh.setVisible(treeView.visible);
   runsRefresh.setFocused(vscode.window.state.focused);
@@ -111,6 +112,8 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
 
   context.subscriptions.push(
     log,
+    credentials,
+    credentials.onDidChange(updateStoredKeys),
     connection,
     model,
     comparisons,
@@ -156,7 +159,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       analysis,
       extensionVersion: version,
       onScopeChanged: updateView,
-      onStoredKeysChanged: updateStoredKeys,
+      credentials,
       setLastDocument: (t) => {
         lastDocument = t;
       },

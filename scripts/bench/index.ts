@@ -19,12 +19,17 @@ import {
   SCHEDULER_INTERVAL_MS,
 } from './editor';
 import { memorySession, MemoryFigures } from './memory';
+import type { HeapCurve } from './inhost/shared';
 import { log, onCleanup, releaseAll, round, setQuiet } from './util';
 
 const args = process.argv.slice(2);
 const JSON_OUT = args.includes('--json');
 const QUICK = args.includes('--quick');
 const sectionsArg = args.find((a) => a.startsWith('--sections='));
+// The long heap curve (pooled vs naive fetch, in the host): 10,000 cycles each; --curve-cycles=N to change, 0 to skip.
+const curveArg = args.find((a) => a.startsWith('--curve-cycles='));
+const CURVE_CYCLES = curveArg ? Number(curveArg.slice('--curve-cycles='.length)) : QUICK ? 500 : 10_000;
+if (!Number.isInteger(CURVE_CYCLES) || CURVE_CYCLES < 0) throw new Error(`--curve-cycles must be a whole number ≥ 0`);
 const SECTIONS = new Set(
   sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale'],
 );
@@ -172,7 +177,7 @@ async function main(): Promise<void> {
       `scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`,
     );
     if (target === 10_000 && SECTIONS.has('memory') && browser) {
-      memory = await memorySession(stack, browser, QUICK ? 200 : 1_000);
+      memory = await memorySession(stack, browser, QUICK ? 200 : 1_000, CURVE_CYCLES);
       log(
         `memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`,
       );
@@ -292,8 +297,19 @@ async function main(): Promise<void> {
       heap_owners_before: memory.heapOwnersBefore,
       heap_owners_after: memory.heapOwnersAfter,
       heap_after_idle_mb: round(memory.heapAfterIdleMb ?? NaN, 2),
+      heap_growth_after_idle_mb: round((memory.heapAfterIdleMb ?? NaN) - (memory.heapBeforeMb ?? NaN), 2),
       heap_idle_wait_ms: memory.idleWaitMs,
     });
+    const curveFigures = (c: HeapCurve | undefined) =>
+      c && {
+        cycles: c.points[c.points.length - 1]?.cycle,
+        slope_last_80pct_kb_per_1000_cycles: round(c.slopeKbPer1000, 1),
+        growth_mb: round(c.points[c.points.length - 1].mb - c.points[0].mb, 2),
+        cycle_ms_median: round(c.cycleMsMedian, 2),
+        points_mb: c.points.map((p) => ({ cycle: p.cycle, mb: round(p.mb, 2) })),
+      };
+    if (memory.curvePooled) figures.heap_curve_long = curveFigures(memory.curvePooled);
+    if (memory.curveNaive) figures.heap_curve_long_naive = curveFigures(memory.curveNaive);
     row(
       `extension-host heap growth over ${memory.cycles} refresh cycles (after GC)`,
       `${memory.heapGrowthMb} MB (${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB; GC ${memory.gcExposed ? 'forced' : 'NOT exposed'}; ${memory.requestsDuringCycles} requests)`,
@@ -316,10 +332,25 @@ async function main(): Promise<void> {
       );
     }
     if (memory.heapAfterIdleMb !== undefined) {
+      const idleGrowth = round(memory.heapAfterIdleMb - (memory.heapBeforeMb ?? NaN), 2);
       row(
         `heap after GC ${(memory.idleWaitMs ?? 0) / 1000} s after the last request (idle sockets closed)`,
-        `${round(memory.heapAfterIdleMb, 2)} MB (${round(memory.heapAfterIdleMb - (memory.heapBeforeMb ?? NaN), 2)} MB vs cycle 0)`,
-        'report',
+        `${round(memory.heapAfterIdleMb, 2)} MB (${idleGrowth} MB vs cycle 0)`,
+        '≤ 5 MB growth',
+        idleGrowth <= 5,
+      );
+    }
+    for (const [label, c] of [
+      ['extension fetch (one keep-alive pool per backend)', memory.curvePooled],
+      ["naive: the host's global fetch (a new undici Agent per call)", memory.curveNaive],
+    ] as const) {
+      if (!c) continue;
+      const last = c.points[c.points.length - 1];
+      row(
+        `heap along ${last.cycle} data-layer cycles, ${label}: slope of the last 80 %`,
+        `${round(c.slopeKbPer1000, 1)} KB / 1,000 cycles (${round(c.points[0].mb, 1)} → ${round(last.mb, 1)} MB; ${round(c.cycleMsMedian, 1)} ms a cycle)`,
+        c === memory.curvePooled ? 'flat (|slope| ≤ 100 KB / 1,000)' : 'report',
+        c === memory.curvePooled ? Math.abs(c.slopeKbPer1000) <= 100 : undefined,
       );
     }
     row(

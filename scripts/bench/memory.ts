@@ -33,7 +33,12 @@ export interface MemoryFigures extends InHostResults {
   gatewayRequestsBeforeActivate: number;
 }
 
-export async function memorySession(stack: Stack, browser: Browser, cycles: number): Promise<MemoryFigures> {
+export async function memorySession(
+  stack: Stack,
+  browser: Browser,
+  cycles: number,
+  curveCycles = 0,
+): Promise<MemoryFigures> {
   const root = tempDir('ehg-bench-inhost-');
   const dev = path.join(root, 'ehg-telemetry-dev');
   fs.mkdirSync(path.join(dev, 'dist'), { recursive: true });
@@ -57,6 +62,14 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
   cfg.heapSnapshots = { dir: snapDir, atCycles: [...new Set([0, ...atCycles, cycles])] };
   // Longer than the gateway's keep-alive (5 s; undici's client side closes after 5 s - 2 s).
   cfg.idleWaitMs = 6_000;
+  if (curveCycles > 0)
+    cfg.curve = {
+      cycles: curveCycles,
+      every: Math.max(1, Math.floor(curveCycles / 50)),
+      url: stack.url,
+      key: stack.keys.serviceRole,
+      scopeId: workspace,
+    };
   fs.writeFileSync(configFile, JSON.stringify(cfg));
   const entry = path.join(REPO_ROOT, 'out', 'scripts', 'bench', 'inhost', 'memory.js');
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing (run \`npm run compile\`)`);
@@ -82,7 +95,8 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
       server.workbenchUrl(workspace, { extensionDevelopmentPath: dev, extensionTestsPath: entry }),
     );
     log(`memory: workbench up; in-host probe running ${cycles} refresh cycles`);
-    const deadline = Date.now() + 8 * 60_000;
+    // Two long curves (pooled and naive) at up to ~150 ms a cycle on a busy machine, on top of the rest.
+    const deadline = Date.now() + 8 * 60_000 + curveCycles * 2 * 150;
     let res: InHostResults | undefined;
     for (;;) {
       try {
@@ -122,8 +136,9 @@ export async function memorySession(stack: Stack, browser: Browser, cycles: numb
  * Pool and Client objects, and the net.Socket a Client owns: everything reachable from the GC roots
  * only through them), and the rest. In the extension host, VS Code's fetch patch (@vscode/proxy-agent
  * 0.32 in VS Code 1.100) wraps every `fetch` in a new undici Agent, whose idle keep-alive socket keeps
- * that Agent, its Pool/Client and their buffers alive until the keep-alive runs out; nothing of ours
- * is an undici object (the data layer calls the global fetch).
+ * that Agent, its Pool/Client and their buffers alive until the keep-alive runs out. The data layer no
+ * longer calls the global fetch (src/data/pooledFetch.ts: node http/https, one pool per backend), so
+ * after the change these figures count only other callers' agents (the naive curve uses the global fetch).
  */
 export function heapOwners(file: string): HeapOwners {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8')) as {

@@ -1,5 +1,9 @@
 // The fetch every request goes through: a timeout on every request, one abort for all on dispose,
 // the server's clock (Date header) for skew correction, and Retry-After for backoff.
+//
+// Retry-After belongs to one response: concurrent requests (an enqueue sends two at once) each get
+// their own. A caller that passes an AbortSignal gets the observation of the response to that request
+// back with observationFor(signal); nothing is shared between requests.
 
 export interface FetchObservation {
   status: number;
@@ -9,6 +13,11 @@ export interface FetchObservation {
 
 export interface GuardedFetch {
   fetch: typeof fetch;
+  /**
+   * What the response to the request made with this signal said (status, Date, Retry-After), or null
+   * when it got no response (timeout, network error, abort) or was made without this signal.
+   */
+  observationFor(signal: AbortSignal): FetchObservation | null;
   abortAll(): void;
   readonly inFlight: number;
   readonly requestCount: number;
@@ -33,6 +42,8 @@ export function createGuardedFetch(opts: {
   const disposed = new AbortController();
   let inFlight = 0;
   let requestCount = 0;
+  // Keyed by the caller's signal, so an entry lives exactly as long as the request it describes.
+  const observations = new WeakMap<AbortSignal, FetchObservation>();
   const guarded = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     if (disposed.signal.aborted) throw new DOMException('The extension is shutting down', 'AbortError');
     // One controller per request, with every listener and timer removed when it settles.
@@ -58,12 +69,14 @@ export function createGuardedFetch(opts: {
       const date = res.headers.get('date');
       const parsed = date ? Date.parse(date) : NaN;
       const serverDate = Number.isFinite(parsed) ? parsed : null;
-      opts.onResponse?.({
+      const observation: FetchObservation = {
         status: res.status,
         serverDate,
         // An HTTP-date Retry-After is relative to the server's clock, not ours.
         retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), serverDate ?? Date.now()),
-      });
+      };
+      if (outer) observations.set(outer, observation);
+      opts.onResponse?.(observation);
       return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
     } finally {
       clearTimeout(timer);
@@ -74,6 +87,7 @@ export function createGuardedFetch(opts: {
   }) as typeof fetch;
   return {
     fetch: guarded,
+    observationFor: (signal) => observations.get(signal) ?? null,
     abortAll: () => disposed.abort(),
     get inFlight() {
       return inFlight;

@@ -19,6 +19,7 @@ import type { FinishFields, RunningRun } from '../domain/analysisRun';
 import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
 import { classifyFailure, RawFailure } from './errors';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
+import { createPooledFetch, PooledFetch } from './pooledFetch';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
@@ -53,6 +54,12 @@ export interface SupabaseBackendOptions {
   clientInfo: string;
   /** For tests and benchmarks: substitute fetch (e.g. to count requests). */
   baseFetch?: typeof fetch;
+  /**
+   * The connection pool (src/data/pooledFetch.ts): 'own' (one keep-alive pool, closed on dispose) or
+   * 'global' (node's global agents: VS Code applies proxy settings with http.proxySupport "on").
+   * Default 'global'.
+   */
+  pool?: 'own' | 'global';
 }
 
 interface QueryResult {
@@ -61,16 +68,19 @@ interface QueryResult {
   status: number;
   count?: number | null;
 }
-/** A postgrest-js builder: awaitable, with its built-in retry switch. */
-type Query = PromiseLike<QueryResult> & { retry?: (enabled: boolean) => unknown };
+/** A postgrest-js builder: awaitable, with its built-in retry switch and its request's AbortSignal. */
+type Query = PromiseLike<QueryResult> & {
+  retry?: (enabled: boolean) => unknown;
+  abortSignal?: (signal: AbortSignal) => unknown;
+};
 
 export class SupabaseBackend implements TelemetryBackend {
   readonly origin: string;
   readonly role: KeyRole;
   private readonly client: SupabaseClient<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema: rows are parsed as untrusted
   private readonly http: GuardedFetch;
+  private readonly pool: PooledFetch | null;
   private offsetMs = 0;
-  private lastRetryAfterMs: number | null = null;
   /** JSON heads of listed runs, so the list query selects plain columns only (see RUN_LIST_COLUMNS). */
   private readonly heads = new RunHeadCache();
   private disposed = false;
@@ -78,12 +88,12 @@ export class SupabaseBackend implements TelemetryBackend {
   constructor(private readonly opts: SupabaseBackendOptions) {
     this.origin = opts.origin;
     this.role = keyRole(opts.key);
+    this.pool = opts.baseFetch ? null : createPooledFetch({ pool: opts.pool ?? 'global' });
     this.http = createGuardedFetch({
       timeoutMs: opts.timeoutMs,
-      base: opts.baseFetch,
+      base: opts.baseFetch ?? this.pool?.fetch,
       onResponse: (o) => {
         if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
-        this.lastRetryAfterMs = o.retryAfterMs;
       },
     });
     this.client = createClient(opts.url, opts.key, {
@@ -108,6 +118,7 @@ export class SupabaseBackend implements TelemetryBackend {
   dispose(): void {
     this.disposed = true;
     this.http.abortAll();
+    this.pool?.close();
   }
 
   private async run<T>(what: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {
@@ -115,6 +126,10 @@ export class SupabaseBackend implements TelemetryBackend {
     // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
     // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
     query.retry?.(false);
+    // This request's own signal: the guarded fetch files the response's Retry-After under it, so
+    // concurrent requests never see each other's.
+    const request = new AbortController();
+    query.abortSignal?.(request.signal);
     if (this.disposed)
       return {
         ok: false,
@@ -139,7 +154,12 @@ export class SupabaseBackend implements TelemetryBackend {
         ok: false,
         error: classifyFailure(
           { status: r.status, error: r.error },
-          { origin: this.origin, key: this.opts.key, retryAfterMs: this.lastRetryAfterMs, what },
+          {
+            origin: this.origin,
+            key: this.opts.key,
+            retryAfterMs: this.http.observationFor(request.signal)?.retryAfterMs ?? null,
+            what,
+          },
         ),
       };
     }

@@ -1,33 +1,24 @@
-// Where the extension connects, with which key, and what that key may do.
-//
-// Precedence: an explicit URL in *user* settings with its key in SecretStorage (stored per URL
-// origin, so changing the URL never sends an old key to a new host); otherwise, in a trusted
-// workspace with ehgTelemetry.useWorkspaceEnv, the workspace folder's .env exactly as the CLI hook
-// reads it. A key from .env is only ever paired with the URL from the same file.
+// Where the extension connects, with which key, and what that key may do: the I/O around the
+// precedence rules of src/domain/connectionPrecedence.ts (settings, trust, the workspace's .env files,
+// the credential store), and the backend's lifecycle (created, replaced, disposed) with its events.
 import * as vscode from 'vscode';
-import { checkProjectUrl, connectionFromEnv, KeyRole, keyRole, parseDotEnv, roleCanWrite } from '../domain/credentials';
+import {
+  ConnectionState,
+  describeState,
+  EnvFileInput,
+  envAllowed,
+  MAX_ENV_BYTES,
+  resolveConnection,
+  withStoredKey,
+} from '../domain/connectionPrecedence';
+import { roleCanWrite } from '../domain/credentials';
 import type { TelemetryBackend } from '../data/backend';
+import type { CredentialStore } from './credentialStore';
 import type { Log } from './log';
-import { readSettings, Settings } from './settings';
+import { readSettings, SECTION, Settings } from './settings';
 
-export const SECRET_PREFIX = 'ehgTelemetry.key:';
-export function secretKeyFor(origin: string): string {
-  return `${SECRET_PREFIX}${origin}`;
-}
-
-export type ConnectionState =
-  | {
-      kind: 'configured';
-      source: 'settings' | 'env';
-      url: string;
-      origin: string;
-      role: KeyRole;
-      envFile: string | null;
-      warning: string | null;
-    }
-  | { kind: 'not-configured'; reason: string }
-  | { kind: 'restricted' }
-  | { kind: 'invalid'; message: string };
+export type { ConnectionState } from '../domain/connectionPrecedence';
+export { describeState } from '../domain/connectionPrecedence';
 
 export interface ConnectionSnapshot {
   state: ConnectionState;
@@ -41,7 +32,22 @@ export interface ConnectionSnapshot {
   generation: number;
 }
 
-export type BackendFactory = (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
+export type BackendFactory = (o: {
+  url: string;
+  origin: string;
+  key: string;
+  timeoutMs: number;
+  /** See SupabaseBackendOptions.pool. */
+  pool?: 'own' | 'global';
+}) => TelemetryBackend;
+
+/**
+ * One keep-alive pool per backend, except under http.proxySupport "on", where VS Code applies proxy
+ * settings only to requests that bring no agent of their own (src/data/pooledFetch.ts).
+ */
+function connectionPool(): 'own' | 'global' {
+  return vscode.workspace.getConfiguration('http').get<string>('proxySupport') === 'on' ? 'global' : 'own';
+}
 
 export class ConnectionManager implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<ConnectionSnapshot>();
@@ -58,12 +64,12 @@ export class ConnectionManager implements vscode.Disposable {
   private readonly warned = new Set<string>();
 
   constructor(
-    private readonly secrets: vscode.SecretStorage,
+    private readonly credentials: CredentialStore,
     private readonly log: Log,
     private readonly createBackend: BackendFactory,
   ) {
     this.current = {
-      state: { kind: 'not-configured', reason: 'resolving' },
+      state: { kind: 'not-configured', cause: 'resolving' },
       backend: null,
       canWrite: null,
       autoDisabledFolders: new Set(),
@@ -75,9 +81,7 @@ export class ConnectionManager implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('ehgTelemetry')) void this.refresh();
       }),
-      secrets.onDidChange((e) => {
-        if (e.key.startsWith(SECRET_PREFIX)) void this.refresh();
-      }),
+      credentials.onDidChange(() => void this.refresh()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     );
@@ -142,66 +146,21 @@ export class ConnectionManager implements vscode.Disposable {
     for (const w of warnings) this.warnOnce(w);
     const trusted = vscode.workspace.isTrusted;
     const folders = vscode.workspace.workspaceFolders ?? [];
-    let state: ConnectionState;
-    let key: string | null = null;
-    const autoDisabled = new Set<string>();
-    this.watchEnv(trusted && settings.useWorkspaceEnv ? folders : []);
-
-    // .env is read only in a trusted workspace, and only when the setting allows it.
-    const envs = trusted && settings.useWorkspaceEnv ? await this.readEnvFiles(folders) : [];
-    for (const e of envs) if (e.conn.autoAnalysisDisabled) autoDisabled.add(e.folder.uri.toString());
-
-    if (settings.supabaseUrl) {
-      const check = checkProjectUrl(settings.supabaseUrl);
-      if (!check.ok) {
-        state = { kind: 'invalid', message: `ehgTelemetry.supabaseUrl: ${check.message}` };
-      } else {
-        key = (await this.secrets.get(secretKeyFor(check.origin))) ?? null;
-        state = key
-          ? {
-              kind: 'configured',
-              source: 'settings',
-              url: check.url,
-              origin: check.origin,
-              role: keyRole(key),
-              envFile: null,
-              warning: check.warning,
-            }
-          : {
-              kind: 'not-configured',
-              reason: `No key is stored for ${check.origin}. Run "EHG Telemetry: Configure Connection…".`,
-            };
-      }
-    } else {
-      state = { kind: 'not-configured', reason: 'No URL is configured and no usable .env was found.' };
-    }
-
-    if (state.kind !== 'configured' && state.kind !== 'invalid') {
-      if (!trusted) {
-        state = settings.supabaseUrl ? state : { kind: 'restricted' };
-      } else {
-        const env = envs.find((e) => e.conn.url && e.conn.key);
-        if (env && env.conn.url && env.conn.key) {
-          const check = checkProjectUrl(env.conn.url);
-          if (check.ok) {
-            key = env.conn.key;
-            state = {
-              kind: 'configured',
-              source: 'env',
-              url: check.url,
-              origin: check.origin,
-              role: keyRole(key),
-              envFile: env.uri.fsPath,
-              warning: check.warning,
-            };
-          } else {
-            state = { kind: 'invalid', message: `${env.uri.fsPath}: SUPABASE_URL ${check.message}` };
-          }
-        }
-      }
-    }
-
-    if (state.kind === 'configured' && state.warning) this.warnOnce(state.warning);
+    const allowed = envAllowed({ trusted, useWorkspaceEnv: settings.useWorkspaceEnv });
+    this.watchEnv(allowed ? folders : []);
+    const inputs = {
+      url: vscode.workspace.getConfiguration(SECTION).inspect<unknown>('supabaseUrl') ?? {},
+      useWorkspaceEnv: settings.useWorkspaceEnv,
+      trusted,
+      // .env is read only in a trusted workspace, and only when the setting allows it.
+      envFiles: allowed ? await this.readEnvFiles(folders) : [],
+      storedKeyOrigins: new Set(this.credentials.origins),
+    };
+    const first = resolveConnection(inputs);
+    const stored = first.decision.key?.from === 'secret-storage' ? first.decision.key.origin : null;
+    const { resolution, key } = withStoredKey(inputs, first, stored ? await this.credentials.get(stored) : null);
+    for (const w of resolution.warnings) this.warnOnce(w);
+    const state = resolution.decision.state;
     if (this.disposed) return;
 
     const prev = this.current;
@@ -218,7 +177,13 @@ export class ConnectionManager implements vscode.Disposable {
       prev.backend?.dispose();
       backend =
         state.kind === 'configured' && key
-          ? this.createBackend({ url: state.url, origin: state.origin, key, timeoutMs: settings.requestTimeoutMs })
+          ? this.createBackend({
+              url: state.url,
+              origin: state.origin,
+              key,
+              timeoutMs: settings.requestTimeoutMs,
+              pool: connectionPool(),
+            })
           : null;
       this.activeKey = key;
       this.log.setSecrets([key]);
@@ -226,26 +191,26 @@ export class ConnectionManager implements vscode.Disposable {
       canWrite = state.kind === 'configured' ? roleCanWrite(state.role) : null;
       this.log.info(describeState(state));
     }
-    this.current = { state, backend, canWrite, autoDisabledFolders: autoDisabled, settings, generation };
+    const autoDisabledFolders = new Set(resolution.autoDisabledFolders);
+    this.current = { state, backend, canWrite, autoDisabledFolders, settings, generation };
     this.emitter.fire(this.current);
   }
 
-  private async readEnvFiles(folders: readonly vscode.WorkspaceFolder[]) {
-    const out: { folder: vscode.WorkspaceFolder; uri: vscode.Uri; conn: ReturnType<typeof connectionFromEnv> }[] = [];
+  /** Each folder's own .env (text: null when too large); no file, no entry. */
+  private async readEnvFiles(folders: readonly vscode.WorkspaceFolder[]): Promise<EnvFileInput[]> {
+    const out: EnvFileInput[] = [];
     for (const folder of folders) {
       if (folder.uri.scheme !== 'file' && folder.uri.scheme !== 'vscode-remote') continue;
       const uri = vscode.Uri.joinPath(folder.uri, '.env');
+      let text: string | null;
       try {
         const bytes = await vscode.workspace.fs.readFile(uri);
-        if (bytes.byteLength > 1_000_000) {
-          this.warnOnce(`${uri.fsPath} is larger than 1 MB; ignored.`);
-          continue;
-        }
-        this.envRead = true;
-        out.push({ folder, uri, conn: connectionFromEnv(parseDotEnv(new TextDecoder().decode(bytes))) });
+        text = bytes.byteLength > MAX_ENV_BYTES ? null : new TextDecoder().decode(bytes);
+        if (text !== null) this.envRead = true;
       } catch {
-        // No .env in this folder: nothing to read.
+        continue; // No .env in this folder: nothing to read.
       }
+      out.push({ folderUri: folder.uri.toString(), fileUri: uri.toString(), displayPath: uri.fsPath, text });
     }
     return out;
   }
@@ -276,18 +241,5 @@ export class ConnectionManager implements vscode.Disposable {
     this.current.backend?.dispose();
     for (const d of this.envWatchers) d.dispose();
     for (const d of this.disposables) d.dispose();
-  }
-}
-
-export function describeState(s: ConnectionState): string {
-  switch (s.kind) {
-    case 'configured':
-      return `Connection: ${s.origin} (from ${s.source === 'env' ? (s.envFile ?? '.env') : 'user settings'}), key role ${s.role}`;
-    case 'not-configured':
-      return `Connection: not configured. ${s.reason}`;
-    case 'restricted':
-      return 'Connection: restricted mode — .env is not read and nothing is triggered.';
-    case 'invalid':
-      return `Connection: invalid. ${s.message}`;
   }
 }

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { AutoTriggerMode } from '../domain/sessionTrigger';
 import type { AnalysisExecutor } from '../domain/analysisRun';
+import { userSettingUrl } from '../domain/connectionPrecedence';
 
 export const SECTION = 'ehgTelemetry';
 
@@ -55,8 +56,7 @@ export function readSettings(): SettingsReadout {
   const warnings: string[] = [];
   // Application-scoped: VS Code drops workspace values for it, and we read only the user value
   // explicitly as a second line of defence, so a workspace can never choose where the key goes.
-  const urlInspect = cfg.inspect<string>('supabaseUrl');
-  const supabaseUrl = typeof urlInspect?.globalValue === 'string' ? urlInspect.globalValue.trim() : '';
+  const supabaseUrl = userSettingUrl(cfg.inspect<unknown>('supabaseUrl'));
   const settings: Settings = {
     supabaseUrl,
     useWorkspaceEnv: cfg.get<boolean>('useWorkspaceEnv', true) !== false,

@@ -8,7 +8,7 @@ import { heartbeatFacts, presentHealth } from '../domain/heartbeatFormat';
 import { isActive, REASON_CANCELLED_FROM_EDITOR, RunSummary } from '../domain/run';
 import { runLabel, statusLabel } from '../domain/runFormat';
 import type { ConnectionManager } from '../platform/connection';
-import { secretKeyFor } from '../platform/connection';
+import type { CredentialStore } from '../platform/credentialStore';
 import type { Log } from '../platform/log';
 import { folderSettings, readSettings, SECTION } from '../platform/settings';
 import type { RefreshScheduler } from '../platform/refreshScheduler';
@@ -20,7 +20,6 @@ import type { RunWatcher } from './runWatcher';
 import type { SchedulerMonitor } from './schedulerMonitor';
 import type { AnalysisRunner } from './analysisRunner';
 
-export const STORED_ORIGINS_KEY = 'ehgTelemetry.storedOrigins';
 export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
 
 export interface CommandDeps {
@@ -38,7 +37,7 @@ export interface CommandDeps {
   analysis: AnalysisRunner;
   extensionVersion: string;
   onScopeChanged: () => void;
-  onStoredKeysChanged: () => void;
+  credentials: CredentialStore;
   /** For tests: the text of the last details view shown. */
   setLastDocument: (text: string) => void;
 }
@@ -193,11 +192,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         if (choice === 'Re-enter') return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
         if (choice !== 'Save Anyway') return;
       }
-      await d.context.secrets.store(secretKeyFor(check.origin), trimmed);
-      const origins = new Set(d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []));
-      origins.add(check.origin);
-      await d.context.globalState.update(STORED_ORIGINS_KEY, [...origins]);
-      d.onStoredKeysChanged();
+      await d.credentials.store(check.origin, trimmed);
       await vscode.workspace
         .getConfiguration(SECTION)
         .update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
@@ -208,7 +203,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     }),
 
     reg('clearCredentials', async () => {
-      const origins = d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []);
+      const origins = d.credentials.origins;
       const choice = await vscode.window.showWarningMessage(
         'Remove the stored key(s) and the URL setting?',
         {
@@ -220,9 +215,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         'Clear',
       );
       if (choice !== 'Clear') return;
-      for (const o of origins) await d.context.secrets.delete(secretKeyFor(o));
-      await d.context.globalState.update(STORED_ORIGINS_KEY, []);
-      d.onStoredKeysChanged();
+      await d.credentials.clear();
       await vscode.workspace
         .getConfiguration(SECTION)
         .update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);

@@ -9,7 +9,7 @@ import {
 } from '../domain/heartbeat';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
-import { describeState } from '../platform/connection';
+import { summarizeState } from '../domain/connectionPrecedence';
 import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
 import type { FailureNotifier } from './failureNotifier';
 
@@ -54,8 +54,8 @@ export class SchedulerMonitor implements vscode.Disposable {
   get health(): SchedulerHealth {
     const snap = this.connection.snapshot;
     if (!snap.backend) {
-      if (snap.state.kind === 'not-configured' && snap.state.reason === 'resolving') return { kind: 'loading' };
-      return { kind: 'not-configured', detail: describeState(snap.state).replace(/^Connection: /, '') };
+      if (snap.state.kind === 'not-configured' && snap.state.cause === 'resolving') return { kind: 'loading' };
+      return { kind: 'not-configured', detail: summarizeState(snap.state) };
     }
     if (!this.observation) return { kind: 'loading' };
     return assessSchedulerHealth(this.observation, this.serverNow(), snap.settings.heartbeatGraceMs);

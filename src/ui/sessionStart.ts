@@ -71,7 +71,7 @@ export class SessionStartController implements vscode.Disposable {
     if (this.disposed) return;
     if (
       this.connection.snapshot.state.kind === 'not-configured' &&
-      this.connection.snapshot.state.reason === 'resolving'
+      this.connection.snapshot.state.cause === 'resolving'
     )
       return;
     for (const folder of vscode.workspace.workspaceFolders ?? []) {

@@ -1,6 +1,7 @@
 // Derives the runs view's state (for welcome views, the view message and context keys) from the
 // connection and the store. "Couldn't load" and "no runs" are different states by construction.
 import * as vscode from 'vscode';
+import { describeNotConfigured } from '../domain/connectionPrecedence';
 import { formatAge } from '../domain/format';
 import { isStale } from '../domain/freshness';
 import { isTransient } from '../data/errors';
@@ -29,12 +30,7 @@ export function computeViewMessage(
 ): string | undefined {
   const snap = connection.snapshot;
   if (snap.state.kind === 'invalid') return snap.state.message;
-  if (
-    snap.state.kind === 'not-configured' &&
-    snap.state.reason !== 'resolving' &&
-    snap.state.reason.startsWith('No key')
-  )
-    return snap.state.reason;
+  if (snap.state.kind === 'not-configured' && snap.state.cause === 'no-key') return describeNotConfigured(snap.state);
   const notes: string[] = [];
   if (model.error) {
     notes.push(

@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as v8 from 'v8';
 import * as vm from 'vm';
 import * as vscode from 'vscode';
+import * as path from 'path';
 import { sleep, waitFor } from '../../../test/support/wait';
-import { INHOST_CONFIG_ENV, InHostConfig, InHostResults } from './shared';
+import { HeapCurve, INHOST_CONFIG_ENV, InHostConfig, InHostResults, slopeKbPer1000 } from './shared';
 
 interface Testing {
   settle(): Promise<void>;
@@ -49,6 +50,44 @@ async function fullGc(gc: (() => void) | null): Promise<void> {
 function snapshot(cfg: InHostConfig, res: InHostResults, cycle: number): void {
   if (!cfg.heapSnapshots?.atCycles.includes(cycle)) return;
   (res.heapSnapshotFiles ??= {})[cycle] = v8.writeHeapSnapshot(`${cfg.heapSnapshots.dir}/cycle-${cycle}.heapsnapshot`);
+}
+
+interface CurveBackend {
+  listRuns(scope: { kind: 'workspace'; scopeIds: string[] }, offset: number, limit: number): Promise<{ ok: boolean }>;
+  readHeartbeat(): Promise<{ ok: boolean }>;
+  dispose(): void;
+}
+
+/** The heap along `cycles` data-layer cycles of one backend (see InHostConfig.curve). */
+async function heapCurve(
+  backend: CurveBackend,
+  c: NonNullable<InHostConfig['curve']>,
+  gc: (() => void) | null,
+): Promise<HeapCurve> {
+  const heap = async () => {
+    await fullGc(gc);
+    return process.memoryUsage().heapUsed / 1048576;
+  };
+  // Warm-up (JIT, first connections) is not part of the curve.
+  for (let i = 0; i < 50; i++) await backend.listRuns({ kind: 'workspace', scopeIds: [c.scopeId] }, 0, 20);
+  const points = [{ cycle: 0, mb: await heap() }];
+  const durations: number[] = [];
+  for (let i = 1; i <= c.cycles; i++) {
+    const t0 = performance.now();
+    const [a, b] = [
+      await backend.listRuns({ kind: 'workspace', scopeIds: [c.scopeId] }, 0, 20),
+      await backend.readHeartbeat(),
+    ];
+    if (!a.ok || !b.ok) throw new Error(`curve cycle ${i} failed`);
+    durations.push(performance.now() - t0);
+    if (i % c.every === 0) points.push({ cycle: i, mb: await heap() });
+  }
+  durations.sort((x, y) => x - y);
+  return {
+    points,
+    slopeKbPer1000: slopeKbPer1000(points, c.cycles * 0.2),
+    cycleMsMedian: durations[Math.floor(durations.length / 2)],
+  };
 }
 
 export async function run(): Promise<void> {
@@ -132,6 +171,27 @@ export async function run(): Promise<void> {
     res.heapGrowthHeartbeatOnlyMb = await alone(() => t.refreshHeartbeat());
     durations.sort((a, b) => a - b);
     res.cycleMsMedian = durations[Math.floor(durations.length / 2)];
+    if (cfg.curve) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(path.join(ext.extensionPath, 'dist', 'supabaseBackend.js')) as {
+        SupabaseBackend: new (o: Record<string, unknown>) => CurveBackend;
+      };
+      const c = cfg.curve;
+      const opts = { url: c.url, origin: new URL(c.url).origin, key: c.key, timeoutMs: 10_000, clientInfo: 'bench' };
+      for (const [name, extra] of [
+        ['curvePooled', { pool: 'own' }],
+        ['curveNaive', { baseFetch: globalThis.fetch }],
+      ] as const) {
+        if (cfg.idleWaitMs) await sleep(cfg.idleWaitMs);
+        const b = new mod.SupabaseBackend({ ...opts, ...extra });
+        try {
+          res[name] = await heapCurve(b, c, gc);
+        } finally {
+          b.dispose();
+        }
+        write();
+      }
+    }
   } catch (e) {
     res.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
   }
