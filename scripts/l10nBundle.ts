@@ -37,7 +37,7 @@ export function forExtractor(source: string): string {
 export async function buildBundle(): Promise<Record<string, string>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getL10nJson } = require('@vscode/l10n-dev') as {
-    getL10nJson(files: Array<{ contents: string; extension: string }>): Promise<Record<string, unknown>>;
+    getL10nJson: (files: Array<{ contents: string; extension: string }>) => Promise<Record<string, unknown>>;
   };
   const json = await getL10nJson(
     sourceFiles().map((f) => ({ contents: forExtractor(fs.readFileSync(f, 'utf8')), extension: '.ts' })),
@@ -45,7 +45,9 @@ export async function buildBundle(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(json).sort()) {
     const v = json[k];
-    out[k] = typeof v === 'string' ? v : String((v as { message?: unknown }).message ?? k);
+    // An entry with a translator comment is { message, comment }; these sources have none.
+    const message = typeof v === 'string' ? v : (v as { message?: unknown }).message;
+    out[k] = typeof message === 'string' ? message : k;
   }
   return out;
 }
