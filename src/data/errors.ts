@@ -1,5 +1,6 @@
 // Turns what supabase-js returns on failure into a BackendError a person can act on.
 import { redact } from '../domain/credentials';
+import { t } from '../domain/l10n';
 import { cleanText } from '../domain/text';
 import type { BackendError, BackendErrorKind } from './backend';
 
@@ -8,7 +9,9 @@ export interface RawFailure {
   error: { message?: unknown; code?: unknown; details?: unknown; hint?: unknown } | null;
 }
 
-export const CONFIGURE_HINT = 'Run "EHG Telemetry: Configure Connection…" to fix it.';
+export function configureHint(): string {
+  return t('Run "EHG Telemetry: Configure Connection…" to fix it.');
+}
 
 export function classifyFailure(
   f: RawFailure,
@@ -25,44 +28,76 @@ export function classifyFailure(
     code,
     retryAfterMs: ctx.retryAfterMs,
   });
-  const prefix = `Could not ${ctx.what}`;
+  // `what` is the caller's words ("load runs"), from src/data/supabaseBackend.ts.
+  const prefix = t('Could not {0}', ctx.what);
+  // "503" or "503: the server's own words".
+  const status = serverText ? `${f.status}: ${serverText}` : String(f.status);
   if (f.status === 0) {
     if (/timeout|timed out/i.test(rawMessage)) {
       return make(
         'timeout',
-        `${prefix}: ${ctx.origin} did not answer in time. The backend may be slow or down; it will be retried. (The limit is ehgTelemetry.requestTimeoutSeconds.)`,
+        t(
+          '{0}: {1} did not answer in time. The backend may be slow or down; it will be retried. (The limit is ehgTelemetry.requestTimeoutSeconds.)',
+          prefix,
+          ctx.origin,
+        ),
       );
     }
-    if (/abort/i.test(rawMessage)) return make('cancelled', `${prefix}: the request was cancelled.`);
+    if (/abort/i.test(rawMessage)) return make('cancelled', t('{0}: the request was cancelled.', prefix));
     return make(
       'unreachable',
-      `${prefix}: ${ctx.origin} is unreachable (${serverText || 'network error'}). Check the URL and your network; it will be retried.`,
+      t(
+        '{0}: {1} is unreachable ({2}). Check the URL and your network; it will be retried.',
+        prefix,
+        ctx.origin,
+        serverText || t('network error'),
+      ),
     );
   }
   if (code === '42501') {
     return make(
       'permission',
-      `${prefix}: this key is not allowed to do that (row-level security). A service-role key is needed to enqueue or cancel runs. ${CONFIGURE_HINT}`,
+      t(
+        '{0}: this key is not allowed to do that (row-level security). A service-role key is needed to enqueue or cancel runs. {1}',
+        prefix,
+        configureHint(),
+      ),
     );
   }
   if (f.status === 401 || f.status === 403 || (code !== null && /^PGRST30\d$/.test(code))) {
     return make(
       'unauthorized',
-      `${prefix}: ${ctx.origin} rejected the key (${f.status}${serverText ? `: ${serverText}` : ''}). It may be wrong, expired, or for another project. ${CONFIGURE_HINT}`,
+      t(
+        '{0}: {1} rejected the key ({2}). It may be wrong, expired, or for another project. {3}',
+        prefix,
+        ctx.origin,
+        status,
+        configureHint(),
+      ),
     );
   }
   if (f.status === 404 || code === '42P01' || code === 'PGRST205') {
     return make(
       'not-found',
-      `${prefix}: the telemetry tables were not found at ${ctx.origin} (${f.status}). Is this the EHG_Engineer project, with its migrations applied? ${CONFIGURE_HINT}`,
+      t(
+        '{0}: the telemetry tables were not found at {1} ({2}). Is this the EHG_Engineer project, with its migrations applied? {3}',
+        prefix,
+        ctx.origin,
+        f.status,
+        configureHint(),
+      ),
     );
   }
   if (f.status === 409 || code === '23505')
-    return make('conflict', `${prefix}: the row already exists (${serverText || 'conflict'}).`);
+    return make('conflict', t('{0}: the row already exists ({1}).', prefix, serverText || t('conflict')));
   if (code === '23514' || code === '23502' || code === '22P02') {
     return make(
       'constraint',
-      `${prefix}: the database refused the values (${serverText || code}). The backend's schema may differ from what this extension expects.`,
+      t(
+        "{0}: the database refused the values ({1}). The backend's schema may differ from what this extension expects.",
+        prefix,
+        serverText || code,
+      ),
     );
   }
   if (f.status === 503 && code === 'PGRST002') {
@@ -70,27 +105,31 @@ export function classifyFailure(
     // while it cannot reach the database.
     return make(
       'rate-limited',
-      `${prefix}: ${ctx.origin} is starting up (PostgREST is still loading its schema cache). It will be retried.`,
+      t(
+        '{0}: {1} is starting up (PostgREST is still loading its schema cache). It will be retried.',
+        prefix,
+        ctx.origin,
+      ),
     );
   }
   if (f.status === 429 || f.status === 503) {
-    const wait = ctx.retryAfterMs ? ` It asked to wait ${Math.ceil(ctx.retryAfterMs / 1000)} s.` : '';
     return make(
       'rate-limited',
-      `${prefix}: ${ctx.origin} is busy or unavailable (${f.status}).${wait} It will be retried.`,
+      ctx.retryAfterMs
+        ? t(
+            '{0}: {1} is busy or unavailable ({2}). It asked to wait {3} s. It will be retried.',
+            prefix,
+            ctx.origin,
+            f.status,
+            Math.ceil(ctx.retryAfterMs / 1000),
+          )
+        : t('{0}: {1} is busy or unavailable ({2}). It will be retried.', prefix, ctx.origin, f.status),
     );
   }
   if (f.status >= 500)
-    return make(
-      'server',
-      `${prefix}: ${ctx.origin} failed (${f.status}${serverText ? `: ${serverText}` : ''}). It will be retried.`,
-    );
-  if (f.status >= 400)
-    return make(
-      'bad-request',
-      `${prefix}: the request was refused (${f.status}${serverText ? `: ${serverText}` : ''}).`,
-    );
-  return make('unknown', `${prefix}: unexpected answer (${f.status}${serverText ? `: ${serverText}` : ''}).`);
+    return make('server', t('{0}: {1} failed ({2}). It will be retried.', prefix, ctx.origin, status));
+  if (f.status >= 400) return make('bad-request', t('{0}: the request was refused ({1}).', prefix, status));
+  return make('unknown', t('{0}: unexpected answer ({1}).', prefix, status));
 }
 
 /** Errors after which a retry may help (used by backoff and "unreachable" states). */

@@ -7,6 +7,7 @@
 // Plain TypeScript: no `vscode`, no I/O. Everything here is computed from untrusted input (the
 // analyzer is workspace code; its result crosses a process boundary).
 import { redact } from './credentials';
+import { t } from './l10n';
 import { cleanMultiline, cleanText, isRecord, parseNumber } from './text';
 
 export const REASON_ORPHANED = 'ORPHANED_PAST_TIMEOUT';
@@ -201,11 +202,17 @@ export function checkAnalyzerPath(setting: string | undefined | null): AnalyzerP
   if (rel.startsWith('/') || /^[a-z]:/i.test(rel))
     return {
       ok: false,
-      reason: `ehgTelemetry.analysis.analyzerPath must be relative to the workspace folder (got ${JSON.stringify(raw.slice(0, 200))})`,
+      reason: t(
+        'ehgTelemetry.analysis.analyzerPath must be relative to the workspace folder (got {0})',
+        JSON.stringify(raw.slice(0, 200)),
+      ),
     };
   if (rel.split('/').some((p) => p === '..'))
-    return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must stay inside the workspace folder (no "..")' };
+    return {
+      ok: false,
+      reason: t('ehgTelemetry.analysis.analyzerPath must stay inside the workspace folder (no "..")'),
+    };
   if (!/\.(m?js|cjs)$/.test(rel))
-    return { ok: false, reason: 'ehgTelemetry.analysis.analyzerPath must name a .js, .mjs or .cjs file' };
+    return { ok: false, reason: t('ehgTelemetry.analysis.analyzerPath must name a .js, .mjs or .cjs file') };
   return { ok: true, relative: rel };
 }

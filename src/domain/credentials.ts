@@ -1,4 +1,5 @@
 // Connection facts that need no I/O: URL validation, key role, .env parsing.
+import { t } from './l10n';
 
 export type KeyRole = 'service_role' | 'authenticated' | 'anon' | 'unknown';
 
@@ -37,26 +38,29 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 export function checkProjectUrl(input: string): UrlCheck {
   const trimmed = input.trim();
   if (!trimmed)
-    return { ok: false, message: 'The URL is empty. Enter your project URL, e.g. https://abcd.supabase.co.' };
+    return { ok: false, message: t('The URL is empty. Enter your project URL, e.g. https://abcd.supabase.co.') };
   let u: URL;
   try {
     u = new URL(trimmed);
   } catch {
     // The input is not echoed: a key pasted into the wrong box must not end up in a message.
-    return { ok: false, message: 'That is not a URL. Enter your project URL, e.g. https://abcd.supabase.co.' };
+    return { ok: false, message: t('That is not a URL. Enter your project URL, e.g. https://abcd.supabase.co.') };
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:')
-    return { ok: false, message: `Only http(s) URLs are supported, not ${u.protocol}` };
+    return { ok: false, message: t('Only http(s) URLs are supported, not {0}', u.protocol) };
   if (u.username || u.password)
     return {
       ok: false,
-      message: 'The URL must not contain a user name or password. Put the key in the key prompt instead.',
+      message: t('The URL must not contain a user name or password. Put the key in the key prompt instead.'),
     };
-  if (u.search || u.hash) return { ok: false, message: 'The URL must not contain a query or fragment.' };
+  if (u.search || u.hash) return { ok: false, message: t('The URL must not contain a query or fragment.') };
   const path = u.pathname.replace(/\/+$/, '');
   const warning =
     u.protocol === 'http:' && !LOOPBACK.test(u.hostname)
-      ? `${u.origin} uses plain http: the key would travel unencrypted. Use https unless this is a trusted local network.`
+      ? t(
+          '{0} uses plain http: the key would travel unencrypted. Use https unless this is a trusted local network.',
+          u.origin,
+        )
       : null;
   return { ok: true, url: `${u.origin}${path}`, origin: u.origin, warning };
 }

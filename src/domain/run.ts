@@ -1,4 +1,5 @@
 // Analysis runs (table telemetry_analysis_runs): types and parsing of untrusted rows.
+import { t } from './l10n';
 import { cleanMultiline, cleanText, isRecord, parseNumber, parseTimestamp } from './text';
 
 export const RUN_STATUSES = [
@@ -287,10 +288,10 @@ function describeFindings(outputRef: unknown, reasonCode: string | null): RunOut
   if (reasonCode === REASON_INSUFFICIENT_DATA || tracesScanned === 0)
     return { kind: 'insufficient-data', tracesScanned };
   if (outputRef === null || outputRef === undefined) return { kind: 'no-bottlenecks', tracesScanned };
-  if (!ref) return { kind: 'malformed', detail: 'output_ref is not an object' };
+  if (!ref) return { kind: 'malformed', detail: t('output_ref is not an object') };
   const raw = ref.bottlenecks;
   if (raw === undefined || raw === null) return { kind: 'no-bottlenecks', tracesScanned };
-  if (!Array.isArray(raw)) return { kind: 'malformed', detail: 'output_ref.bottlenecks is not a list' };
+  if (!Array.isArray(raw)) return { kind: 'malformed', detail: t('output_ref.bottlenecks is not a list') };
   const parsed = raw
     .slice(0, MAX_BOTTLENECKS_SCANNED)
     .map(parseBottleneck)

@@ -1,41 +1,42 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
-import { formatAge, formatDuration, formatRatio, plural } from './format';
+import { findingsText, formatAge, formatDuration, formatRatio, tracesText } from './format';
+import { t } from './l10n';
 import { Bottleneck, REASON_INSUFFICIENT_DATA, RunHint, RunOutcome, RunSummary } from './run';
 import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
   switch (run.status) {
     case 'QUEUED':
-      return 'Queued';
+      return t('Queued');
     case 'RUNNING':
-      return 'Running';
+      return t('Running');
     case 'SUCCEEDED':
-      return 'Succeeded';
+      return t('Succeeded');
     case 'FAILED':
-      return 'Failed';
+      return t('Failed');
     case 'TIMED_OUT':
-      return 'Timed out';
+      return t('Timed out');
     case 'CANCELLED':
-      return 'Cancelled';
+      return t('Cancelled');
     case 'FAILED_ENQUEUE':
-      return 'Enqueue failed';
+      return t('Enqueue failed');
     case 'UNKNOWN':
-      return `Unknown status (${run.rawStatus ?? 'empty'})`;
+      return run.rawStatus === null ? t('Unknown status (empty)') : t('Unknown status ({0})', run.rawStatus);
   }
 }
 
 export function triggerLabel(triggeredBy: string | null): string {
   switch (triggeredBy) {
     case 'SESSION_START':
-      return 'session start';
+      return t('session start');
     case 'MANUAL':
-      return 'manual';
+      return t('manual');
     case 'SCHEDULED':
-      return 'scheduled';
+      return t('scheduled');
     case 'CLI':
       return 'CLI';
     case null:
-      return 'unknown trigger';
+      return t('unknown trigger');
     default:
       return triggeredBy;
   }
@@ -53,20 +54,20 @@ export function runLabel(run: RunSummary, now: Date): string {
     case 'RUNNING': {
       const since = run.status === 'RUNNING' ? (run.startedAt ?? run.triggeredAt) : run.triggeredAt;
       const elapsed = since ? Math.max(0, now.getTime() - since.getTime()) : null;
-      return elapsed === null ? statusLabel(run) : `${statusLabel(run)} · ${formatDuration(elapsed)}`;
+      return elapsed === null ? statusLabel(run) : t('{0} · {1}', statusLabel(run), formatDuration(elapsed));
     }
     case 'FAILED':
     case 'TIMED_OUT':
     case 'FAILED_ENQUEUE':
-      return run.errorClass ? `${statusLabel(run)}: ${run.errorClass}` : statusLabel(run);
+      return run.errorClass ? t('{0}: {1}', statusLabel(run), run.errorClass) : statusLabel(run);
     case 'SUCCEEDED': {
       const top = run.topBottleneck;
       if (top) return `${top.dimensionType}:${top.dimensionKey} ${formatRatio(top.ratio)}`;
-      if (run.reasonCode === REASON_INSUFFICIENT_DATA) return 'Insufficient data';
+      if (run.reasonCode === REASON_INSUFFICIENT_DATA) return t('Insufficient data');
       if (run.topBottleneckCategory) return run.topBottleneckCategory;
       return run.findingsCount === 0 || run.findingsCount === null
-        ? 'No bottlenecks'
-        : plural(run.findingsCount, 'finding');
+        ? t('No bottlenecks')
+        : findingsText(run.findingsCount);
     }
     case 'CANCELLED':
     case 'UNKNOWN':
@@ -82,7 +83,7 @@ export function runDescription(run: RunSummary, hint: string | null, now?: Date)
   if (run.topBottleneckCategory && !(run.status === 'SUCCEEDED' && run.topBottleneck))
     parts.push(run.topBottleneckCategory);
   if (run.status === 'SUCCEEDED' && run.findingsCount !== null && run.findingsCount > 0)
-    parts.push(plural(run.findingsCount, 'finding'));
+    parts.push(findingsText(run.findingsCount));
   if (run.durationMs !== null && !(run.status === 'QUEUED' || run.status === 'RUNNING'))
     parts.push(formatDuration(run.durationMs));
   if (hint) parts.push(hint);
@@ -90,15 +91,22 @@ export function runDescription(run: RunSummary, hint: string | null, now?: Date)
 }
 
 export function hintLabel(hint: RunHint | null): string | null {
-  if (hint === 'never-started') return 'never started';
-  if (hint === 'waiting-for-worker') return 'waiting for a worker';
-  if (hint === 'overdue') return 'overdue';
+  if (hint === 'never-started') return t('never started');
+  if (hint === 'waiting-for-worker') return t('waiting for a worker');
+  if (hint === 'overdue') return t('overdue');
   return null;
 }
 
 /** "3.2× gate:GATE_PRD_REQUIRED — p50 45.0 s vs 12.0 s" */
 export function bottleneckLabel(b: Bottleneck): string {
-  return `${formatRatio(b.ratio)} ${b.dimensionType}:${b.dimensionKey} — p50 ${formatDuration(b.observedP50Ms)} vs ${formatDuration(b.baselineP50Ms)}`;
+  return t(
+    '{0} {1}:{2} — p50 {3} vs {4}',
+    formatRatio(b.ratio),
+    b.dimensionType,
+    b.dimensionKey,
+    formatDuration(b.observedP50Ms),
+    formatDuration(b.baselineP50Ms),
+  );
 }
 
 /** One line per child row of an expanded run. */
@@ -107,28 +115,32 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     case 'bottlenecks': {
       const lines = outcome.items.map(bottleneckLabel);
       if (outcome.total > outcome.items.length)
-        lines.push(`… and ${outcome.total - outcome.items.length} more (Show Run Details)`);
+        lines.push(t('… and {0} more (Show Run Details)', outcome.total - outcome.items.length));
       return lines;
     }
     case 'no-bottlenecks':
       return [
-        `No bottlenecks${outcome.tracesScanned !== null ? ` (${plural(outcome.tracesScanned, 'trace')} scanned)` : ''}`,
+        outcome.tracesScanned !== null
+          ? t('No bottlenecks ({0} scanned)', tracesText(outcome.tracesScanned))
+          : t('No bottlenecks'),
       ];
     case 'insufficient-data':
-      return ['Insufficient data: no traces to analyse yet'];
+      return [t('Insufficient data: no traces to analyse yet')];
     case 'error':
-      return [`${outcome.errorClass ?? 'Error'}: ${cleanText(outcome.message, 300) ?? 'no message recorded'}`];
+      return [
+        t('{0}: {1}', outcome.errorClass ?? t('Error'), cleanText(outcome.message, 300) ?? t('no message recorded')),
+      ];
     case 'cancelled':
-      return [`Cancelled${outcome.reasonCode ? ` (${outcome.reasonCode})` : ''}`];
+      return [outcome.reasonCode ? t('Cancelled ({0})', outcome.reasonCode) : t('Cancelled')];
     case 'pending':
       return [
         outcome.status === 'QUEUED'
-          ? 'Queued: waiting for a worker to pick it up'
-          : 'Running: findings appear when it finishes',
+          ? t('Queued: waiting for a worker to pick it up')
+          : t('Running: findings appear when it finishes'),
       ];
     case 'unknown-status':
-      return [`Unknown status "${outcome.rawStatus ?? ''}": this extension may be older than the backend`];
+      return [t('Unknown status "{0}": this extension may be older than the backend', outcome.rawStatus ?? '')];
     case 'malformed':
-      return [`Findings could not be read: ${outcome.detail}`];
+      return [t('Findings could not be read: {0}', outcome.detail)];
   }
 }

@@ -1,6 +1,7 @@
 // The "Show Run Details" document: a readable summary and the full row as JSON. Pure, so the same
 // rendering is unit-tested against hostile rows.
 import { formatDuration } from './format';
+import { t } from './l10n';
 import { describeOutcome, parseRunDetailFields, parseRunSummary } from './run';
 import { outcomeLines, statusLabel, triggerLabel } from './runFormat';
 
@@ -13,26 +14,26 @@ export function renderRunDocument(row: Record<string, unknown>): string {
   const e = (v: string | number | null | undefined) =>
     v === null || v === undefined || v === '' ? '—' : codeSpan(String(v));
   const lines: string[] = [];
-  lines.push(`# Analysis run ${run ? codeSpan(run.runId) : '(no run_id)'}`, '');
+  lines.push(run ? t('# Analysis run {0}', codeSpan(run.runId)) : t('# Analysis run (no run_id)'), '');
   if (run) {
     lines.push(
-      `- **Status:** ${e(statusLabel(run))}`,
-      `- **Trigger:** ${e(triggerLabel(run.triggeredBy))}`,
-      `- **Scope:** ${run.scopeId === null ? 'global' : `${e(run.scopeType)} ${e(run.scopeId)}`}`,
-      `- **Triggered:** ${e(run.triggeredAt?.toISOString())}`,
-      `- **Started:** ${e(run.startedAt?.toISOString())}`,
-      `- **Finished:** ${e(run.finishedAt?.toISOString())}`,
-      `- **Duration:** ${e(run.durationMs === null ? null : formatDuration(run.durationMs))}`,
-      `- **Findings:** ${e(run.findingsCount)}`,
-      `- **Top bottleneck category:** ${e(run.topBottleneckCategory)}`,
-      `- **Reason code:** ${e(run.reasonCode)}`,
-      `- **Timeout:** ${e(run.timeoutMs === null ? null : formatDuration(run.timeoutMs))}`,
+      t('- **Status:** {0}', e(statusLabel(run))),
+      t('- **Trigger:** {0}', e(triggerLabel(run.triggeredBy))),
+      run.scopeId === null ? t('- **Scope:** global') : t('- **Scope:** {0} {1}', e(run.scopeType), e(run.scopeId)),
+      t('- **Triggered:** {0}', e(run.triggeredAt?.toISOString())),
+      t('- **Started:** {0}', e(run.startedAt?.toISOString())),
+      t('- **Finished:** {0}', e(run.finishedAt?.toISOString())),
+      t('- **Duration:** {0}', e(run.durationMs === null ? null : formatDuration(run.durationMs))),
+      t('- **Findings:** {0}', e(run.findingsCount)),
+      t('- **Top bottleneck category:** {0}', e(run.topBottleneckCategory)),
+      t('- **Reason code:** {0}', e(run.reasonCode)),
+      t('- **Timeout:** {0}', e(run.timeoutMs === null ? null : formatDuration(run.timeoutMs))),
       '',
     );
   }
   if (detail) {
     const outcome = describeOutcome(detail);
-    lines.push(outcome.kind === 'error' ? '## Error' : '## Findings', '');
+    lines.push(outcome.kind === 'error' ? t('## Error') : t('## Findings'), '');
     for (const l of outcomeLines(outcome)) lines.push(`- ${codeSpan(l)}`);
     if (outcome.kind === 'error' && detail.errorMessage && detail.errorMessage.includes('\n')) {
       lines.push('', fence(detail.errorMessage, 'text'));
@@ -41,8 +42,8 @@ export function renderRunDocument(row: Record<string, unknown>): string {
   }
   let json = JSON.stringify(row, null, 2) ?? 'null';
   if (json.length > MAX_JSON_CHARS)
-    json = `${json.slice(0, MAX_JSON_CHARS)}\n… (truncated: the row is ${json.length.toLocaleString()} characters)`;
-  lines.push('## Full row', '', fence(json, 'json'), '');
+    json = `${json.slice(0, MAX_JSON_CHARS)}\n${t('… (truncated: the row is {0} characters)', json.length.toLocaleString())}`;
+  lines.push(t('## Full row'), '', fence(json, 'json'), '');
   return lines.join('\n');
 }
 

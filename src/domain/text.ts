@@ -57,3 +57,13 @@ export function parseNumber(value: unknown): number | null {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Text for a notification (showInformationMessage and friends), which plain-text everything except
+ * `[label](https:… | command:… | file:…)`, which it turns into a link. Database text must not become
+ * a link (above all a command link), so a zero-width space goes between `]` and `(`: it reads the
+ * same and no longer matches the link syntax.
+ */
+export function notificationText(text: string): string {
+  return text.replace(/\]\(/g, ']\u200b(');
+}

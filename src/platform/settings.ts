@@ -40,12 +40,19 @@ function num(
   if (raw === undefined || raw === null) return def;
   const n = typeof raw === 'number' ? raw : Number(raw);
   if (!Number.isFinite(n)) {
-    warnings.push(`ehgTelemetry.${key} is not a number (${JSON.stringify(raw).slice(0, 40)}); using ${def}.`);
+    warnings.push(
+      vscode.l10n.t(
+        'ehgTelemetry.{0} is not a number ({1}); using {2}.',
+        key,
+        (JSON.stringify(raw) ?? '').slice(0, 40),
+        def,
+      ),
+    );
     return def;
   }
   if (n < min || n > max) {
     const clamped = Math.min(max, Math.max(min, n));
-    warnings.push(`ehgTelemetry.${key} = ${n} is outside ${min}…${max}; using ${clamped}.`);
+    warnings.push(vscode.l10n.t('ehgTelemetry.{0} = {1} is outside {2}…{3}; using {4}.', key, n, min, max, clamped));
     return clamped;
   }
   return n;

@@ -43,7 +43,7 @@ export class AnalysisRunner implements vscode.Disposable {
     private readonly onRunEnded: (runId: string) => void,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ehgTelemetry.analysis', vscode.StatusBarAlignment.Left, 0);
-    this.statusItem.name = 'EHG Telemetry analysis';
+    this.statusItem.name = vscode.l10n.t('EHG Telemetry analysis');
   }
 
   get activeRunIds(): string[] {
@@ -69,10 +69,10 @@ export class AnalysisRunner implements vscode.Disposable {
     const creds = this.connection.credentialsForAnalysis();
     if (!vscode.workspace.isTrusted || !creds || folder.uri.scheme !== 'file') {
       const reason = !vscode.workspace.isTrusted
-        ? 'the workspace is not trusted'
+        ? vscode.l10n.t('the workspace is not trusted')
         : folder.uri.scheme !== 'file'
-          ? "the folder is not on this machine's file system"
-          : 'no connection';
+          ? vscode.l10n.t("the folder is not on this machine's file system")
+          : vscode.l10n.t('no connection');
       return { outcome: { kind: 'no-analyzer', reason }, execution: null };
     }
     const result = await enqueueAndExecute(backend, req, {
@@ -154,14 +154,19 @@ export class AnalysisRunner implements vscode.Disposable {
       this.statusItem.hide();
       return;
     }
-    this.statusItem.text = `$(sync~spin) EHG analysis${ids.length > 1 ? ` (${ids.length})` : ''}`;
-    this.statusItem.tooltip = `EHG Telemetry is running the workspace's analyzer for run ${ids[0]}. Click to cancel it.`;
+    this.statusItem.text = `$(sync~spin) ${ids.length > 1 ? vscode.l10n.t('EHG analysis ({0})', ids.length) : vscode.l10n.t('EHG analysis')}`;
+    this.statusItem.tooltip = vscode.l10n.t(
+      "EHG Telemetry is running the workspace's analyzer for run {0}. Click to cancel it.",
+      ids[0],
+    );
     this.statusItem.command = {
-      title: 'Cancel Run',
+      title: vscode.l10n.t('Cancel Run'),
       command: 'ehgTelemetry.cancelRun',
       arguments: [{ runId: ids[0] }],
     };
-    this.statusItem.accessibilityInformation = { label: 'EHG Telemetry analysis running; activate to cancel it' };
+    this.statusItem.accessibilityInformation = {
+      label: vscode.l10n.t('EHG Telemetry analysis running; activate to cancel it'),
+    };
     this.statusItem.show();
   }
 

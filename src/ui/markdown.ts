@@ -2,6 +2,7 @@
 // no theme-icon syntax.
 import * as vscode from 'vscode';
 import { escapeMarkdown } from '../domain/text';
+import './l10n';
 
 export class SafeMarkdown {
   private readonly md = new vscode.MarkdownString('', false);

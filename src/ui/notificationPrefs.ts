@@ -1,29 +1,14 @@
 // "Don't show again" for notifications that can repeat, remembered per kind in global state.
 // Errors the user must act on once (e.g. a failed Configure Connection…) are not routed here.
 import * as vscode from 'vscode';
+import { MutedNotifications, NotificationKind } from '../domain/mutedNotifications';
 
-export type NotificationKind = 'runFinished' | 'runFailed' | 'backendProblem';
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['runFinished', 'runFailed', 'backendProblem'];
-const STATE_KEY = 'ehgTelemetry.mutedNotifications';
+export { NOTIFICATION_KINDS } from '../domain/mutedNotifications';
+export type { NotificationKind } from '../domain/mutedNotifications';
 
-export class NotificationPrefs {
-  constructor(private readonly state: vscode.Memento) {}
-
-  muted(): NotificationKind[] {
-    const raw = this.state.get<unknown>(STATE_KEY, []);
-    return Array.isArray(raw) ? NOTIFICATION_KINDS.filter((k) => raw.includes(k)) : [];
-  }
-
-  isMuted(kind: NotificationKind): boolean {
-    return this.muted().includes(kind);
-  }
-
-  async mute(kind: NotificationKind): Promise<void> {
-    if (!this.isMuted(kind)) await this.state.update(STATE_KEY, [...this.muted(), kind]);
-  }
-
-  async reset(): Promise<void> {
-    await this.state.update(STATE_KEY, []);
+export class NotificationPrefs extends MutedNotifications {
+  constructor(state: vscode.Memento) {
+    super(state);
   }
 
   /**

@@ -8,6 +8,7 @@ import { BottleneckChange, compareRuns, RunComparison, summaryParts } from '../d
 import { formatRatio } from '../domain/format';
 import type { ConnectionManager } from '../platform/connection';
 import type { RunsModel } from './runsModel';
+import './l10n';
 
 type Entry = { key: string; comparison: RunComparison };
 
@@ -156,12 +157,4 @@ export function changeMark(c: BottleneckChange): string {
 /** A row for a bottleneck that disappeared: "gate:GATE_X". */
 export function resolvedLabel(c: BottleneckChange): string {
   return `${c.dimensionType}:${c.dimensionKey}`;
-}
-
-/** For the completion notification: "gate:GATE_X 3.2×, phase:LEAD 2.0×" (at most three, then "and N more"). */
-export function newBottlenecksText(changes: BottleneckChange[]): string {
-  const names = changes.slice(0, 3).map((c) => `${c.dimensionType}:${c.dimensionKey} ${formatRatio(c.ratioNow)}`);
-  return changes.length > 3
-    ? vscode.l10n.t('{0} and {1} more', names.join(', '), changes.length - 3)
-    : names.join(', ');
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { codeSpan, renderRunDocument } from '../domain/runReport';
 import type { ConnectionManager } from '../platform/connection';
+import './l10n';
 
 export const RUN_DOC_SCHEME = 'ehg-telemetry';
 

@@ -8,8 +8,10 @@ import type { Log } from '../platform/log';
 import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
 import type { RunsModel } from './runsModel';
 import type { NotificationPrefs } from './notificationPrefs';
-import { newBottlenecksText, RunComparisons } from './runComparisons';
-import { newBottlenecks } from '../domain/runComparison';
+import { RunComparisons } from './runComparisons';
+import type { RunComparison } from '../domain/runComparison';
+import { completionMessage } from '../domain/completionMessage';
+import './l10n';
 
 const WATCH_POLL_MS = 5_000;
 const MAX_WATCH_MS = 2 * 3600_000;
@@ -81,15 +83,11 @@ export class RunWatcher implements vscode.Disposable {
     return { ok: true, nextDelayMs: WATCH_POLL_MS };
   }
 
-  /** "; new: gate:GATE_X 3.2×" from the comparison with the previous run (empty when none or it failed). */
-  private async newSincePrevious(run: RunSummary): Promise<string> {
-    if (!this.extras.comparisons || !RunComparisons.comparable(run)) return '';
+  /** The comparison with the previous run, for naming the new bottlenecks (null when none or it failed). */
+  private async newSincePrevious(run: RunSummary): Promise<RunComparison | null> {
+    if (!this.extras.comparisons || !RunComparisons.comparable(run)) return null;
     const res = await this.extras.comparisons.compare(run);
-    if (!res.ok) return '';
-    const fresh = newBottlenecks(res.comparison);
-    return fresh.length
-      ? vscode.l10n.t('; new since the previous run: {0}', newBottlenecksText(fresh))
-      : vscode.l10n.t('; no new bottlenecks since the previous run');
+    return res.ok ? res.comparison : null;
   }
 
   private async notify(run: RunSummary): Promise<void> {
@@ -105,18 +103,8 @@ export class RunWatcher implements vscode.Disposable {
     if (this.extras.prefs?.isMuted(kind)) return;
     // Counted when the run is seen finished, not after the comparison request below.
     this.notificationsShown++;
-    const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : '';
-    const text =
-      run.status === 'SUCCEEDED'
-        ? vscode.l10n.t(
-            'EHG Telemetry: analysis finished with {0}{1}{2}.',
-            plural(run.findingsCount ?? 0, 'finding'),
-            run.topBottleneckCategory ? vscode.l10n.t(' (worst: {0})', run.topBottleneckCategory) : '',
-            since,
-          )
-        : run.status === 'TIMED_OUT'
-          ? vscode.l10n.t('EHG Telemetry: analysis run timed out{0}.', run.errorClass ? ` (${run.errorClass})` : '')
-          : vscode.l10n.t('EHG Telemetry: analysis run failed{0}.', run.errorClass ? ` (${run.errorClass})` : '');
+    const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : null;
+    const text = completionMessage(run, since);
     const showLabel = vscode.l10n.t('Show');
     const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
     const show = this.extras.prefs

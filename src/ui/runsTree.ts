@@ -6,6 +6,7 @@ import { isActive, RunStatus, RunSummary, runHint } from '../domain/run';
 import { hintLabel, outcomeLines, runDescription, runLabel, statusLabel, triggerLabel } from '../domain/runFormat';
 import type { ConnectionManager } from '../platform/connection';
 import { SafeMarkdown } from './markdown';
+import './l10n';
 import type { RunsModel } from './runsModel';
 import { bottleneckId } from '../domain/runComparison';
 import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from './runComparisons';
@@ -234,12 +235,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.contextValue = flags.join(' ');
     item.tooltip = this.tooltip(run, hint);
     item.accessibilityInformation = {
-      label: vscode.l10n.t(
-        'Analysis run {0}, {1}{2}',
-        statusLabel(run),
-        item.label as string,
-        item.description ? `, ${item.description}` : '',
-      ),
+      label: item.description
+        ? vscode.l10n.t('Analysis run {0}, {1}, {2}', statusLabel(run), item.label as string, item.description)
+        : vscode.l10n.t('Analysis run {0}, {1}', statusLabel(run), item.label as string),
       role: 'treeitem',
     };
     return item;

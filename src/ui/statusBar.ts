@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import type { SchedulerHealth } from '../domain/heartbeat';
 import { heartbeatFacts, presentHealth } from '../domain/heartbeatFormat';
+import { escapeMarkdown } from '../domain/text';
 import { SafeMarkdown } from './markdown';
+import './l10n';
 import type { SchedulerMonitor } from './schedulerMonitor';
 
 export const STATUS_BAR_ID = 'ehgTelemetry.scheduler';
@@ -14,7 +16,7 @@ export class SchedulerStatusBar implements vscode.Disposable {
 
   constructor(private readonly monitor: SchedulerMonitor) {
     this.item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 20);
-    this.item.name = 'EHG Scheduler';
+    this.item.name = vscode.l10n.t('EHG Scheduler');
     this.item.command = 'ehgTelemetry.showSchedulerDetails';
     this.subscription = monitor.onDidChange((h) => this.render(h));
     this.render(monitor.health);
@@ -38,12 +40,14 @@ export class SchedulerStatusBar implements vscode.Disposable {
         : p.severity === 'warning'
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
+    // The state without the "EVA:" of the status-bar text (whose own translation may say it otherwise).
+    const state = p.text.replace(/^EVA: ?/, '') || vscode.l10n.t('loading');
     this.item.accessibilityInformation = {
-      label: `EVA scheduler: ${p.text.replace(/^EVA: ?/, '') || 'loading'}. ${p.explanation}`,
+      label: vscode.l10n.t('EVA scheduler: {0}. {1}', state, p.explanation),
       role: 'button',
     };
     const md = new SafeMarkdown()
-      .raw(`**EVA scheduler — ${p.text.replace(/^EVA: ?/, '') || 'loading'}**\n\n`)
+      .raw(`**${escapeMarkdown(vscode.l10n.t('EVA scheduler — {0}', state))}**\n\n`)
       .line(p.explanation)
       .raw('\n');
     if ('heartbeat' in h) {
@@ -52,7 +56,7 @@ export class SchedulerStatusBar implements vscode.Disposable {
     // Freshness: when the heartbeat was last read successfully (errors and backoff keep the old value).
     const readAt = this.monitor.lastReadAt;
     md.field(vscode.l10n.t('Heartbeat last read'), readAt ? readAt.toLocaleTimeString() : vscode.l10n.t('not yet'));
-    md.raw('\n*Click for details, refresh and the log.*');
+    md.raw(`\n*${escapeMarkdown(vscode.l10n.t('Click for details, refresh and the log.'))}*`);
     this.item.tooltip = md.build();
   }
 

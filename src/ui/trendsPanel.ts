@@ -11,6 +11,7 @@ import { buildTrends } from '../domain/trends';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
 import type { RunsModel } from './runsModel';
+import './l10n';
 
 export const TRENDS_VIEW_TYPE = 'ehgTelemetry.trends';
 
