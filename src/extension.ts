@@ -1,11 +1,10 @@
 // Entry point: build the parts, wire them, push disposables. Nothing here awaits I/O, so
 // activation never waits on the network; the first requests start after activate() returns.
 import * as vscode from 'vscode';
-import type { SupabaseBackend } from './data/supabaseBackend';
 import { ConnectionManager } from './platform/connection';
 import { Log } from './platform/log';
 import { RefreshScheduler } from './platform/refreshScheduler';
-import { registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
+import { confirmModal, registerCommands, SCOPE_STATE_KEY, STORED_ORIGINS_KEY } from './ui/commands';
 import { FailureNotifier } from './ui/failureNotifier';
 import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
 import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel, ScopeFilter } from './ui/runsModel';
@@ -20,10 +19,16 @@ import { AnalysisRunner } from './ui/analysisRunner';
 import { SchedulerStatusBar } from './ui/statusBar';
 import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
-import { createTestingApi, TestingApi } from './testingApi';
+import type { TestHooks, TestingApi } from './testingApi';
+
+/**
+ * true only in the test build (esbuild.js --test, dist-test/): the production build defines it as
+ * false, so every `if (__EHG_TEST_HOOKS__)` branch and the test hooks module are removed from it.
+ */
+declare const __EHG_TEST_HOOKS__: boolean;
 
 export interface EhgTelemetryApi {
-  /** Present when the extension runs under a test harness (extensionMode !== Production). */
+  /** Only in the test build (dist-test/), never in the VSIX. */
   testing?: TestingApi;
 }
 
@@ -31,12 +36,13 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const rawVersion = (context.extension.packageJSON as { version?: unknown }).version;
   const version = typeof rawVersion === 'string' ? rawVersion : '0.0.0';
   const log = new Log();
-  const backends = new Set<SupabaseBackend>();
-  const createBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => {
-    const b = new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
-    backends.add(b);
-    return b;
-  };
+  const hooks: TestHooks | undefined = __EHG_TEST_HOOKS__
+    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- inside the dead branch, so the production bundle has no trace of it
+      (require('./testingApi') as typeof import('./testingApi')).createTestHooks()
+    : undefined;
+  const newBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) =>
+    new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
+  const createBackend = __EHG_TEST_HOOKS__ && hooks ? hooks.observeBackends(newBackend) : newBackend;
   const connection = new ConnectionManager(context.secrets, log, createBackend);
   const prefs = new NotificationPrefs(context.globalState);
   const notifier = new FailureNotifier(log, prefs);
@@ -82,7 +88,6 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
     },
     analysis,
   );
-  let lastDocument: string | undefined;
   let listGeneration = -1;
 
   const updateView = () => {
@@ -157,9 +162,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
       extensionVersion: version,
       onScopeChanged: updateView,
       onStoredKeysChanged: updateStoredKeys,
-      setLastDocument: (t) => {
-        lastDocument = t;
-      },
+      confirm: __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(confirmModal) : confirmModal,
     }),
   );
   updateView();
@@ -178,25 +181,22 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   }, 30_000);
   context.subscriptions.push({ dispose: () => clearInterval(freshnessTimer) });
 
-  if (context.extensionMode === vscode.ExtensionMode.Production) return {};
-  return {
-    testing: createTestingApi({
-      connection,
-      model,
-      comparisons,
-      tree,
-      statusBar,
-      sessionStart,
-      notifier,
-      watcher,
-      monitor,
-      backends,
-      analysis,
-      viewMessage: () => treeView.message,
-      lastDocument: () => lastDocument,
-      viewState: () => computeViewState(connection, model),
-    }),
-  };
+  if (__EHG_TEST_HOOKS__ && hooks)
+    return {
+      testing: hooks.attach({
+        connection,
+        model,
+        tree,
+        statusBar,
+        sessionStart,
+        prefs,
+        monitor,
+        analysis,
+        viewMessage: () => treeView.message,
+        viewState: () => computeViewState(connection, model),
+      }),
+    };
+  return {};
 }
 
 /**

@@ -23,6 +23,12 @@ import type { AnalysisRunner } from './analysisRunner';
 export const STORED_ORIGINS_KEY = 'ehgTelemetry.storedOrigins';
 export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
 
+/** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
+export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
+
+export const confirmModal: Confirm = (message, detail, action) =>
+  vscode.window.showWarningMessage(message, { modal: true, detail }, action);
+
 export interface CommandDeps {
   context: vscode.ExtensionContext;
   connection: ConnectionManager;
@@ -39,8 +45,8 @@ export interface CommandDeps {
   extensionVersion: string;
   onScopeChanged: () => void;
   onStoredKeysChanged: () => void;
-  /** For tests: the text of the last details view shown. */
-  setLastDocument: (text: string) => void;
+  /** Asks before a destructive action (Cancel Run). */
+  confirm: Confirm;
 }
 
 type RunArg = RunsNode | { runId?: string } | undefined;
@@ -129,7 +135,6 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         const md =
           doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
         await vscode.window.showTextDocument(md, { preview: true });
-        d.setLastDocument(md.getText());
       },
     );
   };
@@ -336,7 +341,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       await Promise.all([refreshRuns(), d.monitor.refreshNow()]);
     }),
 
-    reg('cancelRun', async (arg?: RunArg, opts?: { confirmed?: boolean }) => {
+    // Always asks first: no argument skips the confirmation (any extension can run this command).
+    reg('cancelRun', async (arg?: RunArg) => {
       const backend = requireBackend();
       if (!backend) return;
       const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), 'Cancel which run?'));
@@ -350,20 +356,15 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
         return;
       }
-      if (!opts?.confirmed) {
-        const run = d.model.find(runId);
-        const choice = await vscode.window.showWarningMessage(
-          `Cancel analysis run ${runId}?`,
-          {
-            modal: true,
-            detail: run
-              ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
-              : undefined,
-          },
-          'Cancel Run',
-        );
-        if (choice !== 'Cancel Run') return;
-      }
+      const run = d.model.find(runId);
+      const choice = await d.confirm(
+        `Cancel analysis run ${runId}?`,
+        run
+          ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
+          : undefined,
+        'Cancel Run',
+      );
+      if (choice !== 'Cancel Run') return;
       const res = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' },
         async () => {
@@ -411,7 +412,6 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       const now = d.monitor.serverNow();
       const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now) : [];
       const readAt = d.monitor.lastReadAt;
-      d.setLastDocument([`EVA scheduler: ${p.text}`, p.explanation, ...facts.map(([k, v]) => `${k}: ${v}`)].join('\n'));
       type Item = vscode.QuickPickItem & { action?: 'refresh' | 'log' | 'configure' };
       const items: Item[] = [
         { label: `$(${p.icon}) ${p.text}`, detail: p.explanation },

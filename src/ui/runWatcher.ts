@@ -18,7 +18,6 @@ export class RunWatcher implements vscode.Disposable {
   private readonly watched = new Map<string, number>();
   private readonly scheduler: RefreshScheduler;
   private readonly disposables: vscode.Disposable[] = [];
-  notificationsShown = 0;
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -103,8 +102,6 @@ export class RunWatcher implements vscode.Disposable {
     if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
     const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
     if (this.extras.prefs?.isMuted(kind)) return;
-    // Counted when the run is seen finished, not after the comparison request below.
-    this.notificationsShown++;
     const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : '';
     const text =
       run.status === 'SUCCEEDED'

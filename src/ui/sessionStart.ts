@@ -23,21 +23,12 @@ interface FolderState {
   lastReason?: string;
 }
 
-export interface DecisionRecord {
-  scopeId: string;
-  decision: TriggerDecisionCode;
-  runId?: string;
-  at: Date;
-}
-
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_MAX_MS = 5 * 60_000;
 
 export class SessionStartController implements vscode.Disposable {
   private readonly folders = new Map<string, FolderState>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  readonly decisions: DecisionRecord[] = [];
   private disposed = false;
   private readonly swept = new Set<string>();
 
@@ -62,11 +53,6 @@ export class SessionStartController implements vscode.Disposable {
     this.attemptAll();
   }
 
-  /** Resolves when no attempt is in flight (tests and deactivation). */
-  async settle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
-  }
-
   private attemptAll(): void {
     if (this.disposed) return;
     if (
@@ -81,13 +67,8 @@ export class SessionStartController implements vscode.Disposable {
         st = { folder, phase: 'pending', failures: 0 };
         this.folders.set(key, st);
       }
-      if (st.phase === 'pending') this.track(this.attempt(st));
+      if (st.phase === 'pending') void this.attempt(st);
     }
-  }
-
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
   }
 
   private forget(folder: vscode.WorkspaceFolder): void {
@@ -109,13 +90,15 @@ export class SessionStartController implements vscode.Disposable {
     st.lastCode = code;
     st.lastReason = reason;
     if (repeat) return;
-    this.decisions.push({
-      scopeId,
-      decision: code,
-      runId: typeof fields.run_id === 'string' ? fields.run_id : undefined,
-      at: new Date(),
-    });
-    if (this.decisions.length > 200) this.decisions.shift();
+    this.logDecision(scopeId, code, fields);
+  }
+
+  /** The one structured decision line per folder and outcome (the CLI hook's format). */
+  private logDecision(
+    scopeId: string,
+    code: TriggerDecisionCode,
+    fields: Record<string, string | number | boolean | null | undefined>,
+  ): void {
     const line = decisionLine(code, { scope: scopeId, ...fields });
     if (code === 'enqueue_failed' || code === 'error_non_fatal') this.log.warn(line);
     else this.log.info(line);

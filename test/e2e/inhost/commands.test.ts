@@ -28,7 +28,8 @@ describe('commands', () => {
       [config.workspace],
     );
     await refresh();
-    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id }, { confirmed: true });
+    t.answerNextConfirmation('Cancel Run');
+    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id });
     await t.settle();
     const [row] = await sql<{ status: string }>('select status from telemetry_analysis_runs where run_id = $1', [
       queued.run_id,
@@ -90,7 +91,8 @@ describe('commands', () => {
   it('Cancel Run on the run this window executes stops its analysis process first; nothing is written after', async () => {
     const [running] = t.analysis().active;
     assert.ok(running, 'this window is running an analysis');
-    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running }, { confirmed: true });
+    t.answerNextConfirmation('Cancel Run');
+    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running });
     await waitFor(
       'no analysis running in this window',
       () => t.analysis().active,
