@@ -3,7 +3,7 @@
 import { createClient, RealtimeClientOptions, SupabaseClient } from '@supabase/supabase-js';
 import { keyRole, KeyRole } from '../domain/credentials';
 import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
-import { parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
+import { ACTIVE_STATUSES, parseRunDetailFields, parseRunSummary, RUN_LIST_COLUMNS, RunSummary } from '../domain/run';
 import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
 import { isRecord, parseNumber, parseTimestamp, cleanText } from '../domain/text';
 import { comparableRun, ComparableRun } from '../domain/runComparison';
@@ -14,7 +14,7 @@ import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
-const ACTIVE = ['QUEUED', 'RUNNING'];
+const ACTIVE = ACTIVE_STATUSES;
 // source: present on runs this extension wrote (the CLI hook writes none); updated_at orders claims.
 const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id,updated_at,source:metadata->source';
 /** Every scope_type the CHECK allows. Naming them lets the planner use the (scope_type, scope_id, …) indexes for the global (scope_id IS NULL) branch. */

@@ -28,6 +28,9 @@ export class AnalysisRunner implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
+  private readonly ended = new vscode.EventEmitter<string>();
+  /** A run this window executed has ended (its analysis process finished, failed or was cancelled). */
+  readonly onDidEndRun = this.ended.event;
   /** Folders (uri) where no analyzer can run, with the reason: shown once in the view. */
   readonly noAnalyzer = new Map<string, string>();
   /** For tests and the closing figures. */
@@ -40,7 +43,6 @@ export class AnalysisRunner implements vscode.Disposable {
     private readonly log: Log,
     private readonly extensionPath: string,
     private readonly extensionVersion: string,
-    private readonly onRunEnded: (runId: string) => void,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ehgTelemetry.analysis', vscode.StatusBarAlignment.Left, 0);
     this.statusItem.name = 'EHG Telemetry analysis';
@@ -128,7 +130,7 @@ export class AnalysisRunner implements vscode.Disposable {
           );
         this.running.delete(e.runId);
         this.updateStatus();
-        if (!this.disposed) this.onRunEnded(e.runId);
+        if (!this.disposed) this.ended.fire(e.runId);
       },
       (err) => {
         this.log.error(`Analysis run ${e.runId}: watching the child failed`, err);
@@ -172,6 +174,7 @@ export class AnalysisRunner implements vscode.Disposable {
     this.running.clear();
     this.statusItem.dispose();
     this.emitter.dispose();
+    this.ended.dispose();
   }
 }
 

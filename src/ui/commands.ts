@@ -11,17 +11,15 @@ import type { ConnectionManager } from '../platform/connection';
 import { secretKeyFor } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { folderSettings, readSettings, SECTION } from '../platform/settings';
-import type { RefreshScheduler } from '../platform/refreshScheduler';
 import { runDocumentUri, RunDocumentProvider } from './runDocument';
 import { runMetadata } from './sessionStart';
 import type { RunsModel, ScopeFilter } from './runsModel';
-import type { RunsNode, RunsTreeProvider } from './runsTree';
-import type { RunWatcher } from './runWatcher';
+import type { RunsNode } from './runsTree';
+import type { RunsView } from './runsView';
 import type { SchedulerMonitor } from './schedulerMonitor';
 import type { AnalysisRunner } from './analysisRunner';
-
-export const STORED_ORIGINS_KEY = 'ehgTelemetry.storedOrigins';
-export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
+import type { StartedRuns } from './startedRuns';
+import { publishStoredKeyContext, STORED_ORIGINS_KEY, storedOrigins } from './storedKeys';
 
 /** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
 export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
@@ -33,18 +31,14 @@ export interface CommandDeps {
   context: vscode.ExtensionContext;
   connection: ConnectionManager;
   model: RunsModel;
-  tree: RunsTreeProvider;
-  treeView: vscode.TreeView<RunsNode>;
-  runsRefresh: RefreshScheduler;
+  view: RunsView;
+  started: StartedRuns;
   monitor: SchedulerMonitor;
-  watcher: RunWatcher;
   documents: RunDocumentProvider;
   log: Log;
   createBackend: (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
   analysis: AnalysisRunner;
   extensionVersion: string;
-  onScopeChanged: () => void;
-  onStoredKeysChanged: () => void;
   /** Asks before a destructive action (Cancel Run). */
   confirm: Confirm;
 }
@@ -117,13 +111,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     return pick?.runId;
   };
 
-  const refreshRuns = () =>
-    vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.runsRefresh.refreshNow());
-
-  const reveal = async (runId: string) => {
-    const node = d.tree.nodeFor(runId);
-    if (node && d.treeView.visible) await d.treeView.reveal(node, { select: true, focus: false });
-  };
+  const refreshRuns = () => d.view.refresh();
 
   const openRunDocument = async (runId: string) => {
     const uri = runDocumentUri(runId);
@@ -199,10 +187,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         if (choice !== 'Save Anyway') return;
       }
       await d.context.secrets.store(secretKeyFor(check.origin), trimmed);
-      const origins = new Set(d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []));
+      const origins = new Set(storedOrigins(d.context.globalState));
       origins.add(check.origin);
       await d.context.globalState.update(STORED_ORIGINS_KEY, [...origins]);
-      d.onStoredKeysChanged();
+      publishStoredKeyContext(d.context.globalState);
       await vscode.workspace
         .getConfiguration(SECTION)
         .update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
@@ -213,7 +201,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     }),
 
     reg('clearCredentials', async () => {
-      const origins = d.context.globalState.get<string[]>(STORED_ORIGINS_KEY, []);
+      const origins = storedOrigins(d.context.globalState);
       const choice = await vscode.window.showWarningMessage(
         'Remove the stored key(s) and the URL setting?',
         {
@@ -227,7 +215,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       if (choice !== 'Clear') return;
       for (const o of origins) await d.context.secrets.delete(secretKeyFor(o));
       await d.context.globalState.update(STORED_ORIGINS_KEY, []);
-      d.onStoredKeysChanged();
+      publishStoredKeyContext(d.context.globalState);
       await vscode.workspace
         .getConfiguration(SECTION)
         .update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
@@ -324,14 +312,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           d.log.info(
             `Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`,
           );
-          d.tree.mine.add(runId);
-          d.watcher.watch(runId);
           vscode.window.setStatusBarMessage(
             execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued',
             5000,
           );
-          if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
-          await reveal(runId);
+          await d.started.add(runId);
+          await d.view.reveal(runId);
         },
       );
     }),
@@ -453,9 +439,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
   );
 
   async function setScope(scope: ScopeFilter): Promise<void> {
-    d.model.setScope(scope);
-    await d.context.workspaceState.update(SCOPE_STATE_KEY, scope);
-    d.onScopeChanged();
+    await d.model.setScope(scope);
     await refreshRuns();
   }
 }

@@ -11,6 +11,7 @@ import { folderSettings } from '../platform/settings';
 import type { Log } from '../platform/log';
 import type { FailureNotifier } from './failureNotifier';
 import type { AnalysisRunner } from './analysisRunner';
+import type { StartedRuns } from './startedRuns';
 
 type FolderPhase = 'pending' | 'in-flight' | 'retrying' | 'done';
 
@@ -37,7 +38,7 @@ export class SessionStartController implements vscode.Disposable {
     private readonly log: Log,
     private readonly notifier: FailureNotifier,
     private readonly source: { extensionVersion: string },
-    private readonly onEnqueued: (runId: string, scopeId: string) => void,
+    private readonly started: Pick<StartedRuns, 'add'>,
     private readonly analysis: AnalysisRunner,
   ) {}
 
@@ -183,7 +184,7 @@ export class SessionStartController implements vscode.Disposable {
       case 'enqueued':
         st.phase = 'done';
         this.notifier.success();
-        this.onEnqueued(outcome.runId, scopeId);
+        void this.started.add(outcome.runId);
         return this.record(st, scopeId, 'enqueued', {
           run_id: outcome.runId,
           correlation_id: outcome.correlationId,
