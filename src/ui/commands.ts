@@ -316,7 +316,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
             execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued',
             5000,
           );
-          await d.started.add(runId);
+          await d.started.add(runId, 'with-progress');
           await d.view.reveal(runId);
         },
       );

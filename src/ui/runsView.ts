@@ -81,6 +81,11 @@ export class RunsView implements vscode.Disposable {
     return vscode.window.withProgress({ location: { viewId: RUNS_VIEW_ID } }, () => this.poller.refreshNow());
   }
 
+  /** Reads the list now, visible or not (e.g. a run the model must show has ended). */
+  refreshNow(): Promise<void> {
+    return this.poller.refreshNow();
+  }
+
   /** Reads the list now if someone can see it (otherwise it is read when the view is shown). */
   refreshIfVisible(): Promise<void> {
     return this.treeView.visible ? this.poller.refreshNow() : Promise.resolve();

@@ -184,7 +184,7 @@ export class SessionStartController implements vscode.Disposable {
       case 'enqueued':
         st.phase = 'done';
         this.notifier.success();
-        void this.started.add(outcome.runId);
+        void this.started.add(outcome.runId, 'if-visible');
         return this.record(st, scopeId, 'enqueued', {
           run_id: outcome.runId,
           correlation_id: outcome.correlationId,

@@ -19,15 +19,18 @@ export class StartedRuns implements vscode.Disposable {
         watcher.checkNow();
         void view.refreshIfVisible();
       }),
-      watcher.onDidFinish(() => void view.refreshIfVisible()),
+      watcher.onDidFinish(() => void view.refreshNow()),
     ];
   }
 
-  /** Resolves when the list shows it (at once when the view is hidden). */
-  add(runId: string): Promise<void> {
+  /**
+   * Resolves when the list has been read again: always, with the view's progress, for a run the user
+   * started (Trigger); only while the view is visible for one started in the background.
+   */
+  add(runId: string, refresh: 'with-progress' | 'if-visible'): Promise<void> {
     this.view.tree.mine.add(runId);
     this.watcher.watch(runId);
-    return this.view.refreshIfVisible();
+    return refresh === 'with-progress' ? Promise.resolve(this.view.refresh()) : this.view.refreshIfVisible();
   }
 
   dispose(): void {
