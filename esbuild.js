@@ -30,18 +30,26 @@ const problemMatcher = {
 };
 
 /**
- * The data layer (supabase-js and all) is its own bundle, loaded lazily by extension.ts after
- * activation: `require('./data/supabaseBackend')` becomes `require('./supabaseBackend.js')`.
- * @type {import('esbuild').Plugin}
+ * Code the first frame does not need is in bundles of its own, required lazily by extension.ts:
+ * the data layer (supabase-js and all) with the first connection, the command bodies and the trends
+ * panel on the first command, the session start just after activation, enqueueing and executing
+ * runs (analysisRunner.ts) with the first run. `require('./ui/commands')`
+ * in extension.ts becomes `require('./commands.js')`, and so on.
  */
-const lazyBackend = {
-  name: 'lazy-supabase-backend',
+const LAZY = [
+  { importer: 'extension.ts', path: './data/supabaseBackend', bundle: 'supabaseBackend' },
+  { importer: 'extension.ts', path: './ui/commands', bundle: 'commands' },
+  { importer: 'extension.ts', path: './ui/sessionStart', bundle: 'sessionStart' },
+  { importer: `ui${path.sep}analysisRunner.ts`, path: '../analysis/executeRun', bundle: 'executeRun' },
+];
+/** @type {import('esbuild').Plugin} */
+const lazyBundles = {
+  name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/data\/supabaseBackend$/ }, (args) =>
-      args.importer.endsWith(`src${require('path').sep}extension.ts`)
-        ? { path: './supabaseBackend.js', external: true }
-        : undefined,
-    );
+    build.onResolve({ filter: /^\.\.?\/(data|ui|analysis)\/\w+$/ }, (args) => {
+      const lazy = LAZY.find((l) => l.path === args.path && args.importer.endsWith(`src${path.sep}${l.importer}`));
+      return lazy ? { path: `./${lazy.bundle}.js`, external: true } : undefined;
+    });
   },
 };
 
@@ -51,6 +59,9 @@ async function main() {
     entryPoints: {
       extension: 'src/extension.ts',
       supabaseBackend: 'src/data/supabaseBackend.ts',
+      commands: 'src/ui/commands.ts',
+      sessionStart: 'src/ui/sessionStart.ts',
+      executeRun: 'src/analysis/executeRun.ts',
       analysisChild: 'src/analysis/analysisChild.ts',
     },
     bundle: true,
@@ -67,7 +78,7 @@ async function main() {
     define: { __EHG_TEST_HOOKS__: testBuild ? 'true' : 'false' },
     logLevel: 'silent',
     metafile: true,
-    plugins: watch ? [lazyBackend, problemMatcher] : [lazyBackend],
+    plugins: watch ? [lazyBundles, problemMatcher] : [lazyBundles],
   });
   if (watch) {
     const web = await esbuild.context({

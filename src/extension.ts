@@ -6,7 +6,7 @@ import { ConnectionManager } from './platform/connection';
 import { Log } from './platform/log';
 import { folderSettings } from './platform/settings';
 import { AnalysisRunner } from './ui/analysisRunner';
-import { confirmModal, registerCommands } from './ui/commands';
+import type { Confirm } from './ui/commands';
 import { FailureNotifier } from './ui/failureNotifier';
 import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
 import { RunComparisons } from './ui/runComparisons';
@@ -16,10 +16,10 @@ import { RunsView } from './ui/runsView';
 import { RunWatcher } from './ui/runWatcher';
 import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SchedulerStatusBar } from './ui/statusBar';
-import { SessionStartController } from './ui/sessionStart';
 import { StartedRuns } from './ui/startedRuns';
 import { publishStoredKeyContext } from './ui/storedKeys';
-import { registerTrendsCommand } from './ui/trendsPanel';
+import { registerLazyCommands } from './ui/lazyCommands';
+import type { SessionStartController } from './ui/sessionStart';
 import type { TestHooks, TestingApi } from './testingApi';
 
 /**
@@ -57,55 +57,65 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const statusBar = new SchedulerStatusBar(monitor);
   const watcher = new RunWatcher(connection, model, log, { comparisons, prefs });
   const started = new StartedRuns(view, watcher, analysis);
-  const sessionStart = new SessionStartController(
-    connection,
-    log,
-    notifier,
-    { extensionVersion: version },
-    started,
-    analysis,
-  );
   const documents = new RunDocumentProvider(connection);
-  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(confirmModal) : confirmModal;
+  const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
+  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(modal) : modal;
+  const deps = { context, connection, model, view, started, monitor, documents, log, createBackend, analysis, confirm };
   context.subscriptions.push(
-    ...[log, connection, model, comparisons, analysis, view, monitor, statusBar, watcher, started, sessionStart],
-    documents,
+    ...[log, connection, model, comparisons, analysis, view, monitor, statusBar, watcher, started, documents],
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
     registerNotificationCommands(prefs),
-    registerTrendsCommand(context.extensionUri, connection, model),
-    registerCommands({
-      context,
-      connection,
-      model,
-      view,
-      started,
-      monitor,
-      documents,
-      log,
-      createBackend,
-      analysis,
-      extensionVersion: version,
-      confirm,
-    }),
+    registerLazyCommands(() => loadCommands().createCommandHandlers({ ...deps, extensionVersion: version })),
   );
   publishStoredKeyContext(context.globalState);
   // Everything that touches secrets, files or the network starts after activate() has returned.
   const startTimer = setTimeout(() => {
     monitor.start();
+    const sessionStart = newSessionStart(connection, log, notifier, version, started, analysis);
+    context.subscriptions.push(sessionStart);
+    if (__EHG_TEST_HOOKS__ && hooks) hooks.observeSessionStart(sessionStart);
     sessionStart.start();
     void connection.refresh();
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
   if (__EHG_TEST_HOOKS__ && hooks) {
-    const parts = { connection, model, tree: view.tree, statusBar, sessionStart, prefs, monitor, analysis };
+    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis };
     return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
   }
   return {};
 }
 
+/** SESSION_START for every folder (its own bundle, loaded after activate() has returned). */
+function newSessionStart(
+  connection: ConnectionManager,
+  log: Log,
+  notifier: FailureNotifier,
+  extensionVersion: string,
+  started: StartedRuns,
+  analysis: AnalysisRunner,
+): SessionStartController {
+  const { SessionStartController } = loadSessionStart();
+  return new SessionStartController(connection, log, notifier, { extensionVersion }, started, analysis);
+}
+
 /** The scope_id of each workspace folder (This Workspace). */
 function workspaceScopeIds(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
+}
+
+/**
+ * Code that the first frame does not need is in bundles of its own (esbuild.js), required on first
+ * use: the command bodies and the trends panel (dist/commands.js) on the first command, the session
+ * start (dist/sessionStart.js) just after activate() has returned.
+ */
+function loadCommands(): typeof import('./ui/commands') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./ui/commands') as typeof import('./ui/commands');
+}
+
+function loadSessionStart(): typeof import('./ui/sessionStart') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./ui/sessionStart') as typeof import('./ui/sessionStart');
 }
 
 /**

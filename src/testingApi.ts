@@ -67,7 +67,6 @@ export interface Parts {
   model: RunsModel;
   tree: RunsTreeProvider;
   statusBar: SchedulerStatusBar;
-  sessionStart: SessionStartController;
   prefs: NotificationPrefs;
   monitor: SchedulerMonitor;
   analysis: AnalysisRunner;
@@ -80,6 +79,8 @@ export interface TestHooks {
   observeBackends<A extends unknown[], B extends TelemetryBackend>(factory: (...args: A) => B): (...args: A) => B;
   /** The confirmation the commands use: answered by answerNextConfirmation() when one is pending. */
   confirm(real: Confirm): Confirm;
+  /** The session start, when it is built (after activate() has returned): its decisions and attempts. */
+  observeSessionStart(sessionStart: SessionStartController): void;
   attach(parts: Parts): TestingApi;
 }
 
@@ -107,6 +108,8 @@ export function createTestHooks(): TestHooks {
   let retiredRequests = 0;
   let comparisonRequests = 0;
   const answers: Array<string | undefined> = [];
+  const decisions: Array<{ scopeId: string; decision: string; runId?: string }> = [];
+  const inFlight = new Set<Promise<void>>();
 
   return {
     observeBackends(factory) {
@@ -127,16 +130,10 @@ export function createTestHooks(): TestHooks {
     confirm(real) {
       return (...args) => (answers.length ? Promise.resolve(answers.shift()) : real(...args));
     },
-    attach(p) {
-      let notifications = 0;
-      instrument(p.prefs, 'show', (orig: NotificationPrefs['show']) => (kind, ...rest) => {
-        if (!p.prefs.isMuted(kind)) notifications++;
-        return orig(kind, ...rest);
-      });
-      const decisions: Array<{ scopeId: string; decision: string; runId?: string }> = [];
+    observeSessionStart(sessionStart) {
       // Every decision the session start logs (repeats of the same skip are not logged).
       instrument(
-        p.sessionStart,
+        sessionStart,
         'logDecision',
         (orig: (scopeId: string, code: TriggerDecisionCode, fields: Record<string, unknown>) => void) =>
           (scopeId, code, fields) => {
@@ -149,12 +146,18 @@ export function createTestHooks(): TestHooks {
             if (decisions.length > 200) decisions.shift();
           },
       );
-      const inFlight = new Set<Promise<void>>();
-      instrument(p.sessionStart, 'attempt', (orig: (st: unknown) => Promise<void>) => (st) => {
+      instrument(sessionStart, 'attempt', (orig: (st: unknown) => Promise<void>) => (st) => {
         const attempt = orig(st);
         inFlight.add(attempt);
         void attempt.finally(() => inFlight.delete(attempt));
         return attempt;
+      });
+    },
+    attach(p) {
+      let notifications = 0;
+      instrument(p.prefs, 'show', (orig: NotificationPrefs['show']) => (kind, ...rest) => {
+        if (!p.prefs.isMuted(kind)) notifications++;
+        return orig(kind, ...rest);
       });
       return {
         async settle() {

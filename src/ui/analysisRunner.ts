@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TelemetryBackend } from '../data/backend';
-import { enqueueRun, EnqueueRequest } from '../data/enqueueRun';
-import { enqueueAndExecute, ExecuteOutcome, Execution } from '../analysis/executeRun';
+import type { EnqueueRequest } from '../data/enqueueRun';
+import type { ExecuteOutcome, Execution } from '../analysis/executeRun';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { folderSettings } from '../platform/settings';
@@ -65,6 +65,7 @@ export class AnalysisRunner implements vscode.Disposable {
     req: Omit<EnqueueRequest, 'execute'>,
   ): Promise<ExecuteOutcome> {
     const fs = folderSettings(folder);
+    const { enqueueRun, enqueueAndExecute } = loadExecuteRun();
     if (fs.executor === 'external') {
       return { outcome: await enqueueRun(backend, req), execution: null };
     }
@@ -191,4 +192,13 @@ function describeEnd(end: string): string {
     default:
       return end;
   }
+}
+
+/**
+ * Enqueueing and executing runs (the enqueue protocol, the analysis child's host side) is a bundle of
+ * its own (dist/executeRun.js, esbuild.js), loaded with the first run, after activation.
+ */
+function loadExecuteRun(): typeof import('../analysis/executeRun') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../analysis/executeRun') as typeof import('../analysis/executeRun');
 }

@@ -1,5 +1,6 @@
 // Command palette and tree actions. Every command reports its own failures in plain words with a
-// fix; none throws.
+// fix; none throws. A bundle of its own (dist/commands.js), loaded on the first command: the commands
+// are registered at activation by lazyCommands.ts, which calls these handlers.
 import * as vscode from 'vscode';
 import type { BackendError, TelemetryBackend } from '../data/backend';
 import { checkProjectUrl } from '../domain/credentials';
@@ -20,6 +21,8 @@ import type { SchedulerMonitor } from './schedulerMonitor';
 import type { AnalysisRunner } from './analysisRunner';
 import type { StartedRuns } from './startedRuns';
 import { publishStoredKeyContext, STORED_ORIGINS_KEY, storedOrigins } from './storedKeys';
+import type { CommandHandler, CommandHandlers, CommandId } from './lazyCommands';
+import { disposeTrends, showTrends } from './trendsPanel';
 
 /** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
 export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
@@ -52,10 +55,11 @@ function runIdOf(arg: unknown): string | undefined {
   return typeof a.runId === 'string' ? a.runId : undefined;
 }
 
-export function registerCommands(d: CommandDeps): vscode.Disposable {
+export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments come from VS Code untyped
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(`ehgTelemetry.${id}`, async (...args: unknown[]) => {
+  const reg = (id: CommandId, fn: (...args: any[]) => unknown): [CommandId, CommandHandler] => [
+    id,
+    async (...args: unknown[]) => {
       try {
         return await fn(...args);
       } catch (e) {
@@ -64,7 +68,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           .showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log')
           .then((c) => c && d.log.show());
       }
-    });
+    },
+  ];
 
   const requireBackend = (): TelemetryBackend | undefined => {
     const b = d.connection.snapshot.backend;
@@ -127,7 +132,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     );
   };
 
-  return vscode.Disposable.from(
+  const handlers = Object.fromEntries([
     reg('configureConnection', async () => {
       const settings = readSettings().settings;
       const snap = d.connection.snapshot;
@@ -436,7 +441,9 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     reg('loadMore', () =>
       vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.model.loadMore()),
     ),
-  );
+    reg('showTrends', (arg?: unknown) => showTrends(d.context.extensionUri, d.connection, d.model, arg)),
+  ]) as Record<CommandId, CommandHandler>;
+  return Object.assign(handlers, { dispose: () => disposeTrends() });
 
   async function setScope(scope: ScopeFilter): Promise<void> {
     await d.model.setScope(scope);
