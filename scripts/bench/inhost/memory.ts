@@ -67,7 +67,8 @@ export async function run(): Promise<void> {
     res.requestsAtActivate = api.testing?.requests();
     res.activatedAt = Date.now();
     const t = api.testing;
-    if (!t) throw new Error('activate() returned no testing API (is this the test build, dist-test/? npm run build:test)');
+    if (!t)
+      throw new Error('activate() returned no testing API (is this the test build, dist-test/? npm run build:test)');
     write();
     await t.settle();
     for (let i = 0; i < 60 && (await t.runsTree()).length === 0; i++) await sleep(500);
