@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
   if (__EHG_TEST_HOOKS__ && hooks) {
-    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis };
+    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis, documents };
     return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
   }
   return {};

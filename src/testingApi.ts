@@ -16,7 +16,7 @@ import type { SessionStartController } from './ui/sessionStart';
 import type { AnalysisRunner, ExecutionRecord } from './ui/analysisRunner';
 import type { SchedulerStatusBar } from './ui/statusBar';
 import type { TriggerDecisionCode } from './domain/sessionTrigger';
-import { RUN_DOC_SCHEME } from './ui/runDocument';
+import { RUN_DOC_SCHEME, RunDocumentProvider } from './ui/runDocument';
 
 export interface TestTreeItem {
   label: string;
@@ -70,6 +70,7 @@ export interface Parts {
   prefs: NotificationPrefs;
   monitor: SchedulerMonitor;
   analysis: AnalysisRunner;
+  documents: RunDocumentProvider;
   viewMessage: () => string | undefined;
   viewState: () => string;
 }
@@ -159,6 +160,19 @@ export function createTestHooks(): TestHooks {
         if (!p.prefs.isMuted(kind)) notifications++;
         return orig(kind, ...rest);
       });
+      // The text of each run document as provided, so that reading the shown one costs nothing.
+      const provided = new Map<string, string>();
+      instrument(
+        p.documents,
+        'provideTextDocumentContent',
+        (orig: RunDocumentProvider['provideTextDocumentContent']) => async (uri) => {
+          const text = await orig(uri);
+          provided.delete(uri.toString());
+          provided.set(uri.toString(), text);
+          if (provided.size > 20) provided.delete(provided.keys().next().value!);
+          return text;
+        },
+      );
       return {
         async settle() {
           await p.connection.refresh();
@@ -213,12 +227,10 @@ export function createTestHooks(): TestHooks {
           };
         },
         lastDocument() {
+          // The run document in the active editor: shown, not only rendered.
           const active = vscode.window.activeTextEditor?.document;
-          if (active?.uri.scheme === RUN_DOC_SCHEME) return active.getText();
-          return vscode.workspace.textDocuments
-            .filter((d) => d.uri.scheme === RUN_DOC_SCHEME)
-            .at(-1)
-            ?.getText();
+          if (active?.uri.scheme !== RUN_DOC_SCHEME) return undefined;
+          return provided.get(active.uri.toString()) ?? active.getText();
         },
         decisions: () => [...decisions],
         notifications: () => notifications,
