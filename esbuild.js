@@ -1,9 +1,18 @@
 // Bundles the extension into dist/extension.js. `--production` minifies and drops source maps;
 // `--watch` rebuilds on change and reports errors in the format the `$esbuild-watch` problem matcher reads.
+// `--test` is the test build: the same bundles with the test hooks (src/testingApi.ts) switched on,
+// into dist-test/, an extension folder of its own (package.json, media, dist/) that the in-host e2e
+// phases and the bench's in-host probe load with --extensionDevelopmentPath. The production bundles
+// (dist/, the VSIX) define __EHG_TEST_HOOKS__ as false, so the hooks are dead code and removed.
+const fs = require('fs');
+const path = require('path');
 const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const testBuild = process.argv.includes('--test');
+const TEST_ROOT = 'dist-test';
+const outdir = testBuild ? path.join(TEST_ROOT, 'dist') : 'dist';
 
 /** @type {import('esbuild').Plugin} */
 const problemMatcher = {
@@ -21,18 +30,26 @@ const problemMatcher = {
 };
 
 /**
- * The data layer (supabase-js and all) is its own bundle, loaded lazily by extension.ts after
- * activation: `require('./data/supabaseBackend')` becomes `require('./supabaseBackend.js')`.
- * @type {import('esbuild').Plugin}
+ * Code the first frame does not need is in bundles of its own, required lazily by extension.ts:
+ * the data layer (supabase-js and all) with the first connection, the command bodies and the trends
+ * panel on the first command, the session start just after activation, enqueueing and executing
+ * runs (analysisRunner.ts) with the first run. `require('./ui/commands')`
+ * in extension.ts becomes `require('./commands.js')`, and so on.
  */
-const lazyBackend = {
-  name: 'lazy-supabase-backend',
+const LAZY = [
+  { importer: 'extension.ts', path: './data/supabaseBackend', bundle: 'supabaseBackend' },
+  { importer: 'extension.ts', path: './ui/commands', bundle: 'commands' },
+  { importer: 'extension.ts', path: './ui/sessionStart', bundle: 'sessionStart' },
+  { importer: `ui${path.sep}analysisRunner.ts`, path: '../analysis/executeRun', bundle: 'executeRun' },
+];
+/** @type {import('esbuild').Plugin} */
+const lazyBundles = {
+  name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/data\/supabaseBackend$/ }, (args) =>
-      args.importer.endsWith(`src${require('path').sep}extension.ts`)
-        ? { path: './supabaseBackend.js', external: true }
-        : undefined,
-    );
+    build.onResolve({ filter: /^\.\.?\/(data|ui|analysis)\/\w+$/ }, (args) => {
+      const lazy = LAZY.find((l) => l.path === args.path && args.importer.endsWith(`src${path.sep}${l.importer}`));
+      return lazy ? { path: `./${lazy.bundle}.js`, external: true } : undefined;
+    });
   },
 };
 
@@ -42,6 +59,9 @@ async function main() {
     entryPoints: {
       extension: 'src/extension.ts',
       supabaseBackend: 'src/data/supabaseBackend.ts',
+      commands: 'src/ui/commands.ts',
+      sessionStart: 'src/ui/sessionStart.ts',
+      executeRun: 'src/analysis/executeRun.ts',
       analysisChild: 'src/analysis/analysisChild.ts',
     },
     bundle: true,
@@ -53,11 +73,12 @@ async function main() {
     minify: production,
     sourcemap: !production,
     sourcesContent: false,
-    outdir: 'dist',
+    outdir,
     external: ['vscode'],
+    define: { __EHG_TEST_HOOKS__: testBuild ? 'true' : 'false' },
     logLevel: 'silent',
     metafile: true,
-    plugins: watch ? [lazyBackend, problemMatcher] : [lazyBackend],
+    plugins: watch ? [lazyBundles, problemMatcher] : [lazyBundles],
   });
   if (watch) {
     const web = await esbuild.context({
@@ -66,7 +87,7 @@ async function main() {
       format: 'iife',
       platform: 'browser',
       target: 'es2022',
-      outdir: 'dist',
+      outdir,
       logLevel: 'silent',
       plugins: [problemMatcher],
     });
@@ -84,15 +105,23 @@ async function main() {
     target: 'es2022',
     minify: production,
     sourcemap: false,
-    outdir: 'dist',
+    outdir,
     logLevel: 'silent',
     metafile: true,
   });
   if (result.errors.length || webview.errors.length) process.exit(1);
+  if (testBuild) writeTestExtension();
   for (const [file, o] of Object.entries({ ...result.metafile.outputs, ...webview.metafile.outputs })) {
     if (file.endsWith('.js'))
       console.log(`${file} ${(o.bytes / 1024).toFixed(1)} KB${production ? ' (minified)' : ''}`);
   }
+}
+
+/** dist-test/ as an extension folder: the manifest, its strings and media next to the test bundles. */
+function writeTestExtension() {
+  for (const f of ['package.json', 'package.nls.json']) fs.copyFileSync(f, path.join(TEST_ROOT, f));
+  fs.rmSync(path.join(TEST_ROOT, 'media'), { recursive: true, force: true });
+  fs.cpSync('media', path.join(TEST_ROOT, 'media'), { recursive: true });
 }
 
 main().catch((e) => {

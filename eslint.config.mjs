@@ -4,6 +4,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'dist-test/**',
       'out/**',
       'node_modules/**',
       '.vscode-test/**',

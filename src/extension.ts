@@ -1,205 +1,150 @@
-// Entry point: build the parts, wire them, push disposables. Nothing here awaits I/O, so
-// activation never waits on the network; the first requests start after activate() returns.
+// Entry point: build the parts and wire them; each part follows the others through their own events.
+// Nothing here awaits I/O, so activation never waits on the network; the first requests start after
+// activate() returns.
 import * as vscode from 'vscode';
-import type { SupabaseBackend } from './data/supabaseBackend';
 import { ConnectionManager } from './platform/connection';
 import { CredentialStore } from './platform/credentialStore';
 import { Log } from './platform/log';
-import { RefreshScheduler } from './platform/refreshScheduler';
-import { registerCommands, SCOPE_STATE_KEY } from './ui/commands';
-import { FailureNotifier } from './ui/failureNotifier';
-import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
-import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel, ScopeFilter } from './ui/runsModel';
-import { RunsNode, RunsTreeProvider } from './ui/runsTree';
-import { RunWatcher } from './ui/runWatcher';
-import { RunComparisons } from './ui/runComparisons';
-import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
-import { registerTrendsCommand } from './ui/trendsPanel';
-import { SchedulerMonitor } from './ui/schedulerMonitor';
-import { SessionStartController } from './ui/sessionStart';
-import { AnalysisRunner } from './ui/analysisRunner';
-import { SchedulerStatusBar } from './ui/statusBar';
-import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys } from './ui/viewState';
 import { folderSettings } from './platform/settings';
-import { createTestingApi, TestingApi } from './testingApi';
+import { AnalysisRunner } from './ui/analysisRunner';
+import type { Confirm } from './ui/commands';
+import { FailureNotifier } from './ui/failureNotifier';
+import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
+import { RunComparisons } from './ui/runComparisons';
+import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
+import { RunsModel } from './ui/runsModel';
+import { RunsView } from './ui/runsView';
+import { RunWatcher } from './ui/runWatcher';
+import { SchedulerMonitor } from './ui/schedulerMonitor';
+import { SchedulerStatusBar } from './ui/statusBar';
+import { StartedRuns } from './ui/startedRuns';
+import { publishStoredKeyContext } from './ui/storedKeys';
+import { registerLazyCommands } from './ui/lazyCommands';
+import type { SessionStartController } from './ui/sessionStart';
+import type { TestHooks, TestingApi } from './testingApi';
+
+/**
+ * true only in the test build (esbuild.js --test, dist-test/): the production build defines it as
+ * false, so every `if (__EHG_TEST_HOOKS__)` branch and the test hooks module are removed from it.
+ */
+declare const __EHG_TEST_HOOKS__: boolean;
 
 export interface EhgTelemetryApi {
-  /** Present when the extension runs under a test harness (extensionMode !== Production). */
+  /** Only in the test build (dist-test/), never in the VSIX. */
   testing?: TestingApi;
 }
+
+type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
 
 export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
   const rawVersion = (context.extension.packageJSON as { version?: unknown }).version;
   const version = typeof rawVersion === 'string' ? rawVersion : '0.0.0';
+  const hooks: TestHooks | undefined = __EHG_TEST_HOOKS__
+    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- inside the dead branch, so the production bundle has no trace of it
+      (require('./testingApi') as typeof import('./testingApi')).createTestHooks()
+    : undefined;
+  const newBackend = (o: BackendOptions) =>
+    new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
+  const createBackend = __EHG_TEST_HOOKS__ && hooks ? hooks.observeBackends(newBackend) : newBackend;
   const log = new Log();
-  const backends = new Set<SupabaseBackend>();
-  const createBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => {
-    const b = new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
-    backends.add(b);
-    return b;
-  };
   const credentials = new CredentialStore(context.secrets, context.globalState);
   const connection = new ConnectionManager(credentials, log, createBackend);
   const prefs = new NotificationPrefs(context.globalState);
   const notifier = new FailureNotifier(log, prefs);
-  const keys = new ContextKeys();
-  const scopeIds = () => (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
-  const model = new RunsModel(
-    connection,
-    notifier,
-    scopeIds,
-    context.workspaceState.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace',
-  );
+  const model = new RunsModel(connection, notifier, workspaceScopeIds, context.workspaceState);
   const comparisons = new RunComparisons(connection, model);
-  const tree = new RunsTreeProvider(model, connection, undefined, comparisons);
-  const treeView = vscode.window.createTreeView<RunsNode>('ehgTelemetry.runs', {
-    treeDataProvider: tree,
-    showCollapseAll: true,
-  });
-  const runsRefresh = new RefreshScheduler({
-    task: () => model.load(),
-    unfocusedFactor: 5,
-    backoffBaseMs: 5_000,
-    backoffMaxMs: 5 * 60_000,
-    maxDelayMs: 15 * 60_000,
-    minIntervalMs: 5_000,
-  });
+  const analysis = new AnalysisRunner(connection, log, context.extensionPath, version);
+  const view = new RunsView(connection, model, comparisons, analysis);
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
-  const watcher = new RunWatcher(connection, model, log, () => void runsRefresh.refreshNow(), { comparisons, prefs });
+  const watcher = new RunWatcher(connection, model, log, { comparisons, prefs });
+  const started = new StartedRuns(view, watcher, analysis);
   const documents = new RunDocumentProvider(connection);
-  const analysis = new AnalysisRunner(connection, log, context.extensionPath, version, () => {
-    watcher.checkNow();
-    if (treeView.visible) void runsRefresh.refreshNow();
-  });
-  const sessionStart = new SessionStartController(
+  const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
+  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(modal) : modal;
+  const deps = {
+    context,
     connection,
-    log,
-    notifier,
-    { extensionVersion: version },
-    (runId) => {
-      tree.mine.add(runId);
-      watcher.watch(runId);
-      if (treeView.visible) void runsRefresh.refreshNow();
-    },
-    analysis,
-  );
-  let lastDocument: string | undefined;
-  let listGeneration = -1;
-
-  const updateView = () => {
-    const state = computeViewState(connection, model);
-    const snap = connection.snapshot;
-    keys.set('ehgTelemetry.state', state);
-    keys.set('ehgTelemetry.configured', snap.backend !== null);
-    keys.set('ehgTelemetry.canWrite', snap.backend !== null && snap.canWrite !== false);
-    keys.set('ehgTelemetry.hasActiveRuns', model.hasActiveRuns);
-    keys.set('ehgTelemetry.scope', model.scope);
-    treeView.message = computeViewMessage(connection, model, vscode.workspace.isTrusted, [
-      ...analysis.noAnalyzer.values(),
-    ]);
-    treeView.description = computeViewDescription(
-      model,
-      new Date(),
-      model.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS,
-    );
-  };
-  const updateStoredKeys = () => keys.set('ehgTelemetry.hasStoredKey', credentials.hasAny);
-
-  runsRefresh.setVisible(treeView.visible);
-  runsRefresh.setFocused(vscode.window.state.focused);
-  runsRefresh.setEnabled(false);
-
-  context.subscriptions.push(
-    log,
     credentials,
-    credentials.onDidChange(updateStoredKeys),
-    connection,
     model,
-    comparisons,
-    tree,
-    treeView,
+    view,
+    started,
     monitor,
-    statusBar,
-    watcher,
     documents,
-    sessionStart,
+    log,
+    createBackend,
     analysis,
-    { dispose: () => runsRefresh.dispose() },
-    analysis.onDidChange(updateView),
-    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
-    treeView.onDidChangeVisibility((e) => runsRefresh.setVisible(e.visible)),
-    vscode.window.onDidChangeWindowState((s) => runsRefresh.setFocused(s.focused)),
-    model.onDidChange(updateView),
-    model.onDidChange(() => {
-      if (treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs);
-    }),
-    connection.onDidChange((snap) => {
-      runsRefresh.setEnabled(snap.backend !== null);
-      if (snap.generation !== listGeneration) {
-        listGeneration = snap.generation;
-        if (snap.backend && treeView.visible) void runsRefresh.refreshNow();
-      }
-      updateView();
-    }),
-    registerNotificationCommands(prefs),
-    registerTrendsCommand(context.extensionUri, connection, model),
-    registerCommands({
-      context,
+    confirm,
+  };
+  context.subscriptions.push(
+    ...[
+      log,
+      credentials,
       connection,
       model,
-      tree,
-      treeView,
-      runsRefresh,
-      monitor,
-      watcher,
-      documents,
-      log,
-      createBackend,
+      comparisons,
       analysis,
-      extensionVersion: version,
-      onScopeChanged: updateView,
-      credentials,
-      setLastDocument: (t) => {
-        lastDocument = t;
-      },
-    }),
+      view,
+      monitor,
+      statusBar,
+      watcher,
+      started,
+      documents,
+    ],
+    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
+    credentials.onDidChange(() => publishStoredKeyContext(credentials)),
+    registerNotificationCommands(prefs),
+    registerLazyCommands(() => loadCommands().createCommandHandlers({ ...deps, extensionVersion: version })),
   );
-  updateView();
-  updateStoredKeys();
-
+  publishStoredKeyContext(credentials);
   // Everything that touches secrets, files or the network starts after activate() has returned.
   const startTimer = setTimeout(() => {
     monitor.start();
+    const sessionStart = newSessionStart(connection, log, notifier, version, started, analysis);
+    context.subscriptions.push(sessionStart);
+    if (__EHG_TEST_HOOKS__ && hooks) hooks.observeSessionStart(sessionStart);
     sessionStart.start();
     void connection.refresh();
   }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
-  // The view's "updated N min ago" ages while nothing else changes.
-  const freshnessTimer = setInterval(() => {
-    if (treeView.visible) updateView();
-  }, 30_000);
-  context.subscriptions.push({ dispose: () => clearInterval(freshnessTimer) });
+  if (__EHG_TEST_HOOKS__ && hooks) {
+    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis, documents };
+    return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
+  }
+  return {};
+}
 
-  if (context.extensionMode === vscode.ExtensionMode.Production) return {};
-  return {
-    testing: createTestingApi({
-      connection,
-      model,
-      comparisons,
-      tree,
-      statusBar,
-      sessionStart,
-      notifier,
-      watcher,
-      monitor,
-      backends,
-      analysis,
-      viewMessage: () => treeView.message,
-      lastDocument: () => lastDocument,
-      viewState: () => computeViewState(connection, model),
-    }),
-  };
+/** SESSION_START for every folder (its own bundle, loaded after activate() has returned). */
+function newSessionStart(
+  connection: ConnectionManager,
+  log: Log,
+  notifier: FailureNotifier,
+  extensionVersion: string,
+  started: StartedRuns,
+  analysis: AnalysisRunner,
+): SessionStartController {
+  const { SessionStartController } = loadSessionStart();
+  return new SessionStartController(connection, log, notifier, { extensionVersion }, started, analysis);
+}
+
+/** The scope_id of each workspace folder (This Workspace). */
+function workspaceScopeIds(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
+}
+
+/**
+ * Code that the first frame does not need is in bundles of its own (esbuild.js), required on first
+ * use: the command bodies and the trends panel (dist/commands.js) on the first command, the session
+ * start (dist/sessionStart.js) just after activate() has returned.
+ */
+function loadCommands(): typeof import('./ui/commands') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./ui/commands') as typeof import('./ui/commands');
+}
+
+function loadSessionStart(): typeof import('./ui/sessionStart') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./ui/sessionStart') as typeof import('./ui/sessionStart');
 }
 
 /**

@@ -203,7 +203,12 @@ export interface EditorFigures {
 export async function editorSession(
   stack: Stack,
   browser: Browser,
-  opts: { loads: number; windows: { visible: number; hidden: number; unfocused: number; erroring: number } },
+  opts: {
+    loads: number;
+    /** false: only the activation loads and session start, no idle windows. */
+    idle?: boolean;
+    windows: { visible: number; hidden: number; unfocused: number; erroring: number };
+  },
 ): Promise<EditorFigures> {
   const root = tempDir('ehg-bench-editor-');
   const vsixHello = packageFixture('hello-world', root);
@@ -283,7 +288,10 @@ export async function editorSession(
     };
 
     // 3. Requests while idle.
-    const { idle, focusMethod } = await idleConditions(stack, context, page, probeLog, workspace, opts.windows);
+    const { idle, focusMethod } =
+      opts.idle === false
+        ? { idle: [], focusMethod: 'none (idle windows skipped)' }
+        : await idleConditions(stack, context, page, probeLog, workspace, opts.windows);
     await page.screenshot({ path: path.join(root, 'last.png') }).catch(() => undefined);
     return { activation, sessionStart, idle, focusMethod };
   } finally {

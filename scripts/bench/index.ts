@@ -4,7 +4,8 @@
 // goes to stderr). A missed target is printed as MISS; the exit code is 0 unless the bench itself failed.
 //
 // Options: --json; --quick (short idle windows, 2 loads, 200 cycles, scale up to 100k: a smoke run,
-// not a measurement); --sections=size,editor,memory,scale (default: all).
+// not a measurement); --sections=size,editor,memory,scale (default: all); `activation` alone runs only the
+// editor section's activation loads (and session start), without its idle windows.
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT, ensureCodeServer } from '../codeServer';
@@ -60,15 +61,16 @@ async function main(): Promise<void> {
   const stack: Stack = await startStack({ explainLog: true, scheduler: { intervalMs: SCHEDULER_INTERVAL_MS } });
   onCleanup('stack', () => stack.stop());
 
-  const needEditor = SECTIONS.has('editor') || SECTIONS.has('memory');
+  const needEditor = SECTIONS.has('editor') || SECTIONS.has('activation') || SECTIONS.has('memory');
   const browser = needEditor ? (ensureCodeServer((l) => log(`[install] ${l}`)), await launchBrowser()) : null;
 
   // ---- 1, 3, 4 in the editor -----------------------------------------------------------------
   let editor: EditorFigures | null = null;
-  if (SECTIONS.has('editor') && browser) {
+  if ((SECTIONS.has('editor') || SECTIONS.has('activation')) && browser) {
     const s = QUICK ? 1_000 : 1;
     editor = await editorSession(stack, browser, {
       loads: QUICK ? 2 : 5,
+      idle: SECTIONS.has('editor'),
       windows: QUICK
         ? { visible: 10 * s, hidden: 10 * s, unfocused: 15 * s, erroring: 25 * s }
         : { visible: 30_000, hidden: 30_000, unfocused: 60_000, erroring: 80_000 },
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
       '≤ 2',
       ss.roundTripsToInsert <= 2,
     );
-
+  }
+  if (editor?.idle.length) {
     const [vis, hid, unf, err] = editor.idle;
     const hbPerPoll = round(vis.ours.heartbeat / Math.max(1, vis.schedulerPolls), 3);
     const reduction = round(unf.naiveScaled / Math.max(1, unf.ours.total), 1);

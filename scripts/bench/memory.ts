@@ -1,7 +1,8 @@
 // Extension-host memory over refresh cycles, and the request count at the moment activate() resolves,
 // measured inside the host by scripts/bench/inhost/memory.ts. The extension is a development copy of
-// the packaged one (same dist/extension.js and manifest, except `activationEvents` emptied so that the
-// in-host probe, not onStartupFinished, triggers activation and can observe the instant it returns).
+// the test build (dist-test/dist/*.js: the packaged code plus the test hooks the probe reads) with the
+// packaged manifest, except `activationEvents` emptied so that the in-host probe, not
+// onStartupFinished, triggers activation and can observe the instant it returns).
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
@@ -45,9 +46,11 @@ export async function memorySession(
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   manifest.activationEvents = [];
   fs.writeFileSync(path.join(dev, 'package.json'), JSON.stringify(manifest, null, 2));
-  // Every bundle: the data layer (dist/supabaseBackend.js) is loaded lazily by dist/extension.js.
-  for (const f of fs.readdirSync(path.join(REPO_ROOT, 'dist')))
-    if (f.endsWith('.js')) fs.copyFileSync(path.join(REPO_ROOT, 'dist', f), path.join(dev, 'dist', f));
+  // Every bundle of the test build (npm run build:test; the probe reads its test API): the data layer
+  // (dist/supabaseBackend.js) is loaded lazily by dist/extension.js.
+  const testDist = path.join(REPO_ROOT, 'dist-test', 'dist');
+  for (const f of fs.readdirSync(testDist))
+    if (f.endsWith('.js')) fs.copyFileSync(path.join(testDist, f), path.join(dev, 'dist', f));
   fs.cpSync(path.join(REPO_ROOT, 'media'), path.join(dev, 'media'), { recursive: true });
   const workspace = makeWorkspace(root, 'inhost-workspace', stack);
   const resultsFile = path.join(root, 'results.json');

@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import { checkAnalyzerPath, RunnerInfo } from '../domain/analysisRun';
 import type { TelemetryBackend } from '../data/backend';
 import { enqueueRun, EnqueueOutcome, EnqueueRequest } from '../data/enqueueRun';
+
+/** For analysisRunner.ts, which loads this bundle lazily: the enqueue-only path (executor external). */
+export { enqueueRun };
 import { AnalysisProcess, LogFn, RunOutcome } from './analysisProcess';
 
 export interface ExecutionContext {

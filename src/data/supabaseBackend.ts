@@ -4,6 +4,7 @@ import { createClient, RealtimeClientOptions, SupabaseClient } from '@supabase/s
 import { keyRole, KeyRole } from '../domain/credentials';
 import { HEARTBEAT_COLUMNS, HeartbeatObservation, parseHeartbeat } from '../domain/heartbeat';
 import {
+  ACTIVE_STATUSES,
   parseRunDetailFields,
   parseRunSummary,
   RUN_HEAD_COLUMNS,
@@ -23,7 +24,7 @@ import { createPooledFetch, PooledFetch } from './pooledFetch';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
-const ACTIVE = ['QUEUED', 'RUNNING'];
+const ACTIVE = ACTIVE_STATUSES;
 // source: present on runs this extension wrote (the CLI hook writes none); updated_at orders claims.
 const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id,updated_at,source:metadata->source';
 /** Every scope_type the CHECK allows. Naming them lets the planner use the (scope_type, scope_id, …) indexes for the global (scope_id IS NULL) branch. */

@@ -18,6 +18,7 @@ export type RunStatus = KnownRunStatus | 'UNKNOWN';
 export const TRIGGER_SOURCES = ['SESSION_START', 'MANUAL', 'SCHEDULED', 'CLI'] as const;
 export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
 
+/** The one definition of "active" (queued or running): the data layer's filters use it too. */
 export const ACTIVE_STATUSES: readonly KnownRunStatus[] = ['QUEUED', 'RUNNING'];
 
 /** Reason codes this extension writes. */
@@ -145,7 +146,7 @@ export function parseRunStatus(value: unknown): RunStatus {
 }
 
 export function isActive(status: RunStatus): boolean {
-  return status === 'QUEUED' || status === 'RUNNING';
+  return status !== 'UNKNOWN' && ACTIVE_STATUSES.includes(status);
 }
 
 /** Parses one row of the list query. Returns null for rows without a usable run_id. */

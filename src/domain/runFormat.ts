@@ -1,7 +1,7 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
 import { findingsText, formatAge, formatDuration, formatRatio, tracesText } from './format';
 import { t } from './l10n';
-import { Bottleneck, REASON_INSUFFICIENT_DATA, RunHint, RunOutcome, RunSummary } from './run';
+import { Bottleneck, isActive, REASON_INSUFFICIENT_DATA, RunHint, RunOutcome, RunSummary } from './run';
 import { cleanText } from './text';
 
 export function statusLabel(run: Pick<RunSummary, 'status' | 'rawStatus'>): string {
@@ -84,8 +84,7 @@ export function runDescription(run: RunSummary, hint: string | null, now?: Date)
     parts.push(run.topBottleneckCategory);
   if (run.status === 'SUCCEEDED' && run.findingsCount !== null && run.findingsCount > 0)
     parts.push(findingsText(run.findingsCount));
-  if (run.durationMs !== null && !(run.status === 'QUEUED' || run.status === 'RUNNING'))
-    parts.push(formatDuration(run.durationMs));
+  if (run.durationMs !== null && !isActive(run.status)) parts.push(formatDuration(run.durationMs));
   if (hint) parts.push(hint);
   return parts.join(' · ');
 }

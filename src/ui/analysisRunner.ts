@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TelemetryBackend } from '../data/backend';
-import { enqueueRun, EnqueueRequest } from '../data/enqueueRun';
-import { enqueueAndExecute, ExecuteOutcome, Execution } from '../analysis/executeRun';
+import type { EnqueueRequest } from '../data/enqueueRun';
+import type { ExecuteOutcome, Execution } from '../analysis/executeRun';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { folderSettings } from '../platform/settings';
@@ -28,6 +28,9 @@ export class AnalysisRunner implements vscode.Disposable {
   private readonly statusItem: vscode.StatusBarItem;
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
+  private readonly ended = new vscode.EventEmitter<string>();
+  /** A run this window executed has ended (its analysis process finished, failed or was cancelled). */
+  readonly onDidEndRun = this.ended.event;
   /** Folders (uri) where no analyzer can run, with the reason: shown once in the view. */
   readonly noAnalyzer = new Map<string, string>();
   /** For tests and the closing figures. */
@@ -40,7 +43,6 @@ export class AnalysisRunner implements vscode.Disposable {
     private readonly log: Log,
     private readonly extensionPath: string,
     private readonly extensionVersion: string,
-    private readonly onRunEnded: (runId: string) => void,
   ) {
     this.statusItem = vscode.window.createStatusBarItem('ehgTelemetry.analysis', vscode.StatusBarAlignment.Left, 0);
     this.statusItem.name = vscode.l10n.t('EHG Telemetry analysis');
@@ -63,6 +65,7 @@ export class AnalysisRunner implements vscode.Disposable {
     req: Omit<EnqueueRequest, 'execute'>,
   ): Promise<ExecuteOutcome> {
     const fs = folderSettings(folder);
+    const { enqueueRun, enqueueAndExecute } = loadExecuteRun();
     if (fs.executor === 'external') {
       return { outcome: await enqueueRun(backend, req), execution: null };
     }
@@ -128,7 +131,7 @@ export class AnalysisRunner implements vscode.Disposable {
           );
         this.running.delete(e.runId);
         this.updateStatus();
-        if (!this.disposed) this.onRunEnded(e.runId);
+        if (!this.disposed) this.ended.fire(e.runId);
       },
       (err) => {
         this.log.error(`Analysis run ${e.runId}: watching the child failed`, err);
@@ -177,6 +180,7 @@ export class AnalysisRunner implements vscode.Disposable {
     this.running.clear();
     this.statusItem.dispose();
     this.emitter.dispose();
+    this.ended.dispose();
   }
 }
 
@@ -193,4 +197,13 @@ function describeEnd(end: string): string {
     default:
       return end;
   }
+}
+
+/**
+ * Enqueueing and executing runs (the enqueue protocol, the analysis child's host side) is a bundle of
+ * its own (dist/executeRun.js, esbuild.js), loaded with the first run, after activation.
+ */
+function loadExecuteRun(): typeof import('../analysis/executeRun') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../analysis/executeRun') as typeof import('../analysis/executeRun');
 }

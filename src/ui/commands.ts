@@ -1,5 +1,6 @@
 // Command palette and tree actions. Every command reports its own failures in plain words with a
-// fix; none throws.
+// fix; none throws. A bundle of its own (dist/commands.js), loaded on the first command: the commands
+// are registered at activation by lazyCommands.ts, which calls these handlers.
 import * as vscode from 'vscode';
 import type { BackendError, TelemetryBackend } from '../data/backend';
 import { checkProjectUrl } from '../domain/credentials';
@@ -11,35 +12,38 @@ import type { ConnectionManager } from '../platform/connection';
 import type { CredentialStore } from '../platform/credentialStore';
 import type { Log } from '../platform/log';
 import { folderSettings, readSettings, SECTION } from '../platform/settings';
-import type { RefreshScheduler } from '../platform/refreshScheduler';
 import { runDocumentUri, RunDocumentProvider } from './runDocument';
 import { runMetadata } from './sessionStart';
 import type { RunsModel, ScopeFilter } from './runsModel';
-import type { RunsNode, RunsTreeProvider } from './runsTree';
-import type { RunWatcher } from './runWatcher';
+import type { RunsNode } from './runsTree';
+import type { RunsView } from './runsView';
 import type { SchedulerMonitor } from './schedulerMonitor';
 import type { AnalysisRunner } from './analysisRunner';
+import type { StartedRuns } from './startedRuns';
+import type { CommandHandler, CommandHandlers, CommandId } from './lazyCommands';
+import { disposeTrends, showTrends } from './trendsPanel';
 
-export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
+/** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
+export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
+
+export const confirmModal: Confirm = (message, detail, action) =>
+  vscode.window.showWarningMessage(message, { modal: true, detail }, action);
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
   connection: ConnectionManager;
   model: RunsModel;
-  tree: RunsTreeProvider;
-  treeView: vscode.TreeView<RunsNode>;
-  runsRefresh: RefreshScheduler;
+  view: RunsView;
+  started: StartedRuns;
   monitor: SchedulerMonitor;
-  watcher: RunWatcher;
   documents: RunDocumentProvider;
   log: Log;
   createBackend: (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
   analysis: AnalysisRunner;
   extensionVersion: string;
-  onScopeChanged: () => void;
   credentials: CredentialStore;
-  /** For tests: the text of the last details view shown. */
-  setLastDocument: (text: string) => void;
+  /** Asks before a destructive action (Cancel Run). */
+  confirm: Confirm;
 }
 
 type RunArg = RunsNode | { runId?: string } | undefined;
@@ -51,10 +55,11 @@ function runIdOf(arg: unknown): string | undefined {
   return typeof a.runId === 'string' ? a.runId : undefined;
 }
 
-export function registerCommands(d: CommandDeps): vscode.Disposable {
+export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments come from VS Code untyped
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(`ehgTelemetry.${id}`, async (...args: unknown[]) => {
+  const reg = (id: CommandId, fn: (...args: any[]) => unknown): [CommandId, CommandHandler] => [
+    id,
+    async (...args: unknown[]) => {
       try {
         return await fn(...args);
       } catch (e) {
@@ -63,7 +68,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           .showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log')
           .then((c) => c && d.log.show());
       }
-    });
+    },
+  ];
 
   const requireBackend = (): TelemetryBackend | undefined => {
     const b = d.connection.snapshot.backend;
@@ -110,13 +116,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     return pick?.runId;
   };
 
-  const refreshRuns = () =>
-    vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.runsRefresh.refreshNow());
-
-  const reveal = async (runId: string) => {
-    const node = d.tree.nodeFor(runId);
-    if (node && d.treeView.visible) await d.treeView.reveal(node, { select: true, focus: false });
-  };
+  const refreshRuns = () => d.view.refresh();
 
   const openRunDocument = async (runId: string) => {
     const uri = runDocumentUri(runId);
@@ -128,12 +128,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         const md =
           doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
         await vscode.window.showTextDocument(md, { preview: true });
-        d.setLastDocument(md.getText());
       },
     );
   };
 
-  return vscode.Disposable.from(
+  const handlers = Object.fromEntries([
     reg('configureConnection', async () => {
       const settings = readSettings().settings;
       const snap = d.connection.snapshot;
@@ -312,14 +311,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           d.log.info(
             `Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`,
           );
-          d.tree.mine.add(runId);
-          d.watcher.watch(runId);
           vscode.window.setStatusBarMessage(
             execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued',
             5000,
           );
-          if (d.model.scope === 'workspace' || d.model.scope === 'all') await refreshRuns();
-          await reveal(runId);
+          await d.started.add(runId, 'with-progress');
+          await d.view.reveal(runId);
         },
       );
     }),
@@ -329,7 +326,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       await Promise.all([refreshRuns(), d.monitor.refreshNow()]);
     }),
 
-    reg('cancelRun', async (arg?: RunArg, opts?: { confirmed?: boolean }) => {
+    // Always asks first: no argument skips the confirmation (any extension can run this command).
+    reg('cancelRun', async (arg?: RunArg) => {
       const backend = requireBackend();
       if (!backend) return;
       const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), 'Cancel which run?'));
@@ -343,20 +341,15 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
           .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
         return;
       }
-      if (!opts?.confirmed) {
-        const run = d.model.find(runId);
-        const choice = await vscode.window.showWarningMessage(
-          `Cancel analysis run ${runId}?`,
-          {
-            modal: true,
-            detail: run
-              ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
-              : undefined,
-          },
-          'Cancel Run',
-        );
-        if (choice !== 'Cancel Run') return;
-      }
+      const run = d.model.find(runId);
+      const choice = await d.confirm(
+        `Cancel analysis run ${runId}?`,
+        run
+          ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
+          : undefined,
+        'Cancel Run',
+      );
+      if (choice !== 'Cancel Run') return;
       const res = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' },
         async () => {
@@ -404,7 +397,6 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       const now = d.monitor.serverNow();
       const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now) : [];
       const readAt = d.monitor.lastReadAt;
-      d.setLastDocument([`EVA scheduler: ${p.text}`, p.explanation, ...facts.map(([k, v]) => `${k}: ${v}`)].join('\n'));
       type Item = vscode.QuickPickItem & { action?: 'refresh' | 'log' | 'configure' };
       const items: Item[] = [
         { label: `$(${p.icon}) ${p.text}`, detail: p.explanation },
@@ -443,12 +435,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     reg('loadMore', () =>
       vscode.window.withProgress({ location: { viewId: 'ehgTelemetry.runs' } }, () => d.model.loadMore()),
     ),
-  );
+    reg('showTrends', (arg?: unknown) => showTrends(d.context.extensionUri, d.connection, d.model, arg)),
+  ]) as Record<CommandId, CommandHandler>;
+  return Object.assign(handlers, { dispose: () => disposeTrends() });
 
   async function setScope(scope: ScopeFilter): Promise<void> {
-    d.model.setScope(scope);
-    await d.context.workspaceState.update(SCOPE_STATE_KEY, scope);
-    d.onScopeChanged();
+    await d.model.setScope(scope);
     await refreshRuns();
   }
 }

@@ -7,16 +7,12 @@ import type { NotificationPrefs } from './notificationPrefs';
 
 export class FailureNotifier {
   private inEpisode = false;
-  private shown = 0;
 
   constructor(
     private readonly log: Log,
     private readonly prefs?: NotificationPrefs,
   ) {}
 
-  get notificationsShown(): number {
-    return this.shown;
-  }
   get failing(): boolean {
     return this.inEpisode;
   }
@@ -27,7 +23,6 @@ export class FailureNotifier {
     if (this.inEpisode) return;
     this.inEpisode = true;
     if (this.prefs?.isMuted('backendProblem')) return;
-    this.shown++;
     const configure = vscode.l10n.t('Configure…');
     const showLog = vscode.l10n.t('Show Log');
     const text = vscode.l10n.t('EHG Telemetry: {0}', error.message);

@@ -25,8 +25,6 @@ export class RunComparisons implements vscode.Disposable {
   private generation = -1;
   /** Runs prefetched once (per connection), whatever the outcome: a failure is not retried on every refresh. */
   private readonly prefetched = new Set<string>();
-  /** Requests made for comparisons (for tests: at most one per run). */
-  requests = 0;
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -92,7 +90,6 @@ export class RunComparisons implements vscode.Disposable {
       if (!o.ok) return o;
       current = this.model.bottlenecksOf(run) ?? [];
     }
-    this.requests++;
     const prev = await backend.getPreviousSucceeded(
       { scopeType: run.scopeType, scopeId: run.scopeId },
       run.finishedAt!,

@@ -5,7 +5,8 @@ import { plural } from '../domain/format';
 import { isActive, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
-import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
+import type { TickOutcome } from '../platform/refreshScheduler';
+import { Poller } from './poller';
 import type { RunsModel } from './runsModel';
 import type { NotificationPrefs } from './notificationPrefs';
 import { RunComparisons } from './runComparisons';
@@ -18,29 +19,27 @@ const MAX_WATCH_MS = 2 * 3600_000;
 
 export class RunWatcher implements vscode.Disposable {
   private readonly watched = new Map<string, number>();
-  private readonly scheduler: RefreshScheduler;
+  private readonly scheduler: Poller;
   private readonly disposables: vscode.Disposable[] = [];
-  notificationsShown = 0;
+  private readonly finished = new vscode.EventEmitter<RunSummary>();
+  /** A watched run was seen finished. */
+  readonly onDidFinish = this.finished.event;
 
   constructor(
     private readonly connection: ConnectionManager,
     private readonly model: RunsModel,
     private readonly log: Log,
-    private readonly onFinished: (run: RunSummary) => void,
     private readonly extras: { comparisons?: RunComparisons; prefs?: NotificationPrefs } = {},
   ) {
-    this.scheduler = new RefreshScheduler({
+    this.scheduler = new Poller({
       task: () => this.poll(),
-      unfocusedFactor: 5,
-      backoffBaseMs: 5_000,
-      backoffMaxMs: 5 * 60_000,
       maxDelayMs: 10 * 60_000,
       minIntervalMs: 2_000,
+      enabled: false,
     });
-    this.scheduler.setEnabled(false);
-    this.scheduler.setFocused(vscode.window.state.focused);
     this.disposables.push(
-      vscode.window.onDidChangeWindowState((s) => this.scheduler.setFocused(s.focused)),
+      this.scheduler,
+      this.finished,
       connection.onDidChange(() => {
         if (!connection.snapshot.backend) this.watched.clear();
         this.scheduler.setEnabled(this.watched.size > 0);
@@ -76,7 +75,7 @@ export class RunWatcher implements vscode.Disposable {
     for (const run of res.value) {
       if (isActive(run.status)) continue;
       this.watched.delete(run.runId);
-      this.onFinished(run);
+      this.finished.fire(run);
       void this.notify(run);
     }
     if (this.watched.size === 0) this.scheduler.setEnabled(false);
@@ -101,8 +100,6 @@ export class RunWatcher implements vscode.Disposable {
     if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
     const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
     if (this.extras.prefs?.isMuted(kind)) return;
-    // Counted when the run is seen finished, not after the comparison request below.
-    this.notificationsShown++;
     const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : null;
     const text = completionMessage(run, since);
     const showLabel = vscode.l10n.t('Show');
@@ -119,7 +116,6 @@ export class RunWatcher implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.scheduler.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

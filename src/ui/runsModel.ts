@@ -11,6 +11,9 @@ import type { FailureNotifier } from './failureNotifier';
 
 export type ScopeFilter = 'workspace' | 'all';
 
+/** workspaceState key of the scope filter (This Workspace / All Scopes), kept per workspace. */
+export const SCOPE_STATE_KEY = 'ehgTelemetry.scope';
+
 export interface RunsChange {
   /** true when rows were added, removed or reordered (the whole list re-renders). */
   structural: boolean;
@@ -41,18 +44,25 @@ export class RunsModel implements vscode.Disposable {
     private readonly connection: ConnectionManager,
     private readonly notifier: FailureNotifier,
     private readonly scopeIds: () => string[],
-    public scope: ScopeFilter,
-  ) {}
+    private readonly state: vscode.Memento,
+  ) {
+    this.scope = state.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace';
+  }
+
+  /** This Workspace or All Scopes: remembered for the workspace (setScope). */
+  scope: ScopeFilter;
 
   get hasActiveRuns(): boolean {
     return this.runs.some((r) => isActive(r.status));
   }
 
-  setScope(scope: ScopeFilter): void {
-    if (this.scope === scope) return;
+  /** Switches the filter, remembers it for the workspace, and fires a structural change. */
+  setScope(scope: ScopeFilter): Thenable<void> {
+    if (this.scope === scope) return Promise.resolve();
     this.scope = scope;
     this.pages = 1;
     this.clear();
+    return this.state.update(SCOPE_STATE_KEY, scope);
   }
 
   /** Forget everything (connection or scope changed). */

@@ -11,6 +11,7 @@ import { folderSettings } from '../platform/settings';
 import type { Log } from '../platform/log';
 import type { FailureNotifier } from './failureNotifier';
 import type { AnalysisRunner } from './analysisRunner';
+import type { StartedRuns } from './startedRuns';
 
 type FolderPhase = 'pending' | 'in-flight' | 'retrying' | 'done';
 
@@ -23,21 +24,12 @@ interface FolderState {
   lastReason?: string;
 }
 
-export interface DecisionRecord {
-  scopeId: string;
-  decision: TriggerDecisionCode;
-  runId?: string;
-  at: Date;
-}
-
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_MAX_MS = 5 * 60_000;
 
 export class SessionStartController implements vscode.Disposable {
   private readonly folders = new Map<string, FolderState>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  readonly decisions: DecisionRecord[] = [];
   private disposed = false;
   private readonly swept = new Set<string>();
 
@@ -46,7 +38,7 @@ export class SessionStartController implements vscode.Disposable {
     private readonly log: Log,
     private readonly notifier: FailureNotifier,
     private readonly source: { extensionVersion: string },
-    private readonly onEnqueued: (runId: string, scopeId: string) => void,
+    private readonly started: Pick<StartedRuns, 'add'>,
     private readonly analysis: AnalysisRunner,
   ) {}
 
@@ -60,11 +52,6 @@ export class SessionStartController implements vscode.Disposable {
       }),
     );
     this.attemptAll();
-  }
-
-  /** Resolves when no attempt is in flight (tests and deactivation). */
-  async settle(): Promise<void> {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
   private attemptAll(): void {
@@ -81,13 +68,8 @@ export class SessionStartController implements vscode.Disposable {
         st = { folder, phase: 'pending', failures: 0 };
         this.folders.set(key, st);
       }
-      if (st.phase === 'pending') this.track(this.attempt(st));
+      if (st.phase === 'pending') void this.attempt(st);
     }
-  }
-
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
   }
 
   private forget(folder: vscode.WorkspaceFolder): void {
@@ -109,13 +91,15 @@ export class SessionStartController implements vscode.Disposable {
     st.lastCode = code;
     st.lastReason = reason;
     if (repeat) return;
-    this.decisions.push({
-      scopeId,
-      decision: code,
-      runId: typeof fields.run_id === 'string' ? fields.run_id : undefined,
-      at: new Date(),
-    });
-    if (this.decisions.length > 200) this.decisions.shift();
+    this.logDecision(scopeId, code, fields);
+  }
+
+  /** The one structured decision line per folder and outcome (the CLI hook's format). */
+  private logDecision(
+    scopeId: string,
+    code: TriggerDecisionCode,
+    fields: Record<string, string | number | boolean | null | undefined>,
+  ): void {
     const line = decisionLine(code, { scope: scopeId, ...fields });
     if (code === 'enqueue_failed' || code === 'error_non_fatal') this.log.warn(line);
     else this.log.info(line);
@@ -200,7 +184,7 @@ export class SessionStartController implements vscode.Disposable {
       case 'enqueued':
         st.phase = 'done';
         this.notifier.success();
-        this.onEnqueued(outcome.runId, scopeId);
+        void this.started.add(outcome.runId, 'if-visible');
         return this.record(st, scopeId, 'enqueued', {
           run_id: outcome.runId,
           correlation_id: outcome.correlationId,

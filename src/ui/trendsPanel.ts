@@ -188,24 +188,26 @@ async function pickScope(
   };
 }
 
-export function registerTrendsCommand(
+/** Show Bottleneck Trends (ehgTelemetry.showTrends), for a run row or the command palette. */
+export async function showTrends(
   extensionUri: vscode.Uri,
   connection: ConnectionManager,
   model: RunsModel,
-): vscode.Disposable {
-  return vscode.Disposable.from(
-    vscode.commands.registerCommand('ehgTelemetry.showTrends', async (arg?: unknown) => {
-      const runId =
-        typeof arg === 'object' && arg !== null
-          ? ((arg as { run?: { runId?: unknown } }).run?.runId ?? (arg as { runId?: unknown }).runId)
-          : undefined;
-      const run = typeof runId === 'string' ? model.find(runId) : undefined;
-      const target = await pickScope(model, run);
-      if (!target) return;
-      await TrendsPanel.show(extensionUri, connection, target.scope, target.label, run?.runId);
-    }),
-    { dispose: () => TrendsPanel.disposeCurrent() },
-  );
+  arg?: unknown,
+): Promise<void> {
+  const runId =
+    typeof arg === 'object' && arg !== null
+      ? ((arg as { run?: { runId?: unknown } }).run?.runId ?? (arg as { runId?: unknown }).runId)
+      : undefined;
+  const run = typeof runId === 'string' ? model.find(runId) : undefined;
+  const target = await pickScope(model, run);
+  if (!target) return;
+  await TrendsPanel.show(extensionUri, connection, target.scope, target.label, run?.runId);
+}
+
+/** Closes the panel (deactivation). */
+export function disposeTrends(): void {
+  TrendsPanel.disposeCurrent();
 }
 
 const STYLE = `

@@ -14,7 +14,7 @@ import { REPO_ROOT, writeUserSettings } from '../../scripts/codeServer';
 import { startStack } from '../stack';
 import { makeWorkspace, startControlServer } from './backend';
 import { printReport } from './report';
-import { CONFIG_ENV, InHostConfig, InHostPhase, ResultsFile, TestResult } from './shared';
+import { CONFIG_ENV, InHostConfig, InHostPhase, ResultsFile, TEST_EXTENSION_DIR, TestResult } from './shared';
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e-electron');
 const INHOST_ENTRY = path.join(REPO_ROOT, 'out', 'test', 'e2e', 'inhost', 'index.js');
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
         try {
           await runTests({
             version: process.env.VSCODE_VERSION ?? '1.100.3',
-            extensionDevelopmentPath: REPO_ROOT,
+            extensionDevelopmentPath: TEST_EXTENSION_DIR,
             extensionTestsPath: INHOST_ENTRY,
             extensionTestsEnv: { [CONFIG_ENV]: configFile },
             launchArgs: [

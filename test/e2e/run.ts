@@ -1,7 +1,8 @@
 // End-to-end runner (`npm run test:e2e`): the local backend (test/stack), real VS Code (code-server)
 // and a real browser (Debian Chromium via playwright-core).
 //
-//   1. in-host, trusted   the development extension (repo root, dist/) with the in-host mocha suite,
+//   0. package            the VSIX's bundles hold none of the test hooks' names (and the test build does);
+//   1. in-host, trusted   the test build (dist-test/, with the test hooks) with the in-host mocha suite,
 //                         loaded twice in the same window: first open, then a reload;
 //   2. in-host, restricted the same, with workspace trust on and not granted;
 //   3. faults             in-host, trusted: the backend down at start / mid-session / flapping, slow,
@@ -26,6 +27,7 @@ import { collectingReporter } from './mochaResults';
 import {
   CONFIG_ENV,
   DB_FINGERPRINT_SQL,
+  TEST_EXTENSION_DIR,
   InHostConfig,
   InHostOrder,
   InHostPhase,
@@ -42,6 +44,7 @@ import { Stack, startStack } from '../stack';
 import { makeEhgWorkspace, makeWorkspace, startControlServer } from './backend';
 import { generateTraces } from '../stack/datagen';
 import { printReport, tally } from './report';
+import { scanText, scanVsix, TEST_API_PATTERNS } from './bundleScan';
 import { setUiContext } from './ui/context';
 import { openWorkbench } from './ui/workbench';
 import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../scripts/cleanup';
@@ -50,7 +53,8 @@ import { sleep, waitFor } from '../support/wait';
 const OUT = path.join(REPO_ROOT, 'out');
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
 const VSIX = path.join(REPO_ROOT, 'ehg-telemetry.vsix');
-const DEV_BUNDLE = path.join(REPO_ROOT, 'dist', 'extension.js');
+/** The test build (npm run build:test): the only bundle with the test hooks the in-host suite reads. */
+const TEST_BUNDLE = path.join(TEST_EXTENSION_DIR, 'dist', 'extension.js');
 const INHOST_ENTRY = path.join(OUT, 'test', 'e2e', 'inhost', 'index.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -205,7 +209,7 @@ async function runInHostPhase(plan: InHostPlan, phase: InHostPhase): Promise<voi
   const config: InHostConfig = { ...plan.base, ...(await plan.beforePhase?.(phase)), phase, resultsFile };
   fs.writeFileSync(plan.configFile, JSON.stringify(config, null, 2));
   const url = plan.server.workbenchUrl(plan.base.workspace, {
-    extensionDevelopmentPath: REPO_ROOT,
+    extensionDevelopmentPath: TEST_EXTENSION_DIR,
     extensionTestsPath: INHOST_ENTRY,
   });
   log(`in-host phase "${phase}": loading the workbench`);
@@ -263,9 +267,9 @@ async function inHostServer(
     afterPhase?: (phase: InHostPhase, server: CodeServer) => Promise<void>;
   },
 ): Promise<void> {
-  const missing = [DEV_BUNDLE, INHOST_ENTRY].filter((f) => !fs.existsSync(f));
+  const missing = [TEST_BUNDLE, INHOST_ENTRY].filter((f) => !fs.existsSync(f));
   if (missing.length)
-    throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run package && npm run compile\`)`);
+    throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run build:test && npm run compile\`)`);
   const configFile = path.join(RESULTS_DIR, `inhost-${group}-config.json`);
   const server = await startCodeServer({
     ...editorDirs(opts.root, group),
@@ -642,10 +646,33 @@ async function keyScan(
   );
 }
 
+/** The packaged VSIX carries no test hook; the scan that says so finds them in the test build. */
+async function packageChecks(): Promise<void> {
+  await runnerTest('package', 'the production VSIX contains none of the test API names', () => {
+    const { scanned, hits } = scanVsix(VSIX);
+    assert.ok(
+      scanned.includes('extension/dist/extension.js'),
+      `the VSIX holds extension/dist/extension.js (scanned: ${scanned.join(', ')})`,
+    );
+    assert.deepStrictEqual(
+      hits.map((h) => `${h.file}: ${h.name} in …${h.context}…`),
+      [],
+      'test-only names in the VSIX',
+    );
+  });
+  await runnerTest('package', 'the same scan finds every test API name in the test build (it can fail)', () => {
+    const hits = scanText(TEST_BUNDLE, fs.readFileSync(TEST_BUNDLE, 'utf8'));
+    const found = new Set(hits.map((h) => h.name));
+    const missing = TEST_API_PATTERNS.map((p) => p.name).filter((n) => n !== '__EHG_TEST_HOOKS__' && !found.has(n));
+    assert.deepStrictEqual(missing, [], `names the scan did not find in ${TEST_BUNDLE}`);
+  });
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   for (const f of fs.readdirSync(RESULTS_DIR)) fs.rmSync(path.join(RESULTS_DIR, f), { recursive: true, force: true });
   log(`results, logs and screenshots: ${RESULTS_DIR}${CI ? ' (CI: a missing editor or browser is a failure)' : ''}`);
+  await packageChecks();
 
   // 1. The editor and the browser. Without them nothing here can be tested: fail, never skip.
   try {

@@ -1,7 +1,14 @@
 // Types and names shared by the e2e runner (a plain Node process) and the in-host suite (loaded into
 // VS Code's extension host). No `vscode` import here: the runner loads this file too.
 import type { TestingApi, TestTreeItem } from '../../src/testingApi';
+import * as path from 'path';
 import type { Fault } from '../stack/edge';
+
+/**
+ * The test build (`npm run build:test`, esbuild.js --test): an extension folder of its own with the
+ * test hooks. In-host suites load it with --extensionDevelopmentPath; the VSIX never has them.
+ */
+export const TEST_EXTENSION_DIR = path.resolve(__dirname, '..', '..', '..', 'dist-test');
 
 /** Environment variable holding the path of the JSON config file the in-host suite reads. */
 export const CONFIG_ENV = 'EHG_E2E_CONFIG';

@@ -105,7 +105,8 @@ export async function run(): Promise<void> {
     res.requestsAtActivate = api.testing?.requests();
     res.activatedAt = Date.now();
     const t = api.testing;
-    if (!t) throw new Error('activate() returned no testing API (is the extension in development mode?)');
+    if (!t)
+      throw new Error('activate() returned no testing API (is this the test build, dist-test/? npm run build:test)');
     write();
     await t.settle();
     await waitFor(async () => (await t.runsTree()).length > 0, {

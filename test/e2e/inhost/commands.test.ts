@@ -55,7 +55,8 @@ describe('commands', () => {
       [config.workspace],
     );
     await refresh();
-    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id }, { confirmed: true });
+    t.answerNextConfirmation('Cancel Run');
+    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id });
     await t.settle();
     const [row] = await sql<{ status: string }>('select status from telemetry_analysis_runs where run_id = $1', [
       queued.run_id,
@@ -67,6 +68,24 @@ describe('commands', () => {
       timeoutMs: 15_000,
     });
     assert.match(item!.tooltip, /Cancelled/);
+  });
+
+  it('Cancel Run asks even when a caller passes { confirmed: true }, and a dismissed question cancels nothing', async () => {
+    const [queued] = await sql<{ run_id: string }>(
+      "insert into telemetry_analysis_runs (run_id, scope_id, status, triggered_by, metadata) values (gen_random_uuid(), $1, 'QUEUED', 'MANUAL', '{\"timeout_ms\":120000}') returning run_id",
+      [config.workspace],
+    );
+    await refresh();
+    t.answerNextConfirmation(undefined); // the user dismisses the modal
+    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: queued.run_id }, { confirmed: true });
+    await t.settle();
+    const [row] = await sql<{ status: string }>('select status from telemetry_analysis_runs where run_id = $1', [
+      queued.run_id,
+    ]);
+    assert.strictEqual(row.status, 'QUEUED', 'a caller cannot skip the confirmation');
+    await sql("update telemetry_analysis_runs set status = 'CANCELLED', finished_at = now() where run_id = $1", [
+      queued.run_id,
+    ]);
   });
 
   it('Trigger Analysis Run inserts a MANUAL run that this window executes, and it appears in the tree', async () => {
@@ -115,7 +134,8 @@ describe('commands', () => {
   it('Cancel Run on the run this window executes stops its analysis process first; nothing is written after', async () => {
     const running = await startSlowRun();
     assert.ok(running, 'this window is running an analysis');
-    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running }, { confirmed: true });
+    t.answerNextConfirmation('Cancel Run');
+    await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId: running });
     await waitFor(() => t.analysis().active, {
       message: 'no analysis running in this window',
       until: (a) => a.length === 0,
