@@ -2,6 +2,7 @@
 // fix; none throws. A bundle of its own (dist/commands.js), loaded on the first command: the commands
 // are registered at activation by lazyCommands.ts, which calls these handlers.
 import * as vscode from 'vscode';
+import { notificationText } from '../domain/text';
 import type { BackendError, TelemetryBackend } from '../data/backend';
 import { checkProjectUrl } from '../domain/credentials';
 import { formatAge } from '../domain/format';
@@ -82,7 +83,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             ? s.message
             : 'No connection is configured.';
       void vscode.window
-        .showWarningMessage(`EHG Telemetry: ${why}`, 'Configure…')
+        .showWarningMessage(notificationText(`EHG Telemetry: ${why}`), 'Configure…')
         .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
     }
     return b ?? undefined;
@@ -90,7 +91,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
 
   const showError = (e: BackendError) => {
     d.log.warn(e.message);
-    void vscode.window.showErrorMessage(`EHG Telemetry: ${e.message}`, 'Show Log').then((c) => c && d.log.show());
+    void vscode.window
+      .showErrorMessage(notificationText(`EHG Telemetry: ${e.message}`), 'Show Log')
+      .then((c) => c && d.log.show());
   };
 
   const pickRun = async (filter: (r: RunSummary) => boolean, placeHolder: string): Promise<string | undefined> => {
@@ -183,7 +186,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       );
       if (!caps.readRuns.ok) {
         const choice = await vscode.window.showWarningMessage(
-          `EHG Telemetry: ${caps.readRuns.detail}`,
+          notificationText(`EHG Telemetry: ${caps.readRuns.detail}`),
           { modal: true, detail: summary },
           'Save Anyway',
           'Re-enter',
@@ -198,7 +201,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       await d.connection.refresh();
       if (caps.readRuns.ok) d.connection.setCanWrite(caps.writeRuns.ok);
       const extra = caps.writeRuns.ok ? '' : ' Read-only: runs cannot be started or cancelled with this key.';
-      void vscode.window.showInformationMessage(`EHG Telemetry: connected to ${check.origin}. ${summary}.${extra}`);
+      void vscode.window.showInformationMessage(
+        notificationText(`EHG Telemetry: connected to ${check.origin}. ${summary}.${extra}`),
+      );
     }),
 
     reg('clearCredentials', async () => {
@@ -279,7 +284,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             );
             void vscode.window
               .showWarningMessage(
-                `EHG Telemetry: no run was started: ${outcome.reason}.`,
+                notificationText(`EHG Telemetry: no run was started: ${outcome.reason}.`),
                 {
                   detail:
                     'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.',
@@ -300,7 +305,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             // Not awaited: the command (and its progress indicator) ends now; the choice is handled later.
             void vscode.window
               .showInformationMessage(
-                `EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`,
+                notificationText(
+                  `EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`,
+                ),
                 'Show Run',
               )
               .then((c) => c && openRunDocument(a.runId));

@@ -1,6 +1,7 @@
 // At most one pop-up per failure episode. An episode starts with the first failed request and ends
 // with the next successful one; everything in between goes to the log and the view/status bar.
 import * as vscode from 'vscode';
+import { notificationText } from '../domain/text';
 import type { BackendError } from '../data/backend';
 import type { Log } from '../platform/log';
 import type { NotificationPrefs } from './notificationPrefs';
@@ -25,7 +26,8 @@ export class FailureNotifier {
     if (this.prefs?.isMuted('backendProblem')) return;
     const configure = vscode.l10n.t('Configure…');
     const showLog = vscode.l10n.t('Show Log');
-    const text = vscode.l10n.t('EHG Telemetry: {0}', error.message);
+    // error.message can hold the server's own text: it must not become a (command) link.
+    const text = notificationText(vscode.l10n.t('EHG Telemetry: {0}', error.message));
     const choice = this.prefs
       ? this.prefs.show('backendProblem', 'warning', text, configure, showLog)
       : vscode.window.showWarningMessage(text, configure, showLog);

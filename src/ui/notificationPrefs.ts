@@ -1,6 +1,7 @@
 // "Don't show again" for notifications that can repeat, remembered per kind in global state.
 // Errors the user must act on once (e.g. a failed Configure Connection…) are not routed here.
 import * as vscode from 'vscode';
+import { notificationText } from '../domain/text';
 import { MutedNotifications, NotificationKind } from '../domain/mutedNotifications';
 
 export { NOTIFICATION_KINDS } from '../domain/mutedNotifications';
@@ -24,7 +25,8 @@ export class NotificationPrefs extends MutedNotifications {
     if (this.isMuted(kind)) return undefined;
     const never = vscode.l10n.t("Don't Show Again");
     const show = severity === 'info' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
-    const choice = await show(text, ...actions, never);
+    // Every caller's text may hold database or server text: it must not become a (command) link.
+    const choice = await show(notificationText(text), ...actions, never);
     if (choice === never) {
       await this.mute(kind);
       return undefined;

@@ -4,6 +4,7 @@
 // (default-src 'none', nonce'd script and style, images only from the extension) and receives
 // the data as a message, never as markup.
 import * as crypto from 'crypto';
+import { notificationText } from '../domain/text';
 import * as vscode from 'vscode';
 import type { RunScopeKey } from '../data/backend';
 import type { RunSummary } from '../domain/run';
@@ -138,7 +139,7 @@ export class TrendsPanel implements vscode.Disposable {
     const res = await backend.listSucceededRuns(scope, count);
     if (!res.ok) {
       void vscode.window.showWarningMessage(
-        vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message),
+        notificationText(vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message)),
       );
       return;
     }
