@@ -35,6 +35,8 @@ export interface PooledFetchOptions {
 }
 
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE']);
+const IDEMPOTENT = new Set(['GET', 'HEAD']);
 
 function bodyBytes(body: unknown): Buffer | undefined {
   if (body === undefined || body === null) return undefined;
@@ -99,53 +101,75 @@ export function createPooledFetch(o: PooledFetchOptions = {}): PooledFetch {
       const outgoing: Record<string, string> = {};
       headers.forEach((v, k) => (outgoing[k] = v));
       let settled = false;
+      let detach = (): void => undefined;
       const fail = (e: unknown) => {
         if (settled) return;
         settled = true;
-        signal?.removeEventListener('abort', onAbort);
+        detach();
         reject(e instanceof Error || e instanceof DOMException ? e : new Error(String(e)));
       };
-      const req = (secure ? https : http).request(
-        url,
-        { method, headers: outgoing, ...(agents ? { agent: secure ? agents.https : agents.http } : {}) },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const stream = decoder(res.headers['content-encoding']);
-          const source: NodeJS.ReadableStream = stream ? res.pipe(stream) : res;
-          const chunks: Buffer[] = [];
-          source.on('data', (c: Buffer) => chunks.push(c));
-          source.on('error', fail);
-          res.on('error', fail);
-          res.on('aborted', () => fail(new Error('The connection closed before the response ended')));
-          source.on('end', () => {
-            if (settled) return;
-            const responseHeaders = new Headers();
-            for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
-              responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-            let response: Response;
-            try {
-              response = new Response(NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks), {
-                status,
-                statusText: res.statusMessage ?? '',
-                headers: responseHeaders,
-              });
-            } catch (e) {
-              return fail(new TypeError(`Unusable HTTP status ${status}: ${String(e)}`));
-            }
-            settled = true;
-            signal?.removeEventListener('abort', onAbort);
-            resolve(response);
-          });
-        },
-      );
-      // The caller's reason (e.g. the guarded fetch's TimeoutError) is what the request fails with.
-      const onAbort = () => {
-        fail(signal?.reason);
-        req.destroy();
+      const send = (attempt: number): void => {
+        let answered = false;
+        const req = (secure ? https : http).request(
+          url,
+          { method, headers: outgoing, ...(agents ? { agent: secure ? agents.https : agents.http } : {}) },
+          (res) => {
+            answered = true;
+            const status = res.statusCode ?? 0;
+            const stream = decoder(res.headers['content-encoding']);
+            const source: NodeJS.ReadableStream = stream ? res.pipe(stream) : res;
+            const chunks: Buffer[] = [];
+            source.on('data', (c: Buffer) => chunks.push(c));
+            source.on('error', fail);
+            res.on('error', fail);
+            res.on('aborted', () => fail(new Error('The connection closed before the response ended')));
+            source.on('end', () => {
+              if (settled) return;
+              const responseHeaders = new Headers();
+              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+                responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+              let response: Response;
+              try {
+                response = new Response(NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks), {
+                  status,
+                  statusText: res.statusMessage ?? '',
+                  headers: responseHeaders,
+                });
+              } catch (e) {
+                return fail(new TypeError(`Unusable HTTP status ${status}: ${String(e)}`));
+              }
+              settled = true;
+              signal?.removeEventListener('abort', onAbort);
+              resolve(response);
+            });
+          },
+        );
+        // The caller's reason (e.g. the guarded fetch's TimeoutError) is what the request fails with.
+        const onAbort = () => {
+          fail(signal?.reason);
+          req.destroy();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        detach = () => signal?.removeEventListener('abort', onAbort);
+        req.on('error', (e: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed just as this request went out fails before any
+          // answer: the request never reached it. A GET or HEAD is sent again once, on a new connection.
+          if (
+            !answered &&
+            !settled &&
+            attempt === 0 &&
+            req.reusedSocket &&
+            RETRY_CODES.has(e.code ?? '') &&
+            IDEMPOTENT.has(method)
+          ) {
+            detach();
+            return send(1);
+          }
+          fail(e);
+        });
+        req.end(body);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', fail);
-      req.end(body);
+      send(0);
     });
 
   return {

@@ -154,6 +154,30 @@ describe('pooledFetch', () => {
     }
   });
 
+  it('a GET on a kept-alive connection the server dropped is sent again once on a new one; a POST is not', async () => {
+    let n = 0;
+    // The 2nd request arrives on the reused connection and is dropped without an answer.
+    const srv = await serve((req, res) => {
+      n++;
+      if (n === 2) return req.socket.destroy();
+      res.end(`ok ${n}`);
+    });
+    const p = createPooledFetch();
+    try {
+      assert.equal(await (await p.fetch(`${srv.url}/a`)).text(), 'ok 1');
+      assert.equal(await (await p.fetch(`${srv.url}/b`)).text(), 'ok 3', 'the dropped GET was sent again');
+      assert.equal(srv.seen.length, 3);
+      const res = await p.fetch(`${srv.url}/c`, { method: 'POST', body: 'x' });
+      assert.equal(await res.text(), 'ok 4', 'a POST is answered');
+      n = 1; // the next request is dropped again
+      await assert.rejects(p.fetch(`${srv.url}/d`, { method: 'POST', body: 'x' }));
+      assert.equal(srv.seen.length, 5, 'the dropped POST was not sent again');
+    } finally {
+      p.close();
+      await srv.close();
+    }
+  });
+
   it('a refused connection rejects (no hang)', async () => {
     const s = await serve((_req, res) => res.end());
     const url = s.url;
