@@ -26,8 +26,10 @@ describe('commands', () => {
 
   /** No analysis running in this window and no active run for the scope (a test's own starting point). */
   const noActiveRuns = async () => {
-    for (const runId of t.analysis().active)
-      await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId }, { confirmed: true });
+    for (const runId of t.analysis().active) {
+      t.answerNextConfirmation('Cancel Run');
+      await vscode.commands.executeCommand('ehgTelemetry.cancelRun', { runId });
+    }
     await waitFor(() => t.analysis().active, {
       message: 'no analysis running in this window',
       until: (a) => a.length === 0,
