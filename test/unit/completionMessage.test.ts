@@ -12,24 +12,11 @@ import { setTranslate } from '../../src/domain/l10n';
 import { Bottleneck } from '../../src/domain/run';
 import { ComparableRun, compareRuns, RunComparison } from '../../src/domain/runComparison';
 import { notificationText } from '../../src/domain/text';
-import { HOSTILE_TEXTS } from './helpers';
+import { bn, HOSTILE_TEXTS } from './helpers';
 
 /** VS Code's own link syntax in notification messages (src/vs/base/common/linkedText.ts). */
 const NOTIFICATION_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
 
-function bn(type: string, key: string, ratio: number | null): Bottleneck {
-  return {
-    dimensionType: type,
-    dimensionKey: key,
-    observedP50Ms: ratio === null ? null : ratio * 1000,
-    baselineP50Ms: 1000,
-    ratio,
-    sampleCount: 5,
-    exceedanceCount: 3,
-    evidenceTraceIds: [],
-    improvementId: null,
-  };
-}
 const prev = (bottlenecks: Bottleneck[], over: Partial<ComparableRun> = {}): ComparableRun => ({
   runId: 'prev',
   finishedAt: new Date('2026-02-01T00:00:00Z'),

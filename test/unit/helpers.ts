@@ -1,4 +1,5 @@
 // Shared helpers for the unit tests (no test cases here).
+import type { Bottleneck } from '../../src/domain/run';
 
 /** ASCII punctuation: every character CommonMark lets a backslash escape. */
 const ASCII_PUNCT = /[!-/:-@[-`{-~]/;
@@ -65,3 +66,18 @@ export const SERVICE_JWT = jwt({
   exp: 2000000000,
 });
 export const ANON_JWT = jwt({ iss: 'supabase', ref: 'abcd', role: 'anon', iat: 1700000000, exp: 2000000000 });
+
+/** A bottleneck with ratio × a 1 s baseline (the comparison and completion-message tables). */
+export function bn(type: string, key: string, ratio: number | null): Bottleneck {
+  return {
+    dimensionType: type,
+    dimensionKey: key,
+    observedP50Ms: ratio === null ? null : ratio * 1000,
+    baselineP50Ms: 1000,
+    ratio,
+    sampleCount: 5,
+    exceedanceCount: 3,
+    evidenceTraceIds: [],
+    improvementId: null,
+  };
+}

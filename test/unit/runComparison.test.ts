@@ -13,21 +13,8 @@ import {
   summaryParts,
 } from '../../src/domain/runComparison';
 import { buildTrends, MAX_SERIES } from '../../src/domain/trends';
-import { HOSTILE_TEXTS } from './helpers';
+import { bn, HOSTILE_TEXTS } from './helpers';
 
-function bn(type: string, key: string, ratio: number | null): Bottleneck {
-  return {
-    dimensionType: type,
-    dimensionKey: key,
-    observedP50Ms: ratio === null ? null : ratio * 1000,
-    baselineP50Ms: 1000,
-    ratio,
-    sampleCount: 5,
-    exceedanceCount: 3,
-    evidenceTraceIds: [],
-    improvementId: null,
-  };
-}
 function prev(bottlenecks: Bottleneck[], over: Partial<ComparableRun> = {}): ComparableRun {
   return { runId: 'prev', finishedAt: new Date('2026-02-01T00:00:00Z'), bottlenecks, insufficientData: false, ...over };
 }
