@@ -73,6 +73,10 @@ export class RunHeadCache {
   private readonly entries = new Map<string, { stamp: string; head: Record<string, unknown> }>();
   constructor(private readonly capacity = 1000) {}
 
+  private static idOf(row: Record<string, unknown>): string | null {
+    return typeof row.run_id === 'string' ? row.run_id : null;
+  }
+
   private static stamp(row: Record<string, unknown>): string {
     return `${String(row.status)}|${String(row.finished_at)}`;
   }
@@ -81,7 +85,7 @@ export class RunHeadCache {
   missing(rows: readonly Record<string, unknown>[]): string[] {
     const out: string[] = [];
     for (const row of rows) {
-      const id = typeof row.run_id === 'string' ? row.run_id : null;
+      const id = RunHeadCache.idOf(row);
       if (id === null) continue;
       if (this.entries.get(id)?.stamp !== RunHeadCache.stamp(row)) out.push(id);
     }
@@ -93,7 +97,7 @@ export class RunHeadCache {
     const byId = new Map<string, Record<string, unknown>>();
     for (const h of heads) if (isRecord(h) && typeof h.run_id === 'string') byId.set(h.run_id, h);
     for (const row of rows) {
-      const id = typeof row.run_id === 'string' ? row.run_id : null;
+      const id = RunHeadCache.idOf(row);
       if (id === null) continue;
       // A run the heads query did not return (deleted, or hidden by RLS since) gets empty heads, so
       // it is not asked for again until its status changes.
@@ -108,7 +112,7 @@ export class RunHeadCache {
 
   /** The list row with its heads merged in (the list row's own columns win). */
   merge(row: Record<string, unknown>): Record<string, unknown> {
-    const id = typeof row.run_id === 'string' ? row.run_id : null;
+    const id = RunHeadCache.idOf(row);
     const e = id === null ? undefined : this.entries.get(id);
     return e && e.stamp === RunHeadCache.stamp(row) ? { ...e.head, ...row } : row;
   }
