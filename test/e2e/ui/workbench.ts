@@ -112,24 +112,36 @@ export async function expandRow(row: Locator, expanded: boolean): Promise<void> 
  * Runs a command through the command palette (F1), by its title as the palette shows it. With
  * `nextInput`, the quick input is left to whatever the command shows next (an input box), and the
  * palette is opened with Escape rather than a click, which could land in an open editor.
+ *
+ * The palette closes when the workbench moves focus (a webview editor or a notification taking it a
+ * moment after the click), so an attempt whose palette closed before it was typed into is made again,
+ * at most three times; the last failure is the one reported.
  */
 export async function runFromPalette(page: Page, title: string, opts: { nextInput?: boolean } = {}): Promise<void> {
-  if (opts.nextInput) await page.keyboard.press('Escape');
-  else
-    await page
-      .locator('.monaco-workbench')
-      .click({ position: { x: 600, y: 300 } })
-      .catch(() => undefined);
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget .quick-input-box input');
-  await input.first().waitFor({ state: 'visible', timeout: 20_000 });
-  await input.first().fill(`>${title}`);
-  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ state: 'visible', timeout: 20_000 });
-  await row.click();
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input[type="text"], .quick-input-box input').first();
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    if (opts.nextInput || attempt > 1) await page.keyboard.press('Escape');
+    else
+      await page
+        .locator('.monaco-workbench')
+        .click({ position: { x: 600, y: 300 } })
+        .catch(() => undefined);
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 20_000 });
+      await input.fill(`>${title}`, { timeout: 5_000 });
+      const row = widget.locator('.monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      await row.click({ timeout: 5_000 });
+      lastError = undefined;
+      break;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  if (lastError) throw lastError;
   if (opts.nextInput) return;
-  await page
-    .locator('.quick-input-widget')
-    .waitFor({ state: 'hidden', timeout: 20_000 })
-    .catch(() => undefined);
+  await widget.waitFor({ state: 'hidden', timeout: 20_000 }).catch(() => undefined);
 }
