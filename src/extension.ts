@@ -1,160 +1,29 @@
-// Entry point: build the parts and wire them; each part follows the others through their own events.
-// Nothing here awaits I/O, so activation never waits on the network; the first requests start after
-// activate() returns.
-import * as vscode from 'vscode';
-import { ConnectionManager } from './platform/connection';
-import { CredentialStore } from './platform/credentialStore';
-import { Log } from './platform/log';
-import { folderSettings } from './platform/settings';
-import { AnalysisRunner } from './ui/analysisRunner';
-import type { Confirm } from './ui/commands';
-import { FailureNotifier } from './ui/failureNotifier';
-import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
-import { RunComparisons } from './ui/runComparisons';
-import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
-import { RunsModel } from './ui/runsModel';
-import { RunsView } from './ui/runsView';
-import { RunWatcher } from './ui/runWatcher';
-import { SchedulerMonitor } from './ui/schedulerMonitor';
-import { SchedulerStatusBar } from './ui/statusBar';
-import { StartedRuns } from './ui/startedRuns';
-import { publishStoredKeyContext } from './ui/storedKeys';
-import { registerLazyCommands } from './ui/lazyCommands';
-import type { SessionStartController } from './ui/sessionStart';
-import type { TestHooks, TestingApi } from './testingApi';
+// Entry point. activate() only schedules the wiring (src/app.ts, its own bundle dist/app.js) for the
+// next tick and returns a promise of it: the extension host does not wait on this extension's code
+// while it activates the others of the same batch, and VS Code still treats the extension as active,
+// and runs the commands it was activated for, only once everything is wired. Nothing touches
+// secrets, files or the network before then.
+import type * as vscode from 'vscode';
+import type { EhgTelemetryApi } from './app';
 
-/**
- * true only in the test build (esbuild.js --test, dist-test/): the production build defines it as
- * false, so every `if (__EHG_TEST_HOOKS__)` branch and the test hooks module are removed from it.
- */
-declare const __EHG_TEST_HOOKS__: boolean;
+export type { EhgTelemetryApi };
 
-export interface EhgTelemetryApi {
-  /** Only in the test build (dist-test/), never in the VSIX. */
-  testing?: TestingApi;
+export function activate(context: vscode.ExtensionContext): Promise<EhgTelemetryApi> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        resolve(loadApp().wire(context));
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }, 0);
+    context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+  });
 }
 
-type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
-
-export function activate(context: vscode.ExtensionContext): EhgTelemetryApi {
-  const rawVersion = (context.extension.packageJSON as { version?: unknown }).version;
-  const version = typeof rawVersion === 'string' ? rawVersion : '0.0.0';
-  const hooks: TestHooks | undefined = __EHG_TEST_HOOKS__
-    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- inside the dead branch, so the production bundle has no trace of it
-      (require('./testingApi') as typeof import('./testingApi')).createTestHooks()
-    : undefined;
-  const newBackend = (o: BackendOptions) =>
-    new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
-  const createBackend = __EHG_TEST_HOOKS__ && hooks ? hooks.observeBackends(newBackend) : newBackend;
-  const log = new Log();
-  const credentials = new CredentialStore(context.secrets, context.globalState);
-  const connection = new ConnectionManager(credentials, log, createBackend);
-  const prefs = new NotificationPrefs(context.globalState);
-  const notifier = new FailureNotifier(log, prefs);
-  const model = new RunsModel(connection, notifier, workspaceScopeIds, context.workspaceState);
-  const comparisons = new RunComparisons(connection, model);
-  const analysis = new AnalysisRunner(connection, log, context.extensionPath, version);
-  const view = new RunsView(connection, model, comparisons, analysis);
-  const monitor = new SchedulerMonitor(connection, notifier);
-  const statusBar = new SchedulerStatusBar(monitor);
-  const watcher = new RunWatcher(connection, model, log, { comparisons, prefs });
-  const started = new StartedRuns(view, watcher, analysis);
-  const documents = new RunDocumentProvider(connection);
-  const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
-  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(modal) : modal;
-  const deps = {
-    context,
-    connection,
-    credentials,
-    model,
-    view,
-    started,
-    monitor,
-    documents,
-    log,
-    createBackend,
-    analysis,
-    confirm,
-  };
-  context.subscriptions.push(
-    ...[
-      log,
-      credentials,
-      connection,
-      model,
-      comparisons,
-      analysis,
-      view,
-      monitor,
-      statusBar,
-      watcher,
-      started,
-      documents,
-    ],
-    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
-    credentials.onDidChange(() => publishStoredKeyContext(credentials)),
-    registerNotificationCommands(prefs),
-    registerLazyCommands(() => loadCommands().createCommandHandlers({ ...deps, extensionVersion: version })),
-  );
-  publishStoredKeyContext(credentials);
-  // Everything that touches secrets, files or the network starts after activate() has returned.
-  const startTimer = setTimeout(() => {
-    monitor.start();
-    const sessionStart = newSessionStart(connection, log, notifier, version, started, analysis);
-    context.subscriptions.push(sessionStart);
-    if (__EHG_TEST_HOOKS__ && hooks) hooks.observeSessionStart(sessionStart);
-    sessionStart.start();
-    void connection.refresh();
-  }, 0);
-  context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
-  if (__EHG_TEST_HOOKS__ && hooks) {
-    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis, documents };
-    return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
-  }
-  return {};
-}
-
-/** SESSION_START for every folder (its own bundle, loaded after activate() has returned). */
-function newSessionStart(
-  connection: ConnectionManager,
-  log: Log,
-  notifier: FailureNotifier,
-  extensionVersion: string,
-  started: StartedRuns,
-  analysis: AnalysisRunner,
-): SessionStartController {
-  const { SessionStartController } = loadSessionStart();
-  return new SessionStartController(connection, log, notifier, { extensionVersion }, started, analysis);
-}
-
-/** The scope_id of each workspace folder (This Workspace). */
-function workspaceScopeIds(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).map((f) => folderSettings(f).scopeId);
-}
-
-/**
- * Code that the first frame does not need is in bundles of its own (esbuild.js), required on first
- * use: the command bodies and the trends panel (dist/commands.js) on the first command, the session
- * start (dist/sessionStart.js) just after activate() has returned.
- */
-function loadCommands(): typeof import('./ui/commands') {
+function loadApp(): typeof import('./app') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./ui/commands') as typeof import('./ui/commands');
-}
-
-function loadSessionStart(): typeof import('./ui/sessionStart') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./ui/sessionStart') as typeof import('./ui/sessionStart');
-}
-
-/**
- * supabase-js is most of the code this extension ships (~200 KB minified). It is a separate bundle
- * (dist/supabaseBackend.js, see esbuild.js) loaded when the first connection is made, after
- * activate() has returned, so activation only parses the extension's own code.
- */
-function loadSupabaseBackend(): typeof import('./data/supabaseBackend') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./data/supabaseBackend') as typeof import('./data/supabaseBackend');
+  return require('./app') as typeof import('./app');
 }
 
 export function deactivate(): void {

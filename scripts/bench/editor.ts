@@ -157,6 +157,53 @@ function activateCalls(userDataDir: string, id: string): number[] {
   return out.sort((a, b) => a - b);
 }
 
+/** The extension host's own spans for one extension (ms, from its performance marks). */
+interface Span {
+  load: number;
+  activate: number;
+}
+interface MarkSpans {
+  ours: Span;
+  hello: Span;
+  timeline: Array<{ name: string; startTime: number }>;
+}
+
+const fmtSpan = (s: Span) => `${s.load + s.activate} ms (load ${s.load} + activate ${s.activate})`;
+
+/** Waits for the window probe's `n`th marks line (one per extension host, written once both spans exist). */
+async function waitMarks(probeLog: string, n: number): Promise<MarkSpans> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const lines = fs.existsSync(probeLog)
+      ? fs
+          .readFileSync(probeLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map(
+            (l) =>
+              JSON.parse(l) as {
+                event: string;
+                marks?: Record<string, Partial<Span>>;
+                timeline?: MarkSpans['timeline'];
+              },
+          )
+          .filter((l) => l.event === 'marks')
+      : [];
+    if (lines.length >= n) {
+      const l = lines[n - 1];
+      const get = (id: string): Span => {
+        const x = l.marks?.[id];
+        if (typeof x?.load !== 'number' || typeof x.activate !== 'number')
+          throw new Error(`the extension host set no activation marks for ${id}: ${JSON.stringify(l.marks)}`);
+        return { load: x.load, activate: x.activate };
+      };
+      return { ours: get(EXT_ID), hello: get(HELLO_ID), timeline: l.timeline ?? [] };
+    }
+    if (Date.now() > deadline) throw new Error(`the window probe wrote no marks for load ${n} in 40 s (${probeLog})`);
+    await sleep(250);
+  }
+}
+
 export interface ActivationFigures {
   loads: number;
   oursMs: number[];
@@ -167,6 +214,18 @@ export interface ActivationFigures {
   /** Per load: first request at the gateway minus the latest possible end of activate() (ms; > 0 = after). */
   firstRequestMarginsMs: number[];
   requestsBeforeActivateReturned: number;
+  /**
+   * Per load, from the extension host's marks (window probe): require of the main file plus
+   * activate() until its promise resolved, i.e. until the extension is wired and active. Unlike
+   * the Running Extensions figure, no other extension's code is inside it.
+   */
+  readyOursMs: number[];
+  readyHelloMs: number[];
+  readyOursMedianMs: number;
+  readyHelloMedianMs: number;
+  /** The require of the main file alone (median). */
+  loadOursMedianMs: number;
+  loadHelloMedianMs: number;
 }
 
 export interface SessionStartEditorFigures {
@@ -211,13 +270,14 @@ export async function editorSession(
   },
 ): Promise<EditorFigures> {
   const root = tempDir('ehg-bench-editor-');
+  log(`editor session in ${root}`);
   const vsixHello = packageFixture('hello-world', root);
   const vsixProbe = packageFixture('window-probe', root);
   const probeLog = path.join(root, 'window-probe.jsonl');
   const workspace = makeWorkspace(root, 'bench-workspace', stack);
   const server: CodeServer = await startCodeServer({
     vsix: [path.join(REPO_ROOT, 'ehg-telemetry.vsix'), vsixHello, vsixProbe],
-    env: { LOG_LEVEL: 'trace', EHG_BENCH_PROBE_LOG: probeLog },
+    env: { LOG_LEVEL: 'trace', EHG_BENCH_PROBE_LOG: probeLog, EHG_BENCH_MARK_IDS: `${EXT_ID},${HELLO_ID}` },
     logFile: path.join(root, 'code-server.log'),
     log: (l) => log(`[code-server] ${l}`),
   });
@@ -229,6 +289,7 @@ export async function editorSession(
     // 1. Activation, `loads` times (the first load is the workspace's first open: SESSION_START).
     stack.gateway.clearLog();
     const samples: ActivationSample[] = [];
+    const spans: MarkSpans[] = [];
     for (let i = 0; i < opts.loads; i++) {
       if (i === 0) await openWorkbench(page, server.workbenchUrl(workspace));
       else {
@@ -237,7 +298,12 @@ export async function editorSession(
       }
       const s = await readRunningExtensions(page);
       samples.push(s);
-      log(`activation load ${i + 1}/${opts.loads}: EHG Telemetry ${s.ours} ms, hello-world ${s.hello} ms`);
+      const m = await waitMarks(probeLog, i + 1);
+      spans.push(m);
+      log(
+        `activation load ${i + 1}/${opts.loads}: Running Extensions: EHG Telemetry ${s.ours} ms, hello-world ${s.hello} ms; ` +
+          `own code: EHG Telemetry ${fmtSpan(m.ours)}, hello-world ${fmtSpan(m.hello)}`,
+      );
       await sleep(2_000);
     }
     const calls = activateCalls(server.userDataDir, EXT_ID);
@@ -262,6 +328,12 @@ export async function editorSession(
       ratio: round(median(ours) / median(hello), 2),
       firstRequestMarginsMs: margins,
       requestsBeforeActivateReturned: before,
+      readyOursMs: spans.map((m) => m.ours.load + m.ours.activate),
+      readyHelloMs: spans.map((m) => m.hello.load + m.hello.activate),
+      readyOursMedianMs: median(spans.map((m) => m.ours.load + m.ours.activate)),
+      readyHelloMedianMs: median(spans.map((m) => m.hello.load + m.hello.activate)),
+      loadOursMedianMs: median(spans.map((m) => m.ours.load)),
+      loadHelloMedianMs: median(spans.map((m) => m.hello.load)),
     };
 
     // 2. Session start on the first load: the gateway's view of the chain up to the insert.
