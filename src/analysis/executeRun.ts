@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkAnalyzerPath, RunnerInfo } from '../domain/analysisRun';
+import { t } from '../domain/l10n';
 import type { TelemetryBackend } from '../data/backend';
 import { enqueueRun, EnqueueOutcome, EnqueueRequest } from '../data/enqueueRun';
 
@@ -50,17 +51,20 @@ export function locateAnalyzer(
   try {
     root = fs.realpathSync(folderPath);
   } catch {
-    return { ok: false, reason: `the folder ${folderPath} cannot be read` };
+    return { ok: false, reason: t('the folder {0} cannot be read', folderPath) };
   }
   try {
     abs = fs.realpathSync(path.join(root, check.relative));
   } catch {
-    return { ok: false, reason: `this folder is not an EHG_Engineer checkout: ${check.relative} was not found` };
+    return {
+      ok: false,
+      reason: t('this folder is not an EHG_Engineer checkout: {0} was not found', check.relative),
+    };
   }
   const rel = path.relative(root, abs);
   if (rel.startsWith('..') || path.isAbsolute(rel))
-    return { ok: false, reason: `${check.relative} resolves outside the workspace folder` };
-  if (!fs.statSync(abs).isFile()) return { ok: false, reason: `${check.relative} is not a file` };
+    return { ok: false, reason: t('{0} resolves outside the workspace folder', check.relative) };
+  if (!fs.statSync(abs).isFile()) return { ok: false, reason: t('{0} is not a file', check.relative) };
   return { ok: true, absolute: abs, relative: check.relative };
 }
 

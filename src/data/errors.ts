@@ -15,7 +15,7 @@ export function configureHint(): string {
 
 export function classifyFailure(
   f: RawFailure,
-  ctx: { origin: string; key: string; retryAfterMs: number | null; what: string },
+  ctx: { origin: string; key: string; retryAfterMs: number | null; failure: string },
 ): BackendError {
   // Redact before bounding: a key cut in half by the length limit would no longer match.
   const rawMessage = cleanText(redact(cleanText(f.error?.message, Infinity) ?? '', [ctx.key]), 300) ?? '';
@@ -28,8 +28,9 @@ export function classifyFailure(
     code,
     retryAfterMs: ctx.retryAfterMs,
   });
-  // `what` is the caller's words ("load runs"), from src/data/supabaseBackend.ts.
-  const prefix = t('Could not {0}', ctx.what);
+  // The caller's whole sentence ("Could not load runs", translated by src/data/supabaseBackend.ts): a
+  // translated verb phrase spliced into "Could not {0}" would not read right in every language.
+  const prefix = ctx.failure;
   // "503" or "503: the server's own words".
   const status = serverText ? `${f.status}: ${serverText}` : String(f.status);
   if (f.status === 0) {

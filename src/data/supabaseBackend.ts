@@ -19,6 +19,7 @@ import { comparableRun, ComparableRun } from '../domain/runComparison';
 import type { FinishFields, RunningRun } from '../domain/analysisRun';
 import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
 import { classifyFailure, RawFailure } from './errors';
+import { t } from '../domain/l10n';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 import { createPooledFetch, PooledFetch } from './pooledFetch';
 
@@ -122,7 +123,8 @@ export class SupabaseBackend implements TelemetryBackend {
     this.pool?.close();
   }
 
-  private async run<T>(what: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {
+  /** `failure` is the whole sentence for when it fails ("Could not load runs"): its error messages start with it. */
+  private async run<T>(failure: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {
     // postgrest-js retries GETs by itself (1 s, 2 s, 4 s) on network errors, timeouts and 503,
     // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
     // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
@@ -136,7 +138,7 @@ export class SupabaseBackend implements TelemetryBackend {
         ok: false,
         error: {
           kind: 'cancelled',
-          message: `Could not ${what}: the extension is shutting down.`,
+          message: t('{0}: the extension is shutting down.', failure),
           status: 0,
           code: null,
           retryAfterMs: null,
@@ -159,7 +161,7 @@ export class SupabaseBackend implements TelemetryBackend {
             origin: this.origin,
             key: this.opts.key,
             retryAfterMs: this.http.observationFor(request.signal)?.retryAfterMs ?? null,
-            what,
+            failure,
           },
         ),
       };
@@ -187,7 +189,9 @@ export class SupabaseBackend implements TelemetryBackend {
           ? q.eq('scope_id', scope.scopeIds[0])
           : q.filter('scope_id', 'in', `(${scope.scopeIds.map(quoteFilterValue).join(',')})`);
     }
-    const page = await this.run('load runs', q, (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []));
+    const page = await this.run(t('Could not load runs'), q, (r) =>
+      Array.isArray(r.data) ? (r.data as unknown[]) : [],
+    );
     if (!page.ok) return page;
     const rows = page.value.slice(0, limit);
     const records = rows.filter(isRecord);
@@ -199,7 +203,9 @@ export class SupabaseBackend implements TelemetryBackend {
         .from(RUNS_TABLE)
         .select(RUN_HEAD_COLUMNS.join(','))
         .filter('run_id', 'in', `(${missing.map(quoteFilterValue).join(',')})`);
-      const heads = await this.run('load runs', hq, (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []));
+      const heads = await this.run(t('Could not load runs'), hq, (r) =>
+        Array.isArray(r.data) ? (r.data as unknown[]) : [],
+      );
       if (!heads.ok) return heads;
       const wanted = new Set(missing);
       this.heads.store(
@@ -217,7 +223,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .from(RUNS_TABLE)
       .select(RUN_SUMMARY_COLUMNS.join(','))
       .in('run_id', [...runIds]);
-    return this.run('refresh runs', q, (r) =>
+    return this.run(t('Could not refresh runs'), q, (r) =>
       (Array.isArray(r.data) ? r.data : []).map(parseRunSummary).filter((x): x is RunSummary => x !== null),
     );
   }
@@ -228,14 +234,14 @@ export class SupabaseBackend implements TelemetryBackend {
       .select('status,reason_code,error_class,error_message,output_ref')
       .eq('run_id', runId)
       .limit(1);
-    return this.run("load the run's findings", q, (r) =>
+    return this.run(t("Could not load the run's findings"), q, (r) =>
       Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null,
     );
   }
 
   getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>> {
     const q = this.client.from(RUNS_TABLE).select('*').eq('run_id', runId).limit(1);
-    return this.run('load the run', q, (r) =>
+    return this.run(t('Could not load the run'), q, (r) =>
       Array.isArray(r.data) && r.data.length && isRecord(r.data[0]) ? r.data[0] : null,
     );
   }
@@ -248,7 +254,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .or(scopeOrFilter(scopeId, ['status.eq.SUCCEEDED', `finished_at.gte.${since}`]))
       .order('finished_at', { ascending: false })
       .limit(1);
-    return this.run('check for a recent analysis', q, (r) => {
+    return this.run(t('Could not check for a recent analysis'), q, (r) => {
       const row: unknown = Array.isArray(r.data) ? r.data[0] : null;
       if (!isRecord(row)) return null;
       const runId = cleanText(row.run_id, 64);
@@ -266,7 +272,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .or(scopeOrFilter(scopeId))
       .order('triggered_at', { ascending: true })
       .limit(50);
-    return this.run('check for active runs', q, (r) =>
+    return this.run(t('Could not check for active runs'), q, (r) =>
       (Array.isArray(r.data) ? r.data : []).map(parseActiveRun).filter((x): x is ActiveRun => x !== null),
     );
   }
@@ -284,7 +290,7 @@ export class SupabaseBackend implements TelemetryBackend {
         metadata: run.metadata,
       })
       .select(ACTIVE_COLUMNS);
-    return this.run('enqueue an analysis run', q, (r) => {
+    return this.run(t('Could not enqueue an analysis run'), q, (r) => {
       const row = Array.isArray(r.data) ? parseActiveRun(r.data[0]) : null;
       // With return=representation the row comes back; fall back to what we sent.
       return (
@@ -316,7 +322,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .in('run_id', [...runIds])
       .in('status', [...onlyStatuses])
       .select('run_id');
-    return this.run('cancel the run', q, (r) =>
+    return this.run(t('Could not cancel the run'), q, (r) =>
       (Array.isArray(r.data) ? r.data : [])
         .map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null))
         .filter((x): x is string => x !== null),
@@ -346,7 +352,7 @@ export class SupabaseBackend implements TelemetryBackend {
   }
 
   getPreviousSucceeded(scope: RunScopeKey, before: Date): Promise<Result<ComparableRun | null>> {
-    return this.run('load the previous run', this.succeededQuery(scope, 1, before), (r) => {
+    return this.run(t('Could not load the previous run'), this.succeededQuery(scope, 1, before), (r) => {
       const rows = Array.isArray(r.data) ? r.data : [];
       return rows.length ? parseComparable(rows[0]) : null;
     });
@@ -354,7 +360,7 @@ export class SupabaseBackend implements TelemetryBackend {
 
   listSucceededRuns(scope: RunScopeKey, limit: number): Promise<Result<ComparableRun[]>> {
     return this.run(
-      'load the bottleneck trends',
+      t('Could not load the bottleneck trends'),
       this.succeededQuery(scope, Math.max(1, Math.min(limit, 100)), null),
       (r) => (Array.isArray(r.data) ? r.data : []).map(parseComparable).filter((x): x is ComparableRun => x !== null),
     );
@@ -370,7 +376,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .eq('run_id', runId)
       .eq('status', 'QUEUED')
       .select('run_id');
-    return this.run('start the analysis run', q, (r) => Array.isArray(r.data) && r.data.length === 1);
+    return this.run(t('Could not start the analysis run'), q, (r) => Array.isArray(r.data) && r.data.length === 1);
   }
 
   /** The finish row, only while the run is still RUNNING (a cancel wins). false: it was not. */
@@ -381,12 +387,12 @@ export class SupabaseBackend implements TelemetryBackend {
       .eq('run_id', runId)
       .eq('status', 'RUNNING')
       .select('run_id');
-    return this.run("record the run's result", q, (r) => Array.isArray(r.data) && r.data.length === 1);
+    return this.run(t("Could not record the run's result"), q, (r) => Array.isArray(r.data) && r.data.length === 1);
   }
 
   getRunStatus(runId: string): Promise<Result<string | null>> {
     const q = this.client.from(RUNS_TABLE).select('status').eq('run_id', runId).limit(1);
-    return this.run("read the run's status", q, (r) =>
+    return this.run(t("Could not read the run's status"), q, (r) =>
       Array.isArray(r.data) && isRecord(r.data[0]) ? cleanText(r.data[0].status, 40) : null,
     );
   }
@@ -402,7 +408,7 @@ export class SupabaseBackend implements TelemetryBackend {
       .filter('scope_id', 'in', `(${scopeIds.map(quoteFilterValue).join(',')})`)
       .lt('triggered_at', startedBefore.toISOString())
       .limit(50);
-    return this.run('check for abandoned runs', q, (r) =>
+    return this.run(t('Could not check for abandoned runs'), q, (r) =>
       (Array.isArray(r.data) ? r.data : [])
         .map((row: unknown): RunningRun | null => {
           if (!isRecord(row)) return null;
@@ -424,7 +430,7 @@ export class SupabaseBackend implements TelemetryBackend {
 
   readHeartbeat(): Promise<Result<HeartbeatObservation>> {
     const q = this.client.from(HEARTBEAT_TABLE).select(HEARTBEAT_COLUMNS.join(',')).eq('id', 1).limit(1);
-    return this.run('read the scheduler heartbeat', q, (r): HeartbeatObservation => {
+    return this.run(t('Could not read the scheduler heartbeat'), q, (r): HeartbeatObservation => {
       const rows = Array.isArray(r.data) ? r.data : [];
       const hb = rows.length ? parseHeartbeat(rows[0]) : null;
       if (hb) return { kind: 'row', heartbeat: hb };
@@ -438,23 +444,24 @@ export class SupabaseBackend implements TelemetryBackend {
 
   async probeCapabilities(): Promise<Capabilities> {
     const [runs, hb, write] = await Promise.all([
-      this.run('read runs', this.client.from(RUNS_TABLE).select('run_id').limit(1), () => true),
+      this.run(t('Could not read runs'), this.client.from(RUNS_TABLE).select('run_id').limit(1), () => true),
       this.readHeartbeat(),
       this.probeWrite(),
     ]);
     return {
       role: this.role,
-      readRuns: runs.ok ? { ok: true, detail: 'can read analysis runs' } : { ok: false, detail: runs.error.message },
+      readRuns: runs.ok ? { ok: true, detail: t('can read analysis runs') } : { ok: false, detail: runs.error.message },
       readHeartbeat: !hb.ok
         ? { ok: false, detail: hb.error.message }
         : hb.value.kind === 'row'
-          ? { ok: true, detail: 'can read the scheduler heartbeat' }
+          ? { ok: true, detail: t('can read the scheduler heartbeat') }
           : hb.value.kind === 'no-row'
-            ? { ok: true, detail: 'can read the scheduler heartbeat (no scheduler has written one yet)' }
+            ? { ok: true, detail: t('can read the scheduler heartbeat (no scheduler has written one yet)') }
             : {
                 ok: false,
-                detail:
+                detail: t(
                   'cannot see the scheduler heartbeat with this key (row-level security allows only authenticated or service-role keys)',
+                ),
               },
       writeRuns: write,
     };
@@ -468,21 +475,25 @@ export class SupabaseBackend implements TelemetryBackend {
   private async probeWrite(): Promise<{ ok: boolean; detail: string }> {
     const probeId = globalThis.crypto.randomUUID();
     const r = await this.run(
-      'check write access',
+      t('Could not check write access'),
       this.client.from(RUNS_TABLE).insert({ run_id: probeId, status: '__capability_probe__' }),
       () => true,
     );
     if (r.ok) {
       // A backend without the CHECK constraint accepted it: remove the probe row again.
-      await this.run('remove the probe row', this.client.from(RUNS_TABLE).delete().eq('run_id', probeId), () => true);
+      await this.run(
+        t('Could not remove the probe row'),
+        this.client.from(RUNS_TABLE).delete().eq('run_id', probeId),
+        () => true,
+      );
       return {
         ok: true,
-        detail: 'can enqueue and cancel runs (warning: the status CHECK constraint seems to be missing)',
+        detail: t('can enqueue and cancel runs (warning: the status CHECK constraint seems to be missing)'),
       };
     }
-    if (r.error.kind === 'constraint') return { ok: true, detail: 'can enqueue and cancel runs' };
+    if (r.error.kind === 'constraint') return { ok: true, detail: t('can enqueue and cancel runs') };
     if (r.error.kind === 'permission' || r.error.kind === 'unauthorized')
-      return { ok: false, detail: 'read-only: this key cannot enqueue or cancel runs (a service-role key can)' };
+      return { ok: false, detail: t('read-only: this key cannot enqueue or cancel runs (a service-role key can)') };
     return { ok: false, detail: r.error.message };
   }
 }

@@ -2,7 +2,6 @@
 // fix; none throws. A bundle of its own (dist/commands.js), loaded on the first command: the commands
 // are registered at activation by lazyCommands.ts, which calls these handlers.
 import * as vscode from 'vscode';
-import { notificationText } from '../domain/text';
 import type { BackendError, TelemetryBackend } from '../data/backend';
 import { checkProjectUrl } from '../domain/credentials';
 import { formatAge } from '../domain/format';
@@ -22,13 +21,16 @@ import type { SchedulerMonitor } from './schedulerMonitor';
 import type { AnalysisRunner } from './analysisRunner';
 import type { StartedRuns } from './startedRuns';
 import type { CommandHandler, CommandHandlers, CommandId } from './lazyCommands';
+import { error, info, warn, warnModal, warnWithDetail } from './notify';
 import { disposeTrends, showTrends } from './trendsPanel';
 
 /** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
 export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
 
-export const confirmModal: Confirm = (message, detail, action) =>
-  vscode.window.showWarningMessage(message, { modal: true, detail }, action);
+export const confirmModal: Confirm = (message, detail, action) => warnModal(message, detail, action);
+
+/** The example in the URL box: a URL, not words, so it is not translated. */
+const EXAMPLE_URL = 'https://abcd.supabase.co';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -65,44 +67,50 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
         return await fn(...args);
       } catch (e) {
         d.log.error(`Command ${id} failed`, e);
-        void vscode.window
-          .showErrorMessage(`EHG Telemetry: ${id} failed unexpectedly. See the log for details.`, 'Show Log')
-          .then((c) => c && d.log.show());
+        const showLog = vscode.l10n.t('Show Log');
+        void error(vscode.l10n.t('EHG Telemetry: {0} failed unexpectedly. See the log for details.', id), showLog).then(
+          (c) => c === showLog && d.log.show(),
+        );
       }
     },
   ];
+
+  /** A warning with "Configure…", which opens Configure Connection. */
+  const offerConfigure = (text: string) => {
+    const configure = vscode.l10n.t('Configure…');
+    void warn(text, configure).then(
+      (c) => c === configure && vscode.commands.executeCommand('ehgTelemetry.configureConnection'),
+    );
+  };
 
   const requireBackend = (): TelemetryBackend | undefined => {
     const b = d.connection.snapshot.backend;
     if (!b) {
       const s = d.connection.snapshot.state;
-      const why =
+      const text =
         s.kind === 'restricted'
-          ? 'This workspace is in Restricted Mode, so its .env is not read.'
+          ? vscode.l10n.t('EHG Telemetry: This workspace is in Restricted Mode, so its .env is not read.')
           : s.kind === 'invalid'
-            ? s.message
-            : 'No connection is configured.';
-      void vscode.window
-        .showWarningMessage(notificationText(`EHG Telemetry: ${why}`), 'Configure…')
-        .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+            ? vscode.l10n.t('EHG Telemetry: {0}', s.message)
+            : vscode.l10n.t('EHG Telemetry: No connection is configured.');
+      offerConfigure(text);
     }
     return b ?? undefined;
   };
 
   const showError = (e: BackendError) => {
     d.log.warn(e.message);
-    void vscode.window
-      .showErrorMessage(notificationText(`EHG Telemetry: ${e.message}`), 'Show Log')
-      .then((c) => c && d.log.show());
+    const showLog = vscode.l10n.t('Show Log');
+    void error(vscode.l10n.t('EHG Telemetry: {0}', e.message), showLog).then((c) => c === showLog && d.log.show());
   };
 
   const pickRun = async (filter: (r: RunSummary) => boolean, placeHolder: string): Promise<string | undefined> => {
     const runs = d.model.runs.filter(filter);
     if (runs.length === 0) {
-      void vscode.window.showInformationMessage(
+      void info(
         d.model.loadedOnce
-          ? 'EHG Telemetry: no matching runs are loaded.'
-          : 'EHG Telemetry: runs are not loaded yet; open the Analysis Runs view or run Refresh.',
+          ? vscode.l10n.t('EHG Telemetry: no matching runs are loaded.')
+          : vscode.l10n.t('EHG Telemetry: runs are not loaded yet; open the Analysis Runs view or run Refresh.'),
       );
       return undefined;
     }
@@ -124,7 +132,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
   const openRunDocument = async (runId: string) => {
     const uri = runDocumentUri(runId);
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Loading run details…' },
+      { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading run details…') },
       async () => {
         d.documents.invalidate(uri);
         const doc = await vscode.workspace.openTextDocument(uri);
@@ -140,9 +148,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       const settings = readSettings().settings;
       const snap = d.connection.snapshot;
       const url = await vscode.window.showInputBox({
-        title: 'EHG Telemetry: Configure Connection (1/2)',
-        prompt: 'URL of the EHG_Engineer Supabase project',
-        placeHolder: 'https://abcd.supabase.co',
+        title: vscode.l10n.t('EHG Telemetry: Configure Connection (1/2)'),
+        prompt: vscode.l10n.t('URL of the EHG_Engineer Supabase project'),
+        placeHolder: EXAMPLE_URL,
         value: settings.supabaseUrl || (snap.state.kind === 'configured' ? snap.state.url : ''),
         ignoreFocusOut: true,
         validateInput: (v) => {
@@ -155,16 +163,22 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       const check = checkProjectUrl(url);
       if (!check.ok) return;
       const key = await vscode.window.showInputBox({
-        title: 'EHG Telemetry: Configure Connection (2/2)',
-        prompt: `Key for ${check.origin}. A service-role key can enqueue and cancel runs; the anon key is read-only. It is stored in the OS keychain (SecretStorage) and sent only to ${check.origin}.`,
+        title: vscode.l10n.t('EHG Telemetry: Configure Connection (2/2)'),
+        prompt: vscode.l10n.t(
+          'Key for {0}. A service-role key can enqueue and cancel runs; the anon key is read-only. It is stored in the OS keychain (SecretStorage) and sent only to {0}.',
+          check.origin,
+        ),
         password: true,
         ignoreFocusOut: true,
-        validateInput: (v) => (v.trim() ? null : 'Enter a key.'),
+        validateInput: (v) => (v.trim() ? null : vscode.l10n.t('Enter a key.')),
       });
       if (key === undefined) return;
       const trimmed = key.trim();
       const caps = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `EHG Telemetry: testing ${check.origin}…` },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('EHG Telemetry: testing {0}…', check.origin),
+        },
         async () => {
           const probe = d.createBackend({
             url: check.url,
@@ -180,19 +194,26 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
         },
       );
       const mark = (ok: boolean) => (ok ? '✓' : '✗');
-      const summary = `${mark(caps.readRuns.ok)} read runs · ${mark(caps.readHeartbeat.ok)} read the heartbeat · ${mark(caps.writeRuns.ok)} write runs`;
+      const summary = vscode.l10n.t(
+        '{0} read runs · {1} read the heartbeat · {2} write runs',
+        mark(caps.readRuns.ok),
+        mark(caps.readHeartbeat.ok),
+        mark(caps.writeRuns.ok),
+      );
       d.log.info(
         `Connection test for ${check.origin} (key role ${caps.role}): ${caps.readRuns.detail}; ${caps.readHeartbeat.detail}; ${caps.writeRuns.detail}`,
       );
       if (!caps.readRuns.ok) {
-        const choice = await vscode.window.showWarningMessage(
-          notificationText(`EHG Telemetry: ${caps.readRuns.detail}`),
-          { modal: true, detail: summary },
-          'Save Anyway',
-          'Re-enter',
+        const saveAnyway = vscode.l10n.t('Save Anyway');
+        const reenter = vscode.l10n.t('Re-enter');
+        const choice = await warnModal(
+          vscode.l10n.t('EHG Telemetry: {0}', caps.readRuns.detail),
+          summary,
+          saveAnyway,
+          reenter,
         );
-        if (choice === 'Re-enter') return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
-        if (choice !== 'Save Anyway') return;
+        if (choice === reenter) return vscode.commands.executeCommand('ehgTelemetry.configureConnection');
+        if (choice !== saveAnyway) return;
       }
       await d.credentials.store(check.origin, trimmed);
       await vscode.workspace
@@ -200,59 +221,58 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
         .update('supabaseUrl', check.url, vscode.ConfigurationTarget.Global);
       await d.connection.refresh();
       if (caps.readRuns.ok) d.connection.setCanWrite(caps.writeRuns.ok);
-      const extra = caps.writeRuns.ok ? '' : ' Read-only: runs cannot be started or cancelled with this key.';
-      void vscode.window.showInformationMessage(
-        notificationText(`EHG Telemetry: connected to ${check.origin}. ${summary}.${extra}`),
+      void info(
+        caps.writeRuns.ok
+          ? vscode.l10n.t('EHG Telemetry: connected to {0}. {1}.', check.origin, summary)
+          : vscode.l10n.t(
+              'EHG Telemetry: connected to {0}. {1}. Read-only: runs cannot be started or cancelled with this key.',
+              check.origin,
+              summary,
+            ),
       );
     }),
 
     reg('clearCredentials', async () => {
       const origins = d.credentials.origins;
-      const choice = await vscode.window.showWarningMessage(
-        'Remove the stored key(s) and the URL setting?',
-        {
-          modal: true,
-          detail: origins.length
-            ? `Keys stored for: ${origins.join(', ')}. A workspace .env is not changed.`
-            : 'No key is stored; the URL setting will be cleared.',
-        },
-        'Clear',
+      const clear = vscode.l10n.t('Clear');
+      const choice = await warnModal(
+        vscode.l10n.t('Remove the stored key(s) and the URL setting?'),
+        origins.length
+          ? vscode.l10n.t('Keys stored for: {0}. A workspace .env is not changed.', origins.join(', '))
+          : vscode.l10n.t('No key is stored; the URL setting will be cleared.'),
+        clear,
       );
-      if (choice !== 'Clear') return;
+      if (choice !== clear) return;
       await d.credentials.clear();
       await vscode.workspace
         .getConfiguration(SECTION)
         .update('supabaseUrl', undefined, vscode.ConfigurationTarget.Global);
       await d.connection.refresh();
-      void vscode.window.showInformationMessage('EHG Telemetry: credentials cleared.');
+      void info(vscode.l10n.t('EHG Telemetry: credentials cleared.'));
     }),
 
     reg('triggerRun', async () => {
       if (!vscode.workspace.isTrusted) {
-        void vscode.window
-          .showInformationMessage(
-            'EHG Telemetry: runs cannot be started in Restricted Mode. Trust this workspace to enable it.',
-            'Manage Trust',
-          )
-          .then((c) => c && vscode.commands.executeCommand('workbench.trust.manage'));
+        const manageTrust = vscode.l10n.t('Manage Trust');
+        void info(
+          vscode.l10n.t('EHG Telemetry: runs cannot be started in Restricted Mode. Trust this workspace to enable it.'),
+          manageTrust,
+        ).then((c) => c === manageTrust && vscode.commands.executeCommand('workbench.trust.manage'));
         return;
       }
       const backend = requireBackend();
       if (!backend) return;
       if (d.connection.snapshot.canWrite === false) {
-        void vscode.window
-          .showWarningMessage(
+        offerConfigure(
+          vscode.l10n.t(
             'EHG Telemetry: this key is read-only, so runs cannot be started. Configure a service-role key.',
-            'Configure…',
-          )
-          .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+          ),
+        );
         return;
       }
       const folders = vscode.workspace.workspaceFolders ?? [];
       if (folders.length === 0) {
-        void vscode.window.showInformationMessage(
-          'EHG Telemetry: open a folder first; runs are scoped to a workspace folder.',
-        );
+        void info(vscode.l10n.t('EHG Telemetry: open a folder first; runs are scoped to a workspace folder.'));
         return;
       }
       const folder =
@@ -261,14 +281,14 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
           : (
               await vscode.window.showQuickPick(
                 folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })),
-                { placeHolder: 'Analyse which folder?' },
+                { placeHolder: vscode.l10n.t('Analyse which folder?') },
               )
             )?.folder;
       if (!folder) return;
       const { scopeId } = folderSettings(folder);
       const settings = d.connection.snapshot.settings;
       await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: starting an analysis run…' },
+        { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('EHG Telemetry: starting an analysis run…') },
         async () => {
           const { outcome, execution } = await d.analysis.enqueue(folder, backend, {
             scopeId,
@@ -282,18 +302,20 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             d.log.info(
               `Manual run not started for ${JSON.stringify(scopeId)}: skipped_no_analyzer (${outcome.reason})`,
             );
-            void vscode.window
-              .showWarningMessage(
-                notificationText(`EHG Telemetry: no run was started: ${outcome.reason}.`),
-                {
-                  detail:
-                    'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.',
-                },
-                'Open Settings',
-              )
-              .then(
-                (c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'ehgTelemetry.analysis'),
-              );
+            const openSettings = vscode.l10n.t('Open Settings');
+            void warnWithDetail(
+              vscode.l10n.t('EHG Telemetry: no run was started: {0}.', outcome.reason),
+              {
+                detail: vscode.l10n.t(
+                  'Runs are executed with the folder\'s own EHG_Engineer analyzer (ehgTelemetry.analysis.analyzerPath). Open the EHG_Engineer checkout, or set ehgTelemetry.analysis.executor to "external" if a worker claims queued runs.',
+                ),
+              },
+              openSettings,
+            ).then(
+              (c) =>
+                c === openSettings &&
+                vscode.commands.executeCommand('workbench.action.openSettings', 'ehgTelemetry.analysis'),
+            );
             return;
           }
           if (outcome.kind === 'failed') {
@@ -303,14 +325,30 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
           if (outcome.kind === 'already-active') {
             const a = outcome.run;
             // Not awaited: the command (and its progress indicator) ends now; the choice is handled later.
-            void vscode.window
-              .showInformationMessage(
-                notificationText(
-                  `EHG Telemetry: an analysis run is already ${a.status.toLowerCase()} for ${folder.name} (triggered ${formatAge(a.triggeredAt, new Date())}).`,
-                ),
-                'Show Run',
-              )
-              .then((c) => c && openRunDocument(a.runId));
+            const age = formatAge(a.triggeredAt, new Date());
+            const showRun = vscode.l10n.t('Show Run');
+            void info(
+              a.status === 'RUNNING'
+                ? vscode.l10n.t(
+                    'EHG Telemetry: an analysis run is already running for {0} (triggered {1}).',
+                    folder.name,
+                    age,
+                  )
+                : a.status === 'QUEUED'
+                  ? vscode.l10n.t(
+                      'EHG Telemetry: an analysis run is already queued for {0} (triggered {1}).',
+                      folder.name,
+                      age,
+                    )
+                  : // Only QUEUED and RUNNING runs are active; any other status is the database's own word.
+                    vscode.l10n.t(
+                      'EHG Telemetry: an analysis run is already {0} for {1} (triggered {2}).',
+                      a.status.toLowerCase(),
+                      folder.name,
+                      age,
+                    ),
+              showRun,
+            ).then((c) => (c === showRun ? openRunDocument(a.runId) : undefined));
             return;
           }
           if (outcome.kind !== 'enqueued') return;
@@ -319,7 +357,9 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             `Manual run enqueued: run_id=${runId} scope=${JSON.stringify(scopeId)}${execution ? ` executed by this window (analysis process ${execution.process.pid ?? '?'})` : ' (executor external: left QUEUED for a worker)'}`,
           );
           vscode.window.setStatusBarMessage(
-            execution ? '$(sync~spin) EHG Telemetry: analysis running' : '$(check) EHG Telemetry: analysis run queued',
+            execution
+              ? vscode.l10n.t('$(sync~spin) EHG Telemetry: analysis running')
+              : vscode.l10n.t('$(check) EHG Telemetry: analysis run queued'),
             5000,
           );
           await d.started.add(runId, 'with-progress');
@@ -337,28 +377,32 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
     reg('cancelRun', async (arg?: RunArg) => {
       const backend = requireBackend();
       if (!backend) return;
-      const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), 'Cancel which run?'));
+      const runId = runIdOf(arg) ?? (await pickRun((r) => isActive(r.status), vscode.l10n.t('Cancel which run?')));
       if (!runId) return;
       if (d.connection.snapshot.canWrite === false) {
-        void vscode.window
-          .showWarningMessage(
+        offerConfigure(
+          vscode.l10n.t(
             'EHG Telemetry: this key is read-only, so runs cannot be cancelled. Configure a service-role key.',
-            'Configure…',
-          )
-          .then((c) => c && vscode.commands.executeCommand('ehgTelemetry.configureConnection'));
+          ),
+        );
         return;
       }
       const run = d.model.find(runId);
+      const cancelRun = vscode.l10n.t('Cancel Run');
       const choice = await d.confirm(
-        `Cancel analysis run ${runId}?`,
+        vscode.l10n.t('Cancel analysis run {0}?', runId),
         run
-          ? `${statusLabel(run)}, triggered ${formatAge(run.triggeredAt, new Date())}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.`
+          ? vscode.l10n.t(
+              '{0}, triggered {1}. A run this window executes is stopped at once; an analysis the CLI hook runs ignores a cancel.',
+              statusLabel(run),
+              formatAge(run.triggeredAt, new Date()),
+            )
           : undefined,
-        'Cancel Run',
+        cancelRun,
       );
-      if (choice !== 'Cancel Run') return;
+      if (choice !== cancelRun) return;
       const res = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: cancelling…' },
+        { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('EHG Telemetry: cancelling…') },
         async () => {
           // A run this window executes: its analysis process is killed first, so nothing is written after the cancel.
           await d.analysis.cancel(runId);
@@ -372,30 +416,32 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       if (res.value.length === 0) {
         if (backend.role === 'anon' || backend.role === 'authenticated') {
           d.connection.markReadOnly();
-          void vscode.window.showWarningMessage(
-            'EHG Telemetry: nothing was cancelled: this key is not allowed to change runs (row-level security).',
+          void warn(
+            vscode.l10n.t(
+              'EHG Telemetry: nothing was cancelled: this key is not allowed to change runs (row-level security).',
+            ),
           );
         } else {
-          void vscode.window.showInformationMessage('EHG Telemetry: the run had already finished; nothing to cancel.');
+          void info(vscode.l10n.t('EHG Telemetry: the run had already finished; nothing to cancel.'));
         }
       } else {
         d.log.info(`Cancelled run ${runId} (reason_code=${REASON_CANCELLED_FROM_EDITOR})`);
-        vscode.window.setStatusBarMessage('$(check) EHG Telemetry: run cancelled', 5000);
+        vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) EHG Telemetry: run cancelled'), 5000);
       }
       await refreshRuns();
     }),
 
     reg('showRunDetails', async (arg?: RunArg) => {
       if (!requireBackend()) return;
-      const runId = runIdOf(arg) ?? (await pickRun(() => true, 'Show which run?'));
+      const runId = runIdOf(arg) ?? (await pickRun(() => true, vscode.l10n.t('Show which run?')));
       if (runId) await openRunDocument(runId);
     }),
 
     reg('copyRunId', async (arg?: RunArg) => {
-      const runId = runIdOf(arg) ?? (await pickRun(() => true, 'Copy the ID of which run?'));
+      const runId = runIdOf(arg) ?? (await pickRun(() => true, vscode.l10n.t('Copy the ID of which run?')));
       if (!runId) return;
       await vscode.env.clipboard.writeText(runId);
-      vscode.window.setStatusBarMessage(`$(check) Copied run ID ${runId}`, 3000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('$(check) Copied run ID {0}', runId), 3000);
     }),
 
     reg('showSchedulerDetails', async () => {
@@ -407,27 +453,29 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       type Item = vscode.QuickPickItem & { action?: 'refresh' | 'log' | 'configure' };
       const items: Item[] = [
         { label: `$(${p.icon}) ${p.text}`, detail: p.explanation },
-        ...(facts.length ? [{ label: 'Heartbeat', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
+        ...(facts.length
+          ? [{ label: vscode.l10n.t('Heartbeat'), kind: vscode.QuickPickItemKind.Separator } as Item]
+          : []),
         ...facts.map(([k, v]) => ({ label: k, description: v })),
-        { label: 'Actions', kind: vscode.QuickPickItemKind.Separator },
+        { label: vscode.l10n.t('Actions'), kind: vscode.QuickPickItemKind.Separator },
         {
-          label: '$(refresh) Refresh',
-          description: readAt ? `last read ${formatAge(readAt, now)}` : undefined,
+          label: vscode.l10n.t('$(refresh) Refresh'),
+          description: readAt ? vscode.l10n.t('last read {0}', formatAge(readAt, now)) : undefined,
           action: 'refresh',
         },
-        { label: '$(output) Open Log', action: 'log' },
+        { label: vscode.l10n.t('$(output) Open Log'), action: 'log' },
         ...(d.connection.snapshot.backend
           ? []
-          : [{ label: '$(plug) Configure Connection…', action: 'configure' } as Item]),
+          : [{ label: vscode.l10n.t('$(plug) Configure Connection…'), action: 'configure' } as Item]),
       ];
       const pick = await vscode.window.showQuickPick(items, {
-        title: 'EHG Telemetry: EVA Scheduler',
-        placeHolder: 'Scheduler heartbeat and circuit breaker',
+        title: vscode.l10n.t('EHG Telemetry: EVA Scheduler'),
+        placeHolder: vscode.l10n.t('Scheduler heartbeat and circuit breaker'),
         matchOnDescription: true,
       });
       if (pick?.action === 'refresh') {
         await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Window, title: 'EHG Telemetry: reading the heartbeat…' },
+          { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('EHG Telemetry: reading the heartbeat…') },
           () => d.monitor.refreshNow(),
         );
         return vscode.commands.executeCommand('ehgTelemetry.showSchedulerDetails');

@@ -1,8 +1,8 @@
 // "Don't show again" for notifications that can repeat, remembered per kind in global state.
 // Errors the user must act on once (e.g. a failed Configure Connection…) are not routed here.
 import * as vscode from 'vscode';
-import { notificationText } from '../domain/text';
 import { MutedNotifications, NotificationKind } from '../domain/mutedNotifications';
+import { info, notify } from './notify';
 
 export { NOTIFICATION_KINDS } from '../domain/mutedNotifications';
 export type { NotificationKind } from '../domain/mutedNotifications';
@@ -24,9 +24,8 @@ export class NotificationPrefs extends MutedNotifications {
   ): Promise<string | undefined> {
     if (this.isMuted(kind)) return undefined;
     const never = vscode.l10n.t("Don't Show Again");
-    const show = severity === 'info' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
-    // Every caller's text may hold database or server text: it must not become a (command) link.
-    const choice = await show(notificationText(text), ...actions, never);
+    // Every caller's text may hold database or server text: notify keeps it from becoming a (command) link.
+    const choice = await notify(severity, text, ...actions, never);
     if (choice === never) {
       await this.mute(kind);
       return undefined;
@@ -39,8 +38,6 @@ export class NotificationPrefs extends MutedNotifications {
 export function registerNotificationCommands(prefs: NotificationPrefs): vscode.Disposable {
   return vscode.commands.registerCommand('ehgTelemetry.resetNotifications', async () => {
     await prefs.reset();
-    void vscode.window.showInformationMessage(
-      vscode.l10n.t('EHG Telemetry: notifications you turned off will be shown again.'),
-    );
+    void info(vscode.l10n.t('EHG Telemetry: notifications you turned off will be shown again.'));
   });
 }

@@ -6,6 +6,7 @@ import { isActive, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import type { TickOutcome } from '../platform/refreshScheduler';
+import { notify } from './notify';
 import { Poller } from './poller';
 import type { RunsModel } from './runsModel';
 import type { NotificationPrefs } from './notificationPrefs';
@@ -106,9 +107,7 @@ export class RunWatcher implements vscode.Disposable {
     const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
     const show = this.extras.prefs
       ? this.extras.prefs.show(kind, severity, text, showLabel)
-      : severity === 'info'
-        ? vscode.window.showInformationMessage(text, showLabel)
-        : vscode.window.showWarningMessage(text, showLabel);
+      : notify(severity, text, showLabel);
     void show.then((choice) => {
       if (choice === showLabel)
         void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });

@@ -4,7 +4,6 @@
 // (default-src 'none', nonce'd script and style, images only from the extension) and receives
 // the data as a message, never as markup.
 import * as crypto from 'crypto';
-import { notificationText } from '../domain/text';
 import * as vscode from 'vscode';
 import type { RunScopeKey } from '../data/backend';
 import type { RunSummary } from '../domain/run';
@@ -12,6 +11,7 @@ import { buildTrends } from '../domain/trends';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
 import type { RunsModel } from './runsModel';
+import { warn } from './notify';
 import './l10n';
 
 export const TRENDS_VIEW_TYPE = 'ehgTelemetry.trends';
@@ -132,15 +132,13 @@ export class TrendsPanel implements vscode.Disposable {
   ): Promise<void> {
     const backend = connection.snapshot.backend;
     if (!backend) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('EHG Telemetry: no connection is configured.'));
+      void warn(vscode.l10n.t('EHG Telemetry: no connection is configured.'));
       return;
     }
     const count = connection.snapshot.settings.trendsRunCount;
     const res = await backend.listSucceededRuns(scope, count);
     if (!res.ok) {
-      void vscode.window.showWarningMessage(
-        notificationText(vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message)),
-      );
+      void warn(vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message));
       return;
     }
     const message = { type: 'render', data: buildTrends(scopeLabel, res.value), strings: strings(), selectedRunId };

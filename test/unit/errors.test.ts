@@ -9,7 +9,7 @@ const ctx = (retryAfterMs: number | null = null, key = KEY) => ({
   origin: ORIGIN,
   key,
   retryAfterMs,
-  what: 'load runs',
+  failure: 'Could not load runs',
 });
 
 describe('errors: classifyFailure', () => {
