@@ -16,6 +16,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { finishFromFailure, RunFailure } from '../domain/analysisRun';
 import type { TelemetryBackend } from '../data/backend';
 import type { ChildMessage, HostMessage, RunMessage } from './protocol';
+import { t } from '../domain/l10n';
 
 export const LOAD_TIMEOUT_MS = 20_000;
 export const WATCHDOG_SLACK_MS = 15_000;
@@ -96,7 +97,7 @@ export class AnalysisProcess {
       } catch (e) {
         resolve({
           ok: false,
-          reason: `Node could not be started for the analyzer: ${e instanceof Error ? e.message : String(e)}`,
+          reason: t('Node could not be started for the analyzer: {0}', e instanceof Error ? e.message : String(e)),
         });
         return;
       }
@@ -114,7 +115,7 @@ export class AnalysisProcess {
         () =>
           settle({
             ok: false,
-            reason: `the analyzer did not load within ${(o.loadTimeoutMs ?? LOAD_TIMEOUT_MS) / 1000} s`,
+            reason: t('the analyzer did not load within {0} s', (o.loadTimeoutMs ?? LOAD_TIMEOUT_MS) / 1000),
           }),
         o.loadTimeoutMs ?? LOAD_TIMEOUT_MS,
       );
@@ -129,17 +130,19 @@ export class AnalysisProcess {
             process: new AnalysisProcess(child, o.log, { loadMs: Date.now() - t0, rssBytes: m.rssBytes }),
           });
         } else if (m?.type === 'load-failed') {
-          settle({ ok: false, reason: `the analyzer module failed to load: ${m.message}` });
+          settle({ ok: false, reason: t('the analyzer module failed to load: {0}', m.message) });
         }
       };
       child.on('message', onMessage);
       child.once('error', (e) =>
-        settle({ ok: false, reason: `Node could not be started for the analyzer: ${e.message}` }),
+        settle({ ok: false, reason: t('Node could not be started for the analyzer: {0}', e.message) }),
       );
       child.once('exit', (code, signal) =>
         settle({
           ok: false,
-          reason: `the analysis process exited while loading (${signal ? `signal ${signal}` : `code ${code}`})`,
+          reason: signal
+            ? t('the analysis process exited while loading (signal {0})', signal)
+            : t('the analysis process exited while loading (code {0})', String(code)),
         }),
       );
       send(child, { type: 'load', analyzerPath: o.analyzerPath });
