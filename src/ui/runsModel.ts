@@ -166,7 +166,7 @@ export class RunsModel implements vscode.Disposable {
     if (!backend)
       return {
         ok: false,
-        error: { kind: 'unknown', message: 'Not connected.', status: 0, code: null, retryAfterMs: null },
+        error: { kind: 'unknown', message: vscode.l10n.t('Not connected.'), status: 0, code: null, retryAfterMs: null },
       };
     const res = await backend.getRunDetail(run.runId);
     if (!res.ok) return { ok: false, error: res.error };
@@ -175,7 +175,7 @@ export class RunsModel implements vscode.Disposable {
         ok: true,
         outcome: {
           kind: 'malformed',
-          detail: 'the run is no longer visible (deleted, or hidden by row-level security)',
+          detail: vscode.l10n.t('the run is no longer visible (deleted, or hidden by row-level security)'),
         },
       };
     const outcome = describeOutcome(res.value);
