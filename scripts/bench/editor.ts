@@ -347,6 +347,11 @@ export async function editorSession(
     const ss = firstLoad.filter((e) => ssKinds.includes(kindOf(e)));
     const insertIdx = ss.findIndex((e) => kindOf(e) === 'insert');
     const chain = insertIdx >= 0 ? ss.slice(0, insertIdx + 1) : [];
+    if (!chain.length)
+      log(
+        `session start: no insert in the first load's requests (${calls.length} activations for ${opts.loads} loads; ` +
+          `first load: ${JSON.stringify(countKinds(firstLoad))}; all: ${JSON.stringify(countKinds(all))})`,
+      );
     const actEnd = calls.length ? calls[calls.length - opts.loads] + samples[0].ours : NaN;
     const sessionStart: SessionStartEditorFigures = {
       roundTripsToInsert: chain.length

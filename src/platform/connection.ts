@@ -28,8 +28,6 @@ export interface ConnectionSnapshot {
   /** Per folder: TELEMETRY_AUTO_ANALYSIS_ENABLED=false in that folder's .env (trusted only). */
   autoDisabledFolders: ReadonlySet<string>;
   settings: Settings;
-  /** Bumped whenever the backend is replaced, so async work can tell it is stale. */
-  generation: number;
 }
 
 export type BackendFactory = (o: {
@@ -51,7 +49,15 @@ function connectionPool(): 'own' | 'global' {
 
 export class ConnectionManager implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<ConnectionSnapshot>();
+  /** Every change of the connection (state, settings, canWrite, backend). */
   readonly onDidChange = this.emitter.event;
+  private readonly backendEmitter = new vscode.EventEmitter<ConnectionSnapshot>();
+  /**
+   * The backend was replaced (by a new one, or by none): whatever was read through the old one is
+   * void. Fires before the onDidChange of the same change, so that caches are cleared before anyone
+   * renders it.
+   */
+  readonly onDidChangeBackend = this.backendEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private envWatchers: vscode.Disposable[] = [];
   private current: ConnectionSnapshot;
@@ -74,10 +80,10 @@ export class ConnectionManager implements vscode.Disposable {
       canWrite: null,
       autoDisabledFolders: new Set(),
       settings: readSettings().settings,
-      generation: 0,
     };
     this.disposables.push(
       this.emitter,
+      this.backendEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('ehgTelemetry')) void this.refresh();
       }),
@@ -171,7 +177,6 @@ export class ConnectionManager implements vscode.Disposable {
       this.activeKey === key &&
       prev.settings.requestTimeoutMs === settings.requestTimeoutMs;
     let backend = prev.backend;
-    let generation = prev.generation;
     let canWrite = prev.canWrite;
     if (!sameBackend) {
       prev.backend?.dispose();
@@ -187,12 +192,12 @@ export class ConnectionManager implements vscode.Disposable {
           : null;
       this.activeKey = key;
       this.log.setSecrets([key]);
-      generation++;
       canWrite = state.kind === 'configured' ? roleCanWrite(state.role) : null;
       this.log.info(describeState(state));
     }
     const autoDisabledFolders = new Set(resolution.autoDisabledFolders);
-    this.current = { state, backend, canWrite, autoDisabledFolders, settings, generation };
+    this.current = { state, backend, canWrite, autoDisabledFolders, settings };
+    if (!sameBackend) this.backendEmitter.fire(this.current);
     this.emitter.fire(this.current);
   }
 

@@ -22,7 +22,6 @@ export class RunComparisons implements vscode.Disposable {
     Promise<{ ok: true; comparison: RunComparison } | { ok: false; error: BackendError }>
   >();
   private readonly subscription: vscode.Disposable;
-  private generation = -1;
   /** Runs prefetched once (per connection), whatever the outcome: a failure is not retried on every refresh. */
   private readonly prefetched = new Set<string>();
 
@@ -30,12 +29,9 @@ export class RunComparisons implements vscode.Disposable {
     private readonly connection: ConnectionManager,
     private readonly model: RunsModel,
   ) {
-    this.subscription = connection.onDidChange((snap) => {
-      if (snap.generation !== this.generation) {
-        this.generation = snap.generation;
-        this.cache.clear();
-        this.prefetched.clear();
-      }
+    this.subscription = connection.onDidChangeBackend(() => {
+      this.cache.clear();
+      this.prefetched.clear();
     });
   }
 

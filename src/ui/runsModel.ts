@@ -37,8 +37,8 @@ export class RunsModel implements vscode.Disposable {
   loadedAt: Date | null = null;
   skippedRows = 0;
   private pages = 1;
-  private generation = -1;
   private readonly details = new Map<string, DetailEntry>();
+  private readonly subscription: vscode.Disposable;
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -47,6 +47,11 @@ export class RunsModel implements vscode.Disposable {
     private readonly state: vscode.Memento,
   ) {
     this.scope = state.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace';
+    // Runs read through another backend (or none) are not this connection's: start again from page 1.
+    this.subscription = connection.onDidChangeBackend(() => {
+      this.pages = 1;
+      this.clear();
+    });
   }
 
   /** This Workspace or All Scopes: remembered for the workspace (setScope). */
@@ -85,17 +90,13 @@ export class RunsModel implements vscode.Disposable {
     const snap = this.connection.snapshot;
     const backend = snap.backend;
     if (!backend) return { ok: true, nextDelayMs: IDLE_POLL_MS };
-    if (snap.generation !== this.generation) {
-      this.generation = snap.generation;
-      this.pages = 1;
-      this.clear();
-    }
     const limit = snap.settings.pageSize * this.pages;
     this.loading = true;
     this.emitter.fire({ structural: false, changed: [] });
     const res = await backend.listRuns(this.currentScope(), 0, limit);
     this.loading = false;
-    if (snap.generation !== this.connection.snapshot.generation) return { ok: true, nextDelayMs: 0 };
+    // The backend was replaced while the list was read: its answer is void (onBackend cleared the list).
+    if (backend !== this.connection.snapshot.backend) return { ok: true, nextDelayMs: 0 };
     if (!res.ok) {
       this.error = res.error;
       this.notifier.failure('Loading runs', res.error);
@@ -190,6 +191,7 @@ export class RunsModel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.subscription.dispose();
     this.emitter.dispose();
   }
 }

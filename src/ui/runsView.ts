@@ -20,8 +20,6 @@ export class RunsView implements vscode.Disposable {
   private readonly poller: Poller;
   private readonly keys = new ContextKeys();
   private readonly disposables: vscode.Disposable[] = [];
-  /** The connection generation the list was last read for: a new backend reads it at once. */
-  private listGeneration = -1;
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -54,12 +52,13 @@ export class RunsView implements vscode.Disposable {
         this.update();
         if (this.treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs);
       }),
+      // A new backend is read at once (if someone can see it); other changes just re-render.
+      connection.onDidChangeBackend((snap) => {
+        this.poller.setEnabled(snap.backend !== null);
+        if (snap.backend && this.treeView.visible) void this.poller.refreshNow();
+      }),
       connection.onDidChange((snap) => {
         this.poller.setEnabled(snap.backend !== null);
-        if (snap.generation !== this.listGeneration) {
-          this.listGeneration = snap.generation;
-          if (snap.backend && this.treeView.visible) void this.poller.refreshNow();
-        }
         this.update();
       }),
     );

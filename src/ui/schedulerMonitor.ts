@@ -10,7 +10,9 @@ import {
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
 import { summarizeState } from '../domain/connectionPrecedence';
-import { RefreshScheduler, TickOutcome } from '../platform/refreshScheduler';
+import type { ConnectionSnapshot } from '../platform/connection';
+import type { TickOutcome } from '../platform/refreshScheduler';
+import { Poller } from './poller';
 import type { FailureNotifier } from './failureNotifier';
 
 export const HEARTBEAT_TIMING = { settleMs: 2_000, minMs: 5_000, maxMs: 5 * 60_000 };
@@ -18,37 +20,36 @@ export const HEARTBEAT_TIMING = { settleMs: 2_000, minMs: 5_000, maxMs: 5 * 60_0
 export class SchedulerMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<SchedulerHealth>();
   readonly onDidChange = this.emitter.event;
-  private readonly scheduler: RefreshScheduler;
+  private readonly poller: Poller;
   private observation: HeartbeatObservation | null = null;
   private observedAt: Date | null = null;
   private readonly disposables: vscode.Disposable[] = [];
   private stalenessTimer: NodeJS.Timeout | undefined;
-  private generation = -1;
 
   constructor(
     private readonly connection: ConnectionManager,
     private readonly notifier: FailureNotifier,
   ) {
-    this.scheduler = new RefreshScheduler({
+    // The status bar is always in sight: no view to follow, only focus (the poller's stretching).
+    this.poller = new Poller({
       task: () => this.read(),
-      unfocusedFactor: 5,
-      backoffBaseMs: 5_000,
-      backoffMaxMs: 5 * 60_000,
       maxDelayMs: 15 * 60_000,
       minIntervalMs: 5_000,
+      enabled: false,
     });
     this.disposables.push(
       this.emitter,
-      connection.onDidChange(() => this.onConnection()),
-      vscode.window.onDidChangeWindowState((s) => this.scheduler.setFocused(s.focused)),
+      this.poller,
+      connection.onDidChangeBackend((snap) => this.onBackend(snap)),
+      // Other connection events (settings, canWrite) just re-render, without a "loading" flash or a read.
+      connection.onDidChange(() => this.emitter.fire(this.health)),
     );
-    this.scheduler.setFocused(vscode.window.state.focused);
-    this.scheduler.setEnabled(false);
   }
 
   /** Starts reading (call after activation has returned). */
   start(): void {
-    this.onConnection();
+    this.onBackend(this.connection.snapshot);
+    this.emitter.fire(this.health);
   }
 
   get health(): SchedulerHealth {
@@ -65,11 +66,11 @@ export class SchedulerMonitor implements vscode.Disposable {
     return this.observedAt;
   }
   get readCount(): number {
-    return this.scheduler.runCount;
+    return this.poller.runCount;
   }
 
   refreshNow(): Promise<void> {
-    return this.scheduler.refreshNow();
+    return this.poller.refreshNow();
   }
 
   /** Now on the server's clock (local clock corrected by the last response's Date header). */
@@ -77,17 +78,11 @@ export class SchedulerMonitor implements vscode.Disposable {
     return new Date(Date.now() + (this.connection.snapshot.backend?.clockOffsetMs() ?? 0));
   }
 
-  private onConnection(): void {
-    const snap = this.connection.snapshot;
-    // Only a new backend invalidates what we know; other connection events (settings, canWrite)
-    // just re-render, without a "loading" flash or an extra read.
-    if (snap.generation !== this.generation) {
-      this.generation = snap.generation;
-      this.observation = null;
-      this.scheduler.setEnabled(snap.backend !== null);
-      if (snap.backend) void this.scheduler.refreshNow();
-    }
-    this.emitter.fire(this.health);
+  /** A new backend (or none): what was observed through the old one is void; read the new one now. */
+  private onBackend(snap: ConnectionSnapshot): void {
+    this.observation = null;
+    this.poller.setEnabled(snap.backend !== null);
+    if (snap.backend) void this.poller.refreshNow();
   }
 
   private async read(): Promise<TickOutcome> {
@@ -147,7 +142,6 @@ export class SchedulerMonitor implements vscode.Disposable {
 
   dispose(): void {
     if (this.stalenessTimer) clearTimeout(this.stalenessTimer);
-    this.scheduler.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
