@@ -33,12 +33,12 @@ export interface EhgTelemetryApi {
   testing?: TestingApi;
 }
 
+type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
+
 /**
  * Builds the parts and wires them (extension.ts calls it just after activate() has returned). Nothing
  * here awaits I/O; the first requests start one tick later still.
  */
-type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
-
 export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
   const rawVersion = (context.extension.packageJSON as { version?: unknown }).version;
   const version = typeof rawVersion === 'string' ? rawVersion : '0.0.0';
