@@ -21,7 +21,8 @@ function activate(context) {
   write('activate', vscode.window.state.focused);
   context.subscriptions.push(vscode.window.onDidChangeWindowState((s) => write('change', s.focused)));
   const ids = (process.env.EHG_BENCH_MARK_IDS || '').split(',').filter(Boolean);
-  if (ids.length) watchMarks(ids, (marks, timeline) => write('marks', vscode.window.state.focused, { marks, timeline }), context);
+  if (ids.length)
+    watchMarks(ids, (marks, timeline) => write('marks', vscode.window.state.focused, { marks, timeline }), context);
 }
 
 /** Polls the host's marks until every id has both spans (at most 30 s), then reports them once. */
@@ -45,7 +46,10 @@ function watchMarks(ids, report, context) {
     const done = ids.every((id) => marks[id].load !== undefined && marks[id].activate !== undefined);
     if (done || Date.now() - started > 30000) {
       clearInterval(timer);
-      report(marks, all.filter((m) => m.name.startsWith('code/extHost/')));
+      report(
+        marks,
+        all.filter((m) => m.name.startsWith('code/extHost/')),
+      );
     }
   }, 250);
   context.subscriptions.push({ dispose: () => clearInterval(timer) });

@@ -120,7 +120,7 @@ export async function expandRow(row: Locator, expanded: boolean): Promise<void> 
 export async function runFromPalette(page: Page, title: string, opts: { nextInput?: boolean } = {}): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input[type="text"], .quick-input-box input').first();
-  let lastError: unknown;
+  let lastError: Error | undefined;
   for (let attempt = 1; attempt <= 3; attempt++) {
     if (opts.nextInput || attempt > 1) await page.keyboard.press('Escape');
     else
@@ -138,7 +138,7 @@ export async function runFromPalette(page: Page, title: string, opts: { nextInpu
       lastError = undefined;
       break;
     } catch (err) {
-      lastError = err;
+      lastError = err instanceof Error ? err : new Error(String(err));
     }
   }
   if (lastError) throw lastError;
