@@ -59,9 +59,15 @@ export function packageFixture(name: string, outDir: string): string {
   return vsix;
 }
 
-export function makeWorkspace(root: string, name: string, stack: Stack): string {
+/**
+ * A workspace folder with a .env for the stack. `analyzer`: it is the fixture EHG checkout
+ * (test/fixtures/ehg-workspace, with the stand-in analyzer), so that session start enqueues and runs
+ * as in the real repository; without one it stops at `skipped_no_analyzer` before the insert.
+ */
+export function makeWorkspace(root: string, name: string, stack: Stack, opts: { analyzer?: boolean } = {}): string {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
+  if (opts.analyzer) fs.cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'ehg-workspace'), dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nBenchmark workspace.\n`);
   fs.writeFileSync(
     path.join(dir, '.env'),
@@ -274,7 +280,7 @@ export async function editorSession(
   const vsixHello = packageFixture('hello-world', root);
   const vsixProbe = packageFixture('window-probe', root);
   const probeLog = path.join(root, 'window-probe.jsonl');
-  const workspace = makeWorkspace(root, 'bench-workspace', stack);
+  const workspace = makeWorkspace(root, 'bench-workspace', stack, { analyzer: true });
   const server: CodeServer = await startCodeServer({
     vsix: [path.join(REPO_ROOT, 'ehg-telemetry.vsix'), vsixHello, vsixProbe],
     env: { LOG_LEVEL: 'trace', EHG_BENCH_PROBE_LOG: probeLog, EHG_BENCH_MARK_IDS: `${EXT_ID},${HELLO_ID}` },
