@@ -21,6 +21,20 @@ export const systemClock: Clock = {
 /** The shortest delay between two runs of a scheduled task. */
 export const MIN_DELAY_MS = 1_000;
 
+/**
+ * The delay before the next try after `failures` failures in a row (≥ 1): doubling from `baseMs`, at
+ * most `maxMs`, and never sooner than the server's Retry-After. The one backoff every poller and the
+ * session start's retries use.
+ */
+export function backoffDelayMs(
+  failures: number,
+  o: { baseMs: number; maxMs: number; retryAfterMs?: number | null },
+): number {
+  const backoff = Math.min(o.maxMs, o.baseMs * 2 ** (Math.max(1, failures) - 1));
+  const retryAfter = o.retryAfterMs ?? 0;
+  return Number.isNaN(retryAfter) ? backoff : Math.max(backoff, retryAfter);
+}
+
 export type TickOutcome = { ok: true; nextDelayMs: number } | { ok: false; retryAfterMs?: number };
 
 export interface RefreshSchedulerOptions {
@@ -163,9 +177,11 @@ export class RefreshScheduler {
           : Math.max(MIN_DELAY_MS, outcome.nextDelayMs);
       } else {
         this.failures++;
-        const backoff = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (this.failures - 1));
-        const retryAfter = outcome.retryAfterMs ?? 0;
-        this.baseDelayMs = Number.isNaN(retryAfter) ? backoff : Math.max(backoff, retryAfter);
+        this.baseDelayMs = backoffDelayMs(this.failures, {
+          baseMs: this.opts.backoffBaseMs,
+          maxMs: this.opts.backoffMaxMs,
+          retryAfterMs: outcome.retryAfterMs,
+        });
       }
     })();
     this.inFlight = p.finally(() => {

@@ -8,6 +8,8 @@ import { isTransient } from '../data/errors';
 import { decisionLine, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
+import { backoffDelayMs } from '../platform/refreshScheduler';
+import { POLL_DEFAULTS } from './poller';
 import type { Log } from '../platform/log';
 import type { FailureNotifier } from './failureNotifier';
 import type { AnalysisRunner } from './analysisRunner';
@@ -23,9 +25,6 @@ interface FolderState {
   lastCode?: TriggerDecisionCode;
   lastReason?: string;
 }
-
-export const RETRY_BASE_MS = 5_000;
-export const RETRY_MAX_MS = 5 * 60_000;
 
 export class SessionStartController implements vscode.Disposable {
   private readonly folders = new Map<string, FolderState>();
@@ -233,7 +232,11 @@ export class SessionStartController implements vscode.Disposable {
     this.notifier.failure(`SESSION_START ${stage}`, e);
     if (isTransient(e)) {
       st.failures++;
-      const delay = Math.max(e.retryAfterMs ?? 0, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (st.failures - 1)));
+      const delay = backoffDelayMs(st.failures, {
+        baseMs: POLL_DEFAULTS.backoffBaseMs,
+        maxMs: POLL_DEFAULTS.backoffMaxMs,
+        retryAfterMs: e.retryAfterMs,
+      });
       st.phase = 'retrying';
       this.record(st, scopeId, 'deferred_unreachable', {
         stage,

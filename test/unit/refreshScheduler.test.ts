@@ -1,6 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as FakeTimers from '@sinonjs/fake-timers';
-import { Clock, RefreshScheduler, RefreshSchedulerOptions, TickOutcome } from '../../src/platform/refreshScheduler';
+import {
+  backoffDelayMs,
+  Clock,
+  RefreshScheduler,
+  RefreshSchedulerOptions,
+  TickOutcome,
+} from '../../src/platform/refreshScheduler';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -413,6 +419,23 @@ describe('refreshScheduler: backoff', () => {
     assert.equal(h.calls.at(-1), 15 * SEC);
     h.sched.dispose();
   });
+});
+
+describe('backoffDelayMs: the one backoff (pollers and the session start retries)', () => {
+  const o = { baseMs: 5_000, maxMs: 300_000 };
+  const cases: Array<[string, number, number | null | undefined, number]> = [
+    ['first failure: the base', 1, undefined, 5_000],
+    ['doubles', 2, undefined, 10_000],
+    ['doubles again', 4, null, 40_000],
+    ['capped', 20, undefined, 300_000],
+    ['zero failures counts as one', 0, undefined, 5_000],
+    ['Retry-After longer than the backoff wins', 1, 8_000, 8_000],
+    ['Retry-After shorter than the backoff does not shorten it', 3, 1_000, 20_000],
+    ['Retry-After beyond the cap is kept (the server asked)', 20, 600_000, 600_000],
+    ['NaN Retry-After is ignored', 2, NaN, 10_000],
+  ];
+  for (const [name, failures, retryAfterMs, want] of cases)
+    it(name, () => assert.equal(backoffDelayMs(failures, { ...o, retryAfterMs }), want));
 });
 
 describe('refreshScheduler: dispose', () => {
