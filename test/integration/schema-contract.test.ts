@@ -1,29 +1,51 @@
 // The local stack's schema must match the table contracts exactly: the in-repo contract
-// (test/stack/contract.json, written from the user's seed documents) against the live catalog, and,
-// wherever the seed documents are present (../shared/seeds or EHG_SEEDS_DIR), that contract against
-// the documents parsed at run time. With CI=true their absence is a failure. (PostgreSQL 18 also lists NOT NULL as
+// (test/stack/contract.json, written from the user's seed documents) against the live catalog, and
+// that contract against the documents parsed at run time: the originals (../shared/seeds or
+// EHG_SEEDS_DIR) when they are beside the checkout, else their verbatim copies in test/stack/seeds/,
+// which must then equal the originals byte for byte. (PostgreSQL 18 also lists NOT NULL as
 // pg_constraint rows of type 'n'; those are covered by the columns test, as in the documents.)
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { Client } from 'pg';
 import * as path from 'node:path';
-import { ContractTable, findSeedsDir, loadContract, loadSeeds, normaliseType } from '../stack/seed-doc';
+import {
+  ContractTable,
+  findSeedsDir,
+  loadContract,
+  loadSeeds,
+  normaliseType,
+  seedFiles,
+  vendoredSeedsDir,
+} from '../stack/seed-doc';
 import { startStack, Stack } from '../stack/index';
 
 describe('the in-repo contract == the seed documents', function () {
   it('test/stack/contract.json says exactly what the seed documents say', function () {
-    const dir = findSeedsDir();
-    if (!dir) {
-      if (process.env.CI === 'true')
-        assert.fail(
-          'CI=true but the seed documents are missing (expected ../shared/seeds beside the checkout, or EHG_SEEDS_DIR)',
-        );
-      console.log(
-        '      (skipped: no seed documents at ../shared/seeds or EHG_SEEDS_DIR on this clone; the catalog is still checked against test/stack/contract.json)',
-      );
-      this.skip();
-    }
-    const fromDocs = loadSeeds().map(({ file, ...t }) => ({ source: path.basename(file), ...t }));
+    const originals = findSeedsDir();
+    const dir = originals ?? vendoredSeedsDir();
+    console.log(`      (documents read from ${originals ? dir : `${dir}: no ../shared/seeds beside this clone`})`);
+    const fromDocs = loadSeeds(dir).map(({ file, ...t }) => ({ source: path.basename(file), ...t }));
+    assert.equal(fromDocs.length, 2, `two table contracts in ${dir}`);
     assert.deepEqual(loadContract(), fromDocs);
+  });
+
+  it("test/stack/seeds/ holds the user's documents verbatim (checked wherever the originals are present)", function () {
+    const vendored = vendoredSeedsDir();
+    const originals = findSeedsDir();
+    const copies = fs.readdirSync(vendored).sort();
+    assert.deepEqual(seedFiles(vendored), ['000_bd44547f510987f5.txt', '003_031617e18d327c50.txt']);
+    if (!originals) {
+      // Nothing to compare with on this clone; what can be checked here is that the copies parse as
+      // the contract (the test above) and are complete.
+      assert.ok(copies.includes('README.md'), 'the documents folder README is copied too');
+      return;
+    }
+    assert.deepEqual(copies, fs.readdirSync(originals).sort(), `the same files as ${originals}`);
+    for (const f of copies)
+      assert.ok(
+        fs.readFileSync(path.join(vendored, f)).equals(fs.readFileSync(path.join(originals, f))),
+        `test/stack/seeds/${f} differs from ${path.join(originals, f)}: copy the user's document again`,
+      );
   });
 });
 

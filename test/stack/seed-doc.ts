@@ -37,13 +37,26 @@ export function findSeedsDir(): string | null {
   return fs.existsSync(dir) ? dir : null;
 }
 
+/**
+ * Verbatim copies of the user's documents (test/stack/seeds/), so that a clone without ../shared
+ * still checks the contract against them; schema-contract.test.ts fails when they differ by one byte
+ * from the originals wherever those are present.
+ */
+export function vendoredSeedsDir(): string {
+  return path.join(repoRoot(), 'test', 'stack', 'seeds');
+}
+
+/** The documents to read: the originals when present, else the verbatim copies. */
 export function seedsDir(): string {
-  const dir = findSeedsDir();
-  if (!dir)
-    throw new Error(
-      `The seed documents are not at ${process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds')}. Clone the repository next to shared/ (as CI does), or set EHG_SEEDS_DIR to the folder with the table contracts.`,
-    );
-  return dir;
+  return findSeedsDir() ?? vendoredSeedsDir();
+}
+
+/** The table contracts of a documents folder (its .txt files), sorted. */
+export function seedFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort();
 }
 
 /** The in-repo contract (test/stack/contract.json), written from the seed documents. */
@@ -137,13 +150,8 @@ export function parseSeed(file: string): SeedTable {
   };
 }
 
-export function loadSeeds(): SeedTable[] {
-  const dir = seedsDir();
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.txt'))
-    .sort()
-    .map((f) => parseSeed(path.join(dir, f)));
+export function loadSeeds(dir = seedsDir()): SeedTable[] {
+  return seedFiles(dir).map((f) => parseSeed(path.join(dir, f)));
 }
 
 /** The document writes `integer(32)`; information_schema says `integer`. */
