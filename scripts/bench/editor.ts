@@ -8,7 +8,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
 import { CodeServer, REPO_ROOT, startCodeServer } from '../codeServer';
 import { runFromPalette, showContainer, openWorkbench } from '../../test/e2e/ui/workbench';
 import type { RequestLogEntry, Stack } from '../../test/stack';
@@ -18,16 +19,6 @@ import { log, median, onCleanup, round, sleep, tempDir } from './util';
 
 export const EXT_ID = 'ehg-engineer.ehg-telemetry';
 export const HELLO_ID = 'ehg-bench.bench-hello-world';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 /** The simulator's BASE interval; adaptive and idle (the upstream default) it writes every 3 × base = 6 s. */
 export const SCHEDULER_INTERVAL_MS = 2_000;
 /** Production default poll interval of the EVA scheduler (shared/notes/domain.md): the time scale. */
@@ -36,9 +27,7 @@ const NAIVE_REAL_MS = 10_000;
 export const NAIVE_SCALED_MS = Math.round((NAIVE_REAL_MS * SCHEDULER_INTERVAL_MS) / REAL_SCHEDULER_INTERVAL_MS);
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await launchChromium();
   onCleanup('browser', () => browser.close());
   return browser;
 }

@@ -8,18 +8,21 @@ import type { Stack } from '../stack';
 import type { GatewayTap } from './gatewayTap';
 import { ControlMethod, FaultSpec, describeError } from './shared';
 
+/** The text of a .env file with these variables. */
+function envText(env: Record<string, string>): string {
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
+}
+
 /** A workspace folder; with `env`, a .env file the extension reads in a trusted workspace. */
 export function makeWorkspace(root: string, name: string, env?: Record<string, string>): string {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nA workspace made by the EHG Telemetry e2e runner.\n`);
-  if (env)
-    fs.writeFileSync(
-      path.join(dir, '.env'),
-      Object.entries(env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n') + '\n',
-    );
+  if (env) fs.writeFileSync(path.join(dir, '.env'), envText(env));
   return fs.realpathSync(dir);
 }
 
@@ -28,12 +31,7 @@ export function makeEhgWorkspace(root: string, name: string, env: Record<string,
   const dir = path.join(root, name);
   fs.cpSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'ehg-workspace'), dir, { recursive: true });
   fs.writeFileSync(path.join(dir, '.analyzer-mode'), mode);
-  fs.writeFileSync(
-    path.join(dir, '.env'),
-    Object.entries(env)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n',
-  );
+  fs.writeFileSync(path.join(dir, '.env'), envText(env));
   return fs.realpathSync(dir);
 }
 

@@ -21,7 +21,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Mocha from 'mocha';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium';
 import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../scripts/codeServer';
 import { collectingReporter } from './mochaResults';
 import {
@@ -53,20 +54,9 @@ import { sleep, waitFor } from '../support/wait';
 const OUT = path.join(REPO_ROOT, 'out');
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');
 const VSIX = path.join(REPO_ROOT, 'ehg-telemetry.vsix');
-/** The test build (npm run build:test): the only bundle with the test hooks the in-host suite reads. */
-/** The test build's bundle of the wiring (src/app.ts), where the test hooks are compiled in. */
+/** The test build's (npm run build:test) bundle of the wiring (src/app.ts): the only one with the test hooks. */
 const TEST_BUNDLE = path.join(TEST_EXTENSION_DIR, 'dist', 'app.js');
 const INHOST_ENTRY = path.join(OUT, 'test', 'e2e', 'inhost', 'index.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 15 * 60_000);
 const PHASE_TIMEOUT_MS = Number(process.env.E2E_PHASE_TIMEOUT_MS ?? 6 * 60_000);
@@ -686,13 +676,7 @@ async function main(): Promise<void> {
   }
   let browser: Browser;
   try {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} not found (apt-get install chromium, or set CHROMIUM_PATH)`);
-    browser = await withTimeout(
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 }),
-      90_000,
-      'launching Chromium',
-    );
+    browser = await withTimeout(launchChromium(), 90_000, 'launching Chromium');
     onCleanup('browser', () => browser.close());
     log(`Chromium ${browser.version()} launched`);
   } catch (err) {

@@ -96,7 +96,18 @@ export function control<T = unknown>(method: ControlMethod, ...args: unknown[]):
 }
 
 // Waiting: the one implementation every suite, script and runner uses (test/support/wait.ts).
+import { waitFor } from '../../support/wait';
+
 export { observeQuietFor, sleep, waitFor } from '../../support/wait';
+
+/** Waits (30 s at most) until the session start has logged a decision for this scope; returns them. */
+export function sessionDecisions(t: Testing, scopeId: string, what: string): Promise<ReturnType<Testing['decisions']>> {
+  return waitFor(() => t.decisions().filter((x) => x.scopeId === scopeId), {
+    message: what,
+    until: (d) => d.length > 0,
+    timeoutMs: 30_000,
+  });
+}
 
 /** Refresh through the command a user would use (it resolves when runs and heartbeat are re-read). */
 export async function refresh(): Promise<void> {

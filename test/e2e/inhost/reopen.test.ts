@@ -4,18 +4,14 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { config, refresh, observeQuietFor, runsForScope, sql, testing, waitFor } from './helpers';
+import { config, refresh, observeQuietFor, runsForScope, sessionDecisions, sql, testing, waitFor } from './helpers';
 
 describe('reopen', () => {
   it("the run started before the reload ends SUCCEEDED with the fixture analyzer's findings", async () => {
     const t = await testing();
     await t.settle();
     // The decision is taken before the run finishes; wait for it first.
-    await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
-      message: 'the session-start decision',
-      until: (d) => d.length > 0,
-      timeoutMs: 30_000,
-    });
+    await sessionDecisions(t, config.workspace, 'the session-start decision');
     const [run] = await waitFor(
       async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
       {
@@ -52,11 +48,7 @@ describe('reopen', () => {
   it('does not insert a second SESSION_START run', async () => {
     const t = await testing();
     await t.settle();
-    await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
-      message: 'the session-start decision of the reloaded window',
-      until: (d) => d.length > 0,
-      timeoutMs: 30_000,
-    });
+    await sessionDecisions(t, config.workspace, 'the session-start decision of the reloaded window');
     // An absence: a second SESSION_START from the reloaded window would show up within this.
     await observeQuietFor(1_500, 'no second SESSION_START after the reload');
     const rows = (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START');

@@ -67,6 +67,17 @@ function summary(samples: Sample[]): string {
   return runs.map(([k, n]) => `${k}×${n}`).join(' → ');
 }
 
+/** Reads the heartbeat until the status bar says healthy (30 s at most). */
+function untilHealthy(t: Testing): Promise<StatusBarSnapshot> {
+  return waitFor(
+    async () => {
+      await refresh();
+      return t.statusBar();
+    },
+    { message: 'healthy after a fresh start', until: (s) => s.state === 'healthy', timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+
 function background(s: StatusBarSnapshot): 'none' | 'warning' | 'error' {
   const id = String(s.backgroundColor ?? '');
   return /error/i.test(id) ? 'error' : /warning/i.test(id) ? 'warning' : 'none';
@@ -95,36 +106,14 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
       idleMs,
       'the simulator waits 3 × base with an empty queue (upstream _computeAdaptiveInterval)',
     );
-    await waitFor(
-      async () => {
-        await refresh();
-        return t.statusBar();
-      },
-      {
-        message: 'healthy after a fresh start',
-        until: (s) => s.state === 'healthy',
-        timeoutMs: 30_000,
-        intervalMs: 500,
-      },
-    );
+    await untilHealthy(t);
   });
 
   // Each test starts from a freshly started, healthy daemon (none relies on what the one before left).
   beforeEach(async () => {
     await control('scheduler.restoreRounds');
     await control('scheduler.start');
-    await waitFor(
-      async () => {
-        await refresh();
-        return t.statusBar();
-      },
-      {
-        message: 'healthy after a fresh start',
-        until: (s) => s.state === 'healthy',
-        timeoutMs: 30_000,
-        intervalMs: 500,
-      },
-    );
+    await untilHealthy(t);
   });
 
   after(async () => {

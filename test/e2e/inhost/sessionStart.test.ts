@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { config, runsForScope, observeQuietFor, testing, waitFor } from './helpers';
+import { config, runsForScope, observeQuietFor, sessionDecisions, testing, waitFor } from './helpers';
 
 describe('session start', () => {
   it('opens the folder the runner prepared (scope_id = its absolute path)', () => {
@@ -81,11 +81,7 @@ describe('session start', () => {
   it('records the decision "enqueued"', async () => {
     const t = await testing();
     await t.settle();
-    const d = await waitFor(() => t.decisions().filter((x) => x.scopeId === config.workspace), {
-      message: 'the session-start decision for the workspace scope',
-      until: (x) => x.length > 0,
-      timeoutMs: 30_000,
-    });
+    const d = await sessionDecisions(t, config.workspace, 'the session-start decision for the workspace scope');
     assert.deepStrictEqual(
       d.map((x) => x.decision),
       ['enqueued'],
