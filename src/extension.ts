@@ -17,7 +17,13 @@ export function activate(context: vscode.ExtensionContext): Promise<EhgTelemetry
         reject(err instanceof Error ? err : new Error(String(err)));
       }
     }, 0);
-    context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+    // Deactivated before the wiring ran: nothing was built, and whoever awaits activation is not left waiting.
+    context.subscriptions.push({
+      dispose: () => {
+        clearTimeout(timer);
+        resolve({});
+      },
+    });
   });
 }
 

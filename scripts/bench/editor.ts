@@ -210,9 +210,10 @@ export interface ActivationFigures {
   firstRequestMarginsMs: number[];
   requestsBeforeActivateReturned: number;
   /**
-   * Per load, from the extension host's marks (window probe): require of the main file plus
-   * activate() until its promise resolved, i.e. until the extension is wired and active. Unlike
-   * the Running Extensions figure, no other extension's code is inside it.
+   * Per load, from the extension host's marks (window probe): the require of the main file plus
+   * activate() until its promise resolved, i.e. until the extension is wired and active. No code of
+   * an extension loaded before it is inside (unlike the Running Extensions figure), but for ours,
+   * whose promise resolves a tick later, whatever the host ran in between is.
    */
   readyOursMs: number[];
   readyHelloMs: number[];
@@ -302,6 +303,10 @@ export async function editorSession(
       await sleep(2_000);
     }
     const calls = activateCalls(server.userDataDir, EXT_ID);
+    // One extension host per load: the probe's marks lines and the host's activate() calls must
+    // pair with the Running Extensions samples one to one, or the figures mix loads.
+    if (calls.length !== opts.loads)
+      throw new Error(`${calls.length} activations of ${EXT_ID} for ${opts.loads} loads: the figures would mix loads`);
     const all = [...stack.gateway.requestLog].filter((e) => e.role === 'service_role');
     const margins: number[] = [];
     let before = 0;

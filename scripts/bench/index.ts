@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       a.ratio <= 1.5,
     );
     row(
-      'until active and wired, ours vs hello-world (require + activate() until its promise resolves; host marks, median)',
+      'until active, ours vs hello-world (require + activate() until its promise resolves, incl. what the host ran before the wiring tick; host marks, median)',
       `${a.readyOursMedianMs} ms vs ${a.readyHelloMedianMs} ms (require alone ${a.loadOursMedianMs} vs ${a.loadHelloMedianMs} ms; loads: ${a.readyOursMs.join(',')} vs ${a.readyHelloMs.join(',')})`,
       'report',
     );

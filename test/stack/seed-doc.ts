@@ -33,7 +33,10 @@ export interface SeedTable {
 
 /** The user's documents: beside the checkout (as CI has them), or EHG_SEEDS_DIR. null when absent. */
 export function findSeedsDir(): string | null {
-  const dir = process.env.EHG_SEEDS_DIR ?? path.resolve(repoRoot(), '..', 'shared', 'seeds');
+  const given = process.env.EHG_SEEDS_DIR;
+  // A folder named on purpose that is not there is a mistake, not "no documents on this clone".
+  if (given && !fs.existsSync(given)) throw new Error(`EHG_SEEDS_DIR=${given} does not exist`);
+  const dir = given ?? path.resolve(repoRoot(), '..', 'shared', 'seeds');
   return fs.existsSync(dir) ? dir : null;
 }
 
