@@ -92,6 +92,8 @@ export class RunComparisons implements vscode.Disposable {
     );
     if (!prev.ok) return { ok: false, error: prev.error };
     const comparison = compareRuns(current, prev.value);
+    // Read through a backend that has since been replaced: answered, but not kept for the new one.
+    if (backend !== this.connection.snapshot.backend) return { ok: true, comparison };
     this.cache.set(run.runId, { key: key(run), comparison });
     this.emitter.fire(run.runId);
     return { ok: true, comparison };

@@ -180,7 +180,9 @@ export class RunsModel implements vscode.Disposable {
         },
       };
     const outcome = describeOutcome(res.value);
-    this.details.set(run.runId, { key: detailKey(run), outcome, all: parseBottleneckList(res.value.outputRef) });
+    // Read through a backend that has since been replaced: answered, but not kept for the new one.
+    if (backend === this.connection.snapshot.backend)
+      this.details.set(run.runId, { key: detailKey(run), outcome, all: parseBottleneckList(res.value.outputRef) });
     return { ok: true, outcome };
   }
 
