@@ -160,7 +160,6 @@ interface Span {
 interface MarkSpans {
   ours: Span;
   hello: Span;
-  timeline: Array<{ name: string; startTime: number }>;
 }
 
 const fmtSpan = (s: Span) => `${s.load + s.activate} ms (load ${s.load} + activate ${s.activate})`;
@@ -169,21 +168,7 @@ const fmtSpan = (s: Span) => `${s.load + s.activate} ms (load ${s.load} + activa
 async function waitMarks(probeLog: string, n: number): Promise<MarkSpans> {
   const deadline = Date.now() + 40_000;
   for (;;) {
-    const lines = fs.existsSync(probeLog)
-      ? fs
-          .readFileSync(probeLog, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map(
-            (l) =>
-              JSON.parse(l) as {
-                event: string;
-                marks?: Record<string, Partial<Span>>;
-                timeline?: MarkSpans['timeline'];
-              },
-          )
-          .filter((l) => l.event === 'marks')
-      : [];
+    const lines = readProbeLog(probeLog).filter((l) => l.event === 'marks');
     if (lines.length >= n) {
       const l = lines[n - 1];
       const get = (id: string): Span => {
@@ -192,7 +177,7 @@ async function waitMarks(probeLog: string, n: number): Promise<MarkSpans> {
           throw new Error(`the extension host set no activation marks for ${id}: ${JSON.stringify(l.marks)}`);
         return { load: x.load, activate: x.activate };
       };
-      return { ours: get(EXT_ID), hello: get(HELLO_ID), timeline: l.timeline ?? [] };
+      return { ours: get(EXT_ID), hello: get(HELLO_ID) };
     }
     if (Date.now() > deadline) throw new Error(`the window probe wrote no marks for load ${n} in 40 s (${probeLog})`);
     await sleep(250);
@@ -319,6 +304,8 @@ export async function editorSession(
     });
     const ours = samples.map((s) => s.ours);
     const hello = samples.map((s) => s.hello);
+    const readyOurs = spans.map((m) => m.ours.load + m.ours.activate);
+    const readyHello = spans.map((m) => m.hello.load + m.hello.activate);
     const activation: ActivationFigures = {
       loads: opts.loads,
       oursMs: ours,
@@ -328,10 +315,10 @@ export async function editorSession(
       ratio: round(median(ours) / median(hello), 2),
       firstRequestMarginsMs: margins,
       requestsBeforeActivateReturned: before,
-      readyOursMs: spans.map((m) => m.ours.load + m.ours.activate),
-      readyHelloMs: spans.map((m) => m.hello.load + m.hello.activate),
-      readyOursMedianMs: median(spans.map((m) => m.ours.load + m.ours.activate)),
-      readyHelloMedianMs: median(spans.map((m) => m.hello.load + m.hello.activate)),
+      readyOursMs: readyOurs,
+      readyHelloMs: readyHello,
+      readyOursMedianMs: median(readyOurs),
+      readyHelloMedianMs: median(readyHello),
       loadOursMedianMs: median(spans.map((m) => m.ours.load)),
       loadHelloMedianMs: median(spans.map((m) => m.hello.load)),
     };
@@ -379,18 +366,31 @@ export async function editorSession(
 
 // ---- idle ------------------------------------------------------------------------------------
 
+/** One line of the window probe's log (test/bench-fixtures/window-probe). */
+interface ProbeLine {
+  at: number;
+  event: string;
+  focused: boolean;
+  /** `marks` lines: each watched extension's spans. */
+  marks?: Record<string, Partial<Span>>;
+}
+
+function readProbeLog(probeLog: string): ProbeLine[] {
+  return fs.existsSync(probeLog)
+    ? fs
+        .readFileSync(probeLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ProbeLine)
+    : [];
+}
+
 function probeState(probeLog: string): {
   activations: number;
   focused: boolean | null;
   lines: Array<{ at: number; event: string; focused: boolean }>;
 } {
-  const lines = fs.existsSync(probeLog)
-    ? fs
-        .readFileSync(probeLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { at: number; event: string; focused: boolean })
-    : [];
+  const lines = readProbeLog(probeLog);
   const lastAct = lines.map((l) => l.event).lastIndexOf('activate');
   const mine = lastAct >= 0 ? lines.slice(lastAct) : [];
   return {

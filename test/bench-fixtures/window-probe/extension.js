@@ -21,8 +21,7 @@ function activate(context) {
   write('activate', vscode.window.state.focused);
   context.subscriptions.push(vscode.window.onDidChangeWindowState((s) => write('change', s.focused)));
   const ids = (process.env.EHG_BENCH_MARK_IDS || '').split(',').filter(Boolean);
-  if (ids.length)
-    watchMarks(ids, (marks, timeline) => write('marks', vscode.window.state.focused, { marks, timeline }), context);
+  if (ids.length) watchMarks(ids, (marks) => write('marks', vscode.window.state.focused, { marks }), context);
 }
 
 /** Polls the host's marks until every id has both spans (at most 30 s), then reports them once. */
