@@ -52,15 +52,13 @@ export class RunsView implements vscode.Disposable {
         this.update();
         if (this.treeView.visible && model.loadedOnce) comparisons.prefetchNewest(model.runs);
       }),
-      // A new backend is read at once (if someone can see it); other changes just re-render.
+      // A new backend (the only change that can make one appear or go) is read at once, if someone can
+      // see it; other changes just re-render.
       connection.onDidChangeBackend((snap) => {
         this.poller.setEnabled(snap.backend !== null);
         if (snap.backend && this.treeView.visible) void this.poller.refreshNow();
       }),
-      connection.onDidChange((snap) => {
-        this.poller.setEnabled(snap.backend !== null);
-        this.update();
-      }),
+      connection.onDidChange(() => this.update()),
     );
     this.update();
   }
