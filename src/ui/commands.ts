@@ -27,7 +27,7 @@ import { disposeTrends, showTrends } from './trendsPanel';
 /** A modal confirmation: resolves to the action chosen (undefined when dismissed). */
 export type Confirm = (message: string, detail: string | undefined, action: string) => Thenable<string | undefined>;
 
-export const confirmModal: Confirm = (message, detail, action) => warnModal(message, detail, action);
+export const confirmModal: Confirm = warnModal;
 
 /** The example in the URL box: a URL, not words, so it is not translated. */
 const EXAMPLE_URL = 'https://abcd.supabase.co';
