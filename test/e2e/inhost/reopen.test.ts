@@ -4,7 +4,27 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { config, refresh, observeQuietFor, runsForScope, sessionDecisions, sql, testing, waitFor } from './helpers';
+import {
+  config,
+  refresh,
+  observeQuietFor,
+  RunRow,
+  runsForScope,
+  sessionDecisions,
+  sql,
+  testing,
+  waitFor,
+} from './helpers';
+
+/** The workspace's SESSION_START runs, once none of them is QUEUED or RUNNING (60 s at most). */
+function finishedSessionStartRuns(): Promise<RunRow[]> {
+  return waitFor(async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'), {
+    message: 'the SESSION_START run to finish',
+    until: (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
+}
 
 describe('reopen', () => {
   it("the run started before the reload ends SUCCEEDED with the fixture analyzer's findings", async () => {
@@ -12,15 +32,7 @@ describe('reopen', () => {
     await t.settle();
     // The decision is taken before the run finishes; wait for it first.
     await sessionDecisions(t, config.workspace, 'the session-start decision');
-    const [run] = await waitFor(
-      async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
-      {
-        message: 'the SESSION_START run to finish',
-        until: (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
-        timeoutMs: 60_000,
-        intervalMs: 500,
-      },
-    );
+    const [run] = await finishedSessionStartRuns();
     assert.strictEqual(run.status, 'SUCCEEDED', JSON.stringify(run));
     assert.strictEqual(run.findings_count, 3);
     const found = (run.output_ref?.bottlenecks ?? []).map((b) => `${b.dimension_type}:${b.dimension_key}`).sort();
@@ -68,15 +80,7 @@ describe('reopen', () => {
   it('shows the finished run in the tree with its bottlenecks', async () => {
     const t = await testing();
     // Its own wait for the run to finish (the first test waits for it too, but this one does not rely on that).
-    const [run] = await waitFor(
-      async () => (await runsForScope(config.workspace)).filter((r) => r.triggered_by === 'SESSION_START'),
-      {
-        message: 'the SESSION_START run to finish',
-        until: (rows) => rows.length > 0 && rows.every((r) => r.status !== 'QUEUED' && r.status !== 'RUNNING'),
-        timeoutMs: 60_000,
-        intervalMs: 500,
-      },
-    );
+    const [run] = await finishedSessionStartRuns();
     await refresh();
     const item = await waitFor(async () => (await t.runsTree({ expand: true })).find((i) => i.runId === run.run_id), {
       message: 'the run in the tree, succeeded',
