@@ -20,8 +20,10 @@ import {
 import { startStack, Stack } from '../stack/index';
 
 describe('the in-repo contract == the seed documents', function () {
+  // The user's documents beside this clone, if any; both tests below follow what was found.
+  const originals = findSeedsDir();
+
   it('test/stack/contract.json says exactly what the seed documents say', function () {
-    const originals = findSeedsDir();
     const dir = originals ?? vendoredSeedsDir();
     console.log(`      (documents read from ${originals ? dir : `${dir}: no ../shared/seeds beside this clone`})`);
     const fromDocs = loadSeeds(dir).map(({ file, ...t }) => ({ source: path.basename(file), ...t }));
@@ -31,7 +33,6 @@ describe('the in-repo contract == the seed documents', function () {
 
   // What this clone can check is said in the test's title: with the originals beside it, the copies
   // byte for byte; without, only that the copies are all there (the test above parses them).
-  const originals = findSeedsDir();
   const title = originals
     ? `test/stack/seeds/ holds the user's documents verbatim (compared with ${originals})`
     : 'test/stack/seeds/ holds every document (no originals beside this clone to compare them with byte for byte)';
