@@ -59,6 +59,12 @@ function runIdOf(arg: unknown): string | undefined {
 }
 
 export function createCommandHandlers(d: CommandDeps): CommandHandlers {
+  /** An error with "Show Log", which opens the log. */
+  const errorWithLog = (text: string) => {
+    const showLog = vscode.l10n.t('Show Log');
+    void error(text, showLog).then((c) => c === showLog && d.log.show());
+  };
+
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- command arguments come from VS Code untyped
   const reg = (id: CommandId, fn: (...args: any[]) => unknown): [CommandId, CommandHandler] => [
     id,
@@ -67,10 +73,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
         return await fn(...args);
       } catch (e) {
         d.log.error(`Command ${id} failed`, e);
-        const showLog = vscode.l10n.t('Show Log');
-        void error(vscode.l10n.t('EHG Telemetry: {0} failed unexpectedly. See the log for details.', id), showLog).then(
-          (c) => c === showLog && d.log.show(),
-        );
+        errorWithLog(vscode.l10n.t('EHG Telemetry: {0} failed unexpectedly. See the log for details.', id));
       }
     },
   ];
@@ -100,8 +103,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
 
   const showError = (e: BackendError) => {
     d.log.warn(e.message);
-    const showLog = vscode.l10n.t('Show Log');
-    void error(vscode.l10n.t('EHG Telemetry: {0}', e.message), showLog).then((c) => c === showLog && d.log.show());
+    errorWithLog(vscode.l10n.t('EHG Telemetry: {0}', e.message));
   };
 
   const pickRun = async (filter: (r: RunSummary) => boolean, placeHolder: string): Promise<string | undefined> => {
