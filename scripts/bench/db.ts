@@ -12,6 +12,7 @@ import { enqueueRun } from '../../src/data/enqueueRun';
 import { RUNS_TABLE, scopeOrFilter, SupabaseBackend } from '../../src/data/supabaseBackend';
 import { generateRuns, scopeIdFor } from '../../test/stack/datagen';
 import type { Stack } from '../../test/stack';
+import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from './recommendedIndexes';
 import { log, median, round, sleep } from './util';
 
 // ---- what PostgREST runs, from the database's own log -----------------------------------------
@@ -167,15 +168,21 @@ export const QUERY_NAMES = ['list_workspace', 'list_heads', 'staleness', 'dedup'
 export type QueryName =
   (typeof QUERY_NAMES)[number] | 'list_all_scopes' | 'list_all_scopes_with_index' | 'naive_list_select_star';
 
-/** Recommended for large tables (README): the contract has no index that serves "All Scopes". */
-export const RECOMMENDED_INDEX_SQL =
-  'CREATE INDEX idx_telemetry_runs_triggered_at ON public.telemetry_analysis_runs (triggered_at DESC, run_id DESC)';
+/** One workspace with a history far longer than the generated average (about 1,000 runs per scope at 1M rows). */
+export const BUSY_SCOPE_RUNS = 20_000;
+const BUSY_SCOPE = scopeIdFor(0, '/home/dev/projects/busy-');
+
+type MeasuredQuery = PlanFigures & { responseBytes: number; rowsReturned: number; gatewayMs: number };
 
 export interface ScaleResult {
   rows: number;
   generateMs: number;
-  queries: Record<QueryName, PlanFigures & { responseBytes: number; rowsReturned: number; gatewayMs: number }>;
+  /** Runs in the workspace scope the list is measured on (all of them are read and sorted). */
+  workspaceScopeRuns: number;
+  queries: Record<QueryName, MeasuredQuery>;
   enqueue: EnqueueFigures;
+  /** At the largest size only: the list of a workspace with BUSY_SCOPE_RUNS runs, without and with the scope index. */
+  busy?: { scopeRuns: number; list: MeasuredQuery; listWithIndex: MeasuredQuery };
 }
 
 export interface EnqueueFigures {
@@ -259,10 +266,7 @@ export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResul
     // status, one request for their JSON heads by run_id. The backend keeps the heads it read, so a
     // refresh with nothing new is the list query alone; the heads request is measured on a new backend.
     const workspace = { kind: 'workspace', scopeIds: [WORKSPACE_SCOPE] } as const;
-    out.list_workspace = await measure(stack, RUNS_TABLE, () => rows(backend.listRuns(workspace, 0, 20), page), reps, {
-      sql: (q) => /ORDER BY/i.test(q),
-      query: (q) => q.includes('order='),
-    });
+    out.list_workspace = await listWorkspace(stack, WORKSPACE_SCOPE, reps);
     out.list_heads = await measure(
       stack,
       RUNS_TABLE,
@@ -422,8 +426,62 @@ export function sequentialDepth(spans: Array<{ start: number; end: number }>): n
   return depth.length ? Math.max(...depth) : 0;
 }
 
-/** Grows the runs table to `target` rows (1,000 scopes) and measures everything at that size. */
-export async function measureAtScale(stack: Stack, currentRows: number, target: number): Promise<ScaleResult> {
+function listWorkspace(stack: Stack, scopeId: string, reps = 5): Promise<MeasuredQuery> {
+  const backend = makeBackend(stack);
+  const workspace = { kind: 'workspace', scopeIds: [scopeId] } as const;
+  return measure(
+    stack,
+    RUNS_TABLE,
+    async () => {
+      const r = await backend.listRuns(workspace, 0, 20);
+      if (!r.ok) throw new Error(`backend call failed: ${JSON.stringify(r.error)}`);
+      return r.value.runs.length;
+    },
+    reps,
+    { sql: (q) => /ORDER BY/i.test(q), query: (q) => q.includes('order=') },
+  ).finally(() => backend.dispose());
+}
+
+async function scopeRuns(stack: Stack, scopeId: string): Promise<number> {
+  const [{ n }] = await stack.query<{ n: string }>(
+    `select count(*)::bigint as n from public.telemetry_analysis_runs where scope_type = 'workspace' and scope_id = $1`,
+    [scopeId],
+  );
+  return Number(n);
+}
+
+/**
+ * Adds one workspace with BUSY_SCOPE_RUNS runs and measures its list with the contract's indexes and
+ * with RECOMMENDED_SCOPE_INDEX_SQL (created, then dropped again).
+ */
+async function measureBusyScope(stack: Stack): Promise<NonNullable<ScaleResult['busy']>> {
+  log(`scale: adding one workspace with ${BUSY_SCOPE_RUNS.toLocaleString('en')} runs`);
+  await generateRuns(stack.databaseUrl, {
+    rows: BUSY_SCOPE_RUNS,
+    scopes: 1,
+    globalShare: 0,
+    scopePrefix: '/home/dev/projects/busy-',
+    seed: 4242,
+  });
+  await stack.query('VACUUM ANALYZE public.telemetry_analysis_runs');
+  const list = await listWorkspace(stack, BUSY_SCOPE);
+  await stack.query(RECOMMENDED_SCOPE_INDEX_SQL);
+  await stack.query('ANALYZE public.telemetry_analysis_runs');
+  try {
+    const listWithIndex = await listWorkspace(stack, BUSY_SCOPE);
+    return { scopeRuns: await scopeRuns(stack, BUSY_SCOPE), list, listWithIndex };
+  } finally {
+    await stack.query('DROP INDEX IF EXISTS public.idx_telemetry_runs_scope_triggered_at');
+  }
+}
+
+/** Grows the runs table to `target` rows (1,000 scopes) and measures everything at that size; `busy` adds the busy workspace after. */
+export async function measureAtScale(
+  stack: Stack,
+  currentRows: number,
+  target: number,
+  busy = false,
+): Promise<ScaleResult> {
   const add = target - currentRows;
   let generateMs = 0;
   if (add > 0) {
@@ -440,5 +498,13 @@ export async function measureAtScale(stack: Stack, currentRows: number, target: 
   const [{ n }] = await stack.query<{ n: string }>('select count(*)::bigint as n from public.telemetry_analysis_runs');
   const queries = await measureQueries(stack);
   const enqueue = await measureEnqueue(stack, `rows-${target}`);
-  return { rows: Number(n), generateMs, queries, enqueue };
+  const workspaceScopeRuns = await scopeRuns(stack, WORKSPACE_SCOPE);
+  return {
+    rows: Number(n),
+    generateMs,
+    workspaceScopeRuns,
+    queries,
+    enqueue,
+    busy: busy ? await measureBusyScope(stack) : undefined,
+  };
 }
