@@ -43,6 +43,18 @@ export interface RunScopeKey {
   scopeId: string | null;
 }
 
+/**
+ * The most runs the tree lists: Load More stops here. A refresh reloads every listed run in one
+ * request with one look-ahead row, and PostgREST cuts any answer at its max-rows (1,000 on Supabase
+ * unless a project lowers it); past that the look-ahead row would be lost and "more" would vanish.
+ */
+export const MAX_LISTED_RUNS = 500;
+
+/** Rows a refresh asks for after `pages` pages of `pageSize` (at most MAX_LISTED_RUNS). */
+export function listLimit(pageSize: number, pages: number): number {
+  return Math.max(1, Math.min(Math.round(pageSize) * Math.max(1, pages), MAX_LISTED_RUNS));
+}
+
 export interface RunPage {
   runs: RunSummary[];
   hasMore: boolean;

@@ -27,6 +27,8 @@ export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
 const ACTIVE = ACTIVE_STATUSES;
 // source: present on runs this extension wrote (the CLI hook writes none); updated_at orders claims.
+/** run_ids per heads request (listRuns): a quoted uuid is 39 characters in the URL. */
+export const HEADS_PER_REQUEST = 100;
 const ACTIVE_COLUMNS = 'run_id,status,triggered_by,triggered_at,scope_id,updated_at,source:metadata->source';
 /** Every scope_type the CHECK allows. Naming them lets the planner use the (scope_type, scope_id, …) indexes for the global (scope_id IS NULL) branch. */
 const ALL_SCOPE_TYPES = '(workspace,user,global)';
@@ -197,20 +199,29 @@ export class SupabaseBackend implements TelemetryBackend {
     const records = rows.filter(isRecord);
     // The JSON heads (timeout, worst bottleneck) of runs not seen in their current status: one more
     // request, by run_id (the unique index), for new runs and runs that changed since the last list.
+    // At most HEADS_PER_REQUEST run_ids per request keeps the URL short (about 4 KB) for gateways and
+    // proxies; the requests of one refresh run side by side, so they cost one round trip.
     const missing = this.heads.missing(records);
+    const batches: string[][] = [];
+    for (let i = 0; i < missing.length; i += HEADS_PER_REQUEST) batches.push(missing.slice(i, i + HEADS_PER_REQUEST));
+    const answers = await Promise.all(
+      batches.map((ids) =>
+        this.run(
+          t('Could not load runs'),
+          this.client
+            .from(RUNS_TABLE)
+            .select(RUN_HEAD_COLUMNS.join(','))
+            .filter('run_id', 'in', `(${ids.map(quoteFilterValue).join(',')})`),
+          (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []),
+        ),
+      ),
+    );
+    for (const a of answers) if (!a.ok) return a;
     if (missing.length) {
-      const hq = this.client
-        .from(RUNS_TABLE)
-        .select(RUN_HEAD_COLUMNS.join(','))
-        .filter('run_id', 'in', `(${missing.map(quoteFilterValue).join(',')})`);
-      const heads = await this.run(t('Could not load runs'), hq, (r) =>
-        Array.isArray(r.data) ? (r.data as unknown[]) : [],
-      );
-      if (!heads.ok) return heads;
       const wanted = new Set(missing);
       this.heads.store(
         records.filter((x) => wanted.has(x.run_id as string)),
-        heads.value,
+        answers.flatMap((a) => (a.ok ? a.value : [])),
       );
     }
     const parsed = rows.map((x) => parseRunSummary(isRecord(x) ? this.heads.merge(x) : x));

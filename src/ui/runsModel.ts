@@ -2,7 +2,7 @@
 // of findings fetched on expansion. Fires change events with what changed, so the tree can refresh
 // single rows instead of everything.
 import * as vscode from 'vscode';
-import type { BackendError, RunScope } from '../data/backend';
+import { BackendError, listLimit, MAX_LISTED_RUNS, RunScope } from '../data/backend';
 import { Bottleneck, describeOutcome, isActive, RunOutcome, RunSummary } from '../domain/run';
 import { parseBottleneckList } from '../domain/runComparison';
 import type { ConnectionManager } from '../platform/connection';
@@ -90,7 +90,7 @@ export class RunsModel implements vscode.Disposable {
     const snap = this.connection.snapshot;
     const backend = snap.backend;
     if (!backend) return { ok: true, nextDelayMs: IDLE_POLL_MS };
-    const limit = snap.settings.pageSize * this.pages;
+    const limit = listLimit(snap.settings.pageSize, this.pages);
     this.loading = true;
     this.emitter.fire({ structural: false, changed: [] });
     const res = await backend.listRuns(this.currentScope(), 0, limit);
@@ -109,8 +109,15 @@ export class RunsModel implements vscode.Disposable {
     return { ok: true, nextDelayMs: this.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS };
   }
 
+  /** More runs exist than the list may hold (MAX_LISTED_RUNS): the tree says so instead of offering Load More. */
+  get atListCap(): boolean {
+    return this.hasMore && this.runs.length >= MAX_LISTED_RUNS;
+  }
+
   async loadMore(): Promise<void> {
-    this.pages = Math.min(this.pages + 1, 50);
+    if (this.atListCap) return;
+    const pageSize = this.connection.snapshot.settings.pageSize;
+    this.pages = Math.min(this.pages + 1, Math.ceil(MAX_LISTED_RUNS / Math.max(1, pageSize)));
     await this.load();
   }
 

@@ -22,6 +22,7 @@ export type RunsNode =
       mark?: string;
     }
   | { kind: 'load-more' }
+  | { kind: 'list-cap'; shown: number }
   | { kind: 'notice'; text: string };
 
 const STATUS_ICONS: Record<RunStatus, [string, string]> = {
@@ -95,7 +96,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       } else node.run = run;
       return node;
     });
-    if (this.model.hasMore) out.push({ kind: 'load-more' });
+    if (this.model.atListCap) out.push({ kind: 'list-cap', shown: this.model.runs.length });
+    else if (this.model.hasMore) out.push({ kind: 'load-more' });
     return out;
   }
 
@@ -207,6 +209,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.contextValue = 'loadMore';
         item.iconPath = new vscode.ThemeIcon('ellipsis');
         item.command = { command: 'ehgTelemetry.loadMore', title: vscode.l10n.t('Load More Runs') };
+        return item;
+      }
+      case 'list-cap': {
+        const item = new vscode.TreeItem(
+          vscode.l10n.t('The newest {0} runs are shown', node.shown),
+          vscode.TreeItemCollapsibleState.None,
+        );
+        item.id = 'list-cap';
+        item.contextValue = 'listCap';
+        item.iconPath = new vscode.ThemeIcon('info');
+        item.tooltip = vscode.l10n.t(
+          'Older runs are still in the database. The list stops at {0} runs so that each refresh stays one request.',
+          node.shown,
+        );
         return item;
       }
       case 'notice': {

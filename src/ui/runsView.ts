@@ -39,6 +39,7 @@ export class RunsView implements vscode.Disposable {
       view: this.treeView,
       enabled: false,
     });
+    let pageSize = connection.snapshot.settings.pageSize;
     const freshness = setInterval(() => {
       if (this.treeView.visible) this.update();
     }, FRESHNESS_TICK_MS);
@@ -58,7 +59,14 @@ export class RunsView implements vscode.Disposable {
         this.poller.setEnabled(snap.backend !== null);
         if (snap.backend && this.treeView.visible) void this.poller.refreshNow();
       }),
-      connection.onDidChange(() => this.update()),
+      connection.onDidChange(() => {
+        this.update();
+        // Another page size changes what the list holds: read it again (a new backend is read above).
+        const size = connection.snapshot.settings.pageSize;
+        if (size === pageSize) return;
+        pageSize = size;
+        if (connection.snapshot.backend && this.treeView.visible) void this.poller.refreshNow();
+      }),
     );
     this.update();
   }

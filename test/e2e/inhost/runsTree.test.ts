@@ -1,6 +1,7 @@
 // The Analysis Runs tree shows what the database holds for the workspace scope.
 import * as assert from 'assert';
-import { config, refresh, runsListedFor, testing, waitFor } from './helpers';
+import * as vscode from 'vscode';
+import { config, control, refresh, runsListedFor, sql, testing, waitFor } from './helpers';
 import { insertRun, SeededRun } from './seed';
 
 const STATUS_WORD: Record<string, RegExp> = {
@@ -75,6 +76,70 @@ describe('runs tree', () => {
         `contextValue "${item.contextValue}" for ${row.status}`,
       );
       assert.match(item.contextValue, /\brun\b/);
+    }
+  });
+
+  it('Load More pages on until 500 runs, then says the newest 500 are shown; every request stays under max-rows', async () => {
+    const t = await testing();
+    const cfg = vscode.workspace.getConfiguration('ehgTelemetry');
+    const saved = cfg.inspect<number>('runs.pageSize')?.globalValue;
+    // 620 old runs behind the seeded ones: more than the list may hold.
+    const old = await sql<{ run_id: string }>(
+      `insert into public.telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_by, triggered_at, finished_at)
+       select gen_random_uuid(), 'workspace', $1, 'CANCELLED', 'MANUAL',
+              now() - interval '400 days' - make_interval(secs => g), now() - interval '400 days'
+       from generate_series(1, 620) g returning run_id`,
+      [config.workspace],
+    );
+    try {
+      await cfg.update('runs.pageSize', 200, vscode.ConfigurationTarget.Global);
+      // The connection reads the new setting asynchronously: refresh until the list has followed it.
+      await waitFor(async () => (await refresh(), t.runsTree()), {
+        message: 'a first page of 200 runs and Load more',
+        until: (items) => items.filter((i) => i.runId).length === 200 && items.at(-1)?.contextValue === 'loadMore',
+        timeoutMs: 20_000,
+      });
+      await control('gateway.clearLog');
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('ehgTelemetry.loadMore');
+      const want = (await runsListedFor(config.workspace)).slice(0, 500).map((r) => r.run_id);
+      const items = await waitFor(() => t.runsTree(), {
+        message: 'the tree to hold 500 runs and the note in place of Load more',
+        until: (items) => items.filter((i) => i.runId).length === 500 && items.at(-1)?.contextValue === 'listCap',
+        timeoutMs: 30_000,
+      });
+      assert.deepStrictEqual(
+        items.filter((i) => i.runId).map((i) => i.runId),
+        want,
+        'the newest 500 runs, in the database order',
+      );
+      assert.match(items.at(-1)?.label ?? '', /\b500\b/);
+      assert.ok(!items.some((i) => i.contextValue === 'loadMore'), 'no Load more at the cap');
+      const log =
+        await control<Array<{ method: string; path: string; query: string; status: number }>>('gateway.requestLog');
+      const reads = log.filter((e) => e.method === 'GET' && e.path.endsWith('/telemetry_analysis_runs'));
+      const lists = reads.filter((e) => new URLSearchParams(e.query).has('order'));
+      const heads = reads.filter((e) => (new URLSearchParams(e.query).get('run_id') ?? '').startsWith('in.'));
+      assert.ok(lists.length >= 2, `list requests: ${lists.length}`);
+      for (const e of lists) {
+        const p = new URLSearchParams(e.query);
+        const asked = Number(p.get('limit')) + Number(p.get('offset') ?? 0);
+        assert.ok(asked <= 501, `a list request asked for ${asked} rows (max-rows is 1000): ${e.query}`);
+      }
+      assert.ok(heads.length >= 3, `heads requests for 300 new runs: ${heads.length}`);
+      for (const e of heads) {
+        const ids = (new URLSearchParams(e.query).get('run_id') ?? '').split(',').length;
+        assert.ok(ids <= 100, `a heads request with ${ids} run_ids (URL ${e.query.length} characters)`);
+      }
+      assert.ok(
+        [...log].every((e) => e.status < 400),
+        `failed requests: ${JSON.stringify(log.filter((e) => e.status >= 400))}`,
+      );
+    } finally {
+      await sql(`delete from public.telemetry_analysis_runs where run_id = any($1::uuid[])`, [
+        old.map((r) => r.run_id),
+      ]);
+      await cfg.update('runs.pageSize', saved, vscode.ConfigurationTarget.Global);
+      await refresh();
     }
   });
 
