@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { finishFromFailure, finishFromResult, FinishFields, maskSecrets } from '../domain/analysisRun';
+import { finishRunWithRetry } from '../data/lifecycleWrites';
 import { SupabaseBackend } from '../data/supabaseBackend';
 import { BACKSTOP_SLACK_MS, type ChildMessage, type HostMessage, type RunMessage } from './protocol';
 
@@ -140,7 +141,7 @@ async function run(m: RunMessage): Promise<void> {
     settled = true;
     clearTimeout(timer);
     clearInterval(poll);
-    const r = await backend.finishRun(m.runId, fields);
+    const r = await finishRunWithRetry(backend, m.runId, fields);
     send({
       type: 'finished',
       status: fields.status,

@@ -15,6 +15,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { finishFromFailure, RunFailure } from '../domain/analysisRun';
 import type { TelemetryBackend } from '../data/backend';
+import { finishRunWithRetry } from '../data/lifecycleWrites';
 import type { ChildMessage, HostMessage, RunMessage } from './protocol';
 import { t } from '../domain/l10n';
 
@@ -182,7 +183,7 @@ export class AnalysisProcess {
         ? { kind: 'killed-by-watchdog', timeoutMs: msg.timeoutMs }
         : { kind: 'process-exited', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null };
       const fields = finishFromFailure(failure, msg.startedAtMs, msg.startedAtMs + (Date.now() - localT0));
-      const r = await backend.finishRun(msg.runId, fields);
+      const r = await finishRunWithRetry(backend, msg.runId, fields);
       if (!r.ok) this.log('warn', `Analysis run ${msg.runId}: could not record ${fields.status}: ${r.error.message}`);
       return { end: 'host-finished', status: fields.status, written: r.ok && r.value };
     });

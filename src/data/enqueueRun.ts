@@ -1,7 +1,7 @@
 // Enqueueing a run, with the CLI hook's pre-checks and (for SESSION_START) convergence. No `vscode`
 // import: the session-start controller, the Trigger command, the integration tests and the
 // benchmarks all run this same code against a TelemetryBackend.
-import { REASON_DUPLICATE_SESSION_START } from '../domain/run';
+import { REASON_CLAIM_FAILED, REASON_DUPLICATE_SESSION_START } from '../domain/run';
 import {
   ActiveRun,
   AutoTriggerMode,
@@ -13,6 +13,7 @@ import {
 } from '../domain/sessionTrigger';
 import type { RunnerInfo } from '../domain/analysisRun';
 import type { BackendError, TelemetryBackend } from './backend';
+import { claimRunWithRetry } from './lifecycleWrites';
 
 export interface EnqueueRequest {
   scopeId: string;
@@ -186,7 +187,11 @@ async function claimRun(
   // The server clock is known only to the second (Date header): never start before the row's own triggered_at.
   const startedAt = new Date(Math.max(Date.now() + backend.clockOffsetMs(), triggeredAt.getTime() + 1));
   const merged = { ...metadata, runner };
-  const r = await backend.claimRun(runId, startedAt, merged);
-  if (!r.ok) return r;
+  const r = await claimRunWithRetry(backend, runId, startedAt, merged);
+  if (!r.ok) {
+    // Nobody else executes a QUEUED run: take ours back rather than leave it queued for ever.
+    await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED']);
+    return r;
+  }
   return { ok: true, value: r.value ? { startedAt, metadata: merged } : null };
 }

@@ -24,6 +24,8 @@ export const ACTIVE_STATUSES: readonly KnownRunStatus[] = ['QUEUED', 'RUNNING'];
 /** Reason codes this extension writes. */
 export const REASON_DUPLICATE_SESSION_START = 'DUPLICATE_SESSION_START';
 export const REASON_CANCELLED_FROM_EDITOR = 'CANCELLED_FROM_EDITOR';
+/** Our run could not be claimed for execution (the backend failed): cancelled so it does not stay QUEUED. */
+export const REASON_CLAIM_FAILED = 'CLAIM_FAILED';
 export const REASON_INSUFFICIENT_DATA = 'INSUFFICIENT_DATA';
 
 /**

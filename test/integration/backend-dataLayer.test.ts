@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TelemetryBackend } from '../../src/data/backend';
 import { enqueueRun, EnqueueOutcome, EnqueueRequest } from '../../src/data/enqueueRun';
+import { finishRunWithRetry } from '../../src/data/lifecycleWrites';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import { RUN_LIST_COLUMNS } from '../../src/domain/run';
@@ -149,6 +150,50 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       assert.equal(multi.value.runs.length, 2);
     });
 
+    it('a page of 500 new runs reads their heads 100 run_ids per request, side by side, and merges every one', async () => {
+      await stack.query(
+        `insert into public.telemetry_analysis_runs (run_id, scope_type, scope_id, status, triggered_at, finished_at, top_bottleneck_category, output_ref, metadata)
+         select gen_random_uuid(), 'workspace', '/many', 'SUCCEEDED', now() - make_interval(secs => g), now() - make_interval(secs => g) + interval '1 second', 'gate',
+                jsonb_build_object('bottlenecks', jsonb_build_array(jsonb_build_object('dimension_type', 'gate', 'dimension_key', 'K' || g, 'ratio', g / 10.0))),
+                jsonb_build_object('timeout_ms', 1000 + g)
+         from generate_series(1, 510) g`,
+      );
+      const fresh = backendFor(stack, stack.keys.serviceRole);
+      opened.push(fresh);
+      stack.gateway.clearLog();
+      // Each heads request is held 400 ms: one after the other, five would take 2 s.
+      stack.gateway.setFault({ match: (r) => r.query.includes('run_id=in.'), delayMs: 400 });
+      const t0 = Date.now();
+      const page = await fresh.listRuns({ kind: 'workspace', scopeIds: ['/many'] }, 0, 500);
+      const took = Date.now() - t0;
+      stack.gateway.setFault(null);
+      assert.ok(page.ok, JSON.stringify(!page.ok && page.error));
+      assert.ok(took < 1_500, `listRuns took ${took} ms: the heads requests were not side by side`);
+      assert.equal(page.value.runs.length, 500);
+      assert.equal(page.value.hasMore, true);
+      const truth = await stack.query<{ run_id: string; key: string; ratio: string; timeout: string }>(
+        `select run_id, output_ref->'bottlenecks'->0->>'dimension_key' as key, output_ref->'bottlenecks'->0->>'ratio' as ratio,
+                metadata->>'timeout_ms' as timeout
+         from public.telemetry_analysis_runs where scope_id = '/many' order by triggered_at desc, run_id desc limit 500`,
+      );
+      assert.deepEqual(
+        page.value.runs.map((r) => [r.runId, r.topBottleneck?.dimensionKey, r.topBottleneck?.ratio, r.timeoutMs]),
+        truth.map((x) => [x.run_id, x.key, Number(x.ratio), Number(x.timeout)]),
+      );
+      const heads = stack.gateway.requestLog.filter((e) =>
+        new URLSearchParams(e.query).get('run_id')?.startsWith('in.'),
+      );
+      assert.deepEqual(
+        heads.map((e) => (new URLSearchParams(e.query).get('run_id') ?? '').split(',').length),
+        [100, 100, 100, 100, 100],
+      );
+      assert.ok(
+        heads.every((e) => e.query.length < 5_000),
+        `URL lengths ${heads.map((e) => e.query.length)}`,
+      );
+      await stack.query(`delete from public.telemetry_analysis_runs where scope_id = '/many'`);
+    });
+
     it('fetches findings only on demand, and the full row for details', async () => {
       const bottlenecks = [
         {
@@ -198,6 +243,72 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       const missing = await service.getRunDetail(randomUUID());
       assert.ok(missing.ok);
       assert.equal(missing.value, null);
+    });
+  });
+
+  describe('lifecycle writes of a run we execute, against 503s', () => {
+    const runner = {
+      extension: 'ehg-telemetry' as const,
+      extension_version: 'test',
+      window_id: 'w-retry',
+      activation_id: 'a-retry',
+      analyzer: 'lib/telemetry/bottleneck-analyzer.js',
+    };
+    const patches = (r: { method: string; table: string | null }) =>
+      r.method === 'PATCH' && r.table === 'telemetry_analysis_runs';
+
+    it('a finish that meets a 503 is written on the next attempt', async () => {
+      const runId = await insertRow(stack, {
+        scope_id: '/retry-finish',
+        status: 'RUNNING',
+        started_at: new Date(Date.now() - 5_000),
+      });
+      stack.gateway.setFault({ match: patches, status: 503, times: 1 });
+      const fields = {
+        status: 'SUCCEEDED' as const,
+        finished_at: new Date().toISOString(),
+        duration_ms: 5_000,
+        findings_count: 0,
+      };
+      const r = await finishRunWithRetry(service, runId, fields, { baseMs: 50 });
+      stack.gateway.setFault(null);
+      assert.deepEqual(r, { ok: true, value: true });
+      const [row] = await stack.query<{ status: string; finished_at: Date; duration_ms: number }>(
+        'select status, finished_at, duration_ms from public.telemetry_analysis_runs where run_id = $1',
+        [runId],
+      );
+      assert.equal(row.status, 'SUCCEEDED');
+      assert.equal(row.finished_at.toISOString(), fields.finished_at);
+      assert.equal(row.duration_ms, 5_000);
+      assert.equal(
+        stack.gateway.requestLog.filter((e) => e.method === 'PATCH' && e.status === 503).length >= 1,
+        true,
+        'the first attempt met the 503',
+      );
+    });
+
+    it('a claim that keeps failing leaves no QUEUED run behind: ours is cancelled (CLAIM_FAILED)', async () => {
+      const scopeId = `/retry-claim-${randomUUID()}`;
+      // Every claim PATCH (status=eq.QUEUED → RUNNING) answers 503; the cancel that follows goes through.
+      stack.gateway.setFault({
+        match: (r) => patches(r) && r.query.includes('status=eq.QUEUED') && !r.query.includes('in.'),
+        status: 503,
+      });
+      let out: EnqueueOutcome;
+      try {
+        out = await enqueueRun(service, {
+          ...request(scopeId, { triggeredBy: 'MANUAL', mode: 'always' }),
+          execute: { prepare: async () => ({ ok: true, runner }) },
+        });
+      } finally {
+        stack.gateway.setFault(null);
+      }
+      assert.equal(out.kind, 'failed', JSON.stringify(out));
+      const rows = await stack.query<{ status: string; reason_code: string | null }>(
+        'select status, reason_code from public.telemetry_analysis_runs where scope_id = $1',
+        [scopeId],
+      );
+      assert.deepEqual(rows, [{ status: 'CANCELLED', reason_code: 'CLAIM_FAILED' }]);
     });
   });
 
