@@ -80,7 +80,15 @@ async function main(): Promise<void> {
 
   console.log('Starting the local backend (PostgreSQL 18 + PostgREST 12.0.2 + the edge)…');
   stack = await startStack(
-    { port: args.port, seedDemoScope: workspace, scheduler: { intervalMs: args.intervalMs } },
+    {
+      port: args.port,
+      seedDemoScope: workspace,
+      scheduler: { intervalMs: args.intervalMs },
+      // The stack's own lines (what each part is, where it listens); not the scheduler's every write.
+      log: (line) => {
+        if (line.startsWith('[stack]')) console.log(line);
+      },
+    },
     controlEndpoint(() => stack),
   );
   // The demo history is a week and more old, so opening the workspace finds it stale and enqueues
