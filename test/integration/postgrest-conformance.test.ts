@@ -1,8 +1,13 @@
 // Conformance of the extension's data layer with the real PostgREST 12.0.2 behind the edge: every
 // call SupabaseBackend makes, with each key role and with hostile values, compared with what
-// PostgreSQL itself says (plain SQL as the superuser). It guards the extension against PostgREST's
-// real behaviour: filter syntax and quoting, RLS answers per role, error codes, max-rows, the
-// 503 + Retry-After: 0 PostgREST gives while its schema cache loads. Then the edge's own hooks.
+// PostgreSQL itself says (plain SQL as the superuser). The calls: listRuns (and its second, heads
+// request by run_id), getRunsById, getRunDetail, getRunRow, findFreshRun, findActiveRuns,
+// getRunStatus, findStaleRunning, getPreviousSucceeded, listSucceededRuns, readHeartbeat, insertRun,
+// cancelRuns, claimRun, finishRun and probeCapabilities (its write probe included); the client the
+// `supabase` getter hands to the analyzer is exercised by analysis-execution.test.ts. It guards the
+// extension against PostgREST's real behaviour: filter syntax and quoting, RLS answers per role,
+// error codes, max-rows, the 503 + Retry-After: 0 PostgREST gives while its schema cache loads.
+// Then the edge's own hooks.
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as fs from 'node:fs';
@@ -199,7 +204,7 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
 
     describe('run lifecycle and comparison reads (getRunStatus, findStaleRunning, getPreviousSucceeded, listSucceededRuns, listRuns heads)', function () {
       // Per hostile scope (run ids 7000 + 10 i + k): RUNNING runs (two stale: k 0 and 2), SUCCEEDED runs
-      // whose bottleneck keys, trace ids and reason codes are hostile text, a FAILED run, a SUCCEEDED run
+      // whose bottleneck keys, trace ids and reason codes are hostile text, a FAILED and a TIMED_OUT run, a SUCCEEDED run
       // without finished_at, and scope_type 'user' decoys with the same scope id. Plus global and
       // '/decoy' runs that no workspace filter may let in. Removed again after these tests, so the
       // counts the tests above and below rely on stay as they were.
@@ -279,6 +284,17 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
               reason_code: other,
               error_class: text,
               error_message: other,
+            },
+            {
+              ...ws,
+              run_id: id(9),
+              status: 'TIMED_OUT',
+              triggered_at: at(2 * 3600_000),
+              started_at: at(2 * 3600_000),
+              finished_at: at(3600_000),
+              top_bottleneck_category: 'phase',
+              output_ref: { bottlenecks: [b(other, 5)], traces_scanned: 2 },
+              error_class: 'TimeoutError',
             },
             {
               ...ws,
@@ -533,7 +549,7 @@ describe('data layer against the real PostgREST 12.0.2 (every call, every role, 
           assert.deepEqual(
             ws.value.map((c) => c.runId),
             [uuid(7064), uuid(2 * 6 + 1), uuid(7063)],
-            'the 1-day, 2-day and 3-day runs; not the FAILED one, not the one without finished_at, not the user-scope one',
+            'the 1-day, 2-day and 3-day runs; not the FAILED or TIMED_OUT one, not the one without finished_at, not the user-scope one',
           );
         }
       });
