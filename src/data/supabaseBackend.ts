@@ -408,8 +408,11 @@ export class SupabaseBackend implements TelemetryBackend {
     );
   }
 
-  /** RUNNING runs of these workspace scopes started before `startedBefore` (orphan candidates). */
-  findStaleRunning(scopeIds: readonly string[], startedBefore: Date): Promise<Result<RunningRun[]>> {
+  /**
+   * RUNNING runs of these workspace scopes triggered before `triggeredBefore` (orphan candidates),
+   * oldest first: with more than 50 candidates, the longest abandoned come back first.
+   */
+  findStaleRunning(scopeIds: readonly string[], triggeredBefore: Date): Promise<Result<RunningRun[]>> {
     if (scopeIds.length === 0) return Promise.resolve(ok([]));
     const q = this.client
       .from(RUNS_TABLE)
@@ -417,7 +420,8 @@ export class SupabaseBackend implements TelemetryBackend {
       .eq('status', 'RUNNING')
       .eq('scope_type', 'workspace')
       .filter('scope_id', 'in', `(${scopeIds.map(quoteFilterValue).join(',')})`)
-      .lt('triggered_at', startedBefore.toISOString())
+      .lt('triggered_at', triggeredBefore.toISOString())
+      .order('triggered_at', { ascending: true })
       .limit(50);
     return this.run(t('Could not check for abandoned runs'), q, (r) =>
       (Array.isArray(r.data) ? r.data : [])
