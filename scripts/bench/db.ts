@@ -216,6 +216,30 @@ class NeverSocket {
   }
 }
 
+/** The rows a backend call returned, counted by `count`; a failed call fails the bench. */
+async function rows(
+  p: Promise<{ ok: boolean; error?: unknown; value?: unknown }>,
+  count: (v: never) => number,
+): Promise<number> {
+  const r = await p;
+  if (!r.ok) throw new Error(`backend call failed: ${JSON.stringify(r.error)}`);
+  return count(r.value as never);
+}
+const page = (v: { runs: unknown[] }) => v.runs.length;
+
+/** Runs `fn` with the index `createIndexSql` creates (analysed), then drops that index again. */
+async function withIndex<T>(stack: Stack, createIndexSql: string, fn: () => Promise<T>): Promise<T> {
+  const name = /^CREATE INDEX (\w+) /.exec(createIndexSql)?.[1];
+  if (!name) throw new Error(`not a CREATE INDEX statement: ${createIndexSql}`);
+  await stack.query(createIndexSql);
+  await stack.query('ANALYZE public.telemetry_analysis_runs');
+  try {
+    return await fn();
+  } finally {
+    await stack.query(`DROP INDEX IF EXISTS public.${name}`);
+  }
+}
+
 /** Runs one backend call through the edge and PostgREST, and reads how PostgreSQL executed PostgREST's SQL. */
 async function measure(
   stack: Stack,
@@ -253,15 +277,6 @@ export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResul
   });
   const out: Partial<ScaleResult['queries']> = {};
   try {
-    const rows = async (
-      p: Promise<{ ok: boolean; error?: unknown; value?: unknown }>,
-      count: (v: never) => number,
-    ): Promise<number> => {
-      const r = await p;
-      if (!r.ok) throw new Error(`backend call failed: ${JSON.stringify(r.error)}`);
-      return count(r.value as never);
-    };
-    const page = (v: { runs: unknown[] }) => v.runs.length;
     // A tree refresh is the list query (plain columns), plus, for runs not seen in their current
     // status, one request for their JSON heads by run_id. The backend keeps the heads it read, so a
     // refresh with nothing new is the list query alone; the heads request is measured on a new backend.
@@ -306,18 +321,9 @@ export async function measureQueries(stack: Stack, reps = 5): Promise<ScaleResul
       reps,
     );
     // The same "All Scopes" request with the index the README recommends for large tables, then without it again.
-    await stack.query(RECOMMENDED_INDEX_SQL);
-    await stack.query('ANALYZE public.telemetry_analysis_runs');
-    try {
-      out.list_all_scopes_with_index = await measure(
-        stack,
-        RUNS_TABLE,
-        () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page),
-        reps,
-      );
-    } finally {
-      await stack.query('DROP INDEX IF EXISTS public.idx_telemetry_runs_triggered_at');
-    }
+    out.list_all_scopes_with_index = await withIndex(stack, RECOMMENDED_INDEX_SQL, () =>
+      measure(stack, RUNS_TABLE, () => rows(backend.listRuns({ kind: 'all' }, 0, 20), page), reps),
+    );
     // The naive version of the same list: every column (output_ref, metadata, …), same filter/order/page.
     out.naive_list_select_star = await measure(
       stack,
@@ -429,17 +435,10 @@ export function sequentialDepth(spans: Array<{ start: number; end: number }>): n
 function listWorkspace(stack: Stack, scopeId: string, reps = 5): Promise<MeasuredQuery> {
   const backend = makeBackend(stack);
   const workspace = { kind: 'workspace', scopeIds: [scopeId] } as const;
-  return measure(
-    stack,
-    RUNS_TABLE,
-    async () => {
-      const r = await backend.listRuns(workspace, 0, 20);
-      if (!r.ok) throw new Error(`backend call failed: ${JSON.stringify(r.error)}`);
-      return r.value.runs.length;
-    },
-    reps,
-    { sql: (q) => /ORDER BY/i.test(q), query: (q) => q.includes('order=') },
-  ).finally(() => backend.dispose());
+  return measure(stack, RUNS_TABLE, () => rows(backend.listRuns(workspace, 0, 20), page), reps, {
+    sql: (q) => /ORDER BY/i.test(q),
+    query: (q) => q.includes('order='),
+  }).finally(() => backend.dispose());
 }
 
 async function scopeRuns(stack: Stack, scopeId: string): Promise<number> {
@@ -465,14 +464,8 @@ async function measureBusyScope(stack: Stack): Promise<NonNullable<ScaleResult['
   });
   await stack.query('VACUUM ANALYZE public.telemetry_analysis_runs');
   const list = await listWorkspace(stack, BUSY_SCOPE);
-  await stack.query(RECOMMENDED_SCOPE_INDEX_SQL);
-  await stack.query('ANALYZE public.telemetry_analysis_runs');
-  try {
-    const listWithIndex = await listWorkspace(stack, BUSY_SCOPE);
-    return { scopeRuns: await scopeRuns(stack, BUSY_SCOPE), list, listWithIndex };
-  } finally {
-    await stack.query('DROP INDEX IF EXISTS public.idx_telemetry_runs_scope_triggered_at');
-  }
+  const listWithIndex = await withIndex(stack, RECOMMENDED_SCOPE_INDEX_SQL, () => listWorkspace(stack, BUSY_SCOPE));
+  return { scopeRuns: await scopeRuns(stack, BUSY_SCOPE), list, listWithIndex };
 }
 
 /** Grows the runs table to `target` rows (1,000 scopes) and measures everything at that size; `busy` adds the busy workspace after. */
