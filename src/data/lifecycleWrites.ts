@@ -5,6 +5,7 @@
 // A guarded write whose answer was lost may have landed: the retry then finds the guard false
 // (no longer QUEUED / RUNNING). So after a failed attempt a false answer is checked against the row.
 import type { RunnerInfo, FinishFields } from '../domain/analysisRun';
+import { backoffDelayMs } from '../domain/backoff';
 import { isRecord, parseTimestamp } from '../domain/text';
 import { ok, Result, TelemetryBackend } from './backend';
 import { isTransient } from './errors';
@@ -32,11 +33,30 @@ export async function retryTransient<T>(
   let result = await call();
   let failures = 0;
   while (!result.ok && isTransient(result.error) && ++failures < attempts) {
-    await (o.sleep ?? sleepMs)(Math.min(maxMs, Math.max(result.error.retryAfterMs ?? 0, baseMs * 2 ** (failures - 1))));
+    // A write that loses a result must not wait longer than maxMs, whatever Retry-After asks.
+    await (o.sleep ?? sleepMs)(
+      Math.min(maxMs, backoffDelayMs(failures, { baseMs, maxMs, retryAfterMs: result.error.retryAfterMs })),
+    );
     result = await call();
   }
-  if (!result.ok && isTransient(result.error)) failures = attempts;
   return { result, failures };
+}
+
+/**
+ * A guarded write tried again on transient failures. When an attempt failed and a later one finds
+ * the guard false, the first may have landed with its answer lost: `landed` tells from the row.
+ */
+async function guardedWriteWithRetry(
+  backend: TelemetryBackend,
+  runId: string,
+  write: () => Promise<Result<boolean>>,
+  landed: (row: Record<string, unknown>) => boolean,
+  o?: RetryOptions,
+): Promise<Result<boolean>> {
+  const { result, failures } = await retryTransient(write, o);
+  if (!result.ok || result.value || failures === 0) return result;
+  const row = await backend.getRunRow(runId);
+  return ok(row.ok && row.value !== null && landed(row.value));
 }
 
 /** finishRun, tried again on a transient failure. true: the row now holds this finish. */
@@ -46,15 +66,13 @@ export async function finishRunWithRetry(
   fields: FinishFields,
   o?: RetryOptions,
 ): Promise<Result<boolean>> {
-  const { result, failures } = await retryTransient(() => backend.finishRun(runId, fields), o);
-  if (!result.ok || result.value || failures === 0) return result;
-  // An earlier attempt may have written it: the row says whether it holds our finish.
-  const row = await backend.getRunRow(runId);
-  return ok(
-    row.ok &&
-      row.value !== null &&
-      row.value.status === fields.status &&
-      parseTimestamp(row.value.finished_at)?.getTime() === Date.parse(fields.finished_at),
+  return guardedWriteWithRetry(
+    backend,
+    runId,
+    () => backend.finishRun(runId, fields),
+    (row) =>
+      row.status === fields.status && parseTimestamp(row.finished_at)?.getTime() === Date.parse(fields.finished_at),
+    o,
   );
 }
 
@@ -66,16 +84,20 @@ export async function claimRunWithRetry(
   metadata: Record<string, unknown> & { runner: RunnerInfo },
   o?: RetryOptions,
 ): Promise<Result<boolean>> {
-  const { result, failures } = await retryTransient(() => backend.claimRun(runId, startedAt, metadata), o);
-  if (!result.ok || result.value || failures === 0) return result;
-  const row = await backend.getRunRow(runId);
-  const runner = row.ok && row.value && isRecord(row.value.metadata) ? row.value.metadata.runner : null;
-  return ok(
-    row.ok &&
-      row.value?.status === 'RUNNING' &&
-      isRecord(runner) &&
-      runner.window_id === metadata.runner.window_id &&
-      runner.activation_id === metadata.runner.activation_id &&
-      parseTimestamp(row.value.started_at)?.getTime() === startedAt.getTime(),
+  return guardedWriteWithRetry(
+    backend,
+    runId,
+    () => backend.claimRun(runId, startedAt, metadata),
+    (row) => {
+      const runner = isRecord(row.metadata) ? row.metadata.runner : null;
+      return (
+        row.status === 'RUNNING' &&
+        isRecord(runner) &&
+        runner.window_id === metadata.runner.window_id &&
+        runner.activation_id === metadata.runner.activation_id &&
+        parseTimestamp(row.started_at)?.getTime() === startedAt.getTime()
+      );
+    },
+    o,
   );
 }

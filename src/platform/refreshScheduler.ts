@@ -5,6 +5,7 @@
 // - The task says when it wants to run next (e.g. just after the scheduler's next poll).
 // - While the window is unfocused, delays are stretched by `unfocusedFactor`.
 // - Failures back off exponentially (base · 2^(n-1), capped), honouring Retry-After.
+import { backoffDelayMs } from '../domain/backoff';
 
 export interface Clock {
   now(): number;
@@ -20,20 +21,6 @@ export const systemClock: Clock = {
 
 /** The shortest delay between two runs of a scheduled task. */
 export const MIN_DELAY_MS = 1_000;
-
-/**
- * The delay before the next try after `failures` failures in a row (≥ 1): doubling from `baseMs`, at
- * most `maxMs`, and never sooner than the server's Retry-After. The one backoff every poller and the
- * session start's retries use.
- */
-export function backoffDelayMs(
-  failures: number,
-  o: { baseMs: number; maxMs: number; retryAfterMs?: number | null },
-): number {
-  const backoff = Math.min(o.maxMs, o.baseMs * 2 ** (Math.max(1, failures) - 1));
-  const retryAfter = o.retryAfterMs ?? 0;
-  return Number.isNaN(retryAfter) ? backoff : Math.max(backoff, retryAfter);
-}
 
 export type TickOutcome = { ok: true; nextDelayMs: number } | { ok: false; retryAfterMs?: number };
 

@@ -8,7 +8,7 @@ import { isTransient } from '../data/errors';
 import { decisionLine, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
-import { backoffDelayMs } from '../platform/refreshScheduler';
+import { backoffDelayMs } from '../domain/backoff';
 import { POLL_DEFAULTS } from './poller';
 import type { Log } from '../platform/log';
 import type { FailureNotifier } from './failureNotifier';

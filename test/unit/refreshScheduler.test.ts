@@ -1,12 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as FakeTimers from '@sinonjs/fake-timers';
-import {
-  backoffDelayMs,
-  Clock,
-  RefreshScheduler,
-  RefreshSchedulerOptions,
-  TickOutcome,
-} from '../../src/platform/refreshScheduler';
+import { backoffDelayMs } from '../../src/domain/backoff';
+import { Clock, RefreshScheduler, RefreshSchedulerOptions, TickOutcome } from '../../src/platform/refreshScheduler';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
