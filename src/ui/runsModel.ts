@@ -90,7 +90,7 @@ export class RunsModel implements vscode.Disposable {
     const snap = this.connection.snapshot;
     const backend = snap.backend;
     if (!backend) return { ok: true, nextDelayMs: IDLE_POLL_MS };
-    const limit = listLimit(snap.settings.pageSize, this.pages);
+    const limit = this.limit();
     this.loading = true;
     this.emitter.fire({ structural: false, changed: [] });
     const res = await backend.listRuns(this.currentScope(), 0, limit);
@@ -109,9 +109,18 @@ export class RunsModel implements vscode.Disposable {
     return { ok: true, nextDelayMs: this.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS };
   }
 
-  /** More runs exist than the list may hold (MAX_LISTED_RUNS): the tree says so instead of offering Load More. */
+  /** Rows a refresh asks for: every page loaded so far, at most MAX_LISTED_RUNS. */
+  private limit(): number {
+    return listLimit(this.connection.snapshot.settings.pageSize, this.pages);
+  }
+
+  /**
+   * More runs exist than the list may hold (MAX_LISTED_RUNS): the tree says so instead of offering
+   * Load More. Judged by what was asked for, not by the rows shown: rows that could not be parsed
+   * are left out of `runs`, and Load More would then ask for the same rows again.
+   */
   get atListCap(): boolean {
-    return this.hasMore && this.runs.length >= MAX_LISTED_RUNS;
+    return this.hasMore && this.limit() >= MAX_LISTED_RUNS;
   }
 
   async loadMore(): Promise<void> {
