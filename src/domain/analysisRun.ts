@@ -6,6 +6,7 @@
 //  - no run of ours is ever left RUNNING (orphans past their timeout are marked TIMED_OUT).
 // Plain TypeScript: no `vscode`, no I/O. Everything here is computed from untrusted input (the
 // analyzer is workspace code; its result crosses a process boundary).
+import { MAX_ERROR_ENTRY_CHARS, MAX_STORED_ERRORS, valueText } from './analyzerErrors';
 import { redact } from './credentials';
 import { t } from './l10n';
 import { cleanMultiline, cleanText, isRecord, parseNumber } from './text';
@@ -41,7 +42,12 @@ export interface FinishFields {
   findings_count?: number;
   top_bottleneck_category?: string | null;
   reason_code?: string | null;
-  output_ref?: { bottlenecks: unknown[]; traces_scanned: number; dimensions_evaluated: number; items_created: number };
+  output_ref?: {
+    bottlenecks: unknown[];
+    traces_scanned: number;
+    dimensions_evaluated: number;
+    items_created: number;
+  } & Partial<StoredAnalyzerErrors>;
   error_class?: string | null;
   error_message?: string | null;
 }
@@ -49,6 +55,40 @@ export interface FinishFields {
 /** Masks what must never be stored: `password=…` (as the hook does), the keys in use, and JWT-shaped tokens. */
 export function maskSecrets(text: string, secrets: readonly (string | null | undefined)[] = []): string {
   return redact(text.replace(/password=[^&\s]+/gi, 'password=***'), secrets);
+}
+
+/** What output_ref gets next to what the hook writes when the analyzer reported errors. */
+export interface StoredAnalyzerErrors {
+  errors: string[];
+  /** Present only when more errors were reported than stored. */
+  errors_total?: number;
+}
+
+/**
+ * The analyzer's `errors` (which the hook drops), masked like error_message (passwords, the keys in
+ * use, JWTs) and bounded in count and length, for output_ref. Null when it reported none. A value
+ * that is not a list is kept as one entry: it is the analyzer's report, however odd.
+ */
+export function storeAnalyzerErrors(raw: unknown, secrets: readonly string[] = []): StoredAnalyzerErrors | null {
+  if (raw === null || raw === undefined) return null;
+  const list: readonly unknown[] = Array.isArray(raw) ? raw : [raw];
+  const errors: string[] = [];
+  let total = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (errors.length >= MAX_STORED_ERRORS) {
+      total += list.length - i; // counted, not converted: the list may be huge
+      break;
+    }
+    const text = valueText(list[i]);
+    if (text === null || text === '{}' || text === '[]') continue;
+    // Masked before the cut (a secret cut in half would no longer match), on a bounded prefix.
+    const clean = cleanText(maskSecrets(text.slice(0, MAX_ERROR_ENTRY_CHARS * 4), secrets), MAX_ERROR_ENTRY_CHARS);
+    if (!clean) continue;
+    errors.push(clean);
+    total++;
+  }
+  if (errors.length === 0) return null;
+  return total > errors.length ? { errors, errors_total: total } : { errors };
 }
 
 function durationSince(startedAtMs: number, nowMs: number): number {
@@ -75,21 +115,21 @@ export function finishFromResult(
     };
   }
   const traces = parseNumber(result.traces_scanned) ?? 0;
-  const errors = Array.isArray(result.errors)
-    ? result.errors.map((e) => (typeof e === 'string' ? e : (JSON.stringify(e) ?? ''))).filter((e) => e)
-    : [];
-  if (errors.length > 0 && traces === 0) {
+  const stored = storeAnalyzerErrors(result.errors, secrets);
+  if (stored && traces === 0) {
     // Improvement over the hook: a read failure is a failure, not "insufficient data".
-    const first = errors[0];
+    const first = stored.errors[0];
     const cls = /^([a-z_]+):/i.exec(first)?.[1] ?? 'AnalyzerError';
     return {
       ...base,
       status: 'FAILED',
       error_class: cleanText(cls, 80) ?? 'AnalyzerError',
-      error_message: limit(maskSecrets(errors.join('; '), secrets)),
+      error_message: limit(stored.errors.join('; ')),
     };
   }
   const bottlenecks = result.bottlenecks.slice(0, MAX_BOTTLENECKS_STORED);
+  // Errors with traces read (e.g. create_failed for every improvement item the database refused) do
+  // not fail the run: its findings are whole. They are kept next to them, so that the view says so.
   const first: unknown = bottlenecks[0];
   const top = isRecord(first) ? cleanText(first.dimension_type, 80) : null;
   return {
@@ -103,6 +143,7 @@ export function finishFromResult(
       traces_scanned: traces,
       dimensions_evaluated: parseNumber(result.dimensions_evaluated) ?? 0,
       items_created: parseNumber(result.items_created) ?? 0,
+      ...stored,
     },
   };
 }

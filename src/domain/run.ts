@@ -1,4 +1,5 @@
 // Analysis runs (table telemetry_analysis_runs): types and parsing of untrusted rows.
+import { AnalyzerErrorGroup, analyzerErrorsOf } from './analyzerErrors';
 import { t } from './l10n';
 import { cleanMultiline, cleanText, isRecord, parseNumber, parseTimestamp } from './text';
 
@@ -211,9 +212,15 @@ export interface Bottleneck {
 
 /** What expanding a run shows. */
 export type RunOutcome =
-  | { kind: 'bottlenecks'; items: Bottleneck[]; total: number; tracesScanned: number | null }
-  | { kind: 'no-bottlenecks'; tracesScanned: number | null }
-  | { kind: 'insufficient-data'; tracesScanned: number | null }
+  | {
+      kind: 'bottlenecks';
+      items: Bottleneck[];
+      total: number;
+      tracesScanned: number | null;
+      analyzerErrors?: AnalyzerErrorGroup[];
+    }
+  | { kind: 'no-bottlenecks'; tracesScanned: number | null; analyzerErrors?: AnalyzerErrorGroup[] }
+  | { kind: 'insufficient-data'; tracesScanned: number | null; analyzerErrors?: AnalyzerErrorGroup[] }
   | { kind: 'error'; errorClass: string | null; message: string | null }
   | { kind: 'cancelled'; reasonCode: string | null }
   | { kind: 'pending'; status: 'QUEUED' | 'RUNNING' }
@@ -290,6 +297,17 @@ export function describeOutcome(d: RunDetailFields): RunOutcome {
 }
 
 function describeFindings(outputRef: unknown, reasonCode: string | null): RunOutcome {
+  const outcome = findingsOf(outputRef, reasonCode);
+  if (outcome.kind === 'malformed') return outcome;
+  // The analyzer's errors kept next to the findings (output_ref.errors), e.g. refused improvement items.
+  const { groups } = analyzerErrorsOf(outputRef);
+  return groups.length > 0 ? { ...outcome, analyzerErrors: groups } : outcome;
+}
+
+function findingsOf(
+  outputRef: unknown,
+  reasonCode: string | null,
+): RunOutcome & { kind: 'bottlenecks' | 'no-bottlenecks' | 'insufficient-data' | 'malformed' } {
   const ref = isRecord(outputRef) ? outputRef : null;
   const tracesScanned = ref ? parseNumber(ref.traces_scanned) : null;
   if (reasonCode === REASON_INSUFFICIENT_DATA || tracesScanned === 0)

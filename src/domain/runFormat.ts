@@ -1,4 +1,5 @@
 // Labels for runs and findings. Pure strings; escaping for Markdown happens where Markdown is built.
+import { AnalyzerErrorGroup, Refusal } from './analyzerErrors';
 import { findingsText, formatAge, formatDuration, formatRatio, tracesText } from './format';
 import { t } from './l10n';
 import { Bottleneck, isActive, REASON_INSUFFICIENT_DATA, RunHint, RunOutcome, RunSummary } from './run';
@@ -126,9 +127,7 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     case 'insufficient-data':
       return [t('Insufficient data: no traces to analyse yet')];
     case 'error':
-      return [
-        t('{0}: {1}', outcome.errorClass ?? t('Error'), cleanText(outcome.message, 300) ?? t('no message recorded')),
-      ];
+      return [errorLine(outcome.errorClass, outcome.message)];
     case 'cancelled':
       return [outcome.reasonCode ? t('Cancelled ({0})', outcome.reasonCode) : t('Cancelled')];
     case 'pending':
@@ -142,4 +141,64 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     case 'malformed':
       return [t('Findings could not be read: {0}', outcome.detail)];
   }
+}
+
+/**
+ * "db_connection_error: connect ECONNREFUSED …": the class once. The analyzer's own messages already
+ * start with their class (`db_connection_error: …`), so it is not put in front a second time.
+ */
+export function errorLine(errorClass: string | null, message: string | null): string {
+  const text = cleanText(message, 300);
+  if (text === null) return t('{0}: {1}', errorClass ?? t('Error'), t('no message recorded'));
+  if (errorClass && text.toLowerCase().startsWith(`${errorClass.toLowerCase()}:`)) return text;
+  return t('{0}: {1}', errorClass ?? t('Error'), text);
+}
+
+function refusalText(r: Refusal): string {
+  switch (r.kind) {
+    case 'check':
+      return t('check constraint {0}', r.constraint);
+    case 'not-null':
+      return t('column {0} must not be null', r.column);
+    case 'unique':
+      return t('unique constraint {0}', r.constraint);
+    case 'foreign-key':
+      return t('foreign key {0}', r.constraint);
+    case 'row-level-security':
+      return t('row-level security');
+    case 'permission':
+      return t('permission denied');
+    case 'message':
+      return r.text;
+  }
+}
+
+/** One line per group of the analyzer's errors kept on the run (output_ref.errors). */
+export function analyzerErrorLines(groups: readonly AnalyzerErrorGroup[] | undefined): string[] {
+  return (groups ?? []).map((g) => {
+    switch (g.kind) {
+      case 'items-refused':
+        return g.count === 1
+          ? t('An improvement item could not be created: the database refused it ({0})', refusalText(g.refusal))
+          : t(
+              '{0} improvement items could not be created: the database refused them ({1})',
+              g.count,
+              refusalText(g.refusal),
+            );
+      case 'items-unreachable':
+        return g.count === 1
+          ? t('An improvement item could not be created: the database was not reached ({0})', g.message)
+          : t('{0} improvement items could not be created: the database was not reached ({1})', g.count, g.message);
+      case 'trace-read':
+        return t('The analyzer could not read traces: {0}', g.message);
+      case 'other': {
+        const text = g.code ? `${g.code}: ${g.message}` : g.message;
+        return g.count === 1 ? t('Analyzer error: {0}', text) : t('{0} analyzer errors: {1}', g.count, text);
+      }
+      case 'more':
+        return t('… and {0} more analyzer errors (Show Run Details)', g.count);
+      case 'not-stored':
+        return t('… and {0} more analyzer errors, not stored', g.count);
+    }
+  });
 }

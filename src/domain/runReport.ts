@@ -3,7 +3,8 @@
 import { formatDuration } from './format';
 import { t } from './l10n';
 import { describeOutcome, parseRunDetailFields, parseRunSummary } from './run';
-import { outcomeLines, statusLabel, triggerLabel } from './runFormat';
+import { analyzerErrorsOf } from './analyzerErrors';
+import { analyzerErrorLines, outcomeLines, statusLabel, triggerLabel } from './runFormat';
 
 const MAX_JSON_CHARS = 5_000_000;
 
@@ -39,6 +40,18 @@ export function renderRunDocument(row: Record<string, unknown>): string {
       lines.push('', fence(detail.errorMessage, 'text'));
     }
     lines.push('');
+    // The analyzer's errors kept on the run (output_ref.errors): grouped, then each as it reported it.
+    const groups =
+      outcome.kind === 'bottlenecks' || outcome.kind === 'no-bottlenecks' || outcome.kind === 'insufficient-data'
+        ? outcome.analyzerErrors
+        : undefined;
+    if (groups?.length) {
+      lines.push(t('## Analyzer errors'), '');
+      for (const l of analyzerErrorLines(groups)) lines.push(`- ${codeSpan(l)}`);
+      lines.push('', t('As the analyzer reported them:'), '');
+      for (const entry of analyzerErrorsOf(detail.outputRef).entries) lines.push(`- ${codeSpan(entry)}`);
+      lines.push('');
+    }
   }
   let json = JSON.stringify(row, null, 2) ?? 'null';
   if (json.length > MAX_JSON_CHARS)

@@ -3,7 +3,15 @@
 import * as vscode from 'vscode';
 import { formatDuration } from '../domain/format';
 import { isActive, RunStatus, RunSummary, runHint } from '../domain/run';
-import { hintLabel, outcomeLines, runDescription, runLabel, statusLabel, triggerLabel } from '../domain/runFormat';
+import {
+  analyzerErrorLines,
+  hintLabel,
+  outcomeLines,
+  runDescription,
+  runLabel,
+  statusLabel,
+  triggerLabel,
+} from '../domain/runFormat';
 import type { ConnectionManager } from '../platform/connection';
 import { SafeMarkdown } from './markdown';
 import './l10n';
@@ -115,6 +123,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       text,
       tone: toneOf(index),
     }));
+    // What the analyzer reported but the findings do not say (e.g. improvement items the database refused).
+    const errorLines =
+      o.kind === 'bottlenecks' || o.kind === 'no-bottlenecks' || o.kind === 'insufficient-data'
+        ? analyzerErrorLines(o.analyzerErrors)
+        : [];
+    for (const text of errorLines)
+      nodes.push({ kind: 'detail', runId: run.runId, index: nodes.length, text, tone: 'error' });
     if (
       !this.comparisons ||
       !RunComparisons.comparable(run) ||
