@@ -25,6 +25,9 @@ import {
   tmpRoot,
 } from './support/analysis';
 
+/** PostgreSQL's refusal of the analyzer's item (upstream's fn_enforce_improvement_lineage, via PostgREST). */
+const LINEAGE_REFUSAL = 'lineage_required: source_type and source_id must both be set or both be null';
+
 interface RunRow {
   run_id: string;
   status: string;
@@ -122,9 +125,11 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.findings_count, 3);
     assert.equal(row.top_bottleneck_category, row.output_ref.bottlenecks[0].dimension_type);
     assert.equal(row.reason_code, null);
+    // What the hook writes, and the analyzer's errors next to it (the hook drops them).
     assert.deepEqual(Object.keys(row.output_ref).sort(), [
       'bottlenecks',
       'dimensions_evaluated',
+      'errors',
       'items_created',
       'traces_scanned',
     ]);
@@ -132,9 +137,18 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.metadata.runner.window_id, 'window-1');
     assert.equal(row.metadata.runner.extension_version, 'test');
     assert.equal(row.metadata.timeout_ms, 120_000, 'metadata keeps the timeout next to the runner');
-    assert.equal(row.output_ref.items_created, 3, 'enableAutoCreate: improvement items inserted');
+    // enableAutoCreate: the analyzer tries an item per bottleneck, and upstream's table refuses every
+    // one (the lineage trigger fires before the CHECKs), as in production. The run still SUCCEEDS.
+    assert.equal(row.output_ref.items_created, 0);
+    assert.deepEqual(
+      row.output_ref.errors,
+      (row.output_ref.bottlenecks as { dimension_key: string }[]).map(
+        (b) => `create_failed:${b.dimension_key}: ${LINEAGE_REFUSAL}`,
+      ),
+    );
+    assert.ok(row.output_ref.bottlenecks.every((b: { improvement_id: unknown }) => b.improvement_id === null));
     const items = await stack.query('select * from public.protocol_improvement_queue');
-    assert.equal(items.length, 3);
+    assert.equal(items.length, 0);
     // The CLI hook's own staleness query now says fresh.
     assert.equal(await hookSaysFresh(backend().supabase, folder), true);
     assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false);
@@ -143,6 +157,90 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       "the analyzer's console.log reaches the log",
     );
     void runId;
+  });
+
+  it("with the lineage trigger satisfied, upstream's CHECKs refuse the analyzer's item too", async () => {
+    // The analyzer's row as it inserts it (bottleneck-analyzer.js step 5), plus a source_id: the
+    // source_type CHECK is the next refusal. Through PostgREST with the service key, as the analyzer.
+    const { error } = await backend()
+      .supabase.from('protocol_improvement_queue')
+      .insert({
+        source_type: 'TELEMETRY_AUTO_ANALYSIS',
+        source_id: randomUUID(),
+        improvement_type: 'PERFORMANCE_BOTTLENECK',
+        target_table: 'workflow_trace_log',
+        target_operation: 'ANALYZE',
+        target_phase: 'ALL',
+        description: 'Bottleneck detected: gate:G (5x baseline)',
+        evidence_count: 1,
+        payload: { source: 'telemetry_auto_analysis' },
+        status: 'PENDING',
+        auto_applicable: false,
+        risk_tier: 'GOVERNED',
+        rollback_eligible: false,
+      })
+      .select('id')
+      .single();
+    assert.equal(error?.code, '23514');
+    assert.match(
+      error?.message ?? '',
+      /violates check constraint "protocol_improvement_queue_(source_type|improvement_type|target_operation)_check"/,
+    );
+    for (const [column, value] of [
+      ['source_type', 'TELEMETRY_AUTO_ANALYSIS'],
+      ['improvement_type', 'PERFORMANCE_BOTTLENECK'],
+      ['target_operation', 'ANALYZE'],
+      ['status', 'IN_PROGRESS'],
+    ]) {
+      const ok = {
+        source_type: 'SD_COMPLETION',
+        improvement_type: 'CHECKLIST_ITEM',
+        target_operation: 'INSERT',
+        status: 'PENDING',
+      };
+      await assert.rejects(
+        stack.query(
+          `insert into public.protocol_improvement_queue (source_type, source_id, improvement_type, target_table, target_operation, payload, description, status)
+           values ($1, gen_random_uuid(), $2, 't', $3, '{}', 'd', $4)`,
+          Object.values({ ...ok, [column]: value }),
+        ),
+        new RegExp(`protocol_improvement_queue_${column}_check`),
+      );
+    }
+    assert.equal((await stack.query('select * from public.protocol_improvement_queue')).length, 0);
+  });
+
+  it('a database that accepts the items (no refusal): items created, improvement_id set, no errors kept', async () => {
+    await stack.query('alter table public.protocol_improvement_queue disable trigger trg_enforce_improvement_lineage');
+    await stack.query(
+      'alter table public.protocol_improvement_queue drop constraint protocol_improvement_queue_source_type_check, drop constraint protocol_improvement_queue_improvement_type_check, drop constraint protocol_improvement_queue_target_operation_check',
+    );
+    try {
+      const { row } = await runToEnd('normal');
+      assert.equal(row.status, 'SUCCEEDED');
+      assert.equal(row.output_ref.items_created, 3, 'enableAutoCreate: improvement items inserted');
+      assert.equal('errors' in row.output_ref, false, 'no errors: output_ref exactly as the hook writes it');
+      const items = await stack.query<{ id: string }>('select id from public.protocol_improvement_queue');
+      assert.equal(items.length, 3);
+      assert.deepEqual(
+        (row.output_ref.bottlenecks as { improvement_id: string }[]).map((b) => b.improvement_id).sort(),
+        items.map((i) => i.id).sort(),
+      );
+      // The next run finds them open (PENDING) and within the cooldown: deduplicated, not created again.
+      const again = await runToEnd('normal');
+      assert.equal(again.row.output_ref.items_created, 0);
+      assert.equal('errors' in again.row.output_ref, false);
+      assert.equal((await stack.query('select id from public.protocol_improvement_queue')).length, 3);
+    } finally {
+      await stack.query('delete from public.protocol_improvement_queue');
+      await stack.query(
+        `alter table public.protocol_improvement_queue
+           add constraint protocol_improvement_queue_source_type_check CHECK ((source_type = ANY (ARRAY['LEAD_TO_PLAN'::text, 'PLAN_TO_EXEC'::text, 'SD_COMPLETION'::text]))),
+           add constraint protocol_improvement_queue_improvement_type_check CHECK ((improvement_type = ANY (ARRAY['VALIDATION_RULE'::text, 'CHECKLIST_ITEM'::text, 'SKILL_UPDATE'::text, 'PROTOCOL_SECTION'::text, 'SUB_AGENT_CONFIG'::text]))),
+           add constraint protocol_improvement_queue_target_operation_check CHECK ((target_operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'UPSERT'::text])))`,
+      );
+      await stack.query('alter table public.protocol_improvement_queue enable trigger trg_enforce_improvement_lineage');
+    }
   });
 
   it('finds nothing: SUCCEEDED with 0 findings', async () => {
@@ -165,6 +263,8 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'db_connection_error');
     assert.match(row.error_message ?? '', /workflow_trace_log_missing/);
+    // As upstream: fetchAllPaginated throws, the analyzer records `db_connection_error: <its message>`.
+    assert.match(row.error_message ?? '', /^db_connection_error: fetchAllPaginated: page at offset 0 failed: /);
     assert.equal(await hookSaysFresh(backend().supabase, folder), false, 'a failure does not suppress re-analysis');
   });
 
