@@ -1,6 +1,7 @@
 // The scheduler simulator and the data generators against a real stack.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { ITEM_REFUSAL } from '../stack/analysisShapes';
 import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
@@ -348,6 +349,9 @@ describe('stack simulators', function () {
         `SELECT count(*)::int AS n FROM ${T} WHERE status = 'SUCCEEDED' AND reason_code IS NULL AND top_bottleneck_category IS DISTINCT FROM output_ref->'bottlenecks'->0->>'dimension_type'`,
       );
       assert.equal(bad[0].n, 0);
+      assertAnalyzerShaped(
+        await stack.query(`SELECT * FROM ${T} WHERE status = 'SUCCEEDED' ORDER BY run_id LIMIT 2000`),
+      );
     });
 
     it('traces: a week of phase/gate/subagent spans in which the slow keys take 5x their usual time in the last day', async function () {
@@ -371,7 +375,7 @@ describe('stack simulators', function () {
       assert.equal(span.n, 0, 'all inside the baseline window, all with a duration');
     });
 
-    it('demo seed: every status and the four bottleneck categories for the scope', async function () {
+    it('demo seed: every status, the analyzer’s three bottleneck categories, findings only the analyzer can write', async function () {
       const ids = await seedDemoScope(stack.databaseUrl, '/home/me/ws');
       const rows = await stack.query(
         `SELECT status, top_bottleneck_category, scope_id FROM ${T} WHERE run_id = ANY($1::uuid[])`,
@@ -387,13 +391,18 @@ describe('stack simulators', function () {
         'SUCCEEDED',
         'TIMED_OUT',
       ]);
+      // The analyzer's three dimensions, and nothing else (it has no sd_type dimension).
       assert.deepEqual([...new Set(rows.map((r) => r.top_bottleneck_category).filter(Boolean))].sort(), [
         'gate',
         'phase',
-        'sd_type',
         'subagent',
       ]);
       assert.ok(rows.some((r) => r.scope_id === null));
+      assertAnalyzerShaped(
+        await stack.query(`SELECT * FROM ${T} WHERE run_id = ANY($1::uuid[]) AND status = 'SUCCEEDED'`, [
+          Object.values(ids),
+        ]),
+      );
     });
   });
 });
@@ -420,3 +429,49 @@ describe('stack lifecycle', function () {
     await s.stop(); // idempotent
   });
 });
+
+/**
+ * Every SUCCEEDED row's findings are what the analyzer (EHG_Engineer lib/telemetry/bottleneck-analyzer.js)
+ * can write: its three dimensions, one bottleneck per key, ratio >= its 3.0 default to two decimals and
+ * equal to observed / baseline, worst first, min_samples <= exceedances <= samples, <= 5 evidence ids,
+ * no improvement item (production's table refuses each one) and, when errors are kept, one
+ * create_failed per bottleneck with the refusal the live stack gives.
+ */
+function assertAnalyzerShaped(rows: any[]): void {
+  assert.ok(rows.length > 0);
+  for (const r of rows) {
+    const out = r.output_ref;
+    if (!out) continue;
+    const list: any[] = out.bottlenecks;
+    const where = `${r.run_id}: ${JSON.stringify(list).slice(0, 300)}`;
+    assert.equal(r.findings_count, list.length, where);
+    assert.equal(r.top_bottleneck_category, list[0]?.dimension_type ?? null, where);
+    assert.equal(
+      new Set(list.map((b) => `${b.dimension_type}:${b.dimension_key}`)).size,
+      list.length,
+      `one per key: ${where}`,
+    );
+    list.forEach((b, i) => {
+      assert.ok(['phase', 'gate', 'subagent'].includes(b.dimension_type), where);
+      assert.ok(b.ratio >= 3, where);
+      assert.equal(b.ratio, Math.round((b.observed_p50_ms / b.baseline_p50_ms) * 100) / 100, where);
+      assert.ok(b.exceedance_count >= 3 && b.exceedance_count <= b.sample_count, where);
+      assert.ok(b.evidence_trace_ids.length >= 1 && b.evidence_trace_ids.length <= Math.min(5, b.sample_count), where);
+      assert.equal(b.improvement_id, null, where);
+      const next = list[i + 1];
+      if (next)
+        assert.ok(
+          b.ratio > next.ratio || (b.ratio === next.ratio && b.observed_p50_ms >= next.observed_p50_ms),
+          `sorted: ${where}`,
+        );
+    });
+    assert.equal(out.items_created, 0, where);
+    assert.ok(out.traces_scanned <= 10_000, where);
+    if (out.errors !== undefined)
+      assert.deepEqual(
+        out.errors,
+        list.map((b) => `create_failed:${b.dimension_key}: ${ITEM_REFUSAL}`),
+        where,
+      );
+  }
+}

@@ -2,7 +2,7 @@
 // a seed), and a small hand-made demo seed for one workspace scope. Connects as the superuser.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { makeAnalysis, makeRng } from './analysisShapes';
+import { DimensionType, makeAnalysis, makeRng } from './analysisShapes';
 
 export interface GenerateOptions {
   rows?: number; // default 100_000, up to 1_000_000
@@ -48,10 +48,20 @@ export async function generateRuns(
              WHEN r1 < 0.985 THEN 'CANCELLED'
              ELSE 'FAILED_ENQUEUE'
            END AS st,
-           (ARRAY['phase','gate','subagent','sd_type'])[1 + floor(r3 * 4)::int] AS cat,
-           (ARRAY['LEAD','GATE_PRD_REQUIRED','DESIGN','feature','PLAN','GATE_DESIGN_REVIEW','TESTING','EXEC'])[1 + floor(r4 * 8)::int] AS dkey,
+           -- The analyzer's three dimensions only (bottleneck-analyzer.js DIMENSION_COLUMNS), each with its own keys.
+           (ARRAY['phase','gate','subagent'])[1 + floor(r3 * 3)::int] AS cat,
+           floor(r4 * 4)::int AS ki,
            (1000 + floor(r4 * 120000))::int AS dur
          FROM s
+       ), k2 AS (
+         SELECT k.*,
+           CASE cat WHEN 'phase' THEN (ARRAY['LEAD','PLAN','EXEC','LEAD_FINAL'])[1 + ki]
+                    WHEN 'gate' THEN (ARRAY['GATE_PRD_REQUIRED','GATE_DESIGN_REVIEW','GATE_SECURITY_SCAN','GATE_RETROSPECTIVE'])[1 + ki]
+                    ELSE (ARRAY['DESIGN','DATABASE','TESTING','SECURITY'])[1 + ki] END AS dkey,
+           -- ratio >= the default threshold 3.0, to 2 decimals as the analyzer's Math.round(x * 100) / 100 does (double precision, halves up)
+           round((12000 * (3 + r3 * 3))::numeric) AS observed,
+           (3 + floor(r4 * 100))::int AS samples
+         FROM k
        )
        INSERT INTO public.telemetry_analysis_runs
          (run_id, scope_type, scope_id, status, triggered_by, triggered_at, started_at, finished_at, correlation_id,
@@ -71,25 +81,27 @@ export async function generateRuns(
          md5('c' || $6::text || ':' || g)::uuid::text,
          CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN jsonb_build_object(
                 'bottlenecks', jsonb_build_array(jsonb_build_object(
-                  'dimension_type', cat, 'dimension_key', dkey,
-                  'observed_p50_ms', round(12000 * (1.5 + r3 * 3)), 'baseline_p50_ms', 12000,
-                  'ratio', round((1.5 + r3 * 3)::numeric, 1), 'sample_count', 5 + floor(r4 * 100),
-                  'exceedance_count', 1 + floor(r4 * 4), 'evidence_trace_ids', jsonb_build_array(md5('t' || g)::uuid),
+                  'dimension_type', cat, 'dimension_key', dkey, 'dimension_name', dkey,
+                  'observed_p50_ms', observed, 'p50_ms', observed, 'baseline_p50_ms', 12000, 'baseline_ms', 12000,
+                  'ratio', floor(observed::float8 / 12000 * 100 + 0.5) / 100, 'sample_count', samples,
+                  'exceedance_count', greatest(3, ceil(samples / 2.0)::int),
+                  'first_seen_at', NULL, 'last_seen_at', NULL,
+                  'evidence_trace_ids', (SELECT jsonb_agg(md5('t' || g || ':' || i)::uuid) FROM generate_series(1, least(5, samples)) AS i),
                   'improvement_id', NULL)),
-                'traces_scanned', 50 + floor(r4 * 3000), 'dimensions_evaluated', 12 + floor(r3 * 20), 'items_created', 0)
+                'traces_scanned', 50 + floor(r4 * 3000), 'dimensions_evaluated', 12, 'items_created', 0)
               WHEN st = 'SUCCEEDED' THEN jsonb_build_object('bottlenecks', '[]'::jsonb, 'traces_scanned', 0, 'dimensions_evaluated', 0, 'items_created', 0)
               ELSE NULL END,
          CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN 1 WHEN st IN ('SUCCEEDED') THEN 0 ELSE 0 END,
          CASE WHEN st = 'SUCCEEDED' AND r3 >= 0.1 THEN cat ELSE NULL END,
          CASE WHEN st = 'SUCCEEDED' AND r3 < 0.1 THEN 'INSUFFICIENT_DATA' WHEN st = 'CANCELLED' THEN 'USER_CANCELLED' ELSE NULL END,
          CASE WHEN st = 'FAILED' THEN 'DatabaseError' WHEN st = 'TIMED_OUT' THEN 'TimeoutError' WHEN st = 'FAILED_ENQUEUE' THEN 'EnqueueError' ELSE NULL END,
-         CASE WHEN st = 'FAILED' THEN 'connect ECONNREFUSED (password=***)' WHEN st = 'TIMED_OUT' THEN 'Analysis exceeded timeout of 120000ms'
+         CASE WHEN st = 'FAILED' THEN 'connect ECONNREFUSED (password=***)' WHEN st = 'TIMED_OUT' THEN 'TIMEOUT'
               WHEN st = 'FAILED_ENQUEUE' THEN 'insert failed: could not reach database' ELSE NULL END,
          CASE WHEN st IN ('SUCCEEDED','FAILED','TIMED_OUT') THEN dur ELSE NULL END,
          jsonb_build_object('timeout_ms', 120000, 'generated', true),
          trig,
          trig
-       FROM k`,
+       FROM k2`,
       [
         rows,
         scopes,
@@ -109,7 +121,11 @@ export async function generateRuns(
 
 /**
  * A dozen-odd runs for one workspace scope covering every status, with top bottleneck categories
- * phase / gate / subagent / sd_type, plus one global run. Returns the run_ids by label.
+ * phase / gate / subagent (the analyzer's only dimensions), plus one global run. Findings are what
+ * the analyzer can write (analysisShapes.ts makeAnalysis): one bottleneck per key, ratio >= 3 to two
+ * decimals, worst first, at most 5 evidence ids; every improvement item refused by the database as in
+ * production (improvement_id null, `create_failed` errors kept by the extension; the oldest run is the
+ * hook's, which drops them). Returns the run_ids by label.
  */
 export async function seedDemoScope(databaseUrl: string, scopeId: string, seed = 7): Promise<Record<string, string>> {
   const rng = makeRng(seed);
@@ -141,8 +157,8 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
       duration_ms: durMs,
     };
   };
-  const success = (label: string, agoMin: number, category: string, n: number) => {
-    const out = makeAnalysis(rng, n, category);
+  const success = (label: string, agoMin: number, category: DimensionType, n: number, keepErrors = true) => {
+    const out = makeAnalysis(rng, n, category, keepErrors);
     base(label, agoMin, {
       status: 'SUCCEEDED',
       ...done(agoMin, 20_000 + Math.floor(rng() * 60_000)),
@@ -151,15 +167,15 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
       top_bottleneck_category: out.bottlenecks[0]?.dimension_type ?? null,
     });
   };
-  success('succeeded_phase', 60 * 24 * 9, 'phase', 3);
+  success('succeeded_phase', 60 * 24 * 9, 'phase', 3, false);
   success('succeeded_gate', 60 * 24 * 6, 'gate', 5);
   success('succeeded_subagent', 60 * 24 * 3, 'subagent', 2);
-  success('succeeded_sd_type', 60 * 30, 'sd_type', 4);
+  success('succeeded_phase_recent', 60 * 30, 'phase', 4);
   success('succeeded_gate_recent', 90, 'gate', 7);
   base('succeeded_no_findings', 60 * 24 * 2, {
     status: 'SUCCEEDED',
     ...done(60 * 24 * 2, 15_000),
-    output_ref: { bottlenecks: [], traces_scanned: 812, dimensions_evaluated: 24, items_created: 0 },
+    output_ref: { bottlenecks: [], traces_scanned: 812, dimensions_evaluated: 12, items_created: 0 },
     findings_count: 0,
     top_bottleneck_category: null,
   });
@@ -177,11 +193,21 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
     error_class: 'DatabaseError',
     error_message: 'connect ECONNREFUSED 10.0.4.12:5432 (host=db.internal user=analyzer password=***)',
   });
+  // The hook's timeout (auto-trigger.js: Promise.race with new Error('TIMEOUT')).
   base('timed_out', 60 * 24 * 7, {
     status: 'TIMED_OUT',
     ...done(60 * 24 * 7, 120_000),
     error_class: 'TimeoutError',
-    error_message: 'Analysis exceeded timeout of 120000ms',
+    error_message: 'TIMEOUT',
+  });
+  // The analyzer's trace read failed (its errors: ['db_connection_error: …'], 0 traces): the extension
+  // writes FAILED with that error where the hook would write SUCCEEDED + INSUFFICIENT_DATA.
+  base('failed_trace_read', 60 * 24 * 1, {
+    status: 'FAILED',
+    ...done(60 * 24 * 1, 2_000),
+    error_class: 'db_connection_error',
+    error_message:
+      'db_connection_error: fetchAllPaginated: page at offset 0 failed: canceling statement due to statement timeout',
   });
   base('cancelled', 60 * 24 * 8, {
     status: 'CANCELLED',
