@@ -1,7 +1,12 @@
 // The scheduler simulator and the data generators against a real stack.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SupabaseBackend } from '../../src/data/supabaseBackend';
+import { checkProjectUrl } from '../../src/domain/credentials';
 import { ITEM_REFUSAL } from '../stack/analysisShapes';
+import { FIXTURE } from './support/analysis';
 import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
@@ -9,6 +14,9 @@ import { assessSchedulerHealth, parseHeartbeat } from '../../src/domain/heartbea
 import { sleep } from '../support/wait';
 
 const T = 'public.telemetry_analysis_runs';
+
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a real import() of the ESM fixture from this CommonJS build
+const dynamicImport = new Function('u', 'return import(u)') as (u: string) => Promise<Record<string, unknown>>;
 
 describe('stack simulators', function () {
   let stack: Stack;
@@ -398,11 +406,53 @@ describe('stack simulators', function () {
         'subagent',
       ]);
       assert.ok(rows.some((r) => r.scope_id === null));
-      assertAnalyzerShaped(
-        await stack.query(`SELECT * FROM ${T} WHERE run_id = ANY($1::uuid[]) AND status = 'SUCCEEDED'`, [
-          Object.values(ids),
-        ]),
+      const succeeded = await stack.query(
+        `SELECT * FROM ${T} WHERE run_id = ANY($1::uuid[]) AND status = 'SUCCEEDED'`,
+        [Object.values(ids)],
       );
+      assertAnalyzerShaped(succeeded);
+      // Every evidence trace id is a span of that bottleneck's dimension, in the run's lookback day.
+      for (const r of succeeded)
+        for (const b of r.output_ref?.bottlenecks ?? []) {
+          const spans = await stack.query(
+            `SELECT span_type, coalesce(phase, gate_name, subagent_name) AS k, created_at FROM public.workflow_trace_log WHERE trace_id = ANY($1::uuid[])`,
+            [b.evidence_trace_ids],
+          );
+          assert.equal(spans.length, b.evidence_trace_ids.length, `${r.run_id} ${b.dimension_key}`);
+          for (const sp of spans) {
+            assert.equal(`${sp.span_type}:${sp.k}`, `${b.dimension_type}:${b.dimension_key}`);
+            const at = new Date(sp.created_at).getTime();
+            const start = new Date(r.started_at).getTime();
+            assert.ok(at < start && at >= start - 86_400_000, 'in the run’s lookback');
+          }
+        }
+      // …and today's traces still make the analyzer (the fixture's stand-in, which returns what
+      // upstream's does on the same data) find only generateTraces' slow keys.
+      await generateTraces(stack.databaseUrl, { spans: 3000 });
+      const c = checkProjectUrl(stack.url);
+      if (!c.ok) throw new Error(c.message);
+      const backend = new SupabaseBackend({
+        url: c.url,
+        origin: c.origin,
+        key: stack.keys.serviceRole,
+        timeoutMs: 10_000,
+        clientInfo: 'ehg-telemetry-tests',
+      });
+      try {
+        const mod = await dynamicImport(
+          pathToFileURL(path.join(FIXTURE, 'lib', 'telemetry', 'bottleneck-analyzer.js')).href,
+        );
+        const result = (await (mod.analyzeBottlenecks as (s: unknown, o: unknown) => Promise<any>)(backend.supabase, {
+          enableAutoCreate: false,
+        })) as { bottlenecks: { dimension_type: string; dimension_key: string }[]; errors: string[] };
+        assert.deepEqual(result.errors, []);
+        assert.deepEqual(
+          result.bottlenecks.map((b) => `${b.dimension_type}:${b.dimension_key}`).sort(),
+          [...DEFAULT_SLOW_KEYS].sort(),
+        );
+      } finally {
+        backend.dispose();
+      }
     });
   });
 });

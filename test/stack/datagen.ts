@@ -2,7 +2,7 @@
 // a seed), and a small hand-made demo seed for one workspace scope. Connects as the superuser.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DimensionType, makeAnalysis, makeRng } from './analysisShapes';
+import { Bottleneck, DimensionType, makeAnalysis, makeRng, uuidFrom } from './analysisShapes';
 
 export interface GenerateOptions {
   rows?: number; // default 100_000, up to 1_000_000
@@ -254,10 +254,56 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
             duration_ms integer, metadata jsonb)`,
       [JSON.stringify(rows)],
     );
+    // The evidence behind the findings: a span per evidence trace id, in that run's lookback day
+    // (created before the run started), of the bottleneck's dimension and about its observed p50.
+    await c.query(
+      `INSERT INTO public.workflow_trace_log
+         (trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
+          start_time_ms, end_time_ms, duration_ms, queue_wait_ms, attributes, created_at)
+       SELECT trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
+              (extract(epoch FROM created_at) * 1000)::bigint - duration_ms, (extract(epoch FROM created_at) * 1000)::bigint,
+              duration_ms, queue_wait_ms, attributes, created_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(trace_id uuid, span_id uuid, workflow_execution_id text, sd_id text, phase text,
+            gate_name text, subagent_name text, span_name text, span_type text, duration_ms bigint, queue_wait_ms bigint,
+            attributes jsonb, created_at timestamptz)`,
+      [JSON.stringify(evidenceSpans(rows, rng))],
+    );
   } finally {
     await c.end();
   }
   return ids;
+}
+
+/**
+ * Spans whose trace ids are the demo runs' evidence_trace_ids. Few (at most 5 per bottleneck) and in
+ * each run's own lookback, so an analysis of today's traces (generateTraces) still finds only its slow keys.
+ */
+function evidenceSpans(rows: Record<string, unknown>[], rng: () => number): Record<string, unknown>[] {
+  const column = { phase: 'phase', gate: 'gate_name', subagent: 'subagent_name' } as Record<string, string>;
+  const spans: Record<string, unknown>[] = [];
+  for (const row of rows) {
+    const out = row.output_ref as { bottlenecks?: Bottleneck[] } | undefined;
+    const startedAt = Date.parse(String(row.started_at ?? row.triggered_at));
+    for (const b of out?.bottlenecks ?? []) {
+      b.evidence_trace_ids.forEach((traceId, i) => {
+        const sd = 1 + Math.floor(rng() * 40);
+        spans.push({
+          trace_id: traceId,
+          span_id: uuidFrom(rng),
+          workflow_execution_id: `wf-demo-${sd}-${i}`,
+          sd_id: `SD-DEMO-${String(sd).padStart(3, '0')}`,
+          [column[b.dimension_type]]: b.dimension_key,
+          span_name: `${b.dimension_type}:${b.dimension_key}`,
+          span_type: b.dimension_type,
+          duration_ms: Math.round(b.observed_p50_ms * (0.9 + rng() * 0.3)),
+          queue_wait_ms: Math.floor(rng() * 2000),
+          attributes: { sd_key: `SD-DEMO-${String(sd).padStart(3, '0')}` },
+          created_at: new Date(startedAt - 60_000 - Math.floor(rng() * 22 * 3_600_000)).toISOString(),
+        });
+      });
+    }
+  }
+  return spans;
 }
 
 export interface TraceOptions {
