@@ -11,6 +11,8 @@
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { finishFromFailure, finishFromResult, FinishFields, maskSecrets } from '../domain/analysisRun';
+import { analyzerErrorsOf } from '../domain/analyzerErrors';
+import { analyzerErrorLines } from '../domain/runFormat';
 import { finishRunWithRetry } from '../data/lifecycleWrites';
 import { SupabaseBackend } from '../data/supabaseBackend';
 import { BACKSTOP_SLACK_MS, type ChildMessage, type HostMessage, type RunMessage } from './protocol';
@@ -141,6 +143,10 @@ async function run(m: RunMessage): Promise<void> {
     settled = true;
     clearTimeout(timer);
     clearInterval(poll);
+    // What the analyzer reported next to its findings (e.g. refused improvement items): in the log too.
+    const reported = analyzerErrorLines(analyzerErrorsOf(fields.output_ref).groups);
+    if (reported.length)
+      send({ type: 'log', level: 'warn', text: `the analyzer reported errors: ${reported.join('; ')}` });
     const r = await finishRunWithRetry(backend, m.runId, fields);
     send({
       type: 'finished',

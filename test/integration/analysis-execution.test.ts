@@ -147,6 +147,14 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       ),
     );
     assert.ok(row.output_ref.bottlenecks.every((b: { improvement_id: unknown }) => b.improvement_id === null));
+    assert.ok(
+      logs.some((l) =>
+        l.includes(
+          `the analyzer reported errors: 3 improvement items could not be created: the database refused them (${LINEAGE_REFUSAL})`,
+        ),
+      ),
+      'the log says so',
+    );
     const items = await stack.query('select * from public.protocol_improvement_queue');
     assert.equal(items.length, 0);
     // The CLI hook's own staleness query now says fresh.
