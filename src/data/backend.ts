@@ -108,16 +108,8 @@ export interface TelemetryBackend {
     onlyStatuses?: readonly ('QUEUED' | 'RUNNING')[],
     options?: CancelOptions,
   ): Promise<Result<string[]>>;
-  /**
-   * QUEUED → RUNNING (guarded on QUEUED). false: it was not QUEUED any more. With from = RUNNING: a
-   * new started_at for a run we claimed and held (guarded on RUNNING; false: it was cancelled).
-   */
-  claimRun(
-    runId: string,
-    startedAt: Date,
-    metadata: Record<string, unknown>,
-    from?: 'QUEUED' | 'RUNNING',
-  ): Promise<Result<boolean>>;
+  /** QUEUED → RUNNING (guarded on QUEUED). false: it was not QUEUED any more. */
+  claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>>;
   /** The finish row, guarded on RUNNING (a cancel wins). false: it was not RUNNING. */
   finishRun(runId: string, fields: FinishFields): Promise<Result<boolean>>;
   getRunStatus(runId: string): Promise<Result<string | null>>;

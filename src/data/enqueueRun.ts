@@ -43,6 +43,10 @@ export interface EnqueueRequest {
 }
 
 export interface Claim {
+  /**
+   * When the analysis starts (server clock): the claim's started_at, or later for a run held for the
+   * CLI hook (the row's started_at stays the claim's, so finished_at - started_at includes the hold).
+   */
   startedAt: Date;
   metadata: Record<string, unknown>;
 }
@@ -234,16 +238,11 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const lost = await yieldIfClaimFalls(backend, runId, activeNow.value, ours, 'hook-hold');
     if (lost) return lost;
   }
-  // The analysis starts now: started_at says so (duration_ms and finished_at follow from it).
-  const held = claim.value;
-  const startedAt = notBefore(serverNow(), [ourTriggeredAt, held.startedAt]);
-  const restamp = await retryTransient(() => backend.claimRun(runId, startedAt, held.metadata, 'RUNNING'));
-  if (restamp.result.ok && !restamp.result.value)
-    return { kind: 'deduplicated', runId, winner: '(our run was cancelled while held)', stage: 'hook-hold' };
-  // Unanswered, the new started_at may have landed: the later one is the bound for the finish row.
+  // The analysis starts now, not at the claim: the child's clock (finished_at, duration_ms) starts
+  // here. The row keeps the claim's started_at and updated_at: other windows order claims by them.
   return {
     ...out,
-    claim: { ...held, startedAt },
+    claim: { ...claim.value, startedAt: notBefore(serverNow(), [ourTriggeredAt, claim.value.startedAt]) },
     hookWaitMs: Math.round(performance.now() - insertAnsweredAt),
   };
 }

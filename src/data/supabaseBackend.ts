@@ -446,21 +446,13 @@ export class SupabaseBackend implements TelemetryBackend {
 
   // ---- lifecycle writes (executing a run), each guarded on the status it expects -------------
 
-  /**
-   * QUEUED → RUNNING with started_at and the merged metadata. false: the run was not QUEUED any more.
-   * from = RUNNING re-stamps started_at when a held run's analysis really starts (false: cancelled meanwhile).
-   */
-  claimRun(
-    runId: string,
-    startedAt: Date,
-    metadata: Record<string, unknown>,
-    from: 'QUEUED' | 'RUNNING' = 'QUEUED',
-  ): Promise<Result<boolean>> {
+  /** QUEUED → RUNNING with started_at and the merged metadata. false: the run was not QUEUED any more. */
+  claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>> {
     const q = this.client
       .from(RUNS_TABLE)
       .update({ status: 'RUNNING', started_at: startedAt.toISOString(), metadata })
       .eq('run_id', runId)
-      .eq('status', from)
+      .eq('status', 'QUEUED')
       .select('run_id');
     return this.run(t('Could not start the analysis run'), q, (r) => Array.isArray(r.data) && r.data.length === 1);
   }
