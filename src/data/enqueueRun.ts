@@ -145,8 +145,18 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
-  if (!after.ok)
+  if (!after.ok) {
+    if (runner) {
+      // We would execute it unconverged: take it back (nobody else executes a QUEUED run) and let the
+      // caller retry, rather than leave it QUEUED for ever or risk a second analysis.
+      await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED'], {
+        notBefore: [ourTriggeredAt],
+        message: `Not executed: the check for other runs failed (${after.error.message}).`,
+      });
+      return { kind: 'failed', stage: 'dedup check', error: after.error };
+    }
     return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
+  }
   if (freshAfter) {
     await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED'], { notBefore: [ourTriggeredAt] });
     return { kind: 'deduplicated', runId, winner: freshAfter.runId };
