@@ -69,6 +69,13 @@ export interface NewRun {
   metadata: NewRunMetadata;
 }
 
+export interface CancelOptions {
+  /** error_message of the cancelled rows (e.g. which run won), plain text. */
+  message?: string;
+  /** The latest triggered_at / started_at the caller knows for these rows: saves a round trip. */
+  notBefore?: readonly (Date | null | undefined)[];
+}
+
 export interface Capabilities {
   role: KeyRole;
   readRuns: { ok: boolean; detail: string };
@@ -86,11 +93,20 @@ export interface TelemetryBackend {
   findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>>;
   findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
   insertRun(run: NewRun): Promise<Result<ActiveRun>>;
-  /** Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids changed. */
+  /**
+   * Runs of the scope (or global) the CLI hook wrote (no metadata.source), in any status, triggered
+   * since `triggeredSince`, newest first.
+   */
+  findHookRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
+  /**
+   * Sets CANCELLED + finished_at on those of the runs that are still QUEUED/RUNNING. Returns the ids
+   * changed. finished_at is never before a row's triggered_at or started_at (see CancelOptions).
+   */
   cancelRuns(
     runIds: readonly string[],
     reasonCode: string,
     onlyStatuses?: readonly ('QUEUED' | 'RUNNING')[],
+    options?: CancelOptions,
   ): Promise<Result<string[]>>;
   /** QUEUED → RUNNING (guarded on QUEUED). false: it was not QUEUED any more. */
   claimRun(runId: string, startedAt: Date, metadata: Record<string, unknown>): Promise<Result<boolean>>;

@@ -6,14 +6,17 @@ import {
   ActiveRun,
   AutoTriggerMode,
   claimStands,
+  competingHookRun,
   decideSessionTrigger,
   duplicatesToCancel,
   FreshRun,
+  HOOK_HOLD_MS,
+  hookYieldMessage,
   NewRunMetadata,
 } from '../domain/sessionTrigger';
-import type { RunnerInfo } from '../domain/analysisRun';
+import { notBefore, RunnerInfo } from '../domain/analysisRun';
 import type { BackendError, TelemetryBackend } from './backend';
-import { claimRunWithRetry } from './lifecycleWrites';
+import { claimRunWithRetry, retryTransient } from './lifecycleWrites';
 
 export interface EnqueueRequest {
   scopeId: string;
@@ -31,9 +34,19 @@ export interface EnqueueRequest {
    * (QUEUED → RUNNING) before the outcome says "enqueued".
    */
   execute?: { prepare: () => Promise<{ ok: true; runner: RunnerInfo } | { ok: false; reason: string }> };
+  /**
+   * A SESSION_START run we execute is held this long after our insert was answered (default
+   * HOOK_HOLD_MS, domain/sessionTrigger.ts) before the final re-check for a CLI-hook run that missed
+   * ours; only then does the analysis start.
+   */
+  hookHoldMs?: number;
 }
 
 export interface Claim {
+  /**
+   * When the analysis starts (server clock): the claim's started_at, or later for a run held for the
+   * CLI hook (the row's started_at stays the claim's, so finished_at - started_at includes the hold).
+   */
   startedAt: Date;
   metadata: Record<string, unknown>;
 }
@@ -48,25 +61,41 @@ export type EnqueueOutcome =
       duplicatesCancelled: number;
       convergence: 'checked' | 'not-needed' | { error: BackendError };
       claim?: Claim;
+      /** How long the claimed run waited for a late CLI-hook insert before its analysis started. */
+      hookWaitMs?: number;
     }
-  | { kind: 'deduplicated'; runId: string; winner: string; stage?: 'claim' }
+  | {
+      kind: 'deduplicated';
+      runId: string;
+      winner: string;
+      /** claim: after our claim; hook-hold: the final re-check after the hold. */
+      stage?: 'claim' | 'hook-hold';
+      /** The winner is a run the CLI hook wrote (no metadata.source). */
+      winnerIsHook?: boolean;
+    }
   | { kind: 'no-analyzer'; reason: string }
-  | { kind: 'failed'; stage: 'staleness check' | 'dedup check' | 'enqueue'; error: BackendError };
+  | { kind: 'failed'; stage: 'staleness check' | 'dedup check' | 'enqueue' | 'hook check'; error: BackendError };
 
 export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest): Promise<EnqueueOutcome> {
   const newId = req.newId ?? (() => globalThis.crypto.randomUUID());
   const serverNow = () => Date.now() + backend.clockOffsetMs();
 
-  // Round trip 1: staleness and dedup, in parallel.
+  // A SESSION_START run we execute races the CLI hook: the hook runs it sees now are not contenders.
+  const watchHook = req.triggeredBy === 'SESSION_START' && req.execute !== undefined;
+
+  // Round trip 1: staleness and dedup (and the hook's runs so far), in parallel.
   const now = serverNow();
-  const [fresh, active] = await Promise.all([
+  const hookSince = new Date(now - req.dedupMs);
+  const [fresh, active, hookBefore] = await Promise.all([
     req.mode === 'whenStale'
       ? backend.findFreshRun(req.scopeId, new Date(now - req.stalenessMs))
       : Promise.resolve({ ok: true as const, value: null }),
     backend.findActiveRuns(req.scopeId, new Date(now - req.dedupMs)),
+    watchHook ? backend.findHookRuns(req.scopeId, hookSince) : Promise.resolve(null),
   ]);
   if (!fresh.ok) return { kind: 'failed', stage: 'staleness check', error: fresh.error };
   if (!active.ok) return { kind: 'failed', stage: 'dedup check', error: active.error };
+  if (hookBefore && !hookBefore.ok) return { kind: 'failed', stage: 'dedup check', error: hookBefore.error };
   const decision = decideSessionTrigger(req.mode, fresh.value, active.value);
   if (decision.kind === 'skip-active') return { kind: 'already-active', run: decision.run };
   if (decision.kind === 'skip-fresh') return { kind: 'skipped-fresh', run: decision.run };
@@ -89,6 +118,9 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     metadata: req.metadata,
   });
   if (!inserted.ok) return { kind: 'failed', stage: 'enqueue', error: inserted.error };
+  // Our row is committed by now (its answer is here): the hook's 5 s are counted from this moment.
+  const insertAnsweredAt = performance.now();
+  const ourTriggeredAt = inserted.value.triggeredAt;
   if (req.triggeredBy !== 'SESSION_START') {
     const out = {
       kind: 'enqueued' as const,
@@ -113,10 +145,20 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
-  if (!after.ok)
+  if (!after.ok) {
+    if (runner) {
+      // We would execute it unconverged: take it back (nobody else executes a QUEUED run) and let the
+      // caller retry, rather than leave it QUEUED for ever or risk a second analysis.
+      await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED'], {
+        notBefore: [ourTriggeredAt],
+        message: `Not executed: the check for other runs failed (${after.error.message}).`,
+      });
+      return { kind: 'failed', stage: 'dedup check', error: after.error };
+    }
     return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
+  }
   if (freshAfter) {
-    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
+    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED'], { notBefore: [ourTriggeredAt] });
     return { kind: 'deduplicated', runId, winner: freshAfter.runId };
   }
   const candidates = after.value.some((r) => r.runId === runId) ? after.value : [...after.value, inserted.value];
@@ -128,13 +170,20 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
       losers.map((l) => l.runId),
       REASON_DUPLICATE_SESSION_START,
       ['QUEUED'],
+      {
+        notBefore: losers.map((l) => l.triggeredAt),
+        message: winner && !winner.ours ? hookYieldMessage(winner.runId) : undefined,
+      },
     );
     cancelled = res.ok ? res.value.length : 0;
   }
   if (winner && winner.runId !== runId) {
     if (!losers.some((l) => l.runId === runId))
-      await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED']);
-    return { kind: 'deduplicated', runId, winner: winner.runId };
+      await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED'], {
+        notBefore: [ourTriggeredAt],
+        message: winner.ours ? undefined : hookYieldMessage(winner.runId),
+      });
+    return { kind: 'deduplicated', runId, winner: winner.runId, winnerIsHook: !winner.ours };
   }
   const out = {
     kind: 'enqueued' as const,
@@ -149,24 +198,82 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
   if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
   if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
+  const ours = [ourTriggeredAt, claim.value.startedAt];
   const [recheck, freshNow] = await Promise.all([
     backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
   if (freshNow) {
-    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING']);
+    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING'], { notBefore: ours });
     return { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' };
   }
   if (recheck.ok) {
-    const rows = recheck.value.some((r) => r.runId === runId) ? recheck.value : [];
-    if (!claimStands(runId, rows)) {
-      await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING']);
-      const w = duplicatesToCancel(rows).winner;
-      return { kind: 'deduplicated', runId, winner: w?.runId ?? '(our run was cancelled)', stage: 'claim' };
-    }
+    const lost = await yieldIfClaimFalls(backend, runId, recheck.value, ours, 'claim');
+    if (lost) return lost;
   }
   // A failed re-check keeps the claim: the convergence read already chose us.
-  return { ...out, claim: claim.value };
+  if (!hookBefore) return { ...out, claim: claim.value };
+
+  // The CLI hook checks for duplicates once and inserts one round trip later, within its 5 s budget;
+  // a hook that checked before our row was visible inserts after this re-check. Hold our claimed run
+  // until every such insert has landed, then look again (domain/sessionTrigger.ts HOOK_HOLD_MS).
+  const holdUntil = insertAnsweredAt + (req.hookHoldMs ?? HOOK_HOLD_MS);
+  const wait = holdUntil - performance.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const seen = new Set(hookBefore.value.map((r) => r.runId));
+  const [late, activeNow] = await Promise.all([
+    retryTransient(() => backend.findHookRuns(req.scopeId, hookSince)),
+    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+  ]);
+  if (!late.result.ok) {
+    // Unable to tell whether the hook is executing this session start: not executing ours is the
+    // side that never duplicates an analysis. Cancelled, not left RUNNING; the caller retries.
+    await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['RUNNING'], {
+      notBefore: ours,
+      message: `Not executed: the check for a late CLI-hook run failed (${late.result.error.message}).`,
+    });
+    return { kind: 'failed', stage: 'hook check', error: late.result.error };
+  }
+  const hookRun = competingHookRun(seen, late.result.value);
+  if (hookRun) {
+    // Ours yields; the hook's run is never touched (the hook executes it whatever its status says).
+    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING'], {
+      notBefore: ours,
+      message: hookYieldMessage(hookRun.runId),
+    });
+    return { kind: 'deduplicated', runId, winner: hookRun.runId, stage: 'hook-hold', winnerIsHook: true };
+  }
+  if (activeNow.ok) {
+    // Windows too: every claim has long committed, so each window sees the same earliest claim.
+    const lost = await yieldIfClaimFalls(backend, runId, activeNow.value, ours, 'hook-hold');
+    if (lost) return lost;
+  }
+  // The analysis starts now, not at the claim: the child's clock (finished_at, duration_ms) starts
+  // here. The row keeps the claim's started_at and updated_at: other windows order claims by them.
+  return {
+    ...out,
+    claim: { ...claim.value, startedAt: notBefore(serverNow(), [ourTriggeredAt, claim.value.startedAt]) },
+    hookWaitMs: Math.round(performance.now() - insertAnsweredAt),
+  };
+}
+
+/** After our claim: cancel ours when another run beats it (claimStands); the outcome, or null when it stands. */
+async function yieldIfClaimFalls(
+  backend: TelemetryBackend,
+  runId: string,
+  active: readonly ActiveRun[],
+  ours: readonly Date[],
+  stage: 'claim' | 'hook-hold',
+): Promise<EnqueueOutcome | null> {
+  const rows = active.some((r) => r.runId === runId) ? active : [];
+  if (claimStands(runId, rows)) return null;
+  const w = duplicatesToCancel(rows).winner;
+  const byHook = w !== null && w.runId !== runId && !w.ours;
+  await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING'], {
+    notBefore: ours,
+    message: byHook ? hookYieldMessage(w.runId) : undefined,
+  });
+  return { kind: 'deduplicated', runId, winner: w?.runId ?? '(our run was cancelled)', stage, winnerIsHook: byHook };
 }
 
 /** whenStale only: a run that succeeded within the staleness window (null on errors: the check is best effort). */
@@ -185,12 +292,12 @@ async function claimRun(
   triggeredAt: Date,
 ): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
   // The server clock is known only to the second (Date header): never start before the row's own triggered_at.
-  const startedAt = new Date(Math.max(Date.now() + backend.clockOffsetMs(), triggeredAt.getTime() + 1));
+  const startedAt = notBefore(Date.now() + backend.clockOffsetMs(), [triggeredAt]);
   const merged = { ...metadata, runner };
   const r = await claimRunWithRetry(backend, runId, startedAt, merged);
   if (!r.ok) {
     // Nobody else executes a QUEUED run: take ours back rather than leave it queued for ever.
-    await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED']);
+    await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED'], { notBefore: [triggeredAt] });
     return r;
   }
   return { ok: true, value: r.value ? { startedAt, metadata: merged } : null };

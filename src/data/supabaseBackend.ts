@@ -16,8 +16,18 @@ import {
 import type { ActiveRun, FreshRun } from '../domain/sessionTrigger';
 import { isRecord, parseNumber, parseTimestamp, cleanText } from '../domain/text';
 import { comparableRun, ComparableRun } from '../domain/runComparison';
-import type { FinishFields, RunningRun } from '../domain/analysisRun';
-import { Capabilities, NewRun, ok, Result, RunPage, RunScope, RunScopeKey, TelemetryBackend } from './backend';
+import { FinishFields, notBefore, RunningRun } from '../domain/analysisRun';
+import {
+  CancelOptions,
+  Capabilities,
+  NewRun,
+  ok,
+  Result,
+  RunPage,
+  RunScope,
+  RunScopeKey,
+  TelemetryBackend,
+} from './backend';
 import { classifyFailure, RawFailure } from './errors';
 import { t } from '../domain/l10n';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
@@ -318,26 +328,83 @@ export class SupabaseBackend implements TelemetryBackend {
     });
   }
 
-  cancelRuns(
+  findHookRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>> {
+    // The CLI hook writes metadata { timeout_ms } only (lib/telemetry/auto-trigger.js enqueueAnalysis,
+    // line 125); every run of ours carries metadata.source.
+    const q = this.client
+      .from(RUNS_TABLE)
+      .select(ACTIVE_COLUMNS)
+      .is('metadata->source', null)
+      .gte('triggered_at', triggeredSince.toISOString())
+      .or(scopeOrFilter(scopeId))
+      .order('triggered_at', { ascending: false })
+      .limit(50);
+    return this.run(t('Could not check for runs of the CLI hook'), q, (r) =>
+      (Array.isArray(r.data) ? r.data : []).map(parseActiveRun).filter((x): x is ActiveRun => x !== null && !x.ours),
+    );
+  }
+
+  /**
+   * CANCELLED with a finished_at that is never before the row's triggered_at or started_at: the
+   * update is guarded on both (a PostgREST filter, exact to the microsecond), and rows the guard
+   * refused (our clock estimate was behind theirs) are read and cancelled again with a later time.
+   */
+  async cancelRuns(
     runIds: readonly string[],
     reasonCode: string,
     onlyStatuses: readonly ('QUEUED' | 'RUNNING')[] = ['QUEUED', 'RUNNING'],
+    options: CancelOptions = {},
   ): Promise<Result<string[]>> {
-    const q = this.client
-      .from(RUNS_TABLE)
-      .update({
-        status: 'CANCELLED',
-        finished_at: new Date(Date.now() + this.offsetMs).toISOString(),
-        reason_code: reasonCode,
-      })
-      .in('run_id', [...runIds])
-      .in('status', [...onlyStatuses])
-      .select('run_id');
-    return this.run(t('Could not cancel the run'), q, (r) =>
-      (Array.isArray(r.data) ? r.data : [])
-        .map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null))
-        .filter((x): x is string => x !== null),
-    );
+    const failure = t('Could not cancel the run');
+    const cancelled: string[] = [];
+    let pending = [...new Set(runIds)];
+    let at = notBefore(Date.now() + this.clockOffsetMs(), options.notBefore ?? []);
+    for (let round = 0; pending.length > 0 && round < 3; round++) {
+      const iso = at.toISOString();
+      // Two disjoint guarded updates side by side (one round trip): rows not yet started, and rows
+      // started no later than `at`. (PostgREST 12 refuses an or=(started_at…) filter on an update
+      // that returns only run_id: 42703.)
+      const update = () =>
+        this.client
+          .from(RUNS_TABLE)
+          .update({
+            status: 'CANCELLED',
+            finished_at: iso,
+            reason_code: reasonCode,
+            ...(options.message !== undefined ? { error_message: options.message } : {}),
+          })
+          .in('run_id', pending)
+          .in('status', [...onlyStatuses])
+          .lte('triggered_at', iso);
+      const [notStarted, started] = await Promise.all([
+        this.run(failure, update().is('started_at', null).select('run_id'), (r) => runIdsOf(r.data)),
+        this.run(failure, update().lte('started_at', iso).select('run_id'), (r) => runIdsOf(r.data)),
+      ]);
+      const now: string[] = [];
+      for (const r of [notStarted, started]) if (r.ok) now.push(...r.value);
+      cancelled.push(...now);
+      const failed = !notStarted.ok ? notStarted : !started.ok ? started : null;
+      if (failed) return cancelled.length ? ok(cancelled) : failed;
+      pending = pending.filter((id) => !now.includes(id));
+      if (!pending.length) break;
+      // Still cancellable but refused by the timestamp guard: take their own timestamps as the bound.
+      const rows = await this.run(
+        failure,
+        this.client
+          .from(RUNS_TABLE)
+          .select('run_id,triggered_at,started_at')
+          .in('run_id', pending)
+          .in('status', [...onlyStatuses]),
+        (r) => (Array.isArray(r.data) ? r.data.filter(isRecord) : []),
+      );
+      if (!rows.ok) return cancelled.length ? ok(cancelled) : rows;
+      pending = rows.value.map((x) => cleanText(x.run_id, 64)).filter((x): x is string => x !== null);
+      at = notBefore(Date.now() + this.clockOffsetMs(), [
+        at,
+        ...rows.value.flatMap((x) => [parseTimestamp(x.triggered_at), parseTimestamp(x.started_at)]),
+      ]);
+    }
+    return ok(cancelled);
   }
 
   /**
@@ -530,6 +597,12 @@ function parseComparable(row: unknown): ComparableRun | null {
     { bottlenecks: row.bottlenecks, traces_scanned: row.traces_scanned },
     cleanText(row.reason_code, 80),
   );
+}
+
+function runIdsOf(data: unknown): string[] {
+  return (Array.isArray(data) ? data : [])
+    .map((x) => (isRecord(x) ? cleanText(x.run_id, 64) : null))
+    .filter((x): x is string => x !== null);
 }
 
 function parseActiveRun(row: unknown): ActiveRun | null {

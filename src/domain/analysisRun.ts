@@ -91,6 +91,24 @@ export function storeAnalyzerErrors(raw: unknown, secrets: readonly string[] = [
   return total > errors.length ? { errors, errors_total: total } : { errors };
 }
 
+/**
+ * The timestamp for a write to a run row, never before the row's own earlier timestamps, so that
+ * triggered_at ≤ started_at ≤ finished_at holds for every row we write. `nowMs` is the server time as
+ * far as it is known: the local clock plus an offset from the HTTP Date header, which has a resolution
+ * of one second (cancelled rows were seen finishing up to 722 ms before they were triggered). The
+ * row's timestamps come from PostgreSQL in microseconds but are held here in milliseconds (truncated),
+ * so the result is at least 1 ms after each of them.
+ */
+export function notBefore(nowMs: number, earlier: readonly (Date | number | null | undefined)[]): Date {
+  let t = nowMs;
+  for (const e of earlier) {
+    if (e === null || e === undefined) continue;
+    const ms = typeof e === 'number' ? e : e.getTime();
+    if (Number.isFinite(ms)) t = Math.max(t, ms + 1);
+  }
+  return new Date(t);
+}
+
 function durationSince(startedAtMs: number, nowMs: number): number {
   return Math.max(0, Math.min(2_147_483_647, Math.round(nowMs - startedAtMs)));
 }
@@ -105,7 +123,7 @@ export function finishFromResult(
   nowMs: number,
   secrets: readonly string[] = [],
 ): FinishFields {
-  const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
+  const base = finishTimes(startedAtMs, nowMs);
   if (!isRecord(result) || !Array.isArray(result.bottlenecks)) {
     return {
       ...base,
@@ -160,7 +178,7 @@ export function finishFromFailure(
   nowMs: number,
   secrets: readonly string[] = [],
 ): FinishFields {
-  const base = { finished_at: new Date(nowMs).toISOString(), duration_ms: durationSince(startedAtMs, nowMs) };
+  const base = finishTimes(startedAtMs, nowMs);
   switch (f.kind) {
     case 'timeout':
       return {
@@ -194,6 +212,12 @@ export function finishFromFailure(
   }
 }
 
+/** finished_at (never before started_at) and duration_ms of a finish row. */
+function finishTimes(startedAtMs: number, nowMs: number): { finished_at: string; duration_ms: number } {
+  const finished = notBefore(nowMs, [startedAtMs]).getTime();
+  return { finished_at: new Date(finished).toISOString(), duration_ms: durationSince(startedAtMs, finished) };
+}
+
 function limit(s: string): string {
   const clean = cleanMultiline(s, MAX_ERROR_CHARS) ?? '';
   return clean;
@@ -220,10 +244,11 @@ export function isOrphaned(run: RunningRun, nowMs: number, graceMs = ORPHAN_GRAC
 
 export function orphanFinish(run: RunningRun, nowMs: number): FinishFields & { reason_code: string } {
   const start = (run.startedAt ?? run.triggeredAt).getTime();
+  const finished = notBefore(nowMs, [run.triggeredAt, run.startedAt]).getTime();
   return {
     status: 'TIMED_OUT',
-    finished_at: new Date(nowMs).toISOString(),
-    duration_ms: durationSince(start, nowMs),
+    finished_at: new Date(finished).toISOString(),
+    duration_ms: durationSince(start, finished),
     error_class: ERROR_CLASS_TIMEOUT,
     reason_code: REASON_ORPHANED,
     error_message:

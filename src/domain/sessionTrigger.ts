@@ -171,6 +171,64 @@ export function claimStands(runId: string, active: readonly ActiveRun[]): boolea
   return convergenceWinner(contenders)?.runId === runId;
 }
 
+/**
+ * The CLI hook's budget: .claude/settings.json registers scripts/hooks/telemetry-auto-trigger.cjs with
+ * `"timeout": 5` (seconds). lib/telemetry/auto-trigger.js triggerIfStale() checks staleness, then
+ * enqueueAnalysis() checks for duplicates (checkDuplicate, lines 67-85) and INSERTs one round trip later
+ * (lines 114-126) — it never looks again and never yields. A hook whose dedup check ran before our row
+ * was visible therefore inserts within 5 s of its own start, which was before our insert committed.
+ */
+export const HOOK_BUDGET_MS = 5_000;
+/** An INSERT the hook sent just before its budget ran out still has to cross the network and commit. */
+export const HOOK_HOLD_MARGIN_MS = 2_000;
+/**
+ * How long a claimed SESSION_START run of ours is held (not executed) after our insert was answered:
+ * every hook that might have missed our row has inserted by then, so the re-check sees it.
+ */
+export const HOOK_HOLD_MS = HOOK_BUDGET_MS + HOOK_HOLD_MARGIN_MS;
+
+/**
+ * A run the CLI hook wrote, found by the final re-check, that our pre-check did not see: the hook
+ * checked before our row was visible and inserted after. It executes whatever its status says, so ours
+ * yields. Runs the pre-check already saw are earlier analyses (a finished hook run does not make the
+ * hook skip, nor us); runs with metadata.source are ours (other windows), settled by convergence.
+ */
+export function competingHookRun(seenAtPreCheck: ReadonlySet<string>, rows: readonly ActiveRun[]): ActiveRun | null {
+  return pickWinner(rows.filter((r) => !r.ours && !seenAtPreCheck.has(r.runId)));
+}
+
+/** error_message of our run when it yields to the CLI hook's (stored in the row: plain English, like the hook's). */
+export function hookYieldMessage(hookRunId: string): string {
+  return `Yielded to the CLI hook's run ${hookRunId} (scripts/hooks/telemetry-auto-trigger.cjs), which executes the analysis for this session start.`;
+}
+
+/** The log's reason for a `deduplicated` decision: who won, named. */
+export function deduplicatedReason(o: {
+  stage?: 'claim' | 'hook-hold';
+  winner: string;
+  winnerIsHook?: boolean;
+}): string {
+  if (o.winnerIsHook)
+    return o.stage === 'hook-hold'
+      ? `the CLI hook enqueued its own run (${o.winner}) after checking before ours was visible; ours was held and yields`
+      : `the CLI hook enqueued first (run ${o.winner})`;
+  return o.stage === 'claim' || o.stage === 'hook-hold'
+    ? `another window claimed first (or a run finished meanwhile) (run ${o.winner})`
+    : `another window enqueued first (run ${o.winner})`;
+}
+
+/**
+ * The id naming this window in metadata.source.window_id and metadata.runner.window_id.
+ * `vscode.env.sessionId` is a real per-window id in desktop VS Code, but code-server answers the
+ * literal "someValue.sessionId" in every window; then (or when it is empty) the id generated once for
+ * this activation is used instead.
+ */
+export function windowIdFor(sessionId: string | null | undefined, generated: string): string {
+  const s = (sessionId ?? '').trim();
+  if (!s || s === 'someValue.sessionId' || /^somevalue\./i.test(s)) return generated;
+  return s;
+}
+
 export interface NewRunMetadata {
   timeout_ms: number;
   source: { extension: string; extension_version: string; vscode_version: string; window_id: string; app_host: string };

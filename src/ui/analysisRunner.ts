@@ -11,6 +11,7 @@ import type { ExecuteOutcome, Execution } from '../analysis/executeRun';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import { folderSettings } from '../platform/settings';
+import { windowIdFor } from '../domain/sessionTrigger';
 
 export interface ExecutionRecord {
   runId: string;
@@ -37,6 +38,8 @@ export class AnalysisRunner implements vscode.Disposable {
   readonly history: ExecutionRecord[] = [];
   private disposed = false;
   private readonly activationId = globalThis.crypto.randomUUID();
+  /** This window in metadata.source / metadata.runner: vscode.env.sessionId unless it is a placeholder (code-server). */
+  readonly windowId = windowIdFor(vscode.env.sessionId, this.activationId);
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -87,7 +90,7 @@ export class AnalysisRunner implements vscode.Disposable {
       connection: creds,
       runner: {
         extensionVersion: this.extensionVersion,
-        windowId: vscode.env.sessionId,
+        windowId: this.windowId,
         activationId: this.activationId,
       },
       clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,

@@ -298,7 +298,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
             mode: 'always',
             stalenessMs: settings.stalenessMs,
             dedupMs: settings.dedupMs,
-            metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion),
+            metadata: runMetadata(settings.runTimeoutMs, d.extensionVersion, d.analysis.windowId),
           });
           if (outcome.kind === 'no-analyzer') {
             d.log.info(

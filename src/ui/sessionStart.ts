@@ -5,7 +5,13 @@ import * as vscode from 'vscode';
 import type { BackendError, TelemetryBackend } from '../data/backend';
 import { markOrphanedRuns } from '../data/orphans';
 import { isTransient } from '../data/errors';
-import { decisionLine, gateSessionTrigger, NewRunMetadata, TriggerDecisionCode } from '../domain/sessionTrigger';
+import {
+  decisionLine,
+  deduplicatedReason,
+  gateSessionTrigger,
+  NewRunMetadata,
+  TriggerDecisionCode,
+} from '../domain/sessionTrigger';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
 import { backoffDelayMs } from '../domain/backoff';
@@ -128,7 +134,7 @@ export class SessionStartController implements vscode.Disposable {
       mode: autoTrigger === 'always' ? 'always' : 'whenStale',
       stalenessMs: snap.settings.stalenessMs,
       dedupMs: snap.settings.dedupMs,
-      metadata: runMetadata(snap.settings.runTimeoutMs, this.source.extensionVersion),
+      metadata: runMetadata(snap.settings.runTimeoutMs, this.source.extensionVersion, this.analysis.windowId),
     });
     if (this.isStale(backend)) return this.requeue(st);
     const duration_ms = Date.now() - started;
@@ -166,10 +172,8 @@ export class SessionStartController implements vscode.Disposable {
         return this.record(st, scopeId, 'deduplicated', {
           run_id: outcome.runId,
           winner: outcome.winner,
-          reason:
-            outcome.stage === 'claim'
-              ? 'another window claimed first (or a run finished meanwhile)'
-              : 'another window enqueued first',
+          winner_is_hook: outcome.winnerIsHook ?? false,
+          reason: deduplicatedReason(outcome),
           duration_ms,
         });
       case 'no-analyzer':
@@ -196,6 +200,12 @@ export class SessionStartController implements vscode.Disposable {
             typeof outcome.convergence === 'string'
               ? outcome.convergence
               : `unchecked (${outcome.convergence.error.message})`,
+          // The analysis starts a few seconds late on purpose: see HOOK_HOLD_MS (domain/sessionTrigger.ts).
+          hook_wait_ms: outcome.hookWaitMs,
+          hook_wait:
+            outcome.hookWaitMs !== undefined
+              ? `the analysis started ${outcome.hookWaitMs} ms after our insert: held for a CLI hook that might have missed our run (its 5 s budget + margin); none had inserted`
+              : undefined,
         });
     }
   }
@@ -270,14 +280,14 @@ export class SessionStartController implements vscode.Disposable {
 }
 
 /** metadata for runs this extension enqueues: the timeout plus where the run came from. */
-export function runMetadata(timeoutMs: number, extensionVersion: string): NewRunMetadata {
+export function runMetadata(timeoutMs: number, extensionVersion: string, windowId: string): NewRunMetadata {
   return {
     timeout_ms: timeoutMs,
     source: {
       extension: 'ehg-telemetry',
       extension_version: extensionVersion,
       vscode_version: vscode.version,
-      window_id: vscode.env.sessionId,
+      window_id: windowId,
       app_host: vscode.env.appHost,
     },
   };

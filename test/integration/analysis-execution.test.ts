@@ -485,6 +485,32 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal((await rowOf(r.execution.runId)).status, 'TIMED_OUT');
   });
 
+  it('the convergence read fails after our insert: our run is cancelled (CLAIM_FAILED), never left QUEUED, and nothing executes', async () => {
+    const folder = makeFixtureWorkspace(root, `ws-convfail-${randomUUID().slice(0, 6)}`, 'no-findings');
+    let activeReads = 0;
+    // The dedup query (findActiveRuns) is read first as the pre-check, then as the convergence read: fail the second.
+    stack.gateway.setFault({
+      method: 'GET',
+      table: 'telemetry_analysis_runs',
+      match: (r) => decodeURIComponent(r.query).includes('order=triggered_at.asc') && ++activeReads === 2,
+      status: 503,
+      times: 1,
+    });
+    try {
+      const r = await execute(folder);
+      assert.equal(r.outcome.kind, 'failed', JSON.stringify(r.outcome));
+      assert.equal(r.outcome.kind === 'failed' && r.outcome.stage, 'dedup check');
+      assert.equal(r.execution, null, 'no analysis');
+    } finally {
+      stack.gateway.setFault(null);
+    }
+    const rows = await rowsFor(folder);
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0].status, 'CANCELLED');
+    assert.equal(rows[0].reason_code, 'CLAIM_FAILED');
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false, 'the hook is not kept from running');
+  });
+
   it('orphans: a RUNNING run past started_at + timeout + grace is marked TIMED_OUT once, with a reason code', async () => {
     const scope = '/orphan/scope';
     const old = randomUUID();

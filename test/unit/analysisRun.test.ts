@@ -5,6 +5,7 @@ import {
   finishFromResult,
   isOrphaned,
   maskSecrets,
+  notBefore,
   orphanFinish,
   REASON_ORPHANED,
   RunningRun,
@@ -185,4 +186,62 @@ describe('analysisRun: checkAnalyzerPath', () => {
       const r = checkAnalyzerPath(c.input);
       assert.equal(r.ok ? r.relative : null, c.expected);
     });
+});
+
+describe('analysisRun: timestamps never before the row’s own (triggered_at ≤ started_at ≤ finished_at)', () => {
+  const cases: { name: string; now: number; earlier: (Date | number | null | undefined)[]; expected: number }[] = [
+    {
+      name: 'now is later than everything: now',
+      now: T0 + 5_000,
+      earlier: [new Date(T0), T0 + 1_000],
+      expected: T0 + 5_000,
+    },
+    {
+      name: 'clock behind triggered_at (Date header to the second): 1 ms after it',
+      now: T0 - 722,
+      earlier: [new Date(T0)],
+      expected: T0 + 1,
+    },
+    {
+      name: 'behind started_at too: after the latest',
+      now: T0 - 412,
+      earlier: [new Date(T0), new Date(T0 + 300)],
+      expected: T0 + 301,
+    },
+    {
+      name: 'equal to an earlier timestamp held in ms (the database has µs): 1 ms after',
+      now: T0,
+      earlier: [new Date(T0)],
+      expected: T0 + 1,
+    },
+    { name: 'unknown timestamps are ignored', now: T0, earlier: [null, undefined, Number.NaN], expected: T0 },
+    { name: 'no earlier timestamps: now', now: T0, earlier: [], expected: T0 },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(notBefore(c.now, c.earlier).getTime(), c.expected));
+
+  it('a finish row is never before its start, whatever the clock says (skewed both ways)', () => {
+    for (const skew of [-5_000, -722, -1, 0, 1, 5_000]) {
+      const fromResult = finishFromResult({ bottlenecks: [], traces_scanned: 1 }, T0, T0 + skew);
+      const fromFailure = finishFromFailure({ kind: 'timeout', timeoutMs: 1 }, T0, T0 + skew);
+      for (const f of [fromResult, fromFailure]) {
+        assert.ok(Date.parse(f.finished_at) >= T0, `skew ${skew}: ${f.finished_at}`);
+        assert.equal(f.duration_ms, Date.parse(f.finished_at) - T0, `skew ${skew}: duration matches the row`);
+      }
+    }
+  });
+
+  it('an orphan is marked after its triggered_at and started_at, even when they are ahead of our clock', () => {
+    // A row whose timestamps came from another writer's clock (the CLI hook writes its own).
+    const run: RunningRun = {
+      runId: 'r',
+      triggeredAt: new Date(T0 + 9_000),
+      startedAt: new Date(T0 + 10_000),
+      timeoutMs: 1,
+    };
+    const f = orphanFinish(run, T0);
+    assert.equal(Date.parse(f.finished_at), T0 + 10_001);
+    assert.equal(f.duration_ms, 1);
+    const late = orphanFinish({ ...run, startedAt: null }, T0);
+    assert.equal(Date.parse(late.finished_at), T0 + 9_001);
+  });
 });

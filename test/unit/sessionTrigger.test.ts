@@ -4,6 +4,12 @@ import {
   AutoTriggerMode,
   claimStands,
   compareRunOrder,
+  competingHookRun,
+  deduplicatedReason,
+  HOOK_BUDGET_MS,
+  HOOK_HOLD_MS,
+  hookYieldMessage,
+  windowIdFor,
   decideSessionTrigger,
   decisionLine,
   duplicatesToCancel,
@@ -387,4 +393,64 @@ describe('sessionTrigger: decisionLine', () => {
       assert.ok(!/[\r\n]/.test(line));
     });
   }
+});
+
+describe('sessionTrigger: the CLI hook that checked before our row was visible', () => {
+  it('the hold covers the hook’s 5 s budget (.claude/settings.json "timeout": 5) plus a margin', () => {
+    assert.equal(HOOK_BUDGET_MS, 5_000);
+    assert.ok(HOOK_HOLD_MS > HOOK_BUDGET_MS, `${HOOK_HOLD_MS}`);
+  });
+  const cases: { name: string; seen: string[]; rows: ActiveRun[]; expected: string | null }[] = [
+    { name: 'nothing new: null', seen: [], rows: [], expected: null },
+    {
+      name: 'a new hook run: it (whatever its status)',
+      seen: [],
+      rows: [hook('h1', 5_000, 'SUCCEEDED')],
+      expected: 'h1',
+    },
+    {
+      name: 'a hook run the pre-check already saw (an earlier analysis): not a contender',
+      seen: ['old'],
+      rows: [hook('old', -60_000, 'FAILED')],
+      expected: null,
+    },
+    {
+      name: 'runs of ours (other windows) are for convergence, not this check',
+      seen: [],
+      rows: [active('w2', 100)],
+      expected: null,
+    },
+    {
+      name: 'new queued, running and finished hook runs: the earliest',
+      seen: ['old'],
+      rows: [hook('old', -1), hook('h2', 300, 'QUEUED'), hook('h1', 200, 'FAILED')],
+      expected: 'h1',
+    },
+  ];
+  for (const c of cases)
+    it(c.name, () => assert.equal(competingHookRun(new Set(c.seen), c.rows)?.runId ?? null, c.expected));
+
+  it('the log names the winner: the hook, or another window', () => {
+    assert.equal(deduplicatedReason({ winner: 'h', winnerIsHook: true }), 'the CLI hook enqueued first (run h)');
+    assert.match(deduplicatedReason({ winner: 'h', winnerIsHook: true, stage: 'hook-hold' }), /CLI hook .*\(h\).*held/);
+    assert.equal(deduplicatedReason({ winner: 'w' }), 'another window enqueued first (run w)');
+    assert.match(deduplicatedReason({ winner: 'w', stage: 'claim' }), /^another window claimed first/);
+    assert.match(hookYieldMessage('h'), /CLI hook's run h/);
+  });
+});
+
+describe('sessionTrigger: windowIdFor', () => {
+  const cases: { name: string; sessionId: string | undefined; expected: string }[] = [
+    {
+      name: "desktop VS Code's per-window id is kept",
+      sessionId: '3f2a9c1e-1111-4e6b-9a1b-123456789abc1700000000000',
+      expected: '3f2a9c1e-1111-4e6b-9a1b-123456789abc1700000000000',
+    },
+    { name: "code-server's placeholder: the generated id", sessionId: 'someValue.sessionId', expected: 'gen' },
+    { name: 'another someValue.* placeholder: the generated id', sessionId: 'someValue.machineId', expected: 'gen' },
+    { name: 'empty: the generated id', sessionId: '', expected: 'gen' },
+    { name: 'blank: the generated id', sessionId: '  ', expected: 'gen' },
+    { name: 'missing: the generated id', sessionId: undefined, expected: 'gen' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(windowIdFor(c.sessionId, 'gen'), c.expected));
 });

@@ -104,43 +104,77 @@ export async function hookSaysAlreadyQueued(supabase: SupabaseClient, scopeId: s
   return !!data && data.length > 0;
 }
 
+export type HookDecision = 'skipped_fresh' | 'already_queued' | 'enqueued' | 'enqueue_failed';
+
 /**
- * A hook-style writer (enqueueAnalysis + executeAnalysisAsync): dedup check, insert QUEUED with
- * no metadata.source, RUNNING, then (after `workMs`) SUCCEEDED by run_id only, whatever the status says.
+ * A STAND-IN for the CLI hook (not the real thing): the sequence of EHG_Engineer
+ * lib/telemetry/auto-trigger.js triggerIfStale() as scripts/hooks/telemetry-auto-trigger.cjs runs it,
+ * step by step, with upstream's own queries and its failure handling:
+ *  1. checkStaleness (lines 29-58): a SUCCEEDED run finished within 7 days → skipped_fresh; a query
+ *     error counts as stale;
+ *  2. enqueueAnalysis → checkDuplicate (lines 67-85): QUEUED/RUNNING triggered within 10 min →
+ *     already_queued; its error is ignored (data undefined: not a duplicate);
+ *  3. INSERT one round trip later (lines 114-126), triggered_at from the hook's own clock, metadata
+ *     { timeout_ms } only (no metadata.source). It never looks again and never yields. The edge can
+ *     delay this request (a slow network): the test sets `setFault({ delayMs, times: 1 })` on it;
+ *  4. executeAnalysisAsync (lines 144-214): RUNNING + started_at, the analysis (`onAnalysis` counts it,
+ *     then `workMs`), SUCCEEDED by run_id only, whatever the status says.
+ * `onChecked` is called once its dedup check has been answered (before its INSERT is sent).
  */
-export async function hookStyleRun(
+export async function hookStandIn(
   supabase: SupabaseClient,
   scopeId: string,
-  runId: string,
-  workMs: number,
-): Promise<'already_queued' | 'enqueued'> {
-  if (await hookSaysAlreadyQueued(supabase, scopeId)) return 'already_queued';
-  const { error } = await supabase.from('telemetry_analysis_runs').insert({
-    run_id: runId,
+  o: { runId: string; workMs: number; onChecked?: () => void; onAnalysis?: () => void },
+): Promise<HookDecision> {
+  const runs = () => supabase.from('telemetry_analysis_runs');
+  const staleCutoff = new Date(Date.now() - 7 * 86_400_000).toISOString();
+  const stale = await runs()
+    .select('finished_at')
+    .eq('scope_type', 'workspace')
+    .eq('status', 'SUCCEEDED')
+    .or(`scope_id.eq.${scopeId},scope_id.is.null`)
+    .gte('finished_at', staleCutoff)
+    .order('finished_at', { ascending: false })
+    .limit(1);
+  if (!stale.error && stale.data && stale.data.length > 0) {
+    o.onChecked?.();
+    return 'skipped_fresh';
+  }
+  const dedupCutoff = new Date(Date.now() - 10 * 60_000).toISOString();
+  const { data } = await runs()
+    .select('run_id')
+    .eq('scope_type', 'workspace')
+    .in('status', ['QUEUED', 'RUNNING'])
+    .or(`scope_id.eq.${scopeId},scope_id.is.null`)
+    .gte('triggered_at', dedupCutoff)
+    .limit(1);
+  o.onChecked?.();
+  if (data && data.length > 0) return 'already_queued';
+  const { error } = await runs().insert({
+    run_id: o.runId,
     scope_type: 'workspace',
     scope_id: scopeId,
     status: 'QUEUED',
     triggered_by: 'SESSION_START',
     triggered_at: new Date().toISOString(),
-    correlation_id: runId,
+    correlation_id: o.runId,
     metadata: { timeout_ms: 120000 },
   });
-  if (error) throw new Error(error.message);
+  if (error) return 'enqueue_failed';
   const startedAt = new Date().toISOString();
-  await supabase
-    .from('telemetry_analysis_runs')
-    .update({ status: 'RUNNING', started_at: startedAt })
-    .eq('run_id', runId);
-  await sleep(workMs);
-  await supabase
-    .from('telemetry_analysis_runs')
+  await runs().update({ status: 'RUNNING', started_at: startedAt }).eq('run_id', o.runId);
+  o.onAnalysis?.();
+  await sleep(o.workMs);
+  await runs()
     .update({
       status: 'SUCCEEDED',
       finished_at: new Date().toISOString(),
-      duration_ms: workMs,
+      duration_ms: Date.now() - Date.parse(startedAt),
       findings_count: 0,
+      top_bottleneck_category: null,
+      reason_code: null,
       output_ref: { bottlenecks: [], traces_scanned: 1, dimensions_evaluated: 0, items_created: 0 },
     })
-    .eq('run_id', runId);
+    .eq('run_id', o.runId);
   return 'enqueued';
 }
