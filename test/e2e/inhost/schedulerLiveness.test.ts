@@ -93,7 +93,7 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
   before(async () => {
     t = await testing();
     await control('scheduler.setBreaker', 'CLOSED');
-    await control('scheduler.resume');
+    await control('scheduler.fastRounds');
     await control('scheduler.restoreRounds');
     await control('scheduler.setQueueDepth', 0);
     await control('scheduler.setAdaptive', true);
