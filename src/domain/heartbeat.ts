@@ -394,7 +394,8 @@ export interface ExpectedWrite {
 /**
  * The gap between this write and the next: the adaptive interval, plus the rounds that run after the
  * write, plus what this window has seen this instance's writes run late by (the largest of the last
- * few per-poll gaps beyond what their own rows led to expect: slow database, jobs, a round's handler).
+ * few per-poll gaps beyond what their own rows led to expect: slow database, jobs, a round's handler;
+ * in whole seconds).
  * The observed part is capped at the 30 s timeout × registered rounds, so a stalled or suspended
  * daemon cannot teach the window to wait for ever.
  */
@@ -412,7 +413,8 @@ export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): Exp
     const perPoll = (b.lastPollAtMs - a.lastPollAtMs) / polls;
     if (Number.isFinite(perPoll)) extra = Math.max(extra, perPoll - a.expectedMs);
   }
-  const observedExtraMs = Math.round(Math.min(cap, Math.max(0, extra)));
+  // Whole seconds: a write's own latency and timer jitter (tens of ms) are not lateness.
+  const observedExtraMs = Math.floor(Math.min(cap, Math.max(0, extra)) / 1000) * 1000;
   return {
     interval,
     rounds,
@@ -583,9 +585,10 @@ const TRANSITIONAL: ReadonlySet<SchedulerHealth['kind']> = new Set([
 
 /**
  * When to read the heartbeat next. While the scheduler runs: just after its expected next write, not
- * on a fast fixed timer, so a focused window reads about once per write — first at the earliest the
- * write can come (interval + observed lateness), then, if rounds were due and it has not come yet, at
- * the end of their allowance, then just after the grace (so "stale" shows promptly). The settle time
+ * on a fast fixed timer, so a focused idle window reads once per write — at the earliest the write can
+ * come (interval + observed lateness); if rounds were due and it has not come yet, every
+ * TRANSITIONAL_READ_MS until the end of their allowance; then just after the grace (so "stale" shows
+ * promptly). The settle time
  * stays under half the grace so the write is read before the row would turn late. In a transitional
  * state (no row, stopped, stopping, reviving, revival failed, stale, not polling) every
  * TRANSITIONAL_READ_MS, so a start, a revival or a stop shows within 15 s. Bounds keep a broken clock
@@ -605,7 +608,9 @@ export function nextHeartbeatReadDelayMs(
   const t = heartbeatTiming(health.heartbeat, now, grace, history);
   if (t.ageMs === null) return clamp(t.expected.totalMs);
   if (t.ageMs < t.expected.earliestMs) return clamp(t.expected.earliestMs - t.ageMs + settle);
-  if (t.ageMs < t.expected.totalMs) return clamp(t.expected.totalMs - t.ageMs + settle);
+  // Past the earliest write while due rounds may still be running: every TRANSITIONAL_READ_MS, so a
+  // stop, a crash or the watcher's claim in the meantime shows within 15 s, not at the allowance's end.
+  if (t.ageMs < t.expected.totalMs) return clamp(Math.min(t.expected.totalMs - t.ageMs + settle, TRANSITIONAL_READ_MS));
   const untilStale = t.staleAfterMs - t.ageMs;
   if (untilStale >= 0) return clamp(untilStale + settle);
   return clamp(TRANSITIONAL_READ_MS);

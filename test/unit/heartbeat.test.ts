@@ -1337,6 +1337,21 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
   ];
   for (const c of cases) it(c.name, () => assert.equal(judge(c.input, c.history).kind, c.expected));
 
+  it('observed lateness counts in whole seconds: write latency and timer jitter are not lateness', () => {
+    const h = liveRow({ lastAgoMs: 5_000, runs: allRanAgo(60_000), pollCount: 12 });
+    const hist = (perPollMs: number): HeartbeatHistory => ({
+      writes: [
+        { instanceId: 'scheduler-1a2b3c4d', pollCount: 11, lastPollAtMs: NOW - 5_000 - perPollMs, expectedMs: 180_000 },
+        { instanceId: 'scheduler-1a2b3c4d', pollCount: 12, lastPollAtMs: NOW - 5_000, expectedMs: 180_000 },
+      ],
+      revivalSeenSince: null,
+    });
+    assert.equal(expectedNextWrite(h, hist(180_400)).observedExtraMs, 0);
+    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_000);
+    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_000);
+    assert.equal(expectedNextWrite(h, hist(170_000)).observedExtraMs, 0, 'early writes teach nothing');
+  });
+
   /**
    * A non-observe daemon as lib/eva/eva-master-scheduler.js runs it, idle (base 60 s, so 180 s waits):
    * poll() writes, then the due rounds run (2 s each, or the 30 s timeout for a hanging one, which is
@@ -1448,9 +1463,15 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
         notPollingAt - last > 5 * expectedAtDeath && notPollingAt - last <= 5 * expectedAtDeath + 1_000,
         `not polling at +${notPollingAt - last} ms`,
       );
-      // Idle with no hanging round: one read per write; hanging rounds: at most two (earliest, then the allowance's end).
+      // One read per write when no round is due after it; else the earliest write, then every 10 s
+      // through the rounds' 30 s allowances (so a stop or a claim meanwhile shows within 15 s).
+      // A write after which rounds are due (the 10-min monitor, or hanging ones) may come after the
+      // earliest read: then at most one more read per 10 s of their allowance.
       const alive = writes.length;
-      assert.ok(reads <= (hanging.length ? 2 : 1) * alive + 1, `${reads} reads for ${alive} writes`);
+      const due = writes.filter((w) => roundAllowance(parseHeartbeat(w.row) as Heartbeat).kind !== 'none').length;
+      const extra = due * 3 * Math.max(1, hanging.length);
+      assert.ok(reads <= alive + extra + 1, `${reads} reads for ${alive} writes (${due} with rounds due)`);
+      if (!hanging.length) assert.ok(due <= 13, `the 10-min round is due about every 10 min (${due} writes in 2 h)`);
     });
   }
   function judge2(h: Heartbeat, now: number, history: HeartbeatHistory) {

@@ -348,6 +348,9 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     await control('scheduler.failSpawns', 0);
     await control('scheduler.start');
     await untilHealthy(t);
+    // From poll 2 on no round is due after a write (poll 1's rounds have run and are stamped): the
+    // expected next write is the idle interval alone, as at the steady state.
+    await sampleUntil(t, 'the second poll', (s) => s.pollCount >= 2, idleMs + 5_000);
   });
   after(async () => {
     await control('scheduler.fastRounds').catch(() => undefined);
