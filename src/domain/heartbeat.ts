@@ -7,7 +7,13 @@
 //    records in metadata.dynamic_scaling (idle: 3 × base, so 180 s while next_poll_at says 60 s);
 //  - a crashed daemon leaves status 'running' with a frozen last_poll_at: only the age counts;
 //  - the watcher swaps instance_id to `supervisor-<8 hex>` without touching last_poll_at (or inserts
-//    the row with status 'stopped'), then the daemon it spawns writes as a new `scheduler-…` instance.
+//    the row with status 'stopped'), then the daemon it spawns writes as a new `scheduler-…` instance;
+//    a failed spawn leaves the token, and the watcher's next tick swaps it for a new one;
+//  - the rounds run AFTER the write (`poll()`: `_updateHeartbeat` then `_executeScheduledRounds`), each
+//    under a 30 s timeout (`runRound`, DEFAULT_ROUND_TIMEOUT_MS), and a failed round is not stamped in
+//    last_round_runs, so it re-runs on every poll: k timed-out rounds make every write k × 30 s later.
+// What this window has seen over time (the writes, when it first saw a watcher token) is kept by the
+// monitor and passed in as a HeartbeatHistory; everything here stays a pure function of its inputs.
 import { cleanText, isRecord, parseNumber, parseTimestamp } from './text';
 
 export const HEARTBEAT_COLUMNS = [
@@ -57,6 +63,8 @@ export interface Heartbeat {
   dynamicScaling: DynamicScaling | null;
   /** Round names; null when metadata.registered_rounds is absent or not an array. */
   registeredRounds: string[] | null;
+  /** metadata.last_round_runs (round → epoch ms of its last successful run); null when absent or not an object. */
+  lastRoundRuns: ReadonlyMap<string, number> | null;
   roundExecutionCount: number | null;
   roundErrorCount: number | null;
   metricsWriteFailures: number | null;
@@ -73,6 +81,32 @@ function parseRounds(value: unknown): string[] | null {
     if (name) out.push(name);
   }
   return out;
+}
+
+/** last_round_runs as upstream's parseHeartbeatCadenceState reads it: finite positive numbers only. */
+function parseRoundRuns(value: unknown): Map<string, number> | null {
+  if (!isRecord(value)) return null;
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(value).slice(0, MAX_ROUNDS * 2)) {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (k && Number.isFinite(n) && n > 0) out.set(k, n);
+  }
+  return out;
+}
+
+/**
+ * Breaker words compared case-insensitively, as upstream's eva:health does
+ * (scripts/eva-health-check.cjs: `String(row.circuit_breaker_state || '').toUpperCase() === 'OPEN'`).
+ */
+function parseBreaker(raw: string | null): BreakerState {
+  if (raw === null) return 'UNREPORTED';
+  const w = raw.trim().toUpperCase().replace(/[- ]/g, '_');
+  return w === 'CLOSED' || w === 'OPEN' || w === 'HALF_OPEN' ? w : 'UNKNOWN';
+}
+
+function parseStatus(raw: string | null): SchedulerStatus {
+  const w = raw?.trim().toLowerCase();
+  return w === 'running' || w === 'stopping' || w === 'stopped' ? w : 'unknown';
 }
 
 function parseDynamicScaling(value: unknown): DynamicScaling | null {
@@ -103,15 +137,10 @@ export function parseHeartbeat(row: unknown): Heartbeat | null {
     pollCount: parseNumber(row.poll_count),
     dispatchCount: parseNumber(row.dispatch_count),
     errorCount: parseNumber(row.error_count),
-    breaker:
-      rawBreaker === null
-        ? 'UNREPORTED'
-        : rawBreaker === 'CLOSED' || rawBreaker === 'OPEN' || rawBreaker === 'HALF_OPEN'
-          ? rawBreaker
-          : 'UNKNOWN',
+    breaker: parseBreaker(rawBreaker),
     rawBreaker,
     pausedReason: cleanText(row.paused_reason, 200),
-    status: rawStatus === 'running' || rawStatus === 'stopping' || rawStatus === 'stopped' ? rawStatus : 'unknown',
+    status: parseStatus(rawStatus),
     rawStatus,
     observeOnly: typeof meta.observe_only === 'boolean' ? meta.observe_only : null,
     gitSha: cleanText(provenance.git_sha, 64),
@@ -119,6 +148,7 @@ export function parseHeartbeat(row: unknown): Heartbeat | null {
     updatedAt: parseTimestamp(row.updated_at),
     dynamicScaling: parseDynamicScaling(meta.dynamic_scaling),
     registeredRounds: parseRounds(meta.registered_rounds),
+    lastRoundRuns: parseRoundRuns(meta.last_round_runs),
     roundExecutionCount: parseNumber(meta.round_execution_count),
     roundErrorCount: parseNumber(meta.round_error_count),
     metricsWriteFailures: parseNumber(meta.metrics_write_failures),
@@ -145,6 +175,39 @@ export const SUPERVISOR_PREFIX = 'supervisor-';
 /** The watcher waits this long for the spawned daemon to take over (CONFIRM_TIMEOUT_MS). */
 export const WATCHER_CONFIRM_TIMEOUT_MS = 8_000;
 const MAX_INTERVAL_MS = 24 * 3600_000;
+/** Upstream DEFAULT_ROUND_TIMEOUT_MS: `runRound` races each round against it. */
+export const ROUND_TIMEOUT_MS = 30_000;
+/**
+ * How long a watcher token may stand, counted from when this window first saw it, before the revival
+ * counts as failed. Upstream the spawned daemon writes about 1.3 s after the claim and the watcher
+ * gives up after CONFIRM_TIMEOUT_MS (8 s); the rest is room for one transitional read (10 s).
+ */
+export const REVIVAL_BOUND_MS = 30_000;
+/** How often the heartbeat is read (focused window) while the row is in a transitional state. */
+export const TRANSITIONAL_READ_MS = 10_000;
+/**
+ * Each registered round's cadence as upstream registers it (`_registerDefaultRounds`,
+ * `_registerSensemakingMonitor`, `_registerNotificationRounds`; CADENCE_TO_MS). A round not listed
+ * here is assumed due after the shortest cadence (10 min) once it has run, and due when it never has.
+ */
+const CADENCE = { frequent: 600_000, daily: 86_400_000, weekly: 604_800_000, monthly: 2_592_000_000 };
+export const ROUND_CADENCE_MS: Readonly<Record<string, number>> = {
+  vision_rescore: CADENCE.weekly,
+  gap_analysis: CADENCE.weekly,
+  stage_health: CADENCE.monthly,
+  corrective_generation: CADENCE.weekly,
+  apa_standing: CADENCE.daily,
+  weekly_consultant_analysis: CADENCE.weekly,
+  weekly_management_review: CADENCE.weekly,
+  portfolio_review: CADENCE.weekly,
+  friday_meeting: CADENCE.weekly,
+  daily_burn_rate: CADENCE.daily,
+  daily_digest: CADENCE.daily,
+  weekly_summary: CADENCE.weekly,
+  sensemaking_disposition_monitor: CADENCE.frequent,
+};
+/** Upstream registers about 15 rounds; the round allowance never assumes more than this many. */
+const ROUNDS_ASSUMED_WHEN_UNKNOWN = 15;
 
 /** Why the scheduler waits as long as it does between writes. */
 export type IntervalBasis =
@@ -210,33 +273,191 @@ export function isSupervisorToken(instanceId: string | null): boolean {
   return instanceId !== null && instanceId.startsWith(SUPERVISOR_PREFIX);
 }
 
+/** One write this window saw (from parseHeartbeat of a row read). */
+export interface ObservedWrite {
+  instanceId: string;
+  pollCount: number;
+  lastPollAtMs: number;
+  /** The write's own expectation of the gap to the next one (expectedNextWrite(…).totalMs without history). */
+  expectedMs: number;
+}
+
+/** What this window has seen over time; kept by the monitor, judged here. */
+export interface HeartbeatHistory {
+  /** The daemon writes seen, oldest first (the monitor keeps the last few). */
+  writes: readonly ObservedWrite[];
+  /** When (server clock) this window first saw a watcher token since the daemon last wrote; null when none. */
+  revivalSeenSince: Date | null;
+}
+
+export const NO_HISTORY: HeartbeatHistory = { writes: [], revivalSeenSince: null };
+/** How many observed writes the monitor keeps. */
+export const HISTORY_WRITES = 4;
+
+/** The write as an observation for the history; null for a row that is not a daemon's write. */
+export function observedWrite(hb: Heartbeat): ObservedWrite | null {
+  if (!hb.instanceId || isSupervisorToken(hb.instanceId) || !hb.lastPollAt || hb.pollCount === null) return null;
+  return {
+    instanceId: hb.instanceId,
+    pollCount: hb.pollCount,
+    lastPollAtMs: hb.lastPollAt.getTime(),
+    expectedMs: expectedNextWrite(hb, NO_HISTORY).totalMs,
+  };
+}
+
+/** Adds a write to the history (once; the last HISTORY_WRITES kept; a new instance starts over). */
+export function recordWrite(writes: readonly ObservedWrite[], w: ObservedWrite): ObservedWrite[] {
+  const last = writes[writes.length - 1];
+  if (
+    last &&
+    last.instanceId === w.instanceId &&
+    last.pollCount === w.pollCount &&
+    last.lastPollAtMs === w.lastPollAtMs
+  )
+    return [...writes];
+  const same = writes.filter((x) => x.instanceId === w.instanceId && x.pollCount < w.pollCount);
+  return [...same, w].slice(-HISTORY_WRITES);
+}
+
+/**
+ * The history after a read. A write of the daemon is kept (its gaps teach how late this instance
+ * really writes) and ends any revival; a watcher token is remembered from the first time it is seen,
+ * and a token swapped for another (the watcher's next tick after a failed spawn) keeps that first
+ * sighting, so a revival that keeps failing does not read as "reviving" again at every tick. No row
+ * forgets everything; a failed read changes nothing.
+ */
+export function updateHistory(h: HeartbeatHistory, obs: HeartbeatObservation, now: Date): HeartbeatHistory {
+  if (obs.kind === 'no-row') return NO_HISTORY;
+  if (obs.kind !== 'row') return h;
+  const hb = obs.heartbeat;
+  if (isSupervisorToken(hb.instanceId)) return h.revivalSeenSince ? h : { ...h, revivalSeenSince: now };
+  const w = observedWrite(hb);
+  return { writes: w ? recordWrite(h.writes, w) : [...h.writes], revivalSeenSince: null };
+}
+
+/** Why the rounds after this write may take as long as they do. */
+export type RoundAllowance =
+  | { kind: 'none'; ms: 0; reason: 'observe-only' | 'breaker-open' | 'no-rounds-known' | 'none-due' }
+  /** Rounds due at the write (not run within their cadence, per last_round_runs): each may take the 30 s timeout. */
+  | { kind: 'due-rounds'; ms: number; due: number }
+  /** No last_round_runs: failed rounds per poll from the counters (they re-run every poll). */
+  | { kind: 'failing-rounds'; ms: number; perPoll: number };
+
+/**
+ * The time the rounds after this write may take. `poll()` writes the heartbeat, then
+ * `_executeScheduledRounds` runs every registered round whose cadence has elapsed since its last
+ * successful run (last_round_runs), each raced against the 30 s timeout; a failed round is not
+ * stamped and so is due again at the next poll. Observe-only skips them (only stamps); an OPEN
+ * breaker returns before them.
+ */
+export function roundAllowance(hb: Heartbeat): RoundAllowance {
+  if (hb.observeOnly === true) return { kind: 'none', ms: 0, reason: 'observe-only' };
+  if (hb.breaker === 'OPEN') return { kind: 'none', ms: 0, reason: 'breaker-open' };
+  const rounds = hb.registeredRounds;
+  if (rounds === null || rounds.length === 0) return { kind: 'none', ms: 0, reason: 'no-rounds-known' };
+  const at = (hb.lastPollAt ?? hb.updatedAt)?.getTime();
+  if (hb.lastRoundRuns !== null && at !== undefined) {
+    const runs = hb.lastRoundRuns;
+    const due = rounds.filter((name) => {
+      const last = runs.get(name);
+      if (last === undefined) return true;
+      return at - last >= (ROUND_CADENCE_MS[name] ?? CADENCE.frequent);
+    }).length;
+    return due === 0
+      ? { kind: 'none', ms: 0, reason: 'none-due' }
+      : { kind: 'due-rounds', ms: due * ROUND_TIMEOUT_MS, due };
+  }
+  // Counters are per instance: rounds run after polls 1 … poll_count − 1 have been counted.
+  const errors = hb.roundErrorCount ?? 0;
+  const polls = (hb.pollCount ?? 0) - 1;
+  if (errors > 0 && polls > 0) {
+    const perPoll = Math.min(rounds.length, Math.ceil(errors / polls));
+    return { kind: 'failing-rounds', ms: perPoll * ROUND_TIMEOUT_MS, perPoll };
+  }
+  return { kind: 'none', ms: 0, reason: 'none-due' };
+}
+
+/** When the scheduler's next write is due, as it really behaves. */
+export interface ExpectedWrite {
+  /** The wait it chose (adaptive). */
+  interval: ExpectedInterval;
+  /** The rounds that run between this write and that wait. */
+  rounds: RoundAllowance;
+  /** How much later than expected this instance's recent writes came (observed by this window), capped. */
+  observedExtraMs: number;
+  /** The earliest the next write can come: interval + observed extra. */
+  earliestMs: number;
+  /** The gap to the next write: interval + rounds + observed extra. */
+  totalMs: number;
+}
+
+/**
+ * The gap between this write and the next: the adaptive interval, plus the rounds that run after the
+ * write, plus what this window has seen this instance's writes run late by (the largest of the last
+ * few per-poll gaps beyond what their own rows led to expect: slow database, jobs, a round's handler;
+ * in whole seconds).
+ * The observed part is capped at the 30 s timeout × registered rounds, so a stalled or suspended
+ * daemon cannot teach the window to wait for ever.
+ */
+export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): ExpectedWrite {
+  const interval = expectedPollInterval(hb);
+  const rounds = roundAllowance(hb);
+  const cap = (hb.registeredRounds?.length || ROUNDS_ASSUMED_WHEN_UNKNOWN) * ROUND_TIMEOUT_MS;
+  let extra = 0;
+  const ws = history.writes.filter((w) => w.instanceId === hb.instanceId);
+  for (let i = Math.max(1, ws.length - 3); i < ws.length; i++) {
+    const a = ws[i - 1];
+    const b = ws[i];
+    const polls = b.pollCount - a.pollCount;
+    if (polls <= 0) continue;
+    const perPoll = (b.lastPollAtMs - a.lastPollAtMs) / polls;
+    if (Number.isFinite(perPoll)) extra = Math.max(extra, perPoll - a.expectedMs);
+  }
+  // Whole seconds: a write's own latency and timer jitter (tens of ms) are not lateness.
+  const observedExtraMs = Math.floor(Math.min(cap, Math.max(0, extra)) / 1000) * 1000;
+  return {
+    interval,
+    rounds,
+    observedExtraMs,
+    earliestMs: interval.ms + observedExtraMs,
+    totalMs: interval.ms + rounds.ms + observedExtraMs,
+  };
+}
+
 /** When the timing verdict changes: late after `staleAfterMs`, not polling after `notPollingAfterMs` (both from the last write). */
 export interface Timing {
-  interval: ExpectedInterval;
+  expected: ExpectedWrite;
   /** now − last write, ≥ 0 (a last write in the future, from clock skew, counts as just now); null without any timestamp. */
   ageMs: number | null;
   staleAfterMs: number;
   notPollingAfterMs: number;
 }
 
-export function heartbeatTiming(hb: Heartbeat, now: Date, graceMs: number): Timing {
-  const interval = expectedPollInterval(hb);
+export function heartbeatTiming(
+  hb: Heartbeat,
+  now: Date,
+  graceMs: number,
+  history: HeartbeatHistory = NO_HISTORY,
+): Timing {
+  const expected = expectedNextWrite(hb, history);
   const grace = Number.isFinite(graceMs) && graceMs > 0 ? graceMs : 0;
   const last = lastWriteAt(hb);
-  const staleAfterMs = interval.ms + grace;
+  const staleAfterMs = expected.totalMs + grace;
   return {
-    interval,
+    expected,
     ageMs: last ? Math.max(0, now.getTime() - last.getTime()) : null,
     staleAfterMs,
-    notPollingAfterMs: Math.max(NOT_POLLING_INTERVALS * interval.ms, staleAfterMs),
+    notPollingAfterMs: Math.max(NOT_POLLING_INTERVALS * expected.totalMs, staleAfterMs),
   };
 }
 
 export type SchedulerHealth =
   | { kind: 'healthy'; heartbeat: Heartbeat }
-  | { kind: 'stale'; heartbeat: Heartbeat; overdueMs: number; silentMs: number | null }
-  | { kind: 'not-polling'; heartbeat: Heartbeat; silentMs: number; missed: number }
-  | { kind: 'reviving'; heartbeat: Heartbeat; token: string; silentMs: number | null }
+  | { kind: 'stale'; heartbeat: Heartbeat; overdueMs: number; silentMs: number | null; expected: ExpectedWrite | null }
+  | { kind: 'not-polling'; heartbeat: Heartbeat; silentMs: number; missed: number; expected: ExpectedWrite }
+  | { kind: 'reviving'; heartbeat: Heartbeat; token: string; silentMs: number | null; seenForMs: number }
+  /** A watcher token has stood longer than REVIVAL_BOUND_MS: the spawned daemon never wrote. */
+  | { kind: 'revival-failed'; heartbeat: Heartbeat; token: string; silentMs: number | null; seenForMs: number }
   | { kind: 'no-rounds'; heartbeat: Heartbeat }
   | { kind: 'stopping'; heartbeat: Heartbeat }
   | { kind: 'stopped'; heartbeat: Heartbeat }
@@ -252,14 +473,26 @@ export type SchedulerHealth =
   | { kind: 'error'; detail: string }
   | { kind: 'loading' };
 
+/** How long this window has seen the current watcher token (0 when it has just seen it, or has no history). */
+function tokenSeenForMs(history: HeartbeatHistory, now: Date): number {
+  const since = history.revivalSeenSince;
+  return since ? Math.max(0, now.getTime() - since.getTime()) : 0;
+}
+
 /**
  * Judges the scheduler. `now` should already be corrected for clock skew against the server.
  * Order: what we cannot see; the watcher's revival token (its insert says 'stopped', its swap keeps
- * the dead daemon's 'running': neither is the daemon's word); a graceful stop or stopping; then the
- * age of the last write against the expected interval (late, then not polling, whatever status
- * says); then the breaker; a pause; no registered rounds; an unknown status.
+ * the dead daemon's 'running': neither is the daemon's word), failed once it has stood longer than
+ * REVIVAL_BOUND_MS in this window's sight; a graceful stop or stopping; then the age of the last write
+ * against the expected next write (interval + rounds + observed lateness: late, then not polling,
+ * whatever status says); then the breaker; a pause; no registered rounds; an unknown status.
  */
-export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, graceMs: number): SchedulerHealth {
+export function assessSchedulerHealth(
+  obs: HeartbeatObservation,
+  now: Date,
+  graceMs: number,
+  history: HeartbeatHistory = NO_HISTORY,
+): SchedulerHealth {
   switch (obs.kind) {
     case 'no-row':
     case 'not-visible':
@@ -272,21 +505,36 @@ export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, grac
       break;
   }
   const hb = obs.heartbeat;
-  const t = heartbeatTiming(hb, now, graceMs);
-  if (isSupervisorToken(hb.instanceId))
+  const t = heartbeatTiming(hb, now, graceMs, history);
+  if (isSupervisorToken(hb.instanceId)) {
+    const seenForMs = tokenSeenForMs(history, now);
     return {
-      kind: 'reviving',
+      kind: seenForMs > REVIVAL_BOUND_MS ? 'revival-failed' : 'reviving',
       heartbeat: hb,
       token: hb.instanceId as string,
       silentMs: hb.lastPollAt ? t.ageMs : null,
+      seenForMs,
     };
+  }
   if (hb.status === 'stopped') return { kind: 'stopped', heartbeat: hb };
   if (hb.status === 'stopping') return { kind: 'stopping', heartbeat: hb };
-  if (t.ageMs === null) return { kind: 'stale', heartbeat: hb, overdueMs: Infinity, silentMs: null };
+  if (t.ageMs === null) return { kind: 'stale', heartbeat: hb, overdueMs: Infinity, silentMs: null, expected: null };
   if (t.ageMs > t.notPollingAfterMs)
-    return { kind: 'not-polling', heartbeat: hb, silentMs: t.ageMs, missed: Math.floor(t.ageMs / t.interval.ms) };
+    return {
+      kind: 'not-polling',
+      heartbeat: hb,
+      silentMs: t.ageMs,
+      missed: Math.floor(t.ageMs / t.expected.totalMs),
+      expected: t.expected,
+    };
   if (t.ageMs > t.staleAfterMs)
-    return { kind: 'stale', heartbeat: hb, overdueMs: t.ageMs - t.interval.ms, silentMs: t.ageMs };
+    return {
+      kind: 'stale',
+      heartbeat: hb,
+      overdueMs: t.ageMs - t.expected.totalMs,
+      silentMs: t.ageMs,
+      expected: t.expected,
+    };
   if (hb.breaker === 'OPEN') return { kind: 'breaker-open', heartbeat: hb };
   if (hb.breaker === 'HALF_OPEN') return { kind: 'breaker-half-open', heartbeat: hb };
   if (hb.breaker === 'UNKNOWN') return { kind: 'breaker-unknown', heartbeat: hb };
@@ -297,50 +545,73 @@ export function assessSchedulerHealth(obs: HeartbeatObservation, now: Date, grac
 }
 
 /**
- * When the verdict on the same row changes next (late, then not polling), in ms from now; null when
- * it will not change by time alone (stopped, stopping, reviving, already not polling, no timestamps).
- * Lets the status bar turn stale at the right moment even while reads are stretched.
+ * When the verdict on the same row changes next by time alone, in ms from now: late, then not
+ * polling; reviving, then revival failed. null when it will not change by time alone (stopped,
+ * stopping, revival failed, already not polling, no timestamps).
+ * Lets the status bar change at the right moment even while reads are stretched.
  */
-export function nextVerdictChangeMs(health: SchedulerHealth, now: Date, graceMs: number): number | null {
+export function nextVerdictChangeMs(
+  health: SchedulerHealth,
+  now: Date,
+  graceMs: number,
+  history: HeartbeatHistory = NO_HISTORY,
+): number | null {
   if (!('heartbeat' in health)) return null;
+  if (health.kind === 'reviving') return history.revivalSeenSince ? REVIVAL_BOUND_MS - health.seenForMs : null;
   if (
     health.kind === 'stopped' ||
     health.kind === 'stopping' ||
-    health.kind === 'reviving' ||
+    health.kind === 'revival-failed' ||
     health.kind === 'not-polling'
   )
     return null;
-  const t = heartbeatTiming(health.heartbeat, now, graceMs);
+  const t = heartbeatTiming(health.heartbeat, now, graceMs, history);
   if (t.ageMs === null) return null;
   if (t.ageMs <= t.staleAfterMs) return t.staleAfterMs - t.ageMs;
   if (t.ageMs <= t.notPollingAfterMs) return t.notPollingAfterMs - t.ageMs;
   return null;
 }
 
+/** States in which the row is expected to change soon (or a change must show soon): read every TRANSITIONAL_READ_MS. */
+const TRANSITIONAL: ReadonlySet<SchedulerHealth['kind']> = new Set([
+  'no-row',
+  'stopped',
+  'stopping',
+  'reviving',
+  'revival-failed',
+  'stale',
+  'not-polling',
+]);
+
 /**
- * When to read the heartbeat next: just after the scheduler's expected next write (last write + the
- * interval it really uses), not on a fast fixed timer, so a focused window reads about once per
- * write. The settle time stays under half the grace so the write is read before the row would turn
- * late. When the scheduler is late, re-read just after the grace runs out (so "stale" shows
- * promptly), then at the expected interval. While the watcher revives it, re-read within 30 s (the
- * new instance writes within the watcher's 8 s confirm window). Bounds keep a broken clock or a
- * hostile row from causing a tight loop or a silent hour.
+ * When to read the heartbeat next. While the scheduler runs: just after its expected next write, not
+ * on a fast fixed timer, so a focused idle window reads once per write — at the earliest the write can
+ * come (interval + observed lateness); if rounds were due and it has not come yet, every
+ * TRANSITIONAL_READ_MS until the end of their allowance; then just after the grace (so "stale" shows
+ * promptly). The settle time
+ * stays under half the grace so the write is read before the row would turn late. In a transitional
+ * state (no row, stopped, stopping, reviving, revival failed, stale, not polling) every
+ * TRANSITIONAL_READ_MS, so a start, a revival or a stop shows within 15 s. Bounds keep a broken clock
+ * or a hostile row from causing a tight loop or a silent hour.
  */
 export function nextHeartbeatReadDelayMs(
   health: SchedulerHealth,
   now: Date,
   opts: { settleMs: number; minMs: number; maxMs: number; graceMs?: number },
+  history: HeartbeatHistory = NO_HISTORY,
 ): number {
   const clamp = (ms: number) => Math.min(opts.maxMs, Math.max(opts.minMs, ms));
+  if (TRANSITIONAL.has(health.kind)) return clamp(TRANSITIONAL_READ_MS);
   if (!('heartbeat' in health)) return clamp(DEFAULT_POLL_INTERVAL_MS);
   const grace = opts.graceMs !== undefined && Number.isFinite(opts.graceMs) && opts.graceMs > 0 ? opts.graceMs : 0;
   const settle = opts.graceMs === undefined ? opts.settleMs : Math.min(opts.settleMs, grace / 2);
-  const t = heartbeatTiming(health.heartbeat, now, grace);
-  if (health.kind === 'reviving') return clamp(Math.min(t.interval.ms, 30_000));
-  if (health.kind === 'stopped' || t.ageMs === null) return clamp(t.interval.ms);
-  const untilNext = t.interval.ms - t.ageMs;
-  if (untilNext >= 0) return clamp(untilNext + settle);
+  const t = heartbeatTiming(health.heartbeat, now, grace, history);
+  if (t.ageMs === null) return clamp(t.expected.totalMs);
+  if (t.ageMs < t.expected.earliestMs) return clamp(t.expected.earliestMs - t.ageMs + settle);
+  // Past the earliest write while due rounds may still be running: every TRANSITIONAL_READ_MS, so a
+  // stop, a crash or the watcher's claim in the meantime shows within 15 s, not at the allowance's end.
+  if (t.ageMs < t.expected.totalMs) return clamp(Math.min(t.expected.totalMs - t.ageMs + settle, TRANSITIONAL_READ_MS));
   const untilStale = t.staleAfterMs - t.ageMs;
   if (untilStale >= 0) return clamp(untilStale + settle);
-  return clamp(t.interval.ms);
+  return clamp(TRANSITIONAL_READ_MS);
 }

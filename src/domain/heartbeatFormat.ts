@@ -2,11 +2,15 @@
 import { formatRelative } from './format';
 import { t } from './l10n';
 import {
-  expectedPollInterval,
   ExpectedInterval,
+  expectedNextWrite,
+  ExpectedWrite,
   Heartbeat,
+  HeartbeatHistory,
   lastWriteAt,
+  NO_HISTORY,
   NOT_POLLING_INTERVALS,
+  REVIVAL_BOUND_MS,
   SchedulerHealth,
   WATCHER_CONFIRM_TIMEOUT_MS,
 } from './heartbeat';
@@ -32,13 +36,12 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
         explanation: t('The EVA master scheduler is polling on time.'),
       };
     case 'stale': {
-      const iv = describeInterval(expectedPollInterval(h.heartbeat));
       const when =
-        Number.isFinite(h.overdueMs) && h.silentMs !== null
+        Number.isFinite(h.overdueMs) && h.silentMs !== null && h.expected
           ? t(
               "The scheduler's next heartbeat was due {0} ago (it writes {1}); last poll {2} ago.",
               span(h.overdueMs),
-              iv,
+              describeExpected(h.expected),
               span(h.silentMs),
             )
           : t('The heartbeat row has no poll time, so the scheduler has never been seen polling.');
@@ -50,7 +53,6 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
       };
     }
     case 'not-polling': {
-      const iv = describeInterval(expectedPollInterval(h.heartbeat));
       const status =
         h.heartbeat.rawStatus === null ? t('no status') : t('status still says {0}', h.heartbeat.rawStatus);
       return {
@@ -62,7 +64,7 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
           span(h.silentMs),
           status,
           h.missed,
-          iv,
+          describeExpected(h.expected),
           NOT_POLLING_INTERVALS,
         ),
       };
@@ -75,15 +77,36 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
         explanation:
           h.silentMs === null
             ? t(
-                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler. The new instance's first write ends this. The watcher confirms a takeover within {1} s; if this lasts, the revival failed and the watcher retries on its next run.",
+                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler. The new instance's first write ends this. The watcher confirms a takeover within {1} s; if no scheduler writes within {2} s of this window seeing the token, the revival has failed.",
                 h.token,
                 WATCHER_CONFIRM_TIMEOUT_MS / 1000,
+                REVIVAL_BOUND_MS / 1000,
               )
             : t(
-                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler; the last poll was {1} ago. The new instance's first write ends this. The watcher confirms a takeover within {2} s; if this lasts, the revival failed and the watcher retries on its next run.",
+                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler; the last poll was {1} ago. The new instance's first write ends this. The watcher confirms a takeover within {2} s; if no scheduler writes within {3} s of this window seeing the token, the revival has failed.",
                 h.token,
                 span(h.silentMs),
                 WATCHER_CONFIRM_TIMEOUT_MS / 1000,
+                REVIVAL_BOUND_MS / 1000,
+              ),
+      };
+    case 'revival-failed':
+      return {
+        text: t('EVA: revival failed'),
+        icon: 'error',
+        severity: 'error',
+        explanation:
+          h.silentMs === null
+            ? t(
+                'The scheduler is not polling: the watcher (eva-scheduler-watcher) claimed the heartbeat with token {0} {1} ago, but no scheduler has written since, and none ever polled. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
+                h.token,
+                span(h.seenForMs),
+              )
+            : t(
+                'The scheduler is not polling: last poll {0} ago. The watcher (eva-scheduler-watcher) claimed the heartbeat with token {1} at least {2} ago, but no scheduler has written since. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
+                span(h.silentMs),
+                h.token,
+                span(h.seenForMs),
               ),
       };
     case 'no-rounds':
@@ -222,12 +245,31 @@ export function describeInterval(iv: ExpectedInterval): string {
   }
 }
 
+/** "every 3 min: queue empty, + up to 60 s for 2 due rounds, + 4 s seen late": the gap to the next write and why. */
+export function describeExpected(e: ExpectedWrite): string {
+  let out = describeInterval(e.interval);
+  if (e.rounds.kind === 'due-rounds')
+    out =
+      e.rounds.due === 1
+        ? t('{0}, + up to {1} for 1 due round', out, span(e.rounds.ms))
+        : t('{0}, + up to {1} for {2} due rounds', out, span(e.rounds.ms), e.rounds.due);
+  else if (e.rounds.kind === 'failing-rounds')
+    out = t('{0}, + up to {1} for rounds that keep failing ({2} a poll)', out, span(e.rounds.ms), e.rounds.perPoll);
+  if (e.observedExtraMs > 0) out = t('{0}, + {1} its recent writes came late', out, span(e.observedExtraMs));
+  return out;
+}
+
 /** Label/value pairs describing the heartbeat row, for tooltips and details (values unescaped). */
-export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]> {
+export function heartbeatFacts(
+  hb: Heartbeat,
+  now: Date,
+  history: HeartbeatHistory = NO_HISTORY,
+): Array<[string, string]> {
   const n = (v: number | null) => (v === null ? '—' : String(v));
-  const iv = expectedPollInterval(hb);
+  const ew = expectedNextWrite(hb, history);
+  const iv = ew.interval;
   const last = lastWriteAt(hb);
-  const expected = last ? new Date(last.getTime() + iv.ms) : null;
+  const expected = last ? new Date(last.getTime() + ew.totalMs) : null;
   const ds = hb.dynamicScaling;
   const depth = ds?.lastQueueDepth ?? null;
   const rounds = hb.registeredRounds;
@@ -236,6 +278,7 @@ export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]
     [t('Status'), hb.rawStatus ?? '—'],
     [t('Last poll'), hb.lastPollAt ? `${formatRelative(hb.lastPollAt, now)} (${hb.lastPollAt.toISOString()})` : '—'],
     [t('Interval'), describeInterval(iv)],
+    [t('Rounds after a write'), describeRounds(ew)],
     [t('Next write expected'), expected ? `${formatRelative(expected, now)} (${expected.toISOString()})` : '—'],
     ['next_poll_at', hb.nextPollAt ? `${formatRelative(hb.nextPollAt, now)} (${hb.nextPollAt.toISOString()})` : '—'],
     [
@@ -259,6 +302,7 @@ export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]
           : `${rounds.length}: ${rounds.slice(0, 8).join(', ')}${rounds.length > 8 ? ', …' : ''}`,
     ],
     [t('Rounds run / failed'), `${n(hb.roundExecutionCount)} / ${n(hb.roundErrorCount)}`],
+    [t('Metric write failures'), n(hb.metricsWriteFailures)],
     [t('Polls / dispatches / errors'), `${n(hb.pollCount)} / ${n(hb.dispatchCount)} / ${n(hb.errorCount)}`],
     [t('Circuit breaker'), hb.breaker === 'UNREPORTED' ? t('not reported') : (hb.rawBreaker ?? '—')],
     [t('Paused reason'), hb.pausedReason ?? '—'],
@@ -274,4 +318,28 @@ export function heartbeatFacts(hb: Heartbeat, now: Date): Array<[string, string]
     [t('Row created'), hb.startedAt ? `${formatRelative(hb.startedAt, now)} (${hb.startedAt.toISOString()})` : '—'],
   ];
   return facts;
+}
+
+/** The round allowance in words, for the facts. */
+function describeRounds(e: ExpectedWrite): string {
+  const r = e.rounds;
+  switch (r.kind) {
+    case 'due-rounds':
+      return r.due === 1
+        ? t('1 due: up to {0} (30 s timeout each)', span(r.ms))
+        : t('{0} due: up to {1} (30 s timeout each)', r.due, span(r.ms));
+    case 'failing-rounds':
+      return t('{0} failing a poll: up to {1}', r.perPoll, span(r.ms));
+    case 'none':
+      switch (r.reason) {
+        case 'observe-only':
+          return t('none (observe-only skips them)');
+        case 'breaker-open':
+          return t('none (skipped while the breaker is OPEN)');
+        case 'no-rounds-known':
+          return '—';
+        case 'none-due':
+          return t('none due');
+      }
+  }
 }

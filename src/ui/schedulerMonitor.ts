@@ -1,11 +1,16 @@
 // Reads the EVA scheduler heartbeat, timed to the scheduler's own polls, and publishes its health.
+// It keeps what only time shows (the writes it has seen, since when it has seen a watcher token) and
+// passes that history to the pure judgement in src/domain/heartbeat.ts.
 import * as vscode from 'vscode';
 import {
   assessSchedulerHealth,
+  HeartbeatHistory,
   HeartbeatObservation,
   nextHeartbeatReadDelayMs,
   nextVerdictChangeMs,
+  NO_HISTORY,
   SchedulerHealth,
+  updateHistory,
 } from '../domain/heartbeat';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
@@ -23,6 +28,7 @@ export class SchedulerMonitor implements vscode.Disposable {
   private readonly poller: Poller;
   private observation: HeartbeatObservation | null = null;
   private observedAt: Date | null = null;
+  private historyState: HeartbeatHistory = NO_HISTORY;
   private readonly disposables: vscode.Disposable[] = [];
   private stalenessTimer: NodeJS.Timeout | undefined;
 
@@ -59,7 +65,12 @@ export class SchedulerMonitor implements vscode.Disposable {
       return { kind: 'not-configured', detail: summarizeState(snap.state) };
     }
     if (!this.observation) return { kind: 'loading' };
-    return assessSchedulerHealth(this.observation, this.serverNow(), snap.settings.heartbeatGraceMs);
+    return assessSchedulerHealth(this.observation, this.serverNow(), snap.settings.heartbeatGraceMs, this.historyState);
+  }
+
+  /** What this window has seen over time (the writes, since when a watcher token stands). */
+  get history(): HeartbeatHistory {
+    return this.historyState;
   }
 
   get lastReadAt(): Date | null {
@@ -81,6 +92,7 @@ export class SchedulerMonitor implements vscode.Disposable {
   /** A new backend (or none): what was observed through the old one is void; read the new one now. */
   private onBackend(snap: ConnectionSnapshot): void {
     this.observation = null;
+    this.historyState = NO_HISTORY;
     this.poller.setEnabled(snap.backend !== null);
     if (snap.backend) void this.poller.refreshNow();
   }
@@ -94,13 +106,16 @@ export class SchedulerMonitor implements vscode.Disposable {
     if (res.ok) {
       this.notifier.success();
       this.observation = res.value;
+      this.historyState = updateHistory(this.historyState, res.value, this.serverNow());
       const health = this.health;
       outcome = {
         ok: true,
-        nextDelayMs: nextHeartbeatReadDelayMs(health, this.serverNow(), {
-          ...HEARTBEAT_TIMING,
-          graceMs: this.connection.snapshot.settings.heartbeatGraceMs,
-        }),
+        nextDelayMs: nextHeartbeatReadDelayMs(
+          health,
+          this.serverNow(),
+          { ...HEARTBEAT_TIMING, graceMs: this.connection.snapshot.settings.heartbeatGraceMs },
+          this.historyState,
+        ),
       };
     } else {
       if (res.error.kind === 'cancelled') return { ok: true, nextDelayMs: HEARTBEAT_TIMING.maxMs };
@@ -131,6 +146,7 @@ export class SchedulerMonitor implements vscode.Disposable {
       this.health,
       this.serverNow(),
       this.connection.snapshot.settings.heartbeatGraceMs,
+      this.historyState,
     );
     if (change === null || change > 24 * 3600_000) return;
     this.stalenessTimer = setTimeout(() => {

@@ -51,7 +51,8 @@ export class SchedulerStatusBar implements vscode.Disposable {
       .line(p.explanation)
       .raw('\n');
     if ('heartbeat' in h) {
-      for (const [label, value] of heartbeatFacts(h.heartbeat, this.monitor.serverNow())) md.field(label, value);
+      for (const [label, value] of heartbeatFacts(h.heartbeat, this.monitor.serverNow(), this.monitor.history))
+        md.field(label, value);
     }
     // Freshness: when the heartbeat was last read successfully (errors and backoff keep the old value).
     const readAt = this.monitor.lastReadAt;

@@ -5,6 +5,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import type { Stack } from '../stack';
+import { writeForeignRow } from '../stack/control';
 import type { GatewayTap } from './gatewayTap';
 import { ControlMethod, FaultSpec, describeError } from './shared';
 
@@ -46,9 +47,13 @@ export async function startControlServer(
   };
   const handlers: Record<ControlMethod, (...args: any[]) => unknown> = {
     'scheduler.setBreaker': (s: string) => scheduler().setBreaker(s),
-    'scheduler.pause': (reason: string) => scheduler().pause(reason),
-    'scheduler.resume': () => scheduler().resume(),
-    'scheduler.setStopping': () => scheduler().setStopping(),
+    // Rows the daemon never writes (the simulator does not): a direct UPDATE after a crash.
+    'scheduler.pause': (reason: string) => writeForeignRow(stack, { pausedReason: reason }),
+    'scheduler.setStopping': () => writeForeignRow(stack, { status: 'stopping' }),
+    'scheduler.slowRounds': (k: number) => scheduler().slowRounds(k),
+    'scheduler.fastRounds': () => scheduler().fastRounds(),
+    'scheduler.failSpawns': (n: number) => scheduler().failSpawns(n),
+    'scheduler.watcherTick': () => scheduler().watcherTick(),
     'scheduler.stop': () => scheduler().stop(),
     'scheduler.silence': () => scheduler().silence(),
     'scheduler.start': () => scheduler().start(),

@@ -76,8 +76,11 @@ export interface ResultsFile {
 export type ControlMethod =
   | 'scheduler.setBreaker'
   | 'scheduler.pause'
-  | 'scheduler.resume'
   | 'scheduler.setStopping'
+  | 'scheduler.slowRounds'
+  | 'scheduler.fastRounds'
+  | 'scheduler.failSpawns'
+  | 'scheduler.watcherTick'
   | 'scheduler.stop'
   | 'scheduler.silence'
   | 'scheduler.start'

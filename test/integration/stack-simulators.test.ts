@@ -10,7 +10,13 @@ import { FIXTURE } from './support/analysis';
 import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
-import { assessSchedulerHealth, parseHeartbeat } from '../../src/domain/heartbeat';
+import {
+  assessSchedulerHealth,
+  HeartbeatHistory,
+  NO_HISTORY,
+  parseHeartbeat,
+  updateHistory,
+} from '../../src/domain/heartbeat';
 import { sleep } from '../support/wait';
 
 const T = 'public.telemetry_analysis_runs';
@@ -187,10 +193,18 @@ describe('stack simulators', function () {
       await assert.rejects(sim.setQueueDepth(1.5), /integer/);
     });
 
-    it('breaker OPEN: paused_reason circuit_breaker_open, no dispatch, the queue depth not re-read; HALF_OPEN and any text as given; pause(reason)', async function () {
+    it("breaker: the adapter's answer shows at the next poll; only an exact OPEN pauses (no dispatch, depth not re-read); HALF_OPEN, 'open' and any text as given; never paused with CLOSED", async function () {
       sim = make({ queueDepth: 5 });
       await sim.start();
+      const before = await hb();
       await sim.setBreaker('OPEN');
+      assert.equal(
+        (await hb())?.circuit_breaker_state,
+        'CLOSED',
+        'not written at once: the adapter is read at the next poll',
+      );
+      assert.equal((await hb())?.poll_count, before?.poll_count);
+      await sim.writeOnce();
       const open = await hb();
       assert.equal(open?.circuit_breaker_state, 'OPEN');
       assert.equal(open?.paused_reason, 'circuit_breaker_open');
@@ -200,16 +214,79 @@ describe('stack simulators', function () {
       assert.equal(still?.dispatch_count, open?.dispatch_count, 'no dispatch while OPEN');
       assert.ok(still && open && still.poll_count > open.poll_count, 'but it keeps polling');
       assert.equal(still?.metadata.dynamic_scaling.last_queue_depth, 5, 'the depth is not re-read while OPEN');
-      await sim.setBreaker('HALF_OPEN');
-      assert.equal((await hb())?.circuit_breaker_state, 'HALF_OPEN');
-      await sim.setBreaker('MELTED');
-      assert.equal((await hb())?.circuit_breaker_state, 'MELTED');
-      await sim.setBreaker('CLOSED');
-      assert.equal((await hb())?.paused_reason, null);
-      await sim.pause('maintenance');
-      assert.equal((await hb())?.paused_reason, 'maintenance');
-      await sim.resume();
-      assert.equal((await hb())?.paused_reason, null);
+      await sim.setQueueDepth(5);
+      for (const [adapter, written] of [
+        ['HALF_OPEN', 'HALF_OPEN'],
+        ['MELTED', 'MELTED'],
+        ['open', 'open'],
+        ['', 'CLOSED'],
+        ['CLOSED', 'CLOSED'],
+      ]) {
+        const d0 = (await hb())?.dispatch_count;
+        await sim.setBreaker(adapter);
+        await sim.writeOnce();
+        const r = await hb();
+        assert.equal(r?.circuit_breaker_state, written, `adapter ${JSON.stringify(adapter)}`);
+        assert.equal(r?.paused_reason, null, `only an exact 'OPEN' pauses (adapter ${JSON.stringify(adapter)})`);
+        assert.ok(r && r.dispatch_count > d0, `dispatch goes on (adapter ${JSON.stringify(adapter)})`);
+      }
+      assert.equal(
+        typeof (sim as unknown as Record<string, unknown>).pause,
+        'undefined',
+        'the daemon has no manual pause',
+      );
+    });
+
+    it('slow rounds: rounds run after the write and time out (30 s × base/60 s), are not stamped, re-run every poll; each write comes k × timeout later; counters move as upstream', async function () {
+      sim = make();
+      await sim.start();
+      await writesUntil((ws) => ws.length >= 2);
+      const hanging = await sim.slowRounds(2);
+      assert.deepEqual(hanging, ['vision_rescore', 'gap_analysis']);
+      const timeout = sim.roundTimeoutMs;
+      assert.equal(timeout, 150, '30 s scaled to a 300 ms base');
+      const w = await writesUntil((ws) => ws.length >= 5, 20_000);
+      // The first write after slowRounds may precede the first hanging poll; from then on every gap carries 2 timeouts.
+      const g = gaps(w).slice(1);
+      for (const gap of g)
+        assert.ok(
+          gap >= 3 * BASE + 2 * timeout - 20 && gap < 3 * BASE + 2 * timeout + 400,
+          `gap ${gap} ms, expected ~${3 * BASE + 2 * timeout}`,
+        );
+      for (let i = 2; i < w.length; i++) {
+        const a = w[i - 1].metadata;
+        const b = w[i].metadata;
+        assert.equal(b.round_error_count - a.round_error_count, 2, 'round_error_count +2 a poll');
+        assert.equal(b.round_execution_count, a.round_execution_count, 'round_execution_count counts successes only');
+        assert.ok(
+          b.metrics_write_failures > a.metrics_write_failures,
+          'metric rows fail (no eva_scheduler_metrics table here)',
+        );
+        assert.equal(w[i].error_count, w[i - 1].error_count, 'error_count is not a round counter');
+        for (const name of hanging) assert.equal(b.last_round_runs[name], undefined, `${name} is never stamped`);
+      }
+      // The extension, reading as the monitor does (history kept), through these slow cycles: never stale.
+      const grace = 100;
+      let history: HeartbeatHistory = NO_HISTORY;
+      const kinds = new Map<string, number>();
+      const end = Date.now() + 3 * (3 * BASE + 2 * timeout) + 200;
+      while (Date.now() < end) {
+        const h = parseRow(await hb());
+        assert.ok(h);
+        history = updateHistory(history, { kind: 'row', heartbeat: h }, new Date());
+        const k = assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), grace, history).kind;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        await sleep(20);
+      }
+      assert.deepEqual([...kinds.keys()], ['healthy'], JSON.stringify([...kinds]));
+      assert.ok(
+        Math.min(...g) > 3 * BASE + grace,
+        'each gap is longer than interval + grace: the old rule would have said stale',
+      );
+      await sim.fastRounds();
+      const healed = await writesUntil((ws) => ws.length >= 3);
+      const last = healed[healed.length - 1].metadata;
+      for (const name of hanging) assert.ok(last.last_round_runs[name] > 0, `${name} succeeds and is stamped again`);
     });
 
     it('registered_rounds empties while polling goes on, and comes back', async function () {
@@ -225,12 +302,18 @@ describe('stack simulators', function () {
       assert.equal((await hb())?.metadata.registered_rounds.length, UPSTREAM_ROUNDS.length);
     });
 
-    it('stop(): status stopped with next_poll_at still last + base; crash(): writes stop, status stays running', async function () {
+    it('stop(): status stopped, breaker CLOSED even after OPEN, no pause, next_poll_at still last + base; crash(): writes stop, status stays running', async function () {
       sim = make();
       await sim.start();
+      await sim.setBreaker('OPEN');
+      await sim.writeOnce();
+      assert.equal((await hb())?.paused_reason, 'circuit_breaker_open');
       await sim.stop();
+      await sim.setBreaker('CLOSED');
       const stopped = await hb();
       assert.equal(stopped?.status, 'stopped');
+      assert.equal(stopped?.circuit_breaker_state, 'CLOSED');
+      assert.equal(stopped?.paused_reason, null);
       assert.equal(Math.round(Number(stopped?.gap_ms)), BASE);
       await sleep(3 * BASE + 200);
       assert.equal((await hb())?.poll_count, stopped?.poll_count, 'no writes after stop');
@@ -271,16 +354,24 @@ describe('stack simulators', function () {
       );
     });
 
-    it("revive(): the watcher's compare-and-swap leaves last_poll_at alone, then a new instance takes over with counts restarting", async function () {
+    it('watcher: leaves a row younger than its threshold alone; then CAS without touching last_poll_at; a failed spawn leaves the token; the next pass swaps it for a new one and the spawned daemon takes over', async function () {
       sim = make();
       await sim.start();
       await sim.writeOnce();
+      assert.equal(sim.watcherStaleMs, 1_500, '300 s scaled to a 300 ms base');
+      assert.equal((await sim.watcherTick()).action, 'alive');
+      await sim.crash();
       const before = await hb();
       assert.ok(before);
-      const token = await sim.revive();
-      assert.match(token ?? '', /^supervisor-[0-9a-f]{8}$/);
+      await sim.failSpawns(1);
+      assert.equal((await sim.watcherTick()).action, 'alive', 'a dead daemon younger than the threshold is left alone');
+      await sleep(Math.max(0, before.last_poll_at.getTime() + sim.watcherStaleMs + 50 - Date.now()));
+      const first = await sim.watcherTick();
+      assert.equal(first.action, 'unconfirmed');
+      const token1 = first.action === 'unconfirmed' ? first.token : '';
+      assert.match(token1, /^supervisor-[0-9a-f]{8}$/);
       const claimed = await hb();
-      assert.equal(claimed?.instance_id, token);
+      assert.equal(claimed?.instance_id, token1, 'the failed spawn leaves the token');
       assert.equal(
         claimed?.last_poll_at.getTime(),
         before.last_poll_at.getTime(),
@@ -290,17 +381,27 @@ describe('stack simulators', function () {
       assert.equal(claimed?.status, 'running');
       const h = parseRow(claimed);
       assert.ok(h);
-      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind, 'reviving');
-      const taken = await writesUntil((ws) =>
-        ws.some((r) => r.instance_id !== token && r.instance_id !== before.instance_id),
+      const seen = new Date();
+      const hist = updateHistory(NO_HISTORY, { kind: 'row', heartbeat: h }, seen);
+      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, seen, 100, hist).kind, 'reviving');
+      assert.equal(
+        assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(seen.getTime() + 30_001), 100, hist).kind,
+        'revival-failed',
       );
-      const fresh = taken.find((r) => r.instance_id !== token && r.instance_id !== before.instance_id);
+      const second = await sim.watcherTick();
+      assert.equal(second.action, 'revived');
+      assert.ok(second.action === 'revived' && second.token !== token1, 'the next pass swaps to a new token');
+      const fresh = await hb();
       assert.match(fresh?.instance_id, /^scheduler-[0-9a-f]{8}$/);
+      assert.notEqual(fresh?.instance_id, before.instance_id);
       assert.ok(fresh && fresh.poll_count <= 1, `counts restart (poll_count ${fresh?.poll_count})`);
       assert.equal(fresh?.dispatch_count, 0);
-      const h2 = parseRow(fresh);
-      assert.ok(h2);
-      assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h2 }, new Date(), 100).kind, 'healthy');
+      const hist2 = updateHistory(hist, { kind: 'row', heartbeat: parseRow(fresh)! }, new Date());
+      assert.equal(hist2.revivalSeenSince, null, "the new instance's write ends the revival");
+      assert.equal(
+        assessSchedulerHealth({ kind: 'row', heartbeat: parseRow(fresh)! }, new Date(), 100, hist2).kind,
+        'healthy',
+      );
     });
 
     it("revive() with no row: the watcher inserts { id: 1, instance_id: token, status: 'stopped' }, then the new instance writes", async function () {
@@ -317,10 +418,10 @@ describe('stack simulators', function () {
       const h = parseRow(inserted);
       assert.ok(h);
       assert.equal(assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(), 100).kind, 'reviving');
-      // A second claim by the same (or another) watcher swaps from the observed token.
+      // A row with no poll time is stale to the watcher: the next pass swaps from the observed token.
       const second = await sim.revive();
-      assert.notEqual(second, token);
-      assert.equal((await hb())?.instance_id, second);
+      assert.equal(second.action, 'revived');
+      assert.ok(second.action === 'revived' && second.token !== token);
       const w = await writesUntil((ws) => ws.length >= 1);
       assert.match(w[0].instance_id, /^scheduler-/);
       assert.equal(w[0].status, 'running');

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   console.log(`demo runs seeded for scope_id ${scope}`);
   if (!backendOnly) {
     console.log(
-      `\nScheduler (after lib/eva/eva-master-scheduler.js): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s; nothing executes QUEUED runs (upstream the inserting process executes its run).`,
+      `\nScheduler (a stand-in after lib/eva/eva-master-scheduler.js and scripts/cron/eva-scheduler-watcher.mjs): base ${intervalMs / 1000} s, adaptive, queue empty, so it writes every ${Math.min(intervalMs * 3, 300_000) / 1000} s plus the time its due rounds take; upstream's timings scale with the base (round timeout ${(30 * intervalMs) / 60_000} s, watcher threshold ${(300 * intervalMs) / 60_000} s); nothing executes QUEUED runs (upstream the inserting process executes its run).`,
     );
     console.log(
       `Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`,

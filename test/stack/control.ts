@@ -3,25 +3,53 @@
 import type { ControlHandler, Stack } from './index';
 
 export const CONTROL_COMMANDS: ReadonlyArray<[string, string]> = [
-  ['open', 'open the circuit breaker (status bar turns red)'],
-  ['half-open', 'breaker HALF_OPEN'],
-  ['close', 'close the breaker again'],
-  ['breaker <TEXT>', 'any other breaker value (shown as unknown)'],
-  ['pause [reason]', 'pause the scheduler (paused_reason)'],
-  ['resume', 'resume it'],
-  ['stopping', 'status = stopping'],
-  ['stop', 'stop gracefully (status = stopped)'],
+  ['open', 'the breaker adapter answers OPEN (shows at the next poll; status bar turns red)'],
+  ['half-open', 'breaker HALF_OPEN (at the next poll)'],
+  ['close', 'close the breaker again (at the next poll)'],
+  ['breaker <TEXT>', "any other breaker value, e.g. 'open' (written as given, no pause; at the next poll)"],
+  ['poll', 'a poll now instead of at the adaptive wait (not upstream: brings the next write forward)'],
+  ['slow [K]', 'K rounds (default 1) hang: each times out after 30 s × base/60 s and re-runs every poll'],
+  ['fast', 'the hanging rounds answer again'],
+  ['stop', 'stop gracefully (status = stopped, breaker CLOSED)'],
   ['start', 'start a new scheduler instance'],
   ['queue <N>', 'pending queue depth the scheduler reads (0 = idle: writes every 3 × base; -1 = count failed)'],
   ['adaptive on|off', 'adaptive polling (EVA_DYNAMIC_SCALING; upstream default on)'],
   ['crash', 'the daemon dies: writes stop, status stays running (stale, then not polling)'],
-  ['revive', "the watcher's revival: claim with a supervisor- token, then a new instance takes over"],
-  ['claim', "only the watcher's claim (its spawned daemon never comes up: stays reviving)"],
+  [
+    'revive',
+    "crash, wait for the watcher's threshold (300 s × base/60 s), then one watcher pass: claim, spawn, confirm",
+  ],
+  ['fail-revival [N]', 'the next N spawns (default 1) exit at startup: the token stays (revival failed)'],
+  ['watch', "one watcher pass now (acts only on a row older than the watcher's threshold)"],
+  ['claim', "crash, then only the watcher's claim (no daemon spawned: stays reviving, then revival failed)"],
   ['no-rounds', 'registered_rounds empties while polling goes on'],
   ['rounds', 'register the rounds again'],
-  ['delete', 'delete the heartbeat row (no scheduler)'],
+  [
+    'pause [reason]',
+    'NOT the daemon (it never writes this): crash, then UPDATE paused_reason with the breaker as it is',
+  ],
+  ['stopping', "NOT the daemon (it never writes 'stopping'): crash, then UPDATE status = 'stopping'"],
+  ['delete', 'crash, then delete the heartbeat row (no scheduler; "start" writes the first row)'],
   ['status', 'print the heartbeat row and the simulator settings'],
 ];
+
+/**
+ * Rows no upstream writer produces (a paused_reason with the breaker not OPEN, status 'stopping'),
+ * for the extension's other states: the daemon is crashed first (its next write would overwrite the
+ * row), then row 1 is UPDATEd directly. Not the simulator: it never writes these.
+ */
+export async function writeForeignRow(
+  stack: Stack,
+  patch: { pausedReason?: string | null; status?: 'stopping' },
+): Promise<void> {
+  await stack.scheduler?.crash();
+  if (patch.pausedReason !== undefined)
+    await stack.query('UPDATE public.eva_scheduler_heartbeat SET paused_reason = $1 WHERE id = 1', [
+      patch.pausedReason,
+    ]);
+  if (patch.status !== undefined)
+    await stack.query('UPDATE public.eva_scheduler_heartbeat SET status = $1 WHERE id = 1', [patch.status]);
+}
 
 export function controlHelp(indent = '    '): string {
   return CONTROL_COMMANDS.map(([c, h]) => `${indent}${c.padEnd(16)} ${h}`).join('\n');
@@ -44,11 +72,27 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
       await s.setBreaker(extra ?? 'CLOSED');
       break;
     case 'pause':
-      await s.pause(extra || 'manual_pause');
+      await writeForeignRow(stack, { pausedReason: extra || 'manual_pause' });
       break;
-    case 'resume':
-      await s.resume();
+    case 'stopping':
+      await writeForeignRow(stack, { status: 'stopping' });
       break;
+    case 'poll':
+      await s.writeOnce();
+      break;
+    case 'slow': {
+      const k = extra === undefined ? 1 : Number(extra);
+      await s.slowRounds(k);
+      break;
+    }
+    case 'fast':
+      await s.fastRounds();
+      break;
+    case 'fail-revival':
+      await s.failSpawns(extra === undefined ? 1 : Number(extra));
+      break;
+    case 'watch':
+      return { watcher: await s.watcherTick(), row: await heartbeatRow(stack) };
     case 'stop':
       await s.stop();
       break;
@@ -60,9 +104,9 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
       await s.crash();
       break;
     case 'revive':
-      await s.revive();
-      break;
+      return { watcher: await s.revive(), row: await heartbeatRow(stack) };
     case 'claim':
+      await s.crash();
       await s.claimRevival();
       break;
     case 'queue': {
@@ -81,10 +125,8 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
     case 'rounds':
       await s.restoreRounds();
       break;
-    case 'stopping':
-      await s.setStopping();
-      break;
     case 'delete':
+      await s.crash();
       await s.deleteRow();
       break;
     case 'status':
@@ -92,10 +134,14 @@ export async function runControlCommand(stack: Stack, cmd: string, extra?: strin
     default:
       throw new Error(`unknown command ${cmd}; one of: ${CONTROL_COMMANDS.map(([c]) => c.split(' ')[0]).join(', ')}`);
   }
-  const row = (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
+  const row = await heartbeatRow(stack);
   return cmd === 'status'
     ? { row, simulator: { ...s.settings, polling: s.running, nextWaitMs: s.currentWaitMs } }
     : row;
+}
+
+async function heartbeatRow(stack: Stack): Promise<unknown> {
+  return (await stack.query('SELECT * FROM public.eva_scheduler_heartbeat'))[0] ?? null;
 }
 
 /** The gateway's /__stack/scheduler/<command> endpoint (body: {"reason"|"state"|"depth"|"value": …}). */

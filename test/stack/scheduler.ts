@@ -1,33 +1,52 @@
 // A STAND-IN for the EVA master scheduler and its watcher, not the real thing. It writes the
-// singleton eva_scheduler_heartbeat row (id = 1) the way these upstream files do (rickfelix/EHG_Engineer):
+// singleton eva_scheduler_heartbeat row (id = 1) the way these upstream files do, failures included
+// (rickfelix/EHG_Engineer; line numbers of the snapshot in /work/.mirror, HEAD):
 //   - lib/eva/eva-master-scheduler.js
-//       start(): a new `scheduler-<8 hex>` instance, counters from 0, one write before the first poll
-//         (`_updateHeartbeat('running')`, poll_count 0), then a poll at once, then adaptive polling;
-//       `_startAdaptivePolling` / `_computeAdaptiveInterval`: the next poll after min(3 × base, 300 s)
-//         with an empty queue, max(base / 2, 10 s) above 2 × batch, max(0.75 × base, 15 s) above
-//         batch, else base (adaptive on unless EVA_DYNAMIC_SCALING=false); the batch size it sets is
-//         written on the NEXT write;
-//       `poll()`: breaker OPEN → write with paused_reason 'circuit_breaker_open', no dispatch, the
-//         queue depth not re-read; else the depth is read, the write follows, then the due rounds run
-//         (observe-only only stamps them), so their counters show on the next write;
-//       `_updateHeartbeat`: an upsert of exactly its columns (never started_at), with
-//         next_poll_at = now + BASE interval even when adaptive, metadata { observe_only,
-//         build_provenance, metrics_write_failures, round_execution_count, round_error_count,
-//         registered_rounds, dynamic_scaling, last_round_runs, job_last_runs };
-//       stop(): a last write with status 'stopped' (next_poll_at still now + base).
-//   - scripts/cron/eva-scheduler-watcher.mjs
-//       `claimRevival`: swap instance_id to `supervisor-<8 hex>` by compare-and-swap without touching
-//         last_poll_at, or, with no row, insert { id: 1, instance_id: token, status: 'stopped' };
-//       then it spawns a daemon whose first write is a new `scheduler-…` instance (counts restart).
-// Not upstream, kept for the extension's other states: pause(reason) writes any paused_reason,
-// setStopping() writes status 'stopping' (the CHECK allows it; the daemon never writes it),
-// setBreaker(any text) (the daemon as launched always writes CLOSED), clearRounds() (the registry
-// emptying, as a 24 h TTL did until 2026-07-07), crash() (writes stop, status stays 'running').
-// Connects as the database superuser.
+//       start() (L231-264): a new `scheduler-<8 hex>` instance, counters from 0; cadence state read
+//         back from the row (`_rehydrateCadenceState`, L1080); one write (poll_count 0); the due jobs
+//         (`_runDueJobs`, L1102: no timeout; observe-only only stamps them); the first poll at once;
+//         then adaptive polling;
+//       `_startAdaptivePolling` (L767-779): the next timer is set only AFTER a poll has finished —
+//         rounds included — so the gap between two writes is the wait plus the whole poll;
+//       `_computeAdaptiveInterval` (L786-806): min(3 × base, 300 s) with an empty queue, max(base / 2,
+//         10 s) above 2 × batch, max(0.75 × base, 15 s) above batch, else base; the batch size it sets
+//         is written on the NEXT write;
+//       `poll()` (L826-906): the breaker is read from the adapter at each poll; only an exact 'OPEN'
+//         writes paused_reason 'circuit_breaker_open' and returns (no dispatch, no rounds, the queue
+//         depth not re-read); otherwise the depth is read, the write follows, and THEN the rounds run
+//         (`_executeScheduledRounds`, L381-405): every round whose cadence has elapsed since its last
+//         successful run, one after another, each raced against DEFAULT_ROUND_TIMEOUT_MS = 30 s
+//         (`runRound`, L323-362). A round that times out counts in round_error_count and is NOT
+//         stamped, so it is due again at every poll: k hanging rounds make every write k × 30 s late.
+//         A successful round counts in round_execution_count and is stamped in last_round_runs.
+//         Observe-only (L397-401) only stamps them;
+//       metrics (`_emitMetric`, L1405; lib/eva/metrics-writer.js): one row per poll and per round,
+//         batched; a failed batch counts its rows in metrics_write_failures. This stack has no
+//         eva_scheduler_metrics table, so — as for the real daemon run against it — every row fails;
+//       `_updateHeartbeat` (L1415-1454): an upsert of exactly its columns (never started_at), with
+//         circuit_breaker_state = what the poll passed or 'CLOSED', next_poll_at = now + BASE interval
+//         even when adaptive, metadata { observe_only, build_provenance, metrics_write_failures,
+//         round_execution_count, round_error_count, registered_rounds, dynamic_scaling,
+//         last_round_runs, job_last_runs };
+//       stop() (L269-292): a last write with status 'stopped' and no extra, so breaker 'CLOSED' and
+//         paused_reason null (next_poll_at still now + base); a round in flight finishes on its own.
+//       The daemon never writes status 'stopping', nor a paused_reason with the breaker not OPEN.
+//   - scripts/cron/eva-scheduler-watcher.mjs (`main`, L214-329), one `--once` pass per cron tick:
+//       liveness by AGE only (L122-133): alive when now − last_poll_at ≤ EVA_SCHEDULER_STALE_MS (300 s);
+//       `claimRevival` (L145-162): swap instance_id to `supervisor-<8 hex>` by compare-and-swap
+//         without touching last_poll_at (or, with no row, insert { id: 1, instance_id: token,
+//         status: 'stopped' });
+//       spawn a daemon (L298-311) whose first write, about 1.3 s later, is a new `scheduler-…` instance;
+//       `confirmRevival` (L169-199): poll every 500 ms up to 8 s for an instance that is neither the
+//         token nor the observed one; an early exit of the child ends the wait (unconfirmed). A failed
+//         spawn leaves the token in the row, so the next tick (cron, 5–15 min) swaps it for a new one.
+// Timing scales with the base interval (`intervalMs` / 60 s), so a test at a 2 s base sees a 1 s round
+// timeout and a 10 s watcher threshold; spawn and confirm times are a process's, not the poll's, and
+// do not scale. Connects as the database superuser.
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 
-/** `listRounds().map(r => r.type)` of the upstream scheduler, with each round's cadence. */
+/** `listRounds().map(r => r.type)` of the upstream scheduler, with each round's cadence (L410-618). */
 export const UPSTREAM_ROUNDS: ReadonlyArray<[string, string]> = [
   ['vision_rescore', 'weekly'],
   ['gap_analysis', 'weekly'],
@@ -43,6 +62,7 @@ export const UPSTREAM_ROUNDS: ReadonlyArray<[string, string]> = [
   ['weekly_summary', 'weekly'],
   ['sensemaking_disposition_monitor', 'frequent'],
 ];
+/** CADENCE_TO_MS (L96-102); real time, not scaled: which rounds are due is a matter of days. */
 const CADENCE_TO_MS: Record<string, number> = {
   frequent: 600_000,
   hourly: 3_600_000,
@@ -50,11 +70,18 @@ const CADENCE_TO_MS: Record<string, number> = {
   weekly: 604_800_000,
   monthly: 2_592_000_000,
 };
-const JOBS = ['okr-monthly-snapshot', 'okr-monthly-generate', 'okr-mid-month-review'];
+/** `_registerBuiltinJobs` (L1004-1036) with cadenceDays. */
+const JOBS: ReadonlyArray<[string, number]> = [
+  ['okr-monthly-snapshot', 30],
+  ['okr-monthly-generate', 30],
+  ['okr-mid-month-review', 15],
+];
+/** Upstream's DEFAULT_POLL_INTERVAL_MS: the base the real timings are stated against. */
+const UPSTREAM_BASE_MS = 60_000;
 
 export interface SchedulerOptions {
   databaseUrl: string;
-  /** The BASE poll interval (EVA_SCHEDULER_POLL_INTERVAL_SECONDS × 1000; upstream default 60 s). */
+  /** The BASE poll interval (EVA_SCHEDULER_POLL_INTERVAL_SECONDS × 1000; upstream default 60 s). Also scales the timings below. */
   intervalMs: number;
   /** Adaptive polling (EVA_DYNAMIC_SCALING, default on). */
   adaptive?: boolean;
@@ -66,8 +93,20 @@ export interface SchedulerOptions {
   observeOnly?: boolean;
   /** Round names; default the upstream registry. */
   registeredRounds?: string[];
-  /** How long the watcher's spawned daemon takes to write its first heartbeat (default 1.5 s; the watcher waits 8 s). */
+  /** DEFAULT_ROUND_TIMEOUT_MS (30 s), scaled by default. */
+  roundTimeoutMs?: number;
+  /** How long a round that succeeds takes (default 0.5 s, scaled). */
+  roundMs?: number;
+  /** How long a job takes (default 1 s, scaled; jobs have no timeout). */
+  jobMs?: number;
+  /** The watcher's EVA_SCHEDULER_STALE_MS (300 s), scaled by default. */
+  watcherStaleMs?: number;
+  /** The watcher's cron period (5 min), scaled by default; used by startWatcher(). */
+  watcherTickMs?: number;
+  /** How long the watcher's spawned daemon takes to write its first heartbeat (default 1.3 s, as measured upstream). */
   spawnDelayMs?: number;
+  /** The watcher's CONFIRM_TIMEOUT_MS (8 s). */
+  confirmTimeoutMs?: number;
   gitSha?: string;
   log?: (line: string) => void;
 }
@@ -81,8 +120,15 @@ export interface HeartbeatState {
   errorCount: number;
   breaker: string;
   pausedReason: string | null;
-  status: 'running' | 'stopping' | 'stopped';
+  status: 'running' | 'stopped';
 }
+
+/** What one watcher pass did (upstream `main()`'s `action`). */
+export type WatcherAction =
+  | { action: 'alive'; ageMs: number }
+  | { action: 'claim_lost' }
+  | { action: 'revived'; token: string; instanceId: string }
+  | { action: 'unconfirmed'; token: string; childExited: boolean };
 
 /** `_computeAdaptiveInterval`: the wait before the next poll and the batch size it sets. */
 export function adaptiveInterval(baseMs: number, baseBatch: number, depth: number): { ms: number; batch: number } {
@@ -96,9 +142,13 @@ const hex8 = () => randomBytes(4).toString('hex');
 
 export class SchedulerSimulator {
   readonly intervalMs: number;
+  /** intervalMs / 60 s: the factor applied to upstream's timeouts and thresholds. */
+  readonly timeScale: number;
+  readonly roundTimeoutMs: number;
+  readonly watcherStaleMs: number;
   private readonly pool: Pool;
   private timer: NodeJS.Timeout | null = null;
-  private spawnTimer: NodeJS.Timeout | null = null;
+  private watcherTimer: NodeJS.Timeout | null = null;
   private state: HeartbeatState;
   private adaptive: boolean;
   private queueDepth: number;
@@ -106,34 +156,45 @@ export class SchedulerSimulator {
   private readonly baseBatch: number;
   private batch: number;
   private rounds: string[];
-  private manualPause: string | null = null;
+  /** What the breaker adapter answers at the next poll (`_getCircuitBreakerState`). */
+  private breakerAdapter = 'CLOSED';
+  /** Rounds whose handler hangs: each poll they run, time out, and stay due. */
+  private hanging = new Set<string>();
+  private spawnFailures = 0;
   private totalRoundExecutions = 0;
   private totalRoundErrors = 0;
   private metricsWriteFailures = 0;
+  private pendingMetricRows = 0;
   private lastRoundRun = new Map<string, number>();
   private jobLastRunAt = new Map<string, number>();
   private provenance: Record<string, unknown>;
   private writing: Promise<void> = Promise.resolve();
   private lastWaitMs: number | null = null;
+  /** The daemon process: bumped by crash/stop/start, so a poll of a dead process never writes again. */
+  private generation = 0;
   /** Polling is on (between start() and stop/crash), even while a poll runs and no timer is set. */
   private pollingWanted = false;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.intervalMs = opts.intervalMs;
+    this.timeScale = opts.intervalMs / UPSTREAM_BASE_MS;
+    this.roundTimeoutMs = opts.roundTimeoutMs ?? 30_000 * this.timeScale;
+    this.watcherStaleMs = opts.watcherStaleMs ?? 300_000 * this.timeScale;
     this.adaptive = opts.adaptive ?? true;
     this.queueDepth = opts.queueDepth ?? 0;
     this.baseBatch = opts.batchSize ?? 20;
     this.batch = this.baseBatch;
     this.rounds = opts.registeredRounds ?? UPSTREAM_ROUNDS.map(([n]) => n);
     this.log = opts.log ?? (() => undefined);
-    this.pool = new Pool({ connectionString: opts.databaseUrl, max: 2 });
+    this.pool = new Pool({ connectionString: opts.databaseUrl, max: 3 });
     this.pool.on('error', () => undefined);
-    this.state = this.freshState('CLOSED');
+    this.state = this.freshState();
     this.provenance = this.stampProvenance();
   }
 
-  private freshState(breaker: string): HeartbeatState {
+  private freshState(): HeartbeatState {
     return {
       instanceId: `scheduler-${hex8()}`,
       lastPollAt: null,
@@ -141,13 +202,13 @@ export class SchedulerSimulator {
       pollCount: 0,
       dispatchCount: 0,
       errorCount: 0,
-      breaker,
+      breaker: 'CLOSED',
       pausedReason: null,
       status: 'running',
     };
   }
 
-  /** `computeBuildProvenance`: once per process (instance). */
+  /** `computeBuildProvenance` (L25-40): once per process (instance). */
   private stampProvenance(): Record<string, unknown> {
     const observeOnly = this.opts.observeOnly ?? false;
     return {
@@ -169,60 +230,111 @@ export class SchedulerSimulator {
   get currentWaitMs(): number | null {
     return this.pollingWanted ? this.lastWaitMs : null;
   }
-  get settings(): { adaptive: boolean; queueDepth: number; baseIntervalMs: number; batchSize: number; rounds: number } {
+  get settings(): {
+    adaptive: boolean;
+    queueDepth: number;
+    baseIntervalMs: number;
+    batchSize: number;
+    rounds: number;
+    hangingRounds: string[];
+    roundTimeoutMs: number;
+    watcherStaleMs: number;
+    breakerAdapter: string;
+  } {
     return {
       adaptive: this.adaptive,
       queueDepth: this.queueDepth,
       baseIntervalMs: this.intervalMs,
       batchSize: this.baseBatch,
       rounds: this.rounds.length,
+      hangingRounds: [...this.hanging],
+      roundTimeoutMs: this.roundTimeoutMs,
+      watcherStaleMs: this.watcherStaleMs,
+      breakerAdapter: this.breakerAdapter,
     };
   }
 
+  /** A timer the daemon's death cancels (its promise then resolves, and the caller sees a new generation). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(s);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      s.timer.unref();
+      this.sleepers.add(s);
+    });
+  }
+
+  /** The daemon process ends: its timers and any round in flight go with it. */
+  private endProcess(): void {
+    this.generation++;
+    this.pollingWanted = false;
+    this.clearPollTimer();
+    for (const s of this.sleepers) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    this.sleepers.clear();
+  }
+
   /**
-   * A new daemon process: new instance_id, counters from 0, a write before the first poll (poll_count
-   * 0), a poll at once, then adaptive polling. Rounds' last runs are read back from the row first
-   * (`_rehydrateCadenceState`).
+   * A new daemon process (`node scripts/eva-scheduler.js start`): new instance_id, counters from 0,
+   * cadence state read back, a write before the first poll (poll_count 0), the due jobs, the first
+   * poll at once, then adaptive polling.
    */
   async start(): Promise<void> {
-    this.clearTimers();
+    this.endProcess();
     await this.writing;
-    this.state = this.freshState(this.state.breaker);
+    const gen = this.generation;
+    this.state = this.freshState();
     this.totalRoundExecutions = 0;
     this.totalRoundErrors = 0;
     this.metricsWriteFailures = 0;
+    this.pendingMetricRows = 0;
     this.lastQueueDepth = 0;
     this.batch = this.baseBatch;
     this.provenance = this.stampProvenance();
     await this.rehydrate();
     this.log(
-      `[scheduler] ${this.state.instanceId} started (base ${this.intervalMs} ms, adaptive ${this.adaptive ? 'on' : 'off'}, queue ${this.queueDepth})`,
+      `[scheduler] ${this.state.instanceId} started (base ${this.intervalMs} ms, adaptive ${this.adaptive ? 'on' : 'off'}, queue ${this.queueDepth}, round timeout ${this.roundTimeoutMs} ms)`,
     );
-    await this.serial(() => this.updateHeartbeat('running'));
-    await this.pollOnce();
-    this.scheduleNext();
+    // `_updateHeartbeat('running')` with no extra: breaker CLOSED whatever the adapter says (L250).
+    await this.serial(() => this.updateHeartbeat(gen, 'running', 'CLOSED', null));
+    await this.runDueJobs(gen);
+    if (gen !== this.generation) return;
+    this.pollingWanted = true;
+    await this.pollOnce(gen);
+    if (gen === this.generation) this.scheduleNext(gen);
   }
 
   private async rehydrate(): Promise<void> {
     const rows = await this.pool
-      .query<{ metadata: Record<string, unknown> | null }>(
-        'SELECT metadata FROM public.eva_scheduler_heartbeat WHERE id = 1',
-      )
+      .query<{
+        metadata: Record<string, unknown> | null;
+      }>('SELECT metadata FROM public.eva_scheduler_heartbeat WHERE id = 1')
       .catch(() => ({ rows: [] as Array<{ metadata: Record<string, unknown> | null }> }));
     const md = rows.rows[0]?.metadata ?? {};
+    // parseHeartbeatCadenceState (L114-130): finite positive numbers only.
     const toMap = (o: unknown) =>
       new Map(
         Object.entries(o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : {}).filter(
           ([, v]) => typeof v === 'number' && v > 0,
         ) as Array<[string, number]>,
       );
-    this.lastRoundRun = toMap(md.last_round_runs);
-    this.jobLastRunAt = toMap(md.job_last_runs);
+    const rounds = toMap(md.last_round_runs);
+    const jobs = toMap(md.job_last_runs);
+    if (rounds.size) this.lastRoundRun = rounds;
+    if (jobs.size) this.jobLastRunAt = jobs;
   }
 
-  /** `_startAdaptivePolling`: one timeout per poll, its length computed after the poll. */
-  private scheduleNext(): void {
+  /** `_startAdaptivePolling`: one timeout per poll, its length computed after the poll (rounds included). */
+  private scheduleNext(gen: number): void {
     this.clearPollTimer();
+    if (gen !== this.generation || !this.pollingWanted) return;
     const next = this.adaptive
       ? adaptiveInterval(this.intervalMs, this.baseBatch, this.lastQueueDepth)
       : { ms: this.intervalMs, batch: this.batch };
@@ -230,26 +342,18 @@ export class SchedulerSimulator {
     this.lastWaitMs = next.ms;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.pollOnce()
+      this.pollOnce(gen)
         .catch((e) => this.log(`[scheduler] poll failed: ${String(e)}`))
         .finally(() => {
-          if (this.timer === null && this.pollingWanted) this.scheduleNext();
+          if (this.timer === null) this.scheduleNext(gen);
         });
     }, next.ms);
     this.timer.unref();
-    this.pollingWanted = true;
   }
 
   private clearPollTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-  }
-
-  private clearTimers(): void {
-    this.pollingWanted = false;
-    this.clearPollTimer();
-    if (this.spawnTimer) clearTimeout(this.spawnTimer);
-    this.spawnTimer = null;
   }
 
   private serial(fn: () => Promise<void>): Promise<void> {
@@ -258,53 +362,92 @@ export class SchedulerSimulator {
     return next;
   }
 
-  /** One `poll()`. */
-  private pollOnce(): Promise<void> {
-    return this.serial(async () => {
+  /** One `poll()`: the write, then (unless the breaker is OPEN) the due rounds, which take their time. */
+  private async pollOnce(gen: number): Promise<void> {
+    if (gen !== this.generation) return;
+    let runRounds = false;
+    await this.serial(async () => {
       const s = this.state;
       s.pollCount++;
-      // Upstream always writes 'running' from a poll; 'stopping' (a stand-in state) sticks until start().
-      const status = s.status === 'stopping' ? 'stopping' : 'running';
-      if (s.breaker === 'OPEN') {
-        await this.updateHeartbeat(status, 'OPEN', 'circuit_breaker_open');
+      const breaker = this.breakerAdapter;
+      this.pendingMetricRows++; // scheduler_poll
+      if (breaker === 'OPEN') {
+        this.pendingMetricRows++; // scheduler_circuit_breaker_pause
+        await this.updateHeartbeat(gen, 'running', 'OPEN', 'circuit_breaker_open');
         return;
       }
       this.lastQueueDepth = this.queueDepth;
-      if (this.manualPause !== null) {
-        await this.updateHeartbeat(status, s.breaker, this.manualPause);
-        return;
-      }
       if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false))
         s.dispatchCount += Math.min(this.queueDepth, this.batch);
-      await this.updateHeartbeat(status, s.breaker, null);
-      this.executeScheduledRounds();
+      // L865 / L891: circuit_breaker_state: breakerState || 'CLOSED', paused_reason null.
+      await this.updateHeartbeat(gen, 'running', breaker || 'CLOSED', null);
+      runRounds = true;
     });
+    if (!runRounds) return;
+    // With ventures dispatched, the due jobs run before the rounds (L902).
+    if (this.queueDepth > 0) await this.runDueJobs(gen);
+    await this.executeScheduledRounds(gen);
+    this.flushMetrics();
   }
 
-  /** `_executeScheduledRounds` (each round succeeds at once; observe-only only stamps it). */
-  private executeScheduledRounds(): void {
-    const now = Date.now();
+  /** `_executeScheduledRounds` + `runRound`: each due round in turn, raced against the round timeout. */
+  private async executeScheduledRounds(gen: number): Promise<void> {
+    if (this.breakerAdapter === 'OPEN') return; // L382-386
     const cadence = new Map(UPSTREAM_ROUNDS);
     for (const name of this.rounds) {
+      if (gen !== this.generation) return;
       const ms = CADENCE_TO_MS[cadence.get(name) ?? ''];
-      if (!ms || now - (this.lastRoundRun.get(name) ?? 0) < ms) continue;
-      if (!(this.opts.observeOnly ?? false)) this.totalRoundExecutions++;
-      this.lastRoundRun.set(name, now);
+      if (!ms || Date.now() - (this.lastRoundRun.get(name) ?? 0) < ms) continue;
+      if (this.opts.observeOnly ?? false) {
+        this.lastRoundRun.set(name, Date.now());
+        continue;
+      }
+      this.pendingMetricRows++; // scheduler_round
+      if (this.hanging.has(name)) {
+        await this.sleep(this.roundTimeoutMs);
+        if (gen !== this.generation) return;
+        this.totalRoundErrors++;
+        this.log(`[scheduler] Round ${name} failed after ${Math.round(this.roundTimeoutMs)}ms: Round timeout`);
+        continue;
+      }
+      await this.sleep(this.opts.roundMs ?? 500 * this.timeScale);
+      if (gen !== this.generation) return;
+      this.totalRoundExecutions++;
+      this.lastRoundRun.set(name, Date.now());
     }
-    for (const job of JOBS) if (!this.jobLastRunAt.has(job)) this.jobLastRunAt.set(job, now);
   }
 
-  /** `_updateHeartbeat(status, extra)`: the upsert, exactly its columns. */
+  /** `_runDueJobs`: a job never run, or not within its cadence, runs (no timeout); observe-only stamps it. */
+  private async runDueJobs(gen: number): Promise<void> {
+    for (const [name, days] of JOBS) {
+      if (gen !== this.generation) return;
+      const last = this.jobLastRunAt.get(name);
+      if (last && Date.now() - last < days * 86_400_000) continue;
+      if (!(this.opts.observeOnly ?? false)) await this.sleep(this.opts.jobMs ?? 1_000 * this.timeScale);
+      this.jobLastRunAt.set(name, Date.now());
+    }
+  }
+
+  /** MetricsWriter.flush: this stack has no eva_scheduler_metrics table, so every batched row fails (onWriteFailure). */
+  private flushMetrics(): void {
+    this.metricsWriteFailures += this.pendingMetricRows;
+    this.pendingMetricRows = 0;
+  }
+
+  /** `_updateHeartbeat(status, extra)`: the upsert, exactly its columns. A dead process writes nothing. */
   private async updateHeartbeat(
+    gen: number,
     status: HeartbeatState['status'],
-    breaker = this.state.breaker,
-    pausedReason: string | null = null,
+    breaker: string,
+    pausedReason: string | null,
   ): Promise<void> {
+    if (gen !== this.generation) return;
     const s = this.state;
     const now = new Date();
     s.status = status;
     s.lastPollAt = now;
     s.nextPollAt = new Date(now.getTime() + this.intervalMs);
+    s.breaker = breaker;
     s.pausedReason = pausedReason;
     const metadata = {
       observe_only: this.opts.observeOnly ?? false,
@@ -339,7 +482,7 @@ export class SchedulerSimulator {
         s.dispatchCount,
         s.errorCount,
         status,
-        breaker || 'CLOSED',
+        breaker,
         pausedReason,
         now,
         JSON.stringify(metadata),
@@ -347,10 +490,15 @@ export class SchedulerSimulator {
     );
   }
 
-  /** One poll now (then the adaptive wait restarts if polling). */
+  /**
+   * Not upstream: a poll brought forward (the daemon polls only on its timer), so a test need not
+   * wait the adaptive interval; the adaptive wait restarts after it. Rounds due run after the write.
+   */
   async writeOnce(): Promise<void> {
-    await this.pollOnce();
-    if (this.pollingWanted) this.scheduleNext();
+    const gen = this.generation;
+    this.clearPollTimer();
+    await this.pollOnce(gen);
+    if (this.pollingWanted && gen === this.generation) this.scheduleNext(gen);
   }
 
   /** The queue depth the next polls read (eva_scheduler_queue pending count); -1 is a failed count query. */
@@ -375,48 +523,53 @@ export class SchedulerSimulator {
     this.rounds = this.opts.registeredRounds ?? UPSTREAM_ROUNDS.map(([n]) => n);
   }
 
-  /** Any text is accepted (the column has no CHECK); the next poll is written at once. */
+  /**
+   * What the breaker adapter (deps.circuitBreaker.getState) answers from now on. It shows at the
+   * daemon's next poll, not at once (L833); only an exact 'OPEN' pauses (any other text, 'open'
+   * included, is written as it is with no pause, as upstream's comparison is exact).
+   */
   async setBreaker(state: string): Promise<void> {
-    this.state.breaker = state;
-    this.log(`[scheduler] circuit breaker -> ${state}`);
-    await this.pollNowIfRunning();
+    this.breakerAdapter = state;
+    this.log(`[scheduler] circuit breaker adapter -> ${state} (shows at the next poll)`);
   }
 
-  async pause(reason = 'manual_pause'): Promise<void> {
-    this.manualPause = reason;
-    await this.pollNowIfRunning();
+  /**
+   * From the next poll, the first `count` registered rounds hang: they are due (as when their cadence
+   * has elapsed), each times out after the round timeout, is counted in round_error_count, is not
+   * stamped, and so runs again at every poll — every write comes count × timeout later.
+   */
+  async slowRounds(count = 1): Promise<string[]> {
+    if (!Number.isInteger(count) || count < 0) throw new Error(`slowRounds needs a count ≥ 0, got ${count}`);
+    this.hanging = new Set(this.rounds.slice(0, count));
+    for (const name of this.hanging) this.lastRoundRun.delete(name);
+    this.log(
+      `[scheduler] rounds hanging (time out after ${this.roundTimeoutMs} ms each): ${[...this.hanging].join(', ') || 'none'}`,
+    );
+    return [...this.hanging];
   }
-  async resume(): Promise<void> {
-    this.manualPause = null;
-    await this.pollNowIfRunning();
+  /** The hanging rounds answer again: they succeed at the next poll and are stamped. */
+  async fastRounds(): Promise<void> {
+    await this.slowRounds(0);
   }
 
-  /** Counts an error (as a failed round would). */
+  /** A job fails (`_runDueJobs` catch, L1136-1143): error_count counts it, shown on the next write. */
   async recordError(): Promise<void> {
     this.state.errorCount++;
-    this.totalRoundErrors++;
-    await this.pollNowIfRunning();
   }
 
-  async setStopping(): Promise<void> {
-    this.state.status = 'stopping';
-    await this.serial(() => this.updateHeartbeat('stopping'));
-  }
-
-  private async pollNowIfRunning(): Promise<void> {
-    if (this.pollingWanted) await this.writeOnce();
-  }
-
-  /** Graceful stop: stops polling and writes status 'stopped' (next_poll_at still now + base, as upstream). */
+  /** Graceful stop (L269-292): stops polling and writes status 'stopped', breaker 'CLOSED', no pause. */
   async stop(): Promise<void> {
-    this.clearTimers();
-    await this.serial(() => this.updateHeartbeat('stopped'));
+    const gen = this.generation;
+    this.pollingWanted = false;
+    this.clearPollTimer();
+    await this.serial(() => this.updateHeartbeat(gen, 'stopped', 'CLOSED', null));
+    this.endProcess();
     this.log(`[scheduler] ${this.state.instanceId} stopped`);
   }
 
   /** The daemon dies: no more writes, no goodbye; the row keeps status 'running' and a frozen last_poll_at. */
   async crash(): Promise<void> {
-    this.clearTimers();
+    this.endProcess();
     await this.writing;
     this.log(`[scheduler] ${this.state.instanceId} crashed (no more writes, status stays as written)`);
   }
@@ -426,14 +579,20 @@ export class SchedulerSimulator {
     return this.crash();
   }
 
+  /** The next `count` daemons the watcher spawns exit at startup (a bad deploy, missing env): no write. */
+  async failSpawns(count = 1): Promise<void> {
+    this.spawnFailures = count;
+    this.log(`[watcher] the next ${count} spawn(s) will exit at startup`);
+  }
+
   /**
-   * The watcher's claim (`claimRevival`): compare-and-swap instance_id to a `supervisor-<8 hex>` token
-   * without touching anything else, or insert { id: 1, instance_id: token, status: 'stopped' } when
-   * there is no row. A running daemon is crashed first (the watcher only claims a stale row; this
-   * control does not wait the watcher's 5 min). Returns the token, or null when the swap lost.
+   * The watcher's claim (`claimRevival`, L145-162) as it makes it once it has found the row stale:
+   * compare-and-swap instance_id to a new `supervisor-<8 hex>` token without touching anything else,
+   * or insert { id: 1, instance_id: token, status: 'stopped' } when there is no row. Returns the
+   * token, or null when the swap lost. (No staleness check here: that is watcherTick's.)
    */
   async claimRevival(): Promise<string | null> {
-    await this.crash();
+    await this.writing;
     const token = `supervisor-${hex8()}`;
     const cur = await this.pool.query<{ instance_id: string | null }>(
       'SELECT instance_id FROM public.eva_scheduler_heartbeat WHERE id = 1',
@@ -461,17 +620,87 @@ export class SchedulerSimulator {
     return upd.rowCount === 1 ? token : null;
   }
 
-  /** The whole revival: the claim, then after `spawnDelayMs` the spawned daemon starts (a new instance, counts from 0). */
-  async revive(): Promise<string | null> {
+  /**
+   * One watcher pass (`main()` with `--once`): alive by age (≤ watcherStaleMs) → nothing; else the
+   * claim, the spawn (a new daemon after spawnDelayMs, unless failSpawns made it exit at startup), and
+   * the confirm wait (500 ms steps up to confirmTimeoutMs). A failed spawn leaves the token.
+   */
+  async watcherTick(): Promise<WatcherAction> {
+    await this.writing;
+    const rows = await this.pool.query<{ instance_id: string | null; age_ms: number | null }>(
+      'SELECT instance_id, (extract(epoch FROM now() - last_poll_at) * 1000)::float8 AS age_ms FROM public.eva_scheduler_heartbeat WHERE id = 1',
+    );
+    const row = rows.rows[0];
+    const ageMs = row ? (row.age_ms ?? Infinity) : Infinity;
+    if (row && ageMs <= this.watcherStaleMs) {
+      this.log(`[watcher] scheduler alive (age ${Math.round(ageMs)} ms) — no action`);
+      return { action: 'alive', ageMs };
+    }
+    const observed = row?.instance_id ?? null;
     const token = await this.claimRevival();
-    if (token === null) return null;
-    const delay = this.opts.spawnDelayMs ?? 1_500;
-    this.spawnTimer = setTimeout(() => {
-      this.spawnTimer = null;
-      this.start().catch((e) => this.log(`[scheduler] revived start failed: ${String(e)}`));
-    }, delay);
-    this.spawnTimer.unref();
-    return token;
+    if (token === null) return { action: 'claim_lost' };
+    const fails = this.spawnFailures > 0;
+    if (fails) this.spawnFailures--;
+    if (this.pollingWanted)
+      this.log(
+        '[watcher] the claimed daemon is still alive (a second daemon would start here; the simulator keeps one)',
+      );
+    else if (!fails)
+      setTimeout(() => {
+        if (!this.pollingWanted) this.start().catch((e) => this.log(`[scheduler] revived start failed: ${String(e)}`));
+      }, this.opts.spawnDelayMs ?? 1_300).unref();
+    const deadline = Date.now() + (this.opts.confirmTimeoutMs ?? 8_000);
+    const exitAt = Date.now() + 300; // a daemon that cannot start exits within a few hundred ms
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (fails && Date.now() >= exitAt) {
+        this.log(
+          `[watcher] spawned daemon exited early — revive UNCONFIRMED; next tick retries (token ${token} stays)`,
+        );
+        return { action: 'unconfirmed', token, childExited: true };
+      }
+      const cur = await this.pool.query<{ instance_id: string | null }>(
+        'SELECT instance_id FROM public.eva_scheduler_heartbeat WHERE id = 1',
+      );
+      const id = cur.rows[0]?.instance_id ?? null;
+      if (id && id !== token && id !== observed) {
+        this.log(`[watcher] revive CONFIRMED — scheduler instance ${id}`);
+        return { action: 'revived', token, instanceId: id };
+      }
+    }
+    return { action: 'unconfirmed', token, childExited: false };
+  }
+
+  /** The watcher's cron (a pass every watcherTickMs: 5 min scaled by default) until stopWatcher(). */
+  startWatcher(tickMs = this.opts.watcherTickMs ?? 300_000 * this.timeScale): void {
+    this.stopWatcher();
+    const tick = () => {
+      this.watcherTick()
+        .catch((e) => this.log(`[watcher] pass failed: ${String(e)}`))
+        .finally(() => {
+          if (this.watcherTimer) this.watcherTimer = setTimeout(tick, tickMs).unref();
+        });
+    };
+    this.watcherTimer = setTimeout(tick, tickMs).unref();
+  }
+  stopWatcher(): void {
+    if (this.watcherTimer) clearTimeout(this.watcherTimer);
+    this.watcherTimer = null;
+  }
+
+  /**
+   * The whole revival of a dead daemon as it happens: the daemon dies (if it runs), the row ages past
+   * the watcher's threshold, then one watcher pass claims, spawns and confirms.
+   */
+  async revive(): Promise<WatcherAction> {
+    if (this.pollingWanted) await this.crash();
+    const rows = await this.pool.query<{ age_ms: number | null }>(
+      'SELECT (extract(epoch FROM now() - last_poll_at) * 1000)::float8 AS age_ms FROM public.eva_scheduler_heartbeat WHERE id = 1',
+    );
+    const age = rows.rows[0]?.age_ms;
+    if (age !== undefined && age !== null && age <= this.watcherStaleMs)
+      await new Promise((r) => setTimeout(r, this.watcherStaleMs - age + 50));
+    return this.watcherTick();
   }
 
   async deleteRow(): Promise<void> {
@@ -481,7 +710,8 @@ export class SchedulerSimulator {
 
   /** Stops timers and releases the connection pool (no final write). */
   async close(): Promise<void> {
-    this.clearTimers();
+    this.stopWatcher();
+    this.endProcess();
     await this.writing;
     await this.pool.end().catch(() => undefined);
   }

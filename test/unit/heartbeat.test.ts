@@ -2,15 +2,23 @@ import * as assert from 'node:assert/strict';
 import {
   assessSchedulerHealth,
   DEFAULT_POLL_INTERVAL_MS,
+  expectedNextWrite,
   expectedPollInterval,
   Heartbeat,
+  HeartbeatHistory,
   HeartbeatObservation,
   IntervalBasis,
   MAX_ROUNDS,
   nextHeartbeatReadDelayMs,
   nextVerdictChangeMs,
+  NO_HISTORY,
   parseHeartbeat,
+  REVIVAL_BOUND_MS,
+  roundAllowance,
+  RoundAllowance,
   SchedulerHealth,
+  TRANSITIONAL_READ_MS,
+  updateHistory,
 } from '../../src/domain/heartbeat';
 import { describeInterval, heartbeatFacts, presentHealth, span } from '../../src/domain/heartbeatFormat';
 import { escapeMarkdown } from '../../src/domain/text';
@@ -69,6 +77,7 @@ describe('heartbeat: parseHeartbeat', () => {
       updatedAt: new Date(NOW - 10_000),
       dynamicScaling: null,
       registeredRounds: null,
+      lastRoundRuns: null,
       roundExecutionCount: null,
       roundErrorCount: null,
       metricsWriteFailures: null,
@@ -95,9 +104,25 @@ describe('heartbeat: parseHeartbeat', () => {
       expected: { breaker: 'UNKNOWN', rawBreaker: 'TRIPPED' },
     },
     {
-      name: 'breaker lowercase is unknown',
+      // scripts/eva-health-check.cjs: String(row.circuit_breaker_state || '').toUpperCase() === 'OPEN'
+      name: "breaker lowercase 'open' is OPEN (compared case-insensitively, as eva:health does)",
       input: row({ circuit_breaker_state: 'open' }),
-      expected: { breaker: 'UNKNOWN', rawBreaker: 'open' },
+      expected: { breaker: 'OPEN', rawBreaker: 'open' },
+    },
+    {
+      name: "breaker ' Half-Open ' is HALF_OPEN",
+      input: row({ circuit_breaker_state: ' Half-Open ' }),
+      expected: { breaker: 'HALF_OPEN' },
+    },
+    {
+      name: "breaker 'closed' is CLOSED",
+      input: row({ circuit_breaker_state: 'closed' }),
+      expected: { breaker: 'CLOSED' },
+    },
+    {
+      name: "status 'Running' is running, 'STOPPED' is stopped",
+      input: row({ status: 'STOPPED' }),
+      expected: { status: 'stopped', rawStatus: 'STOPPED' },
     },
     {
       name: 'breaker null is unreported',
@@ -1022,8 +1047,9 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
       input: at(up({ lastAgoMs: 190_000 })),
       expected: 20_000 + 2_000,
     },
-    { name: 'idle, stale: re-read at the expected interval', input: at(up({ lastAgoMs: 250_000 })), expected: 180_000 },
-    { name: 'not polling: the expected interval', input: at(up({ lastAgoMs: 17 * MIN })), expected: 180_000 },
+    // Transitional states are read every 10 s (TRANSITIONAL_READ_MS), so a restart or revival shows within 15 s.
+    { name: 'idle, stale: re-read every 10 s', input: at(up({ lastAgoMs: 250_000 })), expected: 10_000 },
+    { name: 'not polling: every 10 s', input: at(up({ lastAgoMs: 17 * MIN })), expected: 10_000 },
     { name: 'heavy queue: 30 s interval', input: at(up({ depth: 45, lastAgoMs: 0 })), expected: 32_000 },
     { name: 'adaptive off: 60 s', input: at(up({ adaptive: false, lastAgoMs: 10_000 })), expected: 52_000 },
     {
@@ -1032,13 +1058,13 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
       opts: { ...opts, graceMs: 1_000 },
       expected: 5_800 + 500,
     },
-    { name: 'reviving: within 30 s', input: at(watcherSwap(20 * MIN)), expected: 30_000 },
-    { name: "reviving after the watcher's insert: within 30 s", input: at(watcherInsert()), expected: 30_000 },
-    { name: 'stopped: the interval', input: at(up({ status: 'stopped', adaptive: false })), expected: 60_000 },
+    { name: 'reviving: every 10 s', input: at(watcherSwap(20 * MIN)), expected: 10_000 },
+    { name: "reviving after the watcher's insert: every 10 s", input: at(watcherInsert()), expected: 10_000 },
+    { name: 'stopped: every 10 s', input: at(up({ status: 'stopped', adaptive: false })), expected: 10_000 },
     {
-      name: 'no timestamps: the default',
+      name: 'no timestamps (judged stale): every 10 s',
       input: at(parseHeartbeat({ status: 'running' }) as Heartbeat),
-      expected: 60_000,
+      expected: 10_000,
     },
     {
       name: 'hostile next_poll_at a year ahead: default interval',
@@ -1051,11 +1077,11 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
       expected: 52_000,
     },
     {
-      name: 'hostile last_poll_at far in the past: the interval',
+      name: 'hostile last_poll_at far in the past (not polling): every 10 s',
       input: at(hb({ last_poll_at: isoAt(0), next_poll_at: isoAt(60_000) })),
-      expected: 60_000,
+      expected: 10_000,
     },
-    { name: 'no-row: default interval', input: { kind: 'no-row' }, expected: 60_000 },
+    { name: 'no-row: every 10 s (the first write shows within 15 s)', input: { kind: 'no-row' }, expected: 10_000 },
     { name: 'not-visible: default interval', input: { kind: 'not-visible' }, expected: 60_000 },
     { name: 'unreachable: default interval', input: { kind: 'unreachable', detail: '' }, expected: 60_000 },
     { name: 'loading: default interval', input: { kind: 'loading' }, expected: 60_000 },
@@ -1171,5 +1197,375 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
     });
     assert.deepEqual(r.kinds, ['healthy']);
     assert.ok(r.reads <= r.writes && r.reads >= r.writes - 1, `${r.reads} reads for ${r.writes} writes`);
+  });
+});
+
+// ---- a live daemon whose rounds take time, a dead one, and a revival that fails ------------------
+
+/**
+ * A row as a NON-observe-only daemon writes it (rounds really run after the write): `runs` is
+ * last_round_runs (round → epoch ms of its last successful run), `roundErrors` round_error_count.
+ */
+function liveRow(o: Up & { runs?: Record<string, number> | null; roundErrors?: number } = {}): Heartbeat {
+  const r = upstreamRow(o);
+  const md: Record<string, unknown> = {
+    ...(r.metadata as Record<string, unknown>),
+    observe_only: false,
+    round_error_count: o.roundErrors ?? 0,
+  };
+  if (o.runs === null) delete md.last_round_runs;
+  else md.last_round_runs = o.runs ?? Object.fromEntries(UPSTREAM_ROUNDS.map((n) => [n, NOW - 60_000]));
+  const h = parseHeartbeat({ ...r, metadata: md });
+  assert.ok(h);
+  return h;
+}
+const allRanAgo = (ms: number, except: string[] = []) =>
+  Object.fromEntries(UPSTREAM_ROUNDS.filter((n) => !except.includes(n)).map((n) => [n, NOW - ms]));
+
+describe('heartbeat: the rounds after a write (roundAllowance)', () => {
+  const cases: { name: string; input: Heartbeat; expected: RoundAllowance }[] = [
+    {
+      name: 'observe-only (production): rounds are skipped, no allowance',
+      input: up(),
+      expected: { kind: 'none', ms: 0, reason: 'observe-only' },
+    },
+    {
+      name: 'breaker OPEN: poll() returns before the rounds',
+      input: liveRow({ breaker: 'open', runs: {} }),
+      expected: { kind: 'none', ms: 0, reason: 'breaker-open' },
+    },
+    {
+      name: 'every round ran within its cadence: none due',
+      input: liveRow({ runs: allRanAgo(60_000) }),
+      expected: { kind: 'none', ms: 0, reason: 'none-due' },
+    },
+    {
+      name: 'the 10-min sensemaking monitor last ran 11 min before the write: 1 due, 30 s',
+      input: liveRow({ runs: { ...allRanAgo(60_000), sensemaking_disposition_monitor: NOW - 5_000 - 11 * MIN } }),
+      expected: { kind: 'due-rounds', ms: 30_000, due: 1 },
+    },
+    {
+      name: 'two rounds failing (never stamped): 2 due, 60 s',
+      input: liveRow({ runs: allRanAgo(60_000, ['daily_digest', 'gap_analysis']) }),
+      expected: { kind: 'due-rounds', ms: 60_000, due: 2 },
+    },
+    {
+      name: 'a fresh daemon with no round ever run: all 13 due',
+      input: liveRow({ runs: {} }),
+      expected: { kind: 'due-rounds', ms: 13 * 30_000, due: 13 },
+    },
+    {
+      name: 'an unknown round that ran 11 min ago is due (the shortest cadence)',
+      input: liveRow({ rounds: ['new_round'], runs: { new_round: NOW - 5_000 - 11 * MIN } }),
+      expected: { kind: 'due-rounds', ms: 30_000, due: 1 },
+    },
+    {
+      name: 'no last_round_runs: failed rounds per poll from the counters (40 over 20 polls: 2)',
+      input: liveRow({ runs: null, roundErrors: 40, pollCount: 21 }),
+      expected: { kind: 'failing-rounds', ms: 60_000, perPoll: 2 },
+    },
+    {
+      name: 'no last_round_runs and no failures: none',
+      input: liveRow({ runs: null, roundErrors: 0 }),
+      expected: { kind: 'none', ms: 0, reason: 'none-due' },
+    },
+    {
+      name: 'no registered_rounds: nothing known',
+      input: parseHeartbeat(row()) as Heartbeat,
+      expected: { kind: 'none', ms: 0, reason: 'no-rounds-known' },
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(roundAllowance(c.input), c.expected));
+});
+
+describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () => {
+  const judge = (h: Heartbeat, history: HeartbeatHistory = NO_HISTORY) =>
+    assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE, history);
+  const failing2 = (lastAgoMs: number) =>
+    liveRow({ lastAgoMs, runs: allRanAgo(60_000, ['daily_digest', 'gap_analysis']) });
+  const cases: { name: string; input: Heartbeat; history?: HeartbeatHistory; expected: SchedulerHealth['kind'] }[] = [
+    {
+      name: 'two failing rounds, 265 s after a write (180 + 60 + 25): healthy',
+      input: failing2(265_000),
+      expected: 'healthy',
+    },
+    { name: 'two failing rounds, exactly 180 + 60 + grace: healthy', input: failing2(270_000), expected: 'healthy' },
+    { name: 'two failing rounds, 1 ms later: stale', input: failing2(270_001), expected: 'stale' },
+    { name: 'two failing rounds, 5 × 240 s: still stale', input: failing2(1_200_000), expected: 'stale' },
+    { name: 'two failing rounds, 5 × 240 s + 1 ms: not polling', input: failing2(1_200_001), expected: 'not-polling' },
+    {
+      name: 'observed: this instance wrote every 250 s (70 s beyond its rows): healthy at 270 s',
+      input: liveRow({ lastAgoMs: 270_000, runs: allRanAgo(60_000), pollCount: 12 }),
+      history: {
+        writes: [
+          { instanceId: 'scheduler-1a2b3c4d', pollCount: 10, lastPollAtMs: NOW - 770_000, expectedMs: 180_000 },
+          { instanceId: 'scheduler-1a2b3c4d', pollCount: 12, lastPollAtMs: NOW - 270_000, expectedMs: 180_000 },
+        ],
+        revivalSeenSince: null,
+      },
+      expected: 'healthy',
+    },
+    {
+      name: 'observed lateness of another instance does not count: stale at 270 s',
+      input: liveRow({ lastAgoMs: 270_000, runs: allRanAgo(60_000), pollCount: 12 }),
+      history: {
+        writes: [
+          { instanceId: 'scheduler-00000000', pollCount: 10, lastPollAtMs: NOW - 770_000, expectedMs: 180_000 },
+          { instanceId: 'scheduler-00000000', pollCount: 12, lastPollAtMs: NOW - 270_000, expectedMs: 180_000 },
+        ],
+        revivalSeenSince: null,
+      },
+      expected: 'stale',
+    },
+    {
+      name: 'observed lateness is capped at 30 s × registered rounds (a suspended daemon teaches nothing)',
+      input: liveRow({
+        lastAgoMs: 180_000 + 2 * 30_000 + GRACE + 1,
+        runs: { a: NOW - 60_000, b: NOW - 60_000 },
+        rounds: ['a', 'b'],
+        pollCount: 3,
+      }),
+      history: {
+        writes: [
+          { instanceId: 'scheduler-1a2b3c4d', pollCount: 2, lastPollAtMs: NOW - 100 * MIN, expectedMs: 180_000 },
+          { instanceId: 'scheduler-1a2b3c4d', pollCount: 3, lastPollAtMs: NOW - 5_000, expectedMs: 180_000 },
+        ],
+        revivalSeenSince: null,
+      },
+      expected: 'stale',
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(judge(c.input, c.history).kind, c.expected));
+
+  it('observed lateness counts in whole seconds: write latency and timer jitter are not lateness', () => {
+    const h = liveRow({ lastAgoMs: 5_000, runs: allRanAgo(60_000), pollCount: 12 });
+    const hist = (perPollMs: number): HeartbeatHistory => ({
+      writes: [
+        { instanceId: 'scheduler-1a2b3c4d', pollCount: 11, lastPollAtMs: NOW - 5_000 - perPollMs, expectedMs: 180_000 },
+        { instanceId: 'scheduler-1a2b3c4d', pollCount: 12, lastPollAtMs: NOW - 5_000, expectedMs: 180_000 },
+      ],
+      revivalSeenSince: null,
+    });
+    assert.equal(expectedNextWrite(h, hist(180_400)).observedExtraMs, 0);
+    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_000);
+    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_000);
+    assert.equal(expectedNextWrite(h, hist(170_000)).observedExtraMs, 0, 'early writes teach nothing');
+  });
+
+  /**
+   * A non-observe daemon as lib/eva/eva-master-scheduler.js runs it, idle (base 60 s, so 180 s waits):
+   * poll() writes, then the due rounds run (2 s each, or the 30 s timeout for a hanging one, which is
+   * then not stamped and so runs again at every poll), then the adaptive wait. From minute 20 the
+   * sensemaking monitor and daily_digest hang. A reader reads when nextHeartbeatReadDelayMs says,
+   * keeps the history as the monitor does, and judges at every second. Then the daemon dies.
+   */
+  function liveDaemon(hanging: string[], dieAtMs: number) {
+    const cadence: Record<string, number> = {
+      sensemaking_disposition_monitor: 10 * MIN,
+      daily_digest: 86_400_000,
+      apa_standing: 86_400_000,
+      daily_burn_rate: 86_400_000,
+      stage_health: 30 * 86_400_000,
+    };
+    const lastRun = new Map<string, number>(UPSTREAM_ROUNDS.map((n) => [n, -1]));
+    const writes: Array<{ at: number; row: Record<string, unknown> }> = [];
+    let t = 0;
+    let poll = 0;
+    let errors = 0;
+    while (t < dieAtMs) {
+      const base = upstreamRow({ baseMs: MIN, pollCount: poll });
+      writes.push({
+        at: t,
+        row: {
+          ...base,
+          poll_count: poll,
+          last_poll_at: isoAt(t + 300),
+          next_poll_at: isoAt(t + 300 + MIN),
+          updated_at: isoAt(t + 300),
+          metadata: {
+            ...(base.metadata as Record<string, unknown>),
+            observe_only: false,
+            round_error_count: errors,
+            last_round_runs: Object.fromEntries([...lastRun].filter(([, v]) => v > 0)),
+          },
+        },
+      });
+      t += 300; // the write itself
+      for (const name of UPSTREAM_ROUNDS) {
+        const last = lastRun.get(name) ?? -1;
+        if (last > 0 && t - last < (cadence[name] ?? 7 * 86_400_000)) continue;
+        if (t >= 20 * MIN && hanging.includes(name)) {
+          t += 30_000;
+          errors++;
+        } else {
+          t += 2_000;
+          lastRun.set(name, t);
+        }
+      }
+      t += 180_000;
+      poll++;
+    }
+    return writes;
+  }
+
+  for (const hanging of [
+    [],
+    ['sensemaking_disposition_monitor'],
+    ['sensemaking_disposition_monitor', 'daily_digest'],
+  ]) {
+    it(`${hanging.length} hanging round(s) for 2 h: never stale while alive; dead: stale within expected + grace, not polling after 5 expected`, () => {
+      const dieAt = 2 * 3600_000;
+      const writes = liveDaemon(hanging, dieAt);
+      const lastWrite = writes[writes.length - 1];
+      let history: HeartbeatHistory = NO_HISTORY;
+      let seen: Heartbeat | null = null;
+      let nextRead = 0;
+      let reads = 0;
+      const kinds = new Map<string, number>();
+      let staleAt: number | null = null;
+      let notPollingAt: number | null = null;
+      let expectedAtDeath = 0;
+      for (let now = 0; now <= dieAt + 3 * 3600_000; now += 1_000) {
+        if (now >= nextRead) {
+          if (now <= lastWrite.at) reads++;
+          const w = [...writes].reverse().find((x) => Date.parse(x.row.last_poll_at as string) <= now);
+          const parsed = w ? parseHeartbeat(w.row) : null;
+          if (parsed) {
+            seen = parsed;
+            history = updateHistory(history, { kind: 'row', heartbeat: parsed }, new Date(now));
+          }
+          const h0 = seen ? judge2(seen, now, history) : ({ kind: 'no-row' } as SchedulerHealth);
+          nextRead =
+            now +
+            nextHeartbeatReadDelayMs(
+              h0,
+              new Date(now),
+              { settleMs: 2_000, minMs: 5_000, maxMs: 300_000, graceMs: GRACE },
+              history,
+            );
+        }
+        if (!seen) continue;
+        const k = judge2(seen, now, history).kind;
+        if (now <= lastWrite.at + 300 + 180_000) kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        else if (k === 'stale' && staleAt === null) {
+          staleAt = now;
+          expectedAtDeath = expectedNextWrite(seen, history).totalMs;
+        } else if (k === 'not-polling' && notPollingAt === null) notPollingAt = now;
+      }
+      assert.deepEqual([...kinds.keys()], ['healthy'], `alive: ${JSON.stringify([...kinds])}`);
+      const last = lastWrite.at + 300;
+      assert.ok(staleAt !== null && notPollingAt !== null, 'dead: stale, then not polling');
+      assert.ok(
+        staleAt - last > expectedAtDeath + GRACE - 1_000 && staleAt - last <= expectedAtDeath + GRACE + 1_000,
+        `stale at +${staleAt - last} ms (expected ${expectedAtDeath} + grace)`,
+      );
+      assert.ok(
+        notPollingAt - last > 5 * expectedAtDeath && notPollingAt - last <= 5 * expectedAtDeath + 1_000,
+        `not polling at +${notPollingAt - last} ms`,
+      );
+      // One read per write when no round is due after it; else the earliest write, then every 10 s
+      // through the rounds' 30 s allowances (so a stop or a claim meanwhile shows within 15 s).
+      // A write after which rounds are due (the 10-min monitor, or hanging ones) may come after the
+      // earliest read: then at most one more read per 10 s of their allowance.
+      const alive = writes.length;
+      const due = writes.filter((w) => roundAllowance(parseHeartbeat(w.row) as Heartbeat).kind !== 'none').length;
+      const extra = due * 3 * Math.max(1, hanging.length);
+      assert.ok(reads <= alive + extra + 1, `${reads} reads for ${alive} writes (${due} with rounds due)`);
+      if (!hanging.length) assert.ok(due <= 13, `the 10-min round is due about every 10 min (${due} writes in 2 h)`);
+    });
+  }
+  function judge2(h: Heartbeat, now: number, history: HeartbeatHistory) {
+    return assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(now), GRACE, history);
+  }
+});
+
+describe('heartbeat: a revival that fails is "revival failed", not "reviving" for ever', () => {
+  const swapped = watcherSwap(20 * MIN);
+  const seenAgo = (ms: number): HeartbeatHistory => ({ writes: [], revivalSeenSince: new Date(NOW - ms) });
+  const judge = (h: Heartbeat, history: HeartbeatHistory) =>
+    assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE, history);
+  it('token just seen: reviving, with the age of the last real write', () => {
+    const h = judge(swapped, seenAgo(0));
+    assert.equal(h.kind, 'reviving');
+    assert.equal((h as { silentMs: number }).silentMs, 20 * MIN);
+  });
+  it(`token seen for exactly ${REVIVAL_BOUND_MS} ms: still reviving; nextVerdictChangeMs says when it fails`, () => {
+    assert.equal(judge(swapped, seenAgo(REVIVAL_BOUND_MS)).kind, 'reviving');
+    assert.equal(
+      nextVerdictChangeMs(judge(swapped, seenAgo(12_000)), new Date(NOW), GRACE, seenAgo(12_000)),
+      REVIVAL_BOUND_MS - 12_000,
+    );
+  });
+  it("token seen 1 ms longer: revival failed (error), with the last real write's age", () => {
+    const h = judge(swapped, seenAgo(REVIVAL_BOUND_MS + 1));
+    assert.equal(h.kind, 'revival-failed');
+    const p = presentHealth(h);
+    assert.equal(p.severity, 'error');
+    assert.equal(p.text, 'EVA: revival failed');
+    assert.match(p.explanation, /last poll 20 min ago/);
+    assert.match(p.explanation, /supervisor-0a1b2c3d/);
+  });
+  it("the watcher's insert (no poll ever) that stands: revival failed, says no scheduler ever polled", () => {
+    const h = judge(watcherInsert(), seenAgo(5 * MIN));
+    assert.equal(h.kind, 'revival-failed');
+    assert.match(presentHealth(h).explanation, /none ever polled/);
+  });
+  it('history: a token swapped for a new one (failed spawn, next watcher tick) keeps the first sighting', () => {
+    const t0 = new Date(NOW - 10 * MIN);
+    let hist = updateHistory(
+      NO_HISTORY,
+      { kind: 'row', heartbeat: up({ lastAgoMs: 20 * MIN }) },
+      new Date(NOW - 20 * MIN),
+    );
+    hist = updateHistory(hist, { kind: 'row', heartbeat: watcherSwap(20 * MIN) }, t0);
+    hist = updateHistory(
+      hist,
+      { kind: 'row', heartbeat: up({ instance: 'supervisor-99999999', lastAgoMs: 20 * MIN }) },
+      new Date(NOW),
+    );
+    assert.equal(hist.revivalSeenSince?.getTime(), t0.getTime());
+    assert.equal(judge(up({ instance: 'supervisor-99999999', lastAgoMs: 20 * MIN }), hist).kind, 'revival-failed');
+  });
+  it('history: a daemon write ends the revival; no row forgets; a failed read changes nothing', () => {
+    let hist = updateHistory(NO_HISTORY, { kind: 'row', heartbeat: watcherSwap(20 * MIN) }, new Date(NOW));
+    assert.ok(hist.revivalSeenSince);
+    assert.equal(updateHistory(hist, { kind: 'unreachable', detail: 'x' }, new Date(NOW)), hist);
+    hist = updateHistory(
+      hist,
+      { kind: 'row', heartbeat: up({ instance: 'scheduler-feedf00d', pollCount: 0 }) },
+      new Date(NOW),
+    );
+    assert.equal(hist.revivalSeenSince, null);
+    assert.equal(hist.writes.length, 1);
+    assert.deepEqual(updateHistory(hist, { kind: 'no-row' }, new Date(NOW)), NO_HISTORY);
+  });
+  it('history: writes of one instance are kept once each, the last few, a new instance starts over', () => {
+    let hist = NO_HISTORY;
+    for (let p = 1; p <= 6; p++)
+      for (let again = 0; again < 2; again++)
+        hist = updateHistory(
+          hist,
+          { kind: 'row', heartbeat: up({ pollCount: p, lastAgoMs: (10 - p) * 180_000 }) },
+          new Date(NOW),
+        );
+    assert.deepEqual(
+      hist.writes.map((w) => w.pollCount),
+      [3, 4, 5, 6],
+    );
+    hist = updateHistory(
+      hist,
+      { kind: 'row', heartbeat: up({ instance: 'scheduler-00000001', pollCount: 0 }) },
+      new Date(NOW),
+    );
+    assert.deepEqual(
+      hist.writes.map((w) => [w.instanceId, w.pollCount]),
+      [['scheduler-00000001', 0]],
+    );
+  });
+  it('reads: a transitional state is read every 10 s; reviving then revival failed by time alone', () => {
+    const opts = { settleMs: 2_000, minMs: 5_000, maxMs: 300_000, graceMs: GRACE };
+    for (const h of [judge(swapped, seenAgo(0)), judge(swapped, seenAgo(MIN))])
+      assert.equal(nextHeartbeatReadDelayMs(h, new Date(NOW), opts, seenAgo(0)), TRANSITIONAL_READ_MS);
+    assert.equal(nextVerdictChangeMs(judge(swapped, seenAgo(MIN)), new Date(NOW), GRACE, seenAgo(MIN)), null);
   });
 });

@@ -85,6 +85,17 @@ function background(s: StatusBarSnapshot): 'none' | 'warning' | 'error' {
 
 const plain = (md: string) => md.replace(/\\(.)/g, '$1');
 
+/** How long each transition took to show, printed as one table at the end of the file. */
+const transitions: Array<[string, number]> = [];
+after(() => {
+  if (!transitions.length) return;
+  console.log(
+    `[liveness] transition timings (status bar, base ${config.schedulerIntervalMs / 1000} s, grace ${GRACE_MS / 1000} s):\n${transitions
+      .map(([what, ms]) => `  ${what.padEnd(64)} ${(ms / 1000).toFixed(1).padStart(6)} s`)
+      .join('\n')}`,
+  );
+});
+
 describe('status bar judges the adaptive scheduler by its expected next write: idle cycles, crash, revival', function () {
   this.timeout(240_000);
   let t: Testing;
@@ -93,7 +104,7 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
   before(async () => {
     t = await testing();
     await control('scheduler.setBreaker', 'CLOSED');
-    await control('scheduler.resume');
+    await control('scheduler.fastRounds');
     await control('scheduler.restoreRounds');
     await control('scheduler.setQueueDepth', 0);
     await control('scheduler.setAdaptive', true);
@@ -164,6 +175,9 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     assert.ok(reads >= writes, `every write is read (${reads} reads for ${writes} writes)`);
   });
   it('crash: stale within one expected interval plus grace, not polling after 5 expected intervals', async () => {
+    // Crash after a write that no due round follows (poll 1's rounds have run and are stamped by poll 2),
+    // so the expected next write is the idle interval alone.
+    await sampleUntil(t, 'the second poll', (s) => s.pollCount >= 2, idleMs + 5_000);
     await control('scheduler.crash');
     const row = await dbRow();
     assert.ok(row?.last_poll_at, 'the crashed daemon left its last write');
@@ -175,6 +189,8 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     console.log(
       `[liveness] crash: ${samples.length} samples; stale at +${firstStale ? ((firstStale.at - last) / 1000).toFixed(1) : '—'} s, not polling at +${((firstNotPolling.at - last) / 1000).toFixed(1)} s after the last write (expected interval ${idleMs / 1000} s, grace ${GRACE_MS / 1000} s); states: ${order}`,
     );
+    if (firstStale) transitions.push(['crash → stale (from the last write)', firstStale.at - last]);
+    transitions.push(['crash → not polling (from the last write)', firstNotPolling.at - last]);
     assert.ok(
       /^(healthy×\d+ → )?stale×\d+ → not-polling×1$/.test(order),
       `healthy, then stale, then not polling: ${order}`,
@@ -255,5 +271,212 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
       },
       { message: 'healthy with rounds', until: (x) => x.state === 'healthy', timeoutMs: 30_000, intervalMs: 500 },
     );
+  });
+});
+
+interface Row {
+  instance_id: string;
+  poll_count: number;
+  last_poll_at: Date | null;
+  round_error_count: number | null;
+}
+async function fullRow(): Promise<Row | undefined> {
+  return (
+    await sql<Row>(
+      "select instance_id, poll_count, last_poll_at, (metadata->>'round_error_count')::int as round_error_count from eva_scheduler_heartbeat where id = 1",
+    )
+  )[0];
+}
+interface RowSample extends Sample {
+  instanceId: string | null;
+  roundErrors: number;
+  lastPollAt: number | null;
+  background: 'none' | 'warning' | 'error';
+}
+/** Samples the status bar and the row every 100 ms until `stop` (or fails after `maxMs` with the states seen). */
+async function sampleRows(
+  t: Testing,
+  what: string,
+  stop: (s: RowSample, all: RowSample[]) => boolean,
+  maxMs: number,
+): Promise<RowSample[]> {
+  const out: RowSample[] = [];
+  const end = Date.now() + maxMs;
+  for (;;) {
+    const bar = t.statusBar();
+    const row = await fullRow();
+    const s: RowSample = {
+      at: Date.now(),
+      state: bar.state,
+      text: bar.text,
+      pollCount: row?.poll_count ?? -1,
+      instanceId: row?.instance_id ?? null,
+      roundErrors: row?.round_error_count ?? 0,
+      lastPollAt: row?.last_poll_at?.getTime() ?? null,
+      background: background(bar),
+    };
+    out.push(s);
+    if (stop(s, out)) return out;
+    if (Date.now() > end) throw new Error(`${what}: not reached within ${maxMs} ms; states seen: ${summary(out)}`);
+    await sleep(SAMPLE_MS);
+  }
+}
+/** "healthy: 312, stale: 0": counts per state. */
+function counts(samples: Sample[]): string {
+  const m = new Map<string, number>();
+  for (const s of samples) m.set(s.state, (m.get(s.state) ?? 0) + 1);
+  return [...m].map(([k, n]) => `${k}: ${n}`).join(', ');
+}
+const firstAt = (samples: Sample[], state: string) => samples.find((s) => s.state === state)?.at ?? null;
+
+/** REVIVAL_BOUND_MS and TRANSITIONAL_READ_MS of src/domain/heartbeat.ts: the bound and the read cadence while reviving. */
+const REVIVAL_BOUND_MS = 30_000;
+const TRANSITIONAL_READ_MS = 10_000;
+
+describe('status bar where the daemon and the watcher are unkind: slow rounds, a failed revival, every transition timed', function () {
+  this.timeout(300_000);
+  let t: Testing;
+  let idleMs: number;
+
+  before(async () => {
+    t = await testing();
+    idleMs = 3 * config.schedulerIntervalMs;
+  });
+  beforeEach(async () => {
+    await control('scheduler.setBreaker', 'CLOSED');
+    await control('scheduler.fastRounds');
+    await control('scheduler.failSpawns', 0);
+    await control('scheduler.start');
+    await untilHealthy(t);
+    // From poll 2 on no round is due after a write (poll 1's rounds have run and are stamped): the
+    // expected next write is the idle interval alone, as at the steady state.
+    await sampleUntil(t, 'the second poll', (s) => s.pollCount >= 2, idleMs + 5_000);
+  });
+  after(async () => {
+    await control('scheduler.fastRounds').catch(() => undefined);
+    await control('scheduler.failSpawns', 0).catch(() => undefined);
+    await control('scheduler.start').catch(() => undefined);
+  });
+
+  it('two rounds time out at every poll, each write comes 2 × the round timeout late: 0 samples stale or not polling while the daemon lives', async () => {
+    const st = await control<{ roundTimeoutMs: number }>('scheduler.state');
+    const hanging = await control<string[]>('scheduler.slowRounds', 2);
+    assert.equal(hanging.length, 2);
+    const errors0 = (await fullRow())?.round_error_count ?? 0;
+    const reads0 = t.heartbeatReads();
+    // Five slow polls: round_error_count grows by 2 at each.
+    const samples = await sampleRows(
+      t,
+      'five slow polls',
+      (s) => s.roundErrors >= errors0 + 10,
+      5 * (idleMs + 2 * st.roundTimeoutMs) + 15_000,
+    );
+    const writes: number[] = [];
+    for (const s of samples)
+      if (s.lastPollAt !== null && s.lastPollAt !== writes[writes.length - 1]) writes.push(s.lastPollAt);
+    const gaps = writes.slice(1).map((w, i) => w - writes[i]);
+    const slowGaps = gaps.slice(1); // the first write after slowRounds may precede the first slow poll
+    const alarms = samples.filter((s) => s.state !== 'healthy');
+    console.log(
+      `[liveness] slow rounds (2 × ${st.roundTimeoutMs} ms timeout a poll): ${samples.length} samples over ${((samples[samples.length - 1].at - samples[0].at) / 1000).toFixed(1)} s — ${counts(samples)}; ${writes.length} writes, gaps ${slowGaps.map((g) => (g / 1000).toFixed(1)).join(' / ')} s (idle interval ${idleMs / 1000} s + grace ${GRACE_MS / 1000} s = ${(idleMs + GRACE_MS) / 1000} s); ${t.heartbeatReads() - reads0} heartbeat reads; false alarms: ${alarms.length}`,
+    );
+    assert.ok(slowGaps.length >= 3, `at least 3 slow cycles (${gaps.length} gaps)`);
+    for (const g of slowGaps)
+      assert.ok(
+        g > idleMs + GRACE_MS,
+        `each slow write comes later than interval + grace (${g} ms): the rule without rounds would say stale`,
+      );
+    assert.equal(alarms.length, 0, `0 false alarms while the daemon lives: ${summary(samples)}`);
+  });
+
+  it('a failed revival: reviving, then "revival failed" (error) within the bound; the next watcher pass swaps the token, its daemon comes up: running', async () => {
+    await control('scheduler.failSpawns', 1);
+    const dead = await fullRow();
+    // The whole revival: crash, the row ages past the watcher's threshold, its pass claims, the spawn fails.
+    const revival = control<{ action: string; token?: string }>('scheduler.revive');
+    const samples = await sampleRows(t, 'revival failed', (s) => s.state === 'revival-failed', 90_000);
+    const outcome = await revival;
+    assert.equal(outcome.action, 'unconfirmed', JSON.stringify(outcome));
+    const claim = samples.find((s) => s.instanceId?.startsWith('supervisor-'));
+    assert.ok(claim, `the claim was seen in the row: ${summary(samples)}`);
+    const failedAt = samples[samples.length - 1];
+    const revivingAt = firstAt(samples, 'reviving');
+    const order = summary(samples);
+    assert.ok(
+      /^(healthy×\d+ → )?stale×\d+ → (reviving×\d+ → )?revival-failed×1$/.test(order),
+      `healthy, stale, reviving, revival failed: ${order}`,
+    );
+    assert.equal(failedAt.background, 'error');
+    assert.match(failedAt.text, /revival failed/);
+    const tip = plain(t.statusBar().tooltip);
+    assert.match(tip, new RegExp(`token ${claim.instanceId}`), tip);
+    assert.match(tip, /last poll \d+ s ago/, tip);
+    const bound = REVIVAL_BOUND_MS + TRANSITIONAL_READ_MS + LATE_MS;
+    assert.ok(failedAt.at - claim.at <= bound, `error within ${bound} ms of the claim (${failedAt.at - claim.at} ms)`);
+    transitions.push(['failed revival: claim → reviving shown', revivingAt ? revivingAt - claim.at : NaN]);
+    transitions.push(['failed revival: claim → revival failed (error) shown', failedAt.at - claim.at]);
+    // The watcher's next pass (cron, 5–15 min upstream): a new token, and this time the daemon starts.
+    const tick = control<{ action: string }>('scheduler.watcherTick');
+    const after = await sampleRows(t, 'running again', (s) => s.state === 'healthy', 30_000);
+    assert.equal((await tick).action, 'revived');
+    const order2 = summary(after);
+    assert.ok(/^revival-failed×\d+ → healthy×1$/.test(order2), `still failed until the new daemon writes: ${order2}`);
+    const swap = after.find((s) => s.instanceId?.startsWith('scheduler-') && s.instanceId !== dead?.instance_id);
+    transitions.push([
+      "watcher's next pass: new daemon's first write → running shown",
+      swap ? after[after.length - 1].at - swap.at : NaN,
+    ]);
+  });
+
+  it('transitions: first write into an empty table, stop, restart and a successful revival each show within 15 s', async () => {
+    // No row at all (the daemon gone too): "no heartbeat".
+    await control('scheduler.deleteRow');
+    await sampleRows(t, 'no heartbeat', (s) => s.state === 'no-row', idleMs + 15_000);
+    await control('scheduler.start');
+    const firstWrite = (await fullRow())?.last_poll_at?.getTime() ?? Date.now();
+    const up = await sampleRows(t, 'running after the first write', (s) => s.state === 'healthy', 30_000);
+    const toRunning = up[up.length - 1].at - firstWrite;
+    transitions.push(['first write into an empty table → running', toRunning]);
+    assert.ok(toRunning <= 15_000, `running within 15 s of the first write (${toRunning} ms): ${summary(up)}`);
+
+    // A graceful stop: idle running reads once per write, so it shows at the next expected write.
+    await sampleUntil(t, 'a fresh write', (s, all) => s.pollCount > all[0].pollCount, idleMs + 5_000);
+    await sleep(1_000);
+    await control('scheduler.stop');
+    const stoppedAt = (await fullRow())?.last_poll_at?.getTime() ?? Date.now();
+    const stopped = await sampleRows(t, 'stopped', (s) => s.state === 'stopped', idleMs + 15_000);
+    const toStopped = stopped[stopped.length - 1].at - stoppedAt;
+    transitions.push(['stop → stopped (idle running: read at the next expected write)', toStopped]);
+    assert.ok(toStopped <= idleMs + LATE_MS, `stopped by the next expected write (${toStopped} ms)`);
+
+    // Restart from stopped (a transitional state: read every 10 s).
+    await sleep(2_000);
+    await control('scheduler.start');
+    const startedAt = (await fullRow())?.last_poll_at?.getTime() ?? Date.now();
+    const again = await sampleRows(t, 'running after a restart', (s) => s.state === 'healthy', 30_000);
+    const toRestart = again[again.length - 1].at - startedAt;
+    transitions.push(['restart (from stopped) → running', toRestart]);
+    assert.ok(toRestart <= 15_000, `running within 15 s of the restart (${toRestart} ms)`);
+
+    // A successful revival: crash, the watcher's threshold, claim, spawn (~1.3 s), the new instance writes.
+    const before = await fullRow();
+    const revival = control<{ action: string }>('scheduler.revive');
+    const revived = await sampleRows(
+      t,
+      'running after the revival',
+      (s) => s.state === 'healthy' && s.instanceId !== before?.instance_id && !!s.instanceId?.startsWith('scheduler-'),
+      90_000,
+    );
+    assert.equal((await revival).action, 'revived');
+    const claim = revived.find((s) => s.instanceId?.startsWith('supervisor-'));
+    const newWrite = revived.find(
+      (s) => s.instanceId?.startsWith('scheduler-') && s.instanceId !== before?.instance_id,
+    );
+    const shownRunning = revived[revived.length - 1].at;
+    const revivingShown = firstAt(revived, 'reviving');
+    transitions.push(['revival: claim → reviving shown', claim && revivingShown ? revivingShown - claim.at : NaN]);
+    if (newWrite) transitions.push(["revival: new daemon's first write → running shown", shownRunning - newWrite.at]);
+    console.log(`[liveness] revival: ${summary(revived)}`);
+    assert.ok(newWrite && shownRunning - newWrite.at <= 15_000, `running within 15 s of the new daemon's first write`);
   });
 });

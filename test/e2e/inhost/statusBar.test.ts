@@ -51,23 +51,22 @@ describe('status bar follows the scheduler heartbeat', function () {
 
   before(async () => {
     t = await testing();
-    await control('scheduler.start');
     await control('scheduler.setBreaker', 'CLOSED');
-    await control('scheduler.resume');
+    await control('scheduler.fastRounds');
+    await control('scheduler.start');
   });
 
-  // Each test starts from a running scheduler, breaker CLOSED, not paused (none relies on the one before).
+  // Each test starts from a freshly started scheduler whose breaker adapter says CLOSED (none relies on
+  // the one before). The adapter is set first: the daemon reads it at each poll, not at once.
   beforeEach(async () => {
-    await control('scheduler.start');
     await control('scheduler.setBreaker', 'CLOSED');
-    await control('scheduler.resume');
+    await control('scheduler.start');
   });
 
   after(async () => {
     // Leave a healthy scheduler behind for whatever runs next.
-    await control('scheduler.start').catch(() => undefined);
     await control('scheduler.setBreaker', 'CLOSED').catch(() => undefined);
-    await control('scheduler.resume').catch(() => undefined);
+    await control('scheduler.start').catch(() => undefined);
   });
 
   it('healthy: running, no background', async () => {
@@ -82,6 +81,7 @@ describe('status bar follows the scheduler heartbeat', function () {
   });
 
   it('breaker OPEN: error background', async () => {
+    // The adapter says OPEN; the next poll (brought forward) writes it with paused_reason circuit_breaker_open.
     await control('scheduler.setBreaker', 'OPEN');
     await control('scheduler.writeOnce');
     await expectStatus(t, 'breaker OPEN', {
@@ -103,20 +103,32 @@ describe('status bar follows the scheduler heartbeat', function () {
     });
   });
 
-  it('paused: warning background, reason in the tooltip', async () => {
-    await control('scheduler.setBreaker', 'CLOSED');
-    await control('scheduler.pause', 'e2e maintenance window');
+  it("breaker 'open' in lower case is OPEN (compared case-insensitively, as eva:health does)", async () => {
+    // Only an exact 'OPEN' pauses the daemon; 'open' is written as given, without a pause.
+    await control('scheduler.setBreaker', 'open');
     await control('scheduler.writeOnce');
+    await expectStatus(t, "breaker 'open'", {
+      state: 'breaker-open',
+      text: /OPEN/,
+      tooltip: /Circuit breaker:\*\* open/,
+      background: 'error',
+    });
+  });
+
+  it('paused (a row no upstream writer produces: paused with the breaker not OPEN): warning background, reason in the tooltip', async () => {
+    // A fresh write first, so the crashed row is far from stale when it is read.
+    await control('scheduler.writeOnce');
+    await control('scheduler.pause', 'e2e maintenance window');
     await expectStatus(t, 'paused', {
       state: 'paused',
       text: /paused/i,
       tooltip: /e2e maintenance window/,
       background: 'warning',
     });
-    await control('scheduler.resume');
   });
 
-  it('stopping: warning background', async () => {
+  it('stopping (a row the daemon never writes): warning background', async () => {
+    await control('scheduler.writeOnce');
     await control('scheduler.setStopping');
     await expectStatus(t, 'stopping', {
       state: 'stopping',
