@@ -450,7 +450,7 @@ export function createCommandHandlers(d: CommandDeps): CommandHandlers {
       const health = d.monitor.health;
       const p = presentHealth(health);
       const now = d.monitor.serverNow();
-      const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now) : [];
+      const facts = 'heartbeat' in health ? heartbeatFacts(health.heartbeat, now, d.monitor.history) : [];
       const readAt = d.monitor.lastReadAt;
       type Item = vscode.QuickPickItem & { action?: 'refresh' | 'log' | 'configure' };
       const items: Item[] = [
