@@ -324,7 +324,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
   // (SIGKILL included, where no exit handler runs).
   const pmPid = postmasterPid(dataDir);
   if (pmPid) watchdog = startWatchdog({ pid: pmPid, signal: 'INT', removeDir: dataDir });
-  log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir})`);
+  log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir}; binaries ${bins.nativeDir})`);
 
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   try {
