@@ -49,9 +49,11 @@ export class DemoWorkspace {
   /**
    * Checks `dir` for the files the demo will write (`rels`, relative), without writing anything.
    * Throws WorkspaceRefusedError when the folder holds anything the demo did not write that it would
-   * touch, or anything at all when it is not a demo folder.
+   * touch, or anything at all when it is not a demo folder. `legacy` recognises a folder made by a
+   * demo from before the marker: adopted only when every entry in it is a planned file whose bytes
+   * `legacy` says such a demo wrote (and the folders on their way).
    */
-  static open(dir: string, rels: string[]): DemoWorkspace {
+  static open(dir: string, rels: string[], legacy?: (rel: string, content: Buffer) => boolean): DemoWorkspace {
     dir = path.resolve(dir);
     const refuse = (why: string): never => {
       throw new WorkspaceRefusedError(
@@ -68,7 +70,8 @@ export class DemoWorkspace {
     else if (!st.isDirectory()) refuse('it is not a folder');
     else {
       const entries = fs.readdirSync(dir);
-      if (entries.length && !entries.includes(MARKER))
+      if (entries.length && !entries.includes(MARKER) && legacy) previous = adoptLegacy(dir, rels, legacy);
+      if (entries.length && !entries.includes(MARKER) && !previous)
         refuse(
           `it is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}) and no earlier demo made it (no ${MARKER})`,
         );
@@ -188,4 +191,38 @@ export class DemoWorkspace {
     // Its path is ours: absent, or a plain-file marker (checked in open()).
     fs.writeFileSync(path.join(this.dir, MARKER), `${JSON.stringify(this.marker, null, 2)}\n`);
   }
+}
+
+/** A folder from a demo before the marker: every file planned and byte-identical to what it wrote, nothing else. */
+function adoptLegacy(
+  dir: string,
+  rels: string[],
+  legacy: (rel: string, content: Buffer) => boolean,
+): MarkerFile | null {
+  const dirsOnTheWay = new Set(
+    rels.flatMap((r) =>
+      r
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, a) => a.slice(0, i + 1).join('/')),
+    ),
+  );
+  const files: Record<string, string> = {};
+  const dirs: string[] = [];
+  const visit = (rel: string): boolean => {
+    for (const name of fs.readdirSync(path.join(dir, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(path.join(dir, r));
+      if (st.isDirectory() && dirsOnTheWay.has(r)) {
+        dirs.push(path.join(dir, r));
+        if (!visit(r)) return false;
+      } else if (st.isFile() && rels.includes(r)) {
+        const content = fs.readFileSync(path.join(dir, r));
+        if (!legacy(r, content)) return false;
+        files[r] = sha256(content);
+      } else return false;
+    }
+    return true;
+  };
+  return visit('') ? { what: 'adopted', files, dirs } : null;
 }

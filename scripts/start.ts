@@ -90,12 +90,32 @@ export function demoFiles(): Record<string, string | Buffer> {
 export const DEMO_ENV = '.env';
 
 /**
+ * What the demo wrote before it kept a marker (until issue 18): the fixture's files, its README, its
+ * .analyzer-mode and, when it was killed, its .env. Such a folder (e.g. .vscode-test/demo-workspace of
+ * the Run Extension launch configuration) is adopted only when every file is byte-identical to these.
+ */
+export function writtenByEarlierDemo(rel: string, content: Buffer): boolean {
+  const text = content.toString('utf8');
+  if (rel === DEMO_ENV)
+    return /^# Written by npm start: the local demo backend \(not a real Supabase project\)\nSUPABASE_URL=http:\/\/127\.0\.0\.1:\d+\nSUPABASE_SERVICE_ROLE_KEY=[\w.-]+\n$/.test(
+      text,
+    );
+  if (rel === 'README.md')
+    return (
+      text ===
+      '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n'
+    );
+  const now = demoFiles()[rel];
+  return now !== undefined && Buffer.from(now).equals(content);
+}
+
+/**
  * Opens (checks) the demo workspace without writing: the given folder, or a new temporary one.
  * Throws WorkspaceRefusedError for a folder the demo may not use.
  */
 export function openDemoWorkspace(workspace: string | undefined): { ws: DemoWorkspace; tempBase: string | null } {
   const rels = [...Object.keys(demoFiles()), DEMO_ENV];
-  if (workspace) return { ws: DemoWorkspace.open(workspace, rels), tempBase: null };
+  if (workspace) return { ws: DemoWorkspace.open(workspace, rels, writtenByEarlierDemo), tempBase: null };
   const tempBase = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
   return { ws: DemoWorkspace.open(path.join(tempBase, 'EHG_Engineer'), rels), tempBase };
 }
@@ -123,7 +143,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   if (args.preflight) {
     // Checks only (the folder is read, never written): bootstrap.js runs this before installing anything.
-    if (args.workspace) DemoWorkspace.open(args.workspace, [...Object.keys(demoFiles()), DEMO_ENV]);
+    if (args.workspace) openDemoWorkspace(args.workspace);
     return;
   }
   const { ws, tempBase } = openDemoWorkspace(args.workspace);

@@ -173,6 +173,44 @@ describe('demo workspace: the demo writes only into its own folder', function ()
     assert.equal(fs.existsSync(path.join(dir, 'package.json')), false);
   });
 
+  it('a folder the demo made before it kept a marker is adopted only when every file is byte-identical to what it wrote', function () {
+    const make = (name: string) => {
+      const dir = path.join(root, name);
+      for (const [rel, content] of Object.entries(demoFiles())) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), content);
+      }
+      fs.writeFileSync(
+        path.join(dir, 'README.md'),
+        '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n',
+      );
+      fs.writeFileSync(
+        path.join(dir, '.env'),
+        '# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=http://127.0.0.1:41234\nSUPABASE_SERVICE_ROLE_KEY=eyJ.abc-_.x\n',
+      );
+      return dir;
+    };
+    const old = make('old');
+    const { ws, tempBase } = openDemoWorkspace(old);
+    ws.setUp(demoFiles());
+    assert.deepEqual(cleanupDemoWorkspace(ws, tempBase), []);
+    assert.deepEqual(fs.readdirSync(old), [], 'everything the earlier demo wrote is gone; the folder stays');
+    // One byte of someone else's, or one file more, and it is not the demo's.
+    const edited = make('edited');
+    fs.appendFileSync(path.join(edited, 'lib', 'telemetry', 'bottleneck-analyzer.js'), '// mine\n');
+    const extra = make('extra');
+    fs.writeFileSync(path.join(extra, 'notes.md'), 'mine');
+    const realEnv = make('real-env');
+    fs.writeFileSync(path.join(realEnv, '.env'), 'SUPABASE_URL=https://real.supabase.co\n');
+    const before = snapshot(root);
+    for (const dir of [edited, extra, realEnv])
+      assert.throws(
+        () => openDemoWorkspace(dir),
+        (e: unknown) => e instanceof WorkspaceRefusedError && /not empty/.test(e.message),
+      );
+    assert.deepEqual(snapshot(root), before);
+  });
+
   it('a link put where the demo writes is refused, and never written through', function () {
     const dir = path.join(root, 'ws');
     const outside = path.join(root, 'outside');
