@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DemoWorkspace, MARKER, WorkspaceRefusedError } from '../../scripts/demoWorkspace';
-import { DEMO_ENV, cleanupDemoWorkspace, demoFiles, openDemoWorkspace } from '../../scripts/start';
+import { DEMO_ENV, cleanupDemoWorkspace, demoFiles, openDemoWorkspace, parseArgs } from '../../scripts/start';
 import { repoRoot } from '../stack/postgres';
 import { waitFor } from '../support/wait';
 
@@ -67,6 +67,21 @@ describe('demo workspace: the demo writes only into its own folder', function ()
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-demo-ws-test-'));
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('options: --no-scheduler or EHG_NO_SCHEDULER=1 turn the simulator off; --workspace is resolved; unknown ones are refused', function () {
+    assert.deepEqual(parseArgs([], {}), { backendOnly: false, scheduler: true, intervalMs: 5_000, preflight: false });
+    const a = parseArgs(['--backend-only', '--no-scheduler', '--workspace=rel/dir', '--port', '5433'], {});
+    assert.ok(a !== 'help');
+    assert.equal(a.backendOnly, true);
+    assert.equal(a.scheduler, false);
+    assert.equal(a.workspace, path.resolve('rel/dir'));
+    assert.equal(a.port, 5433);
+    assert.equal((parseArgs([], { EHG_NO_SCHEDULER: '1' }) as { scheduler: boolean }).scheduler, false);
+    assert.equal((parseArgs([], { EHG_NO_SCHEDULER: '0' }) as { scheduler: boolean }).scheduler, true);
+    assert.equal(parseArgs(['--help'], {}), 'help');
+    assert.throws(() => parseArgs(['--workspaces', 'x'], {}), /unknown argument --workspaces/);
+    assert.throws(() => parseArgs(['--workspace'], {}), /needs a value/);
+  });
 
   it('a checkout-like folder (README, package.json, analyzer, .env) is refused before any write, every byte unchanged', function () {
     const dir = fakeCheckout(root);
