@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone of this machine's kind: installs npm
 // dependencies, the Debian packages the real editor and browser need, and the cached code-server,
-// each only when missing. Then runs the given npm script(s). Plain JS: it runs before anything is built.
+// each only when missing (`npm start -- --backend-only` needs none of the editor's), builds what is
+// older than its inputs, then runs start.js or the tests. Plain JS: it runs before anything is built.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,8 +11,13 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const what = process.argv[2];
 const rest = process.argv.slice(3);
+// `npm start -- --backend-only` needs neither code-server nor the VSIX (nor their Debian packages).
+const backendOnly = what === 'start' && rest.includes('--backend-only');
+const wantsHelp = what === 'start' && (rest.includes('--help') || rest.includes('-h'));
 const needs = {
-  start: { apt: ['ripgrep', 'libkrb5-dev'], bins: { rg: 'ripgrep' }, codeServer: true },
+  start: backendOnly
+    ? { apt: [], bins: {}, codeServer: false }
+    : { apt: ['ripgrep', 'libkrb5-dev'], bins: { rg: 'ripgrep' }, codeServer: true },
   test: {
     apt: ['chromium', 'ripgrep', 'libkrb5-dev'],
     bins: { chromium: 'chromium', rg: 'ripgrep' },
@@ -45,7 +51,72 @@ if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
   }
 }
 
-// 2. Debian packages
+// Builds only when an input is newer than the output (a warm start rebuilds nothing).
+function newestMtime(paths) {
+  let newest = 0;
+  const visit = (p) => {
+    let st;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) if (e !== 'node_modules' && e !== '.git') visit(path.join(p, e));
+    } else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of paths) visit(path.join(root, p));
+  return newest;
+}
+function mtime(p) {
+  try {
+    return fs.statSync(path.join(root, p)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+// What `npm run package` reads (esbuild.js bundles src/; vsce packs the manifest, media, l10n, docs).
+const VSIX_INPUTS = [
+  'src',
+  'media',
+  'l10n',
+  'package.json',
+  'package.nls.json',
+  'esbuild.js',
+  'tsconfig.json',
+  '.vscodeignore',
+  'README.md',
+  'CHANGELOG.md',
+  'LICENSE',
+  'node_modules/.package-lock.json',
+];
+// What `npm run compile` (tsc -p .) reads.
+const COMPILE_INPUTS = ['src', 'test', 'scripts', 'tsconfig.json', 'package.json', 'node_modules/.package-lock.json'];
+const COMPILE_STAMP = path.join('out', '.start-compile-stamp');
+function buildIfStale(label, output, inputs, script, stamp) {
+  const out = mtime(output);
+  if (out && out > newestMtime(inputs)) {
+    console.log(`[setup] ${label}: up to date (${output} is newer than its inputs)`);
+    return;
+  }
+  const t = Date.now();
+  if (run('npm', ['run', '-s', script]) !== 0) process.exit(1);
+  if (stamp) fs.writeFileSync(path.join(root, stamp), `${new Date().toISOString()}\n`);
+  console.log(`[setup] ${label}: built in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+// 2. start.js itself (compiled), then its checks of the arguments and the --workspace folder, which
+// write nothing: a folder the demo may not use is refused before anything is installed or written.
+if (what === 'start') {
+  buildIfStale('compile', COMPILE_STAMP, COMPILE_INPUTS, 'compile', COMPILE_STAMP);
+  const check = spawnSync('node', [path.join(root, 'out', 'scripts', 'start.js'), '--preflight', ...rest], {
+    stdio: 'inherit',
+    cwd: root,
+  });
+  if (check.status !== 0 || wantsHelp) process.exit(check.status ?? 1);
+}
+
+// 3. Debian packages
 const missing = needs.apt.filter((p) => !dpkgInstalled(p));
 if (missing.length) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -74,18 +145,11 @@ for (const [bin, pkg] of Object.entries(needs.bins)) {
   }
 }
 
-// 3. code-server (a real VS Code 1.100.3) in the git-ignored cache
+// 4. code-server (a real VS Code 1.100.3) in the git-ignored cache
 if (needs.codeServer && run('bash', [path.join(root, 'scripts', 'install-code-server.sh')]) !== 0) process.exit(1);
 
-// 4. the actual work
-const scripts =
-  what === 'start'
-    ? [
-        ['run', 'package'],
-        ['run', 'compile'],
-      ]
-    : [];
-for (const s of scripts) if (run('npm', s) !== 0) process.exit(1);
+// 5. the VSIX (full mode only), then the actual work
+if (what === 'start' && !backendOnly) buildIfStale('VSIX', 'ehg-telemetry.vsix', VSIX_INPUTS, 'package', null);
 const final =
   what === 'start'
     ? ['node', [path.join(root, 'out', 'scripts', 'start.js'), ...rest]]

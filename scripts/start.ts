@@ -1,9 +1,11 @@
 // `npm start`: the extension as a user gets it (the VSIX, installed into a real VS Code — code-server),
-// against the embedded local backend with demo data and the EVA scheduler simulator, in a copy of the
-// fixture EHG workspace (test/fixtures/ehg-workspace), whose stand-in analyzer the extension itself
-// runs for the SESSION_START run it triggers.
-// `npm start -- --backend-only`: only the backend, for a desktop VS Code (prints URL and keys).
-// Ctrl-C stops everything and leaves nothing running.
+// against the embedded local backend with demo data and the EVA scheduler simulator, in a demo copy of
+// the fixture EHG workspace (test/fixtures/ehg-workspace), whose stand-in analyzer the extension itself
+// runs for the SESSION_START run it triggers. The demo writes only into its own folder (a temporary one,
+// or --workspace: missing, empty or an earlier demo's; see demoWorkspace.ts) and removes what it wrote.
+// `npm start -- --backend-only`: only the backend, for your own VS Code (prints a .env and how to
+// install the VSIX); scripts/bootstrap.js then installs no code-server and builds no VSIX.
+// `--no-scheduler`: no scheduler simulator. Ctrl-C stops everything and leaves nothing running.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,56 +13,150 @@ import { generateRuns, generateTraces } from '../test/stack/datagen';
 import { startStack, Stack } from '../test/stack';
 import { controlEndpoint, controlHelp, readControlCommands } from '../test/stack/control';
 import { REPO_ROOT, startCodeServer, CodeServer } from './codeServer';
+import { DemoWorkspace, MARKER, WorkspaceRefusedError } from './demoWorkspace';
 
-interface Args {
+export interface Args {
   backendOnly: boolean;
+  /** false: no scheduler simulator; the heartbeat table is left to you (--no-scheduler, EHG_NO_SCHEDULER=1). */
+  scheduler: boolean;
   intervalMs: number;
   port?: number;
   editorPort?: number;
   workspace?: string;
+  /** Check the arguments and the workspace folder, write nothing, exit (scripts/bootstrap.js runs it first). */
+  preflight: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { backendOnly: false, intervalMs: 5_000 };
+export const USAGE = `npm start [-- options]
+  --backend-only        only the local backend (no code-server, no VSIX build): prints a .env to paste and
+                        how to install the extension into your own VS Code
+  --no-scheduler        no EVA scheduler simulator: the heartbeat table is yours (also EHG_NO_SCHEDULER=1)
+  --interval <seconds>  the simulator's base interval (default 5; idle it writes every 3 × base)
+  --port <port>         the backend's port (default: a free one)
+  --editor-port <port>  code-server's port (default: a free one)
+  --workspace <folder>  the demo workspace: a missing or empty folder, or one an earlier demo made
+                        (it holds ${MARKER}); the demo writes a copy of the fixture EHG workspace and a
+                        .env there and removes exactly those again on exit. Any other folder is refused
+                        before anything is written. Default: a temporary folder.`;
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Args | 'help' {
+  const args: Args = {
+    backendOnly: false,
+    scheduler: !['1', 'true'].includes(env.EHG_NO_SCHEDULER ?? ''),
+    intervalMs: 5_000,
+    preflight: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
     const val = () => {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === '--backend-only') args.backendOnly = true;
-    else if (a.startsWith('--interval')) args.intervalMs = Math.max(1, Number(val())) * 1000;
-    else if (a.startsWith('--port')) args.port = Number(val());
-    else if (a.startsWith('--editor-port')) args.editorPort = Number(val());
-    else if (a.startsWith('--workspace')) args.workspace = path.resolve(val());
-    else if (a === '--help' || a === '-h') {
-      console.log(
-        'npm start [-- --backend-only] [--interval <base seconds, default 5>] [--port <backend port>] [--editor-port <port>] [--workspace <folder to write the demo .env into>]',
-      );
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (try --help)`);
+    if (name === '--backend-only') args.backendOnly = true;
+    else if (name === '--no-scheduler') args.scheduler = false;
+    else if (name === '--preflight') args.preflight = true;
+    else if (name === '--interval') args.intervalMs = Math.max(1, Number(val())) * 1000;
+    else if (name === '--port') args.port = Number(val());
+    else if (name === '--editor-port') args.editorPort = Number(val());
+    else if (name === '--workspace') args.workspace = path.resolve(val());
+    else if (name === '--help' || name === '-h') return 'help';
+    else throw new Error(`unknown argument ${a} (try --help)`);
   }
   if (!Number.isFinite(args.intervalMs)) throw new Error('--interval must be a number of seconds');
   return args;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const t0 = Date.now();
-  // A given --workspace is kept (e.g. .vscode-test/demo-workspace for the Run Extension launch
-  // configuration); otherwise a temporary one is made and removed on exit.
-  const base = args.workspace ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
-  const workspace = args.workspace ?? path.join(base!, 'EHG_Engineer');
-  fs.mkdirSync(workspace, { recursive: true });
-  // The fixture EHG workspace: package.json ("type": "module") and a stand-in analyzer
-  // (lib/telemetry/bottleneck-analyzer.js) with the upstream's export and result shape.
-  fs.cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'ehg-workspace'), workspace, { recursive: true });
+/** The files the demo writes into its workspace, relative: the fixture EHG workspace, a README, .analyzer-mode, .env. */
+export function demoFiles(): Record<string, string | Buffer> {
+  const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'ehg-workspace');
+  const files: Record<string, string | Buffer> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(fixture, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else files[r] = fs.readFileSync(path.join(fixture, r));
+    }
+  };
+  walk('');
+  files['README.md'] =
+    '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend. Written by `npm start`, removed when it stops.\n';
   // A few seconds of work, so that RUNNING is visible before SUCCEEDED.
-  fs.writeFileSync(path.join(workspace, '.analyzer-mode'), 'slow:4000');
+  files['.analyzer-mode'] = 'slow:4000';
+  return files;
+}
+
+export const DEMO_ENV = '.env';
+
+/**
+ * What the demo wrote before it kept a marker (until issue 18): the fixture's files, its README, its
+ * .analyzer-mode and, when it was killed, its .env. Such a folder (e.g. .vscode-test/demo-workspace of
+ * the Run Extension launch configuration) is adopted only when every file is byte-identical to these.
+ */
+export function writtenByEarlierDemo(rel: string, content: Buffer): boolean {
+  const text = content.toString('utf8');
+  if (rel === DEMO_ENV)
+    return /^# Written by npm start: the local demo backend \(not a real Supabase project\)\nSUPABASE_URL=http:\/\/127\.0\.0\.1:\d+\nSUPABASE_SERVICE_ROLE_KEY=[\w.-]+\n$/.test(
+      text,
+    );
+  if (rel === 'README.md')
+    return (
+      text ===
+      '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n'
+    );
+  const now = demoFiles()[rel];
+  return now !== undefined && Buffer.from(now).equals(content);
+}
+
+/**
+ * Opens (checks) the demo workspace without writing: the given folder, or a new temporary one.
+ * Throws WorkspaceRefusedError for a folder the demo may not use.
+ */
+export function openDemoWorkspace(workspace: string | undefined): { ws: DemoWorkspace; tempBase: string | null } {
+  const rels = [...Object.keys(demoFiles()), DEMO_ENV];
+  if (workspace) return { ws: DemoWorkspace.open(workspace, rels, writtenByEarlierDemo), tempBase: null };
+  const tempBase = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-telemetry-demo-'));
+  return { ws: DemoWorkspace.open(path.join(tempBase, 'EHG_Engineer'), rels), tempBase };
+}
+
+/** Removes what the demo wrote; returns lines for what was kept (and why). */
+export function cleanupDemoWorkspace(ws: DemoWorkspace, tempBase: string | null): string[] {
+  const kept = ws.cleanup();
+  if (tempBase) {
+    try {
+      fs.rmdirSync(tempBase);
+    } catch {
+      kept.push(`${tempBase} (not empty)`);
+    }
+  }
+  return kept;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const args = parsed;
+  const t0 = Date.now();
+  if (args.preflight) {
+    // Checks only (the folder is read, never written): bootstrap.js runs this before installing anything.
+    if (args.workspace) openDemoWorkspace(args.workspace);
+    return;
+  }
+  const { ws, tempBase } = openDemoWorkspace(args.workspace);
+  const workspace = ws.dir;
   let stack: Stack | null = null;
   let editor: CodeServer | null = null;
   let stopping = false;
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const k of cleanupDemoWorkspace(ws, tempBase)) console.log(`Kept ${k}`);
+  };
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
@@ -73,17 +169,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(143));
   // The stack's own signal handler may end the process first; what must happen is done here too.
   process.on('exit', () => {
-    if (base) fs.rmSync(base, { recursive: true, force: true });
-    else fs.rmSync(path.join(workspace, '.env'), { force: true });
-    if (stopping) console.log('Stopped; nothing left running.');
+    cleanup();
+    if (stopping) console.log('Stopped; nothing left running, and the demo workspace holds nothing the demo wrote.');
   });
+  ws.setUp(demoFiles());
 
   console.log('Starting the local backend (PostgreSQL 18 + PostgREST 12.0.2 + the edge)…');
   stack = await startStack(
     {
       port: args.port,
       seedDemoScope: workspace,
-      scheduler: { intervalMs: args.intervalMs },
+      scheduler: args.scheduler ? { intervalMs: args.intervalMs } : false,
       // The stack's own lines (what each part is, where it listens); not the scheduler's every write.
       log: (line) => {
         if (line.startsWith('[stack]')) console.log(line);
@@ -103,14 +199,8 @@ async function main(): Promise<void> {
   // A week of workflow traces in which one phase, one gate and one subagent got slow in the last day:
   // what the analyzer will find.
   await generateTraces(stack.databaseUrl);
-  fs.writeFileSync(
-    path.join(workspace, '.env'),
-    `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`,
-  );
-  fs.writeFileSync(
-    path.join(workspace, 'README.md'),
-    '# EHG_Engineer (demo workspace)\n\nOpen the **EHG Telemetry** view in the activity bar. The `.env` here points at the local demo backend.\n',
-  );
+  const envText = `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`;
+  ws.write(DEMO_ENV, envText, 0o600);
 
   const control = (a: string) => `curl -X POST ${stack.url}/__stack/scheduler/${a}`;
   // As `supabase start` prints them, so a person can query what the extension wrote.
@@ -119,20 +209,36 @@ async function main(): Promise<void> {
   service-role key  ${stack.keys.serviceRole}
   (e.g. curl '${stack.url}/rest/v1/telemetry_analysis_runs?select=run_id,status,findings_count,metadata->runner&order=triggered_at.desc&limit=3' -H "apikey: <service-role key>")
   database          ${stack.databaseUrl}`;
-  const controls = controlHelp();
+  const controls = args.scheduler
+    ? `Type a command and Enter to drive the EVA scheduler simulator (or ${control('open')}):\n${controlHelp()}`
+    : 'No scheduler simulator (--no-scheduler): eva_scheduler_heartbeat is yours to write (e.g. run upstream `npm run eva:scheduler:start` with the .env below).';
+  const schedulerLine = args.scheduler
+    ? `The status bar shows the EVA scheduler (simulated after
+lib/eva/eva-master-scheduler.js: base interval ${args.intervalMs / 1000} s, adaptive polling on and the queue empty,
+so it writes every ${Math.min(args.intervalMs * 3, 300_000) / 1000} s while next_poll_at says ${args.intervalMs / 1000} s).`
+    : 'No scheduler simulator runs (--no-scheduler): the status bar shows whatever you write to eva_scheduler_heartbeat.';
 
   if (args.backendOnly) {
+    const vsix = path.join(REPO_ROOT, 'ehg-telemetry.vsix');
     console.log(`
 Local backend ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (real PostgreSQL 18 and PostgREST 12.0.2 behind a stand-in for Supabase's gateway; see test/stack/README.md).
 
 ${endpoints}
 
-Use it from a desktop VS Code: open a folder whose .env has
-  SUPABASE_URL=${stack.url}
-  SUPABASE_SERVICE_ROLE_KEY=<the service-role key above>
-(or run "EHG Telemetry: Configure Connection…"). A ready folder: ${workspace}
+To use it from your own VS Code on your own EHG_Engineer checkout:
+1. Put these lines in the checkout's .env (the extension reads it in a trusted workspace; keep your real
+   values aside, this backend's keys are throw-away):
 
-Type a command and Enter to drive the EVA scheduler simulator (or ${control('open')}):
+SUPABASE_URL=${stack.url}
+SUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}
+
+   (or run "EHG Telemetry: Configure Connection…" and paste the URL and key).
+2. Build and install the extension (this mode builds nothing):
+     cd ${REPO_ROOT} && npm run package
+     code --install-extension ${vsix}
+   or, in VS Code: Extensions: Install from VSIX… and pick ${vsix}.
+A ready demo folder (the fixture EHG workspace with that .env, removed on exit): ${workspace}
+
 ${controls}
 Ctrl-C stops everything.`);
   } else {
@@ -152,13 +258,10 @@ What you will see: the EHG Telemetry icon in the activity bar opens "Analysis Ru
 SESSION_START run for this workspace appears and goes QUEUED → RUNNING → SUCCEEDED: the extension
 itself runs the workspace's analyzer (the fixture's stand-in, in a child Node process; it waits 4 s
 so RUNNING is visible) over the generated traces, and finds the slow phase, gate and subagent.
-Expand the run for its bottlenecks. The status bar shows the EVA scheduler (simulated after
-lib/eva/eva-master-scheduler.js: base interval ${args.intervalMs / 1000} s, adaptive polling on and the queue empty,
-so it writes every ${Math.min(args.intervalMs * 3, 300_000) / 1000} s while next_poll_at says ${args.intervalMs / 1000} s).
+Expand the run for its bottlenecks. ${schedulerLine}
 
 ${endpoints}
 
-Type a command and Enter here to make the status bar react (or ${control('open')}):
 ${controls}
 Ctrl-C stops everything.`);
   }
@@ -166,7 +269,8 @@ Ctrl-C stops everything.`);
   readControlCommands(stack, () => void stopAll(0));
 }
 
-main().catch((e: unknown) => {
-  console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((e: unknown) => {
+    console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(e instanceof WorkspaceRefusedError ? 2 : 1);
+  });

@@ -14,6 +14,7 @@ import { measureAtScale, QUERY_NAMES, ScaleResult } from './db';
 import {
   editorSession,
   EditorFigures,
+  firstLine,
   launchBrowser,
   NAIVE_SCALED_MS,
   REAL_SCHEDULER_INTERVAL_MS,
@@ -44,6 +45,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const row = (figure: string, value: string, target = '', pass?: boolean) =>
     rows.push({ figure, value, target, verdict: pass === undefined ? '' : pass ? 'PASS' : 'MISS' });
+  // A figure (or a whole section) the run could not get: said in the table with why, and the run goes on.
+  const notMeasured = (what: string, e: unknown) => {
+    const why = e === null ? '' : firstLine(e);
+    log(`not measured: ${what}${why ? ` — ${why}` : ''}`);
+    rows.push({ figure: `NOT MEASURED: ${what}`, value: why, target: '', verdict: 'MISS' });
+    ((figures.not_measured ??= []) as string[]).push(why ? `${what}: ${why}` : what);
+  };
 
   // ---- 2. size -----------------------------------------------------------------------------
   if (SECTIONS.has('size')) {
@@ -83,7 +91,12 @@ async function main(): Promise<void> {
       windows: QUICK
         ? { visible: 10 * s, hidden: 10 * s, unfocused: 15 * s, erroring: 25 * s }
         : { visible: 30_000, hidden: 30_000, unfocused: 60_000, erroring: 80_000 },
+    }).catch((e: unknown) => {
+      notMeasured('the editor section (activation, session start, idle requests)', e);
+      return null;
     });
+  }
+  if (editor) {
     const a = editor.activation;
     Object.assign(figures, {
       activation_ratio: a.ratio,
@@ -100,23 +113,39 @@ async function main(): Promise<void> {
       requests_before_activate_returned: a.requestsBeforeActivateReturned,
       first_request_after_activate_ms_min: a.firstRequestMarginsMs.length ? Math.min(...a.firstRequestMarginsMs) : null,
     });
+    // (with no load measured, the NOT MEASURED row says why instead)
+    if (a.loads > 0) {
+      row(
+        'activation, ours / hello-world (code load + activate call, median of loads)',
+        `${a.ratio}× (${a.oursMedianMs} ms / ${a.helloMedianMs} ms; loads: ${a.oursMs.join(',')} vs ${a.helloMs.join(',')})`,
+        '≤ 1.5×',
+        a.ratio <= 1.5,
+      );
+      row(
+        'until active, ours vs hello-world (require + activate() until its promise resolves, incl. what the host ran before the wiring tick; host marks, median)',
+        `${a.readyOursMedianMs} ms vs ${a.readyHelloMedianMs} ms (require alone ${a.loadOursMedianMs} vs ${a.loadHelloMedianMs} ms; loads: ${a.readyOursMs.join(',')} vs ${a.readyHelloMs.join(',')})`,
+        'report',
+      );
+      row(
+        'requests started before activate() returned (gateway log vs exthost trace)',
+        `${a.requestsBeforeActivateReturned} (first request ≥ ${figures.first_request_after_activate_ms_min} ms after)`,
+        '0',
+        a.requestsBeforeActivateReturned === 0,
+      );
+    }
+
     row(
-      'activation, ours / hello-world (code load + activate call, median of loads)',
-      `${a.ratio}× (${a.oursMedianMs} ms / ${a.helloMedianMs} ms; loads: ${a.oursMs.join(',')} vs ${a.helloMs.join(',')})`,
-      '≤ 1.5×',
-      a.ratio <= 1.5,
-    );
-    row(
-      'until active, ours vs hello-world (require + activate() until its promise resolves, incl. what the host ran before the wiring tick; host marks, median)',
-      `${a.readyOursMedianMs} ms vs ${a.readyHelloMedianMs} ms (require alone ${a.loadOursMedianMs} vs ${a.loadHelloMedianMs} ms; loads: ${a.readyOursMs.join(',')} vs ${a.readyHelloMs.join(',')})`,
+      'activation loads retried (a row or mark that did not appear; bounded to 3 attempts a load)',
+      a.retried.length
+        ? `${a.retried.length}: ${a.retried.map((r) => `load ${r.load} attempt ${r.attempt} (${r.reason.slice(0, 120)})`).join('; ')}`
+        : '0',
       'report',
     );
-    row(
-      'requests started before activate() returned (gateway log vs exthost trace)',
-      `${a.requestsBeforeActivateReturned} (first request ≥ ${figures.first_request_after_activate_ms_min} ms after)`,
-      '0',
-      a.requestsBeforeActivateReturned === 0,
-    );
+    figures.activation_loads_retried = a.retried;
+    figures.activation_loads_failed = a.failedLoads;
+    for (const f of a.failedLoads)
+      row(`activation load ${f.load}: no figures after 3 attempts (left out of the medians)`, f.reason, 'report');
+    for (const m of a.missing) notMeasured(m, null);
 
     const ss = editor.sessionStart;
     figures.enqueue_round_trips_editor = ss.roundTripsToInsert;
@@ -193,17 +222,27 @@ async function main(): Promise<void> {
   let memory: MemoryFigures | null = null;
   for (const target of sizes) {
     if (!SECTIONS.has('scale') && target > 10_000) break;
-    const r = await measureAtScale(stack, Number(rowsNow), target, target === sizes[sizes.length - 1]);
+    const r = await measureAtScale(stack, Number(rowsNow), target, target === sizes[sizes.length - 1]).catch(
+      (e: unknown) => {
+        notMeasured(`the scale section at ${target.toLocaleString('en')} rows (and above)`, e);
+        return null;
+      },
+    );
+    if (!r) break;
     rowsNow = String(r.rows);
     scales.push(r);
     log(
       `scale ${r.rows.toLocaleString('en')} rows: ${[...QUERY_NAMES, 'list_all_scopes', 'list_all_scopes_with_index', 'naive_list_select_star'].map((q) => `${q} ${r.queries[q as keyof typeof r.queries].ms} ms`).join(', ')}`,
     );
     if (target === 10_000 && SECTIONS.has('memory') && browser) {
-      memory = await memorySession(stack, browser, QUICK ? 200 : 1_000, CURVE_CYCLES);
-      log(
-        `memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`,
-      );
+      memory = await memorySession(stack, browser, QUICK ? 200 : 1_000, CURVE_CYCLES).catch((e: unknown) => {
+        notMeasured('the memory section', e);
+        return null;
+      });
+      if (memory)
+        log(
+          `memory: heap ${round(memory.heapBeforeMb ?? 0, 2)} → ${round(memory.heapAfterMb ?? 0, 2)} MB over ${memory.cycles} cycles`,
+        );
     }
   }
 
@@ -466,7 +505,8 @@ process.on('SIGTERM', () => {
 main().then(
   () => exit(0),
   (err) => {
-    log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // The reason, not a stack: every figure measured so far was already logged above.
+    log(`bench stopped: ${firstLine(err)}`);
     void exit(1);
   },
 );

