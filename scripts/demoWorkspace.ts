@@ -78,12 +78,15 @@ export class DemoWorkspace {
       if (entries.includes(MARKER)) {
         const m = lstat(path.join(dir, MARKER));
         if (!m?.isFile()) refuse(`${MARKER} is not a plain file`);
+        let parsed: unknown;
         try {
-          previous = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as MarkerFile;
-          if (typeof previous.files !== 'object' || !Array.isArray(previous.dirs)) throw new Error('bad shape');
+          parsed = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
         } catch {
-          refuse(`${MARKER} is not one the demo wrote`);
+          refuse(`${MARKER} is not one the demo wrote (not JSON)`);
         }
+        const why = markerProblem(parsed, dir, rels);
+        if (why) refuse(`${MARKER} is not one the demo wrote (${why})`);
+        previous = parsed as MarkerFile;
       }
     }
     const owned = previous?.files ?? {};
@@ -101,15 +104,16 @@ export class DemoWorkspace {
       }
       const target = st ? lstat(path.join(dir, rel)) : null;
       if (!target) continue;
-      if (!(rel in owned)) refuse(`${rel} is there and the demo did not write it`);
+      if (!Object.hasOwn(owned, rel)) refuse(`${rel} is there and the demo did not write it`);
       if (!target.isFile()) refuse(`${rel} is not a plain file`);
       const want = owned[rel];
-      if (want !== null && sha256(fs.readFileSync(path.join(dir, rel))) !== want)
-        refuse(`${rel} changed since the demo wrote it`);
+      // null: the demo meant to write it but has no record of what it wrote, so what is there is not known to be ours.
+      if (want === null) refuse(`${rel} is there and the demo has no record of writing it`);
+      if (sha256(fs.readFileSync(path.join(dir, rel))) !== want) refuse(`${rel} changed since the demo wrote it`);
     }
     const marker: MarkerFile = {
       what: 'Written by `npm start` (EHG Telemetry demo): the files it wrote here, removed again when it stops.',
-      files: { ...owned, ...Object.fromEntries(rels.filter((r) => !(r in owned)).map((r) => [r, null])) },
+      files: { ...owned, ...Object.fromEntries(rels.filter((r) => !Object.hasOwn(owned, r)).map((r) => [r, null])) },
       dirs: [...(previous?.dirs ?? []), ...createdDirs],
     };
     return new DemoWorkspace(dir, marker, pendingDirs);
@@ -132,12 +136,17 @@ export class DemoWorkspace {
 
   /** Writes one of the planned files (never one outside the plan, never through a link). */
   write(rel: string, content: string | Buffer, mode = 0o644): void {
-    if (!(rel in this.marker.files)) throw new Error(`the demo did not plan to write ${rel}`);
+    if (!Object.hasOwn(this.marker.files, rel)) throw new Error(`the demo did not plan to write ${rel}`);
     const abs = path.join(this.dir, rel);
     const cur = lstat(abs);
     if (cur) {
-      // Ours (checked in open()); replaced, not written through, so a link put there is not followed.
-      if (!cur.isFile()) throw new Error(`${abs} is no longer a plain file`);
+      // Ours when open() checked it; checked again now (the .env is written long after open()), then
+      // replaced, not written through, so a link put there is not followed.
+      const want = this.marker.files[rel];
+      if (!cur.isFile() || want === null || sha256(fs.readFileSync(abs)) !== want)
+        throw new WorkspaceRefusedError(
+          `${abs} changed since the demo checked it; kept it as it is, and did not write the demo's ${rel}.`,
+        );
       fs.unlinkSync(abs);
     }
     this.marker.files[rel] = null;
@@ -167,9 +176,12 @@ export class DemoWorkspace {
       const abs = path.join(this.dir, rel);
       const s = lstat(abs);
       if (!s) continue;
-      if (s.isFile() && (hash === null || sha256(fs.readFileSync(abs)) === hash)) fs.unlinkSync(abs);
+      // A null entry is never removed: the demo has no record of what it wrote there (or never wrote it).
+      if (s.isFile() && hash !== null && sha256(fs.readFileSync(abs)) === hash) fs.unlinkSync(abs);
       else {
-        kept.push(`${abs} (changed since the demo wrote it)`);
+        kept.push(
+          `${abs} (${hash === null ? 'the demo has no record of writing it' : 'changed since the demo wrote it'})`,
+        );
         allGone = false;
       }
     }
@@ -191,6 +203,54 @@ export class DemoWorkspace {
     // Its path is ours: absent, or a plain-file marker (checked in open()).
     fs.writeFileSync(path.join(this.dir, MARKER), `${JSON.stringify(this.marker, null, 2)}\n`);
   }
+}
+
+/**
+ * Why `m` is not a marker this demo could have written for `dir` (null: it could have). Checked
+ * before any write, because the marker decides what the demo overwrites and removes, and it may have
+ * been copied along with an old demo folder or committed to a repository: the files must be ones
+ * the demo plans to write (so relative, no `..`), each with a sha256 or null; the folders must be
+ * `dir` itself, one of the planned folders inside it, or a chain of `dir`'s own parents down to it
+ * (those a demo made when `dir` was missing).
+ */
+export function markerProblem(m: unknown, dir: string, rels: string[]): string | null {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
+  const o = m as Record<string, unknown>;
+  const extra = Object.keys(o).filter((k) => !['what', 'files', 'dirs'].includes(k));
+  if (extra.length) return `unexpected key ${JSON.stringify(extra[0])}`;
+  if (typeof o.what !== 'string') return '"what" is not a string';
+  const files = o.files;
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) return '"files" is not an object';
+  for (const [rel, hash] of Object.entries(files as Record<string, unknown>)) {
+    if (!rels.includes(rel)) return `it lists ${JSON.stringify(rel)}, which the demo does not write`;
+    if (hash !== null && (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)))
+      return `the entry for ${rel} is not a sha256`;
+  }
+  if (!Array.isArray(o.dirs)) return '"dirs" is not a list';
+  const inside = new Set([
+    dir,
+    ...rels.flatMap((r) =>
+      r
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, a) => path.join(dir, ...a.slice(0, i + 1))),
+    ),
+  ]);
+  const parents = o.dirs.filter((d) => typeof d !== 'string' || !inside.has(d));
+  for (const d of parents) {
+    if (typeof d !== 'string' || !path.isAbsolute(d) || path.normalize(d) !== d)
+      return `it lists a folder ${JSON.stringify(d)} that is not a plain absolute path`;
+    if (d === path.dirname(d) || !dir.startsWith(`${d}${path.sep}`))
+      return `it lists ${d}, which is neither this folder, one the demo makes in it, nor a parent of it`;
+  }
+  // Parents only as a chain that ends at `dir` (each one's child on the way to `dir` listed too).
+  const listed = new Set(o.dirs as string[]);
+  for (const d of parents as string[]) {
+    if (!listed.has(dir)) return `it lists the parent ${d} but not this folder`;
+    for (let c = dir; c !== d; c = path.dirname(c))
+      if (!listed.has(c)) return `it lists the parent ${d} but not ${c} between it and this folder`;
+  }
+  return null;
 }
 
 /** A folder from a demo before the marker: every file planned and byte-identical to what it wrote, nothing else. */

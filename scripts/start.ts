@@ -200,7 +200,14 @@ async function main(): Promise<void> {
   // what the analyzer will find.
   await generateTraces(stack.databaseUrl);
   const envText = `# Written by npm start: the local demo backend (not a real Supabase project)\nSUPABASE_URL=${stack.url}\nSUPABASE_SERVICE_ROLE_KEY=${stack.keys.serviceRole}\n`;
-  ws.write(DEMO_ENV, envText, 0o600);
+  try {
+    ws.write(DEMO_ENV, envText, 0o600);
+  } catch (e) {
+    // A .env that appeared (or changed) since the check is kept as it is; stop rather than run without it.
+    console.error(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
+    await stopAll(e instanceof WorkspaceRefusedError ? 2 : 1);
+    return;
+  }
 
   const control = (a: string) => `curl -X POST ${stack.url}/__stack/scheduler/${a}`;
   // As `supabase start` prints them, so a person can query what the extension wrote.

@@ -226,6 +226,146 @@ describe('demo workspace: the demo writes only into its own folder', function ()
     assert.deepEqual(snapshot(root), before);
   });
 
+  describe('a marker the demo did not write is refused before any write (review of issue 18)', function () {
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    /** A folder holding `files` and the given marker, next to a file outside it that must survive. */
+    const forged = (name: string, marker: unknown, files: Record<string, string> = {}) => {
+      const dir = path.join(root, name);
+      fs.mkdirSync(dir);
+      for (const [rel, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), text);
+      }
+      fs.writeFileSync(path.join(dir, MARKER), JSON.stringify(marker));
+      return dir;
+    };
+    const refused = (dir: string, why: RegExp) =>
+      assert.throws(
+        () => openDemoWorkspace(dir),
+        (e: unknown) =>
+          e instanceof WorkspaceRefusedError &&
+          new RegExp(`${MARKER.replace(/\./g, '\\.')} is not one the demo wrote|has no record`).test(e.message) &&
+          why.test(e.message) &&
+          /Nothing was written/.test(e.message),
+      );
+
+    it('the reproduction: README.md and ../victim.txt listed with null hashes', function () {
+      fs.writeFileSync(path.join(root, 'victim.txt'), 'outside the folder\n');
+      const dir = forged(
+        'ws',
+        { what: 'x', files: { 'README.md': null, '../victim.txt': null }, dirs: [] },
+        { 'README.md': '# mine\n' },
+      );
+      const before = snapshot(root);
+      refused(dir, /lists "\.\.\/victim\.txt", which the demo does not write/);
+      assert.deepEqual(snapshot(root), before);
+    });
+
+    it('forged keys: a file the demo does not write, `..`, an absolute path — even with the right hash', function () {
+      fs.writeFileSync(path.join(root, 'victim.txt'), 'outside\n');
+      const cases: [unknown, Record<string, string>, RegExp][] = [
+        [{ what: 'x', files: { 'notes.txt': sha('mine') }, dirs: [] }, { 'notes.txt': 'mine' }, /"notes\.txt"/],
+        [{ what: 'x', files: { '../victim.txt': sha('outside\n') }, dirs: [] }, {}, /"\.\.\/victim\.txt"/],
+        [{ what: 'x', files: { 'lib/../../victim.txt': null }, dirs: [] }, {}, /victim\.txt/],
+        [{ what: 'x', files: { [path.join(root, 'victim.txt')]: sha('outside\n') }, dirs: [] }, {}, /victim\.txt/],
+        [{ what: 'x', files: { 'README.md': 'not-a-hash' }, dirs: [] }, { 'README.md': 'x' }, /not a sha256/],
+        [{ what: 'x', files: [], dirs: [] }, {}, /"files" is not an object/],
+        [{ what: 'x', files: {}, dirs: [], more: 1 }, {}, /unexpected key "more"/],
+        [{ files: {}, dirs: [] }, {}, /"what"/],
+        [[], {}, /not an object/],
+      ];
+      const dirs = cases.map(([m, files], i) => forged(`ws${i}`, m, files));
+      const before = snapshot(root);
+      cases.forEach(([, , why], i) => refused(dirs[i], why));
+      assert.deepEqual(snapshot(root), before);
+    });
+
+    it('forged folders: outside the folder, an unplanned one inside it, `/`, a parent out of the chain, a relative one', function () {
+      const outside = path.join(root, 'outside');
+      fs.mkdirSync(outside);
+      const dir = (i: number) => path.join(root, `ws${i}`);
+      const cases: [string[], RegExp][] = [
+        [[outside], /lists .*outside, which is neither this folder/],
+        [[path.join(root, 'ws1', 'src')], /neither this folder, one the demo makes in it, nor a parent/],
+        [['/'], /lists \/, which is neither/],
+        [[root], /lists the parent .* but not this folder/],
+        [['lib'], /not a plain absolute path/],
+        [[`${dir(5)}/../outside`], /not a plain absolute path/],
+        [[path.join(root, 'elsewhere', 'EHG_Engineer')], /neither this folder/], // a copied old demo folder
+      ];
+      cases.forEach(([dirs], i) => forged(`ws${i}`, { what: 'x', files: {}, dirs }));
+      const before = snapshot(root);
+      cases.forEach(([, why], i) => refused(dir(i), why));
+      assert.deepEqual(snapshot(root), before);
+      assert.ok(fs.existsSync(outside));
+    });
+
+    it('a null entry over a file that is there: unknown content, so not the demo’s (refused, unchanged)', function () {
+      const dir = forged(
+        'ws',
+        { what: 'x', files: { 'README.md': null, '.env': null }, dirs: [] },
+        { 'README.md': '# mine\n', '.env': 'SUPABASE_URL=https://real.supabase.co\n' },
+      );
+      const before = snapshot(root);
+      assert.throws(
+        () => openDemoWorkspace(dir),
+        (e: unknown) =>
+          e instanceof WorkspaceRefusedError &&
+          /(README\.md|\.env) is there and the demo has no record/.test(e.message),
+      );
+      assert.deepEqual(snapshot(root), before);
+    });
+
+    it('a real marker left by a killed demo (parents it made included) is accepted and cleaned up', function () {
+      const dir = path.join(root, 'a', 'b', 'EHG_Engineer');
+      const first = DemoWorkspace.open(dir, PLANNED());
+      first.setUp(demoFiles());
+      first.write(DEMO_ENV, 'SUPABASE_URL=http://127.0.0.1:1\n');
+      // (no cleanup: as after SIGKILL)
+      const { ws, tempBase } = openDemoWorkspace(dir);
+      ws.setUp(demoFiles());
+      assert.deepEqual(cleanupDemoWorkspace(ws, tempBase), []);
+      assert.deepEqual(fs.readdirSync(root), []);
+    });
+  });
+
+  it('a file that appears or changes after open() is kept as it is: write() refuses, cleanup() keeps it', function () {
+    const dir = path.join(root, 'ws');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(root, 'victim.txt'), 'outside\n');
+    const ws = DemoWorkspace.open(dir, PLANNED());
+    ws.setUp(demoFiles());
+    // The .env appears between the check and the write (start.ts writes it once the backend is up).
+    fs.writeFileSync(path.join(dir, DEMO_ENV), 'SUPABASE_URL=https://real.supabase.co\n', { mode: 0o600 });
+    // And a file the demo wrote is edited.
+    fs.appendFileSync(path.join(dir, 'README.md'), 'my notes\n');
+    const before = snapshot(root);
+    assert.throws(
+      () => ws.write(DEMO_ENV, 'SUPABASE_URL=http://127.0.0.1:1\n', 0o600),
+      (e: unknown) =>
+        e instanceof WorkspaceRefusedError && /changed since the demo checked it; kept it/.test(e.message),
+    );
+    assert.throws(
+      () => ws.write('README.md', 'demo'),
+      (e: unknown) =>
+        e instanceof WorkspaceRefusedError && /README\.md changed since the demo checked it/.test(e.message),
+    );
+    assert.deepEqual(snapshot(root), before);
+    const kept = ws.cleanup();
+    assert.ok(
+      kept.some((k) => k.endsWith(`${DEMO_ENV} (the demo has no record of writing it)`)),
+      kept.join('\n'),
+    );
+    assert.ok(
+      kept.some((k) => k.includes('README.md (changed since the demo wrote it)')),
+      kept.join('\n'),
+    );
+    assert.equal(fs.readFileSync(path.join(dir, DEMO_ENV), 'utf8'), 'SUPABASE_URL=https://real.supabase.co\n');
+    assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), /my notes/);
+    assert.equal(fs.readFileSync(path.join(root, 'victim.txt'), 'utf8'), 'outside\n');
+    assert.equal(fs.existsSync(path.join(dir, 'package.json')), false, 'what the demo wrote unchanged is removed');
+  });
+
   it('a link put where the demo writes is refused, and never written through', function () {
     const dir = path.join(root, 'ws');
     const outside = path.join(root, 'outside');
