@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   cacheDirFor,
+  cacheParentProblem,
   canReach,
   packageDir,
   postgresUser,
@@ -123,6 +124,44 @@ describe('a clone in a mode-700 folder (root’s home)', function () {
       );
     } finally {
       fs.rmSync(closed, { recursive: true, force: true });
+    }
+  });
+
+  it('a cache parent others can write without the sticky bit is refused (one line, nothing written); sticky is fine', function () {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-mode700-parent-'));
+    try {
+      fs.chmodSync(base, 0o755);
+      const open = path.join(base, 'open');
+      const sticky = path.join(base, 'sticky');
+      const under = path.join(open, 'under');
+      for (const d of [open, sticky, under]) fs.mkdirSync(d);
+      fs.chmodSync(open, 0o777);
+      fs.chmodSync(sticky, 0o1777);
+      fs.chmodSync(under, 0o755);
+      const link = path.join(base, 'link');
+      fs.symlinkSync(under, link);
+      assert.match(cacheParentProblem(open) ?? '', /open is writable by others without the sticky bit \(mode 777\)/);
+      assert.match(cacheParentProblem(under) ?? '', /open is writable by others/, 'a folder on the way counts too');
+      assert.match(cacheParentProblem(link) ?? '', /open is writable by others/, 'and behind a link');
+      assert.equal(cacheParentProblem(sticky), null);
+      assert.equal(cacheParentProblem(base), null);
+      if (isRoot) {
+        const theirs = path.join(base, 'theirs');
+        fs.mkdirSync(theirs, { mode: 0o755 });
+        fs.chownSync(theirs, postgresUser().uid, postgresUser().gid);
+        assert.match(cacheParentProblem(theirs) ?? '', /theirs belongs to another user/);
+        assert.throws(
+          () => resolvePgBinaries({ packageDir: clonePkg(), cacheParent: open }),
+          (e: unknown) =>
+            e instanceof StackSetupError &&
+            !e.message.includes('\n') &&
+            /without the sticky bit.*could be swapped.*Fix: /.test(e.message),
+        );
+        assert.deepEqual(fs.readdirSync(open), ['under'], 'nothing written into the refused parent');
+        assert.equal(resolvePgBinaries({ packageDir: clonePkg(), cacheParent: sticky }).relocated, true);
+      }
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
     }
   });
 

@@ -152,6 +152,39 @@ function cacheIsSound(cache: string, source: Entry[]): boolean {
   }
 }
 
+/**
+ * Why the cache's parent folder cannot be trusted (null: it can). The cache is checked, then its
+ * binaries are spawned as root's `postgres` user; whoever can rename entries in a folder on the way
+ * could swap it in between. So every folder from `/` to the parent (as given and as resolved) must be
+ * owned by root or us and not writable by group or others unless sticky (as /tmp: then only the
+ * owner of an entry can rename it).
+ */
+export function cacheParentProblem(parent: string): string | null {
+  const uid = process.getuid?.() ?? -1;
+  const chain = (p: string) => {
+    const out: string[] = [];
+    for (let d = path.resolve(p); ; d = path.dirname(d)) {
+      out.push(d);
+      if (d === path.dirname(d)) return out;
+    }
+  };
+  let real: string;
+  try {
+    real = fs.realpathSync(parent);
+  } catch (e) {
+    return `${parent} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+  }
+  for (const d of new Set([...chain(parent), ...chain(real)])) {
+    const st = fs.lstatSync(d);
+    if (st.isSymbolicLink()) continue; // a link can only be changed through its folder, checked too
+    if (!st.isDirectory()) return `${d} is not a folder`;
+    if (st.uid !== 0 && st.uid !== uid) return `${d} belongs to another user (uid ${st.uid})`;
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+      return `${d} is writable by others without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})`;
+  }
+  return null;
+}
+
 /** Copies `native/` into the cache (staging folder, byte-for-byte check, then rename). */
 function buildCache(pkgDir: string, cache: string, source: Entry[], log: (l: string) => void): void {
   const from = path.join(pkgDir, 'native');
@@ -225,8 +258,14 @@ export function resolvePgBinaries(opts: ResolveOptions = {}): PgBinaries {
     throw new StackSetupError(
       `PostgreSQL runs as the OS user \`postgres\` (we are root), which cannot reach ${own} (a parent folder is not enterable, e.g. a mode-700 home). Fix: clone into a folder others can enter (e.g. /srv or /opt), or \`chmod o+x\` each parent folder.`,
     );
+  const cacheParent = opts.cacheParent ?? os.tmpdir();
+  const unsafe = cacheParentProblem(cacheParent);
+  if (unsafe)
+    throw new StackSetupError(
+      `PostgreSQL runs as the OS user \`postgres\` (we are root), which cannot reach ${own}, and its copy cannot go under ${cacheParent}: ${unsafe}, so the copy could be swapped before it runs. Fix: point TMPDIR at a folder only root can write (e.g. \`TMPDIR=/tmp\`), or \`chmod +t\` that folder.`,
+    );
   const source = walk(own);
-  const cache = cacheDirFor(pkgDir, opts.cacheParent);
+  const cache = cacheDirFor(pkgDir, cacheParent);
   if (!cacheIsSound(cache, source)) buildCache(pkgDir, cache, source, log);
   const bins = at(path.join(cache, 'native'), user, true);
   if (!canReach(user, bins.initdb))
