@@ -51,30 +51,8 @@ if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
   }
 }
 
-// Builds only when an input is newer than the output (a warm start rebuilds nothing).
-function newestMtime(paths) {
-  let newest = 0;
-  const visit = (p) => {
-    let st;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p)) if (e !== 'node_modules' && e !== '.git') visit(path.join(p, e));
-    } else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of paths) visit(path.join(root, p));
-  return newest;
-}
-function mtime(p) {
-  try {
-    return fs.statSync(path.join(root, p)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
+// Builds only when an input changed after the output (a warm start rebuilds nothing): see staleness.js.
+const { staleness } = require('./staleness');
 // What `npm run package` reads (esbuild.js bundles src/; vsce packs the manifest, media, l10n, docs).
 const VSIX_INPUTS = [
   'src',
@@ -94,11 +72,12 @@ const VSIX_INPUTS = [
 const COMPILE_INPUTS = ['src', 'test', 'scripts', 'tsconfig.json', 'package.json', 'node_modules/.package-lock.json'];
 const COMPILE_STAMP = path.join('out', '.start-compile-stamp');
 function buildIfStale(label, output, inputs, script, stamp) {
-  const out = mtime(output);
-  if (out && out > newestMtime(inputs)) {
-    console.log(`[setup] ${label}: up to date (${output} is newer than its inputs)`);
+  const s = staleness(root, output, inputs);
+  if (!s.stale) {
+    console.log(`[setup] ${label}: up to date (${s.why})`);
     return;
   }
+  console.log(`[setup] ${label}: building (${s.why})…`);
   const t = Date.now();
   if (run('npm', ['run', '-s', script]) !== 0) process.exit(1);
   if (stamp) fs.writeFileSync(path.join(root, stamp), `${new Date().toISOString()}\n`);
