@@ -51,6 +51,8 @@ describe('a clone in a mode-700 folder (root’s home)', function () {
     linkTree(path.join(root, 'out'), path.join(clone, 'out'));
     linkTree(fs.realpathSync(path.join(root, 'node_modules')), path.join(clone, 'node_modules'));
     // out/ is this checkout's current build: its compile stamp is newer than the linked sources.
+    // (Unlinked first: writing through the hard link would mark this checkout's own out/ fresh too.)
+    fs.rmSync(path.join(clone, 'out', '.start-compile-stamp'), { force: true });
     fs.writeFileSync(path.join(clone, 'out', '.start-compile-stamp'), 'linked from the test\n');
     // A cache folder of the test's own (mkdtemp makes it mode 700: opened up like os.tmpdir()).
     cacheParent = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-mode700-cache-'));
