@@ -216,9 +216,6 @@ export class DemoWorkspace {
 export function markerProblem(m: unknown, dir: string, rels: string[]): string | null {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not an object';
   const o = m as Record<string, unknown>;
-  const extra = Object.keys(o).filter((k) => !['what', 'files', 'dirs'].includes(k));
-  if (extra.length) return `unexpected key ${JSON.stringify(extra[0])}`;
-  if (typeof o.what !== 'string') return '"what" is not a string';
   const files = o.files;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) return '"files" is not an object';
   for (const [rel, hash] of Object.entries(files as Record<string, unknown>)) {
@@ -250,6 +247,10 @@ export function markerProblem(m: unknown, dir: string, rels: string[]): string |
     for (let c = dir; c !== d; c = path.dirname(c))
       if (!listed.has(c)) return `it lists the parent ${d} but not ${c} between it and this folder`;
   }
+  // Last, so that the message names what the marker would have touched, when it would.
+  const extra = Object.keys(o).filter((k) => !['what', 'files', 'dirs'].includes(k));
+  if (extra.length) return `unexpected key ${JSON.stringify(extra[0])}`;
+  if (typeof o.what !== 'string') return '"what" is not a string';
   return null;
 }
 
