@@ -121,6 +121,7 @@ export async function enqueueAndExecute(
       key: ctx.connection.key,
       runId: outcome.runId,
       startedAtMs: outcome.claim.startedAt.getTime(),
+      analysisStartMs: outcome.claim.analysisStartedAt.getTime(),
       timeoutMs,
       enableAutoCreate: ctx.enableAutoCreate,
       requestTimeoutMs: Math.max(ctx.requestTimeoutMs, 30_000),
