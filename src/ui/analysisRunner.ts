@@ -119,11 +119,15 @@ export class AnalysisRunner implements vscode.Disposable {
     }
     if (result.outcome.kind === 'abandoned' && result.outcome.runId) {
       const o = result.outcome;
-      this.log.info(
-        o.cancelled
-          ? `Run ${o.runId} not started: this window is closing; cancelled (reason_code=WINDOW_CLOSED)`
-          : `Run ${o.runId} not started: this window is closing; cancelling it failed (${o.error?.message ?? 'it was no longer RUNNING'})`,
-      );
+      try {
+        this.log.info(
+          o.cancelled
+            ? `Run ${o.runId} not started: this window is closing; cancelled (reason_code=WINDOW_CLOSED)`
+            : `Run ${o.runId} not started: this window is closing; cancelling it failed (${o.error?.message ?? 'it was no longer RUNNING'})`,
+        );
+      } catch {
+        // The log channel may already be disposed (it goes first when the window closes).
+      }
     }
     const key = folder.uri.toString();
     if (result.outcome.kind === 'no-analyzer') {
