@@ -56,9 +56,11 @@ export interface Claim {
    * lib/telemetry/auto-trigger.js executeAnalysisAsync: durationMs = Date.now() - startedAt).
    */
   startedAt: Date;
-  /** When the analysis starts (server clock): startedAt, or up to HOOK_HOLD_MS later for a held run. */
-  analysisStartedAt: Date;
-  /** performance.now() when startedAt was taken: the hold is timed on the local monotonic clock. */
+  /**
+   * performance.now() when startedAt was taken. The analysis starts later (after the hold, up to
+   * HOOK_HOLD_MS): its start on the server clock is startedAt + the elapsed monotonic time, not a new
+   * server-clock estimate, which may move by up to a second (Date header) and put that into duration_ms.
+   */
   claimedAtPerf: number;
   metadata: Record<string, unknown>;
 }
@@ -276,12 +278,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   // part of the run's duration, as everything between the hook's RUNNING mark and its finish is.
   return {
     ...out,
-    claim: {
-      ...claim.value,
-      // Elapsed since the claim, on the monotonic clock: the server-clock estimate may move by up to a
-      // second meanwhile (Date header), which would put that error into duration_ms.
-      analysisStartedAt: new Date(claim.value.startedAt.getTime() + (performance.now() - claim.value.claimedAtPerf)),
-    },
+    claim: claim.value,
     hookWaitMs: Math.round(performance.now() - insertAnsweredAt),
   };
 }
@@ -364,6 +361,6 @@ async function claimRun(
   }
   return {
     ok: true,
-    value: r.value ? { startedAt, analysisStartedAt: startedAt, claimedAtPerf, metadata: merged } : null,
+    value: r.value ? { startedAt, claimedAtPerf, metadata: merged } : null,
   };
 }
