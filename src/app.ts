@@ -57,6 +57,7 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
   const model = new RunsModel(connection, notifier, workspaceScopeIds, context.workspaceState);
   const comparisons = new RunComparisons(connection, model);
   const analysis = new AnalysisRunner(connection, log, context.extensionPath, version);
+  const closeAnalysis = () => analysis.close();
   const view = new RunsView(connection, model, comparisons, analysis);
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
@@ -79,14 +80,18 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
     analysis,
     confirm,
   };
+  // Disposed in this order (VS Code disposes subscriptions first to last): the analysis runner before
+  // the connection, so that a held run's cancel is still sent through the open backend.
+  closers.add(closeAnalysis);
   context.subscriptions.push(
+    { dispose: () => closers.delete(closeAnalysis) },
     ...[
       log,
       credentials,
+      analysis,
       connection,
       model,
       comparisons,
-      analysis,
       view,
       monitor,
       statusBar,
@@ -116,6 +121,18 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
     return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
   }
   return {};
+}
+
+/** What deactivate() waits for (bounded): each wired window's AnalysisRunner.close(). */
+const closers = new Set<() => Promise<void>>();
+
+/**
+ * For extension.ts deactivate(), which VS Code calls before it disposes the subscriptions and then
+ * awaits (5 s at most for all extensions): a run claimed and held for the CLI hook is cancelled
+ * rather than left RUNNING with no owner (AnalysisRunner.close, ≤ CLOSE_WAIT_MS). Never rejects.
+ */
+export function beforeDeactivate(): Promise<void> {
+  return Promise.all([...closers].map((close) => close().catch(() => undefined))).then(() => undefined);
 }
 
 /** SESSION_START for every folder (its own bundle, loaded after the wiring). */

@@ -27,11 +27,23 @@ export function activate(context: vscode.ExtensionContext): Promise<EhgTelemetry
   });
 }
 
+let app: typeof import('./app') | undefined;
+
 function loadApp(): typeof import('./app') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./app') as typeof import('./app');
+  return (app = require('./app') as typeof import('./app'));
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions (which also aborts requests in flight).
+/**
+ * Everything is disposed through context.subscriptions (which also aborts requests in flight), right
+ * after this returns. VS Code then awaits the promise returned here (5 s at most): a run this window
+ * claimed and holds for the CLI hook is cancelled meanwhile (≤ 2 s, app.ts beforeDeactivate), so the
+ * extension host does not exit with it RUNNING and nobody to start it. Never throws.
+ */
+export function deactivate(): Promise<void> | undefined {
+  try {
+    return app?.beforeDeactivate().catch(() => undefined);
+  } catch {
+    return undefined;
+  }
 }

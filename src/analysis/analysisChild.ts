@@ -133,10 +133,11 @@ async function run(m: RunMessage): Promise<void> {
   });
   let settled = false;
   // Times are written in the server's frame (started_at came from the claim): elapsed local time
-  // added to started_at, so finished_at is never before started_at whatever the two clocks say.
+  // added to the analysis' start (after any hook hold), so finished_at is never before started_at
+  // whatever the two clocks say, and duration_ms = finished_at - started_at (the row's own times).
   const t0 = m.startedAtMs;
   const localT0 = Date.now();
-  const now = () => t0 + (Date.now() - localT0);
+  const now = () => Math.max(t0, m.analysisStartMs) + (Date.now() - localT0);
 
   const finish = async (fields: FinishFields): Promise<void> => {
     if (settled) return;

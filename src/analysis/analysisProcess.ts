@@ -182,7 +182,8 @@ export class AnalysisProcess {
       const failure: RunFailure = this.watchdogFired
         ? { kind: 'killed-by-watchdog', timeoutMs: msg.timeoutMs }
         : { kind: 'process-exited', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null };
-      const fields = finishFromFailure(failure, msg.startedAtMs, msg.startedAtMs + (Date.now() - localT0));
+      const at = Math.max(msg.startedAtMs, msg.analysisStartMs) + (Date.now() - localT0);
+      const fields = finishFromFailure(failure, msg.startedAtMs, at);
       const r = await finishRunWithRetry(backend, msg.runId, fields);
       if (!r.ok) this.log('warn', `Analysis run ${msg.runId}: could not record ${fields.status}: ${r.error.message}`);
       return { end: 'host-finished', status: fields.status, written: r.ok && r.value };

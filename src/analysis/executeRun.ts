@@ -121,6 +121,8 @@ export async function enqueueAndExecute(
       key: ctx.connection.key,
       runId: outcome.runId,
       startedAtMs: outcome.claim.startedAt.getTime(),
+      // Now, on the server clock: the claim's started_at plus the time since (the hook hold, if any).
+      analysisStartMs: outcome.claim.startedAt.getTime() + (performance.now() - outcome.claim.claimedAtPerf),
       timeoutMs,
       enableAutoCreate: ctx.enableAutoCreate,
       requestTimeoutMs: Math.max(ctx.requestTimeoutMs, 30_000),

@@ -12,8 +12,17 @@ export interface RunMessage {
   origin: string;
   key: string;
   runId: string;
-  /** The run's started_at as written by the claim (the server's clock). */
+  /**
+   * The run's started_at as written by the claim (the server's clock): duration_ms is counted from it,
+   * so finished_at - started_at = duration_ms, as upstream lib/telemetry/auto-trigger.js
+   * executeAnalysisAsync writes it (durationMs = Date.now() - startedAt).
+   */
   startedAtMs: number;
+  /**
+   * The server's clock when the analysis starts: startedAtMs, or a few seconds later for a
+   * SESSION_START run held for the CLI hook (HOOK_HOLD_MS). finished_at = this + elapsed.
+   */
+  analysisStartMs: number;
   timeoutMs: number;
   enableAutoCreate: boolean;
   requestTimeoutMs: number;

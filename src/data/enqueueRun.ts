@@ -1,7 +1,7 @@
 // Enqueueing a run, with the CLI hook's pre-checks and (for SESSION_START) convergence. No `vscode`
 // import: the session-start controller, the Trigger command, the integration tests and the
 // benchmarks all run this same code against a TelemetryBackend.
-import { REASON_CLAIM_FAILED, REASON_DUPLICATE_SESSION_START } from '../domain/run';
+import { REASON_CLAIM_FAILED, REASON_DUPLICATE_SESSION_START, REASON_WINDOW_CLOSED } from '../domain/run';
 import {
   ActiveRun,
   AutoTriggerMode,
@@ -40,14 +40,28 @@ export interface EnqueueRequest {
    * ours; only then does the analysis start.
    */
   hookHoldMs?: number;
+  /**
+   * Aborted when the window closes or reloads. Nothing is inserted after it; a run we claimed and
+   * have not started (e.g. held for the CLI hook) stops waiting and is cancelled (WINDOW_CLOSED)
+   * instead of being started by a window that is going away, or left RUNNING with no owner.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Claim {
   /**
-   * When the analysis starts (server clock): the claim's started_at, or later for a run held for the
-   * CLI hook (the row's started_at stays the claim's, so finished_at - started_at includes the hold).
+   * The row's started_at, written by the claim (server clock). A run held for the CLI hook keeps it
+   * (other windows order claims by it), and its duration_ms is counted from it too, so that
+   * finished_at - started_at = duration_ms, as the hook writes them (upstream
+   * lib/telemetry/auto-trigger.js executeAnalysisAsync: durationMs = Date.now() - startedAt).
    */
   startedAt: Date;
+  /**
+   * performance.now() when startedAt was taken. The analysis starts later (after the hold, up to
+   * HOOK_HOLD_MS): its start on the server clock is startedAt + the elapsed monotonic time, not a new
+   * server-clock estimate, which may move by up to a second (Date header) and put that into duration_ms.
+   */
+  claimedAtPerf: number;
   metadata: Record<string, unknown>;
 }
 
@@ -74,6 +88,12 @@ export type EnqueueOutcome =
       winnerIsHook?: boolean;
     }
   | { kind: 'no-analyzer'; reason: string }
+  /**
+   * The signal was aborted before the analysis started: nothing was inserted (runId null), or our
+   * claimed run was cancelled (WINDOW_CLOSED; cancelled false when that write failed or found the run
+   * no longer RUNNING, with the error if it failed).
+   */
+  | { kind: 'abandoned'; runId: string | null; cancelled: boolean; error?: BackendError }
   | { kind: 'failed'; stage: 'staleness check' | 'dedup check' | 'enqueue' | 'hook check'; error: BackendError };
 
 export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest): Promise<EnqueueOutcome> {
@@ -107,6 +127,9 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     runner = prepared.runner;
   }
 
+  // Going away: nothing is inserted (the caller discards the prepared child).
+  if (req.signal?.aborted) return { kind: 'abandoned', runId: null, cancelled: false };
+
   // Round trip 2: the insert.
   const runId = newId();
   const correlationId = newId();
@@ -133,9 +156,9 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     // A MANUAL run passed the dedup check and is never cancelled by convergence: claim it.
     const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
     if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
-    return claim.value
-      ? { ...out, claim: claim.value }
-      : { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
+    if (!claim.value) return { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
+    if (req.signal?.aborted) return abandonClaim(backend, runId, [ourTriggeredAt, claim.value.startedAt]);
+    return { ...out, claim: claim.value };
   }
 
   // Convergence (after the row exists; see domain/sessionTrigger.ts for why this settles on one run).
@@ -211,15 +234,16 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const lost = await yieldIfClaimFalls(backend, runId, recheck.value, ours, 'claim');
     if (lost) return lost;
   }
+  if (req.signal?.aborted) return abandonClaim(backend, runId, ours);
   // A failed re-check keeps the claim: the convergence read already chose us.
   if (!hookBefore) return { ...out, claim: claim.value };
 
   // The CLI hook checks for duplicates once and inserts one round trip later, within its 5 s budget;
   // a hook that checked before our row was visible inserts after this re-check. Hold our claimed run
   // until every such insert has landed, then look again (domain/sessionTrigger.ts HOOK_HOLD_MS).
+  // A window closing meanwhile stops waiting: nobody would start the analysis after the hold.
   const holdUntil = insertAnsweredAt + (req.hookHoldMs ?? HOOK_HOLD_MS);
-  const wait = holdUntil - performance.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  if (!(await holdFor(holdUntil - performance.now(), req.signal))) return abandonClaim(backend, runId, ours);
   const seen = new Set(hookBefore.value.map((r) => r.runId));
   const [late, activeNow] = await Promise.all([
     retryTransient(() => backend.findHookRuns(req.scopeId, hookSince)),
@@ -248,13 +272,47 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const lost = await yieldIfClaimFalls(backend, runId, activeNow.value, ours, 'hook-hold');
     if (lost) return lost;
   }
-  // The analysis starts now, not at the claim: the child's clock (finished_at, duration_ms) starts
-  // here. The row keeps the claim's started_at and updated_at: other windows order claims by them.
+  if (req.signal?.aborted) return abandonClaim(backend, runId, ours);
+  // The analysis starts now, not at the claim. The row keeps the claim's started_at and updated_at
+  // (other windows order claims by them) and duration_ms counts from that started_at: the hold is
+  // part of the run's duration, as everything between the hook's RUNNING mark and its finish is.
   return {
     ...out,
-    claim: { ...claim.value, startedAt: notBefore(serverNow(), [ourTriggeredAt, claim.value.startedAt]) },
+    claim: claim.value,
     hookWaitMs: Math.round(performance.now() - insertAnsweredAt),
   };
+}
+
+/** Waits `ms` (nothing when ≤ 0); false as soon as `signal` is aborted (at once if it already is). */
+function holdFor(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The window is going away before our claimed run's analysis started: cancel it (guarded on RUNNING,
+ * never before its own timestamps) rather than leave it RUNNING with no owner until another window's
+ * orphan sweep (started_at + timeout_ms + 5 min), while the CLI hook skips its own run for it.
+ */
+async function abandonClaim(backend: TelemetryBackend, runId: string, ours: readonly Date[]): Promise<EnqueueOutcome> {
+  const r = await backend.cancelRuns([runId], REASON_WINDOW_CLOSED, ['RUNNING'], {
+    notBefore: ours,
+    message: 'Not executed: the VS Code window that claimed this run closed or reloaded before its analysis started.',
+  });
+  return r.ok
+    ? { kind: 'abandoned', runId, cancelled: r.value.includes(runId) }
+    : { kind: 'abandoned', runId, cancelled: false, error: r.error };
 }
 
 /** After our claim: cancel ours when another run beats it (claimStands); the outcome, or null when it stands. */
@@ -293,6 +351,7 @@ async function claimRun(
 ): Promise<{ ok: true; value: Claim | null } | { ok: false; error: BackendError }> {
   // The server clock is known only to the second (Date header): never start before the row's own triggered_at.
   const startedAt = notBefore(Date.now() + backend.clockOffsetMs(), [triggeredAt]);
+  const claimedAtPerf = performance.now();
   const merged = { ...metadata, runner };
   const r = await claimRunWithRetry(backend, runId, startedAt, merged);
   if (!r.ok) {
@@ -300,5 +359,8 @@ async function claimRun(
     await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED'], { notBefore: [triggeredAt] });
     return r;
   }
-  return { ok: true, value: r.value ? { startedAt, metadata: merged } : null };
+  return {
+    ok: true,
+    value: r.value ? { startedAt, claimedAtPerf, metadata: merged } : null,
+  };
 }

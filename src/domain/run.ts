@@ -27,6 +27,8 @@ export const REASON_DUPLICATE_SESSION_START = 'DUPLICATE_SESSION_START';
 export const REASON_CANCELLED_FROM_EDITOR = 'CANCELLED_FROM_EDITOR';
 /** Our run could not be claimed for execution (the backend failed): cancelled so it does not stay QUEUED. */
 export const REASON_CLAIM_FAILED = 'CLAIM_FAILED';
+/** Our claimed run was not started: the window that claimed it closed or reloaded first (e.g. during the CLI-hook hold). */
+export const REASON_WINDOW_CLOSED = 'WINDOW_CLOSED';
 export const REASON_INSUFFICIENT_DATA = 'INSUFFICIENT_DATA';
 
 /**

@@ -68,6 +68,8 @@ export class ConnectionManager implements vscode.Disposable {
   private envRead = false;
   private watchedFor: string | null = null;
   private readonly warned = new Set<string>();
+  /** Work that must still reach the backend after dispose (bounded), see keepBackendUntil. */
+  private readonly lastWork: Promise<void>[] = [];
 
   constructor(
     private readonly credentials: CredentialStore,
@@ -241,9 +243,28 @@ export class ConnectionManager implements vscode.Disposable {
     this.log.warn(message);
   }
 
+  /**
+   * The window is closing and `work` still has to reach the backend (a held run's cancel, see
+   * AnalysisRunner.close): dispose() leaves the current backend open until it settles, or `maxMs`.
+   */
+  keepBackendUntil(work: Promise<void>, maxMs: number): void {
+    if (this.disposed) return;
+    this.lastWork.push(
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxMs);
+        void work.then(
+          () => (clearTimeout(timer), resolve()),
+          () => (clearTimeout(timer), resolve()),
+        );
+      }),
+    );
+  }
+
   dispose(): void {
     this.disposed = true;
-    this.current.backend?.dispose();
+    const backend = this.current.backend;
+    if (this.lastWork.length) void Promise.all(this.lastWork).then(() => backend?.dispose());
+    else backend?.dispose();
     for (const d of this.envWatchers) d.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -2,7 +2,9 @@
 // src/analysis/executeRun.ts and analysisProcess.ts for the process and who writes which row).
 // Here: the VS Code side — workspace trust, per-folder settings, the log channel, a cancellable
 // status-bar indication while this window runs an analysis, Cancel Run killing our child first,
-// and a deactivation that never waits (children are detached and finish their runs themselves).
+// and a deactivation that never waits for an analysis (children are detached and finish their runs
+// themselves) but does, briefly, for a run claimed and not yet started (held for the CLI hook): that
+// one is cancelled (WINDOW_CLOSED) rather than left RUNNING with no owner.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TelemetryBackend } from '../data/backend';
@@ -37,6 +39,11 @@ export class AnalysisRunner implements vscode.Disposable {
   /** For tests and the closing figures. */
   readonly history: ExecutionRecord[] = [];
   private disposed = false;
+  /** Aborted when the window closes or reloads: enqueues in flight stop and start nothing. */
+  private readonly closing = new AbortController();
+  /** Enqueues in flight (with their claims, holds and cancel writes), awaited briefly on close. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed: Promise<void> | null = null;
   private readonly activationId = globalThis.crypto.randomUUID();
   /** This window in metadata.source / metadata.runner: vscode.env.sessionId unless it is a placeholder (code-server). */
   readonly windowId = windowIdFor(vscode.env.sessionId, this.activationId);
@@ -81,22 +88,47 @@ export class AnalysisRunner implements vscode.Disposable {
           : vscode.l10n.t('no connection');
       return { outcome: { kind: 'no-analyzer', reason }, execution: null };
     }
-    const result = await enqueueAndExecute(backend, req, {
-      childModule: path.join(this.extensionPath, 'dist', 'analysisChild.js'),
-      folderPath: folder.uri.fsPath,
-      analyzerPath: fs.analyzerPath,
-      enableAutoCreate: fs.autoCreate,
-      requestTimeoutMs: this.connection.snapshot.settings.requestTimeoutMs,
-      connection: creds,
-      runner: {
-        extensionVersion: this.extensionVersion,
-        windowId: this.windowId,
-        activationId: this.activationId,
+    if (this.closing.signal.aborted)
+      return { outcome: { kind: 'abandoned', runId: null, cancelled: false }, execution: null };
+    const pending = enqueueAndExecute(
+      backend,
+      { ...req, signal: this.closing.signal },
+      {
+        childModule: path.join(this.extensionPath, 'dist', 'analysisChild.js'),
+        folderPath: folder.uri.fsPath,
+        analyzerPath: fs.analyzerPath,
+        enableAutoCreate: fs.autoCreate,
+        requestTimeoutMs: this.connection.snapshot.settings.requestTimeoutMs,
+        connection: creds,
+        runner: {
+          extensionVersion: this.extensionVersion,
+          windowId: this.windowId,
+          activationId: this.activationId,
+        },
+        clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,
+        log: (level, line) =>
+          level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line),
       },
-      clientInfo: `ehg-telemetry-vscode/${this.extensionVersion} analysis`,
-      log: (level, line) =>
-        level === 'error' ? this.log.error(line) : level === 'warn' ? this.log.warn(line) : this.log.info(line),
-    });
+    );
+    this.inFlight.add(pending);
+    let result: ExecuteOutcome;
+    try {
+      result = await pending;
+    } finally {
+      this.inFlight.delete(pending);
+    }
+    if (result.outcome.kind === 'abandoned' && result.outcome.runId) {
+      const o = result.outcome;
+      try {
+        this.log.info(
+          o.cancelled
+            ? `Run ${o.runId} not started: this window is closing; cancelled (reason_code=WINDOW_CLOSED)`
+            : `Run ${o.runId} not started: this window is closing; cancelling it failed (${o.error?.message ?? 'it was no longer RUNNING'})`,
+        );
+      } catch {
+        // The log channel may already be disposed (it goes first when the window closes).
+      }
+    }
     const key = folder.uri.toString();
     if (result.outcome.kind === 'no-analyzer') {
       if (this.noAnalyzer.get(key) !== result.outcome.reason) {
@@ -106,7 +138,11 @@ export class AnalysisRunner implements vscode.Disposable {
     } else if (this.noAnalyzer.delete(key)) {
       this.emitter.fire();
     }
-    if (result.execution) this.track(folder, result.execution);
+    if (result.execution) {
+      // Started just as the window closed (no hold left to abort): it runs on its own, as every child does then.
+      if (this.disposed) result.execution.process.detach();
+      else this.track(folder, result.execution);
+    }
     return result;
   }
 
@@ -176,8 +212,24 @@ export class AnalysisRunner implements vscode.Disposable {
     this.statusItem.show();
   }
 
+  /**
+   * The window is closing or reloading (deactivate(), then dispose()): enqueues in flight are aborted
+   * (a held run stops waiting and is cancelled, its prepared child discarded), and this resolves once
+   * they have settled, or after CLOSE_WAIT_MS at most. Never rejects; the same promise every call.
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.closed;
+    this.closing.abort();
+    if (this.inFlight.size === 0) return (this.closed = Promise.resolve());
+    const settled = Promise.allSettled([...this.inFlight]).then(() => undefined);
+    // The cancel write goes through the connection's backend: it stays open until then (bounded).
+    this.connection.keepBackendUntil(settled, CLOSE_WAIT_MS);
+    return (this.closed = boundedWait(settled, CLOSE_WAIT_MS));
+  }
+
   /** Never waits: each child keeps running detached and writes its own finish row. */
   dispose(): void {
+    void this.close();
     this.disposed = true;
     for (const e of this.running.values()) e.process.detach();
     this.running.clear();
@@ -185,6 +237,19 @@ export class AnalysisRunner implements vscode.Disposable {
     this.emitter.dispose();
     this.ended.dispose();
   }
+}
+
+/** How long closing waits for a held run's cancel (VS Code allows deactivate 5 s in all). */
+export const CLOSE_WAIT_MS = 2_000;
+
+function boundedWait(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function describeEnd(end: string): string {

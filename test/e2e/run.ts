@@ -69,7 +69,9 @@ const USER_SETTINGS = {
 };
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 /** For working on one part: E2E_ONLY=trusted,restricted,faults,ui,security (default: all). */
-const ONLY = new Set((process.env.E2E_ONLY ?? 'trusted,restricted,faults,ui,security').split(',').map((s) => s.trim()));
+const ONLY = new Set(
+  (process.env.E2E_ONLY ?? 'trusted,hold,restricted,faults,ui,security').split(',').map((s) => s.trim()),
+);
 /** E2E_INHOST_ORDER=reverse runs the in-host suites' tests in reverse (see inhost/index.ts). */
 const INHOST_ORDER: InHostOrder = process.env.E2E_INHOST_ORDER === 'reverse' ? 'reverse' : 'declared';
 /** The fault phase's request limit: short, so that "slower than the limit" is quick to reach. */
@@ -740,6 +742,25 @@ async function main(): Promise<void> {
       });
     } catch (err) {
       fail('in-host', 'the trusted in-host phases start', err);
+    }
+  }
+
+  // 3b. In-host, trusted: the window reloads while its SESSION_START run is claimed and held for the
+  // CLI hook (before its analysis starts); the next window finds it cancelled (WINDOW_CLOSED).
+  if (ONLY.has('hold') && !finishing) {
+    try {
+      const heldWs = makeEhgWorkspace(root, 'hold-workspace', envFor(stack.keys.serviceRole), 'normal');
+      await inHostServer('hold', {
+        browser,
+        stack,
+        controlUrl,
+        workspace: heldWs,
+        trust: false,
+        phases: ['hold-open', 'hold-closed'],
+        root,
+      });
+    } catch (err) {
+      fail('in-host', 'the hold in-host phases start', err);
     }
   }
 

@@ -9,12 +9,11 @@ import * as path from 'node:path';
 import { enqueueAndExecute, ExecuteOutcome } from '../../src/analysis/executeRun';
 import { BACKSTOP_SLACK_MS } from '../../src/analysis/protocol';
 import { markOrphanedRuns } from '../../src/data/orphans';
-import { SupabaseBackend } from '../../src/data/supabaseBackend';
-import { checkProjectUrl } from '../../src/domain/credentials';
 import { REASON_ORPHANED } from '../../src/domain/analysisRun';
+import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
 import { startStack, Stack } from '../stack';
 import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
-import { sleep, waitFor } from '../support/wait';
+import { observeQuietFor, sleep, waitFor } from '../support/wait';
 import {
   analysisContext,
   hookSaysAlreadyQueued,
@@ -24,6 +23,16 @@ import {
   sessionRequest,
   tmpRoot,
 } from './support/analysis';
+import { TestBackends } from './support/backends';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** PostgreSQL's refusal of the analyzer's item (upstream's fn_enforce_improvement_lineage, via PostgREST). */
 const LINEAGE_REFUSAL = 'lineage_required: source_type and source_id must both be set or both be null';
@@ -47,23 +56,11 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   this.timeout(180_000);
   let stack: Stack;
   let root: string;
-  const backends: SupabaseBackend[] = [];
+  const backends = new TestBackends(() => stack, 'ehg-telemetry-tests');
   const logs: string[] = [];
   const log = (level: string, line: string) => logs.push(`${level} ${line}`);
 
-  const backend = () => {
-    const c = checkProjectUrl(stack.url);
-    if (!c.ok) throw new Error(c.message);
-    const b = new SupabaseBackend({
-      url: c.url,
-      origin: c.origin,
-      key: stack.keys.serviceRole,
-      timeoutMs: 10_000,
-      clientInfo: 'ehg-telemetry-tests',
-    });
-    backends.push(b);
-    return b;
-  };
+  const backend = () => backends.create();
   const rowsFor = (scope: string) =>
     stack.query<RunRow>('select * from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at', [
       scope,
@@ -87,7 +84,16 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(r.outcome.kind, 'enqueued', JSON.stringify(r.outcome));
     assert.ok(r.execution, 'a child executes the run');
     const end = await r.execution.done;
-    return { folder, runId: r.execution.runId, end, row: await rowOf(r.execution.runId) };
+    return { folder, runId: r.execution.runId, end, row: await rowOf(r.execution.runId), outcome: r.outcome };
+  };
+  /** The row's own times say its duration, as the hook writes it (finished_at - started_at = duration_ms). */
+  const durationMatchesTimes = (row: RunRow) => {
+    assert.ok(row.started_at && row.finished_at && row.duration_ms !== null, JSON.stringify(row));
+    const span = row.finished_at.getTime() - row.started_at.getTime();
+    assert.ok(
+      Math.abs(span - row.duration_ms) <= 1,
+      `finished_at - started_at = ${span} ms, duration_ms = ${row.duration_ms}`,
+    );
   };
   const noKeyAnywhere = async () => {
     const rows = await stack.query<{ t: string }>(
@@ -106,17 +112,22 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     root = tmpRoot();
   });
   after(async () => {
-    for (const b of backends) b.dispose();
+    backends.disposeAll();
     await stack?.stop();
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
   afterEach(noKeyAnywhere);
 
   it('SUCCEEDED with findings computed from the traces (paged past 1,000 rows), lifecycle fields as the hook writes them', async () => {
-    const { runId, end, row, folder } = await runToEnd('normal');
+    const { runId, end, row, folder, outcome } = await runToEnd('normal');
     assert.equal(end.end, 'child-finished');
     assert.equal(row.status, 'SUCCEEDED');
     assert.ok(row.started_at && row.finished_at && row.duration_ms !== null && row.duration_ms >= 0);
+    // Held for the CLI hook (HOOK_HOLD_MS) after its claim: the hold counts, from the row's started_at.
+    assert.ok(outcome.kind === 'enqueued' && outcome.hookWaitMs !== undefined && outcome.hookWaitMs >= HOOK_HOLD_MS);
+    durationMatchesTimes(row);
+    // (The claim comes one convergence round trip after the insert the hold is timed from.)
+    assert.ok(row.duration_ms >= HOOK_HOLD_MS - 1_000, `duration ${row.duration_ms} includes the hold`);
     assert.equal(row.output_ref.traces_scanned, 3000);
     const found = (row.output_ref.bottlenecks as { dimension_type: string; dimension_key: string }[])
       .map((b) => `${b.dimension_type}:${b.dimension_key}`)
@@ -284,11 +295,18 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it('hangs past the timeout: the child times it out (TIMED_OUT, TimeoutError) and exits', async () => {
-    const { row, end } = await runToEnd('hang', 2_000);
+    const { row, end, outcome } = await runToEnd('hang', 2_000);
     assert.equal(end.end, 'child-finished');
     assert.equal(row.status, 'TIMED_OUT');
     assert.equal(row.error_class, 'TimeoutError');
-    assert.ok(row.duration_ms! >= 1_900 && row.duration_ms! < 10_000, `duration ${row.duration_ms}`);
+    durationMatchesTimes(row);
+    // duration_ms counts from started_at, i.e. the hook hold (≤ hookWaitMs: the claim comes after the
+    // insert it is timed from) and then the analysis' own 2 s timeout.
+    const held = outcome.kind === 'enqueued' ? (outcome.hookWaitMs ?? 0) : NaN;
+    assert.ok(
+      row.duration_ms! >= 1_900 && row.duration_ms! < held + 10_000,
+      `duration ${row.duration_ms}, held ${held}`,
+    );
   });
 
   it("blocks its event loop: the host's watchdog kills the child and writes TIMED_OUT", async () => {
@@ -509,6 +527,65 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(rows[0].status, 'CANCELLED');
     assert.equal(rows[0].reason_code, 'CLAIM_FAILED');
     assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false, 'the hook is not kept from running');
+  });
+
+  it('the window closes during the CLI-hook hold: the held run is cancelled (WINDOW_CLOSED), the analyzer is never called, its child exits', async () => {
+    const folder = makeFixtureWorkspace(root, `ws-close-${randomUUID().slice(0, 6)}`, 'normal');
+    const closing = new AbortController();
+    const lines: string[] = [];
+    const t0 = performance.now();
+    const pending = enqueueAndExecute(
+      backend(),
+      sessionRequest(folder, 120_000, { signal: closing.signal }),
+      analysisContext({
+        url: stack.url,
+        key: stack.keys.serviceRole,
+        folder,
+        log: (level, line) => (lines.push(line), log(level, line)),
+      }),
+    );
+    // Claimed (RUNNING, its runner's pid recorded) and held: the window closes now.
+    const claimed = await waitFor(() => rowsFor(folder), {
+      message: 'our run claimed (RUNNING)',
+      until: (rows) => rows.length === 1 && rows[0].status === 'RUNNING',
+    });
+    const pid = claimed[0].metadata.runner.pid as number;
+    assert.ok(performance.now() - t0 < HOOK_HOLD_MS, 'still within the hold');
+    closing.abort();
+    const r = await pending;
+    const waited = performance.now() - t0;
+    assert.deepEqual(r.outcome, { kind: 'abandoned', runId: claimed[0].run_id, cancelled: true });
+    assert.equal(r.execution, null, 'nothing executes');
+    assert.ok(waited < HOOK_HOLD_MS, `stopped waiting at once (${Math.round(waited)} ms after the start)`);
+    const row = await rowOf(claimed[0].run_id);
+    assert.equal(row.status, 'CANCELLED');
+    assert.equal(row.reason_code, 'WINDOW_CLOSED');
+    assert.match(row.error_message ?? '', /closed or reloaded before its analysis started/);
+    assert.ok(row.finished_at && row.started_at && row.finished_at >= row.started_at, JSON.stringify(row));
+    // The prepared child is discarded (it exits), and never ran the analyzer.
+    await waitFor(() => processAlive(pid), { message: `analysis process ${pid} gone`, until: (alive) => !alive });
+    await observeQuietFor(1_500, 'no analyzer call after the close');
+    assert.deepEqual(
+      lines.filter((l) => l.includes('[Bottleneck]')),
+      [],
+      'the analyzer was never called',
+    );
+    assert.equal((await rowOf(claimed[0].run_id)).status, 'CANCELLED', 'and the row stays CANCELLED');
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false, 'the hook is not kept from running');
+  });
+
+  it('a window already closing inserts nothing', async () => {
+    const folder = makeFixtureWorkspace(root, `ws-closed-${randomUUID().slice(0, 6)}`, 'normal');
+    const closing = new AbortController();
+    closing.abort();
+    const r = await enqueueAndExecute(
+      backend(),
+      sessionRequest(folder, 120_000, { signal: closing.signal }),
+      analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log }),
+    );
+    assert.deepEqual(r.outcome, { kind: 'abandoned', runId: null, cancelled: false });
+    assert.equal(r.execution, null);
+    assert.deepEqual(await rowsFor(folder), []);
   });
 
   it('orphans: a RUNNING run past started_at + timeout + grace is marked TIMED_OUT once, with a reason code', async () => {

@@ -151,7 +151,7 @@ describe('racing windows execute one run (real children, real stack)', function 
   });
 
   it("the CLI hook (stand-in) at its natural timing: exactly one analysis per session start, the hook's run never cancelled", async () => {
-    const TRIALS = Number(process.env.EHG_HOOK_RACE_TRIALS ?? 12);
+    const TRIALS = Number(process.env.EHG_HOOK_RACE_TRIALS ?? 20);
     let hookExecuted = 0;
     let oursExecuted = 0;
     const hookClient = track(new SupabaseBackend({ ...opts(), clientInfo: 'cli-hook-standin' }));

@@ -10,12 +10,12 @@ import { enqueueAndExecute } from '../../src/analysis/executeRun';
 import { enqueueRun } from '../../src/data/enqueueRun';
 import { finishRunWithRetry } from '../../src/data/lifecycleWrites';
 import { markOrphanedRuns } from '../../src/data/orphans';
-import { SupabaseBackend } from '../../src/data/supabaseBackend';
+import type { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { finishFromFailure, RunnerInfo } from '../../src/domain/analysisRun';
-import { checkProjectUrl } from '../../src/domain/credentials';
 import { REASON_CANCELLED_FROM_EDITOR } from '../../src/domain/run';
 import { startStack, Stack } from '../stack';
 import { analysisContext, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
+import { TestBackends } from './support/backends';
 
 const SKEWS_MS = [-5_000, 5_000];
 
@@ -38,34 +38,26 @@ interface Row {
   started_at: string | null;
   finished_at: string | null;
   ordered: boolean;
+  /** finished_at - started_at = duration_ms (to the millisecond), as the hook writes them; null: not finished. */
+  duration_matches: boolean | null;
+  duration_ms: number | null;
 }
 
 describe('run timestamps are ordered on every path we write, with the clock estimate skewed both ways (real stack)', function () {
   this.timeout(300_000);
   let stack: Stack;
   let root: string;
-  const backends: SupabaseBackend[] = [];
-  const backend = (skewMs: number) => {
-    const c = checkProjectUrl(stack.url);
-    if (!c.ok) throw new Error(c.message);
-    const b = new SupabaseBackend({
-      url: c.url,
-      origin: c.origin,
-      key: stack.keys.serviceRole,
-      timeoutMs: 10_000,
-      clientInfo: 'timestamps',
-      baseFetch: skewedFetch(skewMs),
-    });
-    backends.push(b);
-    return b;
-  };
+  const backends = new TestBackends(() => stack, 'timestamps');
+  const backend = (skewMs: number) => backends.create({ baseFetch: skewedFetch(skewMs) });
   /** Reads the row and, in SQL, whether triggered_at ≤ started_at ≤ finished_at (nulls skipped). */
   const row = async (runId: string): Promise<Row> => {
     const rows = await stack.query<Row>(
       `select run_id, status, triggered_at::text, started_at::text, finished_at::text,
               (started_at is null or triggered_at <= started_at)
           and (finished_at is null or triggered_at <= finished_at)
-          and (finished_at is null or started_at is null or started_at <= finished_at) as ordered
+          and (finished_at is null or started_at is null or started_at <= finished_at) as ordered,
+              abs(extract(epoch from finished_at - started_at) * 1000 - duration_ms) <= 1 as duration_matches,
+              duration_ms
          from public.telemetry_analysis_runs where run_id = $1`,
       [runId],
     );
@@ -93,7 +85,7 @@ describe('run timestamps are ordered on every path we write, with the clock esti
     root = tmpRoot();
   });
   after(async () => {
-    for (const b of backends) b.dispose();
+    backends.disposeAll();
     await stack?.stop();
     if (root) fs.rmSync(root, { recursive: true, force: true });
   });
@@ -135,23 +127,28 @@ describe('run timestamps are ordered on every path we write, with the clock esti
         assert.ok(got.ordered, JSON.stringify(got));
       });
 
-      it('claim, then finish by the real analysis process', async () => {
-        const b = backend(skew);
-        await prime(b, skew);
-        const folder = makeFixtureWorkspace(root, `ts-claim${skew}`, 'no-findings');
-        const r = await enqueueAndExecute(
-          b,
-          sessionRequest(folder, 120_000, { hookHoldMs: 0 }),
-          analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined }),
-        );
-        assert.equal(r.outcome.kind, 'enqueued', JSON.stringify(r.outcome));
-        const end = await r.execution!.done;
-        assert.equal(end.status, 'SUCCEEDED');
-        const got = await row(r.execution!.runId);
-        assert.equal(got.status, 'SUCCEEDED');
-        assert.ok(got.started_at && got.finished_at);
-        assert.ok(got.ordered, JSON.stringify(got));
-      });
+      for (const holdMs of [0, 1_500]) {
+        it(`claim, ${holdMs ? `held ${holdMs} ms for the CLI hook, ` : ''}then finish by the real analysis process: duration_ms = finished_at - started_at`, async () => {
+          const b = backend(skew);
+          await prime(b, skew);
+          const folder = makeFixtureWorkspace(root, `ts-claim${skew}-${holdMs}`, 'no-findings');
+          const r = await enqueueAndExecute(
+            b,
+            sessionRequest(folder, 120_000, { hookHoldMs: holdMs }),
+            analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: () => undefined }),
+          );
+          assert.equal(r.outcome.kind, 'enqueued', JSON.stringify(r.outcome));
+          const end = await r.execution!.done;
+          assert.equal(end.status, 'SUCCEEDED');
+          const got = await row(r.execution!.runId);
+          assert.equal(got.status, 'SUCCEEDED');
+          assert.ok(got.started_at && got.finished_at);
+          assert.ok(got.ordered, JSON.stringify(got));
+          assert.equal(got.duration_matches, true, JSON.stringify(got));
+          // The hold is part of the run's duration (started_at is the claim's).
+          if (holdMs) assert.ok(got.duration_ms! >= holdMs - 500, JSON.stringify(got));
+        });
+      }
 
       it('claim, then a finish row computed on the skewed clock itself', async () => {
         const b = backend(skew);

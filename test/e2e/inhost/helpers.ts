@@ -100,6 +100,9 @@ import { waitFor } from '../../support/wait';
 
 export { observeQuietFor, sleep, waitFor } from '../../support/wait';
 
+/** The "hold" phases: the run the first window held when it reloaded (next to the results file). */
+export const HELD_RUN_FILE = 'hold-run.json';
+
 /** Waits (30 s at most) until the session start has logged a decision for this scope; returns them. */
 export function sessionDecisions(t: Testing, scopeId: string, what: string): Promise<ReturnType<Testing['decisions']>> {
   return waitFor(() => t.decisions().filter((x) => x.scopeId === scopeId), {

@@ -22,6 +22,9 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
     'commands.test.js',
     'comparison.test.js',
   ],
+  // The window reloads while its SESSION_START run is held for the CLI hook, then the next window.
+  'hold-open': ['holdOpen.test.js'],
+  'hold-closed': ['holdClosed.test.js'],
   // Workspace trust enabled and not granted.
   restricted: ['restricted.test.js'],
   // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).
