@@ -419,7 +419,7 @@ export interface ExpectedWrite {
    * beyond those the gaps already covered.
    */
   rounds: RoundAllowance;
-  /** How much later than its interval this instance's recent writes came (seen in at least 2 gaps), in whole seconds, capped. */
+  /** How much later than its interval this instance's recent writes came (seen in at least 2 gaps), to 0.1 s, capped. */
   observedExtraMs: number;
   /** The earliest the next write can come: interval + observed extra. */
   earliestMs: number;
@@ -429,6 +429,8 @@ export interface ExpectedWrite {
 
 /** At least this many gaps of one instance must show a lateness before it counts (one suspend or slow job does not). */
 export const LATENESS_GAPS = 2;
+/** Lateness is counted to this step (rounded): jitter below half of it is none. */
+const LATENESS_STEP_MS = 100;
 
 /** The second largest of the values (the largest seen at least twice when counted as "≥"); 0 for fewer than 2. */
 function secondLargest(values: number[]): number {
@@ -448,8 +450,8 @@ function secondLargest(values: number[]): number {
  * DEFAULT_ROUND_TIMEOUT_MS, a constant); once the gaps have covered the rounds due (the second
  * largest due count of the writes that opened them), only rounds due beyond those keep that prior.
  * So a daemon whose rounds time out faster (a test's scaled timeout) is judged by what it does.
- * Lateness is rounded to whole seconds (a write's latency and timer jitter are not lateness) and
- * capped at 30 s × registered rounds.
+ * Lateness is rounded to tenths of a second (a write's latency and timer jitter, tens of ms, are not
+ * lateness; a sub-second round timeout is) and capped at 30 s × registered rounds.
  */
 export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): ExpectedWrite {
   const interval = expectedPollInterval(hb);
@@ -469,7 +471,9 @@ export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): Exp
     dues.push(a.dueRounds);
   }
   const learned = extras.length >= LATENESS_GAPS;
-  const observedExtraMs = learned ? Math.round(Math.min(cap, Math.max(0, secondLargest(extras))) / 1000) * 1000 : 0;
+  const observedExtraMs = learned
+    ? Math.round(Math.min(cap, Math.max(0, secondLargest(extras))) / LATENESS_STEP_MS) * LATENESS_STEP_MS
+    : 0;
   let rounds = prior;
   if (learned) {
     const beyond = dueRoundCount(prior) - secondLargest(dues);

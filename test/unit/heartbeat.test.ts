@@ -1575,13 +1575,14 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
     assert.equal(judge(h, hist).kind, 'not-polling');
   });
 
-  it('observed lateness counts in whole seconds: write latency and timer jitter are not lateness', () => {
+  it('observed lateness counts to 0.1 s: write latency and timer jitter (tens of ms) are not lateness', () => {
     const h = liveRow({ lastAgoMs: 5_000, runs: allRanAgo(60_000), pollCount: 12 });
     const hist = (perPollMs: number) => gapsHist([perPollMs, perPollMs], 5_000);
-    assert.equal(expectedNextWrite(h, hist(180_400)).observedExtraMs, 0);
-    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_000);
-    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_000);
-    assert.equal(expectedNextWrite(h, hist(181_600)).observedExtraMs, 2_000, 'rounded, not cut: 1.6 s is 2 s');
+    assert.equal(expectedNextWrite(h, hist(180_040)).observedExtraMs, 0);
+    assert.equal(expectedNextWrite(h, hist(180_330)).observedExtraMs, 300, 'a sub-second round timeout is lateness');
+    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_400);
+    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_400);
+    assert.equal(expectedNextWrite(h, hist(181_960)).observedExtraMs, 2_000, 'rounded, not cut');
     assert.equal(expectedNextWrite(h, hist(170_000)).observedExtraMs, 0, 'early writes teach nothing');
   });
 
