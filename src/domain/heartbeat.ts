@@ -168,7 +168,7 @@ export type HeartbeatObservation =
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
 /** The upstream DEFAULT_DISPATCH_BATCH_SIZE, used when a row's dynamic_scaling lacks base_batch_size. */
 export const DEFAULT_BATCH_SIZE = 20;
-/** "Not polling" after this many expected intervals without a write (900 s at the idle 180 s: the coordinator's EVA_SCHEDULER_STALE alarm). */
+/** "Not polling" at the stale threshold + (this − 1) intervals (about 900 s at the idle 180 s: the coordinator's EVA_SCHEDULER_STALE alarm). */
 export const NOT_POLLING_INTERVALS = 5;
 /** The watcher's token while it revives the daemon (`supervisor-${randomUUID().slice(0, 8)}`). */
 export const SUPERVISOR_PREFIX = 'supervisor-';
@@ -278,9 +278,14 @@ export interface ObservedWrite {
   instanceId: string;
   pollCount: number;
   lastPollAtMs: number;
-  /** The write's own expectation of the gap to the next one (expectedNextWrite(…).totalMs without history). */
-  expectedMs: number;
+  /** The wait the scheduler chose after this write (expectedPollInterval(…).ms): the gap without rounds or lateness. */
+  intervalMs: number;
+  /** The rounds due after this write (roundAllowance: due rounds, or failing rounds a poll); their time is in the gap that follows. */
+  dueRounds: number;
 }
+
+/** Verdicts that can last for days; read fast only for FAST_READ_WINDOW_MS after this window first saw them. */
+export type LastingKind = 'no-row' | 'stopped' | 'stopping' | 'not-polling' | 'revival-failed';
 
 /** What this window has seen over time; kept by the monitor, judged here. */
 export interface HeartbeatHistory {
@@ -288,10 +293,12 @@ export interface HeartbeatHistory {
   writes: readonly ObservedWrite[];
   /** When (server clock) this window first saw a watcher token since the daemon last wrote; null when none. */
   revivalSeenSince: Date | null;
+  /** The verdict the last read gave and since when (server clock) this window has given it without a break; null before any. */
+  verdictSince?: { kind: SchedulerHealth['kind']; since: Date } | null;
 }
 
-export const NO_HISTORY: HeartbeatHistory = { writes: [], revivalSeenSince: null };
-/** How many observed writes the monitor keeps. */
+export const NO_HISTORY: HeartbeatHistory = { writes: [], revivalSeenSince: null, verdictSince: null };
+/** How many observed writes the monitor keeps (3 gaps). */
 export const HISTORY_WRITES = 4;
 
 /** The write as an observation for the history; null for a row that is not a daemon's write. */
@@ -301,7 +308,8 @@ export function observedWrite(hb: Heartbeat): ObservedWrite | null {
     instanceId: hb.instanceId,
     pollCount: hb.pollCount,
     lastPollAtMs: hb.lastPollAt.getTime(),
-    expectedMs: expectedNextWrite(hb, NO_HISTORY).totalMs,
+    intervalMs: expectedPollInterval(hb).ms,
+    dueRounds: dueRoundCount(roundAllowance(hb)),
   };
 }
 
@@ -324,20 +332,39 @@ export function recordWrite(writes: readonly ObservedWrite[], w: ObservedWrite):
  * really writes) and ends any revival; a watcher token is remembered from the first time it is seen,
  * and a token swapped for another (the watcher's next tick after a failed spawn) keeps that first
  * sighting, so a revival that keeps failing does not read as "reviving" again at every tick. No row
- * forgets everything; a failed read changes nothing.
+ * forgets the writes; a failed read changes nothing. The verdict's start (verdictSince) is kept by
+ * noteVerdict, after judging.
  */
 export function updateHistory(h: HeartbeatHistory, obs: HeartbeatObservation, now: Date): HeartbeatHistory {
-  if (obs.kind === 'no-row') return NO_HISTORY;
+  const verdictSince = h.verdictSince ?? null;
+  if (obs.kind === 'no-row') return { ...NO_HISTORY, verdictSince };
   if (obs.kind !== 'row') return h;
   const hb = obs.heartbeat;
   if (isSupervisorToken(hb.instanceId)) return h.revivalSeenSince ? h : { ...h, revivalSeenSince: now };
   const w = observedWrite(hb);
-  return { writes: w ? recordWrite(h.writes, w) : [...h.writes], revivalSeenSince: null };
+  return { writes: w ? recordWrite(h.writes, w) : [...h.writes], revivalSeenSince: null, verdictSince };
+}
+
+/**
+ * Remembers since when this window has given the current verdict (server clock). A verdict about the
+ * row (or no row) that differs from the last one starts a new span; a read that failed or a window
+ * without a backend (unreachable, error, not configured, loading) neither starts nor ends one.
+ */
+export function noteVerdict(h: HeartbeatHistory, health: SchedulerHealth, now: Date): HeartbeatHistory {
+  const k = health.kind;
+  if (k === 'unreachable' || k === 'error' || k === 'not-configured' || k === 'loading') return h;
+  if (h.verdictSince && h.verdictSince.kind === k) return h;
+  return { ...h, verdictSince: { kind: k, since: now } };
 }
 
 /** Why the rounds after this write may take as long as they do. */
 export type RoundAllowance =
-  | { kind: 'none'; ms: 0; reason: 'observe-only' | 'breaker-open' | 'no-rounds-known' | 'none-due' }
+  | {
+      kind: 'none';
+      ms: 0;
+      /** seen-in-gaps: due rounds whose real time this instance's gaps already show (in observedExtraMs). */
+      reason: 'observe-only' | 'breaker-open' | 'no-rounds-known' | 'none-due' | 'seen-in-gaps';
+    }
   /** Rounds due at the write (not run within their cadence, per last_round_runs): each may take the 30 s timeout. */
   | { kind: 'due-rounds'; ms: number; due: number }
   /** No last_round_runs: failed rounds per poll from the counters (they re-run every poll). */
@@ -377,13 +404,22 @@ export function roundAllowance(hb: Heartbeat): RoundAllowance {
   return { kind: 'none', ms: 0, reason: 'none-due' };
 }
 
+/** How many rounds an allowance counts (due rounds, or failing rounds a poll). */
+export function dueRoundCount(r: RoundAllowance): number {
+  return r.kind === 'due-rounds' ? r.due : r.kind === 'failing-rounds' ? r.perPoll : 0;
+}
+
 /** When the scheduler's next write is due, as it really behaves. */
 export interface ExpectedWrite {
   /** The wait it chose (adaptive). */
   interval: ExpectedInterval;
-  /** The rounds that run between this write and that wait. */
+  /**
+   * The rounds that run between this write and that wait, at upstream's 30 s timeout each: all of
+   * them until this instance's gaps have shown how long its rounds really take, then only rounds due
+   * beyond those the gaps already covered.
+   */
   rounds: RoundAllowance;
-  /** How much later than expected this instance's recent writes came (observed by this window), capped. */
+  /** How much later than its interval this instance's recent writes came (seen in at least 2 gaps), to 0.1 s, capped. */
   observedExtraMs: number;
   /** The earliest the next write can come: interval + observed extra. */
   earliestMs: number;
@@ -391,30 +427,62 @@ export interface ExpectedWrite {
   totalMs: number;
 }
 
+/** At least this many gaps of one instance must show a lateness before it counts (one suspend or slow job does not). */
+export const LATENESS_GAPS = 2;
+/** Lateness is counted to this step (rounded): jitter below half of it is none. */
+const LATENESS_STEP_MS = 100;
+
+/** The second largest of the values (the largest seen at least twice when counted as "≥"); 0 for fewer than 2. */
+function secondLargest(values: number[]): number {
+  if (values.length < LATENESS_GAPS) return 0;
+  return [...values].sort((x, y) => y - x)[LATENESS_GAPS - 1];
+}
+
 /**
  * The gap between this write and the next: the adaptive interval, plus the rounds that run after the
- * write, plus what this window has seen this instance's writes run late by (the largest of the last
- * few per-poll gaps beyond what their own rows led to expect: slow database, jobs, a round's handler;
- * in whole seconds).
- * The observed part is capped at the 30 s timeout × registered rounds, so a stalled or suspended
- * daemon cannot teach the window to wait for ever.
+ * write, plus what this window has seen this instance's writes run late by.
+ *
+ * Lateness is learned from the per-poll gaps between this instance's last few writes, each against
+ * the interval its own row chose (so it holds the rounds' real time, a slow database, jobs): the
+ * lateness counted is the one seen in at least 2 of the last 3 gaps (the second largest), so one
+ * suspend or one slow job does not stretch the next expectations, while rounds that keep timing out
+ * do. Until such gaps exist, each due round is allowed upstream's 30 s timeout (the daemon's
+ * DEFAULT_ROUND_TIMEOUT_MS, a constant); once the gaps have covered the rounds due (the second
+ * largest due count of the writes that opened them), only rounds due beyond those keep that prior.
+ * So a daemon whose rounds time out faster (a test's scaled timeout) is judged by what it does.
+ * Lateness is rounded to tenths of a second (a write's latency and timer jitter, tens of ms, are not
+ * lateness; a sub-second round timeout is) and capped at 30 s × registered rounds.
  */
 export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): ExpectedWrite {
   const interval = expectedPollInterval(hb);
-  const rounds = roundAllowance(hb);
+  const prior = roundAllowance(hb);
   const cap = (hb.registeredRounds?.length || ROUNDS_ASSUMED_WHEN_UNKNOWN) * ROUND_TIMEOUT_MS;
-  let extra = 0;
   const ws = history.writes.filter((w) => w.instanceId === hb.instanceId);
+  const extras: number[] = [];
+  const dues: number[] = [];
   for (let i = Math.max(1, ws.length - 3); i < ws.length; i++) {
     const a = ws[i - 1];
     const b = ws[i];
     const polls = b.pollCount - a.pollCount;
     if (polls <= 0) continue;
     const perPoll = (b.lastPollAtMs - a.lastPollAtMs) / polls;
-    if (Number.isFinite(perPoll)) extra = Math.max(extra, perPoll - a.expectedMs);
+    if (!Number.isFinite(perPoll)) continue;
+    extras.push(perPoll - a.intervalMs);
+    dues.push(a.dueRounds);
   }
-  // Whole seconds: a write's own latency and timer jitter (tens of ms) are not lateness.
-  const observedExtraMs = Math.floor(Math.min(cap, Math.max(0, extra)) / 1000) * 1000;
+  const learned = extras.length >= LATENESS_GAPS;
+  const observedExtraMs = learned
+    ? Math.round(Math.min(cap, Math.max(0, secondLargest(extras))) / LATENESS_STEP_MS) * LATENESS_STEP_MS
+    : 0;
+  let rounds = prior;
+  if (learned) {
+    const beyond = dueRoundCount(prior) - secondLargest(dues);
+    if (prior.kind === 'due-rounds')
+      rounds = beyond > 0 ? { kind: 'due-rounds', ms: beyond * ROUND_TIMEOUT_MS, due: beyond } : NO_ROUNDS_BEYOND;
+    else if (prior.kind === 'failing-rounds')
+      rounds =
+        beyond > 0 ? { kind: 'failing-rounds', ms: beyond * ROUND_TIMEOUT_MS, perPoll: beyond } : NO_ROUNDS_BEYOND;
+  }
   return {
     interval,
     rounds,
@@ -423,6 +491,15 @@ export function expectedNextWrite(hb: Heartbeat, history: HeartbeatHistory): Exp
     totalMs: interval.ms + rounds.ms + observedExtraMs,
   };
 }
+const NO_ROUNDS_BEYOND: RoundAllowance = { kind: 'none', ms: 0, reason: 'seen-in-gaps' };
+
+/**
+ * After the stale threshold, "not polling" comes this many intervals (the wait alone) later. A dead
+ * daemon runs no rounds, so they are no excuse beyond the first missed write: at the idle 180 s that
+ * is 5 × 180 s (+ grace), upstream's coordinator alarm EVA_SCHEDULER_STALE (900 s); with due rounds or
+ * learned lateness only the first expectation grows, not the four after it.
+ */
+export const NOT_POLLING_EXTRA_INTERVALS = NOT_POLLING_INTERVALS - 1;
 
 /** When the timing verdict changes: late after `staleAfterMs`, not polling after `notPollingAfterMs` (both from the last write). */
 export interface Timing {
@@ -447,7 +524,7 @@ export function heartbeatTiming(
     expected,
     ageMs: last ? Math.max(0, now.getTime() - last.getTime()) : null,
     staleAfterMs,
-    notPollingAfterMs: Math.max(NOT_POLLING_INTERVALS * expected.totalMs, staleAfterMs),
+    notPollingAfterMs: staleAfterMs + NOT_POLLING_EXTRA_INTERVALS * expected.interval.ms,
   };
 }
 
@@ -582,17 +659,42 @@ const TRANSITIONAL: ReadonlySet<SchedulerHealth['kind']> = new Set([
   'stale',
   'not-polling',
 ]);
+/**
+ * Of those, the ones that can last for days (a table nobody writes, a stopped or dead daemon, a
+ * revival that failed, a foreign 'stopping'): read fast only for FAST_READ_WINDOW_MS after this
+ * window first saw the verdict. 'reviving' (≤ REVIVAL_BOUND_MS) and 'stale' (until not polling, 4
+ * intervals) end by time on their own.
+ */
+const LASTING: ReadonlySet<SchedulerHealth['kind']> = new Set<LastingKind>([
+  'no-row',
+  'stopped',
+  'stopping',
+  'not-polling',
+  'revival-failed',
+]);
+/**
+ * How long a lasting state is read every TRANSITIONAL_READ_MS after this window first saw it: 5 min,
+ * one period of the watcher's cron (scripts/cron/eva-scheduler-watcher.mjs, every 5–15 min) and its
+ * 300 s threshold — a start, a restart or a revival that follows a stop, a crash or a failed spawn
+ * comes within that (an operator's restart, the watcher's next tick); a state older than that is not
+ * transitional, and is read at the normal cadence (LASTING_READ_MS at most) instead of 6 a minute.
+ */
+export const FAST_READ_WINDOW_MS = 5 * 60_000;
+/** The read cadence of a lasting state after FAST_READ_WINDOW_MS: a change then shows within about a minute. */
+export const LASTING_READ_MS = 60_000;
 
 /**
  * When to read the heartbeat next. While the scheduler runs: just after its expected next write, not
  * on a fast fixed timer, so a focused idle window reads once per write — at the earliest the write can
  * come (interval + observed lateness); if rounds were due and it has not come yet, every
  * TRANSITIONAL_READ_MS until the end of their allowance; then just after the grace (so "stale" shows
- * promptly). The settle time
- * stays under half the grace so the write is read before the row would turn late. In a transitional
- * state (no row, stopped, stopping, reviving, revival failed, stale, not polling) every
- * TRANSITIONAL_READ_MS, so a start, a revival or a stop shows within 15 s. Bounds keep a broken clock
- * or a hostile row from causing a tight loop or a silent hour.
+ * promptly). The settle time stays under half the grace so the write is read before the row would
+ * turn late. In a transitional state (no row, stopped, stopping, reviving, revival failed, stale, not
+ * polling) every TRANSITIONAL_READ_MS, so a start, a revival or a stop shows within 15 s; but a state
+ * that can last for days (no row, stopped, stopping, not polling, revival failed) only for
+ * FAST_READ_WINDOW_MS after this window first saw it (history.verdictSince), then at the scheduler's
+ * interval (the row's expected interval, or 60 s without a row), at most LASTING_READ_MS. Bounds keep
+ * a broken clock or a hostile row from causing a tight loop or a silent hour.
  */
 export function nextHeartbeatReadDelayMs(
   health: SchedulerHealth,
@@ -601,6 +703,13 @@ export function nextHeartbeatReadDelayMs(
   history: HeartbeatHistory = NO_HISTORY,
 ): number {
   const clamp = (ms: number) => Math.min(opts.maxMs, Math.max(opts.minMs, ms));
+  if (LASTING.has(health.kind)) {
+    const seen = history.verdictSince;
+    const seenForMs = seen && seen.kind === health.kind ? now.getTime() - seen.since.getTime() : 0;
+    if (seenForMs < FAST_READ_WINDOW_MS) return clamp(TRANSITIONAL_READ_MS);
+    const interval = 'heartbeat' in health ? expectedPollInterval(health.heartbeat).ms : DEFAULT_POLL_INTERVAL_MS;
+    return clamp(Math.min(LASTING_READ_MS, interval));
+  }
   if (TRANSITIONAL.has(health.kind)) return clamp(TRANSITIONAL_READ_MS);
   if (!('heartbeat' in health)) return clamp(DEFAULT_POLL_INTERVAL_MS);
   const grace = opts.graceMs !== undefined && Number.isFinite(opts.graceMs) && opts.graceMs > 0 ? opts.graceMs : 0;

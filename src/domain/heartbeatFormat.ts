@@ -340,6 +340,8 @@ function describeRounds(e: ExpectedWrite): string {
           return '—';
         case 'none-due':
           return t('none due');
+        case 'seen-in-gaps':
+          return t('as long as its recent writes showed (observed lateness)');
       }
   }
 }

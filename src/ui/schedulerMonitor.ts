@@ -9,6 +9,7 @@ import {
   nextHeartbeatReadDelayMs,
   nextVerdictChangeMs,
   NO_HISTORY,
+  noteVerdict,
   SchedulerHealth,
   updateHistory,
 } from '../domain/heartbeat';
@@ -107,6 +108,8 @@ export class SchedulerMonitor implements vscode.Disposable {
       this.notifier.success();
       this.observation = res.value;
       this.historyState = updateHistory(this.historyState, res.value, this.serverNow());
+      // Since when this verdict stands: a lasting one (stopped, no row, not polling…) is read fast only for a while.
+      this.historyState = noteVerdict(this.historyState, this.health, this.serverNow());
       const health = this.health;
       outcome = {
         ok: true,
@@ -151,6 +154,7 @@ export class SchedulerMonitor implements vscode.Disposable {
     if (change === null || change > 24 * 3600_000) return;
     this.stalenessTimer = setTimeout(() => {
       this.stalenessTimer = undefined;
+      this.historyState = noteVerdict(this.historyState, this.health, this.serverNow());
       this.emitter.fire(this.health);
       this.armStalenessCheck();
     }, change + 500);

@@ -59,7 +59,9 @@ const TEST_BUNDLE = path.join(TEST_EXTENSION_DIR, 'dist', 'app.js');
 const INHOST_ENTRY = path.join(OUT, 'test', 'e2e', 'inhost', 'index.js');
 const VIEWPORT = { width: 1280, height: 800 };
 const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 15 * 60_000);
-const PHASE_TIMEOUT_MS = Number(process.env.E2E_PHASE_TIMEOUT_MS ?? 6 * 60_000);
+// 8 min: the reload phase holds the scheduler's timed scenarios (crash, slow rounds, a death after slow
+// writes, a failed revival, every transition), about 6.5 min of real waiting at a 2 s base.
+const PHASE_TIMEOUT_MS = Number(process.env.E2E_PHASE_TIMEOUT_MS ?? 8 * 60_000);
 const SCHEDULER_INTERVAL_MS = 2_000;
 /** Test user settings on top of the launcher's quiet ones: a short grace makes "stale" quick to reach. */
 const USER_SETTINGS = {

@@ -12,6 +12,7 @@ import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
 import {
   assessSchedulerHealth,
+  expectedNextWrite,
   HeartbeatHistory,
   NO_HISTORY,
   parseHeartbeat,
@@ -289,6 +290,128 @@ describe('stack simulators', function () {
       for (const name of hanging) assert.ok(last.last_round_runs[name] > 0, `${name} succeeds and is stamped again`);
     });
 
+    it('a daemon that dies after slow writes (rounds timing out at its scaled 150 ms): read as the monitor does, stale at interval + rounds + grace and not polling 4 intervals later, within 0.25 s — not after a 30 s-per-round allowance', async function () {
+      sim = make();
+      await sim.start();
+      await writesUntil((ws) => ws.length >= 2);
+      await sim.slowRounds(2);
+      const timeout = sim.roundTimeoutMs;
+      const grace = 100;
+      let history: HeartbeatHistory = NO_HISTORY;
+      let lastSeen = -1;
+      let slowWrites = 0;
+      let lastWriteAt = 0;
+      let staleAt: number | null = null;
+      let notPollingAt: number | null = null;
+      let expectedTotal = 0;
+      let crashed = false;
+      const alive = new Map<string, number>();
+      const end = Date.now() + 60_000;
+      while (notPollingAt === null && Date.now() < end) {
+        const h = parseRow(await hb());
+        assert.ok(h && h.lastPollAt);
+        const now = new Date();
+        history = updateHistory(history, { kind: 'row', heartbeat: h }, now);
+        const k = assessSchedulerHealth({ kind: 'row', heartbeat: h }, now, grace, history).kind;
+        if (h.lastPollAt.getTime() !== lastSeen) {
+          lastSeen = h.lastPollAt.getTime();
+          slowWrites++;
+          // 5 writes after slowRounds: the last 3 gaps carry 2 timeouts each. Die right after the 6th.
+          if (slowWrites >= 6 && !crashed) {
+            await sim.crash();
+            crashed = true;
+            lastWriteAt = lastSeen;
+            expectedTotal = expectedNextWrite(h, history).totalMs;
+          }
+        }
+        if (!crashed) alive.set(k, (alive.get(k) ?? 0) + 1);
+        else if (k === 'stale' && staleAt === null) staleAt = now.getTime();
+        else if (k === 'not-polling') notPollingAt = now.getTime();
+        await sleep(20);
+      }
+      assert.deepEqual([...alive.keys()], ['healthy'], `alive through slow writes: ${JSON.stringify([...alive])}`);
+      assert.ok(staleAt !== null && notPollingAt !== null, 'stale, then not polling');
+      const interval = 3 * BASE;
+      const honest = interval + 2 * timeout; // what the daemon really took between writes
+      assert.ok(
+        Math.abs(expectedTotal - honest) <= 100,
+        `the expected next write is learned from the gaps (${expectedTotal} ms vs ${honest} ms), not 2 × 30 s`,
+      );
+      const stale = staleAt - lastWriteAt;
+      const notPolling = notPollingAt - lastWriteAt;
+      const wantStale = honest + grace;
+      const wantNotPolling = wantStale + 4 * interval;
+      assert.ok(stale > wantStale - 150 && stale <= wantStale + 250, `stale at +${stale} ms (want ${wantStale})`);
+      assert.ok(
+        notPolling > wantNotPolling - 150 && notPolling <= wantNotPolling + 250,
+        `not polling at +${notPolling} ms (want ${wantNotPolling})`,
+      );
+    });
+
+    it("breaker adapter: the CLI's daemon has none (CLOSED, nothing recorded); with one, every failed round is reported as upstream's runRound does, dispatches as successes, and a throwing getState reads OPEN", async function () {
+      sim = make({ queueDepth: 3 });
+      // A getter, not the property: TypeScript would keep its narrowing to null across the calls that change it.
+      const record = () => sim.breakerRecord;
+      await sim.start();
+      assert.equal(record(), null, 'started as scripts/eva-scheduler.js does: no adapter');
+      assert.equal(sim.settings.breakerAdapter, null);
+      await sim.slowRounds(2);
+      await sim.writeOnce();
+      await sim.writeOnce();
+      const noAdapter = await hb();
+      assert.equal(noAdapter?.circuit_breaker_state, 'CLOSED');
+      assert.ok(noAdapter && noAdapter.metadata.round_error_count >= 2, 'rounds failed');
+      assert.equal(record(), null, 'failures recorded nowhere without an adapter');
+
+      // An adapter answering CLOSED, tripping after 3 failures in a row (the adapter's rule, ours).
+      await sim.setBreaker('CLOSED', { openAfterFailures: 3 });
+      const e0 = (await hb())?.metadata.round_error_count as number;
+      await sim.writeOnce(); // write (dispatch 3: 3 successes), then 2 rounds fail: 2 failures
+      let rec = record();
+      assert.ok(rec);
+      assert.deepEqual(rec.failures, ['round:vision_rescore: Round timeout', 'round:gap_analysis: Round timeout']);
+      assert.equal(rec.successes, 3, 'each completed dispatch: recordSuccess (L1262)');
+      const r1 = await hb();
+      assert.equal(
+        r1?.metadata.round_error_count,
+        e0 + 2,
+        "the write shows the previous poll's failures; this poll's show at the next",
+      );
+      assert.equal(r1?.circuit_breaker_state, 'CLOSED');
+      await sim.writeOnce(); // 3 successes reset the run; 2 more failures (2 in a row)
+      rec = record();
+      assert.equal(rec?.failures.length, 4);
+      assert.equal((await hb())?.circuit_breaker_state, 'CLOSED');
+      await sim.setQueueDepth(0);
+      await sim.writeOnce(); // no dispatch: 2 more failures, 4 in a row
+      assert.equal(record()?.failures.length, 6);
+      await sim.writeOnce(); // the adapter now answers OPEN: paused, no rounds
+      const open = await hb();
+      assert.equal(open?.circuit_breaker_state, 'OPEN');
+      assert.equal(open?.paused_reason, 'circuit_breaker_open');
+      assert.equal(record()?.failures.length, 6, 'no rounds while OPEN (L382-386)');
+      await sim.writeOnce();
+      assert.equal(
+        (await hb())?.metadata.round_error_count,
+        open?.metadata.round_error_count,
+        'round_error_count stops growing while OPEN',
+      );
+
+      // getState throws: upstream fails closed (reads OPEN).
+      await sim.setBreaker('CLOSED');
+      await sim.writeOnce();
+      assert.equal((await hb())?.circuit_breaker_state, 'CLOSED');
+      await sim.failBreakerReads(true);
+      await sim.writeOnce();
+      const failed = await hb();
+      assert.equal(failed?.circuit_breaker_state, 'OPEN');
+      assert.equal(failed?.paused_reason, 'circuit_breaker_open');
+      await sim.detachBreaker();
+      await sim.writeOnce();
+      assert.equal((await hb())?.circuit_breaker_state, 'CLOSED', 'no adapter again: CLOSED');
+      assert.equal(record(), null);
+    });
+
     it('registered_rounds empties while polling goes on, and comes back', async function () {
       sim = make();
       await sim.start();
@@ -344,10 +467,19 @@ describe('stack simulators', function () {
         ).kind,
         'stale',
       );
+      // Not polling: the stale threshold (interval + grace) + 4 intervals.
       assert.equal(
         assessSchedulerHealth(
           { kind: 'row', heartbeat: h },
-          new Date(dead!.last_poll_at.getTime() + 5 * 3 * BASE + 1),
+          new Date(dead!.last_poll_at.getTime() + 3 * BASE + 100 + 4 * 3 * BASE),
+          100,
+        ).kind,
+        'stale',
+      );
+      assert.equal(
+        assessSchedulerHealth(
+          { kind: 'row', heartbeat: h },
+          new Date(dead!.last_poll_at.getTime() + 3 * BASE + 100 + 4 * 3 * BASE + 1),
           100,
         ).kind,
         'not-polling',

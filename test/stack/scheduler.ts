@@ -11,6 +11,17 @@
 //       `_computeAdaptiveInterval` (L786-806): min(3 × base, 300 s) with an empty queue, max(base / 2,
 //         10 s) above 2 × batch, max(0.75 × base, 15 s) above batch, else base; the batch size it sets
 //         is written on the NEXT write;
+//       the breaker adapter (`deps.circuitBreaker`, L139-145; `_getCircuitBreakerState` L1330-1339,
+//         `_recordCircuitBreakerSuccess` L1341-1348, `_recordCircuitBreakerFailure` L1350-1357):
+//         scripts/eva-scheduler.js (L112) constructs the daemon with `{ supabase, config }` only — NO
+//         adapter — so the CLI-launched daemon reads 'CLOSED' at every poll and records nothing (both
+//         record calls return at once). No upstream caller passes one (lib/eva/rounds-scheduler.js L21
+//         neither; only its unit tests do). With an adapter: getState() at every poll and again before
+//         the rounds (L382), a throwing getState() reads as 'OPEN' (fail closed, L1335-1338);
+//         recordFailure(new Error(`round:<type>: <message>`)) after EVERY failed round (`runRound`
+//         catch, L354) and for a failed or throwing dispatch (L1264, L1297); recordSuccess() for a
+//         completed dispatch (L1262). The simulator starts without an adapter, as the CLI does;
+//         setBreaker() attaches one (its answers are the test's; no upstream adapter class exists);
 //       `poll()` (L826-906): the breaker is read from the adapter at each poll; only an exact 'OPEN'
 //         writes paused_reason 'circuit_breaker_open' and returns (no dispatch, no rounds, the queue
 //         depth not re-read); otherwise the depth is read, the write follows, and THEN the rounds run
@@ -156,8 +167,19 @@ export class SchedulerSimulator {
   private readonly baseBatch: number;
   private batch: number;
   private rounds: string[];
-  /** What the breaker adapter answers at the next poll (`_getCircuitBreakerState`). */
-  private breakerAdapter = 'CLOSED';
+  /**
+   * The breaker adapter (deps.circuitBreaker), null as the CLI launches the daemon (none: 'CLOSED',
+   * nothing recorded). Not upstream: what it answers is the test's (`state`, or OPEN after
+   * `openAfterFailures` failures in a row, a success resetting the run; `readsFail`: getState throws).
+   */
+  private breakerAdapter: {
+    state: string;
+    openAfterFailures: number | null;
+    failuresInARow: number;
+    readsFail: boolean;
+    failures: string[];
+    successes: number;
+  } | null = null;
   /** Rounds whose handler hangs: each poll they run, time out, and stay due. */
   private hanging = new Set<string>();
   private spawnFailures = 0;
@@ -239,7 +261,8 @@ export class SchedulerSimulator {
     hangingRounds: string[];
     roundTimeoutMs: number;
     watcherStaleMs: number;
-    breakerAdapter: string;
+    /** What the adapter answers now; null: no adapter (the CLI's daemon). */
+    breakerAdapter: string | null;
   } {
     return {
       adaptive: this.adaptive,
@@ -250,7 +273,7 @@ export class SchedulerSimulator {
       hangingRounds: [...this.hanging],
       roundTimeoutMs: this.roundTimeoutMs,
       watcherStaleMs: this.watcherStaleMs,
-      breakerAdapter: this.breakerAdapter,
+      breakerAdapter: this.breakerAdapter ? this.breakerAnswer() : null,
     };
   }
 
@@ -369,7 +392,7 @@ export class SchedulerSimulator {
     await this.serial(async () => {
       const s = this.state;
       s.pollCount++;
-      const breaker = this.breakerAdapter;
+      const breaker = this.getCircuitBreakerState();
       this.pendingMetricRows++; // scheduler_poll
       if (breaker === 'OPEN') {
         this.pendingMetricRows++; // scheduler_circuit_breaker_pause
@@ -377,8 +400,12 @@ export class SchedulerSimulator {
         return;
       }
       this.lastQueueDepth = this.queueDepth;
-      if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false))
-        s.dispatchCount += Math.min(this.queueDepth, this.batch);
+      if (this.queueDepth > 0 && !(this.opts.observeOnly ?? false)) {
+        const n = Math.min(this.queueDepth, this.batch);
+        s.dispatchCount += n;
+        // Each completed dispatch: _recordCircuitBreakerSuccess (L1262).
+        for (let i = 0; i < n; i++) this.recordCircuitBreakerSuccess();
+      }
       // L865 / L891: circuit_breaker_state: breakerState || 'CLOSED', paused_reason null.
       await this.updateHeartbeat(gen, 'running', breaker || 'CLOSED', null);
       runRounds = true;
@@ -392,7 +419,7 @@ export class SchedulerSimulator {
 
   /** `_executeScheduledRounds` + `runRound`: each due round in turn, raced against the round timeout. */
   private async executeScheduledRounds(gen: number): Promise<void> {
-    if (this.breakerAdapter === 'OPEN') return; // L382-386
+    if (this.getCircuitBreakerState() === 'OPEN') return; // L382-386: read again before the rounds
     const cadence = new Map(UPSTREAM_ROUNDS);
     for (const name of this.rounds) {
       if (gen !== this.generation) return;
@@ -408,6 +435,8 @@ export class SchedulerSimulator {
         if (gen !== this.generation) return;
         this.totalRoundErrors++;
         this.log(`[scheduler] Round ${name} failed after ${Math.round(this.roundTimeoutMs)}ms: Round timeout`);
+        // runRound's catch (L354): every failed round is reported to the adapter, when there is one.
+        this.recordCircuitBreakerFailure(`round:${name}: Round timeout`);
         continue;
       }
       await this.sleep(this.opts.roundMs ?? 500 * this.timeScale);
@@ -524,13 +553,68 @@ export class SchedulerSimulator {
   }
 
   /**
-   * What the breaker adapter (deps.circuitBreaker.getState) answers from now on. It shows at the
-   * daemon's next poll, not at once (L833); only an exact 'OPEN' pauses (any other text, 'open'
-   * included, is written as it is with no pause, as upstream's comparison is exact).
+   * Attaches a breaker adapter (deps.circuitBreaker; the CLI's daemon has none) answering `state` from
+   * now on. It shows at the daemon's next poll, not at once (L833); only an exact 'OPEN' pauses (any
+   * other text, 'open' included, is written as it is with no pause, as upstream's comparison is exact).
+   * `openAfterFailures`: the adapter answers 'OPEN' once that many failures were recorded in a row
+   * (our adapter's rule, not upstream's: no adapter class exists upstream).
    */
-  async setBreaker(state: string): Promise<void> {
-    this.breakerAdapter = state;
+  async setBreaker(state: string, opts: { openAfterFailures?: number | null } = {}): Promise<void> {
+    const a = this.breakerAdapter;
+    this.breakerAdapter = {
+      state,
+      openAfterFailures: opts.openAfterFailures ?? null,
+      failuresInARow: 0,
+      readsFail: false,
+      failures: a?.failures ?? [],
+      successes: a?.successes ?? 0,
+    };
     this.log(`[scheduler] circuit breaker adapter -> ${state} (shows at the next poll)`);
+  }
+  /** The daemon as the CLI launches it: no adapter ('CLOSED' at every poll, failures recorded nowhere). */
+  async detachBreaker(): Promise<void> {
+    this.breakerAdapter = null;
+  }
+  /** The adapter's getState() throws from now on (on) — upstream then reads 'OPEN' (fail closed, L1335-1338). */
+  async failBreakerReads(on = true): Promise<void> {
+    if (!this.breakerAdapter) throw new Error('no breaker adapter attached (setBreaker first)');
+    this.breakerAdapter.readsFail = on;
+  }
+  /** What the adapter was told (recordFailure reasons, recordSuccess count); null without an adapter. */
+  get breakerRecord(): { failures: string[]; successes: number } | null {
+    const a = this.breakerAdapter;
+    return a ? { failures: [...a.failures], successes: a.successes } : null;
+  }
+
+  private breakerAnswer(): string {
+    const a = this.breakerAdapter;
+    if (!a) return 'CLOSED';
+    if (a.openAfterFailures !== null && a.failuresInARow >= a.openAfterFailures) return 'OPEN';
+    return a.state;
+  }
+  /** `_getCircuitBreakerState` (L1330-1339): no adapter → 'CLOSED'; a throwing getState → 'OPEN'. */
+  private getCircuitBreakerState(): string {
+    const a = this.breakerAdapter;
+    if (!a) return 'CLOSED';
+    if (a.readsFail) {
+      this.log('[scheduler] Circuit breaker error: getState failed');
+      return 'OPEN';
+    }
+    return this.breakerAnswer();
+  }
+  /** `_recordCircuitBreakerFailure` (L1350-1357): nothing without an adapter. */
+  private recordCircuitBreakerFailure(reason: string): void {
+    const a = this.breakerAdapter;
+    if (!a) return;
+    a.failures.push(reason);
+    a.failuresInARow++;
+  }
+  /** `_recordCircuitBreakerSuccess` (L1341-1348): nothing without an adapter. */
+  private recordCircuitBreakerSuccess(): void {
+    const a = this.breakerAdapter;
+    if (!a) return;
+    a.successes++;
+    a.failuresInARow = 0;
   }
 
   /**

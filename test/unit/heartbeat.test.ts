@@ -4,14 +4,17 @@ import {
   DEFAULT_POLL_INTERVAL_MS,
   expectedNextWrite,
   expectedPollInterval,
+  FAST_READ_WINDOW_MS,
   Heartbeat,
   HeartbeatHistory,
   HeartbeatObservation,
   IntervalBasis,
+  LASTING_READ_MS,
   MAX_ROUNDS,
   nextHeartbeatReadDelayMs,
   nextVerdictChangeMs,
   NO_HISTORY,
+  noteVerdict,
   parseHeartbeat,
   REVIVAL_BOUND_MS,
   roundAllowance,
@@ -598,9 +601,14 @@ describe('heartbeat: assessSchedulerHealth over rows as the upstream scheduler a
       expected: { kind: 'stale', overdueMs: 720_000 },
     },
     {
-      name: 'idle, 15 min + 1 ms (5 missed writes): not polling',
-      input: obs(up({ lastAgoMs: 900_001 })),
-      expected: { kind: 'not-polling', silentMs: 900_001, missed: 5 },
+      name: 'idle, stale threshold + 4 intervals (210 + 720 s) exactly: still stale',
+      input: obs(up({ lastAgoMs: 930_000 })),
+      expected: { kind: 'stale', overdueMs: 750_000 },
+    },
+    {
+      name: 'idle, 930 s + 1 ms (5 missed writes): not polling',
+      input: obs(up({ lastAgoMs: 930_001 })),
+      expected: { kind: 'not-polling', silentMs: 930_001, missed: 5 },
     },
     {
       name: 'crashed daemon 17 min ago, status still running: not polling',
@@ -624,9 +632,14 @@ describe('heartbeat: assessSchedulerHealth over rows as the upstream scheduler a
       expected: { kind: 'stale', overdueMs: 31_000 },
     },
     {
-      name: 'heavy queue (30 s), 151 s after: not polling',
-      input: obs(up({ depth: 45, lastAgoMs: 151_000 })),
-      expected: { kind: 'not-polling', missed: 5 },
+      name: 'heavy queue (30 s), 180 s after (60 s + 4 × 30 s): still stale',
+      input: obs(up({ depth: 45, lastAgoMs: 180_000 })),
+      expected: { kind: 'stale' },
+    },
+    {
+      name: 'heavy queue (30 s), 181 s after: not polling',
+      input: obs(up({ depth: 45, lastAgoMs: 181_000 })),
+      expected: { kind: 'not-polling', missed: 6 },
     },
     {
       name: 'moderate queue (45 s), 76 s after: stale',
@@ -639,19 +652,25 @@ describe('heartbeat: assessSchedulerHealth over rows as the upstream scheduler a
       expected: { kind: 'stale', overdueMs: 31_000 },
     },
     {
-      name: 'adaptive off (60 s), 301 s after: not polling',
-      input: obs(up({ adaptive: false, lastAgoMs: 301_000 })),
+      name: 'adaptive off (60 s), 331 s after (90 s + 4 × 60 s): not polling',
+      input: obs(up({ adaptive: false, lastAgoMs: 331_000 })),
       expected: { kind: 'not-polling' },
     },
     {
-      name: 'grace larger than 5 intervals: not polling only after the grace',
+      name: 'grace larger than 5 intervals: not polling only 4 intervals after the grace',
       input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 40_000 })),
       grace: 45_000,
       expected: { kind: 'healthy' },
     },
     {
+      name: 'grace larger than 5 intervals, 2 + 45 + 4 × 2 s: still stale',
+      input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 55_000 })),
+      grace: 45_000,
+      expected: { kind: 'stale' },
+    },
+    {
       name: 'grace larger than 5 intervals, past it: not polling',
-      input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 47_001 })),
+      input: obs(up({ baseMs: 2_000, depth: 1, lastAgoMs: 55_001 })),
       grace: 45_000,
       expected: { kind: 'not-polling' },
     },
@@ -1016,7 +1035,7 @@ describe('heartbeat: nextVerdictChangeMs', () => {
   const at = (h: Heartbeat) => assessSchedulerHealth({ kind: 'row', heartbeat: h }, new Date(NOW), GRACE);
   const cases: { name: string; input: SchedulerHealth; expected: number | null }[] = [
     { name: 'idle, 5 s after a write: late at 210 s', input: at(up({ lastAgoMs: 5_000 })), expected: 205_000 },
-    { name: 'idle, late: not polling at 900 s', input: at(up({ lastAgoMs: 300_000 })), expected: 600_000 },
+    { name: 'idle, late: not polling at 210 + 4 × 180 s', input: at(up({ lastAgoMs: 300_000 })), expected: 630_000 },
     {
       name: 'no rounds on time: late at 210 s too',
       input: at(up({ rounds: [], lastAgoMs: 10_000 })),
@@ -1088,6 +1107,109 @@ describe('heartbeat: nextHeartbeatReadDelayMs', () => {
   ];
   for (const c of cases)
     it(c.name, () => assert.equal(nextHeartbeatReadDelayMs(c.input, new Date(NOW), c.opts ?? opts), c.expected));
+
+  describe('states that can last for days: every 10 s only for 5 min after this window first saw them, then the interval, at most 60 s', () => {
+    const seen = (kind: SchedulerHealth['kind'], agoMs: number): HeartbeatHistory => ({
+      writes: [],
+      revivalSeenSince: null,
+      verdictSince: { kind, since: new Date(NOW - agoMs) },
+    });
+    const hist2 = (h: SchedulerHealth, agoMs: number) => seen(h.kind, agoMs);
+    const stopped = at(up({ status: 'stopped' }));
+    const stoppedOff = at(up({ status: 'stopped', adaptive: false, baseMs: 30_000 }));
+    const dead = at(up({ lastAgoMs: 17 * MIN }));
+    const deadFast = at(up({ lastAgoMs: 17 * MIN, baseMs: 2_000 }), 1_000);
+    const failed = assessSchedulerHealth({ kind: 'row', heartbeat: watcherSwap(20 * MIN) }, new Date(NOW), GRACE, {
+      writes: [],
+      revivalSeenSince: new Date(NOW - REVIVAL_BOUND_MS - 1),
+    });
+    assert.equal(failed.kind, 'revival-failed');
+    const noRow: SchedulerHealth = { kind: 'no-row' };
+    const cases2: {
+      name: string;
+      input: SchedulerHealth;
+      agoMs: number;
+      history?: HeartbeatHistory;
+      expected: number;
+    }[] = [
+      { name: 'no row, just seen', input: noRow, agoMs: 0, expected: TRANSITIONAL_READ_MS },
+      { name: 'no row for 4:59', input: noRow, agoMs: FAST_READ_WINDOW_MS - 1_000, expected: TRANSITIONAL_READ_MS },
+      { name: 'no row for 5 min: 60 s', input: noRow, agoMs: FAST_READ_WINDOW_MS, expected: LASTING_READ_MS },
+      { name: 'no row for 3 days: 60 s', input: noRow, agoMs: 3 * 86_400_000, expected: LASTING_READ_MS },
+      { name: 'stopped, 1 min', input: stopped, agoMs: MIN, expected: TRANSITIONAL_READ_MS },
+      { name: 'stopped (idle: 180 s interval), 6 min: at most 60 s', input: stopped, agoMs: 6 * MIN, expected: 60_000 },
+      {
+        name: 'stopped (adaptive off, 30 s base), 6 min: its 30 s interval',
+        input: stoppedOff,
+        agoMs: 6 * MIN,
+        expected: 30_000,
+      },
+      { name: 'not polling, 2 min', input: dead, agoMs: 2 * MIN, expected: TRANSITIONAL_READ_MS },
+      { name: 'not polling, 1 day: 60 s', input: dead, agoMs: 86_400_000, expected: 60_000 },
+      {
+        name: 'not polling at a 2 s base, 10 min: its 6 s interval (the 5 s floor below it)',
+        input: deadFast,
+        agoMs: 10 * MIN,
+        expected: 6_000,
+      },
+      { name: 'revival failed, 1 min', input: failed, agoMs: MIN, expected: TRANSITIONAL_READ_MS },
+      { name: 'revival failed, 20 min: 60 s', input: failed, agoMs: 20 * MIN, expected: 60_000 },
+      {
+        name: 'stopped now, but the window last saw "running" 1 h ago (a new span): fast',
+        input: stopped,
+        agoMs: 0,
+        history: seen('healthy', 3600_000),
+        expected: TRANSITIONAL_READ_MS,
+      },
+      {
+        name: 'stale for 20 min: still every 10 s (it ends by itself: not polling)',
+        input: at(up({ lastAgoMs: 250_000 })),
+        agoMs: 20 * MIN,
+        expected: TRANSITIONAL_READ_MS,
+      },
+      {
+        name: 'reviving: every 10 s (bounded by REVIVAL_BOUND_MS)',
+        input: at(watcherSwap(20 * MIN)),
+        agoMs: 20 * MIN,
+        expected: TRANSITIONAL_READ_MS,
+      },
+    ];
+    for (const c of cases2)
+      it(c.name, () =>
+        assert.equal(
+          nextHeartbeatReadDelayMs(c.input, new Date(NOW), opts, c.history ?? hist2(c.input, c.agoMs)),
+          c.expected,
+        ),
+      );
+
+    it('noteVerdict: keeps the first sighting of a verdict, starts over on a new one, ignores failed reads', () => {
+      let h = noteVerdict(NO_HISTORY, stopped, new Date(NOW));
+      assert.equal(h.verdictSince?.since.getTime(), NOW);
+      h = noteVerdict(h, stopped, new Date(NOW + 5 * MIN));
+      assert.equal(h.verdictSince?.since.getTime(), NOW, 'the same verdict keeps its start');
+      h = noteVerdict(h, { kind: 'unreachable', detail: 'x' }, new Date(NOW + 6 * MIN));
+      assert.equal(h.verdictSince?.kind, 'stopped', 'a failed read neither starts nor ends it');
+      h = updateHistory(h, { kind: 'no-row' }, new Date(NOW + 7 * MIN));
+      assert.equal(h.verdictSince?.kind, 'stopped', 'no row keeps the span until judged');
+      h = noteVerdict(h, noRow, new Date(NOW + 7 * MIN));
+      assert.deepEqual(h.verdictSince, { kind: 'no-row', since: new Date(NOW + 7 * MIN) });
+    });
+
+    it('a row stopped for 2 days, read as the monitor does: 30 reads in the first 5 min, then one a minute', () => {
+      let h: HeartbeatHistory = NO_HISTORY;
+      let t = NOW;
+      const delays: number[] = [];
+      while (t < NOW + 2 * 86_400_000) {
+        h = noteVerdict(h, stopped, new Date(t));
+        const d = nextHeartbeatReadDelayMs(stopped, new Date(t), opts, h);
+        delays.push(d);
+        t += d;
+      }
+      assert.equal(delays.filter((d) => d === TRANSITIONAL_READ_MS).length, 30);
+      assert.ok(delays.slice(30).every((d) => d === 60_000));
+      assert.ok(delays.length < 30 + 2 * 1440 + 1, `${delays.length} reads in 2 days (10 s for ever: 17,280)`);
+    });
+  });
 
   it('without graceMs the settle time is used as given', () => {
     assert.equal(
@@ -1291,64 +1413,176 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
     },
     { name: 'two failing rounds, exactly 180 + 60 + grace: healthy', input: failing2(270_000), expected: 'healthy' },
     { name: 'two failing rounds, 1 ms later: stale', input: failing2(270_001), expected: 'stale' },
-    { name: 'two failing rounds, 5 × 240 s: still stale', input: failing2(1_200_000), expected: 'stale' },
-    { name: 'two failing rounds, 5 × 240 s + 1 ms: not polling', input: failing2(1_200_001), expected: 'not-polling' },
     {
-      name: 'observed: this instance wrote every 250 s (70 s beyond its rows): healthy at 270 s',
-      input: liveRow({ lastAgoMs: 270_000, runs: allRanAgo(60_000), pollCount: 12 }),
-      history: {
-        writes: [
-          { instanceId: 'scheduler-1a2b3c4d', pollCount: 10, lastPollAtMs: NOW - 770_000, expectedMs: 180_000 },
-          { instanceId: 'scheduler-1a2b3c4d', pollCount: 12, lastPollAtMs: NOW - 270_000, expectedMs: 180_000 },
-        ],
-        revivalSeenSince: null,
-      },
-      expected: 'healthy',
-    },
-    {
-      name: 'observed lateness of another instance does not count: stale at 270 s',
-      input: liveRow({ lastAgoMs: 270_000, runs: allRanAgo(60_000), pollCount: 12 }),
-      history: {
-        writes: [
-          { instanceId: 'scheduler-00000000', pollCount: 10, lastPollAtMs: NOW - 770_000, expectedMs: 180_000 },
-          { instanceId: 'scheduler-00000000', pollCount: 12, lastPollAtMs: NOW - 270_000, expectedMs: 180_000 },
-        ],
-        revivalSeenSince: null,
-      },
+      name: 'two failing rounds, dead: still stale at the stale threshold + 4 idle intervals (270 + 720 s)',
+      input: failing2(990_000),
       expected: 'stale',
     },
-    {
-      name: 'observed lateness is capped at 30 s × registered rounds (a suspended daemon teaches nothing)',
-      input: liveRow({
-        lastAgoMs: 180_000 + 2 * 30_000 + GRACE + 1,
-        runs: { a: NOW - 60_000, b: NOW - 60_000 },
-        rounds: ['a', 'b'],
-        pollCount: 3,
-      }),
-      history: {
-        writes: [
-          { instanceId: 'scheduler-1a2b3c4d', pollCount: 2, lastPollAtMs: NOW - 100 * MIN, expectedMs: 180_000 },
-          { instanceId: 'scheduler-1a2b3c4d', pollCount: 3, lastPollAtMs: NOW - 5_000, expectedMs: 180_000 },
-        ],
-        revivalSeenSince: null,
-      },
-      expected: 'stale',
-    },
+    { name: 'two failing rounds, 1 ms later: not polling', input: failing2(990_001), expected: 'not-polling' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(judge(c.input, c.history).kind, c.expected));
 
-  it('observed lateness counts in whole seconds: write latency and timer jitter are not lateness', () => {
-    const h = liveRow({ lastAgoMs: 5_000, runs: allRanAgo(60_000), pollCount: 12 });
-    const hist = (perPollMs: number): HeartbeatHistory => ({
-      writes: [
-        { instanceId: 'scheduler-1a2b3c4d', pollCount: 11, lastPollAtMs: NOW - 5_000 - perPollMs, expectedMs: 180_000 },
-        { instanceId: 'scheduler-1a2b3c4d', pollCount: 12, lastPollAtMs: NOW - 5_000, expectedMs: 180_000 },
-      ],
-      revivalSeenSince: null,
+  /** This instance's writes at polls 10, 11, … with the given gaps (ms) before the last one at NOW − lastAgoMs; each saw `due` rounds due after it. */
+  const gapsHist = (
+    gaps: number[],
+    lastAgoMs: number,
+    due: number | number[] = 0,
+    instanceId = 'scheduler-1a2b3c4d',
+  ): HeartbeatHistory => {
+    const writes = [];
+    let at = NOW - lastAgoMs - gaps.reduce((x, y) => x + y, 0);
+    for (let i = 0; i <= gaps.length; i++) {
+      writes.push({
+        instanceId,
+        pollCount: 10 + i,
+        lastPollAtMs: at,
+        intervalMs: 180_000,
+        dueRounds: Array.isArray(due) ? (due[i] ?? 0) : due,
+      });
+      at += gaps[i] ?? 0;
+    }
+    return { writes, revivalSeenSince: null };
+  };
+  /** A live row at poll 10 + gaps, none or `except` rounds due. */
+  const at = (lastAgoMs: number, gaps: number, except: string[] = []) =>
+    liveRow({ lastAgoMs, runs: allRanAgo(60_000, except), pollCount: 10 + gaps });
+  const learned: {
+    name: string;
+    input: Heartbeat;
+    history: HeartbeatHistory;
+    extra: number;
+    roundsMs: number;
+    kind: SchedulerHealth['kind'];
+  }[] = [
+    {
+      name: 'one suspend gap (100 min) among on-time ones teaches nothing: stale 1 ms after 180 s + grace',
+      input: at(210_001, 3),
+      history: gapsHist([180_000, 100 * MIN, 180_000], 210_001),
+      extra: 0,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'one slow gap (a 4-min job) as the latest: still nothing learned',
+      input: at(210_001, 3),
+      history: gapsHist([180_000, 180_000, 420_000], 210_001),
+      extra: 0,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'consistently 70 s late in 3 gaps: learned, healthy at 270 s (180 + 70 + 30 = 280)',
+      input: at(270_000, 3),
+      history: gapsHist([250_000, 250_000, 250_000], 270_000),
+      extra: 70_000,
+      roundsMs: 0,
+      kind: 'healthy',
+    },
+    {
+      name: 'consistently 70 s late: stale 1 ms after 280 s',
+      input: at(280_001, 3),
+      history: gapsHist([250_000, 250_000, 250_000], 280_001),
+      extra: 70_000,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'late in 2 of 3 gaps (60 s and 90 s): the smaller counts',
+      input: at(5_000, 3),
+      history: gapsHist([180_000, 240_000, 270_000], 5_000),
+      extra: 60_000,
+      roundsMs: 0,
+      kind: 'healthy',
+    },
+    {
+      name: 'one gap only (even 70 s late): nothing learned yet',
+      input: at(270_000, 1),
+      history: gapsHist([250_000], 270_000),
+      extra: 0,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'lateness of another instance does not count',
+      input: at(270_000, 3),
+      history: gapsHist([250_000, 250_000, 250_000], 270_000, 0, 'scheduler-00000000'),
+      extra: 0,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'two suspends: capped at 30 s × 13 registered rounds',
+      input: at(5_000, 3),
+      history: gapsHist([180_000, 100 * MIN, 100 * MIN], 5_000),
+      extra: 13 * 30_000,
+      roundsMs: 0,
+      kind: 'healthy',
+    },
+    {
+      // The e2e's daemon: rounds time out after 1 s (its scaled timeout), not upstream's 30 s. Once two
+      // gaps show it, the 2 × 30 s prior gives way to what the gaps show: 2 s.
+      name: 'two rounds failing every poll, gaps show 2 s: the 60 s prior gives way, stale 1 ms after 180 + 2 + 30 s',
+      input: at(212_001, 3, ['daily_digest', 'gap_analysis']),
+      history: gapsHist([182_000, 182_000, 182_000], 212_001, 2),
+      extra: 2_000,
+      roundsMs: 0,
+      kind: 'stale',
+    },
+    {
+      name: 'the same, 1 s earlier: healthy',
+      input: at(211_000, 3, ['daily_digest', 'gap_analysis']),
+      history: gapsHist([182_000, 182_000, 182_000], 211_000, 2),
+      extra: 2_000,
+      roundsMs: 0,
+      kind: 'healthy',
+    },
+    {
+      name: 'two rounds newly due after gaps with none due: those two keep the 30 s prior each',
+      input: at(269_000, 3, ['daily_digest', 'gap_analysis']),
+      history: gapsHist([180_000, 180_000, 180_000], 269_000, 0),
+      extra: 0,
+      roundsMs: 60_000,
+      kind: 'healthy',
+    },
+    {
+      name: 'two failing rounds seen in one slow gap only: the prior stays',
+      input: at(269_000, 3, ['daily_digest', 'gap_analysis']),
+      history: gapsHist([180_000, 180_000, 182_000], 269_000, [0, 0, 2]),
+      extra: 0,
+      roundsMs: 60_000,
+      kind: 'healthy',
+    },
+  ];
+  for (const c of learned)
+    it(`learned lateness: ${c.name}`, () => {
+      const e = expectedNextWrite(c.input, c.history);
+      assert.equal(e.observedExtraMs, c.extra);
+      assert.equal(e.rounds.ms, c.roundsMs);
+      assert.equal(judge(c.input, c.history).kind, c.kind);
     });
-    assert.equal(expectedNextWrite(h, hist(180_400)).observedExtraMs, 0);
-    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_000);
-    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_000);
+
+  it('a dead daemon with all 13 rounds due (fresh, no gaps): stale after 180 + 390 + 30 s, not polling 4 idle intervals later (22 min, not 52)', () => {
+    const fresh = (ago: number) => liveRow({ lastAgoMs: ago, runs: {} });
+    assert.equal(judge(fresh(600_000)).kind, 'healthy');
+    assert.equal(judge(fresh(600_001)).kind, 'stale');
+    assert.equal(judge(fresh(600_000 + 4 * 180_000)).kind, 'stale');
+    assert.equal(judge(fresh(600_001 + 4 * 180_000)).kind, 'not-polling');
+  });
+
+  it('a dead daemon that had learned 2 suspends (the cap): not polling at stale + 4 × 180 s, bounded', () => {
+    const h = at(180_000 + 390_000 + GRACE + 4 * 180_000 + 1, 3);
+    const hist = gapsHist([180_000, 100 * MIN, 100 * MIN], 180_000 + 390_000 + GRACE + 4 * 180_000 + 1);
+    assert.equal(judge(h, hist).kind, 'not-polling');
+  });
+
+  it('observed lateness counts to 0.1 s: write latency and timer jitter (tens of ms) are not lateness', () => {
+    const h = liveRow({ lastAgoMs: 5_000, runs: allRanAgo(60_000), pollCount: 12 });
+    const hist = (perPollMs: number) => gapsHist([perPollMs, perPollMs], 5_000);
+    assert.equal(expectedNextWrite(h, hist(180_040)).observedExtraMs, 0);
+    assert.equal(expectedNextWrite(h, hist(180_330)).observedExtraMs, 300, 'a sub-second round timeout is lateness');
+    assert.equal(expectedNextWrite(h, hist(250_400)).observedExtraMs, 70_400);
+    assert.equal(expectedNextWrite(h, hist(250_400)).totalMs, 250_400);
+    assert.equal(expectedNextWrite(h, hist(181_960)).observedExtraMs, 2_000, 'rounded, not cut');
     assert.equal(expectedNextWrite(h, hist(170_000)).observedExtraMs, 0, 'early writes teach nothing');
   });
 
@@ -1413,7 +1647,7 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
     ['sensemaking_disposition_monitor'],
     ['sensemaking_disposition_monitor', 'daily_digest'],
   ]) {
-    it(`${hanging.length} hanging round(s) for 2 h: never stale while alive; dead: stale within expected + grace, not polling after 5 expected`, () => {
+    it(`${hanging.length} hanging round(s) for 2 h: never stale while alive; dead: stale within expected + grace, not polling 4 intervals after that`, () => {
       const dieAt = 2 * 3600_000;
       const writes = liveDaemon(hanging, dieAt);
       const lastWrite = writes[writes.length - 1];
@@ -1425,6 +1659,7 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
       let staleAt: number | null = null;
       let notPollingAt: number | null = null;
       let expectedAtDeath = 0;
+      let intervalAtDeath = 0;
       for (let now = 0; now <= dieAt + 3 * 3600_000; now += 1_000) {
         if (now >= nextRead) {
           if (now <= lastWrite.at) reads++;
@@ -1450,6 +1685,7 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
         else if (k === 'stale' && staleAt === null) {
           staleAt = now;
           expectedAtDeath = expectedNextWrite(seen, history).totalMs;
+          intervalAtDeath = expectedNextWrite(seen, history).interval.ms;
         } else if (k === 'not-polling' && notPollingAt === null) notPollingAt = now;
       }
       assert.deepEqual([...kinds.keys()], ['healthy'], `alive: ${JSON.stringify([...kinds])}`);
@@ -1459,9 +1695,11 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
         staleAt - last > expectedAtDeath + GRACE - 1_000 && staleAt - last <= expectedAtDeath + GRACE + 1_000,
         `stale at +${staleAt - last} ms (expected ${expectedAtDeath} + grace)`,
       );
+      // Not polling: the stale threshold + 4 × the interval alone (a dead daemon runs no rounds).
+      const notPollingBound = expectedAtDeath + GRACE + 4 * intervalAtDeath;
       assert.ok(
-        notPollingAt - last > 5 * expectedAtDeath && notPollingAt - last <= 5 * expectedAtDeath + 1_000,
-        `not polling at +${notPollingAt - last} ms`,
+        notPollingAt - last > notPollingBound && notPollingAt - last <= notPollingBound + 1_000,
+        `not polling at +${notPollingAt - last} ms (stale threshold + 4 × ${intervalAtDeath} ms = ${notPollingBound} ms)`,
       );
       // One read per write when no round is due after it; else the earliest write, then every 10 s
       // through the rounds' 30 s allowances (so a stop or a claim meanwhile shows within 15 s).

@@ -174,7 +174,7 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
     assert.ok(reads <= writes, `at most one read per write (${reads} reads for ${writes} writes)`);
     assert.ok(reads >= writes, `every write is read (${reads} reads for ${writes} writes)`);
   });
-  it('crash: stale within one expected interval plus grace, not polling after 5 expected intervals', async () => {
+  it('crash: stale within one expected interval plus grace, not polling 4 intervals later', async () => {
     // Crash after a write that no due round follows (poll 1's rounds have run and are stamped by poll 2),
     // so the expected next write is the idle interval alone.
     await sampleUntil(t, 'the second poll', (s) => s.pollCount >= 2, idleMs + 5_000);
@@ -205,14 +205,16 @@ describe('status bar judges the adaptive scheduler by its expected next write: i
       staleAfter <= idleMs + GRACE_MS + LATE_MS,
       `stale within one expected interval plus grace (${staleAfter} ms ≤ ${idleMs + GRACE_MS} + ${LATE_MS} ms)`,
     );
+    // Not polling: the stale threshold + 4 intervals (NOT_POLLING_EXTRA_INTERVALS of src/domain/heartbeat.ts).
     const notPollingAfter = firstNotPolling.at - last;
+    const wantNotPolling = idleMs + GRACE_MS + 4 * idleMs;
     assert.ok(
-      notPollingAfter >= 5 * idleMs - SAMPLE_MS,
-      `not polling only after 5 expected intervals (${notPollingAfter} ms)`,
+      notPollingAfter >= wantNotPolling - SAMPLE_MS,
+      `not polling only after stale + 4 intervals (${notPollingAfter} ms)`,
     );
     assert.ok(
-      notPollingAfter <= 5 * idleMs + LATE_MS,
-      `not polling at 5 expected intervals (${notPollingAfter} ms ≤ ${5 * idleMs} + ${LATE_MS} ms)`,
+      notPollingAfter <= wantNotPolling + LATE_MS,
+      `not polling at stale + 4 intervals (${notPollingAfter} ms ≤ ${wantNotPolling} + ${LATE_MS} ms)`,
     );
     const s = t.statusBar();
     assert.match(s.text, /not polling/);
@@ -387,6 +389,60 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
         `each slow write comes later than interval + grace (${g} ms): the rule without rounds would say stale`,
       );
     assert.equal(alarms.length, 0, `0 false alarms while the daemon lives: ${summary(samples)}`);
+  });
+
+  it('the daemon dies after slow writes (2 rounds timing out at its scaled timeout): stale at interval + rounds + grace, not polling 4 intervals later — not after a 30 s-per-round allowance', async () => {
+    const st = await control<{ roundTimeoutMs: number }>('scheduler.state');
+    await control<string[]>('scheduler.slowRounds', 2);
+    const errors0 = (await fullRow())?.round_error_count ?? 0;
+    // Two slow polls (round_error_count +2 each): with the write that follows, the window has seen 2 slow gaps.
+    await sampleRows(
+      t,
+      'two slow polls',
+      (s) => s.roundErrors >= errors0 + 4,
+      2 * (idleMs + 2 * st.roundTimeoutMs) + 15_000,
+    );
+    // The next write; the daemon dies right after it (its rounds in flight die with it).
+    const before = (await fullRow())?.last_poll_at?.getTime() ?? 0;
+    await sampleRows(
+      t,
+      'one more slow write',
+      (s) => (s.lastPollAt ?? 0) > before,
+      idleMs + 2 * st.roundTimeoutMs + 5_000,
+    );
+    await control('scheduler.crash');
+    const dead = await fullRow();
+    assert.ok(dead?.last_poll_at);
+    const last = dead.last_poll_at.getTime();
+    const samples = await sampleRows(t, 'not polling', (s) => s.state === 'not-polling', 5 * idleMs + 60_000);
+    const firstStale = samples.find((s) => s.state === 'stale');
+    const notPolling = samples[samples.length - 1];
+    const order = summary(samples);
+    assert.ok(firstStale, `stale seen: ${order}`);
+    assert.ok(/^(healthy×\d+ → )?stale×\d+ → not-polling×1$/.test(order), `healthy, stale, not polling: ${order}`);
+    // What the daemon really took between writes: the idle wait + 2 timeouts (its scaled 1 s, not 30 s).
+    const honest = idleMs + 2 * st.roundTimeoutMs;
+    const wantStale = honest + GRACE_MS;
+    const wantNotPolling = wantStale + 4 * idleMs;
+    const staleAfter = firstStale.at - last;
+    const notPollingAfter = notPolling.at - last;
+    console.log(
+      `[liveness] death after slow writes: stale at +${(staleAfter / 1000).toFixed(1)} s (want ${wantStale / 1000} s), not polling at +${(notPollingAfter / 1000).toFixed(1)} s (want ${wantNotPolling / 1000} s); ${order}`,
+    );
+    transitions.push(['death after slow writes → stale (from the last write)', staleAfter]);
+    transitions.push(['death after slow writes → not polling (from the last write)', notPollingAfter]);
+    // Not before the honest expectation (a small rounding of the learned lateness aside), and not later
+    // than the usual lateness of a verdict: an allowance of 2 × 30 s would show stale after 67 s.
+    assert.ok(staleAfter >= wantStale - 500, `not stale before interval + rounds + grace (${staleAfter} ms)`);
+    assert.ok(staleAfter <= wantStale + LATE_MS, `stale by ${wantStale} + ${LATE_MS} ms (${staleAfter} ms)`);
+    assert.ok(
+      notPollingAfter >= wantNotPolling - 500,
+      `not polling not before ${wantNotPolling} ms (${notPollingAfter} ms)`,
+    );
+    assert.ok(
+      notPollingAfter <= wantNotPolling + LATE_MS,
+      `not polling by ${wantNotPolling} + ${LATE_MS} ms (${notPollingAfter} ms)`,
+    );
   });
 
   it('a failed revival: reviving, then "revival failed" (error) within the bound; the next watcher pass swaps the token, its daemon comes up: running', async () => {
