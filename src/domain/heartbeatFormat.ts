@@ -9,7 +9,7 @@ import {
   HeartbeatHistory,
   lastWriteAt,
   NO_HISTORY,
-  NOT_POLLING_INTERVALS,
+  NOT_POLLING_EXTRA_INTERVALS,
   REVIVAL_BOUND_MS,
   SchedulerHealth,
   WATCHER_CONFIRM_TIMEOUT_MS,
@@ -60,12 +60,12 @@ export function presentHealth(h: SchedulerHealth): HealthPresentation {
         icon: 'error',
         severity: 'error',
         explanation: t(
-          'The scheduler is not polling: last poll {0} ago; {1}. That is {2} missed writes (it writes {3}; this shows after {4}). A crashed daemon leaves its status as it was: start it again (npm run eva:scheduler:start) or let the watcher revive it.',
+          'The scheduler is not polling: last poll {0} ago; {1}. That is {2} missed writes (it writes {3}; this shows {4} intervals after the first missed write). A crashed daemon leaves its status as it was: start it again (npm run eva:scheduler:start) or let the watcher revive it.',
           span(h.silentMs),
           status,
           h.missed,
           describeExpected(h.expected),
-          NOT_POLLING_INTERVALS,
+          NOT_POLLING_EXTRA_INTERVALS,
         ),
       };
     }
