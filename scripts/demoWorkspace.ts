@@ -108,7 +108,10 @@ export class DemoWorkspace {
       if (!target.isFile()) refuse(`${rel} is not a plain file`);
       const want = owned[rel];
       // null: the demo meant to write it but has no record of what it wrote, so what is there is not known to be ours.
-      if (want === null) refuse(`${rel} is there and the demo has no record of writing it`);
+      if (want === null)
+        refuse(
+          `${rel} is there and the demo has no record of writing it (an earlier demo may have been killed while writing it: if that file is the demo's, delete it and ${MARKER}, then start again)`,
+        );
       if (sha256(fs.readFileSync(path.join(dir, rel))) !== want) refuse(`${rel} changed since the demo wrote it`);
     }
     const marker: MarkerFile = {

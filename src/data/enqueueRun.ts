@@ -153,11 +153,12 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
       convergence: 'not-needed' as const,
     };
     if (!runner) return out;
+    if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [ourTriggeredAt]);
     // A MANUAL run passed the dedup check and is never cancelled by convergence: claim it.
     const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
     if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
     if (!claim.value) return { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
-    if (req.signal?.aborted) return abandonClaim(backend, runId, [ourTriggeredAt, claim.value.startedAt]);
+    if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', [ourTriggeredAt, claim.value.startedAt]);
     return { ...out, claim: claim.value };
   }
 
@@ -216,12 +217,15 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     convergence: 'checked' as const,
   };
   if (!runner) return out;
+  // Going away after the insert: nobody would execute it, so it is not claimed but cancelled.
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [ourTriggeredAt]);
 
   // Claim before executing, then re-check: see domain/sessionTrigger.ts.
   const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
   if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
   if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
   const ours = [ourTriggeredAt, claim.value.startedAt];
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', ours);
   const [recheck, freshNow] = await Promise.all([
     backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
     freshSince(backend, req),
@@ -234,7 +238,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const lost = await yieldIfClaimFalls(backend, runId, recheck.value, ours, 'claim');
     if (lost) return lost;
   }
-  if (req.signal?.aborted) return abandonClaim(backend, runId, ours);
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', ours);
   // A failed re-check keeps the claim: the convergence read already chose us.
   if (!hookBefore) return { ...out, claim: claim.value };
 
@@ -243,7 +247,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   // until every such insert has landed, then look again (domain/sessionTrigger.ts HOOK_HOLD_MS).
   // A window closing meanwhile stops waiting: nobody would start the analysis after the hold.
   const holdUntil = insertAnsweredAt + (req.hookHoldMs ?? HOOK_HOLD_MS);
-  if (!(await holdFor(holdUntil - performance.now(), req.signal))) return abandonClaim(backend, runId, ours);
+  if (!(await holdFor(holdUntil - performance.now(), req.signal))) return abandonRun(backend, runId, 'RUNNING', ours);
   const seen = new Set(hookBefore.value.map((r) => r.runId));
   const [late, activeNow] = await Promise.all([
     retryTransient(() => backend.findHookRuns(req.scopeId, hookSince)),
@@ -272,7 +276,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
     const lost = await yieldIfClaimFalls(backend, runId, activeNow.value, ours, 'hook-hold');
     if (lost) return lost;
   }
-  if (req.signal?.aborted) return abandonClaim(backend, runId, ours);
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', ours);
   // The analysis starts now, not at the claim. The row keeps the claim's started_at and updated_at
   // (other windows order claims by them) and duration_ms counts from that started_at: the hold is
   // part of the run's duration, as everything between the hook's RUNNING mark and its finish is.
@@ -301,15 +305,27 @@ function holdFor(ms: number, signal: AbortSignal | undefined): Promise<boolean> 
 }
 
 /**
- * The window is going away before our claimed run's analysis started: cancel it (guarded on RUNNING,
- * never before its own timestamps) rather than leave it RUNNING with no owner until another window's
- * orphan sweep (started_at + timeout_ms + 5 min), while the CLI hook skips its own run for it.
+ * The window is going away before our run's analysis started: cancel it (guarded on its status —
+ * QUEUED before our claim, RUNNING after it — and never before its own timestamps) rather than leave
+ * it with no owner: a QUEUED row is executed by nobody, a RUNNING one waits for another window's
+ * orphan sweep (started_at + timeout_ms + 5 min), and the CLI hook skips its own run for either.
+ * One quick retry on a transient failure: the closing window has about 2 s for all of it.
  */
-async function abandonClaim(backend: TelemetryBackend, runId: string, ours: readonly Date[]): Promise<EnqueueOutcome> {
-  const r = await backend.cancelRuns([runId], REASON_WINDOW_CLOSED, ['RUNNING'], {
-    notBefore: ours,
-    message: 'Not executed: the VS Code window that claimed this run closed or reloaded before its analysis started.',
-  });
+async function abandonRun(
+  backend: TelemetryBackend,
+  runId: string,
+  status: 'QUEUED' | 'RUNNING',
+  ours: readonly Date[],
+): Promise<EnqueueOutcome> {
+  const { result: r } = await retryTransient(
+    () =>
+      backend.cancelRuns([runId], REASON_WINDOW_CLOSED, [status], {
+        notBefore: ours,
+        message:
+          'Not executed: the VS Code window that started this run closed or reloaded before its analysis started.',
+      }),
+    { attempts: 2, baseMs: 300, maxMs: 300 },
+  );
   return r.ok
     ? { kind: 'abandoned', runId, cancelled: r.value.includes(runId) }
     : { kind: 'abandoned', runId, cancelled: false, error: r.error };

@@ -601,7 +601,8 @@ export function assessSchedulerHealth(
       kind: 'not-polling',
       heartbeat: hb,
       silentMs: t.ageMs,
-      missed: Math.floor(t.ageMs / t.expected.totalMs),
+      // The first expected write (with its rounds), then one a wait: as notPollingAfterMs counts them.
+      missed: 1 + Math.floor(Math.max(0, t.ageMs - t.expected.totalMs) / Math.max(1, t.expected.interval.ms)),
       expected: t.expected,
     };
   if (t.ageMs > t.staleAfterMs)

@@ -40,6 +40,7 @@ const LINEAGE_REFUSAL = 'lineage_required: source_type and source_id must both b
 interface RunRow {
   run_id: string;
   status: string;
+  triggered_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
   duration_ms: number | null;
@@ -586,6 +587,35 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.deepEqual(r.outcome, { kind: 'abandoned', runId: null, cancelled: false });
     assert.equal(r.execution, null);
     assert.deepEqual(await rowsFor(folder), []);
+  });
+
+  it('the window closes while its insert is on the way: the row is cancelled while QUEUED (WINDOW_CLOSED), never claimed', async () => {
+    const folder = makeFixtureWorkspace(root, `ws-close-q-${randomUUID().slice(0, 6)}`, 'normal');
+    const closing = new AbortController();
+    // The insert is held 1.5 s at the edge; the window closes while it is on the way.
+    stack.gateway.setFault({ method: 'POST', table: 'telemetry_analysis_runs', delayMs: 1_500, times: 1 });
+    try {
+      const pending = enqueueAndExecute(
+        backend(),
+        sessionRequest(folder, 120_000, { signal: closing.signal }),
+        analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log }),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(await rowsFor(folder), [], 'the insert has not landed yet');
+      closing.abort();
+      const r = await pending;
+      assert.equal(r.outcome.kind, 'abandoned', JSON.stringify(r.outcome));
+      assert.equal(r.execution, null, 'nothing executes');
+    } finally {
+      stack.gateway.setFault(null);
+    }
+    const rows = await rowsFor(folder);
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0].status, 'CANCELLED');
+    assert.equal(rows[0].reason_code, 'WINDOW_CLOSED');
+    assert.equal(rows[0].started_at, null, 'never claimed');
+    assert.ok(rows[0].finished_at && rows[0].finished_at >= rows[0].triggered_at, JSON.stringify(rows[0]));
+    assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), false, 'the hook is not kept from running');
   });
 
   it('orphans: a RUNNING run past started_at + timeout + grace is marked TIMED_OUT once, with a reason code', async () => {

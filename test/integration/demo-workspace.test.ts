@@ -311,7 +311,8 @@ describe('demo workspace: the demo writes only into its own folder', function ()
         () => openDemoWorkspace(dir),
         (e: unknown) =>
           e instanceof WorkspaceRefusedError &&
-          /(README\.md|\.env) is there and the demo has no record/.test(e.message),
+          /(README\.md|\.env) is there and the demo has no record/.test(e.message) &&
+          /delete it and \.ehg-telemetry-demo\.json, then start again/.test(e.message),
       );
       assert.deepEqual(snapshot(root), before);
     });

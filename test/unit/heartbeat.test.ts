@@ -1422,6 +1422,12 @@ describe('heartbeat: slow rounds are not "stale", a dead daemon still is', () =>
   ];
   for (const c of cases) it(c.name, () => assert.equal(judge(c.input, c.history).kind, c.expected));
 
+  it('two failing rounds, dead: the tooltip counts the first expected write (180 + 60 s) and then one per 180 s wait (5 missed writes, not 4)', () => {
+    const h = judge(failing2(990_001));
+    assert.equal(h.kind, 'not-polling');
+    assert.equal(h.kind === 'not-polling' && h.missed, 5);
+  });
+
   /** This instance's writes at polls 10, 11, … with the given gaps (ms) before the last one at NOW − lastAgoMs; each saw `due` rounds due after it. */
   const gapsHist = (
     gaps: number[],
