@@ -3,10 +3,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SupabaseBackend } from '../../src/data/supabaseBackend';
-import { checkProjectUrl } from '../../src/domain/credentials';
 import { ITEM_REFUSAL } from '../stack/analysisShapes';
 import { FIXTURE } from './support/analysis';
+import { TestBackends } from './support/backends';
 import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
 import { startStack, Stack } from '../stack/index';
 import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
@@ -662,15 +661,8 @@ describe('stack simulators', function () {
       // …and today's traces still make the analyzer (the fixture's stand-in, which returns what
       // upstream's does on the same data) find only generateTraces' slow keys.
       await generateTraces(stack.databaseUrl, { spans: 3000 });
-      const c = checkProjectUrl(stack.url);
-      if (!c.ok) throw new Error(c.message);
-      const backend = new SupabaseBackend({
-        url: c.url,
-        origin: c.origin,
-        key: stack.keys.serviceRole,
-        timeoutMs: 10_000,
-        clientInfo: 'ehg-telemetry-tests',
-      });
+      const backends = new TestBackends(() => stack, 'ehg-telemetry-tests');
+      const backend = backends.create();
       try {
         const mod = await dynamicImport(
           pathToFileURL(path.join(FIXTURE, 'lib', 'telemetry', 'bottleneck-analyzer.js')).href,
@@ -684,7 +676,7 @@ describe('stack simulators', function () {
           [...DEFAULT_SLOW_KEYS].sort(),
         );
       } finally {
-        backend.dispose();
+        backends.disposeAll();
       }
     });
   });
