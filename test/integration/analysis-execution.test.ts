@@ -13,7 +13,7 @@ import { REASON_ORPHANED } from '../../src/domain/analysisRun';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
 import { startStack, Stack } from '../stack';
 import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
-import { observeQuietFor, sleep, waitFor } from '../support/wait';
+import { observeQuietFor, processAlive, sleep, waitFor } from '../support/wait';
 import {
   analysisContext,
   hookSaysAlreadyQueued,
@@ -24,15 +24,6 @@ import {
   tmpRoot,
 } from './support/analysis';
 import { TestBackends } from './support/backends';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** PostgreSQL's refusal of the analyzer's item (upstream's fn_enforce_improvement_lineage, via PostgREST). */
 const LINEAGE_REFUSAL = 'lineage_required: source_type and source_id must both be set or both be null';

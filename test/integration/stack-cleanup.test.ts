@@ -8,16 +8,7 @@ import * as path from 'node:path';
 import { startStack } from '../stack';
 import { repoRoot } from '../stack/postgres';
 import { startPostgrest } from '../stack/postgrest';
-import { waitFor } from '../support/wait';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive as alive, waitFor } from '../support/wait';
 
 function until(what: string, ok: () => boolean, ms: number): Promise<boolean> {
   return waitFor(ok, { message: what, timeoutMs: ms, intervalMs: 100 });

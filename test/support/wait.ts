@@ -1,6 +1,16 @@
-// Waiting in tests, benchmarks and scripts: one `sleep`, one `waitFor`, one `observeQuietFor`.
+// Waiting in tests, benchmarks and scripts: one `sleep`, one `waitFor`, one `observeQuietFor`, one `processAlive`.
 // Plain Node with no imports, so it loads anywhere: the e2e runner, the integration suites, the scripts,
 // and the in-host suites inside VS Code's extension host (compiled by tsc next to them in out/).
+
+/** Whether a process with this pid is alive (signal 0: nothing is sent). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

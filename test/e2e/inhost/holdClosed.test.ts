@@ -4,16 +4,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import { processAlive as alive } from '../../support/wait';
 import { config, HELD_RUN_FILE, runsForScope, sql, waitFor } from './helpers';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('closing during the CLI-hook hold (after the reload)', () => {
   const held = () =>
