@@ -3,11 +3,15 @@
 // src/domain/l10n.ts instead (they must not import vscode), so their text is handed to the extractor
 // with those calls spelled `l10n.t('…')` of '@vscode/l10n', which it understands.
 //
-// `npm run l10n` runs this; test/unit/l10nBundle.test.ts fails when the committed bundle is stale.
+// `npm run l10n` runs this; test/lint/l10nBundle.test.ts (part of `npm run lint`) fails when the committed bundle is stale.
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+/** The repository: the nearest folder above this file with a package.json (run from out/scripts or, transpiled
+ * on the fly, from scripts/). */
+export const REPO = (function repoRoot(dir: string): string {
+  return fs.existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir ? dir : repoRoot(path.dirname(dir));
+})(path.dirname(__dirname));
 export const BUNDLE = path.join(REPO, 'l10n', 'bundle.l10n.json');
 
 /** Files that import the seam's `t` (from src/domain/l10n.ts). */

@@ -120,6 +120,26 @@ function startBackstop(ms: number): () => void {
   }
 }
 
+/** What the steps of one run share. */
+interface RunContext {
+  m: RunMessage;
+  backend: SupabaseBackend;
+  stopBackstop: () => void;
+  /** The run's started_at (server frame). */
+  t0: number;
+  /** Now in the server's frame. */
+  now: () => number;
+}
+
+/** The run's one ending: the finished row written once (finish or fail), or a stop seen by the status poll. */
+interface RunEnding {
+  settled: boolean;
+  /** Clears the run's own timeout and status poll (set once they run). */
+  stopWatching: () => void;
+  finish: (fields: FinishFields) => Promise<void>;
+  fail: (errorClass: string, message: string) => Promise<void>;
+}
+
 async function run(m: RunMessage): Promise<void> {
   started = true;
   const stopBackstop = startBackstop(m.timeoutMs + BACKSTOP_SLACK_MS);
@@ -131,54 +151,84 @@ async function run(m: RunMessage): Promise<void> {
     timeoutMs: m.requestTimeoutMs,
     clientInfo: m.clientInfo,
   });
-  let settled = false;
   // Times are written in the server's frame (started_at came from the claim): elapsed local time
   // added to the analysis' start (after any hook hold), so finished_at is never before started_at
   // whatever the two clocks say, and duration_ms = finished_at - started_at (the row's own times).
   const t0 = m.startedAtMs;
   const localT0 = Date.now();
   const now = () => Math.max(t0, m.analysisStartMs) + (Date.now() - localT0);
+  const ctx: RunContext = { m, backend, stopBackstop, t0, now };
 
-  const finish = async (fields: FinishFields): Promise<void> => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    clearInterval(poll);
-    // What the analyzer reported next to its findings (e.g. refused improvement items): in the log too.
-    const reported = analyzerErrorLines(analyzerErrorsOf(fields.output_ref).groups);
-    if (reported.length)
-      send({ type: 'log', level: 'warn', text: `the analyzer reported errors: ${reported.join('; ')}` });
-    const r = await finishRunWithRetry(backend, m.runId, fields);
-    send({
-      type: 'finished',
-      status: fields.status,
-      written: r.ok && r.value,
-      writeError: r.ok ? undefined : r.error.message,
-      rssBytes: process.memoryUsage().rss,
-      durationMs: fields.duration_ms,
-    });
-    stopBackstop();
-    setTimeout(() => realExit(0), 50);
+  const ending = runEnding(ctx);
+  watchTimeoutAndCancel(ctx, ending);
+  trapEscapes(ending.fail);
+
+  try {
+    const result = await analyze!(backend.supabase, { runId: m.runId, enableAutoCreate: m.enableAutoCreate });
+    await ending.finish(finishFromResult(result, t0, now(), secrets));
+  } catch (e) {
+    const cls = e instanceof Error ? e.constructor.name : 'Error';
+    await ending.fail(cls, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Writes the finished row once (with a retry), tells the host, and exits; later endings do nothing. */
+function runEnding({ m, backend, stopBackstop, t0, now }: RunContext): RunEnding {
+  const ending: RunEnding = {
+    settled: false,
+    stopWatching: () => undefined,
+    finish: async (fields) => {
+      if (ending.settled) return;
+      ending.settled = true;
+      ending.stopWatching();
+      // What the analyzer reported next to its findings (e.g. refused improvement items): in the log too.
+      const reported = analyzerErrorLines(analyzerErrorsOf(fields.output_ref).groups);
+      if (reported.length)
+        send({ type: 'log', level: 'warn', text: `the analyzer reported errors: ${reported.join('; ')}` });
+      const r = await finishRunWithRetry(backend, m.runId, fields);
+      send({
+        type: 'finished',
+        status: fields.status,
+        written: r.ok && r.value,
+        writeError: r.ok ? undefined : r.error.message,
+        rssBytes: process.memoryUsage().rss,
+        durationMs: fields.duration_ms,
+      });
+      stopBackstop();
+      setTimeout(() => realExit(0), 50);
+    },
+    fail: (errorClass, message) =>
+      ending.finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets)),
   };
-  const fail = (errorClass: string, message: string) =>
-    finish(finishFromFailure({ kind: 'error', errorClass, message }, t0, now(), secrets));
+  return ending;
+}
 
-  // Our own timeout (the hook's Promise.race, but cleared and followed by exiting).
+/**
+ * Our own timeout (the hook's Promise.race, but cleared and followed by exiting), and the status poll:
+ * a cancel (from any window or the CLI) wins: stop at once and write nothing more.
+ */
+function watchTimeoutAndCancel({ m, backend, stopBackstop, t0, now }: RunContext, ending: RunEnding): void {
   const timer = setTimeout(
-    () => void finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, now())),
+    () => void ending.finish(finishFromFailure({ kind: 'timeout', timeoutMs: m.timeoutMs }, t0, now())),
     m.timeoutMs,
   );
-  // A cancel (from any window or the CLI) wins: stop at once and write nothing more.
   const poll = setInterval(() => {
     void backend.getRunStatus(m.runId).then((s) => {
-      if (settled || !s.ok || s.value === 'RUNNING') return;
-      settled = true;
+      if (ending.settled || !s.ok || s.value === 'RUNNING') return;
+      ending.settled = true;
       send({ type: 'stopped', status: s.value });
       stopBackstop();
       realExit(0);
     });
   }, m.statusPollMs);
+  ending.stopWatching = () => {
+    clearTimeout(timer);
+    clearInterval(poll);
+  };
+}
 
+/** The analyzer's escapes end the run FAILED: an uncaught error, an unhandled rejection, process.exit(). */
+function trapEscapes(fail: RunEnding['fail']): void {
   process.on('uncaughtException', (e) => {
     // The window went away under us: a broken pipe is not the analyzer's failure.
     if (
@@ -202,14 +252,6 @@ async function run(m: RunMessage): Promise<void> {
     throw new Error('process.exit() is not allowed inside the analysis');
   };
   process.exit = exitFromAnalyzer;
-
-  try {
-    const result = await analyze!(backend.supabase, { runId: m.runId, enableAutoCreate: m.enableAutoCreate });
-    await finish(finishFromResult(result, t0, now(), secrets));
-  } catch (e) {
-    const cls = e instanceof Error ? e.constructor.name : 'Error';
-    await fail(cls, e instanceof Error ? e.message : String(e));
-  }
 }
 
 process.on('message', (raw: unknown) => {

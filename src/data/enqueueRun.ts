@@ -96,29 +96,34 @@ export type EnqueueOutcome =
   | { kind: 'abandoned'; runId: string | null; cancelled: boolean; error?: BackendError }
   | { kind: 'failed'; stage: 'staleness check' | 'dedup check' | 'enqueue' | 'hook check'; error: BackendError };
 
+type Enqueued = Extract<EnqueueOutcome, { kind: 'enqueued' }>;
+
+/** A step of enqueueRun either ends it with an outcome or hands the next step what it found. */
+type Step<T> = { done: EnqueueOutcome } | { next: T };
+
+/** Our inserted run, and what the steps after the insert share. */
+interface InsertedRun {
+  backend: TelemetryBackend;
+  req: EnqueueRequest;
+  runId: string;
+  correlationId: string;
+  /** Our row as the insert returned it (its triggered_at is the server's). */
+  row: ActiveRun;
+  /** performance.now() when the insert was answered: our row is committed from then on. */
+  insertAnsweredAt: number;
+  serverNow: () => number;
+}
+
 export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest): Promise<EnqueueOutcome> {
   const newId = req.newId ?? (() => globalThis.crypto.randomUUID());
   const serverNow = () => Date.now() + backend.clockOffsetMs();
 
-  // A SESSION_START run we execute races the CLI hook: the hook runs it sees now are not contenders.
-  const watchHook = req.triggeredBy === 'SESSION_START' && req.execute !== undefined;
-
   // Round trip 1: staleness and dedup (and the hook's runs so far), in parallel.
   const now = serverNow();
   const hookSince = new Date(now - req.dedupMs);
-  const [fresh, active, hookBefore] = await Promise.all([
-    req.mode === 'whenStale'
-      ? backend.findFreshRun(req.scopeId, new Date(now - req.stalenessMs))
-      : Promise.resolve({ ok: true as const, value: null }),
-    backend.findActiveRuns(req.scopeId, new Date(now - req.dedupMs)),
-    watchHook ? backend.findHookRuns(req.scopeId, hookSince) : Promise.resolve(null),
-  ]);
-  if (!fresh.ok) return { kind: 'failed', stage: 'staleness check', error: fresh.error };
-  if (!active.ok) return { kind: 'failed', stage: 'dedup check', error: active.error };
-  if (hookBefore && !hookBefore.ok) return { kind: 'failed', stage: 'dedup check', error: hookBefore.error };
-  const decision = decideSessionTrigger(req.mode, fresh.value, active.value);
-  if (decision.kind === 'skip-active') return { kind: 'already-active', run: decision.run };
-  if (decision.kind === 'skip-fresh') return { kind: 'skipped-fresh', run: decision.run };
+  const checked = await checkBeforeInsert(backend, req, now, hookSince);
+  if ('done' in checked) return checked.done;
+  const hookBefore = checked.next;
 
   let runner: RunnerInfo | null = null;
   if (req.execute) {
@@ -142,50 +147,118 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   });
   if (!inserted.ok) return { kind: 'failed', stage: 'enqueue', error: inserted.error };
   // Our row is committed by now (its answer is here): the hook's 5 s are counted from this moment.
-  const insertAnsweredAt = performance.now();
-  const ourTriggeredAt = inserted.value.triggeredAt;
-  if (req.triggeredBy !== 'SESSION_START') {
-    const out = {
-      kind: 'enqueued' as const,
-      runId,
-      correlationId,
-      duplicatesCancelled: 0,
-      convergence: 'not-needed' as const,
-    };
-    if (!runner) return out;
-    if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [ourTriggeredAt]);
-    // A MANUAL run passed the dedup check and is never cancelled by convergence: claim it.
-    const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
-    if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
-    if (!claim.value) return { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
-    if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', [ourTriggeredAt, claim.value.startedAt]);
-    return { ...out, claim: claim.value };
-  }
+  const run: InsertedRun = {
+    backend,
+    req,
+    runId,
+    correlationId,
+    row: inserted.value,
+    insertAnsweredAt: performance.now(),
+    serverNow,
+  };
+  if (req.triggeredBy !== 'SESSION_START') return claimManualRun(run, runner);
 
-  // Convergence (after the row exists; see domain/sessionTrigger.ts for why this settles on one run).
-  // A window that was slow between its pre-check and its insert may find the winner already
-  // finished (no longer active): in whenStale mode a run that succeeded meanwhile is a winner too.
+  const converged = await converge(run, runner !== null);
+  if ('done' in converged) return converged.done;
+  const out: Enqueued = {
+    kind: 'enqueued',
+    runId,
+    correlationId,
+    duplicatesCancelled: converged.next,
+    convergence: 'checked',
+  };
+  if (!runner) return out;
+  // Going away after the insert: nobody would execute it, so it is not claimed but cancelled.
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [run.row.triggeredAt]);
+
+  const claimed = await claimAndRecheck(run, runner);
+  if ('done' in claimed) return claimed.done;
+  // A failed re-check keeps the claim: the convergence read already chose us.
+  if (!hookBefore) return { ...out, claim: claimed.next };
+  return holdForLateHookRun(run, out, claimed.next, hookBefore, hookSince);
+}
+
+/**
+ * Round trip 1: a fresh run (whenStale), an active one (dedup) and, for a SESSION_START run we
+ * execute, the CLI hook's runs so far (they race ours; the ones seen now are not contenders). Next:
+ * those hook runs, or null when the hook is not watched.
+ */
+async function checkBeforeInsert(
+  backend: TelemetryBackend,
+  req: EnqueueRequest,
+  now: number,
+  hookSince: Date,
+): Promise<Step<ActiveRun[] | null>> {
+  const watchHook = req.triggeredBy === 'SESSION_START' && req.execute !== undefined;
+  const [fresh, active, hookBefore] = await Promise.all([
+    req.mode === 'whenStale'
+      ? backend.findFreshRun(req.scopeId, new Date(now - req.stalenessMs))
+      : Promise.resolve({ ok: true as const, value: null }),
+    backend.findActiveRuns(req.scopeId, new Date(now - req.dedupMs)),
+    watchHook ? backend.findHookRuns(req.scopeId, hookSince) : Promise.resolve(null),
+  ]);
+  if (!fresh.ok) return { done: { kind: 'failed', stage: 'staleness check', error: fresh.error } };
+  if (!active.ok) return { done: { kind: 'failed', stage: 'dedup check', error: active.error } };
+  if (hookBefore && !hookBefore.ok) return { done: { kind: 'failed', stage: 'dedup check', error: hookBefore.error } };
+  const decision = decideSessionTrigger(req.mode, fresh.value, active.value);
+  if (decision.kind === 'skip-active') return { done: { kind: 'already-active', run: decision.run } };
+  if (decision.kind === 'skip-fresh') return { done: { kind: 'skipped-fresh', run: decision.run } };
+  return { next: hookBefore ? hookBefore.value : null };
+}
+
+/** A MANUAL run passed the dedup check and is never cancelled by convergence: claim it when we execute it. */
+async function claimManualRun(run: InsertedRun, runner: RunnerInfo | null): Promise<EnqueueOutcome> {
+  const { backend, req, runId } = run;
+  const ourTriggeredAt = run.row.triggeredAt;
+  const out: Enqueued = {
+    kind: 'enqueued',
+    runId,
+    correlationId: run.correlationId,
+    duplicatesCancelled: 0,
+    convergence: 'not-needed',
+  };
+  if (!runner) return out;
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [ourTriggeredAt]);
+  const claim = await claimRun(backend, runId, req.metadata, runner, ourTriggeredAt);
+  if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
+  if (!claim.value) return { kind: 'deduplicated', runId, winner: runId, stage: 'claim' };
+  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', [ourTriggeredAt, claim.value.startedAt]);
+  return { ...out, claim: claim.value };
+}
+
+/**
+ * Convergence (after the row exists; see domain/sessionTrigger.ts for why this settles on one run):
+ * the QUEUED losers are cancelled, ours too when it lost. Next: how many duplicates were cancelled.
+ * A window that was slow between its pre-check and its insert may find the winner already finished
+ * (no longer active): in whenStale mode a run that succeeded meanwhile is a winner too.
+ */
+async function converge(run: InsertedRun, executing: boolean): Promise<Step<number>> {
+  const { backend, req, runId } = run;
+  const ourTriggeredAt = run.row.triggeredAt;
   const [after, freshAfter] = await Promise.all([
-    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+    backend.findActiveRuns(req.scopeId, new Date(run.serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
   if (!after.ok) {
-    if (runner) {
+    if (executing) {
       // We would execute it unconverged: take it back (nobody else executes a QUEUED run) and let the
       // caller retry, rather than leave it QUEUED for ever or risk a second analysis.
       await backend.cancelRuns([runId], REASON_CLAIM_FAILED, ['QUEUED'], {
         notBefore: [ourTriggeredAt],
         message: `Not executed: the check for other runs failed (${after.error.message}).`,
       });
-      return { kind: 'failed', stage: 'dedup check', error: after.error };
+      return { done: { kind: 'failed', stage: 'dedup check', error: after.error } };
     }
-    return { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } };
+    const correlationId = run.correlationId;
+    return {
+      done: { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } },
+    };
   }
   if (freshAfter) {
     await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED'], { notBefore: [ourTriggeredAt] });
-    return { kind: 'deduplicated', runId, winner: freshAfter.runId };
+    return { done: { kind: 'deduplicated', runId, winner: freshAfter.runId } };
   }
-  const candidates = after.value.some((r) => r.runId === runId) ? after.value : [...after.value, inserted.value];
+  const candidates = after.value.some((r) => r.runId === runId) ? after.value : [...after.value, run.row];
   const { winner, losers } = duplicatesToCancel(candidates);
   let cancelled = 0;
   if (losers.length) {
@@ -207,51 +280,57 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
         notBefore: [ourTriggeredAt],
         message: winner.ours ? undefined : hookYieldMessage(winner.runId),
       });
-    return { kind: 'deduplicated', runId, winner: winner.runId, winnerIsHook: !winner.ours };
+    return { done: { kind: 'deduplicated', runId, winner: winner.runId, winnerIsHook: !winner.ours } };
   }
-  const out = {
-    kind: 'enqueued' as const,
-    runId,
-    correlationId,
-    duplicatesCancelled: cancelled,
-    convergence: 'checked' as const,
-  };
-  if (!runner) return out;
-  // Going away after the insert: nobody would execute it, so it is not claimed but cancelled.
-  if (req.signal?.aborted) return abandonRun(backend, runId, 'QUEUED', [ourTriggeredAt]);
+  return { next: cancelled };
+}
 
-  // Claim before executing, then re-check: see domain/sessionTrigger.ts.
-  const claim = await claimRun(backend, runId, req.metadata, runner, inserted.value.triggeredAt);
-  if (!claim.ok) return { kind: 'failed', stage: 'enqueue', error: claim.error };
-  if (!claim.value) return { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' };
-  const ours = [ourTriggeredAt, claim.value.startedAt];
-  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', ours);
+/** Claim before executing, then re-check: see domain/sessionTrigger.ts. Next: our claim, when it stands. */
+async function claimAndRecheck(run: InsertedRun, runner: RunnerInfo): Promise<Step<Claim>> {
+  const { backend, req, runId } = run;
+  const claim = await claimRun(backend, runId, req.metadata, runner, run.row.triggeredAt);
+  if (!claim.ok) return { done: { kind: 'failed', stage: 'enqueue', error: claim.error } };
+  if (!claim.value)
+    return { done: { kind: 'deduplicated', runId, winner: '(cancelled before the claim)', stage: 'claim' } };
+  const ours = [run.row.triggeredAt, claim.value.startedAt];
+  if (req.signal?.aborted) return { done: await abandonRun(backend, runId, 'RUNNING', ours) };
   const [recheck, freshNow] = await Promise.all([
-    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+    backend.findActiveRuns(req.scopeId, new Date(run.serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
   if (freshNow) {
     await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING'], { notBefore: ours });
-    return { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' };
+    return { done: { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' } };
   }
   if (recheck.ok) {
     const lost = await yieldIfClaimFalls(backend, runId, recheck.value, ours, 'claim');
-    if (lost) return lost;
+    if (lost) return { done: lost };
   }
-  if (req.signal?.aborted) return abandonRun(backend, runId, 'RUNNING', ours);
-  // A failed re-check keeps the claim: the convergence read already chose us.
-  if (!hookBefore) return { ...out, claim: claim.value };
+  if (req.signal?.aborted) return { done: await abandonRun(backend, runId, 'RUNNING', ours) };
+  return { next: claim.value };
+}
 
-  // The CLI hook checks for duplicates once and inserts one round trip later, within its 5 s budget;
-  // a hook that checked before our row was visible inserts after this re-check. Hold our claimed run
-  // until every such insert has landed, then look again (domain/sessionTrigger.ts HOOK_HOLD_MS).
-  // A window closing meanwhile stops waiting: nobody would start the analysis after the hold.
-  const holdUntil = insertAnsweredAt + (req.hookHoldMs ?? HOOK_HOLD_MS);
+/**
+ * The CLI hook checks for duplicates once and inserts one round trip later, within its 5 s budget;
+ * a hook that checked before our row was visible inserts after the re-check. Hold our claimed run
+ * until every such insert has landed, then look again (domain/sessionTrigger.ts HOOK_HOLD_MS).
+ * A window closing meanwhile stops waiting: nobody would start the analysis after the hold.
+ */
+async function holdForLateHookRun(
+  run: InsertedRun,
+  out: Enqueued,
+  claim: Claim,
+  hookBefore: ActiveRun[],
+  hookSince: Date,
+): Promise<EnqueueOutcome> {
+  const { backend, req, runId } = run;
+  const ours = [run.row.triggeredAt, claim.startedAt];
+  const holdUntil = run.insertAnsweredAt + (req.hookHoldMs ?? HOOK_HOLD_MS);
   if (!(await holdFor(holdUntil - performance.now(), req.signal))) return abandonRun(backend, runId, 'RUNNING', ours);
-  const seen = new Set(hookBefore.value.map((r) => r.runId));
+  const seen = new Set(hookBefore.map((r) => r.runId));
   const [late, activeNow] = await Promise.all([
     retryTransient(() => backend.findHookRuns(req.scopeId, hookSince)),
-    backend.findActiveRuns(req.scopeId, new Date(serverNow() - req.dedupMs)),
+    backend.findActiveRuns(req.scopeId, new Date(run.serverNow() - req.dedupMs)),
   ]);
   if (!late.result.ok) {
     // Unable to tell whether the hook is executing this session start: not executing ours is the
@@ -280,11 +359,7 @@ export async function enqueueRun(backend: TelemetryBackend, req: EnqueueRequest)
   // The analysis starts now, not at the claim. The row keeps the claim's started_at and updated_at
   // (other windows order claims by them) and duration_ms counts from that started_at: the hold is
   // part of the run's duration, as everything between the hook's RUNNING mark and its finish is.
-  return {
-    ...out,
-    claim: claim.value,
-    hookWaitMs: Math.round(performance.now() - insertAnsweredAt),
-  };
+  return { ...out, claim, hookWaitMs: Math.round(performance.now() - run.insertAnsweredAt) };
 }
 
 /** Waits `ms` (nothing when ≤ 0); false as soon as `signal` is aborted (at once if it already is). */

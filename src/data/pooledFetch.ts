@@ -61,6 +61,146 @@ function decoder(encoding: string | undefined): NodeJS.ReadWriteStream | null {
   }
 }
 
+/** A request as it goes out: the URL, whether it is https, the upper-case method, headers and body bytes. */
+export interface OutgoingRequest {
+  url: URL;
+  secure: boolean;
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+/**
+ * What fetch's arguments ask for, as node's http.request takes it: the Request's or init's method and
+ * headers (init wins), accept-encoding for the bodies we decode unless set, content-length of the body.
+ * Throws a TypeError for a non-http(s) URL or a body this fetch does not send.
+ */
+export function prepareRequest(
+  input: Parameters<typeof fetch>[0],
+  init?: Parameters<typeof fetch>[1],
+): OutgoingRequest {
+  const request = typeof input === 'object' && 'url' in input ? input : null;
+  const url = new URL(request ? request.url : input instanceof URL ? input.href : input);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError(`Only http(s) URLs are fetched, not ${url.protocol}`);
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
+  const headers = new Headers(init?.headers ?? request?.headers);
+  const body = bodyBytes(init?.body);
+  if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'gzip, deflate, br');
+  if (body) headers.set('content-length', String(body.length));
+  const outgoing: Record<string, string> = {};
+  headers.forEach((v, k) => (outgoing[k] = v));
+  return { url, secure: url.protocol === 'https:', method, headers: outgoing, body };
+}
+
+/** The one outcome of a fetch: the first failure or the response, whichever comes first; later ones are ignored. */
+interface Settlement {
+  settled: boolean;
+  fail: (e: unknown) => void;
+  succeed: (response: Response) => void;
+  /** Removes the abort listener of the attempt in flight (replaced when the request is sent again). */
+  detach: () => void;
+}
+
+function settlement(resolve: (r: Response) => void, reject: (e: unknown) => void): Settlement {
+  const s: Settlement = {
+    settled: false,
+    detach: () => undefined,
+    fail: (e) => {
+      if (s.settled) return;
+      s.settled = true;
+      s.detach();
+      reject(e instanceof Error || e instanceof DOMException ? e : new Error(String(e)));
+    },
+    succeed: (response) => {
+      s.settled = true;
+      s.detach();
+      resolve(response);
+    },
+  };
+  return s;
+}
+
+/** The fetch Response for a node response whose body has been read. */
+function toResponse(res: http.IncomingMessage, chunks: Buffer[]): Response {
+  const status = res.statusCode ?? 0;
+  const headers = new Headers();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+  try {
+    return new Response(NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks), {
+      status,
+      statusText: res.statusMessage ?? '',
+      headers,
+    });
+  } catch (e) {
+    throw new TypeError(`Unusable HTTP status ${status}: ${String(e)}`);
+  }
+}
+
+/** Reads (and decodes) the body of an answer and settles with its Response, or with the stream's failure. */
+function receive(res: http.IncomingMessage, s: Settlement): void {
+  const stream = decoder(res.headers['content-encoding']);
+  const source: NodeJS.ReadableStream = stream ? res.pipe(stream) : res;
+  const chunks: Buffer[] = [];
+  source.on('data', (c: Buffer) => chunks.push(c));
+  source.on('error', s.fail);
+  res.on('error', s.fail);
+  res.on('aborted', () => s.fail(new Error('The connection closed before the response ended')));
+  source.on('end', () => {
+    if (s.settled) return;
+    let response: Response;
+    try {
+      response = toResponse(res, chunks);
+    } catch (e) {
+      return s.fail(e);
+    }
+    s.succeed(response);
+  });
+}
+
+/** One attempt at sending the request; the first (attempt 0) may be sent again once, see below. */
+function send(
+  o: OutgoingRequest,
+  agent: http.Agent | undefined,
+  signal: AbortSignal | null,
+  s: Settlement,
+  attempt: number,
+): void {
+  let answered = false;
+  const req = (o.secure ? https : http).request(
+    o.url,
+    { method: o.method, headers: o.headers, ...(agent ? { agent } : {}) },
+    (res) => {
+      answered = true;
+      receive(res, s);
+    },
+  );
+  // The caller's reason (e.g. the guarded fetch's TimeoutError) is what the request fails with.
+  const onAbort = () => {
+    s.fail(signal?.reason);
+    req.destroy();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  s.detach = () => signal?.removeEventListener('abort', onAbort);
+  req.on('error', (e: NodeJS.ErrnoException) => {
+    // A kept-alive connection the server closed just as this request went out fails before any
+    // answer: the request never reached it. A GET or HEAD is sent again once, on a new connection.
+    if (
+      !answered &&
+      !s.settled &&
+      attempt === 0 &&
+      req.reusedSocket &&
+      RETRY_CODES.has(e.code ?? '') &&
+      IDEMPOTENT.has(o.method)
+    ) {
+      s.detach();
+      return send(o, agent, signal, s, 1);
+    }
+    s.fail(e);
+  });
+  req.end(o.body);
+}
+
 export function createPooledFetch(o: PooledFetchOptions = {}): PooledFetch {
   const agentOptions: http.AgentOptions = {
     keepAlive: true,
@@ -80,96 +220,14 @@ export function createPooledFetch(o: PooledFetchOptions = {}): PooledFetch {
       // The caller's reason as it is (fetch does the same): the guarded fetch's TimeoutError.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (signal?.aborted) return reject(signal.reason);
-      let url: URL;
-      let method: string;
-      let headers: Headers;
-      let body: Buffer | undefined;
+      let request: OutgoingRequest;
       try {
-        const request = typeof input === 'object' && 'url' in input ? input : null;
-        url = new URL(request ? request.url : input instanceof URL ? input.href : input);
-        if (url.protocol !== 'https:' && url.protocol !== 'http:')
-          throw new TypeError(`Only http(s) URLs are fetched, not ${url.protocol}`);
-        method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
-        headers = new Headers(init?.headers ?? request?.headers);
-        body = bodyBytes(init?.body);
+        request = prepareRequest(input, init);
       } catch (e) {
         return reject(e instanceof Error ? e : new TypeError(String(e)));
       }
-      if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'gzip, deflate, br');
-      if (body) headers.set('content-length', String(body.length));
-      const secure = url.protocol === 'https:';
-      const outgoing: Record<string, string> = {};
-      headers.forEach((v, k) => (outgoing[k] = v));
-      let settled = false;
-      let detach = (): void => undefined;
-      const fail = (e: unknown) => {
-        if (settled) return;
-        settled = true;
-        detach();
-        reject(e instanceof Error || e instanceof DOMException ? e : new Error(String(e)));
-      };
-      const send = (attempt: number): void => {
-        let answered = false;
-        const req = (secure ? https : http).request(
-          url,
-          { method, headers: outgoing, ...(agents ? { agent: secure ? agents.https : agents.http } : {}) },
-          (res) => {
-            answered = true;
-            const status = res.statusCode ?? 0;
-            const stream = decoder(res.headers['content-encoding']);
-            const source: NodeJS.ReadableStream = stream ? res.pipe(stream) : res;
-            const chunks: Buffer[] = [];
-            source.on('data', (c: Buffer) => chunks.push(c));
-            source.on('error', fail);
-            res.on('error', fail);
-            res.on('aborted', () => fail(new Error('The connection closed before the response ended')));
-            source.on('end', () => {
-              if (settled) return;
-              const responseHeaders = new Headers();
-              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
-                responseHeaders.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-              let response: Response;
-              try {
-                response = new Response(NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks), {
-                  status,
-                  statusText: res.statusMessage ?? '',
-                  headers: responseHeaders,
-                });
-              } catch (e) {
-                return fail(new TypeError(`Unusable HTTP status ${status}: ${String(e)}`));
-              }
-              settled = true;
-              signal?.removeEventListener('abort', onAbort);
-              resolve(response);
-            });
-          },
-        );
-        // The caller's reason (e.g. the guarded fetch's TimeoutError) is what the request fails with.
-        const onAbort = () => {
-          fail(signal?.reason);
-          req.destroy();
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        detach = () => signal?.removeEventListener('abort', onAbort);
-        req.on('error', (e: NodeJS.ErrnoException) => {
-          // A kept-alive connection the server closed just as this request went out fails before any
-          // answer: the request never reached it. A GET or HEAD is sent again once, on a new connection.
-          if (
-            !answered &&
-            !settled &&
-            attempt === 0 &&
-            req.reusedSocket &&
-            RETRY_CODES.has(e.code ?? '') &&
-            IDEMPOTENT.has(method)
-          ) {
-            detach();
-            return send(1);
-          }
-          fail(e);
-        });
-        req.end(body);
-      };
-      send(0);
+      const agent = agents ? (request.secure ? agents.https : agents.http) : undefined;
+      send(request, agent, signal, settlement(resolve, reject), 0);
     });
 
   return {

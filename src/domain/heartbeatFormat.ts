@@ -27,187 +27,160 @@ export interface HealthPresentation {
 }
 
 export function presentHealth(h: SchedulerHealth): HealthPresentation {
-  switch (h.kind) {
-    case 'healthy':
-      return {
-        text: t('EVA: running'),
-        icon: 'pulse',
-        severity: 'ok',
-        explanation: t('The EVA master scheduler is polling on time.'),
-      };
-    case 'stale': {
-      const when =
-        Number.isFinite(h.overdueMs) && h.silentMs !== null && h.expected
-          ? t(
-              "The scheduler's next heartbeat was due {0} ago (it writes {1}); last poll {2} ago.",
-              span(h.overdueMs),
-              describeExpected(h.expected),
-              span(h.silentMs),
-            )
-          : t('The heartbeat row has no poll time, so the scheduler has never been seen polling.');
-      return {
-        text: t('EVA: stale'),
-        icon: 'warning',
-        severity: 'warning',
-        explanation: t('{0} It may have crashed or lost its database connection.', when),
-      };
-    }
-    case 'not-polling': {
-      const status =
-        h.heartbeat.rawStatus === null ? t('no status') : t('status still says {0}', h.heartbeat.rawStatus);
-      return {
-        text: t('EVA: not polling'),
-        icon: 'error',
-        severity: 'error',
-        explanation: t(
-          'The scheduler is not polling: last poll {0} ago; {1}. That is {2} missed writes (it writes {3}; this shows {4} intervals after the first missed write). A crashed daemon leaves its status as it was: start it again (npm run eva:scheduler:start) or let the watcher revive it.',
-          span(h.silentMs),
-          status,
-          h.missed,
-          describeExpected(h.expected),
-          NOT_POLLING_EXTRA_INTERVALS,
-        ),
-      };
-    }
-    case 'reviving':
-      return {
-        text: t('EVA: reviving'),
-        icon: 'sync~spin',
-        severity: 'warning',
-        explanation:
-          h.silentMs === null
-            ? t(
-                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler. The new instance's first write ends this. The watcher confirms a takeover within {1} s; if no scheduler writes within {2} s of this window seeing the token, the revival has failed.",
-                h.token,
-                WATCHER_CONFIRM_TIMEOUT_MS / 1000,
-                REVIVAL_BOUND_MS / 1000,
-              )
-            : t(
-                "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler; the last poll was {1} ago. The new instance's first write ends this. The watcher confirms a takeover within {2} s; if no scheduler writes within {3} s of this window seeing the token, the revival has failed.",
-                h.token,
-                span(h.silentMs),
-                WATCHER_CONFIRM_TIMEOUT_MS / 1000,
-                REVIVAL_BOUND_MS / 1000,
-              ),
-      };
-    case 'revival-failed':
-      return {
-        text: t('EVA: revival failed'),
-        icon: 'error',
-        severity: 'error',
-        explanation:
-          h.silentMs === null
-            ? t(
-                'The scheduler is not polling: the watcher (eva-scheduler-watcher) claimed the heartbeat with token {0} {1} ago, but no scheduler has written since, and none ever polled. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
-                h.token,
-                span(h.seenForMs),
-              )
-            : t(
-                'The scheduler is not polling: last poll {0} ago. The watcher (eva-scheduler-watcher) claimed the heartbeat with token {1} at least {2} ago, but no scheduler has written since. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
-                span(h.silentMs),
-                h.token,
-                span(h.seenForMs),
-              ),
-      };
-    case 'no-rounds':
-      return {
-        text: t('EVA: no rounds'),
-        icon: 'warning',
-        severity: 'warning',
-        explanation: t(
-          'The scheduler polls on time but registers no rounds (metadata.registered_rounds is empty), so no EVA round runs. Restart the scheduler to register them again.',
-        ),
-      };
-    case 'stopping':
-      return {
-        text: t('EVA: stopping'),
-        icon: 'loading~spin',
-        severity: 'warning',
-        explanation: t('The scheduler is shutting down.'),
-      };
-    case 'stopped':
-      return {
-        text: t('EVA: stopped'),
-        icon: 'debug-stop',
-        severity: 'error',
-        explanation: t('The scheduler stopped gracefully. Nothing is dispatched until it is started again.'),
-      };
-    case 'breaker-open':
-      return {
-        text: t('EVA: breaker OPEN'),
-        icon: 'circle-slash',
-        severity: 'error',
-        explanation: t('The circuit breaker is OPEN: the scheduler skips dispatch until it recovers.'),
-      };
-    case 'breaker-half-open':
-      return {
-        text: t('EVA: breaker half-open'),
-        icon: 'debug-pause',
-        severity: 'warning',
-        explanation: t('The circuit breaker is HALF_OPEN: the scheduler is testing whether dispatch works again.'),
-      };
-    case 'breaker-unknown':
-      return {
-        text: t('EVA: breaker unknown'),
-        icon: 'question',
-        severity: 'warning',
-        explanation: t(
-          'The circuit breaker reports a state this extension does not know ({0}).',
-          h.heartbeat.rawBreaker ?? '',
-        ),
-      };
-    case 'paused':
-      return {
-        text: t('EVA: paused'),
-        icon: 'debug-pause',
-        severity: 'warning',
-        explanation: t('The scheduler is paused: {0}.', h.reason),
-      };
-    case 'status-unknown':
-      return {
-        text: t('EVA: unknown status'),
-        icon: 'question',
-        severity: 'warning',
-        explanation: t(
-          'The scheduler reports a status this extension does not know ({0}).',
-          h.heartbeat.rawStatus ?? '',
-        ),
-      };
-    case 'no-row':
-      return {
-        text: t('EVA: no heartbeat'),
-        icon: 'circle-outline',
-        severity: 'warning',
-        explanation: t('No scheduler has written a heartbeat: no workers are running.'),
-      };
-    case 'not-visible':
-      return {
-        text: t('EVA: not visible'),
-        icon: 'eye-closed',
-        severity: 'info',
-        explanation: t(
-          'The heartbeat is not visible with this key (row-level security lets only authenticated or service-role keys read it). This says nothing about whether the scheduler runs.',
-        ),
-      };
-    case 'unreachable':
-      return {
-        text: t('EVA: unreachable'),
-        icon: 'cloud-offline',
-        severity: 'error',
-        explanation: t("The backend could not be reached, so the scheduler's state is unknown. {0}", h.detail),
-      };
-    case 'not-configured':
-      return {
-        text: t('EVA: not configured'),
-        icon: 'plug',
-        severity: 'info',
-        explanation: t('No connection is configured. {0}', h.detail),
-      };
-    case 'error':
-      return { text: t('EVA: error'), icon: 'error', severity: 'error', explanation: h.detail };
-    case 'loading':
-      return { text: 'EVA', icon: 'sync~spin', severity: 'info', explanation: t('Reading the scheduler heartbeat…') };
-  }
+  return (PRESENTERS[h.kind] as (h: SchedulerHealth) => HealthPresentation)(h);
+}
+
+type HealthOf<K extends SchedulerHealth['kind']> = Extract<SchedulerHealth, { kind: K }>;
+
+const show = (text: string, icon: string, severity: Severity, explanation: string): HealthPresentation => ({
+  text,
+  icon,
+  severity,
+  explanation,
+});
+
+/** One row per state of the scheduler: its status-bar words, icon, severity and explanation. */
+const PRESENTERS: { [K in SchedulerHealth['kind']]: (h: HealthOf<K>) => HealthPresentation } = {
+  healthy: () => show(t('EVA: running'), 'pulse', 'ok', t('The EVA master scheduler is polling on time.')),
+  stale: (h) =>
+    show(
+      t('EVA: stale'),
+      'warning',
+      'warning',
+      t('{0} It may have crashed or lost its database connection.', staleWhen(h)),
+    ),
+  'not-polling': (h) => show(t('EVA: not polling'), 'error', 'error', notPollingExplanation(h)),
+  reviving: (h) => show(t('EVA: reviving'), 'sync~spin', 'warning', revivingExplanation(h)),
+  'revival-failed': (h) => show(t('EVA: revival failed'), 'error', 'error', revivalFailedExplanation(h)),
+  'no-rounds': () =>
+    show(
+      t('EVA: no rounds'),
+      'warning',
+      'warning',
+      t(
+        'The scheduler polls on time but registers no rounds (metadata.registered_rounds is empty), so no EVA round runs. Restart the scheduler to register them again.',
+      ),
+    ),
+  stopping: () => show(t('EVA: stopping'), 'loading~spin', 'warning', t('The scheduler is shutting down.')),
+  stopped: () =>
+    show(
+      t('EVA: stopped'),
+      'debug-stop',
+      'error',
+      t('The scheduler stopped gracefully. Nothing is dispatched until it is started again.'),
+    ),
+  'breaker-open': () =>
+    show(
+      t('EVA: breaker OPEN'),
+      'circle-slash',
+      'error',
+      t('The circuit breaker is OPEN: the scheduler skips dispatch until it recovers.'),
+    ),
+  'breaker-half-open': () =>
+    show(
+      t('EVA: breaker half-open'),
+      'debug-pause',
+      'warning',
+      t('The circuit breaker is HALF_OPEN: the scheduler is testing whether dispatch works again.'),
+    ),
+  'breaker-unknown': (h) =>
+    show(
+      t('EVA: breaker unknown'),
+      'question',
+      'warning',
+      t('The circuit breaker reports a state this extension does not know ({0}).', h.heartbeat.rawBreaker ?? ''),
+    ),
+  paused: (h) => show(t('EVA: paused'), 'debug-pause', 'warning', t('The scheduler is paused: {0}.', h.reason)),
+  'status-unknown': (h) =>
+    show(
+      t('EVA: unknown status'),
+      'question',
+      'warning',
+      t('The scheduler reports a status this extension does not know ({0}).', h.heartbeat.rawStatus ?? ''),
+    ),
+  'no-row': () =>
+    show(
+      t('EVA: no heartbeat'),
+      'circle-outline',
+      'warning',
+      t('No scheduler has written a heartbeat: no workers are running.'),
+    ),
+  'not-visible': () =>
+    show(
+      t('EVA: not visible'),
+      'eye-closed',
+      'info',
+      t(
+        'The heartbeat is not visible with this key (row-level security lets only authenticated or service-role keys read it). This says nothing about whether the scheduler runs.',
+      ),
+    ),
+  unreachable: (h) =>
+    show(
+      t('EVA: unreachable'),
+      'cloud-offline',
+      'error',
+      t("The backend could not be reached, so the scheduler's state is unknown. {0}", h.detail),
+    ),
+  'not-configured': (h) =>
+    show(t('EVA: not configured'), 'plug', 'info', t('No connection is configured. {0}', h.detail)),
+  error: (h) => show(t('EVA: error'), 'error', 'error', h.detail),
+  loading: () => show('EVA', 'sync~spin', 'info', t('Reading the scheduler heartbeat…')),
+};
+
+/** When the stale scheduler should have written, or that it never polled. */
+function staleWhen(h: HealthOf<'stale'>): string {
+  return Number.isFinite(h.overdueMs) && h.silentMs !== null && h.expected
+    ? t(
+        "The scheduler's next heartbeat was due {0} ago (it writes {1}); last poll {2} ago.",
+        span(h.overdueMs),
+        describeExpected(h.expected),
+        span(h.silentMs),
+      )
+    : t('The heartbeat row has no poll time, so the scheduler has never been seen polling.');
+}
+
+function notPollingExplanation(h: HealthOf<'not-polling'>): string {
+  const status = h.heartbeat.rawStatus === null ? t('no status') : t('status still says {0}', h.heartbeat.rawStatus);
+  return t(
+    'The scheduler is not polling: last poll {0} ago; {1}. That is {2} missed writes (it writes {3}; this shows {4} intervals after the first missed write). A crashed daemon leaves its status as it was: start it again (npm run eva:scheduler:start) or let the watcher revive it.',
+    span(h.silentMs),
+    status,
+    h.missed,
+    describeExpected(h.expected),
+    NOT_POLLING_EXTRA_INTERVALS,
+  );
+}
+
+function revivingExplanation(h: HealthOf<'reviving'>): string {
+  return h.silentMs === null
+    ? t(
+        "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler. The new instance's first write ends this. The watcher confirms a takeover within {1} s; if no scheduler writes within {2} s of this window seeing the token, the revival has failed.",
+        h.token,
+        WATCHER_CONFIRM_TIMEOUT_MS / 1000,
+        REVIVAL_BOUND_MS / 1000,
+      )
+    : t(
+        "The watcher (eva-scheduler-watcher) holds the heartbeat with token {0} and is starting a new scheduler; the last poll was {1} ago. The new instance's first write ends this. The watcher confirms a takeover within {2} s; if no scheduler writes within {3} s of this window seeing the token, the revival has failed.",
+        h.token,
+        span(h.silentMs),
+        WATCHER_CONFIRM_TIMEOUT_MS / 1000,
+        REVIVAL_BOUND_MS / 1000,
+      );
+}
+
+function revivalFailedExplanation(h: HealthOf<'revival-failed'>): string {
+  return h.silentMs === null
+    ? t(
+        'The scheduler is not polling: the watcher (eva-scheduler-watcher) claimed the heartbeat with token {0} {1} ago, but no scheduler has written since, and none ever polled. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
+        h.token,
+        span(h.seenForMs),
+      )
+    : t(
+        'The scheduler is not polling: last poll {0} ago. The watcher (eva-scheduler-watcher) claimed the heartbeat with token {1} at least {2} ago, but no scheduler has written since. The spawned daemon did not come up (see logs/eva-scheduler-daemon.log); the watcher retries on its next run, or start it yourself (npm run eva:scheduler:start).',
+        span(h.silentMs),
+        h.token,
+        span(h.seenForMs),
+      );
 }
 
 /** "3 min", "45 s", "7.5 s", "2.5 min": an interval as people say it. */

@@ -7,7 +7,7 @@ import { COMMAND_IDS, OTHER_COMMAND_IDS } from '../../src/ui/commandIds';
 
 describe('command registration', () => {
   it('registers exactly the commands package.json contributes', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
       contributes: { commands: Array<{ command: string }> };
     };
     const contributed = manifest.contributes.commands.map((c) => c.command).sort();

@@ -1006,6 +1006,75 @@ describe('heartbeat: presentHealth and heartbeatFacts', () => {
     });
   }
 
+  // The states the assessed cases above do not reach, each a row of presentHealth's table.
+  const direct: { input: SchedulerHealth; expected: Exp }[] = [
+    {
+      input: { kind: 'breaker-half-open', heartbeat: up({ breaker: 'HALF_OPEN' }) },
+      expected: { text: 'EVA: breaker half-open', icon: 'debug-pause', severity: 'warning', explanation: /HALF_OPEN/ },
+    },
+    {
+      input: { kind: 'breaker-unknown', heartbeat: { ...up(), rawBreaker: 'SIDEWAYS' } },
+      expected: { text: 'EVA: breaker unknown', icon: 'question', severity: 'warning', explanation: /\(SIDEWAYS\)/ },
+    },
+    {
+      input: { kind: 'status-unknown', heartbeat: { ...up(), rawStatus: 'dancing' } },
+      expected: { text: 'EVA: unknown status', icon: 'question', severity: 'warning', explanation: /\(dancing\)/ },
+    },
+    {
+      input: { kind: 'revival-failed', heartbeat: up(), token: 'tok-1', silentMs: 600_000, seenForMs: 120_000 },
+      expected: {
+        text: 'EVA: revival failed',
+        icon: 'error',
+        severity: 'error',
+        explanation: /last poll 10 min ago\. .*token tok-1 at least 2 min ago/,
+      },
+    },
+    {
+      input: { kind: 'no-row' },
+      expected: { text: 'EVA: no heartbeat', icon: 'circle-outline', severity: 'warning', explanation: /no workers/ },
+    },
+    {
+      input: { kind: 'not-visible' },
+      expected: { text: 'EVA: not visible', icon: 'eye-closed', severity: 'info', explanation: /row-level security/ },
+    },
+    {
+      input: { kind: 'unreachable', detail: 'Check the URL.' },
+      expected: {
+        text: 'EVA: unreachable',
+        icon: 'cloud-offline',
+        severity: 'error',
+        explanation: /state is unknown\. Check the URL\.$/,
+      },
+    },
+    {
+      input: { kind: 'not-configured', detail: 'Configure it.' },
+      expected: {
+        text: 'EVA: not configured',
+        icon: 'plug',
+        severity: 'info',
+        explanation: /configured\. Configure it\.$/,
+      },
+    },
+    {
+      input: { kind: 'error', detail: 'boom' },
+      expected: { text: 'EVA: error', icon: 'error', severity: 'error', explanation: /^boom$/ },
+    },
+    {
+      input: { kind: 'loading' },
+      expected: { text: 'EVA', icon: 'sync~spin', severity: 'info', explanation: /Reading the scheduler heartbeat/ },
+    },
+  ];
+  for (const c of direct) {
+    it(`${c.input.kind} (built directly)`, () => {
+      const p = presentHealth(c.input);
+      assert.deepEqual(
+        { text: p.text, icon: p.icon, severity: p.severity },
+        { text: c.expected.text, icon: c.expected.icon, severity: c.expected.severity },
+      );
+      assert.match(p.explanation, c.expected.explanation);
+    });
+  }
+
   it('facts: the interval in use and why, queue depth, registered rounds, observe-only, build', () => {
     const facts = new Map(heartbeatFacts(up({ lastAgoMs: 30_000 }), new Date(NOW)));
     assert.equal(facts.get('Interval'), 'every 3 min: queue empty');

@@ -11,7 +11,7 @@ interface MenuItem {
   when?: string;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   contributes: {
     menus: Record<string, MenuItem[]>;

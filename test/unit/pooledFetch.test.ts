@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
-import { createPooledFetch } from '../../src/data/pooledFetch';
+import { createPooledFetch, prepareRequest } from '../../src/data/pooledFetch';
 
 interface Server {
   url: string;
@@ -198,5 +198,93 @@ describe('pooledFetch', () => {
       /only string or byte bodies/,
     );
     p.close();
+  });
+});
+
+describe('pooledFetch: prepareRequest (what fetch arguments become for http.request)', () => {
+  const cases: {
+    name: string;
+    input: Parameters<typeof fetch>[0];
+    init?: Parameters<typeof fetch>[1];
+    expected: { href: string; secure: boolean; method: string; headers: Record<string, string>; body?: string };
+  }[] = [
+    {
+      name: 'a URL string: GET, accept-encoding of the bodies it decodes, no body',
+      input: 'https://x.supabase.co/rest/v1/runs?limit=5',
+      expected: {
+        href: 'https://x.supabase.co/rest/v1/runs?limit=5',
+        secure: true,
+        method: 'GET',
+        headers: { 'accept-encoding': 'gzip, deflate, br' },
+      },
+    },
+    {
+      name: 'a URL object over http, method upper-cased, a string body with its byte length',
+      input: new URL('http://127.0.0.1:54321/rest/v1/runs'),
+      init: { method: 'post', body: 'é', headers: { 'Content-Type': 'application/json' } },
+      expected: {
+        href: 'http://127.0.0.1:54321/rest/v1/runs',
+        secure: false,
+        method: 'POST',
+        headers: { 'accept-encoding': 'gzip, deflate, br', 'content-length': '2', 'content-type': 'application/json' },
+        body: 'é',
+      },
+    },
+    {
+      name: "a Request: its method and headers; the caller's accept-encoding is kept",
+      input: new Request('https://h.example/a', { method: 'PATCH', headers: { 'accept-encoding': 'identity' } }),
+      expected: {
+        href: 'https://h.example/a',
+        secure: true,
+        method: 'PATCH',
+        headers: { 'accept-encoding': 'identity' },
+      },
+    },
+    {
+      name: "init's method and headers win over the Request's",
+      input: new Request('https://h.example/a', { method: 'DELETE', headers: { 'x-a': '1' } }),
+      init: { method: 'head', headers: { 'x-b': '2' } },
+      expected: {
+        href: 'https://h.example/a',
+        secure: true,
+        method: 'HEAD',
+        headers: { 'accept-encoding': 'gzip, deflate, br', 'x-b': '2' },
+      },
+    },
+    {
+      name: 'bytes and URLSearchParams bodies',
+      input: 'http://h/',
+      init: { method: 'PUT', body: new URLSearchParams({ a: '1', b: 'x y' }) },
+      expected: {
+        href: 'http://h/',
+        secure: false,
+        method: 'PUT',
+        headers: { 'accept-encoding': 'gzip, deflate, br', 'content-length': '9' },
+        body: 'a=1&b=x+y',
+      },
+    },
+  ];
+  for (const c of cases)
+    it(c.name, () => {
+      const r = prepareRequest(c.input, c.init);
+      assert.deepEqual(
+        { href: r.url.href, secure: r.secure, method: r.method, headers: r.headers, body: r.body?.toString('utf8') },
+        { ...c.expected, body: c.expected.body },
+      );
+    });
+
+  it('a Uint8Array view sends only its own bytes', () => {
+    const whole = new Uint8Array([1, 2, 3, 4, 5]);
+    const r = prepareRequest('http://h/', { method: 'POST', body: whole.subarray(1, 3) });
+    assert.deepEqual([...(r.body ?? [])], [2, 3]);
+    assert.equal(r.headers['content-length'], '2');
+  });
+
+  it('refuses a non-http URL and an unsupported body with a TypeError', () => {
+    assert.throws(() => prepareRequest('file:///etc/passwd'), { name: 'TypeError', message: /not file:/ });
+    assert.throws(() => prepareRequest('http://h/', { method: 'POST', body: new Blob(['x']) }), {
+      name: 'TypeError',
+      message: /only string or byte bodies/,
+    });
   });
 });

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from '../../scripts/bench/recommendedIndexes';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 function largeTablesSqlStatements(): string[] {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 type Staleness = (root: string, output: string, inputs: string[]) => { stale: boolean; why: string };
 // Plain JS (bootstrap.js requires it before anything is built), loaded from the sources.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { staleness } = require(path.join(__dirname, '..', '..', '..', 'scripts', 'staleness.js')) as {
+const { staleness } = require(path.join(__dirname, '..', '..', 'scripts', 'staleness.js')) as {
   staleness: Staleness;
 };
 
