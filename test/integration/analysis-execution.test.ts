@@ -24,6 +24,7 @@ import {
   tmpRoot,
 } from './support/analysis';
 import { TestBackends } from './support/backends';
+import { TEST_HOOK_HOLD_MS } from './support/analysis';
 
 /** PostgreSQL's refusal of the analyzer's item (upstream's fn_enforce_improvement_lineage, via PostgREST). */
 const LINEAGE_REFUSAL = 'lineage_required: source_type and source_id must both be set or both be null';
@@ -64,15 +65,17 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     timeoutMs = 120_000,
     windowId = 'window-1',
     b = backend(),
+    hookHoldMs?: number,
   ): Promise<ExecuteOutcome> =>
     enqueueAndExecute(
       b,
-      sessionRequest(folder, timeoutMs),
+      sessionRequest(folder, timeoutMs, hookHoldMs === undefined ? {} : { hookHoldMs }),
       analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log, windowId }),
     );
-  const runToEnd = async (mode: string, timeoutMs = 120_000) => {
+  /** `hookHoldMs`: the CLI-hook hold (the product's HOOK_HOLD_MS when omitted; TEST_HOOK_HOLD_MS where it is not the subject). */
+  const runToEnd = async (mode: string, timeoutMs = 120_000, hookHoldMs?: number) => {
     const folder = makeFixtureWorkspace(root, `ws-${mode.replace(/\W/g, '')}-${randomUUID().slice(0, 6)}`, mode);
-    const r = await execute(folder, timeoutMs);
+    const r = await execute(folder, timeoutMs, undefined, undefined, hookHoldMs);
     assert.equal(r.outcome.kind, 'enqueued', JSON.stringify(r.outcome));
     assert.ok(r.execution, 'a child executes the run');
     const end = await r.execution.done;
@@ -227,7 +230,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       'alter table public.protocol_improvement_queue drop constraint protocol_improvement_queue_source_type_check, drop constraint protocol_improvement_queue_improvement_type_check, drop constraint protocol_improvement_queue_target_operation_check',
     );
     try {
-      const { row } = await runToEnd('normal');
+      // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the items the analyzer creates, not the CLI hook (none
+      // runs here; the first test and analysis-race.test.ts keep the real 7 s hold).
+      const { row } = await runToEnd('normal', 120_000, TEST_HOOK_HOLD_MS);
       assert.equal(row.status, 'SUCCEEDED');
       assert.equal(row.output_ref.items_created, 3, 'enableAutoCreate: improvement items inserted');
       assert.equal('errors' in row.output_ref, false, 'no errors: output_ref exactly as the hook writes it');
@@ -238,7 +243,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
         items.map((i) => i.id).sort(),
       );
       // The next run finds them open (PENDING) and within the cooldown: deduplicated, not created again.
-      const again = await runToEnd('normal');
+      const again = await runToEnd('normal', 120_000, TEST_HOOK_HOLD_MS);
       assert.equal(again.row.output_ref.items_created, 0);
       assert.equal('errors' in again.row.output_ref, false);
       assert.equal((await stack.query('select id from public.protocol_improvement_queue')).length, 3);
@@ -255,7 +260,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it('finds nothing: SUCCEEDED with 0 findings', async () => {
-    const { row } = await runToEnd('no-findings');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row } = await runToEnd('no-findings', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(row.status, 'SUCCEEDED');
     assert.equal(row.findings_count, 0);
     assert.equal(row.top_bottleneck_category, null);
@@ -263,14 +270,18 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it('sees no traces: SUCCEEDED + INSUFFICIENT_DATA', async () => {
-    const { row } = await runToEnd('no-traces');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row } = await runToEnd('no-traces', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(row.status, 'SUCCEEDED');
     assert.equal(row.reason_code, 'INSUFFICIENT_DATA');
     assert.equal(row.output_ref.traces_scanned, 0);
   });
 
   it('reports a read error: FAILED with that error (not INSUFFICIENT_DATA)', async () => {
-    const { row, folder } = await runToEnd('read-error');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row, folder } = await runToEnd('read-error', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'db_connection_error');
     assert.match(row.error_message ?? '', /workflow_trace_log_missing/);
@@ -280,14 +291,18 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it("throws: FAILED with the error's class", async () => {
-    const { row } = await runToEnd('throw');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row } = await runToEnd('throw', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'TypeError');
     assert.ok(row.finished_at && row.duration_ms !== null);
   });
 
   it('hangs past the timeout: the child times it out (TIMED_OUT, TimeoutError) and exits', async () => {
-    const { row, end, outcome } = await runToEnd('hang', 2_000);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analysis' own timeout, not the CLI hook (none runs here;
+    // the first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row, end, outcome } = await runToEnd('hang', 2_000, TEST_HOOK_HOLD_MS);
     assert.equal(end.end, 'child-finished');
     assert.equal(row.status, 'TIMED_OUT');
     assert.equal(row.error_class, 'TimeoutError');
@@ -302,21 +317,27 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it("blocks its event loop: the host's watchdog kills the child and writes TIMED_OUT", async () => {
-    const { row, end } = await runToEnd('spin', 1_000);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the host's watchdog, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row, end } = await runToEnd('spin', 1_000, TEST_HOOK_HOLD_MS);
     assert.equal(end.end, 'host-finished');
     assert.equal(row.status, 'TIMED_OUT');
     assert.equal(row.error_class, 'TimeoutError');
   });
 
   it('calls process.exit(): FAILED (AnalyzerExitError), written by the child', async () => {
-    const { row, end } = await runToEnd('exit');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row, end } = await runToEnd('exit', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(end.end, 'child-finished');
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'AnalyzerExitError');
   });
 
   it('kills its own process: FAILED (AnalyzerProcessExited), written by the host', async () => {
-    const { row, end } = await runToEnd('crash');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the analyzer's outcome, not the CLI hook (none runs here; the
+    // first test and analysis-race.test.ts keep the real 7 s hold).
+    const { row, end } = await runToEnd('crash', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(end.end, 'host-finished');
     assert.equal(row.status, 'FAILED');
     assert.equal(row.error_class, 'AnalyzerProcessExited');
@@ -324,7 +345,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   it('prints the key and throws with a password: both masked in the log and the row', async () => {
-    const { row } = await runToEnd('secret');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is masking, not the CLI hook (none runs here; the first test and
+    // analysis-race.test.ts keep the real 7 s hold).
+    const { row } = await runToEnd('secret', 120_000, TEST_HOOK_HOLD_MS);
     assert.equal(row.status, 'FAILED');
     assert.doesNotMatch(row.error_message ?? '', /hunter2/);
     assert.ok(
@@ -374,8 +397,10 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it('Cancel Run on a run this window executes: the child is killed first, the row stays CANCELLED', async () => {
     const folder = makeFixtureWorkspace(root, 'cancel-own', 'slow:4000');
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is Cancel Run on a running child, not the CLI hook (none runs
+    // here; the first test and analysis-race.test.ts keep the real 7 s hold).
     const b = backend();
-    const r = await execute(folder, 120_000, 'w', b);
+    const r = await execute(folder, 120_000, 'w', b, TEST_HOOK_HOLD_MS);
     assert.ok(r.execution);
     await r.execution.process.cancel();
     const c = await b.cancelRuns([r.execution.runId], 'CANCELLED_FROM_EDITOR');
@@ -390,7 +415,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it('cancelled elsewhere (another window, SQL): the child stops at once and writes nothing more', async () => {
     const folder = makeFixtureWorkspace(root, 'cancel-other', 'slow:5000');
-    const r = await execute(folder);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is a cancel written elsewhere while the child runs, not the CLI
+    // hook (none runs here; the first test and analysis-race.test.ts keep the real 7 s hold).
+    const r = await execute(folder, 120_000, undefined, undefined, TEST_HOOK_HOLD_MS);
     assert.ok(r.execution);
     await stack.query(
       "update public.telemetry_analysis_runs set status = 'CANCELLED', finished_at = now(), reason_code = 'CANCELLED_FROM_EDITOR' where run_id = $1",
@@ -408,7 +435,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it('the window closes mid-run (host detaches): the child outlives it and writes SUCCEEDED', async () => {
     const folder = makeFixtureWorkspace(root, 'detach', 'slow:1500');
-    const r = await execute(folder);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the child outliving its window, not the CLI hook (none runs
+    // here; the first test and analysis-race.test.ts keep the real 7 s hold).
+    const r = await execute(folder, 120_000, undefined, undefined, TEST_HOOK_HOLD_MS);
     assert.ok(r.execution);
     r.execution.process.detach();
     assert.equal((await r.execution.done).end, 'detached');
@@ -418,7 +447,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   });
 
   /** The stand-in extension host (support/analysisHost.ts) enqueues and executes one run; resolves with what it printed. */
-  const startStandInHost = async (folder: string, timeoutMs: number) => {
+  const startStandInHost = async (folder: string, timeoutMs: number, hookHoldMs: number) => {
     const host = spawn(
       process.execPath,
       [
@@ -427,6 +456,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
         folder,
         folder,
         String(timeoutMs),
+        String(hookHoldMs),
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
@@ -445,7 +475,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it('the extension host is killed mid-run (SIGKILL): the detached child still writes SUCCEEDED', async () => {
     const folder = makeFixtureWorkspace(root, 'host-killed', 'slow:2500');
-    const { host, info } = await startStandInHost(folder, 120000);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the child outliving a killed host, not the CLI hook (none runs
+    // here; the first test and analysis-race.test.ts keep the real 7 s hold).
+    const { host, info } = await startStandInHost(folder, 120000, TEST_HOOK_HOLD_MS);
     assert.equal(info.kind, 'enqueued');
     assert.equal((await rowOf(info.runId)).status, 'RUNNING');
     host.kill('SIGKILL');
@@ -456,7 +488,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
   it('a child whose analyzer blocks its event loop, with the extension host killed, is still killed by its backstop; the orphan check can finish the run', async function () {
     this.timeout(120_000);
     const folder = makeFixtureWorkspace(root, 'spin-host-killed', 'spin');
-    const { host, info } = await startStandInHost(folder, 1000);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the child's backstop, timed from the host's death after the
+    // hold, not the CLI hook (none runs here; the first test and analysis-race.test.ts keep the real 7 s hold).
+    const { host, info } = await startStandInHost(folder, 1000, TEST_HOOK_HOLD_MS);
     assert.equal(info.kind, 'enqueued');
     const t0 = Date.now();
     host.kill('SIGKILL'); // no window is left to kill the spinning child
@@ -486,7 +520,9 @@ describe('executing runs with the workspace analyzer (child process, real stack)
 
   it("a run we abandoned never leaves the hook's dedup query answering already_queued past its timeout", async () => {
     const folder = makeFixtureWorkspace(root, 'abandoned', 'hang');
-    const r = await execute(folder, 2_000);
+    // Hold scaled (TEST_HOOK_HOLD_MS): the subject is the abandoned run's timeout, not the CLI hook (none runs here;
+    // the first test and analysis-race.test.ts keep the real 7 s hold).
+    const r = await execute(folder, 2_000, undefined, undefined, TEST_HOOK_HOLD_MS);
     assert.ok(r.execution);
     r.execution.process.detach(); // the window closed
     assert.equal(await hookSaysAlreadyQueued(backend().supabase, folder), true, 'while it runs, the hook skips');

@@ -22,6 +22,14 @@ export function makeFixtureWorkspace(root: string, name: string, mode = 'normal'
   return fs.realpathSync(dir);
 }
 
+/**
+ * A test-scale CLI-hook hold (the product's is HOOK_HOLD_MS, 7 s), for tests whose subject is not
+ * the race with the CLI hook: no hook runs in them, so the hold only delays their analysis. The hold
+ * path itself (wait, then re-check for a late hook run) still runs, just shorter. The tests whose
+ * subject is the hold or the race with the hook keep the real figure.
+ */
+export const TEST_HOOK_HOLD_MS = 250;
+
 export function tmpRoot(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-analysis-')));
 }
