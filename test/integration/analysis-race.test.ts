@@ -2,6 +2,8 @@
 // windows (in half of them one window's insert commits late, with the earliest triggered_at, which
 // ordering by triggered_at alone cannot see), and a stand-in of the CLI hook racing the extension —
 // at its natural timing, and checking just before our insert with its INSERT late by 0 to 4,500 ms.
+// Trials are independent (each its own workspace scope, its own windows), so several run at once:
+// within a trial the windows (and the hook) race exactly as when the trials ran one after another.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -65,6 +67,31 @@ class GatedInsertBackend extends SupabaseBackend {
   }
 }
 
+/** Waits for every promise (none is left running), then rejects with the first failure if any. */
+async function allSettledOrThrow(ps: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Runs trials 0..n-1 in `lanes` concurrent lanes; each lane runs its trials one after another (trial t
+ * in lane t % lanes) with its own `setup()` (its own windows), so no two running trials share a
+ * window or a scope. A lane stops at its first failure; the others finish theirs, then it is thrown.
+ */
+async function inLanes<L>(
+  n: number,
+  lanes: number,
+  setup: () => L,
+  trial: (t: number, lane: L) => Promise<void>,
+): Promise<void> {
+  await allSettledOrThrow(
+    Array.from({ length: Math.min(lanes, n) }, async (_, l) => {
+      const lane = setup();
+      for (let t = l; t < n; t += lanes) await trial(t, lane);
+    }),
+  );
+}
+
 /** Analyzer calls seen in a window's log (the fixture analyzer prints one line per call). */
 function countingLog(counter: { calls: number }) {
   return (_level: string, line: string) => {
@@ -97,13 +124,16 @@ describe('racing windows execute one run (real children, real stack)', function 
 
   it('100 trials of 5 windows opening together: one run SUCCEEDED, the others CANCELLED, never two that finish', async () => {
     const TRIALS = Number(process.env.EHG_RACE_TRIALS ?? 100);
+    const LANES = Number(process.env.EHG_RACE_LANES ?? 4);
     let secondChildStarted = 0;
     let childrenStopped = 0;
     let lateTrials = 0;
     const windowsPerTrial = 5;
-    const windows = Array.from({ length: windowsPerTrial }, () => track(new SupabaseBackend(opts())));
-    const late = track(new LateCommitBackend(opts(), stack.databaseUrl, 400));
-    for (let t = 0; t < TRIALS; t++) {
+    const lane = () => ({
+      windows: Array.from({ length: windowsPerTrial }, () => track(new SupabaseBackend(opts()))),
+      late: track(new LateCommitBackend(opts(), stack.databaseUrl, 400)),
+    });
+    await inLanes(TRIALS, LANES, lane, async (t, { windows, late }) => {
       const folder = makeFixtureWorkspace(root, `race-${t}`, 'no-findings');
       const lateThisTrial = t % 2 === 1;
       if (lateThisTrial) lateTrials++;
@@ -143,7 +173,7 @@ describe('racing windows execute one run (real children, real stack)', function 
         `trial ${t}: the others are CANCELLED: ${JSON.stringify(rows)}`,
       );
       fs.rmSync(folder, { recursive: true, force: true });
-    }
+    });
     const line = `race: ${TRIALS} trials of ${windowsPerTrial} windows (${lateTrials} with a late-committing insert): a second child started in ${secondChildStarted}; children stopped by a cancel: ${childrenStopped}; trials with two finished runs: 0`;
     console.log(`      ${line}`);
     fs.mkdirSync('test-results', { recursive: true });
@@ -152,10 +182,11 @@ describe('racing windows execute one run (real children, real stack)', function 
 
   it("the CLI hook (stand-in) at its natural timing: exactly one analysis per session start, the hook's run never cancelled", async () => {
     const TRIALS = Number(process.env.EHG_HOOK_RACE_TRIALS ?? 20);
+    const LANES = Number(process.env.EHG_HOOK_RACE_LANES ?? 4);
     let hookExecuted = 0;
     let oursExecuted = 0;
-    const hookClient = track(new SupabaseBackend({ ...opts(), clientInfo: 'cli-hook-standin' }));
-    for (let t = 0; t < TRIALS; t++) {
+    const lane = () => ({ hookClient: track(new SupabaseBackend({ ...opts(), clientInfo: 'cli-hook-standin' })) });
+    await inLanes(TRIALS, LANES, lane, async (t, { hookClient }) => {
       const folder = makeFixtureWorkspace(root, `hook-race-${t}`, 'no-findings');
       const hookRunId = randomUUID();
       const ext = track(new SupabaseBackend(opts()));
@@ -195,7 +226,7 @@ describe('racing windows execute one run (real children, real stack)', function 
         assert.equal(ours.outcome.kind, 'enqueued', 'the hook skipped because ours was active');
       }
       fs.rmSync(folder, { recursive: true, force: true });
-    }
+    });
     console.log(
       `      hook race (natural timing): ${TRIALS} trials; analyses by the hook ${hookExecuted}, by the extension ${oursExecuted}; double executions 0`,
     );
@@ -208,30 +239,31 @@ describe('racing windows execute one run (real children, real stack)', function 
     // EHG_HOOK_HOLD_MS=0 shows what the hold prevents (the table then counts double executions).
     const holdMs = process.env.EHG_HOOK_HOLD_MS ? Number(process.env.EHG_HOOK_HOLD_MS) : undefined;
     const hookClient = track(new SupabaseBackend({ ...opts(), clientInfo: 'cli-hook-standin' }));
-    const windows = Array.from({ length: WINDOWS }, () => track(new GatedInsertBackend(opts())));
     const table: { latencyMs: number; trials: number; analyses: number[]; hookCancelled: number; waitMs: number[] }[] =
       [];
     const failures: string[] = [];
-    let t = 0;
-    for (const latencyMs of LATENCIES) {
+    for (const [li, latencyMs] of LATENCIES.entries()) {
       const line = { latencyMs, trials: TRIALS, analyses: [] as number[], hookCancelled: 0, waitMs: [] as number[] };
       table.push(line);
-      for (let k = 0; k < TRIALS; k++, t++) {
+      // The edge delays the hook's INSERT (and only that request) by the latency: a slow network
+      // between its dedup check and its insert (test/stack/edge.ts faults). The TRIALS trials of one
+      // latency run at once, each with its own scope and windows; each hook sends one INSERT, so the
+      // fault delays exactly TRIALS requests, all by this latency.
+      stack.gateway.setFault({
+        method: 'POST',
+        table: 'telemetry_analysis_runs',
+        match: (r) => r.headers['x-client-info'] === 'cli-hook-standin',
+        delayMs: latencyMs,
+        times: TRIALS,
+      });
+      const trial = async (k: number, t: number) => {
+        const windows = Array.from({ length: WINDOWS }, () => track(new GatedInsertBackend(opts())));
         const folder = makeFixtureWorkspace(root, `hook-late-${t}`, 'no-findings');
         const hookRunId = randomUUID();
         let hookAnalyses = 0;
         let hook: Promise<string> | null = null;
         let checked!: () => void;
         const hookChecked = new Promise<void>((r) => (checked = r));
-        // The edge delays the hook's INSERT (and only that request) by the latency: a slow network
-        // between its dedup check and its insert (test/stack/edge.ts faults).
-        stack.gateway.setFault({
-          method: 'POST',
-          table: 'telemetry_analysis_runs',
-          match: (r) => r.headers['x-client-info'] === 'cli-hook-standin',
-          delayMs: latencyMs,
-          times: 1,
-        });
         // The first window about to insert starts the hook; every window's insert waits for its
         // dedup check, which therefore cannot see any row of ours.
         const gate = () => {
@@ -263,7 +295,6 @@ describe('racing windows execute one run (real children, real stack)', function 
         );
         await Promise.all(results.flatMap((r) => (r.execution ? [r.execution.done] : [])));
         const hookDecision = await hook!;
-        stack.gateway.setFault(null);
         line.waitMs.push(Date.now() - started);
         const rows = await stack.query<{
           run_id: string;
@@ -319,6 +350,11 @@ describe('racing windows execute one run (real children, real stack)', function 
           failures.push(e instanceof Error ? e.message.split('\n')[0] : String(e));
         }
         fs.rmSync(folder, { recursive: true, force: true });
+      };
+      try {
+        await allSettledOrThrow(Array.from({ length: TRIALS }, (_, k) => trial(k, li * TRIALS + k)));
+      } finally {
+        stack.gateway.setFault(null);
       }
     }
     const rowsOut = [
