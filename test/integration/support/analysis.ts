@@ -186,3 +186,28 @@ export async function hookStandIn(
     .eq('run_id', o.runId);
   return 'enqueued';
 }
+
+/** Waits for every promise (none is left running), then rejects with the first failure if any. */
+export async function allSettledOrThrow(ps: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Runs trials 0..n-1 in `lanes` concurrent lanes; each lane runs its trials one after another (trial t
+ * in lane t % lanes) with its own `setup()` (its own windows), so no two running trials share a
+ * window or a scope. A lane stops at its first failure; the others finish theirs, then it is thrown.
+ */
+export async function inLanes<L>(
+  n: number,
+  lanes: number,
+  setup: () => L,
+  trial: (t: number, lane: L) => Promise<void>,
+): Promise<void> {
+  await allSettledOrThrow(
+    Array.from({ length: Math.min(lanes, n) }, async (_, l) => {
+      const lane = setup();
+      for (let t = l; t < n; t += lanes) await trial(t, lane);
+    }),
+  );
+}
