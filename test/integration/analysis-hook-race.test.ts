@@ -17,6 +17,7 @@ import { generateTraces } from '../stack/datagen';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
 import { analysisContext, hookStandIn, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
 import { allSettledOrThrow, inLanes } from './support/analysis';
+import { sleep } from '../support/wait';
 
 /** A window whose insert first waits for `gate` (the test starts the hook's checks there). */
 class GatedInsertBackend extends SupabaseBackend {
@@ -119,13 +120,19 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
     const table: { latencyMs: number; trials: number; analyses: number[]; hookCancelled: number; waitMs: number[] }[] =
       [];
     const failures: string[] = [];
+    const STAGGER_MS = 1_500;
     for (const [li, latencyMs] of LATENCIES.entries()) {
       const line = { latencyMs, trials: TRIALS, analyses: [] as number[], hookCancelled: 0, waitMs: [] as number[] };
       table.push(line);
       // The edge delays the hook's INSERT (and only that request) by the latency: a slow network
       // between its dedup check and its insert (test/stack/edge.ts faults). The TRIALS trials of one
-      // latency run at once, each with its own scope and windows; each hook sends one INSERT, so the
-      // fault delays exactly TRIALS requests, all by this latency.
+      // latency overlap, each with its own scope and windows; each hook sends one INSERT, so the
+      // fault delays exactly TRIALS requests, all by this latency. They start STAGGER_MS apart: by
+      // then a trial's windows have inserted, converged and claimed (the part of the race that CPU
+      // load can tip), so trials overlap only while the hook's INSERT is in flight and the hold is
+      // waited out. (Started together, four trials' windows preparing their children at once slowed
+      // ours enough, on a loaded machine, that at 300 ms the hook's run had finished before our claim,
+      // and ours yielded to a finished run without naming it: seen once in four parallel stages.)
       stack.gateway.setFault({
         method: 'POST',
         table: 'telemetry_analysis_runs',
@@ -229,7 +236,12 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
         fs.rmSync(folder, { recursive: true, force: true });
       };
       try {
-        await allSettledOrThrow(Array.from({ length: TRIALS }, (_, k) => trial(k, li * TRIALS + k)));
+        await allSettledOrThrow(
+          Array.from({ length: TRIALS }, async (_, k) => {
+            await sleep(k * STAGGER_MS);
+            await trial(k, li * TRIALS + k);
+          }),
+        );
       } finally {
         stack.gateway.setFault(null);
       }
