@@ -28,10 +28,14 @@ class GatedInsertBackend extends SupabaseBackend {
   }
 }
 
-/** Analyzer calls seen in a window's log (the fixture analyzer prints one line per call). */
+/**
+ * Analyzer calls seen in a window's log: the fixture analyzer prints one `[Bottleneck] Run <id>:` line
+ * per call, as upstream's does. (Matched as `run ` before, which no line contains: the count was
+ * always 0, so "ours never called the analyzer" could not fail.)
+ */
 function countingLog(counter: { calls: number }) {
   return (_level: string, line: string) => {
-    if (line.includes('[Bottleneck] run ')) counter.calls++;
+    if (line.includes('[Bottleneck] Run ')) counter.calls++;
   };
 }
 
