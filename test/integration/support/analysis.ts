@@ -22,6 +22,14 @@ export function makeFixtureWorkspace(root: string, name: string, mode = 'normal'
   return fs.realpathSync(dir);
 }
 
+/**
+ * A test-scale CLI-hook hold (the product's is HOOK_HOLD_MS, 7 s), for tests whose subject is not
+ * the race with the CLI hook: no hook runs in them, so the hold only delays their analysis. The hold
+ * path itself (wait, then re-check for a late hook run) still runs, just shorter. The tests whose
+ * subject is the hold or the race with the hook keep the real figure.
+ */
+export const TEST_HOOK_HOLD_MS = 250;
+
 export function tmpRoot(): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-analysis-')));
 }
@@ -177,4 +185,29 @@ export async function hookStandIn(
     })
     .eq('run_id', o.runId);
   return 'enqueued';
+}
+
+/** Waits for every promise (none is left running), then rejects with the first failure if any. */
+export async function allSettledOrThrow(ps: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Runs trials 0..n-1 in `lanes` concurrent lanes; each lane runs its trials one after another (trial t
+ * in lane t % lanes) with its own `setup()` (its own windows), so no two running trials share a
+ * window or a scope. A lane stops at its first failure; the others finish theirs, then it is thrown.
+ */
+export async function inLanes<L>(
+  n: number,
+  lanes: number,
+  setup: () => L,
+  trial: (t: number, lane: L) => Promise<void>,
+): Promise<void> {
+  await allSettledOrThrow(
+    Array.from({ length: Math.min(lanes, n) }, async (_, l) => {
+      const lane = setup();
+      for (let t = l; t < n; t += lanes) await trial(t, lane);
+    }),
+  );
 }

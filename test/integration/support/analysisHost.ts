@@ -1,13 +1,14 @@
 // A stand-in extension host for the "host killed mid-run" test: enqueues and executes one run
 // exactly as the extension does (enqueueAndExecute), prints the run id, then waits to be killed.
-// The key comes on stdin, never argv.
+// The key comes on stdin, never argv. An optional fifth argument is the CLI-hook hold in ms (the
+// product's HOOK_HOLD_MS when absent).
 import { enqueueAndExecute } from '../../../src/analysis/executeRun';
 import { SupabaseBackend } from '../../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../../src/domain/credentials';
 import { analysisContext, sessionRequest } from './analysis';
 
 async function main(): Promise<void> {
-  const [url, folder, scope, timeoutMs] = process.argv.slice(2);
+  const [url, folder, scope, timeoutMs, hookHoldMs] = process.argv.slice(2);
   const key = await new Promise<string>((resolve) => {
     let s = '';
     process.stdin.setEncoding('utf8');
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   });
   const r = await enqueueAndExecute(
     backend,
-    sessionRequest(scope, Number(timeoutMs)),
+    sessionRequest(scope, Number(timeoutMs), hookHoldMs ? { hookHoldMs: Number(hookHoldMs) } : {}),
     analysisContext({ url, key, folder, log: () => undefined }),
   );
   process.stdout.write(
