@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import type { Stack } from '../stack';
-import { writeForeignRow } from '../stack/control';
+import type { Stack } from '../../devkit/stack';
+import { writeForeignRow } from '../../devkit/stack/control';
 import type { GatewayTap } from './gatewayTap';
 import { ControlMethod, FaultSpec, describeError } from './shared';
 

@@ -22,8 +22,8 @@ import * as os from 'os';
 import * as path from 'path';
 import Mocha from 'mocha';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../../scripts/chromium';
-import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../scripts/codeServer';
+import { launchChromium } from '../../devkit/chromium';
+import { CodeServer, REPO_ROOT, ensureCodeServer, startCodeServer } from '../../devkit/codeServer';
 import { collectingReporter } from './mochaResults';
 import {
   CONFIG_ENV,
@@ -41,15 +41,15 @@ import { captureShown, Shown } from './security/capture';
 import { setSecurityContext } from './security/context';
 import { KeyScanner, Secret, storageItems } from './security/keyScan';
 import { startRecordingServer } from './security/recorder';
-import { Stack, startStack } from '../stack';
+import { Stack, startStack } from '../../devkit/stack';
 import { makeEhgWorkspace, makeWorkspace, startControlServer } from './backend';
-import { generateTraces } from '../stack/datagen';
+import { generateTraces } from '../../devkit/stack/datagen';
 import { printReport, tally } from './report';
 import { scanText, scanVsix, TEST_API_PATTERNS } from './bundleScan';
 import { setUiContext } from './ui/context';
-import { openWorkbench } from './ui/workbench';
-import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../scripts/cleanup';
-import { sleep, waitFor } from '../support/wait';
+import { openWorkbench } from '../../devkit/workbench';
+import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../devkit/cleanup';
+import { sleep, waitFor } from '../../devkit/wait';
 
 const OUT = path.join(REPO_ROOT, 'out');
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e');

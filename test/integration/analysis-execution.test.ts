@@ -11,9 +11,9 @@ import { BACKSTOP_SLACK_MS } from '../../src/analysis/protocol';
 import { markOrphanedRuns } from '../../src/data/orphans';
 import { REASON_ORPHANED } from '../../src/domain/analysisRun';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
-import { startStack, Stack } from '../stack';
-import { DEFAULT_SLOW_KEYS, generateTraces } from '../stack/datagen';
-import { observeQuietFor, processAlive, sleep, waitFor } from '../support/wait';
+import { startStack, Stack } from '../../devkit/stack';
+import { DEFAULT_SLOW_KEYS, generateTraces } from '../../devkit/stack/datagen';
+import { observeQuietFor, processAlive, sleep, waitFor } from '../../devkit/wait';
 import {
   analysisContext,
   hookSaysAlreadyQueued,

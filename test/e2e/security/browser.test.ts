@@ -18,8 +18,8 @@ import {
   pointerAway,
   topLevelRows,
   waitForStatus,
-} from '../ui/workbench';
-import { observeQuietFor, waitFor } from '../../support/wait';
+} from '../../../devkit/workbench';
+import { observeQuietFor, waitFor } from '../../../devkit/wait';
 import { sec } from './context';
 
 const DATA_LINK = 'command:workbench.action.quit';

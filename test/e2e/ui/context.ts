@@ -3,8 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CodeServer } from '../../../scripts/codeServer';
-import type { Stack } from '../../stack';
+import type { CodeServer } from '../../../devkit/codeServer';
+import type { Stack } from '../../../devkit/stack';
 
 export interface UiContext {
   browser: Browser;

@@ -7,7 +7,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { sleep } from '../test/support/wait';
+import { sleep } from './wait';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const REPO_ROOT = findRepoRoot(__dirname);
