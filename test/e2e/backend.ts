@@ -1,4 +1,4 @@
-// Shared by the browser runner (run.ts) and the Electron runner (electron.ts): test workspaces, and the
+// Shared by the e2e stage (harness/lanes.ts, the ui and security suites) and the Electron runner (electron.ts): test workspaces, and the
 // control endpoint through which the in-host suite drives the stack's simulators.
 import * as fs from 'fs';
 import * as http from 'http';
