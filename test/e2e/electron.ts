@@ -4,9 +4,8 @@
 //   npm run compile && npm run build && node out/test/e2e/electron.js
 //
 // VS Code desktop is downloaded into .vscode-test/ (VSCODE_VERSION, default the engine's 1.100.3).
-// Phases as in the e2e stage (test/e2e/harness/lanes.ts): first open, a reload (a second launch on the
-// same user data) and the scheduler's unkind scenarios in a trusted workspace, then Restricted Mode.
-// The browser tests (ui/) need code-server and are not run here.
+// Phases as in the e2e stage (test/e2e/harness/lanes.ts): first open and a reload (a second launch on the same user data) in a trusted
+// workspace, then Restricted Mode. The browser tests (ui/) need code-server and are not run here.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -76,8 +75,7 @@ async function main(): Promise<number> {
         group: 'trusted',
         workspace: makeWorkspace(root, 'trusted-workspace', envFor(stack.keys.serviceRole)),
         trust: false,
-        // liveness: the scheduler's unkind scenarios, which the reopen phase leaves out (a third launch).
-        phases: ['first-open', 'reopen', 'liveness'],
+        phases: ['first-open', 'reopen'],
       },
       {
         group: 'restricted',

@@ -30,13 +30,13 @@ describe('key scan', function () {
         }),
       );
     if (!evidence.length) return;
-    stackUrl = s.web.stack.url;
+    stackUrl = s.web.url;
     const secrets: Secret[] = [];
     for (const b of s.backends)
       secrets.push(
-        { name: `service-role key (${b.name} stack; .env of its workspaces)`, value: b.stack.keys.serviceRole },
-        { name: `anon key (${b.name} stack)`, value: b.stack.keys.anon },
-        { name: `authenticated key (${b.name} stack)`, value: b.stack.keys.authenticated },
+        { name: `service-role key (${b.name} stack; .env of its workspaces)`, value: b.keys.serviceRole },
+        { name: `anon key (${b.name} stack)`, value: b.keys.anon },
+        { name: `authenticated key (${b.name} stack)`, value: b.keys.authenticated },
       );
     if (s.restrictedToken) secrets.push({ name: 'restricted workspace .env key', value: s.restrictedToken });
     if (securityKeys.envKey) secrets.push({ name: 'security .env key', value: securityKeys.envKey });

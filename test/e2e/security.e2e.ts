@@ -15,7 +15,7 @@ import {
   securityKeys,
   SERIAL,
 } from './harness/env';
-import { allLanesDone, setup } from './harness/lanes';
+import { allLanesDone, local, setup } from './harness/lanes';
 import { setSecurityContext } from './security/context';
 import { startRecordingServer } from './security/recorder';
 
@@ -30,7 +30,7 @@ if (ONLY.has('security'))
       this.timeout(10 * 60_000);
       const { root, web } = await setup();
       if (SERIAL) await allLanesDone();
-      const { stack, tap } = web;
+      const { stack, tap } = local(web);
       await stack.scheduler?.start();
       await stack.scheduler?.setBreaker('CLOSED');
       // Distinctive keys (a unique claim each) that the gateway accepts, so the scan cannot miss them.

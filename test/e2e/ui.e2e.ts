@@ -13,7 +13,7 @@ import {
   SERIAL,
   browser,
 } from './harness/env';
-import { allLanesDone, setup } from './harness/lanes';
+import { allLanesDone, local, setup } from './harness/lanes';
 import { setUiContext } from './ui/context';
 
 if (ONLY.has('ui'))
@@ -27,7 +27,7 @@ if (ONLY.has('ui'))
       const { root, web } = await setup();
       // With E2E_LANES=serial the in-host groups use this stack too: they go first.
       if (SERIAL) await allLanesDone();
-      const { stack } = web;
+      const { stack } = local(web);
       const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
       const workspace = makeEhgWorkspace(root, 'ui-workspace', envFor(stack.keys.serviceRole));
       const emptyWorkspace = makeWorkspace(root, 'not-configured-workspace');

@@ -4,6 +4,7 @@
 // loads the test build with the in-host mocha suite once per phase (a reload between phases) and
 // writes each phase's results to a file; this module hands them, per phase, to the outer mocha
 // (inhost.e2e.ts), which reports each in-host test as its own test.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -27,6 +28,7 @@ import {
 } from '../shared';
 import {
   assertNoExtensionErrors,
+  BACKGROUND_NICENESS,
   checkShutdown,
   CI,
   dbFingerprint,
@@ -49,12 +51,20 @@ import {
 /** The fault phase's request limit: short, so that "slower than the limit" is quick to reach. */
 const FAULTS_REQUEST_TIMEOUT_S = 2;
 
-/** A stack with what the suites need around it: a tap on its gateway and the control endpoint. */
+/** A stack and its control endpoint; `local` when it runs in this process (its gateway and simulator at hand). */
 export interface Backend {
   name: string;
-  stack: Stack;
-  tap: GatewayTap;
+  url: string;
+  keys: Stack['keys'];
+  databaseUrl: string;
   controlUrl: string;
+  local?: { stack: Stack; tap: GatewayTap };
+}
+
+/** The in-process stack and tap of a backend, for the suites that drive its gateway or simulator directly. */
+export function local(b: Backend): { stack: Stack; tap: GatewayTap } {
+  if (!b.local) throw new Error(`the ${b.name} stack runs in a process of its own: no gateway or simulator here`);
+  return b.local;
 }
 
 /** What a phase produced: the in-host tests' results, then the harness's own checks and problems. */
@@ -62,35 +72,34 @@ export interface PhaseOutcome {
   results: TestResult[];
 }
 
-type GroupName = 'trusted' | 'liveness' | 'hold' | 'restricted' | 'faults';
+type GroupName = 'trusted' | 'hold' | 'restricted' | 'faults';
 const GROUP_PHASES: Record<GroupName, InHostPhase[]> = {
   trusted: ['first-open', 'reopen'],
-  liveness: ['liveness'],
   hold: ['hold-open', 'hold-closed'],
   restricted: ['restricted'],
   faults: ['faults'],
 };
 /**
- * The lanes: the scheduler's unkind scenarios (the longest phase, timing-bound) in a window and on a
- * stack of their own with the least company; the session (first open, reopen) in a second; hold,
- * restricted and faults in a third. The browser suites use a fourth stack (web) in the outer mocha.
+ * The lanes: the session (first open, then the reload with every suite that changes state, the
+ * scheduler's timed liveness scenarios among them) in one, with its stack in a process of its own and
+ * the first claim on the CPU (the other editors run niced); hold, restricted and faults in a second.
+ * The browser suites use a third stack (web) in the outer mocha, beside both lanes.
  */
-const LANES: Array<{ name: string; groups: GroupName[] }> = SERIAL
-  ? [{ name: 'serial', groups: ['trusted', 'liveness', 'hold', 'restricted', 'faults'] }]
+const LANES: Array<{ name: string; groups: GroupName[]; ownProcess?: boolean }> = SERIAL
+  ? [{ name: 'serial', groups: ['trusted', 'hold', 'restricted', 'faults'] }]
   : [
-      { name: 'liveness', groups: ['liveness'] },
-      { name: 'session', groups: ['trusted'] },
+      { name: 'session', groups: ['trusted'], ownProcess: true },
       { name: 'faults', groups: ['hold', 'restricted', 'faults'] },
     ];
 
-/** Whether E2E_ONLY lets a group run; `trusted` includes the liveness scenarios split off its reload phase. */
+/** Whether E2E_ONLY lets a group run. */
 function groupOn(g: GroupName): boolean {
-  return ONLY.has(g) || (g === 'liveness' && ONLY.has('trusted'));
+  return ONLY.has(g);
 }
 
 /** The phases this run reports, in report order. */
 export function plannedPhases(): InHostPhase[] {
-  return (['trusted', 'liveness', 'hold', 'restricted', 'faults'] as GroupName[])
+  return (['trusted', 'hold', 'restricted', 'faults'] as GroupName[])
     .filter((g) => groupOn(g))
     .flatMap((g) => GROUP_PHASES[g]);
 }
@@ -108,6 +117,7 @@ const phaseOutcomes = new Map<InHostPhase, Deferred<PhaseOutcome>>(
   plannedPhases().map((p) => [p, new Deferred<PhaseOutcome>()]),
 );
 let lanesDone: Promise<void> = Promise.resolve();
+
 let stopping = false;
 /** Set on an interruption: lanes start no further phase. */
 export function stopLanes(): void {
@@ -155,7 +165,37 @@ export async function startBackend(name: string, seedDemoScope?: string): Promis
   const control = await startControlServer(stack, tap);
   onCleanup(`control server (${name})`, () => control.close());
   log(`stack ${name} up at ${stack.url}`);
-  return { name, stack, tap, controlUrl: control.url };
+  const { url, keys, databaseUrl } = stack;
+  return { name, url, keys, databaseUrl, controlUrl: control.url, local: { stack, tap } };
+}
+
+/** A stack with its control endpoint in a child process (harness/backendProcess.ts). */
+export async function startBackendProcess(name: string): Promise<Backend> {
+  const logFile = path.join(RESULTS_DIR, `stack-${name}.log`);
+  const child = spawn(process.execPath, [path.join(__dirname, 'backendProcess.js'), String(SCHEDULER_INTERVAL_MS)], {
+    stdio: ['pipe', 'pipe', fs.openSync(logFile, 'a')],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  onCleanup(`stack process (${name})`, async () => {
+    child.kill('SIGTERM');
+    await withTimeout(exited, 30_000, `the ${name} stack process to stop`).catch(() => child.kill('SIGKILL'));
+  });
+  const line = await withTimeout(
+    new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(out.slice(0, nl));
+      });
+      child.once('exit', (code) => reject(new Error(`the ${name} stack process exited (${code}); see ${logFile}`)));
+    }),
+    120_000,
+    `starting the local stack (${name}, own process)`,
+  );
+  const ready = JSON.parse(line) as Omit<Backend, 'name' | 'local'>;
+  log(`stack ${name} up at ${ready.url} (own process, pid ${child.pid})`);
+  return { name, ...ready };
 }
 
 /**
@@ -228,7 +268,11 @@ async function doSetup(): Promise<Setup> {
     try {
       if (missing.length)
         throw new Error(`missing build output: ${missing.join(', ')} (run \`npm run build:test && npm run compile\`)`);
-      const backend = SERIAL ? await webReady : await startBackend(lane.name);
+      const backend = SERIAL
+        ? await webReady
+        : lane.ownProcess
+          ? await startBackendProcess(lane.name)
+          : await startBackend(lane.name);
       if (!SERIAL) s.backends.push(backend);
       for (const g of lane.groups) if (groupOn(g)) await runGroup(g, backend, s);
     } catch (err) {
@@ -244,8 +288,7 @@ async function doSetup(): Promise<Setup> {
 
 /** One code-server for a group's phases, sharing one page (so the second phase is a reload). */
 async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<void> {
-  const { stack, tap } = backend;
-  const envFor = (key: string) => ({ SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: key });
+  const envFor = (key: string) => ({ SUPABASE_URL: backend.url, SUPABASE_SERVICE_ROLE_KEY: key });
   let workspace: string;
   let trust = false;
   let forbiddenToken: string | undefined;
@@ -257,20 +300,16 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
     case 'trusted':
       // The fixture EHG workspace: its SESSION_START run is executed by the extension (slowly, so that
       // the reload between the two phases happens mid-run).
-      workspace = makeEhgWorkspace(s.root, 'trusted-workspace', envFor(stack.keys.serviceRole), 'slow:30000');
-      break;
-    case 'liveness':
-      // Not an EHG checkout: its session-start run is only enqueued; the suite watches the status bar.
-      workspace = makeWorkspace(s.root, 'liveness-workspace', envFor(stack.keys.serviceRole));
-      userSettings = { 'ehgTelemetry.analysis.executor': 'external' };
+      workspace = makeEhgWorkspace(s.root, 'trusted-workspace', envFor(backend.keys.serviceRole), 'slow:30000');
       break;
     case 'hold':
       // The window reloads while its SESSION_START run is claimed and held for the CLI hook (before its
       // analysis starts); the next window finds it cancelled (WINDOW_CLOSED).
-      workspace = makeEhgWorkspace(s.root, 'hold-workspace', envFor(stack.keys.serviceRole), 'normal');
+      workspace = makeEhgWorkspace(s.root, 'hold-workspace', envFor(backend.keys.serviceRole), 'normal');
       break;
-    case 'restricted':
+    case 'restricted': {
       // Restricted Mode: a .env holding a key no one else uses, so a leak is detectable.
+      const { stack } = local(backend);
       forbiddenToken = stack.makeJwt({ role: 'service_role', e2e: 'restricted-workspace-env' });
       s.restrictedToken = forbiddenToken;
       workspace = makeWorkspace(s.root, 'restricted-workspace', envFor(forbiddenToken));
@@ -280,10 +319,12 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
         return { dbFingerprintBefore: await dbFingerprint(stack) };
       };
       break;
-    case 'faults':
+    }
+    case 'faults': {
+      const { stack, tap } = local(backend);
       // The gateway is closed before the window opens (down at start). Not an EHG checkout: runs are
       // only enqueued (as for a deployment with a worker), which is what these cases count.
-      workspace = makeWorkspace(s.root, 'faults-workspace', envFor(stack.keys.serviceRole));
+      workspace = makeWorkspace(s.root, 'faults-workspace', envFor(backend.keys.serviceRole));
       userSettings = {
         'ehgTelemetry.requestTimeoutSeconds': FAULTS_REQUEST_TIMEOUT_S,
         'ehgTelemetry.analysis.executor': 'external',
@@ -324,6 +365,7 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
         return out;
       };
       break;
+    }
   }
   const phases = GROUP_PHASES[group];
   const configFile = path.join(RESULTS_DIR, `inhost-${group}-config.json`);
@@ -334,6 +376,7 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
       ...editorDirs(s.root, group),
       workspaceTrust: trust,
       userSettings: { ...USER_SETTINGS, ...userSettings },
+      niceness: group === 'trusted' ? 0 : BACKGROUND_NICENESS,
       env: { [CONFIG_ENV]: configFile },
       logFile: path.join(RESULTS_DIR, `code-server-${group}.log`),
       saveLogsTo: path.join(RESULTS_DIR, `editor-logs-${group}`),
@@ -344,9 +387,9 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
     const { context, page, shown, consoleLog } = await newContext(`inhost-${group}`);
     const closeContext = onCleanup(`browser context (${group})`, () => context.close());
     const base = {
-      supabaseUrl: stack.url,
-      keys: stack.keys,
-      databaseUrl: stack.databaseUrl,
+      supabaseUrl: backend.url,
+      keys: backend.keys,
+      databaseUrl: backend.databaseUrl,
       workspace,
       controlUrl: backend.controlUrl,
       schedulerIntervalMs: SCHEDULER_INTERVAL_MS,

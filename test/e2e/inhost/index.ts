@@ -13,8 +13,7 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   // The first time the workspace opens: the extension activates and enqueues one SESSION_START run.
   'first-open': ['activation.test.js', 'sessionStart.test.js'],
   // The window reloaded (a second extension host on the same user data): no second SESSION_START;
-  // then everything that changes runs (after the dedup check, so it cannot disturb it). The scheduler's
-  // unkind scenarios run in a window of their own (liveness), in parallel: see PHASE_GREP.
+  // then everything that changes runs (after the dedup check, so it cannot disturb it).
   reopen: [
     'reopen.test.js',
     'runsTree.test.js',
@@ -23,8 +22,6 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
     'commands.test.js',
     'comparison.test.js',
   ],
-  // The status bar where the daemon and the watcher are unkind (about 3.5 min of timed scenarios).
-  liveness: ['schedulerLiveness.test.js'],
   // The window reloads while its SESSION_START run is held for the CLI hook, then the next window.
   'hold-open': ['holdOpen.test.js'],
   'hold-closed': ['holdClosed.test.js'],
@@ -32,14 +29,6 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   restricted: ['restricted.test.js'],
   // Backend faults and bad input (the gateway is down when the window opens; request timeout 2 s).
   faults: ['faults.test.js'],
-};
-
-/** The suite of schedulerLiveness.test.js that runs in its own window and stack (the liveness lane). */
-const UNKIND = /^status bar where the daemon and the watcher are unkind/;
-/** Phases that run part of their files: the reopen phase all but the unkind scenarios, liveness only those. */
-const PHASE_GREP: Partial<Record<InHostPhase, { grep: RegExp; invert: boolean }>> = {
-  reopen: { grep: UNKIND, invert: true },
-  liveness: { grep: UNKIND, invert: false },
 };
 
 /**
@@ -109,11 +98,6 @@ export async function run(): Promise<void> {
       reporter: fileReporterFor(config.phase, config.resultsFile, startedAt),
     });
     for (const f of files) mocha.addFile(path.join(__dirname, f));
-    const part = PHASE_GREP[config.phase];
-    if (part) {
-      mocha.grep(part.grep);
-      if (part.invert) mocha.invert();
-    }
     // Load now (not in run()) so the order can be applied to the loaded suites.
     const loader = mocha as unknown as { loadFiles(): void; lazyLoadFiles(on: boolean): void };
     loader.loadFiles();
