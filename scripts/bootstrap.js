@@ -69,7 +69,15 @@ const VSIX_INPUTS = [
   'node_modules/.package-lock.json',
 ];
 // What `npm run compile` (tsc -p .) reads.
-const COMPILE_INPUTS = ['src', 'test', 'scripts', 'tsconfig.json', 'package.json', 'node_modules/.package-lock.json'];
+const COMPILE_INPUTS = [
+  'src',
+  'devkit',
+  'test',
+  'scripts',
+  'tsconfig.json',
+  'package.json',
+  'node_modules/.package-lock.json',
+];
 const COMPILE_STAMP = path.join('out', '.start-compile-stamp');
 function buildIfStale(label, output, inputs, script, stamp) {
   const s = staleness(root, output, inputs);

@@ -1,45 +1,35 @@
 #!/usr/bin/env node
-// `npm test`: lint, then the unit, integration and e2e stages in order, output streamed as it comes. Counts each
-// stage's tests (mocha's "N passing / N failing / N pending", the e2e runner's "N passed, N failed")
-// and ends with one line `N passed, N failed` for all of them. Exits non-zero when any stage fails,
-// ends without a count, or runs zero tests. Plain JS: it must run before anything is compiled.
+// `npm test`: lint, then the unit, integration and e2e stages in order, output streamed as it comes. Each
+// mocha stage reports through devkit/mocha/resultsReporter.js, which writes its counts as JSON to the file
+// named in EHG_TEST_RESULTS; this summary reads those files (never mocha's text) and ends with one line
+// `N passed, N failed` for all stages. Lint counts as one check unless it writes mocha results of its
+// own. A stage fails when it exits non-zero, writes no results (a crash, a timeout, an interruption),
+// runs zero tests or has a failure. Plain JS: it must run before anything is compiled.
 'use strict';
 const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 
+const REPORTER = path.join(__dirname, '..', 'devkit', 'mocha', 'resultsReporter.js');
 const STAGES = [
-  // Typed ESLint and the Prettier check: one check each, passed when the script exits 0.
+  // Typed ESLint and the Prettier check: one check, passed when the script exits 0 (or its mocha results, if it writes any).
   { script: 'lint', kind: 'check', timeoutMs: 5 * 60_000 },
   { script: 'test:unit', kind: 'mocha', timeoutMs: 10 * 60_000 },
   { script: 'test:integration', kind: 'mocha', timeoutMs: 15 * 60_000 },
-  { script: 'test:e2e', kind: 'e2e', timeoutMs: 25 * 60_000 },
+  { script: 'test:e2e', kind: 'mocha', timeoutMs: 25 * 60_000 },
 ];
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
-
-function lastNumber(text, re) {
-  let m;
-  let last = null;
-  const g = new RegExp(re.source, 'gm');
-  while ((m = g.exec(text))) last = Number(m[1]);
-  return last;
-}
-
-/** The counts a stage printed, or null when it printed none. */
-function parseCounts(kind, text, code) {
-  if (kind === 'check') return { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, pending: 0 };
-  if (kind === 'e2e') {
-    const g = /^(\d+) passed, (\d+) failed\s*$/gm;
-    let m;
-    let last = null;
-    while ((m = g.exec(text))) last = { passed: Number(m[1]), failed: Number(m[2]), pending: 0 };
-    return last;
+/** The counts a stage's results file holds, or null when it wrote none (or an unreadable one). */
+function readCounts(file) {
+  try {
+    const body = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const n = (v) => (Number.isInteger(v) && v >= 0 ? v : NaN);
+    const counts = { passed: n(body.passed), failed: n(body.failed), pending: n(body.pending ?? 0) };
+    return Object.values(counts).every(Number.isFinite) ? counts : null;
+  } catch {
+    return null;
   }
-  const passing = lastNumber(text, /^\s*(\d+) passing\b/);
-  const failing = lastNumber(text, /^\s*(\d+) failing\b/);
-  const pending = lastNumber(text, /^\s*(\d+) pending\b/);
-  if (passing === null && failing === null) return null;
-  return { passed: passing ?? 0, failed: failing ?? 0, pending: pending ?? 0 };
 }
 
 let current = null;
@@ -63,25 +53,20 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-function runStage(stage) {
+function runStage(stage, resultsDir) {
   return new Promise((resolve) => {
     const started = Date.now();
+    const resultsFile = path.join(resultsDir, `${stage.script.replace(/[^\w-]/g, '_')}.json`);
+    fs.rmSync(resultsFile, { force: true });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const child = spawn(npm, ['run', stage.script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // The reporter is named on mocha's command line (after `--`: appended to the script's mocha call).
+    const args = stage.kind === 'mocha' ? ['run', stage.script, '--', '--reporter', REPORTER] : ['run', stage.script];
+    const child = spawn(npm, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,
-      env: process.env,
+      env: { ...process.env, EHG_TEST_RESULTS: resultsFile },
     });
     current = child;
-    let text = '';
-    child.stdout.on('data', (c) => {
-      process.stdout.write(c);
-      text += c.toString();
-    });
-    child.stderr.on('data', (c) => {
-      process.stderr.write(c);
-      text += c.toString();
-    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -89,17 +74,21 @@ function runStage(stage) {
       killCurrent('SIGTERM');
       setTimeout(() => killCurrent('SIGKILL'), 30_000).unref();
     }, stage.timeoutMs);
+    let spawnError = null;
     child.on('error', (err) => {
-      text += `\n${err.message}`;
+      spawnError = err;
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       current = null;
-      const counts = parseCounts(stage.kind, text.replace(ANSI, ''), code);
+      let counts = readCounts(resultsFile);
+      if (!counts && stage.kind === 'check' && !timedOut)
+        counts = { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, pending: 0 };
       const problems = [];
+      if (spawnError) problems.push(spawnError.message);
       if (timedOut) problems.push('timed out');
       if (code !== 0) problems.push(`exited with ${code ?? signal}`);
-      if (!counts) problems.push('printed no test count');
+      if (!counts) problems.push('wrote no test results');
       else if (counts.passed + counts.failed === 0) problems.push('ran zero tests');
       else if (counts.failed > 0) problems.push(`${counts.failed} failed`);
       resolve({ stage: stage.script, counts, problems, seconds: (Date.now() - started) / 1000 });
@@ -109,12 +98,14 @@ function runStage(stage) {
 
 async function main() {
   const t0 = Date.now();
+  const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ehg-test-all-'));
   const outcomes = [];
   for (const stage of STAGES) {
     if (interrupted) break;
     console.log(`\n=== npm run ${stage.script} ===\n`);
-    outcomes.push(await runStage(stage));
+    outcomes.push(await runStage(stage, resultsDir));
   }
+  fs.rmSync(resultsDir, { recursive: true, force: true });
   let passed = 0;
   let failed = 0;
   console.log('\n=== test summary ===');
@@ -130,7 +121,7 @@ async function main() {
   const stageFailures = outcomes.filter((o) => o.problems.length).length + (STAGES.length - outcomes.length);
   if (outcomes.length < STAGES.length)
     console.log(`  interrupted: ${STAGES.length - outcomes.length} stage(s) not run`);
-  // A stage that failed without counting its tests still fails the total.
+  // A stage that failed without counting a failed test (a crash, a timeout, an interruption, zero tests) still fails the total.
   const uncounted =
     outcomes.filter((o) => o.problems.length && (!o.counts || o.counts.failed === 0)).length +
     (STAGES.length - outcomes.length);

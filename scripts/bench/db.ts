@@ -10,16 +10,16 @@ import * as fs from 'node:fs';
 import { Client } from 'pg';
 import { enqueueRun } from '../../src/data/enqueueRun';
 import { RUNS_TABLE, scopeOrFilter, SupabaseBackend } from '../../src/data/supabaseBackend';
-import { generateRuns, scopeIdFor } from '../../test/stack/datagen';
-import type { Stack } from '../../test/stack';
-import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from './recommendedIndexes';
+import { generateRuns, scopeIdFor } from '../../devkit/stack/datagen';
+import type { Stack } from '../../devkit/stack';
+import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from '../../devkit/recommendedIndexes';
 import { log, median, round, sleep } from './util';
 
 // ---- what PostgREST runs, from the database's own log -----------------------------------------
 
 /**
  * The bench stack runs PostgreSQL with auto_explain loaded into PostgREST's sessions only (role
- * `authenticator`, see test/stack/postgres.ts) and keeps its server log. While explaining is on,
+ * `authenticator`, see devkit/stack/postgres.ts) and keeps its server log. While explaining is on,
  * every statement PostgREST executes is logged with EXPLAIN (ANALYZE, BUFFERS) as it ran: in
  * PostgREST's own transaction, as the request's role (SET LOCAL ROLE from the JWT), with its own SQL
  * and parameters. Nothing is replayed or rebuilt here.

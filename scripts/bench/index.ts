@@ -1,5 +1,5 @@
 // `npm run bench` (after `npm run package && npm run compile`): measures EHG Telemetry against its
-// performance targets on the local backend (test/stack) and a real VS Code (code-server + Chromium).
+// performance targets on the local backend (devkit/stack) and a real VS Code (code-server + Chromium).
 // Prints a table; with `-- --json`, prints one JSON object of named figures on stdout instead (progress
 // goes to stderr). A missed target is printed as MISS; the exit code is 0 unless the bench itself failed.
 //
@@ -8,8 +8,8 @@
 // editor section's activation loads (and session start), without its idle windows.
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT, ensureCodeServer } from '../codeServer';
-import { startStack, Stack } from '../../test/stack';
+import { REPO_ROOT, ensureCodeServer } from '../../devkit/codeServer';
+import { startStack, Stack } from '../../devkit/stack';
 import { measureAtScale, QUERY_NAMES, ScaleResult } from './db';
 import {
   editorSession,

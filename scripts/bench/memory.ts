@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
-import { REPO_ROOT, startCodeServer } from '../codeServer';
-import { openWorkbench } from '../../test/e2e/ui/workbench';
-import type { Stack } from '../../test/stack';
+import { REPO_ROOT, startCodeServer } from '../../devkit/codeServer';
+import { openWorkbench } from '../../devkit/workbench';
+import type { Stack } from '../../devkit/stack';
 import { EXT_ID, makeWorkspace } from './editor';
 import { INHOST_CONFIG_ENV, InHostConfig, InHostResults } from './inhost/shared';
 import { log, onCleanup, round, sleep, tempDir } from './util';

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../cleanup';
+import { onCleanup, releaseAll as releaseAllWith, withTimeout } from '../../devkit/cleanup';
 
 const t0 = Date.now();
 let quiet = false;
@@ -18,7 +18,7 @@ export function log(line: string): void {
   else process.stdout.write(text);
 }
 
-export { sleep } from '../../test/support/wait';
+export { sleep } from '../../devkit/wait';
 
 export function median(xs: number[]): number {
   if (!xs.length) return NaN;

@@ -1,11 +1,11 @@
-// Shared by the browser runner (run.ts) and the Electron runner (electron.ts): test workspaces, and the
+// Shared by the e2e stage (harness/lanes.ts, the ui and security suites) and the Electron runner (electron.ts): test workspaces, and the
 // control endpoint through which the in-host suite drives the stack's simulators.
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import type { Stack } from '../stack';
-import { writeForeignRow } from '../stack/control';
+import type { Stack } from '../../devkit/stack';
+import { writeForeignRow } from '../../devkit/stack/control';
 import type { GatewayTap } from './gatewayTap';
 import { ControlMethod, FaultSpec, describeError } from './shared';
 

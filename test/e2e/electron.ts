@@ -4,17 +4,51 @@
 //   npm run compile && npm run build && node out/test/e2e/electron.js
 //
 // VS Code desktop is downloaded into .vscode-test/ (VSCODE_VERSION, default the engine's 1.100.3).
-// Phases as in run.ts: first open and a reload (a second launch on the same user data) in a trusted
+// Phases as in the e2e stage (test/e2e/harness/lanes.ts): first open and a reload (a second launch on the same user data) in a trusted
 // workspace, then Restricted Mode. The browser tests (ui/) need code-server and are not run here.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runTests } from '@vscode/test-electron';
-import { REPO_ROOT, writeUserSettings } from '../../scripts/codeServer';
-import { startStack } from '../stack';
+import { REPO_ROOT, writeUserSettings } from '../../devkit/codeServer';
+import { startStack } from '../../devkit/stack';
 import { makeWorkspace, startControlServer } from './backend';
-import { printReport } from './report';
 import { CONFIG_ENV, InHostConfig, InHostPhase, ResultsFile, TEST_EXTENSION_DIR, TestResult } from './shared';
+
+interface Tally {
+  passed: number;
+  failed: number;
+  pending: number;
+}
+
+function tally(results: readonly TestResult[]): Tally {
+  return {
+    passed: results.filter((r) => r.state === 'passed').length,
+    failed: results.filter((r) => r.state === 'failed').length,
+    pending: results.filter((r) => r.state === 'pending').length,
+  };
+}
+
+/** Prints every test, the failures with their errors, a footer line, and `N passed, N failed` last. */
+function printReport(results: readonly TestResult[], footer: string): Tally {
+  const t = tally(results);
+  console.log('\nE2E results');
+  for (const r of results) {
+    const mark = r.state === 'passed' ? '✓' : r.state === 'failed' ? '✗' : '-';
+    console.log(`  ${mark} [${r.group}] ${r.title}${r.state === 'pending' ? ' (pending)' : ` (${r.durationMs} ms)`}`);
+  }
+  const failures = results.filter((r) => r.state === 'failed');
+  if (failures.length) {
+    console.log('\nFailures');
+    failures.forEach((r, i) => {
+      console.log(`  ${i + 1}) [${r.group}] ${r.title}`);
+      for (const line of (r.error ?? '').split('\n').slice(0, 25)) console.log(`     ${line}`);
+    });
+  }
+  console.log(`\n${footer}${t.pending ? ` (${t.pending} pending)` : ''}`);
+  console.log(`${t.passed} passed, ${t.failed} failed`);
+  return t;
+}
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'e2e-electron');
 const INHOST_ENTRY = path.join(REPO_ROOT, 'out', 'test', 'e2e', 'inhost', 'index.js');

@@ -3,7 +3,7 @@
 // records a request only once it is answered and holds no headers; the fault and security tests need
 // both (requests cut off in flight, and where a key was sent).
 import type * as http from 'http';
-import type { Edge } from '../stack';
+import type { Edge } from '../../devkit/stack';
 
 export interface TappedRequest {
   id: number;
@@ -22,11 +22,11 @@ export class GatewayTap {
   private nextId = 1;
 
   constructor(gateway: Edge) {
-    // The gateway keeps its server private (test/stack is not part of this suite); listening to the
+    // The gateway keeps its server private (devkit/stack is not part of this suite); listening to the
     // 'request' event adds a second listener next to the gateway's and changes nothing it does.
     const server = (gateway as unknown as { server: http.Server }).server;
     if (!server || typeof server.on !== 'function')
-      throw new Error('GatewayTap: the gateway has no `server` field any more (test/stack/edge.ts changed)');
+      throw new Error('GatewayTap: the gateway has no `server` field any more (devkit/stack/edge.ts changed)');
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const auth =
         typeof req.headers.authorization === 'string'

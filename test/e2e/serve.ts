@@ -5,8 +5,8 @@
 //   npm run compile && node out/test/e2e/serve.js
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from '../../scripts/codeServer';
-import { startStack } from '../stack';
+import { REPO_ROOT } from '../../devkit/codeServer';
+import { startStack } from '../../devkit/stack';
 import { makeWorkspace, startControlServer } from './backend';
 import { InHostConfig } from './shared';
 

@@ -2,7 +2,7 @@
 // VS Code's extension host). No `vscode` import here: the runner loads this file too.
 import type { TestingApi, TestTreeItem } from '../../src/testingApi';
 import * as path from 'path';
-import type { Fault } from '../stack/edge';
+import type { Fault } from '../../devkit/stack/edge';
 
 /**
  * The test build (`npm run build:test`, esbuild.js --test): an extension folder of its own with the
@@ -72,7 +72,7 @@ export interface ResultsFile {
   fatal?: string;
 }
 
-/** The control calls the in-host suite may make (see run.ts). */
+/** The control calls the in-host suite may make (see backend.ts, startControlServer). */
 export type ControlMethod =
   | 'scheduler.setBreaker'
   | 'scheduler.pause'

@@ -7,7 +7,7 @@
 // with the other execution tests.
 import * as assert from 'node:assert/strict';
 import { BACKSTOP_SLACK_MS } from '../../src/analysis/protocol';
-import { sleep } from '../support/wait';
+import { sleep } from '../../devkit/wait';
 import { hookSaysAlreadyQueued, makeFixtureWorkspace } from './support/analysis';
 import { TEST_HOOK_HOLD_MS } from './support/analysis';
 import { executionSuite } from './support/executionSuite';

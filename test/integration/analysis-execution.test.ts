@@ -10,9 +10,9 @@ import { enqueueAndExecute } from '../../src/analysis/executeRun';
 import { markOrphanedRuns } from '../../src/data/orphans';
 import { REASON_ORPHANED } from '../../src/domain/analysisRun';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
-import type { Stack } from '../stack';
-import { DEFAULT_SLOW_KEYS } from '../stack/datagen';
-import { observeQuietFor, processAlive, sleep, waitFor } from '../support/wait';
+import type { Stack } from '../../devkit/stack';
+import { DEFAULT_SLOW_KEYS } from '../../devkit/stack/datagen';
+import { observeQuietFor, processAlive, sleep, waitFor } from '../../devkit/wait';
 import {
   analysisContext,
   hookSaysAlreadyQueued,

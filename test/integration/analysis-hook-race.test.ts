@@ -12,12 +12,12 @@ import type { NewRun, Result } from '../../src/data/backend';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import type { ActiveRun } from '../../src/domain/sessionTrigger';
-import { startStack, Stack } from '../stack';
-import { generateTraces } from '../stack/datagen';
+import { startStack, Stack } from '../../devkit/stack';
+import { generateTraces } from '../../devkit/stack/datagen';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
 import { analysisContext, hookStandIn, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
 import { allSettledOrThrow, inLanes } from './support/analysis';
-import { sleep } from '../support/wait';
+import { sleep } from '../../devkit/wait';
 
 /** A window whose insert first waits for `gate` (the test starts the hook's checks there). */
 class GatedInsertBackend extends SupabaseBackend {

@@ -12,10 +12,10 @@ import type { NewRun, Result } from '../../src/data/backend';
 import { SupabaseBackend, SupabaseBackendOptions } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import type { ActiveRun } from '../../src/domain/sessionTrigger';
-import { startStack, Stack } from '../stack';
-import { generateTraces } from '../stack/datagen';
+import { startStack, Stack } from '../../devkit/stack';
+import { generateTraces } from '../../devkit/stack/datagen';
 import { analysisContext, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
-import { sleep } from '../support/wait';
+import { sleep } from '../../devkit/wait';
 import { inLanes } from './support/analysis';
 
 /** A window whose insert commits late: its transaction starts (triggered_at = now()) and then waits. */

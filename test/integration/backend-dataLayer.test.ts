@@ -8,8 +8,8 @@ import { finishRunWithRetry } from '../../src/data/lifecycleWrites';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import { RUN_LIST_COLUMNS } from '../../src/domain/run';
-import { startStack, Stack } from '../stack';
-import { sleep } from '../support/wait';
+import { startStack, Stack } from '../../devkit/stack';
+import { sleep } from '../../devkit/wait';
 
 const DAY = 86_400_000;
 

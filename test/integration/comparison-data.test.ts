@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../src/domain/credentials';
 import { compareRuns, parseBottleneckList } from '../../src/domain/runComparison';
-import { startStack, Stack } from '../stack';
+import { startStack, Stack } from '../../devkit/stack';
 
 const HOUR = 3_600_000;
 

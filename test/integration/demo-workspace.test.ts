@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DemoWorkspace, MARKER, WorkspaceRefusedError } from '../../scripts/demoWorkspace';
-import { DEMO_ENV, cleanupDemoWorkspace, demoFiles, openDemoWorkspace, parseArgs } from '../../scripts/start';
-import { repoRoot } from '../stack/postgres';
-import { waitFor } from '../support/wait';
+import { DemoWorkspace, MARKER, WorkspaceRefusedError } from '../../devkit/demo/demoWorkspace';
+import { DEMO_ENV, cleanupDemoWorkspace, demoFiles, openDemoWorkspace, parseArgs } from '../../devkit/demo/demo';
+import { repoRoot } from '../../devkit/stack/postgres';
+import { waitFor } from '../../devkit/wait';
 
 /** Every entry under `dir` (files with their sha256 and mode, folders, links) — a byte-level snapshot. */
 function snapshot(dir: string): Record<string, string> {

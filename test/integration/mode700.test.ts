@@ -16,9 +16,9 @@ import {
   postgresUser,
   resolvePgBinaries,
   StackSetupError,
-} from '../stack/pgBinaries';
-import { repoRoot } from '../stack/postgres';
-import { waitFor } from '../support/wait';
+} from '../../devkit/stack/pgBinaries';
+import { repoRoot } from '../../devkit/stack/postgres';
+import { waitFor } from '../../devkit/wait';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -18,10 +18,10 @@ import type { FinishFields } from '../../src/domain/analysisRun';
 import type { RunSummary } from '../../src/domain/run';
 import type { ComparableRun } from '../../src/domain/runComparison';
 import { checkProjectUrl } from '../../src/domain/credentials';
-import { Edge, startStack, Stack } from '../stack';
-import { repoRoot } from '../stack/postgres';
-import { startPostgrest } from '../stack/postgrest';
-import { sleep } from '../support/wait';
+import { Edge, startStack, Stack } from '../../devkit/stack';
+import { repoRoot } from '../../devkit/stack/postgres';
+import { startPostgrest } from '../../devkit/stack/postgrest';
+import { sleep } from '../../devkit/wait';
 
 const T = 'public.telemetry_analysis_runs';
 const DAY = 86_400_000;

@@ -13,7 +13,7 @@ import { markOrphanedRuns } from '../../src/data/orphans';
 import type { SupabaseBackend } from '../../src/data/supabaseBackend';
 import { finishFromFailure, RunnerInfo } from '../../src/domain/analysisRun';
 import { REASON_CANCELLED_FROM_EDITOR } from '../../src/domain/run';
-import { startStack, Stack } from '../stack';
+import { startStack, Stack } from '../../devkit/stack';
 import { analysisContext, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
 import { TestBackends } from './support/backends';
 

@@ -16,8 +16,8 @@ import {
   normaliseType,
   seedFiles,
   vendoredSeedsDir,
-} from '../stack/seed-doc';
-import { startStack, Stack } from '../stack/index';
+} from '../../devkit/stack/seed-doc';
+import { startStack, Stack } from '../../devkit/stack/index';
 
 describe('the in-repo contract == the seed documents', function () {
   // The user's documents beside this clone, if any; both tests below follow what was found.

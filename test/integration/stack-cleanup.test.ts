@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startStack } from '../stack';
-import { repoRoot } from '../stack/postgres';
-import { startPostgrest } from '../stack/postgrest';
-import { processAlive as alive, waitFor } from '../support/wait';
+import { startStack } from '../../devkit/stack';
+import { repoRoot } from '../../devkit/stack/postgres';
+import { startPostgrest } from '../../devkit/stack/postgrest';
+import { processAlive as alive, waitFor } from '../../devkit/wait';
 
 function until(what: string, ok: () => boolean, ms: number): Promise<boolean> {
   return waitFor(ok, { message: what, timeoutMs: ms, intervalMs: 100 });
@@ -31,7 +31,7 @@ describe('stack: nothing left behind', function () {
 
   it('SIGKILL of the process that started the stack: its watchdogs end PostgREST and PostgreSQL and remove the data directory', async function () {
     const script = `
-      const { startStack } = require(${JSON.stringify(path.join(repoRoot(), 'out', 'test', 'stack', 'index.js'))});
+      const { startStack } = require(${JSON.stringify(path.join(repoRoot(), 'out', 'devkit', 'stack', 'index.js'))});
       startStack().then(async (s) => {
         const [{ dir }] = await s.query("select current_setting('data_directory') as dir");
         const pm = Number(require('fs').readFileSync(dir + '/postmaster.pid', 'utf8').split('\\n')[0]);

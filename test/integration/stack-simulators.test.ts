@@ -3,12 +3,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ITEM_REFUSAL } from '../stack/analysisShapes';
+import { ITEM_REFUSAL } from '../../devkit/stack/analysisShapes';
 import { FIXTURE } from './support/analysis';
 import { TestBackends } from './support/backends';
-import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../stack/datagen';
-import { startStack, Stack } from '../stack/index';
-import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../stack/scheduler';
+import { DEFAULT_SLOW_KEYS, generateRuns, generateTraces, seedDemoScope } from '../../devkit/stack/datagen';
+import { startStack, Stack } from '../../devkit/stack/index';
+import { SchedulerSimulator, UPSTREAM_ROUNDS } from '../../devkit/stack/scheduler';
 import {
   assessSchedulerHealth,
   expectedNextWrite,
@@ -17,7 +17,7 @@ import {
   parseHeartbeat,
   updateHistory,
 } from '../../src/domain/heartbeat';
-import { sleep } from '../support/wait';
+import { sleep } from '../../devkit/wait';
 
 const T = 'public.telemetry_analysis_runs';
 

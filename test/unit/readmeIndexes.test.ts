@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from '../../scripts/bench/recommendedIndexes';
+import { RECOMMENDED_INDEX_SQL, RECOMMENDED_SCOPE_INDEX_SQL } from '../../devkit/recommendedIndexes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

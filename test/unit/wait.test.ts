@@ -1,7 +1,7 @@
 // test/support/wait.ts: the one waitFor every suite uses returns what it waited for, and on timeout
 // names what never came true and the last value (or error) it saw.
 import * as assert from 'assert';
-import { observeQuietFor, sleep, waitFor, WaitTimeoutError } from '../support/wait';
+import { observeQuietFor, sleep, waitFor, WaitTimeoutError } from '../../devkit/wait';
 
 describe('test/support/wait', () => {
   it('waitFor returns the first value `until` accepts', async () => {

@@ -8,7 +8,7 @@ import * as v8 from 'v8';
 import * as vm from 'vm';
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { sleep, waitFor } from '../../../test/support/wait';
+import { sleep, waitFor } from '../../../devkit/wait';
 import { HeapCurve, INHOST_CONFIG_ENV, InHostConfig, InHostResults, slopeKbPer1000 } from './shared';
 
 interface Testing {

@@ -7,7 +7,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { signJwt } from '../../stack/jwt';
+import { signJwt } from '../../../devkit/stack/jwt';
 import {
   HostileRuns,
   insertHostileRuns,

@@ -1,5 +1,5 @@
 // Helpers for tests that run inside the extension host: the extension's test API, the database, the
-// runner's control endpoint; waiting (with a clear message when a condition never comes true) is test/support/wait.ts.
+// runner's control endpoint; waiting (with a clear message when a condition never comes true) is devkit/wait.ts.
 import * as assert from 'assert';
 import * as http from 'http';
 import { Client } from 'pg';
@@ -95,10 +95,10 @@ export function control<T = unknown>(method: ControlMethod, ...args: unknown[]):
   });
 }
 
-// Waiting: the one implementation every suite, script and runner uses (test/support/wait.ts).
-import { waitFor } from '../../support/wait';
+// Waiting: the one implementation every suite, script and runner uses (devkit/wait.ts).
+import { waitFor } from '../../../devkit/wait';
 
-export { observeQuietFor, sleep, waitFor } from '../../support/wait';
+export { observeQuietFor, sleep, waitFor } from '../../../devkit/wait';
 
 /** The "hold" phases: the run the first window held when it reloaded (next to the results file). */
 export const HELD_RUN_FILE = 'hold-run.json';

@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { processAlive as alive } from '../../support/wait';
+import { processAlive as alive } from '../../../devkit/wait';
 import { config, HELD_RUN_FILE, runsForScope, sql, waitFor } from './helpers';
 
 describe('closing during the CLI-hook hold (after the reload)', () => {

@@ -1,9 +1,9 @@
-// Security, through the browser with the installed VSIX (phase "security" of run.ts):
+// Security, through the browser with the installed VSIX (security.e2e.ts loads it):
 //   - hostile database text renders inert in the real hovers (tree row, status bar) and in Show Run Details;
 //   - an error message that echoes the key is shown without it;
 //   - the key is configured the way a user does it (Configure Connection… in the command palette);
 //   - a workspace whose settings and .env point ehgTelemetry at another server cannot send it the key.
-// The scan for the keys in everything the editor kept runs after all phases (run.ts, "key scan").
+// The scan for the keys in everything the editor kept runs after all phases (keyScan.e2e.ts).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,8 +18,8 @@ import {
   pointerAway,
   topLevelRows,
   waitForStatus,
-} from '../ui/workbench';
-import { observeQuietFor, waitFor } from '../../support/wait';
+} from '../../../devkit/workbench';
+import { observeQuietFor, waitFor } from '../../../devkit/wait';
 import { sec } from './context';
 
 const DATA_LINK = 'command:workbench.action.quit';

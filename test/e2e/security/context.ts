@@ -1,7 +1,7 @@
-// What the runner hands the browser security tests (set by run.ts before mocha loads *.test.js here).
+// What the runner hands the browser security tests (set by security.e2e.ts, its before hook, for the *.test.js it loads).
 import type { BrowserContext, Page } from 'playwright-core';
-import type { CodeServer } from '../../../scripts/codeServer';
-import type { Stack } from '../../stack';
+import type { CodeServer } from '../../../devkit/codeServer';
+import type { Stack } from '../../../devkit/stack';
 import type { GatewayTap } from '../gatewayTap';
 import type { Shown } from './capture';
 import type { RecordingServer } from './recorder';

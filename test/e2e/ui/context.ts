@@ -1,10 +1,10 @@
 // What the runner hands the browser tests: the page on a code-server with the VSIX installed, the
-// stack behind it, and where screenshots go. Set by run.ts before mocha loads the ui/*.test.js files.
+// stack behind it, and where screenshots go. Set by ui.e2e.ts (its before hook) for the ui/*.test.js files it loads.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CodeServer } from '../../../scripts/codeServer';
-import type { Stack } from '../../stack';
+import type { CodeServer } from '../../../devkit/codeServer';
+import type { Stack } from '../../../devkit/stack';
 
 export interface UiContext {
   browser: Browser;
@@ -27,7 +27,7 @@ export function setUiContext(ctx: UiContext | undefined): void {
 }
 
 export function ui(): UiContext {
-  if (!current) throw new Error('the UI context is not set: ui tests are run by test/e2e/run.ts');
+  if (!current) throw new Error('the UI context is not set: ui tests are run by test/e2e/ui.e2e.ts');
   return current;
 }
 

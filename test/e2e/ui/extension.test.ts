@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from '../../../scripts/codeServer';
+import { REPO_ROOT } from '../../../devkit/codeServer';
 import { screenshot, ui } from './context';
 import {
   ensureWorkbench,
@@ -16,8 +16,8 @@ import {
   topLevelRows as rowsOf,
   waitForStatus,
   WORKBENCH_TIMEOUT_MS,
-} from './workbench';
-import { waitFor } from '../../support/wait';
+} from '../../../devkit/workbench';
+import { waitFor } from '../../../devkit/wait';
 
 const STATUS_LABEL: Record<string, string> = {
   QUEUED: 'Queued',

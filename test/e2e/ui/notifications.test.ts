@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { screenshot, ui } from './context';
-import { openWorkbench, runFromPalette, showContainer, topLevelRows } from './workbench';
+import { openWorkbench, runFromPalette, showContainer, topLevelRows } from '../../../devkit/workbench';
 
 interface DbRun {
   run_id: string;

@@ -6,7 +6,7 @@ import type { FrameLocator, Request } from 'playwright-core';
 import { parseBottleneckList, compareRuns, summaryParts } from '../../../src/domain/runComparison';
 import { formatRatio } from '../../../src/domain/format';
 import { screenshot, ui } from './context';
-import { waitFor } from '../../support/wait';
+import { waitFor } from '../../../devkit/wait';
 import {
   expandRow,
   openWorkbench,
@@ -15,7 +15,7 @@ import {
   topLevelRows,
   waitForText,
   WORKBENCH_TIMEOUT_MS,
-} from './workbench';
+} from '../../../devkit/workbench';
 
 interface DbRun {
   run_id: string;

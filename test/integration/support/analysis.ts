@@ -8,7 +8,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import type { ExecutionContext } from '../../../src/analysis/executeRun';
 import type { EnqueueRequest } from '../../../src/data/enqueueRun';
 import { checkProjectUrl } from '../../../src/domain/credentials';
-import { sleep } from '../../support/wait';
+import { sleep } from '../../../devkit/wait';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
 export const FIXTURE = path.join(REPO, 'test', 'fixtures', 'ehg-workspace');

@@ -2,7 +2,7 @@
 // PostgREST, with the service-role key, each disposed after the suite.
 import { SupabaseBackend, SupabaseBackendOptions } from '../../../src/data/supabaseBackend';
 import { checkProjectUrl } from '../../../src/domain/credentials';
-import type { Stack } from '../../stack';
+import type { Stack } from '../../../devkit/stack';
 
 export class TestBackends {
   private readonly made: SupabaseBackend[] = [];

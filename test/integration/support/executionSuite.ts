@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { enqueueAndExecute, ExecuteOutcome } from '../../../src/analysis/executeRun';
-import { startStack, Stack } from '../../stack';
-import { generateTraces } from '../../stack/datagen';
-import { waitFor } from '../../support/wait';
+import { startStack, Stack } from '../../../devkit/stack';
+import { generateTraces } from '../../../devkit/stack/datagen';
+import { waitFor } from '../../../devkit/wait';
 import { analysisContext, makeFixtureWorkspace, REPO, sessionRequest, tmpRoot } from './analysis';
 import { TestBackends } from './backends';
 

@@ -38,7 +38,7 @@ export function repoRoot(): string {
 }
 
 export function sqlDir(): string {
-  return path.join(repoRoot(), 'test', 'stack', 'sql');
+  return path.join(repoRoot(), 'devkit', 'stack', 'sql');
 }
 
 export async function freePort(): Promise<number> {
@@ -355,7 +355,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<PgServe
   };
 }
 
-/** Applies test/stack/sql/*.sql in file-name order, each in its own transaction. */
+/** Applies devkit/stack/sql/*.sql in file-name order, each in its own transaction. */
 export async function applyMigrations(
   databaseUrl: string,
   authenticatorPassword: string,

@@ -1,4 +1,4 @@
-// Runs the local backend for a person: `node out/test/stack/cli.js [--interval 5] [--port 54321]
+// Runs the local backend for a person: `node out/devkit/stack/cli.js [--interval 5] [--port 54321]
 // [--scope /abs/workspace] [--rows N] [--backend-only | --no-scheduler]` (either: no scheduler
 // simulator, the heartbeat table is yours; also EHG_NO_SCHEDULER=1). Ctrl-C stops everything.
 import { generateRuns } from './datagen';

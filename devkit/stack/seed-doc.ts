@@ -1,5 +1,5 @@
 // Reads the schema reference documents in ../shared/seeds (beside the repository) into the
-// structures of test/stack/contract.json, the in-repo contract the catalog test checks; the seed
+// structures of devkit/stack/contract.json, the in-repo contract the catalog test checks; the seed
 // test compares the two wherever the documents are present.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,12 +41,12 @@ export function findSeedsDir(): string | null {
 }
 
 /**
- * Verbatim copies of the user's documents (test/stack/seeds/), so that a clone without ../shared
+ * Verbatim copies of the user's documents (devkit/stack/seeds/), so that a clone without ../shared
  * still checks the contract against them; schema-contract.test.ts fails when they differ by one byte
  * from the originals wherever those are present.
  */
 export function vendoredSeedsDir(): string {
-  return path.join(repoRoot(), 'test', 'stack', 'seeds');
+  return path.join(repoRoot(), 'devkit', 'stack', 'seeds');
 }
 
 /** The documents to read: the originals when present, else the verbatim copies. */
@@ -62,12 +62,12 @@ export function seedFiles(dir: string): string[] {
     .sort();
 }
 
-/** The in-repo contract (test/stack/contract.json), written from the seed documents. */
+/** The in-repo contract (devkit/stack/contract.json), written from the seed documents. */
 export interface ContractTable extends Omit<SeedTable, 'file'> {
   source: string;
 }
 export function loadContract(): ContractTable[] {
-  const file = path.join(repoRoot(), 'test', 'stack', 'contract.json');
+  const file = path.join(repoRoot(), 'devkit', 'stack', 'contract.json');
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { tables: ContractTable[] }).tables;
 }
 

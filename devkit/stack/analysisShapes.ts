@@ -52,7 +52,7 @@ export type DimensionType = keyof typeof DIMENSIONS;
 
 /**
  * What PostgREST answers when the analyzer inserts an improvement item into upstream's
- * protocol_improvement_queue (test/stack/sql/007_analyzer_tables.sql: the BEFORE INSERT lineage trigger
+ * protocol_improvement_queue (devkit/stack/sql/007_analyzer_tables.sql: the BEFORE INSERT lineage trigger
  * refuses it before the CHECKs would). test/integration/analysis-execution.test.ts checks the live
  * stack gives the analyzer exactly this.
  */

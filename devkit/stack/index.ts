@@ -100,7 +100,7 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
     });
     const port = await gateway.listen(opts.port);
     log(
-      `[stack] edge (test/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`,
+      `[stack] edge (devkit/stack/edge.ts: a stand-in for Supabase's API gateway) on http://127.0.0.1:${port}/rest/v1 → real PostgREST ${postgrest.url}`,
     );
     if (opts.scheduler) {
       scheduler = new SchedulerSimulator({ ...opts.scheduler, databaseUrl: pg.databaseUrl, log });

@@ -1,7 +1,7 @@
 // Playwright helpers for the VS Code web workbench (code-server 4.100.3 = VS Code 1.100.3 DOM), shared
-// by the ui and security browser suites.
+// by the ui and security browser suites and the bench (scripts/bench).
 import type { Locator, Page } from 'playwright-core';
-import { waitFor } from '../../support/wait';
+import { waitFor } from './wait';
 
 /** Generous but bounded: the workbench needs a few seconds on a busy 2-core machine. */
 export const WORKBENCH_TIMEOUT_MS = 90_000;
