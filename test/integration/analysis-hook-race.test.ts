@@ -129,7 +129,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
       const line = { latencyMs, trials: TRIALS, analyses: [] as number[], hookCancelled: 0, waitMs: [] as number[] };
       table.push(line);
       // The edge delays the hook's INSERT (and only that request) by the latency: a slow network
-      // between its dedup check and its insert (test/stack/edge.ts faults). The TRIALS trials of one
+      // between its dedup check and its insert (devkit/stack/edge.ts faults). The TRIALS trials of one
       // latency overlap, each with its own scope and windows; each hook sends one INSERT, so the
       // fault delays exactly TRIALS requests, all by this latency. They start STAGGER_MS apart: by
       // then a trial's windows have inserted, converged and claimed (the part of the race that CPU

@@ -1,6 +1,6 @@
 // A clone under a folder the `postgres` OS user cannot enter (root's home is mode 700 on Debian) runs
 // the stack (issue 18: `spawn …/native/bin/initdb EACCES`). As root, PostgreSQL runs as `postgres`;
-// test/stack/pgBinaries.ts then runs the binaries from a verified copy under os.tmpdir(), or stops
+// devkit/stack/pgBinaries.ts then runs the binaries from a verified copy under os.tmpdir(), or stops
 // with one line saying what to do. Proven here from a mode-700 parent: the binaries directly, and
 // `npm start -- --backend-only --no-scheduler` (scripts/bootstrap.js) run from a clone inside it.
 import * as assert from 'node:assert/strict';

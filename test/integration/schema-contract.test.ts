@@ -1,7 +1,7 @@
 // The local stack's schema must match the table contracts exactly: the in-repo contract
-// (test/stack/contract.json, written from the user's seed documents) against the live catalog, and
+// (devkit/stack/contract.json, written from the user's seed documents) against the live catalog, and
 // that contract against the documents parsed at run time: the originals (../shared/seeds or
-// EHG_SEEDS_DIR) when they are beside the checkout, else their verbatim copies in test/stack/seeds/,
+// EHG_SEEDS_DIR) when they are beside the checkout, else their verbatim copies in devkit/stack/seeds/,
 // which must then equal the originals byte for byte. (PostgreSQL 18 also lists NOT NULL as
 // pg_constraint rows of type 'n'; those are covered by the columns test, as in the documents.)
 import * as assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ describe('the in-repo contract == the seed documents', function () {
   // The user's documents beside this clone, if any; both tests below follow what was found.
   const originals = findSeedsDir();
 
-  it('test/stack/contract.json says exactly what the seed documents say', function () {
+  it('devkit/stack/contract.json says exactly what the seed documents say', function () {
     const dir = originals ?? vendoredSeedsDir();
     console.log(`      (documents read from ${originals ? dir : `${dir}: no ../shared/seeds beside this clone`})`);
     const fromDocs = loadSeeds(dir).map(({ file, ...t }) => ({ source: path.basename(file), ...t }));
@@ -34,8 +34,8 @@ describe('the in-repo contract == the seed documents', function () {
   // What this clone can check is said in the test's title: with the originals beside it, the copies
   // byte for byte; without, only that the copies are all there (the test above parses them).
   const title = originals
-    ? `test/stack/seeds/ holds the user's documents verbatim (compared with ${originals})`
-    : 'test/stack/seeds/ holds every document (no originals beside this clone to compare them with byte for byte)';
+    ? `devkit/stack/seeds/ holds the user's documents verbatim (compared with ${originals})`
+    : 'devkit/stack/seeds/ holds every document (no originals beside this clone to compare them with byte for byte)';
   it(title, function () {
     const vendored = vendoredSeedsDir();
     const copies = fs.readdirSync(vendored).sort();
@@ -46,7 +46,7 @@ describe('the in-repo contract == the seed documents', function () {
     for (const f of copies)
       assert.ok(
         fs.readFileSync(path.join(vendored, f)).equals(fs.readFileSync(path.join(originals, f))),
-        `test/stack/seeds/${f} differs from ${path.join(originals, f)}: copy the user's document again`,
+        `devkit/stack/seeds/${f} differs from ${path.join(originals, f)}: copy the user's document again`,
       );
   });
 });

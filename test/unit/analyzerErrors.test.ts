@@ -15,7 +15,7 @@ import { SERVICE_JWT } from './helpers';
 
 const T0 = Date.UTC(2026, 1, 15, 12, 0, 0);
 // What PostgREST 12 returns as `message` for the analyzer's insert against upstream's table
-// (test/stack/sql/007_analyzer_tables.sql): the lineage trigger first, the CHECKs when it is satisfied.
+// (devkit/stack/sql/007_analyzer_tables.sql): the lineage trigger first, the CHECKs when it is satisfied.
 const LINEAGE = 'lineage_required: source_type and source_id must both be set or both be null';
 const CHECK_SOURCE =
   'new row for relation "protocol_improvement_queue" violates check constraint "protocol_improvement_queue_source_type_check"';

@@ -1,9 +1,9 @@
-// test/support/wait.ts: the one waitFor every suite uses returns what it waited for, and on timeout
+// devkit/wait.ts: the one waitFor every suite uses returns what it waited for, and on timeout
 // names what never came true and the last value (or error) it saw.
 import * as assert from 'assert';
 import { observeQuietFor, sleep, waitFor, WaitTimeoutError } from '../../devkit/wait';
 
-describe('test/support/wait', () => {
+describe('devkit/wait', () => {
   it('waitFor returns the first value `until` accepts', async () => {
     let n = 0;
     const v = await waitFor(() => ++n, { message: 'n to reach 3', until: (x) => x >= 3, intervalMs: 1 });

@@ -610,7 +610,7 @@ describe('faults and bad input', function () {
     });
 
     // Last: the runner checks that the extension host shuts down within 1 s while these requests are
-    // still waiting on the gateway (run.ts, "deactivation with requests in flight").
+    // still waiting on the gateway (test/e2e/harness/lanes.ts, "deactivation with requests in flight").
     it('leaves requests in flight for the shutdown check (timeout 60 s, gateway answering in 120 s)', async () => {
       await userConfig().update('requestTimeoutSeconds', 60, vscode.ConfigurationTarget.Global);
       await waitFor(() => t.state(), {

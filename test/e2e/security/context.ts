@@ -33,6 +33,6 @@ export function setSecurityContext(ctx: SecurityContext | undefined): void {
 }
 
 export function sec(): SecurityContext {
-  if (!current) throw new Error('the security context is not set: these tests are run by test/e2e/run.ts');
+  if (!current) throw new Error('the security context is not set: these tests are run by test/e2e/security.e2e.ts');
   return current;
 }
