@@ -254,10 +254,7 @@ async function converge(run: InsertedRun, executing: boolean): Promise<Step<numb
       done: { kind: 'enqueued', runId, correlationId, duplicatesCancelled: 0, convergence: { error: after.error } },
     };
   }
-  if (freshAfter) {
-    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['QUEUED'], { notBefore: [ourTriggeredAt] });
-    return { done: { kind: 'deduplicated', runId, winner: freshAfter.runId } };
-  }
+  if (freshAfter) return { done: await yieldToFresh(backend, runId, freshAfter, 'QUEUED', [ourTriggeredAt]) };
   const candidates = after.value.some((r) => r.runId === runId) ? after.value : [...after.value, run.row];
   const { winner, losers } = duplicatesToCancel(candidates);
   let cancelled = 0;
@@ -298,10 +295,7 @@ async function claimAndRecheck(run: InsertedRun, runner: RunnerInfo): Promise<St
     backend.findActiveRuns(req.scopeId, new Date(run.serverNow() - req.dedupMs)),
     freshSince(backend, req),
   ]);
-  if (freshNow) {
-    await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, ['RUNNING'], { notBefore: ours });
-    return { done: { kind: 'deduplicated', runId, winner: freshNow.runId, stage: 'claim' } };
-  }
+  if (freshNow) return { done: await yieldToFresh(backend, runId, freshNow, 'RUNNING', ours, 'claim') };
   if (recheck.ok) {
     const lost = await yieldIfClaimFalls(backend, runId, recheck.value, ours, 'claim');
     if (lost) return { done: lost };
@@ -423,6 +417,32 @@ async function yieldIfClaimFalls(
     message: byHook ? hookYieldMessage(w.runId) : undefined,
   });
   return { kind: 'deduplicated', runId, winner: w?.runId ?? '(our run was cancelled)', stage, winnerIsHook: byHook };
+}
+
+/**
+ * Cancel ours for a run that finished since our check. Under load the CLI hook's run can be done before
+ * we look again: then our row names it, as when it is still active (hookYieldMessage).
+ */
+async function yieldToFresh(
+  backend: TelemetryBackend,
+  runId: string,
+  fresh: FreshRun,
+  status: 'QUEUED' | 'RUNNING',
+  notBefore: readonly Date[],
+  stage?: 'claim',
+): Promise<EnqueueOutcome> {
+  const byHook = fresh.ours === false;
+  await backend.cancelRuns([runId], REASON_DUPLICATE_SESSION_START, [status], {
+    notBefore,
+    message: byHook ? hookYieldMessage(fresh.runId) : undefined,
+  });
+  return {
+    kind: 'deduplicated',
+    runId,
+    winner: fresh.runId,
+    ...(stage ? { stage } : {}),
+    ...(byHook ? { winnerIsHook: true } : {}),
+  };
 }
 
 /** whenStale only: a run that succeeded within the staleness window (null on errors: the check is best effort). */

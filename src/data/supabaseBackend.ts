@@ -271,7 +271,7 @@ export class SupabaseBackend implements TelemetryBackend {
     const since = quoteFilterValue(finishedSince.toISOString());
     const q = this.client
       .from(RUNS_TABLE)
-      .select('run_id,finished_at')
+      .select('run_id,finished_at,source:metadata->source')
       .or(scopeOrFilter(scopeId, ['status.eq.SUCCEEDED', `finished_at.gte.${since}`]))
       .order('finished_at', { ascending: false })
       .limit(1);
@@ -280,7 +280,7 @@ export class SupabaseBackend implements TelemetryBackend {
       if (!isRecord(row)) return null;
       const runId = cleanText(row.run_id, 64);
       const finishedAt = parseTimestamp(row.finished_at);
-      return runId && finishedAt ? { runId, finishedAt } : null;
+      return runId && finishedAt ? { runId, finishedAt, ours: isRecord(row.source) } : null;
     });
   }
 

@@ -57,6 +57,8 @@ export function gateSessionTrigger(i: TriggerGateInput): TriggerGate {
 export interface FreshRun {
   runId: string;
   finishedAt: Date;
+  /** Written by this extension (metadata.source present); false: the CLI hook's. Absent: not known. */
+  ours?: boolean;
 }
 export interface ActiveRun {
   runId: string;

@@ -330,6 +330,16 @@ describe('data layer against the local stack (real PostgreSQL + gateway + supaba
       r = await service.findFreshRun(scope, new Date(Date.now() - 7 * DAY));
       assert.ok(r.ok && r.value);
       assert.equal(r.value.runId, global);
+      assert.equal(r.value.ours, false, "a run without metadata.source is the CLI hook's");
+      const oursRun = await insertRow(stack, {
+        scope_id: scope,
+        status: 'SUCCEEDED',
+        finished_at: new Date(),
+        metadata: { source: { kind: 'vscode-extension' } },
+      });
+      r = await service.findFreshRun(scope, new Date(Date.now() - 7 * DAY));
+      assert.ok(r.ok && r.value);
+      assert.deepEqual([r.value.runId, r.value.ours], [oursRun, true], 'a run with metadata.source is ours');
     });
 
     it('finds active runs triggered inside the dedup window only', async () => {
