@@ -12,7 +12,7 @@ import type { EnqueueRequest } from '../data/enqueueRun';
 import type { ExecuteOutcome, Execution } from '../analysis/executeRun';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
-import { folderSettings } from '../platform/settings';
+import type { FolderSettings } from '../platform/settings';
 import { windowIdFor } from '../domain/sessionTrigger';
 
 export interface ExecutionRecord {
@@ -67,14 +67,14 @@ export class AnalysisRunner implements vscode.Disposable {
 
   /**
    * Enqueue with the hook's checks, executing the run here when the folder's executor is
-   * "workspace" (the default); "external" only enqueues.
+   * "workspace" (the default); "external" only enqueues. `fs`: the folder's settings, as startRun read them.
    */
   async enqueue(
     folder: vscode.WorkspaceFolder,
     backend: TelemetryBackend,
     req: Omit<EnqueueRequest, 'execute'>,
+    fs: Pick<FolderSettings, 'executor' | 'analyzerPath' | 'autoCreate'>,
   ): Promise<ExecuteOutcome> {
-    const fs = folderSettings(folder);
     const { enqueueRun, enqueueAndExecute } = loadExecuteRun();
     if (fs.executor === 'external') {
       return { outcome: await enqueueRun(backend, req), execution: null };
