@@ -1,6 +1,7 @@
 // The extension's parts, built and wired. Each part follows the others through their own events.
 // extension.ts loads this bundle (dist/app.js) one tick after activate() has returned.
 import * as vscode from 'vscode';
+import type { TelemetryBackend } from './data/backend';
 import { ConnectionManager } from './platform/connection';
 import { CredentialStore } from './platform/credentialStore';
 import { Log } from './platform/log';
@@ -35,7 +36,7 @@ export interface EhgTelemetryApi {
   testing?: TestingApi;
 }
 
-type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
+type CreateBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
 
 /**
  * Builds the parts and wires them (extension.ts calls it just after activate() has returned). Nothing
@@ -49,7 +50,7 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
       (require('./testingApi') as typeof import('./testingApi')).createTestHooks()
     : undefined;
   const onRequest = __EHG_TEST_HOOKS__ && hooks ? hooks.countRequest : undefined;
-  const createBackend = (o: BackendOptions) =>
+  const createBackend: CreateBackend = (o) =>
     new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}`, onRequest });
   const p = buildParts(context, version, createBackend);
   const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
@@ -88,11 +89,7 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
 type Parts = ReturnType<typeof buildParts>;
 
 /** Every part, built; none has started reading yet. */
-function buildParts(
-  context: vscode.ExtensionContext,
-  version: string,
-  createBackend: (o: BackendOptions) => import('./data/backend').TelemetryBackend,
-) {
+function buildParts(context: vscode.ExtensionContext, version: string, createBackend: CreateBackend) {
   const log = new Log();
   const credentials = new CredentialStore(context.secrets, context.globalState);
   const connection = new ConnectionManager(credentials, log, createBackend);
@@ -151,7 +148,7 @@ function followStartedRuns(p: Parts): vscode.Disposable[] {
 function commandParts(
   p: Parts,
   context: vscode.ExtensionContext,
-  createBackend: (o: BackendOptions) => import('./data/backend').TelemetryBackend,
+  createBackend: CreateBackend,
   confirm: Confirm,
 ): CommandParts {
   const { connection, log, model } = p;
