@@ -15,6 +15,7 @@ import type { StartRunParts } from './runs/startRun';
 import type { SessionStartController } from './runs/sessionStart';
 import { SchedulerMonitor } from './scheduler/schedulerMonitor';
 import type { CommandParts, Confirm } from './ui/commands';
+import { showAnalysisStatus } from './ui/analysisStatus';
 import { notifyCompletions } from './ui/completionNotifier';
 import { FailureNotifier } from './ui/failureNotifier';
 import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
@@ -64,6 +65,7 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
     ...[p.log, p.credentials, p.analysis, p.connection, p.model, p.comparisons, p.view, p.monitor, p.prefs],
     ...[p.statusBar, p.watcher, p.started, p.documents],
     ...followStartedRuns(p),
+    showAnalysisStatus(p.analysis),
     notifyCompletions(p.watcher.onDidFinish, p.connection, p.comparisons, p.prefs),
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, p.documents),
     p.credentials.onDidChange(() => publishStoredKeyContext(p.credentials)),
