@@ -116,6 +116,7 @@ export class SessionStartController implements vscode.Disposable {
         st.phase = 'in-flight';
         await this.sweepOrphans(backend, scopeId);
       },
+      superseded: (backend) => this.isStale(backend),
     });
     if (o.kind === 'refused' || o.kind === 'dismissed') return;
     // A skip stays pending: trust, configuration or a new key may come later in this session.

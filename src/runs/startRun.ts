@@ -27,6 +27,8 @@ export interface StartRunRequest {
   folder: vscode.WorkspaceFolder | (() => Thenable<vscode.WorkspaceFolder | undefined>);
   /** Session start: after the gate, before the enqueue (marks the folder in flight, sweeps orphans). */
   beforeEnqueue?: (backend: TelemetryBackend, scopeId: string) => Promise<void>;
+  /** Session start: the answer came through a backend since replaced (or the window closed): the run is not recorded. */
+  superseded?: (backend: TelemetryBackend) => boolean;
   /** Trigger: wraps the enqueue (its progress); undefined when the user stopped waiting (the run goes on). */
   during?: <T>(enqueue: () => Promise<T>) => PromiseLike<T | undefined>;
 }
@@ -77,7 +79,7 @@ export async function startRun(parts: StartRunParts, req: StartRunRequest): Prom
   const attempt = async (): Promise<StartAttempt> => {
     await req.beforeEnqueue?.(backend, settings.scopeId);
     const { outcome, execution } = await enqueue(parts, req.trigger, folder, backend, settings);
-    if (outcome.kind === 'enqueued')
+    if (outcome.kind === 'enqueued' && !req.superseded?.(backend))
       parts.started.add({ runId: outcome.runId, by: req.trigger === 'MANUAL' ? 'user' : 'session' });
     return { ...outcome, folder, scopeId: settings.scopeId, backend, execution, startedAt };
   };
