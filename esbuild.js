@@ -33,21 +33,21 @@ const problemMatcher = {
  * Bundles of their own, required lazily: the wiring of all parts (app.ts) by extension.ts one tick
  * after activate() has returned; then, from app.ts, the data layer (supabase-js and all) with the
  * first connection, the command bodies and the trends panel on the first command, the session start
- * just after the wiring; enqueueing and executing runs (analysisRunner.ts) with the first run.
- * `require('./ui/commands')` in app.ts becomes `require('./commands.js')`, and so on.
+ * just after the wiring; enqueueing and executing runs (runs/analysisRunner.ts) with the first run.
+ * `require('./ui/commands')` (ui/commands/index.ts) in app.ts becomes `require('./commands.js')`, and so on.
  */
 const LAZY = [
   { importer: 'extension.ts', path: './app', bundle: 'app' },
   { importer: 'app.ts', path: './data/supabaseBackend', bundle: 'supabaseBackend' },
   { importer: 'app.ts', path: './ui/commands', bundle: 'commands' },
-  { importer: 'app.ts', path: './ui/sessionStart', bundle: 'sessionStart' },
-  { importer: `ui${path.sep}analysisRunner.ts`, path: '../analysis/executeRun', bundle: 'executeRun' },
+  { importer: 'app.ts', path: './runs/sessionStart', bundle: 'sessionStart' },
+  { importer: `runs${path.sep}analysisRunner.ts`, path: '../analysis/executeRun', bundle: 'executeRun' },
 ];
 /** @type {import('esbuild').Plugin} */
 const lazyBundles = {
   name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\.?\/(?:(data|ui|analysis)\/)?\w+$/ }, (args) => {
+    build.onResolve({ filter: /^\.\.?\/(?:(data|ui|runs|analysis)\/)?\w+$/ }, (args) => {
       const lazy = LAZY.find((l) => l.path === args.path && args.importer.endsWith(`src${path.sep}${l.importer}`));
       return lazy ? { path: `./${lazy.bundle}.js`, external: true } : undefined;
     });
@@ -61,8 +61,8 @@ async function main() {
       extension: 'src/extension.ts',
       app: 'src/app.ts',
       supabaseBackend: 'src/data/supabaseBackend.ts',
-      commands: 'src/ui/commands.ts',
-      sessionStart: 'src/ui/sessionStart.ts',
+      commands: 'src/ui/commands/index.ts',
+      sessionStart: 'src/runs/sessionStart.ts',
       executeRun: 'src/analysis/executeRun.ts',
       analysisChild: 'src/analysis/analysisChild.ts',
     },

@@ -1,5 +1,44 @@
 import tseslint from 'typescript-eslint';
 
+/**
+ * The product's layers (src/), lowest first: an import may only go down or sideways. Each room lists
+ * the rooms it may import from; anything else of ours (`../x/…`), and `vscode` where the room must
+ * not depend on the editor, fails `npm run lint`.
+ *   domain    pure rules and formats: nothing of ours outside domain/, never vscode
+ *   data      the backend: domain/
+ *   analysis  the analysis process: domain/, data/
+ *   platform  VS Code plumbing (connection, settings, log, poller): domain/, data/
+ *   runs, scheduler  the use cases: domain/, data/, platform/, analysis/ (never ui/, never the wiring)
+ *   ui        what draws: anything above but never app.ts / extension.ts / testingApi.ts
+ *   webview   the browser bundle: domain/ only (pure), never vscode
+ */
+const LAYERS = {
+  domain: { may: [], vscode: false },
+  data: { may: ['domain'], vscode: false },
+  analysis: { may: ['domain', 'data'], vscode: false },
+  platform: { may: ['domain', 'data'], vscode: true },
+  runs: { may: ['domain', 'data', 'platform', 'analysis'], vscode: true },
+  scheduler: { may: ['domain', 'data', 'platform', 'analysis'], vscode: true },
+  webview: { may: ['domain'], vscode: false },
+};
+
+function layerRule(room, { may, vscode }) {
+  const allowed = may.map((r) => `${r}/`).join('|');
+  const patterns = [
+    {
+      // From src/<room>/x.ts, `../<other>/…` or `../app` leaves the room; only the listed rooms may be reached.
+      regex: allowed ? `^\\.\\./(?!(?:${allowed}))` : '^\\.\\./',
+      message: `src/${room}/ may import only from ${may.length ? may.map((r) => `src/${r}/`).join(', ') : 'itself'} (layers: eslint.config.mjs).`,
+    },
+  ];
+  if (!vscode)
+    patterns.push({
+      regex: '^vscode$',
+      message: `src/${room}/ must not depend on vscode (layers: eslint.config.mjs).`,
+    });
+  return { files: [`src/${room}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -31,6 +70,39 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  ...Object.entries(LAYERS).map(([room, layer]) => layerRule(room, layer)),
+  {
+    files: ['src/ui/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?:\\.\\./)+(?:app|extension|testingApi)$',
+              message: 'src/ui/ draws; it never imports the wiring (app.ts, extension.ts, testingApi.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Functions stay short enough to read in one screen.
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }] },
+  },
+  {
+    // r2 shortens these (issue 19); remove this override at merge
+    files: [
+      'src/domain/heartbeatFormat.ts',
+      'src/data/enqueueRun.ts',
+      'src/data/pooledFetch.ts',
+      'src/data/errors.ts',
+      'src/analysis/analysisChild.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
   },
   {
     files: ['test/**/*.ts', 'scripts/**/*.ts'],

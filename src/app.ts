@@ -1,25 +1,29 @@
 // The extension's parts, built and wired. Each part follows the others through their own events.
 // extension.ts loads this bundle (dist/app.js) one tick after activate() has returned.
 import * as vscode from 'vscode';
+import type { TelemetryBackend } from './data/backend';
 import { ConnectionManager } from './platform/connection';
 import { CredentialStore } from './platform/credentialStore';
 import { Log } from './platform/log';
 import { folderSettings } from './platform/settings';
-import { AnalysisRunner } from './ui/analysisRunner';
-import type { Confirm } from './ui/commands';
+import { AnalysisRunner } from './runs/analysisRunner';
+import { RunComparisons } from './runs/runComparisons';
+import { RunsModel } from './runs/runsModel';
+import { RunWatcher } from './runs/runWatcher';
+import { StartedRuns } from './runs/startedRuns';
+import type { StartRunParts } from './runs/startRun';
+import type { SessionStartController } from './runs/sessionStart';
+import { SchedulerMonitor } from './scheduler/schedulerMonitor';
+import type { CommandParts, Confirm } from './ui/commands';
+import { showAnalysisStatus } from './ui/analysisStatus';
+import { notifyCompletions } from './ui/completionNotifier';
 import { FailureNotifier } from './ui/failureNotifier';
 import { NotificationPrefs, registerNotificationCommands } from './ui/notificationPrefs';
-import { RunComparisons } from './ui/runComparisons';
 import { RunDocumentProvider, RUN_DOC_SCHEME } from './ui/runDocument';
-import { RunsModel } from './ui/runsModel';
 import { RunsView } from './ui/runsView';
-import { RunWatcher } from './ui/runWatcher';
-import { SchedulerMonitor } from './ui/schedulerMonitor';
 import { SchedulerStatusBar } from './ui/statusBar';
-import { StartedRuns } from './ui/startedRuns';
 import { publishStoredKeyContext } from './ui/storedKeys';
 import { registerLazyCommands } from './ui/lazyCommands';
-import type { SessionStartController } from './ui/sessionStart';
 import type { TestHooks, TestingApi } from './testingApi';
 
 /**
@@ -33,7 +37,7 @@ export interface EhgTelemetryApi {
   testing?: TestingApi;
 }
 
-type BackendOptions = { url: string; origin: string; key: string; timeoutMs: number };
+type CreateBackend = (o: { url: string; origin: string; key: string; timeoutMs: number }) => TelemetryBackend;
 
 /**
  * Builds the parts and wires them (extension.ts calls it just after activate() has returned). Nothing
@@ -46,9 +50,48 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
     ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- inside the dead branch, so the production bundle has no trace of it
       (require('./testingApi') as typeof import('./testingApi')).createTestHooks()
     : undefined;
-  const newBackend = (o: BackendOptions) =>
-    new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}` });
-  const createBackend = __EHG_TEST_HOOKS__ && hooks ? hooks.observeBackends(newBackend) : newBackend;
+  const onRequest = __EHG_TEST_HOOKS__ && hooks ? hooks.countRequest : undefined;
+  const createBackend: CreateBackend = (o) =>
+    new (loadSupabaseBackend().SupabaseBackend)({ ...o, clientInfo: `ehg-telemetry-vscode/${version}`, onRequest });
+  const p = buildParts(context, version, createBackend);
+  const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
+  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(modal) : modal;
+  // Disposed in this order (VS Code disposes subscriptions first to last): the analysis runner before
+  // the connection, so that a held run's cancel is still sent through the open backend.
+  const closeAnalysis = () => p.analysis.close();
+  closers.add(closeAnalysis);
+  context.subscriptions.push(
+    { dispose: () => closers.delete(closeAnalysis) },
+    ...[p.log, p.credentials, p.analysis, p.connection, p.model, p.comparisons, p.view, p.monitor, p.prefs],
+    ...[p.statusBar, p.watcher, p.started, p.documents],
+    ...followStartedRuns(p),
+    showAnalysisStatus(p.analysis),
+    notifyCompletions(p.watcher.onDidFinish, p.connection, p.comparisons, p.prefs),
+    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, p.documents),
+    p.credentials.onDidChange(() => publishStoredKeyContext(p.credentials)),
+    registerNotificationCommands(p.prefs),
+    registerLazyCommands(() => loadCommands().createCommandHandlers(commandParts(p, context, createBackend, confirm))),
+  );
+  publishStoredKeyContext(p.credentials);
+  // Everything that touches secrets, files or the network starts a tick later still, once VS Code has
+  // the API this returns (and the extension counts as active).
+  const startTimer = setTimeout(() => {
+    p.monitor.start();
+    const sessionStart = newSessionStart(p);
+    context.subscriptions.push(sessionStart);
+    if (__EHG_TEST_HOOKS__ && hooks) hooks.observeSessionStart(sessionStart);
+    sessionStart.start();
+    void p.connection.refresh();
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
+  if (__EHG_TEST_HOOKS__ && hooks) return { testing: hooks.attach(testParts(p)) };
+  return {};
+}
+
+type Parts = ReturnType<typeof buildParts>;
+
+/** Every part, built; none has started reading yet. */
+function buildParts(context: vscode.ExtensionContext, version: string, createBackend: CreateBackend) {
   const log = new Log();
   const credentials = new CredentialStore(context.secrets, context.globalState);
   const connection = new ConnectionManager(credentials, log, createBackend);
@@ -57,70 +100,81 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
   const model = new RunsModel(connection, notifier, workspaceScopeIds, context.workspaceState);
   const comparisons = new RunComparisons(connection, model);
   const analysis = new AnalysisRunner(connection, log, context.extensionPath, version);
-  const closeAnalysis = () => analysis.close();
   const view = new RunsView(connection, model, comparisons, analysis);
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
-  const watcher = new RunWatcher(connection, model, log, { comparisons, prefs });
-  const started = new StartedRuns(view, watcher, analysis);
+  const watcher = new RunWatcher(connection, model, log);
+  const started = new StartedRuns();
   const documents = new RunDocumentProvider(connection);
-  const modal: Confirm = (...args) => loadCommands().confirmModal(...args);
-  const confirm = __EHG_TEST_HOOKS__ && hooks ? hooks.confirm(modal) : modal;
-  const deps = {
-    context,
-    connection,
-    credentials,
-    model,
-    view,
-    started,
-    monitor,
-    documents,
+  const start: StartRunParts = { connection, analysis, started, extensionVersion: version };
+  return {
     log,
-    createBackend,
+    credentials,
+    connection,
+    prefs,
+    notifier,
+    model,
+    comparisons,
     analysis,
-    confirm,
+    view,
+    monitor,
+    statusBar,
+    watcher,
+    started,
+    documents,
+    start,
   };
-  // Disposed in this order (VS Code disposes subscriptions first to last): the analysis runner before
-  // the connection, so that a held run's cancel is still sent through the open backend.
-  closers.add(closeAnalysis);
-  context.subscriptions.push(
-    { dispose: () => closers.delete(closeAnalysis) },
-    ...[
-      log,
-      credentials,
-      analysis,
-      connection,
-      model,
-      comparisons,
-      view,
-      monitor,
-      statusBar,
-      watcher,
-      started,
-      documents,
-    ],
-    vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, documents),
-    credentials.onDidChange(() => publishStoredKeyContext(credentials)),
-    registerNotificationCommands(prefs),
-    registerLazyCommands(() => loadCommands().createCommandHandlers({ ...deps, extensionVersion: version })),
-  );
-  publishStoredKeyContext(credentials);
-  // Everything that touches secrets, files or the network starts a tick later still, once VS Code has
-  // the API this returns (and the extension counts as active).
-  const startTimer = setTimeout(() => {
-    monitor.start();
-    const sessionStart = newSessionStart(connection, log, notifier, version, started, analysis);
-    context.subscriptions.push(sessionStart);
-    if (__EHG_TEST_HOOKS__ && hooks) hooks.observeSessionStart(sessionStart);
-    sessionStart.start();
-    void connection.refresh();
-  }, 0);
-  context.subscriptions.push({ dispose: () => clearTimeout(startTimer) });
-  if (__EHG_TEST_HOOKS__ && hooks) {
-    const parts = { connection, model, tree: view.tree, statusBar, prefs, monitor, analysis, documents };
-    return { testing: hooks.attach({ ...parts, viewMessage: () => view.message, viewState: () => view.state }) };
-  }
-  return {};
+}
+
+/**
+ * A run this window started is marked in the tree and watched until it ends; the list is read again
+ * when one starts in the background (Trigger reads it itself, with progress) and when one ends.
+ */
+function followStartedRuns(p: Parts): vscode.Disposable[] {
+  return [
+    p.started.onDidStart((run) => {
+      p.view.tree.mine.add(run.runId);
+      p.watcher.watch(run.runId);
+      if (run.by === 'session') void p.view.refreshIfVisible();
+    }),
+    // A run this window executed has ended: the watcher looks now instead of at its next poll.
+    p.analysis.onDidEndRun(() => {
+      p.watcher.checkNow();
+      void p.view.refreshIfVisible();
+    }),
+    p.watcher.onDidFinish(() => void p.view.refreshNow()),
+  ];
+}
+
+/** Each command group's parts (ui/commands/index.ts). */
+function commandParts(
+  p: Parts,
+  context: vscode.ExtensionContext,
+  createBackend: CreateBackend,
+  confirm: Confirm,
+): CommandParts {
+  const { connection, log, model } = p;
+  return {
+    connection: { connection, credentials: p.credentials, createBackend, log },
+    runs: {
+      ...{ connection, model, view: p.view, documents: p.documents, log, analysis: p.analysis, start: p.start },
+      refreshHeartbeat: () => p.monitor.refreshNow(),
+      confirm,
+    },
+    scheduler: { connection, monitor: p.monitor, log },
+    trends: { extensionUri: context.extensionUri, connection, model, log },
+  };
+}
+
+/** What the test hooks read (test build only). */
+function testParts(p: Parts) {
+  const { connection, statusBar, prefs, monitor, analysis, documents, comparisons, view } = p;
+  return {
+    ...{ connection, tree: view.tree, statusBar, prefs, monitor, analysis, documents, comparisons },
+    refreshRuns: () => view.refreshNow(),
+    viewMessage: () => view.message,
+    viewState: () => view.state,
+  };
 }
 
 /** What deactivate() waits for (bounded): each wired window's AnalysisRunner.close(). */
@@ -136,16 +190,9 @@ export function beforeDeactivate(): Promise<void> {
 }
 
 /** SESSION_START for every folder (its own bundle, loaded after the wiring). */
-function newSessionStart(
-  connection: ConnectionManager,
-  log: Log,
-  notifier: FailureNotifier,
-  extensionVersion: string,
-  started: StartedRuns,
-  analysis: AnalysisRunner,
-): SessionStartController {
+function newSessionStart(p: Parts): SessionStartController {
   const { SessionStartController } = loadSessionStart();
-  return new SessionStartController(connection, log, notifier, { extensionVersion }, started, analysis);
+  return new SessionStartController(p.start, p.log, p.notifier);
 }
 
 /** The scope_id of each workspace folder (This Workspace). */
@@ -163,9 +210,9 @@ function loadCommands(): typeof import('./ui/commands') {
   return require('./ui/commands') as typeof import('./ui/commands');
 }
 
-function loadSessionStart(): typeof import('./ui/sessionStart') {
+function loadSessionStart(): typeof import('./runs/sessionStart') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./ui/sessionStart') as typeof import('./ui/sessionStart');
+  return require('./runs/sessionStart') as typeof import('./runs/sessionStart');
 }
 
 /**

@@ -2,20 +2,18 @@
 // counters they read. This module exists only in the test build (esbuild.js `--test`, into
 // dist-test/): extension.ts requires it behind `__EHG_TEST_HOOKS__`, which the production build
 // defines as false, so the branch and this module are removed from dist/extension.js and the VSIX.
-// Everything here observes the product from outside (wrapping the backend factory, the
-// confirmation and a few methods); the product keeps no state for tests.
+// Everything here observes the product from outside, through the events its parts fire and the
+// parts it is handed (each backend's onRequest, the confirmation); the product keeps no state for tests.
 import * as vscode from 'vscode';
-import type { TelemetryBackend } from './data/backend';
 import type { ConnectionManager } from './platform/connection';
 import type { Confirm } from './ui/commands';
 import type { NotificationPrefs } from './ui/notificationPrefs';
-import type { RunsModel } from './ui/runsModel';
+import type { RunComparisons } from './runs/runComparisons';
 import type { RunsTreeProvider } from './ui/runsTree';
-import type { SchedulerMonitor } from './ui/schedulerMonitor';
-import type { SessionStartController } from './ui/sessionStart';
-import type { AnalysisRunner, ExecutionRecord } from './ui/analysisRunner';
+import type { SchedulerMonitor } from './scheduler/schedulerMonitor';
+import type { SessionStartController } from './runs/sessionStart';
+import type { AnalysisRunner, ExecutionRecord } from './runs/analysisRunner';
 import type { SchedulerStatusBar } from './ui/statusBar';
-import type { TriggerDecisionCode } from './domain/sessionTrigger';
 import { RUN_DOC_SCHEME, RunDocumentProvider } from './ui/runDocument';
 
 export interface TestTreeItem {
@@ -64,8 +62,10 @@ export interface TestingApi {
 /** What the hooks read once activate() has built everything. */
 export interface Parts {
   connection: ConnectionManager;
-  model: RunsModel;
   tree: RunsTreeProvider;
+  comparisons: RunComparisons;
+  /** Reads the runs list now (through the view's poller). */
+  refreshRuns: () => Promise<void>;
   statusBar: SchedulerStatusBar;
   prefs: NotificationPrefs;
   monitor: SchedulerMonitor;
@@ -76,8 +76,8 @@ export interface Parts {
 }
 
 export interface TestHooks {
-  /** Counts the requests of every backend the factory makes (pruned when a backend is disposed). */
-  observeBackends<A extends unknown[], B extends TelemetryBackend>(factory: (...args: A) => B): (...args: A) => B;
+  /** Every backend's onRequest: counts the requests of all of them. */
+  countRequest: () => void;
   /** The confirmation the commands use: answered by answerNextConfirmation() when one is pending. */
   confirm(real: Confirm): Confirm;
   /** The session start, when it is built (after activate() has returned): its decisions and attempts. */
@@ -92,171 +92,136 @@ function text(v: string | vscode.TreeItemLabel | vscode.MarkdownString | undefin
   return v.label;
 }
 
-/** Replaces obj[name] (a method, possibly private) with wrap(original); fails loudly when it is gone. */
-function instrument<F extends (...args: never[]) => unknown>(
-  obj: object,
-  name: string,
-  wrap: (original: F) => F,
-): void {
-  const o = obj as Record<string, unknown>;
-  const original = o[name];
-  if (typeof original !== 'function') throw new Error(`test hooks: ${obj.constructor.name}.${name} is not a method`);
-  o[name] = wrap((original as F).bind(obj) as F);
-}
-
 export function createTestHooks(): TestHooks {
-  const live = new Set<TelemetryBackend>();
-  let retiredRequests = 0;
-  let comparisonRequests = 0;
+  let requests = 0;
   const answers: Array<string | undefined> = [];
   const decisions: Array<{ scopeId: string; decision: string; runId?: string }> = [];
   const inFlight = new Set<Promise<void>>();
 
   return {
-    observeBackends(factory) {
-      return (...args) => {
-        const b = factory(...args);
-        live.add(b);
-        instrument(b, 'getPreviousSucceeded', (orig: TelemetryBackend['getPreviousSucceeded']) => (...a) => {
-          comparisonRequests++;
-          return orig(...a);
-        });
-        instrument(b, 'dispose', (orig: () => void) => () => {
-          if (live.delete(b)) retiredRequests += requestCount(b);
-          orig();
-        });
-        return b;
-      };
+    countRequest: () => {
+      requests++;
     },
     confirm(real) {
       return (...args) => (answers.length ? Promise.resolve(answers.shift()) : real(...args));
     },
     observeSessionStart(sessionStart) {
       // Every decision the session start logs (repeats of the same skip are not logged).
-      instrument(
-        sessionStart,
-        'logDecision',
-        (orig: (scopeId: string, code: TriggerDecisionCode, fields: Record<string, unknown>) => void) =>
-          (scopeId, code, fields) => {
-            orig(scopeId, code, fields);
-            decisions.push({
-              scopeId,
-              decision: code,
-              runId: typeof fields.run_id === 'string' ? fields.run_id : undefined,
-            });
-            if (decisions.length > 200) decisions.shift();
-          },
-      );
-      instrument(sessionStart, 'attempt', (orig: (st: unknown) => Promise<void>) => (st) => {
-        const attempt = orig(st);
+      sessionStart.onDidDecide(({ scopeId, code, fields }) => {
+        decisions.push({
+          scopeId,
+          decision: code,
+          runId: typeof fields.run_id === 'string' ? fields.run_id : undefined,
+        });
+        if (decisions.length > 200) decisions.shift();
+      });
+      sessionStart.onDidAttempt((attempt) => {
         inFlight.add(attempt);
         void attempt.finally(() => inFlight.delete(attempt));
-        return attempt;
       });
     },
-    attach(p) {
-      let notifications = 0;
-      instrument(p.prefs, 'show', (orig: NotificationPrefs['show']) => (kind, ...rest) => {
-        if (!p.prefs.isMuted(kind)) notifications++;
-        return orig(kind, ...rest);
-      });
-      // The text of each run document as provided, so that reading the shown one costs nothing.
-      const provided = new Map<string, string>();
-      instrument(
-        p.documents,
-        'provideTextDocumentContent',
-        (orig: RunDocumentProvider['provideTextDocumentContent']) => async (uri) => {
-          const text = await orig(uri);
-          provided.delete(uri.toString());
-          provided.set(uri.toString(), text);
-          if (provided.size > 20) provided.delete(provided.keys().next().value!);
-          return text;
-        },
-      );
+    attach: (p) => testingApi(p, { requests: () => requests, answers, decisions, inFlight }),
+  };
+}
+
+/** What the hooks collected, for the TestingApi. */
+interface Observed {
+  requests: () => number;
+  answers: Array<string | undefined>;
+  decisions: Array<{ scopeId: string; decision: string; runId?: string }>;
+  inFlight: Set<Promise<void>>;
+}
+
+function testingApi(p: Parts, o: Observed): TestingApi {
+  let notifications = 0;
+  let comparisonRequests = 0;
+  p.prefs.onDidShow(() => notifications++);
+  p.comparisons.onDidRequest(() => comparisonRequests++);
+  // The text of each run document as provided, so that reading the shown one costs nothing.
+  const provided = new Map<string, string>();
+  p.documents.onDidProvide(({ uri, text }) => {
+    provided.delete(uri.toString());
+    provided.set(uri.toString(), text);
+    if (provided.size > 20) provided.delete(provided.keys().next().value!);
+  });
+  return {
+    async settle() {
+      await p.connection.refresh();
+      while (o.inFlight.size) await Promise.allSettled([...o.inFlight]);
+    },
+    runsTree: (opts) => readTree(p.tree, opts?.expand ?? false),
+    statusBar: () => readStatusBar(p.statusBar),
+    state() {
+      const snap = p.connection.snapshot;
       return {
-        async settle() {
-          await p.connection.refresh();
-          while (inFlight.size) await Promise.allSettled([...inFlight]);
-        },
-        async runsTree(opts) {
-          const roots = await p.tree.getChildren();
-          const out: TestTreeItem[] = [];
-          for (const node of roots) {
-            const item = p.tree.getTreeItem(node);
-            const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
-            const entry: TestTreeItem = {
-              label: text(item.label),
-              description: text(item.description),
-              tooltip: text(item.tooltip),
-              contextValue: item.contextValue ?? '',
-              iconId: icon?.id ?? '',
-              iconColor: icon?.color?.id,
-              runId: node.kind === 'run' ? node.run.runId : undefined,
-            };
-            if (opts?.expand && node.kind === 'run') {
-              const kids = await p.tree.getChildren(node);
-              entry.children = kids.map((k) => {
-                const ki = p.tree.getTreeItem(k);
-                return { label: text(ki.label), description: text(ki.description) || undefined };
-              });
-            }
-            out.push(entry);
-          }
-          return out;
-        },
-        statusBar() {
-          const item = p.statusBar.view;
-          return {
-            text: item.text,
-            tooltip: text(item.tooltip),
-            backgroundColor: item.backgroundColor?.id,
-            name: item.name ?? '',
-            accessibilityLabel: item.accessibilityInformation?.label ?? '',
-            command: typeof item.command === 'string' ? item.command : item.command?.command,
-            state: p.statusBar.state,
-          };
-        },
-        state() {
-          const snap = p.connection.snapshot;
-          return {
-            viewState: p.viewState(),
-            connection: snap.state.kind,
-            canWrite: snap.canWrite,
-            trusted: vscode.workspace.isTrusted,
-            envRead: p.connection.hasReadEnv,
-          };
-        },
-        lastDocument() {
-          // The run document in the active editor: shown, not only rendered.
-          const active = vscode.window.activeTextEditor?.document;
-          if (active?.uri.scheme !== RUN_DOC_SCHEME) return undefined;
-          return provided.get(active.uri.toString()) ?? active.getText();
-        },
-        decisions: () => [...decisions],
-        notifications: () => notifications,
-        requests: () => [...live].reduce((n, b) => n + requestCount(b), retiredRequests),
-        heartbeatReads: () => p.monitor.readCount,
-        comparisonRequests: () => comparisonRequests,
-        refreshRuns: async () => {
-          await p.model.load();
-        },
-        refreshHeartbeat: () => p.monitor.refreshNow(),
-        analysis: () => ({
-          active: p.analysis.activeRunIds,
-          history: p.analysis.history.map((h) => ({ ...h })),
-          noAnalyzer: [...p.analysis.noAnalyzer.values()],
-          viewMessage: p.viewMessage(),
-        }),
-        answerNextConfirmation(answer) {
-          answers.push(answer);
-        },
+        viewState: p.viewState(),
+        connection: snap.state.kind,
+        canWrite: snap.canWrite,
+        trusted: vscode.workspace.isTrusted,
+        envRead: p.connection.hasReadEnv,
       };
+    },
+    lastDocument() {
+      // The run document in the active editor: shown, not only rendered.
+      const active = vscode.window.activeTextEditor?.document;
+      if (active?.uri.scheme !== RUN_DOC_SCHEME) return undefined;
+      return provided.get(active.uri.toString()) ?? active.getText();
+    },
+    decisions: () => [...o.decisions],
+    notifications: () => notifications,
+    requests: () => o.requests(),
+    heartbeatReads: () => p.monitor.readCount,
+    comparisonRequests: () => comparisonRequests,
+    refreshRuns: () => p.refreshRuns(),
+    refreshHeartbeat: () => p.monitor.refreshNow(),
+    analysis: () => ({
+      active: p.analysis.activeRunIds,
+      history: p.analysis.history.map((h) => ({ ...h })),
+      noAnalyzer: [...p.analysis.noAnalyzer.values()],
+      viewMessage: p.viewMessage(),
+    }),
+    answerNextConfirmation(answer) {
+      o.answers.push(answer);
     },
   };
 }
 
-/** SupabaseBackend counts its own requests (its guarded fetch); other backends count none. */
-function requestCount(b: TelemetryBackend): number {
-  const n = (b as { requestCount?: unknown }).requestCount;
-  return typeof n === 'number' ? n : 0;
+async function readTree(tree: RunsTreeProvider, expand: boolean): Promise<TestTreeItem[]> {
+  const roots = await tree.getChildren();
+  const out: TestTreeItem[] = [];
+  for (const node of roots) {
+    const item = tree.getTreeItem(node);
+    const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+    const entry: TestTreeItem = {
+      label: text(item.label),
+      description: text(item.description),
+      tooltip: text(item.tooltip),
+      contextValue: item.contextValue ?? '',
+      iconId: icon?.id ?? '',
+      iconColor: icon?.color?.id,
+      runId: node.kind === 'run' ? node.run.runId : undefined,
+    };
+    if (expand && node.kind === 'run') {
+      const kids = await tree.getChildren(node);
+      entry.children = kids.map((k) => {
+        const ki = tree.getTreeItem(k);
+        return { label: text(ki.label), description: text(ki.description) || undefined };
+      });
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+function readStatusBar(statusBar: SchedulerStatusBar): ReturnType<TestingApi['statusBar']> {
+  const item = statusBar.view;
+  return {
+    text: item.text,
+    tooltip: text(item.tooltip),
+    backgroundColor: item.backgroundColor?.id,
+    name: item.name ?? '',
+    accessibilityLabel: item.accessibilityInformation?.label ?? '',
+    command: typeof item.command === 'string' ? item.command : item.command?.command,
+    state: statusBar.state,
+  };
 }

@@ -36,6 +36,8 @@ const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 export function createGuardedFetch(opts: {
   timeoutMs: number;
   onResponse?: (o: FetchObservation) => void;
+  /** Called as each request is sent (e.g. to count them). */
+  onRequest?: () => void;
   base?: typeof fetch;
 }): GuardedFetch {
   const base = opts.base ?? fetch;
@@ -62,6 +64,7 @@ export function createGuardedFetch(opts: {
     );
     inFlight++;
     requestCount++;
+    opts.onRequest?.();
     try {
       const res = await base(input, { ...init, signal: ctrl.signal });
       // The body is read here so the timeout covers it too; a stalled body cannot hang a refresh.

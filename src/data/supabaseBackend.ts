@@ -68,6 +68,8 @@ export interface SupabaseBackendOptions {
   clientInfo: string;
   /** For tests and benchmarks: substitute fetch (e.g. to count requests). */
   baseFetch?: typeof fetch;
+  /** Called as each request is sent. */
+  onRequest?: () => void;
   /**
    * The connection pool (src/data/pooledFetch.ts): 'own' (one keep-alive pool, closed on dispose) or
    * 'global' (node's global agents: VS Code applies proxy settings with http.proxySupport "on").
@@ -106,6 +108,7 @@ export class SupabaseBackend implements TelemetryBackend {
     this.http = createGuardedFetch({
       timeoutMs: opts.timeoutMs,
       base: opts.baseFetch ?? this.pool?.fetch,
+      onRequest: opts.onRequest,
       onResponse: (o) => {
         if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
       },

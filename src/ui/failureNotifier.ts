@@ -2,11 +2,12 @@
 // with the next successful one; everything in between goes to the log and the view/status bar.
 import * as vscode from 'vscode';
 import type { BackendError } from '../data/backend';
+import type { FailureReporter } from '../platform/failures';
 import type { Log } from '../platform/log';
 import type { NotificationPrefs } from './notificationPrefs';
 import { warn } from './notify';
 
-export class FailureNotifier {
+export class FailureNotifier implements FailureReporter {
   private inEpisode = false;
 
   constructor(

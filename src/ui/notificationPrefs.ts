@@ -7,9 +7,17 @@ import { info, notify } from './notify';
 export { NOTIFICATION_KINDS } from '../domain/mutedNotifications';
 export type { NotificationKind } from '../domain/mutedNotifications';
 
-export class NotificationPrefs extends MutedNotifications {
+export class NotificationPrefs extends MutedNotifications implements vscode.Disposable {
+  private readonly shown = new vscode.EventEmitter<NotificationKind>();
+  /** A notification of this kind is shown (it was not muted). */
+  readonly onDidShow = this.shown.event;
+
   constructor(state: vscode.Memento) {
     super(state);
+  }
+
+  dispose(): void {
+    this.shown.dispose();
   }
 
   /**
@@ -23,6 +31,7 @@ export class NotificationPrefs extends MutedNotifications {
     ...actions: string[]
   ): Promise<string | undefined> {
     if (this.isMuted(kind)) return undefined;
+    this.shown.fire(kind);
     const never = vscode.l10n.t("Don't Show Again");
     // Every caller's text may hold database or server text: notify keeps it from becoming a (command) link.
     const choice = await notify(severity, text, ...actions, never);

@@ -13,6 +13,9 @@ export function runDocumentUri(runId: string): vscode.Uri {
 export class RunDocumentProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
+  private readonly provided = new vscode.EventEmitter<{ uri: vscode.Uri; text: string }>();
+  /** A document's content was provided (fetched and rendered). */
+  readonly onDidProvide = this.provided.event;
 
   constructor(private readonly connection: ConnectionManager) {}
 
@@ -23,12 +26,15 @@ export class RunDocumentProvider implements vscode.TextDocumentContentProvider, 
 
   dispose(): void {
     this.emitter.dispose();
+    this.provided.dispose();
   }
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const m = /^\/runs\/(.+)\.md$/.exec(uri.path);
     const runId = m ? decodeURIComponent(m[1]) : '';
-    return this.render(runId);
+    const text = await this.render(runId);
+    this.provided.fire({ uri, text });
+    return text;
   }
 
   private async render(runId: string): Promise<string> {

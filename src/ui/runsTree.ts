@@ -15,9 +15,9 @@ import {
 import type { ConnectionManager } from '../platform/connection';
 import { SafeMarkdown } from './markdown';
 import './l10n';
-import type { RunsModel } from './runsModel';
+import type { RunsModel } from '../runs/runsModel';
 import { bottleneckId } from '../domain/runComparison';
-import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from './runComparisons';
+import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from '../runs/runComparisons';
 
 export type RunsNode =
   | { kind: 'run'; run: RunSummary }

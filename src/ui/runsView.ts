@@ -3,10 +3,11 @@
 // analysis runner through their own events.
 import * as vscode from 'vscode';
 import type { ConnectionManager } from '../platform/connection';
-import { Poller } from './poller';
-import type { AnalysisRunner } from './analysisRunner';
-import type { RunComparisons } from './runComparisons';
-import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel } from './runsModel';
+import { Poller } from '../platform/poller';
+import type { AnalysisRunner } from '../runs/analysisRunner';
+import type { RunComparisons } from '../runs/runComparisons';
+import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel } from '../runs/runsModel';
+import { loadMore } from '../runs/runPages';
 import { RunsNode, RunsTreeProvider } from './runsTree';
 import { computeViewDescription, computeViewMessage, computeViewState, ContextKeys, ViewState } from './viewState';
 
@@ -94,6 +95,11 @@ export class RunsView implements vscode.Disposable {
   /** Reads the list now if someone can see it (otherwise it is read when the view is shown). */
   refreshIfVisible(): Promise<void> {
     return this.treeView.visible ? this.poller.refreshNow() : Promise.resolve();
+  }
+
+  /** One more page, read by the poller (after a read in flight, never beside it). */
+  loadMore(): Promise<void> {
+    return loadMore(this.model.pages, this.model.hasMore, this.poller);
   }
 
   async reveal(runId: string): Promise<void> {

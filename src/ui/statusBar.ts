@@ -5,7 +5,7 @@ import { heartbeatFacts, presentHealth } from '../domain/heartbeatFormat';
 import { escapeMarkdown } from '../domain/text';
 import { SafeMarkdown } from './markdown';
 import './l10n';
-import type { SchedulerMonitor } from './schedulerMonitor';
+import type { SchedulerMonitor } from '../scheduler/schedulerMonitor';
 
 export const STATUS_BAR_ID = 'ehgTelemetry.scheduler';
 

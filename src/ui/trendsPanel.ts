@@ -10,7 +10,7 @@ import type { RunSummary } from '../domain/run';
 import { buildTrends } from '../domain/trends';
 import type { ConnectionManager } from '../platform/connection';
 import { folderSettings } from '../platform/settings';
-import type { RunsModel } from './runsModel';
+import type { RunsModel } from '../runs/runsModel';
 import { warn } from './notify';
 import './l10n';
 

@@ -6,7 +6,7 @@ import { formatAge } from '../domain/format';
 import { isStale } from '../domain/freshness';
 import { isTransient } from '../data/errors';
 import type { ConnectionManager } from '../platform/connection';
-import type { RunsModel } from './runsModel';
+import type { RunsModel } from '../runs/runsModel';
 
 export type ViewState = 'notConfigured' | 'restricted' | 'loading' | 'unreachable' | 'error' | 'empty' | 'ok';
 

@@ -1,7 +1,7 @@
 // The one way a background read is scheduled in the UI: a RefreshScheduler with the shared backoff,
 // stretched while the window is unfocused and (for a view's data) paused while the view is hidden.
 import * as vscode from 'vscode';
-import { RefreshScheduler, RefreshSchedulerOptions } from '../platform/refreshScheduler';
+import { RefreshScheduler, RefreshSchedulerOptions } from './refreshScheduler';
 
 /** Backoff and unfocused stretching every poller shares. */
 export const POLL_DEFAULTS = { unfocusedFactor: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000 } as const;

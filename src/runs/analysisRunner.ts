@@ -1,7 +1,7 @@
 // Executes the runs this window triggers with the workspace's own analyzer (see
 // src/analysis/executeRun.ts and analysisProcess.ts for the process and who writes which row).
-// Here: the VS Code side — workspace trust, per-folder settings, the log channel, a cancellable
-// status-bar indication while this window runs an analysis, Cancel Run killing our child first,
+// Here: the VS Code side — workspace trust, the folder's settings, the log channel, the runs this
+// window executes (ui/analysisStatus.ts shows them in the status bar), Cancel Run killing our child first,
 // and a deactivation that never waits for an analysis (children are detached and finish their runs
 // themselves) but does, briefly, for a run claimed and not yet started (held for the CLI hook): that
 // one is cancelled (WINDOW_CLOSED) rather than left RUNNING with no owner.
@@ -12,7 +12,7 @@ import type { EnqueueRequest } from '../data/enqueueRun';
 import type { ExecuteOutcome, Execution } from '../analysis/executeRun';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
-import { folderSettings } from '../platform/settings';
+import type { FolderSettings } from '../platform/settings';
 import { windowIdFor } from '../domain/sessionTrigger';
 
 export interface ExecutionRecord {
@@ -28,7 +28,9 @@ export interface ExecutionRecord {
 
 export class AnalysisRunner implements vscode.Disposable {
   private readonly running = new Map<string, Execution>();
-  private readonly statusItem: vscode.StatusBarItem;
+  private readonly runningEmitter = new vscode.EventEmitter<string[]>();
+  /** The runs this window executes changed (one started or ended): their ids. */
+  readonly onDidChangeRunning = this.runningEmitter.event;
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   private readonly ended = new vscode.EventEmitter<string>();
@@ -53,10 +55,7 @@ export class AnalysisRunner implements vscode.Disposable {
     private readonly log: Log,
     private readonly extensionPath: string,
     private readonly extensionVersion: string,
-  ) {
-    this.statusItem = vscode.window.createStatusBarItem('ehgTelemetry.analysis', vscode.StatusBarAlignment.Left, 0);
-    this.statusItem.name = vscode.l10n.t('EHG Telemetry analysis');
-  }
+  ) {}
 
   get activeRunIds(): string[] {
     return [...this.running.keys()];
@@ -67,14 +66,14 @@ export class AnalysisRunner implements vscode.Disposable {
 
   /**
    * Enqueue with the hook's checks, executing the run here when the folder's executor is
-   * "workspace" (the default); "external" only enqueues.
+   * "workspace" (the default); "external" only enqueues. `fs`: the folder's settings, as startRun read them.
    */
   async enqueue(
     folder: vscode.WorkspaceFolder,
     backend: TelemetryBackend,
     req: Omit<EnqueueRequest, 'execute'>,
+    fs: Pick<FolderSettings, 'executor' | 'analyzerPath' | 'autoCreate'>,
   ): Promise<ExecuteOutcome> {
-    const fs = folderSettings(folder);
     const { enqueueRun, enqueueAndExecute } = loadExecuteRun();
     if (fs.executor === 'external') {
       return { outcome: await enqueueRun(backend, req), execution: null };
@@ -191,25 +190,7 @@ export class AnalysisRunner implements vscode.Disposable {
 
   private updateStatus(): void {
     if (this.disposed) return;
-    const ids = [...this.running.keys()];
-    if (ids.length === 0) {
-      this.statusItem.hide();
-      return;
-    }
-    this.statusItem.text = `$(sync~spin) ${ids.length > 1 ? vscode.l10n.t('EHG analysis ({0})', ids.length) : vscode.l10n.t('EHG analysis')}`;
-    this.statusItem.tooltip = vscode.l10n.t(
-      "EHG Telemetry is running the workspace's analyzer for run {0}. Click to cancel it.",
-      ids[0],
-    );
-    this.statusItem.command = {
-      title: vscode.l10n.t('Cancel Run'),
-      command: 'ehgTelemetry.cancelRun',
-      arguments: [{ runId: ids[0] }],
-    };
-    this.statusItem.accessibilityInformation = {
-      label: vscode.l10n.t('EHG Telemetry analysis running; activate to cancel it'),
-    };
-    this.statusItem.show();
+    this.runningEmitter.fire([...this.running.keys()]);
   }
 
   /**
@@ -233,7 +214,7 @@ export class AnalysisRunner implements vscode.Disposable {
     this.disposed = true;
     for (const e of this.running.values()) e.process.detach();
     this.running.clear();
-    this.statusItem.dispose();
+    this.runningEmitter.dispose();
     this.emitter.dispose();
     this.ended.dispose();
   }

@@ -1,19 +1,13 @@
-// Follows the runs this window enqueued until they finish, and tells the user once when one does
-// (with findings, or failed / timed out). Polls only while something is being watched.
+// Follows the runs this window started until they finish, logs each end and fires onDidFinish (the
+// completion notification is ui/completionNotifier.ts's). Polls only while something is being watched.
 import * as vscode from 'vscode';
 import { plural } from '../domain/format';
 import { isActive, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
 import type { Log } from '../platform/log';
 import type { TickOutcome } from '../platform/refreshScheduler';
-import { notify } from './notify';
-import { Poller } from './poller';
+import { Poller } from '../platform/poller';
 import type { RunsModel } from './runsModel';
-import type { NotificationPrefs } from './notificationPrefs';
-import { RunComparisons } from './runComparisons';
-import type { RunComparison } from '../domain/runComparison';
-import { completionMessage } from '../domain/completionMessage';
-import './l10n';
 
 const WATCH_POLL_MS = 5_000;
 const MAX_WATCH_MS = 2 * 3600_000;
@@ -30,7 +24,6 @@ export class RunWatcher implements vscode.Disposable {
     private readonly connection: ConnectionManager,
     private readonly model: RunsModel,
     private readonly log: Log,
-    private readonly extras: { comparisons?: RunComparisons; prefs?: NotificationPrefs } = {},
   ) {
     this.scheduler = new Poller({
       task: () => this.poll(),
@@ -76,42 +69,13 @@ export class RunWatcher implements vscode.Disposable {
     for (const run of res.value) {
       if (isActive(run.status)) continue;
       this.watched.delete(run.runId);
+      this.log.info(
+        `Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`,
+      );
       this.finished.fire(run);
-      void this.notify(run);
     }
     if (this.watched.size === 0) this.scheduler.setEnabled(false);
     return { ok: true, nextDelayMs: WATCH_POLL_MS };
-  }
-
-  /** The comparison with the previous run, for naming the new bottlenecks (null when none or it failed). */
-  private async newSincePrevious(run: RunSummary): Promise<RunComparison | null> {
-    if (!this.extras.comparisons || !RunComparisons.comparable(run)) return null;
-    const res = await this.extras.comparisons.compare(run);
-    return res.ok ? res.comparison : null;
-  }
-
-  private async notify(run: RunSummary): Promise<void> {
-    const wanted =
-      (run.status === 'SUCCEEDED' && (run.findingsCount ?? 0) > 0) ||
-      run.status === 'FAILED' ||
-      run.status === 'TIMED_OUT';
-    this.log.info(
-      `Run ${run.runId} finished: ${run.status}${run.findingsCount !== null ? `, ${plural(run.findingsCount, 'finding')}` : ''}`,
-    );
-    if (!wanted || !this.connection.snapshot.settings.notifyOnCompletion) return;
-    const kind = run.status === 'SUCCEEDED' ? 'runFinished' : 'runFailed';
-    if (this.extras.prefs?.isMuted(kind)) return;
-    const since = run.status === 'SUCCEEDED' ? await this.newSincePrevious(run) : null;
-    const text = completionMessage(run, since);
-    const showLabel = vscode.l10n.t('Show');
-    const severity = run.status === 'SUCCEEDED' ? 'info' : 'warning';
-    const show = this.extras.prefs
-      ? this.extras.prefs.show(kind, severity, text, showLabel)
-      : notify(severity, text, showLabel);
-    void show.then((choice) => {
-      if (choice === showLabel)
-        void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: run.runId });
-    });
   }
 
   dispose(): void {

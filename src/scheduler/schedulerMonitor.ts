@@ -18,8 +18,8 @@ import type { ConnectionManager } from '../platform/connection';
 import { summarizeState } from '../domain/connectionPrecedence';
 import type { ConnectionSnapshot } from '../platform/connection';
 import type { TickOutcome } from '../platform/refreshScheduler';
-import { Poller } from './poller';
-import type { FailureNotifier } from './failureNotifier';
+import { Poller } from '../platform/poller';
+import type { FailureReporter } from '../platform/failures';
 
 export const HEARTBEAT_TIMING = { settleMs: 2_000, minMs: 5_000, maxMs: 5 * 60_000 };
 
@@ -35,7 +35,7 @@ export class SchedulerMonitor implements vscode.Disposable {
 
   constructor(
     private readonly connection: ConnectionManager,
-    private readonly notifier: FailureNotifier,
+    private readonly notifier: FailureReporter,
   ) {
     // The status bar is always in sight: no view to follow, only focus (the poller's stretching).
     this.poller = new Poller({

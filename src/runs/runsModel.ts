@@ -2,12 +2,13 @@
 // of findings fetched on expansion. Fires change events with what changed, so the tree can refresh
 // single rows instead of everything.
 import * as vscode from 'vscode';
-import { BackendError, listLimit, MAX_LISTED_RUNS, RunScope } from '../data/backend';
+import type { BackendError, RunScope } from '../data/backend';
 import { Bottleneck, describeOutcome, isActive, RunOutcome, RunSummary } from '../domain/run';
 import { parseBottleneckList } from '../domain/runComparison';
 import type { ConnectionManager } from '../platform/connection';
 import type { TickOutcome } from '../platform/refreshScheduler';
-import type { FailureNotifier } from './failureNotifier';
+import type { FailureReporter } from '../platform/failures';
+import { RunPages } from './runPages';
 
 export type ScopeFilter = 'workspace' | 'all';
 
@@ -36,20 +37,22 @@ export class RunsModel implements vscode.Disposable {
   loadedOnce = false;
   loadedAt: Date | null = null;
   skippedRows = 0;
-  private pages = 1;
   private readonly details = new Map<string, DetailEntry>();
   private readonly subscription: vscode.Disposable;
+  /** How much of the list is loaded (Load More adds a page; see runPages.ts). */
+  readonly pages: RunPages;
 
   constructor(
     private readonly connection: ConnectionManager,
-    private readonly notifier: FailureNotifier,
+    private readonly notifier: FailureReporter,
     private readonly scopeIds: () => string[],
     private readonly state: vscode.Memento,
   ) {
     this.scope = state.get<ScopeFilter>(SCOPE_STATE_KEY, 'workspace') === 'all' ? 'all' : 'workspace';
+    this.pages = new RunPages(() => connection.snapshot.settings.pageSize);
     // Runs read through another backend (or none) are not this connection's: start again from page 1.
     this.subscription = connection.onDidChangeBackend(() => {
-      this.pages = 1;
+      this.pages.reset();
       this.clear();
     });
   }
@@ -65,7 +68,7 @@ export class RunsModel implements vscode.Disposable {
   setScope(scope: ScopeFilter): Thenable<void> {
     if (this.scope === scope) return Promise.resolve();
     this.scope = scope;
-    this.pages = 1;
+    this.pages.reset();
     this.clear();
     return this.state.update(SCOPE_STATE_KEY, scope);
   }
@@ -85,12 +88,12 @@ export class RunsModel implements vscode.Disposable {
     return this.scope === 'all' ? { kind: 'all' } : { kind: 'workspace', scopeIds: this.scopeIds() };
   }
 
-  /** Reloads every page loaded so far. Used by the refresh scheduler. */
+  /** Reloads every page loaded so far. Only the runs view's poller calls this (reads never overlap). */
   async load(): Promise<TickOutcome> {
     const snap = this.connection.snapshot;
     const backend = snap.backend;
     if (!backend) return { ok: true, nextDelayMs: IDLE_POLL_MS };
-    const limit = this.limit();
+    const limit = this.pages.limit;
     this.loading = true;
     this.emitter.fire({ structural: false, changed: [] });
     const res = await backend.listRuns(this.currentScope(), 0, limit);
@@ -109,25 +112,9 @@ export class RunsModel implements vscode.Disposable {
     return { ok: true, nextDelayMs: this.hasActiveRuns ? ACTIVE_POLL_MS : IDLE_POLL_MS };
   }
 
-  /** Rows a refresh asks for: every page loaded so far, at most MAX_LISTED_RUNS. */
-  private limit(): number {
-    return listLimit(this.connection.snapshot.settings.pageSize, this.pages);
-  }
-
-  /**
-   * More runs exist than the list may hold (MAX_LISTED_RUNS): the tree says so instead of offering
-   * Load More. Judged by what was asked for, not by the rows shown: rows that could not be parsed
-   * are left out of `runs`, and Load More would then ask for the same rows again.
-   */
+  /** More runs exist than the list may hold (MAX_LISTED_RUNS): the tree says so instead of offering Load More. */
   get atListCap(): boolean {
-    return this.hasMore && this.limit() >= MAX_LISTED_RUNS;
-  }
-
-  async loadMore(): Promise<void> {
-    if (this.atListCap) return;
-    const pageSize = this.connection.snapshot.settings.pageSize;
-    this.pages = Math.min(this.pages + 1, Math.ceil(MAX_LISTED_RUNS / Math.max(1, pageSize)));
-    await this.load();
+    return this.pages.atCap(this.hasMore);
   }
 
   private applyPage(next: RunSummary[], hasMore: boolean): void {

@@ -8,7 +8,6 @@ import { BottleneckChange, compareRuns, RunComparison, summaryParts } from '../d
 import { formatRatio } from '../domain/format';
 import type { ConnectionManager } from '../platform/connection';
 import type { RunsModel } from './runsModel';
-import './l10n';
 
 type Entry = { key: string; comparison: RunComparison };
 
@@ -16,6 +15,9 @@ export class RunComparisons implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<string>();
   /** Fires a run id when its comparison became known (its row's description changes). */
   readonly onDidChange = this.emitter.event;
+  private readonly requesting = new vscode.EventEmitter<string>();
+  /** Fires a run id as its previous run is requested from the backend (at most once per run and connection). */
+  readonly onDidRequest = this.requesting.event;
   private readonly cache = new Map<string, Entry>();
   private readonly pending = new Map<
     string,
@@ -86,6 +88,7 @@ export class RunComparisons implements vscode.Disposable {
       if (!o.ok) return o;
       current = this.model.bottlenecksOf(run) ?? [];
     }
+    this.requesting.fire(run.runId);
     const prev = await backend.getPreviousSucceeded(
       { scopeType: run.scopeType, scopeId: run.scopeId },
       run.finishedAt!,
@@ -102,6 +105,7 @@ export class RunComparisons implements vscode.Disposable {
   dispose(): void {
     this.subscription.dispose();
     this.emitter.dispose();
+    this.requesting.dispose();
   }
 }
 
