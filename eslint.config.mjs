@@ -94,17 +94,6 @@ export default tseslint.config(
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }] },
   },
   {
-    // r2 shortens these (issue 19); remove this override at merge
-    files: [
-      'src/domain/heartbeatFormat.ts',
-      'src/data/enqueueRun.ts',
-      'src/data/pooledFetch.ts',
-      'src/data/errors.ts',
-      'src/analysis/analysisChild.ts',
-    ],
-    rules: { 'max-lines-per-function': 'off' },
-  },
-  {
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
