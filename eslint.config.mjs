@@ -113,7 +113,7 @@ export default tseslint.config(
   },
   // devkit boundaries (r3): test/ and scripts/ share the kit (devkit/) and never import each other; the kit
   // imports neither (`tsc -p devkit --noEmit` proves it too). Kit code is test tooling: the same
-  // relaxations as test/ and scripts/. scripts/l10nBundle stays importable from test/ until its unit tests move.
+  // relaxations as test/ and scripts/.
   {
     files: ['test/**/*.ts', 'scripts/**/*.ts', 'devkit/**/*.ts'],
     rules: {
@@ -133,7 +133,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/test/**', '**/scripts/**', '!**/scripts/l10nBundle'],
+              group: ['**/test/**', '**/scripts/**'],
               message:
                 'test/ and scripts/ never import each other, and devkit/ imports neither: share code through devkit/.',
             },

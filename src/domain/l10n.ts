@@ -3,7 +3,7 @@
 // `vscode.l10n.t` (src/ui/l10n.ts). Until then, and in unit tests, `t` is English with the same `{0}`
 // substitution as `vscode.l10n.t`.
 //
-// The first argument must be a string literal: scripts/l10nBundle.ts collects these calls into
+// The first argument must be a string literal: devkit/l10nBundle.ts collects these calls into
 // l10n/bundle.l10n.json, and a unit test fails when the bundle is stale. Plural text is two whole
 // messages (`n === 1 ? t('1 finding') : t('{0} findings', n)`), never a word added to a number.
 

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BUNDLE, buildBundle, REPO, SEAM_CALL, SEAM_IMPORT, sourceFiles } from '../../scripts/l10nBundle';
+import { BUNDLE, buildBundle, REPO, SEAM_CALL, SEAM_IMPORT, sourceFiles } from '../../devkit/l10nBundle';
 
 interface Call {
   file: string;

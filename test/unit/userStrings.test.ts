@@ -7,7 +7,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO, sourceFiles } from '../../scripts/l10nBundle';
+import { REPO, sourceFiles } from '../../devkit/l10nBundle';
 
 const HELPER = path.join(REPO, 'src', 'ui', 'notify.ts');
 

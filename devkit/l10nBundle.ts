@@ -7,8 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** The repository: the nearest folder above this file with a package.json (run from out/scripts or, transpiled
- * on the fly, from scripts/). */
+/** The repository: the nearest folder above this file with a package.json (run from out/devkit or, transpiled
+ * on the fly, from devkit/). */
 export const REPO = (function repoRoot(dir: string): string {
   return fs.existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir ? dir : repoRoot(path.dirname(dir));
 })(path.dirname(__dirname));
