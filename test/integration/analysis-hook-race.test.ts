@@ -10,12 +10,10 @@ import * as fs from 'node:fs';
 import { enqueueAndExecute } from '../../src/analysis/executeRun';
 import type { NewRun, Result } from '../../src/data/backend';
 import { SupabaseBackend } from '../../src/data/supabaseBackend';
-import { checkProjectUrl } from '../../src/domain/credentials';
 import type { ActiveRun } from '../../src/domain/sessionTrigger';
-import { startStack, Stack } from '../../devkit/stack';
-import { generateTraces } from '../../devkit/stack/datagen';
 import { HOOK_HOLD_MS } from '../../src/domain/sessionTrigger';
-import { analysisContext, hookStandIn, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
+import { analysisContext, hookStandIn, makeFixtureWorkspace, sessionRequest } from './support/analysis';
+import { raceSuite } from './support/raceSuite';
 import { allSettledOrThrow, inLanes } from './support/analysis';
 import { sleep } from '../../devkit/wait';
 
@@ -41,26 +39,9 @@ function countingLog(counter: { calls: number }) {
 
 describe('the CLI hook (stand-in) racing the extension for one run (real children, real stack)', function () {
   this.timeout(900_000);
-  let stack: Stack;
-  let root: string;
-  const backends: SupabaseBackend[] = [];
-  const opts = () => {
-    const c = checkProjectUrl(stack.url);
-    if (!c.ok) throw new Error(c.message);
-    return { url: c.url, origin: c.origin, key: stack.keys.serviceRole, timeoutMs: 10_000, clientInfo: 'race' };
-  };
-  const track = <T extends SupabaseBackend>(b: T) => (backends.push(b), b);
-
-  before(async () => {
-    stack = await startStack({});
-    await generateTraces(stack.databaseUrl, { spans: 600 });
-    root = tmpRoot();
-  });
-  after(async () => {
-    for (const b of backends) b.dispose();
-    await stack?.stop();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  });
+  const suite = raceSuite();
+  const opts = () => suite.opts();
+  const track = <T extends SupabaseBackend>(b: T) => suite.track(b);
 
   it("the CLI hook (stand-in) at its natural timing: exactly one analysis per session start, the hook's run never cancelled", async () => {
     const TRIALS = Number(process.env.EHG_HOOK_RACE_TRIALS ?? 20);
@@ -69,7 +50,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
     let oursExecuted = 0;
     const lane = () => ({ hookClient: track(new SupabaseBackend({ ...opts(), clientInfo: 'cli-hook-standin' })) });
     await inLanes(TRIALS, LANES, lane, async (t, { hookClient }) => {
-      const folder = makeFixtureWorkspace(root, `hook-race-${t}`, 'no-findings');
+      const folder = makeFixtureWorkspace(suite.root, `hook-race-${t}`, 'no-findings');
       const hookRunId = randomUUID();
       const ext = track(new SupabaseBackend(opts()));
       const calls = { calls: 0 };
@@ -79,11 +60,11 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
         enqueueAndExecute(
           ext,
           sessionRequest(folder),
-          analysisContext({ url: stack.url, key: stack.keys.serviceRole, folder, log: countingLog(calls) }),
+          analysisContext({ url: suite.stack.url, key: suite.stack.keys.serviceRole, folder, log: countingLog(calls) }),
         ),
       ]);
       await ours.execution?.done;
-      const rows = await stack.query<{ run_id: string; status: string; reason_code: string | null }>(
+      const rows = await suite.stack.query<{ run_id: string; status: string; reason_code: string | null }>(
         'select run_id, status, reason_code from public.telemetry_analysis_runs where scope_id = $1',
         [folder],
       );
@@ -137,7 +118,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
       // waited out. (Started together, four trials' windows preparing their children at once slowed
       // ours enough, on a loaded machine, that at 300 ms the hook's run had finished before our claim,
       // and ours yielded to a finished run without naming it: seen once in four parallel stages.)
-      stack.gateway.setFault({
+      suite.stack.gateway.setFault({
         method: 'POST',
         table: 'telemetry_analysis_runs',
         match: (r) => r.headers['x-client-info'] === 'cli-hook-standin',
@@ -146,7 +127,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
       });
       const trial = async (k: number, t: number) => {
         const windows = Array.from({ length: WINDOWS }, () => track(new GatedInsertBackend(opts())));
-        const folder = makeFixtureWorkspace(root, `hook-late-${t}`, 'no-findings');
+        const folder = makeFixtureWorkspace(suite.root, `hook-late-${t}`, 'no-findings');
         const hookRunId = randomUUID();
         let hookAnalyses = 0;
         let hook: Promise<string> | null = null;
@@ -172,8 +153,8 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
               w,
               sessionRequest(folder, 120_000, holdMs === undefined ? {} : { hookHoldMs: holdMs }),
               analysisContext({
-                url: stack.url,
-                key: stack.keys.serviceRole,
+                url: suite.stack.url,
+                key: suite.stack.keys.serviceRole,
                 folder,
                 log: countingLog(calls),
                 windowId: `w${i}`,
@@ -184,7 +165,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
         await Promise.all(results.flatMap((r) => (r.execution ? [r.execution.done] : [])));
         const hookDecision = await hook!;
         line.waitMs.push(Date.now() - started);
-        const rows = await stack.query<{
+        const rows = await suite.stack.query<{
           run_id: string;
           status: string;
           reason_code: string | null;
@@ -247,7 +228,7 @@ describe('the CLI hook (stand-in) racing the extension for one run (real childre
           }),
         );
       } finally {
-        stack.gateway.setFault(null);
+        suite.stack.gateway.setFault(null);
       }
     }
     const rowsOut = [

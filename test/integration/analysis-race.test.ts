@@ -10,11 +10,9 @@ import { Client } from 'pg';
 import { enqueueAndExecute, ExecuteOutcome } from '../../src/analysis/executeRun';
 import type { NewRun, Result } from '../../src/data/backend';
 import { SupabaseBackend, SupabaseBackendOptions } from '../../src/data/supabaseBackend';
-import { checkProjectUrl } from '../../src/domain/credentials';
 import type { ActiveRun } from '../../src/domain/sessionTrigger';
-import { startStack, Stack } from '../../devkit/stack';
-import { generateTraces } from '../../devkit/stack/datagen';
-import { analysisContext, makeFixtureWorkspace, sessionRequest, tmpRoot } from './support/analysis';
+import { analysisContext, makeFixtureWorkspace, sessionRequest } from './support/analysis';
+import { raceSuite } from './support/raceSuite';
 import { sleep } from '../../devkit/wait';
 import { inLanes } from './support/analysis';
 
@@ -59,26 +57,9 @@ class LateCommitBackend extends SupabaseBackend {
 
 describe('racing windows execute one run (real children, real stack)', function () {
   this.timeout(900_000);
-  let stack: Stack;
-  let root: string;
-  const backends: SupabaseBackend[] = [];
-  const opts = () => {
-    const c = checkProjectUrl(stack.url);
-    if (!c.ok) throw new Error(c.message);
-    return { url: c.url, origin: c.origin, key: stack.keys.serviceRole, timeoutMs: 10_000, clientInfo: 'race' };
-  };
-  const track = <T extends SupabaseBackend>(b: T) => (backends.push(b), b);
-
-  before(async () => {
-    stack = await startStack({});
-    await generateTraces(stack.databaseUrl, { spans: 600 });
-    root = tmpRoot();
-  });
-  after(async () => {
-    for (const b of backends) b.dispose();
-    await stack?.stop();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  });
+  const suite = raceSuite();
+  const opts = () => suite.opts();
+  const track = <T extends SupabaseBackend>(b: T) => suite.track(b);
 
   it('100 trials of 5 windows opening together: one run SUCCEEDED, the others CANCELLED, never two that finish', async () => {
     const TRIALS = Number(process.env.EHG_RACE_TRIALS ?? 100);
@@ -92,10 +73,10 @@ describe('racing windows execute one run (real children, real stack)', function 
     const windowsPerTrial = 5;
     const lane = () => ({
       windows: Array.from({ length: windowsPerTrial }, () => track(new SupabaseBackend(opts()))),
-      late: track(new LateCommitBackend(opts(), stack.databaseUrl, 400)),
+      late: track(new LateCommitBackend(opts(), suite.stack.databaseUrl, 400)),
     });
     await inLanes(TRIALS, LANES, lane, async (t, { windows, late }) => {
-      const folder = makeFixtureWorkspace(root, `race-${t}`, 'no-findings');
+      const folder = makeFixtureWorkspace(suite.root, `race-${t}`, 'no-findings');
       const lateThisTrial = t % 2 === 1;
       if (lateThisTrial) lateTrials++;
       const results: ExecuteOutcome[] = await Promise.all(
@@ -106,8 +87,8 @@ describe('racing windows execute one run (real children, real stack)', function 
             // 7 s to each of the 100 trials (windows and the hook together, with the hold: below).
             sessionRequest(folder, 120_000, { hookHoldMs: 0 }),
             analysisContext({
-              url: stack.url,
-              key: stack.keys.serviceRole,
+              url: suite.stack.url,
+              key: suite.stack.keys.serviceRole,
               folder,
               log: () => undefined,
               windowId: `w${i}`,
@@ -119,7 +100,7 @@ describe('racing windows execute one run (real children, real stack)', function 
       if (executions.length > 1) secondChildStarted++;
       const ends = await Promise.all(executions.map((r) => r.execution!.done));
       childrenStopped += ends.filter((e) => e.end === 'child-stopped').length;
-      const rows = await stack.query<{ status: string }>(
+      const rows = await suite.stack.query<{ status: string }>(
         "select status, reason_code, to_char(triggered_at, 'SS.US') as trig, to_char(updated_at, 'SS.US') as upd, to_char(started_at, 'SS.US') as started, metadata->'runner'->>'window_id' as win from public.telemetry_analysis_runs where scope_id = $1 order by triggered_at",
         [folder],
       );
