@@ -38,14 +38,13 @@ export const ONLY = new Set(
   (process.env.E2E_ONLY ?? 'trusted,hold,restricted,faults,ui,security').split(',').map((s) => s.trim()),
 );
 /**
- * By default the in-host groups run one after the other on one stack, before the browser suites (the
- * sequence the scheduler's liveness scenarios have passed in). E2E_LANES=parallel runs them in two
- * lanes, each with its own stack, beside the browser suites: about 6.5 min instead of 11, but there
- * "the daemon dies after slow writes" and "a failed revival" failed in 4 runs of 6 (see harness/lanes.ts).
+ * By default the in-host groups run in two lanes, each with its own stack, beside the browser suites
+ * (about 6.5 min instead of 11 serially). E2E_LANES=serial runs them one after the other on one stack,
+ * before the browser suites (for a slow machine, or to compare).
  */
-export const SERIAL = process.env.E2E_LANES !== 'parallel';
+export const SERIAL = process.env.E2E_LANES === 'serial';
 /**
- * The nice value of every editor but the session lane's when the lanes run in parallel: its reload
+ * The nice value of every editor but the session lane's when the lanes run in parallel (the default): its reload
  * phase holds the scheduler's liveness scenarios, bound by time (the product's promises), so its
  * window gets the CPU first.
  */

@@ -294,6 +294,8 @@ interface RowSample extends Sample {
   roundErrors: number;
   lastPollAt: number | null;
   background: 'none' | 'warning' | 'error';
+  /** The window's heartbeat reads so far (t.heartbeatReads()). */
+  reads: number;
 }
 /** Samples the status bar and the row every 100 ms until `stop` (or fails after `maxMs` with the states seen). */
 async function sampleRows(
@@ -318,6 +320,7 @@ async function sampleRows(
       roundErrors: row?.round_error_count ?? 0,
       lastPollAt: row?.last_poll_at?.getTime() ?? null,
       background: background(bar),
+      reads: t.heartbeatReads(),
     };
     out.push(s);
     if (stop(s, out)) return out;
@@ -325,11 +328,53 @@ async function sampleRows(
     await sleep(SAMPLE_MS);
   }
 }
+/**
+ * Like sampleRows, but the window reads each new write as soon as the row shows it (a forced read), so
+ * this window's history holds every write of the stretch: what it learns from their gaps then does not
+ * depend on when its own schedule happened to read (a window that misses a write averages two gaps).
+ */
+async function sampleRowsReadEach(
+  t: Testing,
+  what: string,
+  stop: (s: RowSample) => boolean,
+  maxMs: number,
+): Promise<RowSample[]> {
+  const end = Date.now() + maxMs;
+  let seen = (await fullRow())?.last_poll_at?.getTime() ?? null;
+  const all: RowSample[] = [];
+  for (;;) {
+    const part = await sampleRows(
+      t,
+      what,
+      (s) => stop(s) || (s.lastPollAt !== null && s.lastPollAt !== seen),
+      Math.max(0, end - Date.now()),
+    );
+    all.push(...part);
+    const last = part[part.length - 1];
+    if (last.lastPollAt !== null && last.lastPollAt !== seen) {
+      seen = last.lastPollAt;
+      await t.refreshHeartbeat();
+    }
+    if (stop(last)) return all;
+  }
+}
 /** "healthy: 312, stale: 0": counts per state. */
 function counts(samples: Sample[]): string {
   const m = new Map<string, number>();
   for (const s of samples) m.set(s.state, (m.get(s.state) ?? 0) + 1);
   return [...m].map(([k, n]) => `${k}: ${n}`).join(', ');
+}
+/** "+0.0 s stale (reads 41), +6.1 s read, +6.2 s reviving, …": when the window read and what it showed, from `from`. */
+function timeline(samples: RowSample[], from: number): string {
+  const out: string[] = [];
+  samples.forEach((s, i) => {
+    const p = samples[i - 1];
+    const at = `${((s.at - from) / 1000).toFixed(1)} s`;
+    if (!p || p.state !== s.state) out.push(`${at} ${s.state} (reads ${s.reads})`);
+    else if (p.reads !== s.reads) out.push(`${at} read`);
+    if (p && p.instanceId !== s.instanceId) out.push(`${at} row ${s.instanceId}`);
+  });
+  return out.join(', ');
 }
 const firstAt = (samples: Sample[], state: string) => samples.find((s) => s.state === state)?.at ?? null;
 
@@ -397,8 +442,11 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     const st = await control<{ roundTimeoutMs: number }>('scheduler.state');
     await control<string[]>('scheduler.slowRounds', 2);
     const errors0 = (await fullRow())?.round_error_count ?? 0;
-    // Two slow polls (round_error_count +2 each): with the write that follows, the window has seen 2 slow gaps.
-    await sampleRows(
+    // Two slow polls (round_error_count +2 each): with the write that follows, the window has seen 2 slow
+    // gaps. The window reads each write when the row shows it: this test sets up what a window that has
+    // watched the daemon for a while knows (the test above shows its own schedule never misjudges it),
+    // whatever this window read before.
+    await sampleRowsReadEach(
       t,
       'two slow polls',
       (s) => s.roundErrors >= errors0 + 4,
@@ -406,19 +454,45 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     );
     // The next write; the daemon dies right after it (its rounds in flight die with it).
     const before = (await fullRow())?.last_poll_at?.getTime() ?? 0;
-    await sampleRows(
+    await sampleRowsReadEach(
       t,
       'one more slow write',
       (s) => (s.lastPollAt ?? 0) > before,
       idleMs + 2 * st.roundTimeoutMs + 5_000,
     );
-    // …and the window has read it (a loaded machine can answer the window's read after our own): the
-    // death is timed from a window that has seen the daemon's last write. (That no sample is stale
-    // while the daemon lives is the test above.)
+    // …and the window has read it (a loaded machine can answer the window's read after our own; the
+    // forced read above is the window's own, so this is a check): the death is timed from a window that
+    // has seen the daemon's last write and learned its slow gaps. (That no sample is stale while the
+    // daemon lives is the test above.)
+    const lastWrite = await fullRow();
+    const reads = t.heartbeatReads();
+    await t.refreshHeartbeat();
+    assert.ok(t.heartbeatReads() > reads, 'the window read the heartbeat before the crash');
     await sampleRows(t, 'the last write read by the window', (s) => s.state === 'healthy', idleMs + 5_000);
+    const seenTip = plain(t.statusBar().tooltip);
+    assert.match(
+      seenTip,
+      new RegExp(`Polls / dispatches / errors:\\*\\* ${lastWrite?.poll_count ?? -1} /`),
+      `the window has read the daemon's last write (poll ${lastWrite?.poll_count}):\n${seenTip}`,
+    );
+    // Learned: the rounds' 30 s allowance gives way to the lateness its gaps showed, so the window expects
+    // the next write at interval + the rounds' real time (not + 2 × 30 s, not at the bare interval).
+    assert.match(
+      seenTip,
+      /Rounds after a write:\*\* as long as its recent writes showed/,
+      `the window has learned the slow gaps (at least 2) before the crash:\n${seenTip}`,
+    );
+    const tipTime = (label: string) =>
+      new Date(new RegExp(`${label}:\\*\\* [^(\\n]*\\(([^)]+)\\)`).exec(seenTip)?.[1] ?? NaN).getTime();
+    const expectedGap = tipTime('Next write expected') - tipTime('Last poll');
+    assert.ok(
+      Math.abs(expectedGap - (idleMs + 2 * st.roundTimeoutMs)) <= 500,
+      `the window expects the next write ${expectedGap} ms after the last (its slow gaps: ${idleMs + 2 * st.roundTimeoutMs} ms):\n${seenTip}`,
+    );
     await control('scheduler.crash');
     const dead = await fullRow();
     assert.ok(dead?.last_poll_at);
+    assert.strictEqual(dead.poll_count, lastWrite?.poll_count, 'no write between the last read and the crash');
     const last = dead.last_poll_at.getTime();
     const samples = await sampleRows(t, 'not polling', (s) => s.state === 'not-polling', 5 * idleMs + 60_000);
     const firstStale = samples.find((s) => s.state === 'stale');
@@ -464,6 +538,9 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     const failedAt = samples[samples.length - 1];
     const revivingAt = firstAt(samples, 'reviving');
     const order = summary(samples);
+    console.log(
+      `[liveness] failed revival, from the claim: ${timeline(samples, claim.at)}; shown: ${/claimed the heartbeat[^.]*/.exec(plain(t.statusBar().tooltip))?.[0] ?? plain(t.statusBar().tooltip)}`,
+    );
     assert.ok(
       /^(healthy×\d+ → )?stale×\d+ → reviving×\d+ → revival-failed×1$/.test(order),
       `healthy, stale, reviving, revival failed: ${order}`,
@@ -485,7 +562,7 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     const failBound = REVIVAL_BOUND_MS + LATE_MS;
     assert.ok(
       failedAt.at - revivingAt <= failBound,
-      `error within ${failBound} ms of the window first seeing the token (${failedAt.at - revivingAt} ms)`,
+      `error within ${failBound} ms of the window first seeing the token (${failedAt.at - revivingAt} ms); from the claim: ${timeline(samples, claim.at)}`,
     );
     assert.ok(
       failedAt.at - revivingAt >= REVIVAL_BOUND_MS - 1_000,
