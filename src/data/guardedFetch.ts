@@ -8,6 +8,8 @@
 export interface FetchObservation {
   status: number;
   serverDate: number | null;
+  /** The local time (ms) the response's headers arrived: what the Date header is compared with. */
+  receivedAt: number;
   retryAfterMs: number | null;
 }
 
@@ -67,6 +69,7 @@ export function createGuardedFetch(opts: {
     opts.onRequest?.();
     try {
       const res = await base(input, { ...init, signal: ctrl.signal });
+      const receivedAt = Date.now();
       // The body is read here so the timeout covers it too; a stalled body cannot hang a refresh.
       const body = NULL_BODY_STATUS.has(res.status) ? null : await res.arrayBuffer();
       const date = res.headers.get('date');
@@ -75,6 +78,7 @@ export function createGuardedFetch(opts: {
       const observation: FetchObservation = {
         status: res.status,
         serverDate,
+        receivedAt,
         // An HTTP-date Retry-After is relative to the server's clock, not ours.
         retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), serverDate ?? Date.now()),
       };

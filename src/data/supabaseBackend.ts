@@ -32,6 +32,7 @@ import { classifyFailure, RawFailure } from './errors';
 import { t } from '../domain/l10n';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 import { createPooledFetch, PooledFetch } from './pooledFetch';
+import { ClockOffsetEstimator } from '../domain/clockOffset';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
@@ -96,7 +97,7 @@ export class SupabaseBackend implements TelemetryBackend {
   private readonly client: SupabaseClient<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- untyped schema: rows are parsed as untrusted
   private readonly http: GuardedFetch;
   private readonly pool: PooledFetch | null;
-  private offsetMs = 0;
+  private readonly clock = new ClockOffsetEstimator();
   /** JSON heads of listed runs, so the list query selects plain columns only (see RUN_LIST_COLUMNS). */
   private readonly heads = new RunHeadCache();
   private disposed = false;
@@ -110,7 +111,7 @@ export class SupabaseBackend implements TelemetryBackend {
       base: opts.baseFetch ?? this.pool?.fetch,
       onRequest: opts.onRequest,
       onResponse: (o) => {
-        if (o.serverDate !== null) this.offsetMs = o.serverDate - Date.now();
+        if (o.serverDate !== null) this.clock.add(o.serverDate, o.receivedAt);
       },
     });
     this.client = createClient(opts.url, opts.key, {
@@ -129,7 +130,7 @@ export class SupabaseBackend implements TelemetryBackend {
     return this.http.inFlight;
   }
   clockOffsetMs(): number {
-    return this.offsetMs;
+    return this.clock.offsetMs;
   }
 
   dispose(): void {
@@ -322,7 +323,7 @@ export class SupabaseBackend implements TelemetryBackend {
           runId: run.runId,
           status: 'QUEUED',
           triggeredBy: run.triggeredBy,
-          triggeredAt: new Date(Date.now() + this.offsetMs),
+          triggeredAt: new Date(Date.now() + this.clock.offsetMs),
           scopeId: run.scopeId,
           ours: true,
           updatedAt: null,

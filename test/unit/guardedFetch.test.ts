@@ -118,7 +118,7 @@ describe('guardedFetch: createGuardedFetch', () => {
     assert.equal(g.inFlight, 0);
   });
 
-  const observed: { name: string; status: number; headers: Record<string, string>; expected: FetchObservation }[] = [
+  const observed: { name: string; status: number; headers: Record<string, string>; expected: Omit<FetchObservation, 'receivedAt'> }[] = [
     { name: 'no headers', status: 200, headers: {}, expected: { status: 200, serverDate: null, retryAfterMs: null } },
     {
       name: 'Date header',
@@ -153,9 +153,14 @@ describe('guardedFetch: createGuardedFetch', () => {
         base: answeringFetch(c.status, c.headers),
         onResponse: (o) => seen.push(o),
       });
+      const before = Date.now();
       const res = await g.fetch('https://x');
+      const after = Date.now();
       assert.equal(res.status, c.status);
-      assert.deepEqual(seen, [c.expected]);
+      assert.equal(seen.length, 1);
+      const { receivedAt, ...rest } = seen[0];
+      assert.deepEqual(rest, c.expected);
+      assert.ok(receivedAt >= before && receivedAt <= after, `headers received during the request (${receivedAt})`);
     });
   }
 });
