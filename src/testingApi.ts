@@ -46,6 +46,8 @@ export interface TestingApi {
   notifications(): number;
   requests(): number;
   heartbeatReads(): number;
+  /** What the scheduler monitor remembers (server clock, ISO) and its clock offset, for a failure message. */
+  schedulerMemory(): { revivalSeenSince: string | null; verdictSince: string | null; clockOffsetMs: number | null };
   /** Requests made to compare runs with their previous run (at most one per run). */
   comparisonRequests(): number;
   refreshRuns(): Promise<void>;
@@ -171,6 +173,14 @@ function testingApi(p: Parts, o: Observed): TestingApi {
     notifications: () => notifications,
     requests: () => o.requests(),
     heartbeatReads: () => p.monitor.readCount,
+    schedulerMemory: () => {
+      const h = p.monitor.history;
+      return {
+        revivalSeenSince: h.revivalSeenSince?.toISOString() ?? null,
+        verdictSince: h.verdictSince ? `${h.verdictSince.kind} since ${h.verdictSince.since.toISOString()}` : null,
+        clockOffsetMs: p.connection.snapshot.backend?.clockOffsetMs() ?? null,
+      };
+    },
     comparisonRequests: () => comparisonRequests,
     refreshRuns: () => p.refreshRuns(),
     refreshHeartbeat: () => p.monitor.refreshNow(),

@@ -78,6 +78,12 @@ async function main(): Promise<number> {
         phases: ['first-open', 'reopen'],
       },
       {
+        group: 'commands',
+        workspace: makeWorkspace(root, 'commands-workspace', envFor(stack.keys.serviceRole)),
+        trust: false,
+        phases: ['commands'],
+      },
+      {
         group: 'restricted',
         workspace: makeWorkspace(root, 'restricted-workspace', envFor(forbiddenToken)),
         trust: true,

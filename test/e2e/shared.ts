@@ -15,7 +15,7 @@ export const CONFIG_ENV = 'EHG_E2E_CONFIG';
 export const EXTENSION_ID = 'ehg-engineer.ehg-telemetry';
 
 /** In-host phases, in the order the runner loads them. */
-export type InHostPhase = 'first-open' | 'reopen' | 'restricted' | 'faults' | 'hold-open' | 'hold-closed';
+export type InHostPhase = 'first-open' | 'reopen' | 'commands' | 'restricted' | 'faults' | 'hold-open' | 'hold-closed';
 
 export interface InHostConfig {
   phase: InHostPhase;
@@ -40,6 +40,8 @@ export interface InHostConfig {
   gatewayDownAtStart?: boolean;
   /** The order of the suites and tests (E2E_INHOST_ORDER): as declared, or reversed to show they are independent. */
   order?: InHostOrder;
+  /** E2E_GREP: run only the in-host tests whose full title matches (a developer's knob; the stage runs all). */
+  grep?: string;
 }
 
 export type InHostOrder = 'declared' | 'reverse';

@@ -33,9 +33,9 @@ export const USER_SETTINGS = {
   'window.autoDetectColorScheme': false,
 };
 export const CI = process.env.CI === 'true' || process.env.CI === '1';
-/** For working on one part: E2E_ONLY=trusted,hold,restricted,faults,ui,security (default: all). */
+/** For working on one part: E2E_ONLY=trusted,hold,restricted,faults,commands,ui,security (default: all). */
 export const ONLY = new Set(
-  (process.env.E2E_ONLY ?? 'trusted,hold,restricted,faults,ui,security').split(',').map((s) => s.trim()),
+  (process.env.E2E_ONLY ?? 'trusted,hold,restricted,faults,commands,ui,security').split(',').map((s) => s.trim()),
 );
 /**
  * By default the in-host groups run in two lanes, each with its own stack, beside the browser suites
@@ -49,6 +49,8 @@ export const SERIAL = process.env.E2E_LANES === 'serial';
  * window gets the CPU first.
  */
 export const BACKGROUND_NICENESS = SERIAL ? 0 : 10;
+/** E2E_GREP=regexp runs only the in-host tests whose full title matches it (a developer's knob, e.g. one scenario). */
+export const INHOST_GREP: string | undefined = process.env.E2E_GREP || undefined;
 /** E2E_INHOST_ORDER=reverse runs the in-host suites' tests in reverse (see inhost/index.ts). */
 export const INHOST_ORDER: InHostOrder = process.env.E2E_INHOST_ORDER === 'reverse' ? 'reverse' : 'declared';
 

@@ -35,6 +35,7 @@ import {
   editorDirs,
   INHOST_ENTRY,
   INHOST_ORDER,
+  INHOST_GREP,
   keepEvidence,
   log,
   newContext,
@@ -72,13 +73,15 @@ export interface PhaseOutcome {
   results: TestResult[];
 }
 
-type GroupName = 'trusted' | 'hold' | 'restricted' | 'faults';
+type GroupName = 'trusted' | 'hold' | 'restricted' | 'faults' | 'commands';
 const GROUP_PHASES: Record<GroupName, InHostPhase[]> = {
   trusted: ['first-open', 'reopen'],
   hold: ['hold-open', 'hold-closed'],
   restricted: ['restricted'],
   faults: ['faults'],
+  commands: ['commands'],
 };
+const ALL_GROUPS: GroupName[] = ['trusted', 'hold', 'restricted', 'faults', 'commands'];
 /**
  * The lanes (the default; E2E_LANES=serial runs the groups in one): the session (first open, then the
  * reload with every suite that changes state, the scheduler's timed liveness scenarios among them) in
@@ -90,10 +93,11 @@ const GROUP_PHASES: Record<GroupName, InHostPhase[]> = {
  * past its bound in 2 runs of the liveness file alone (reported on issue 19's branch r5).
  */
 const LANES: Array<{ name: string; groups: GroupName[]; ownProcess?: boolean }> = SERIAL
-  ? [{ name: 'serial', groups: ['trusted', 'hold', 'restricted', 'faults'] }]
+  ? [{ name: 'serial', groups: ALL_GROUPS }]
   : [
       { name: 'session', groups: ['trusted'], ownProcess: true },
-      { name: 'faults', groups: ['hold', 'restricted', 'faults'] },
+      // The commands window last: nothing it leaves running can reach the restricted window's "no write" checks.
+      { name: 'faults', groups: ['hold', 'restricted', 'faults', 'commands'] },
     ];
 
 /** Whether E2E_ONLY lets a group run. */
@@ -103,8 +107,7 @@ function groupOn(g: GroupName): boolean {
 
 /** The phases this run reports, in report order. */
 export function plannedPhases(): InHostPhase[] {
-  return (['trusted', 'hold', 'restricted', 'faults'] as GroupName[])
-    .filter((g) => groupOn(g))
+  return ALL_GROUPS.filter((g) => groupOn(g))
     .flatMap((g) => GROUP_PHASES[g]);
 }
 
@@ -306,6 +309,11 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
       // the reload between the two phases happens mid-run).
       workspace = makeEhgWorkspace(s.root, 'trusted-workspace', envFor(backend.keys.serviceRole), 'slow:30000');
       break;
+    case 'commands':
+      // A fresh EHG workspace (its SESSION_START run finishes normally): Trigger, Cancel, Refresh, Copy
+      // Run ID, Show Run Details and the comparison with the previous run.
+      workspace = makeEhgWorkspace(s.root, 'commands-workspace', envFor(backend.keys.serviceRole), 'normal');
+      break;
     case 'hold':
       // The window reloads while its SESSION_START run is claimed and held for the CLI hook (before its
       // analysis starts); the next window finds it cancelled (WINDOW_CLOSED).
@@ -400,6 +408,7 @@ async function runGroup(group: GroupName, backend: Backend, s: Setup): Promise<v
       forbiddenToken,
       userDataDir: srv.userDataDir,
       order: INHOST_ORDER,
+      grep: INHOST_GREP,
     };
     try {
       for (const phase of phases) {

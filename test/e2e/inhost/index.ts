@@ -19,9 +19,11 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
     'runsTree.test.js',
     'statusBar.test.js',
     'schedulerLiveness.test.js',
-    'commands.test.js',
-    'comparison.test.js',
   ],
+  // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, and the
+  // comparison with the previous run. Neither needs the reload's history, and the liveness scenarios'
+  // window does not need theirs.
+  commands: ['commands.test.js', 'comparison.test.js'],
   // The window reloads while its SESSION_START run is held for the CLI hook, then the next window.
   'hold-open': ['holdOpen.test.js'],
   'hold-closed': ['holdClosed.test.js'],
@@ -97,6 +99,7 @@ export async function run(): Promise<void> {
       color: false,
       reporter: fileReporterFor(config.phase, config.resultsFile, startedAt),
     });
+    if (config.grep) mocha.grep(config.grep);
     for (const f of files) mocha.addFile(path.join(__dirname, f));
     // Load now (not in run()) so the order can be applied to the loaded suites.
     const loader = mocha as unknown as { loadFiles(): void; lazyLoadFiles(on: boolean): void };

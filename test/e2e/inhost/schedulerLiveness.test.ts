@@ -530,7 +530,24 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     const dead = await fullRow();
     // The whole revival: crash, the row ages past the watcher's threshold, its pass claims, the spawn fails.
     const revival = control<{ action: string; token?: string }>('scheduler.revive');
-    const samples = await sampleRows(t, 'revival failed', (s) => s.state === 'revival-failed', 90_000);
+    // What the window remembered at each change of state (server clock), for a failure message.
+    const memory: string[] = [];
+    let lastState = '';
+    const samples = await sampleRows(
+      t,
+      'revival failed',
+      (s) => {
+        if (s.state !== lastState) {
+          const m = t.schedulerMemory();
+          memory.push(
+            `${s.state} at ${new Date(s.at).toISOString()} (local): token seen since ${m.revivalSeenSince ?? '—'}, ${m.verdictSince ?? '—'}, clock offset ${m.clockOffsetMs} ms`,
+          );
+          lastState = s.state;
+        }
+        return s.state === 'revival-failed';
+      },
+      90_000,
+    );
     const outcome = await revival;
     assert.equal(outcome.action, 'unconfirmed', JSON.stringify(outcome));
     const claim = samples.find((s) => s.instanceId?.startsWith('supervisor-'));
@@ -562,7 +579,7 @@ describe('status bar where the daemon and the watcher are unkind: slow rounds, a
     const failBound = REVIVAL_BOUND_MS + LATE_MS;
     assert.ok(
       failedAt.at - revivingAt <= failBound,
-      `error within ${failBound} ms of the window first seeing the token (${failedAt.at - revivingAt} ms); from the claim: ${timeline(samples, claim.at)}`,
+      `error within ${failBound} ms of the window first seeing the token (${failedAt.at - revivingAt} ms); from the claim: ${timeline(samples, claim.at)}; the window's memory: ${memory.join('; ')}`,
     );
     assert.ok(
       failedAt.at - revivingAt >= REVIVAL_BOUND_MS - 1_000,
