@@ -118,7 +118,12 @@ describe('guardedFetch: createGuardedFetch', () => {
     assert.equal(g.inFlight, 0);
   });
 
-  const observed: { name: string; status: number; headers: Record<string, string>; expected: Omit<FetchObservation, 'receivedAt'> }[] = [
+  const observed: {
+    name: string;
+    status: number;
+    headers: Record<string, string>;
+    expected: Omit<FetchObservation, 'receivedAt'>;
+  }[] = [
     { name: 'no headers', status: 200, headers: {}, expected: { status: 200, serverDate: null, retryAfterMs: null } },
     {
       name: 'Date header',

@@ -107,8 +107,7 @@ function groupOn(g: GroupName): boolean {
 
 /** The phases this run reports, in report order. */
 export function plannedPhases(): InHostPhase[] {
-  return ALL_GROUPS.filter((g) => groupOn(g))
-    .flatMap((g) => GROUP_PHASES[g]);
+  return ALL_GROUPS.filter((g) => groupOn(g)).flatMap((g) => GROUP_PHASES[g]);
 }
 
 class Deferred<T> {
