@@ -78,6 +78,12 @@ async function main(): Promise<number> {
         phases: ['first-open', 'reopen'],
       },
       {
+        group: 'liveness',
+        workspace: makeWorkspace(root, 'liveness-workspace', envFor(stack.keys.serviceRole)),
+        trust: false,
+        phases: ['liveness'],
+      },
+      {
         group: 'commands',
         workspace: makeWorkspace(root, 'commands-workspace', envFor(stack.keys.serviceRole)),
         trust: false,

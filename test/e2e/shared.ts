@@ -15,7 +15,8 @@ export const CONFIG_ENV = 'EHG_E2E_CONFIG';
 export const EXTENSION_ID = 'ehg-engineer.ehg-telemetry';
 
 /** In-host phases, in the order the runner loads them. */
-export type InHostPhase = 'first-open' | 'reopen' | 'commands' | 'restricted' | 'faults' | 'hold-open' | 'hold-closed';
+export type InHostPhase =
+  'first-open' | 'reopen' | 'liveness' | 'commands' | 'restricted' | 'faults' | 'hold-open' | 'hold-closed';
 
 export interface InHostConfig {
   phase: InHostPhase;

@@ -33,9 +33,11 @@ export const USER_SETTINGS = {
   'window.autoDetectColorScheme': false,
 };
 export const CI = process.env.CI === 'true' || process.env.CI === '1';
-/** For working on one part: E2E_ONLY=trusted,hold,restricted,faults,commands,ui,security (default: all). */
+/** For working on one part: E2E_ONLY=trusted,liveness,hold,restricted,faults,commands,ui,security (default: all). */
 export const ONLY = new Set(
-  (process.env.E2E_ONLY ?? 'trusted,hold,restricted,faults,commands,ui,security').split(',').map((s) => s.trim()),
+  (process.env.E2E_ONLY ?? 'trusted,liveness,hold,restricted,faults,commands,ui,security')
+    .split(',')
+    .map((s) => s.trim()),
 );
 /**
  * By default the in-host groups run in two lanes, each with its own stack, beside the browser suites

@@ -15,6 +15,9 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   // The window reloaded (a second extension host on the same user data): no second SESSION_START;
   // then everything that changes runs (after the dedup check, so it cannot disturb it).
   reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'schedulerLiveness.test.js'],
+  // A window of its own on a stack of its own (the third lane): the unkind scheduler scenarios (slow
+  // rounds, a failed revival, every transition timed), each setting up what it times from.
+  liveness: ['schedulerUnkind.test.js'],
   // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, and the
   // comparison with the previous run. Neither needs the reload's history, and the liveness scenarios'
   // window does not need theirs.
