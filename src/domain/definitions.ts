@@ -72,12 +72,15 @@ export function escapeRegExp(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
-/** The two declaration shapes for `key`, each tested against one line (no flags: `^` is the line start). */
+/** The two declaration shapes for `key`, each tested against one line (no flags: `^` is the line start, `$` its end). */
 export function declarationPatterns(key: string): { literal: RegExp; constant: RegExp } {
   const k = escapeRegExp(key);
+  // The string ends the value (`'G' + suffix` declares something else): a comma, semicolon, closing
+  // bracket, comment or the end of the line follows.
+  const end = '(?=\\s*(?:[,;)}\\]]|//|/\\*|$))';
   return {
-    literal: new RegExp(`^\\s*name:\\s*(['"\`])${k}\\1`),
-    constant: new RegExp(`^\\s*(?:export\\s+)?const\\s+[A-Z0-9_]+\\s*=\\s*(['"\`])${k}\\1`),
+    literal: new RegExp(`^\\s*name:\\s*(['"\`])${k}\\1${end}`),
+    constant: new RegExp(`^\\s*(?:export\\s+)?const\\s+[A-Z0-9_]+\\s*=\\s*(['"\`])${k}\\1${end}`),
   };
 }
 
