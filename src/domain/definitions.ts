@@ -30,9 +30,21 @@ export interface DefinitionBounds {
   maxBytes: number;
   /** The whole search, from the first listing to the last file read. */
   timeMs: number;
+  /** Files read at once. */
+  concurrency: number;
 }
 
-export const DEFAULT_DEFINITION_BOUNDS: DefinitionBounds = { maxFiles: 2_000, maxBytes: 1_000_000, timeMs: 10_000 };
+/**
+ * Upstream's scripts/ holds ~4,900 source files (2026-08): reading all of them from a local disk takes
+ * ~1.5 s, so the file bound lets the fallback finish there and the time bound is what stops a slow
+ * (remote) folder.
+ */
+export const DEFAULT_DEFINITION_BOUNDS: DefinitionBounds = {
+  maxFiles: 10_000,
+  maxBytes: 1_000_000,
+  timeMs: 10_000,
+  concurrency: 8,
+};
 
 /** A key longer than this is not a gate name or an agent code: nothing is searched for it. */
 export const MAX_KEY_LENGTH = 200;
@@ -340,12 +352,19 @@ async function scanScope(
   if (listed.length > room) budget.truncated = true;
   const accept = scope === 'gates' ? isGateFile : isScriptFile;
   const files = [...new Set(listed)].filter((f) => accept(f) && !seen.has(f)).sort();
-  for (const f of files) {
+  // A few reads at a time (a remote folder answers each after a round trip); bounds checked between batches.
+  for (let i = 0; i < files.length;) {
     if (budget.stopped()) break;
-    seen.add(f);
-    const text = await budget.read(f);
-    const d = text === null ? null : findGateDeclaration(text, key);
-    if (d) hits.push({ relativePath: f, ...d, fallback: scope === 'scripts' });
+    const left = budget.bounds.maxFiles - budget.filesSearched;
+    const batch = files.slice(i, i + Math.max(1, Math.min(budget.bounds.concurrency || 1, left)));
+    i += batch.length;
+    for (const f of batch) seen.add(f);
+    const texts = await Promise.all(batch.map((f) => budget.read(f)));
+    batch.forEach((f, j) => {
+      const text = texts[j];
+      const d = text === null ? null : findGateDeclaration(text, key);
+      if (d) hits.push({ relativePath: f, ...d, fallback: scope === 'scripts' });
+    });
   }
   return hits;
 }

@@ -440,7 +440,7 @@ function memoryIO(files: Record<string, string | Uint8Array>, opts: { tick?: num
 }
 
 const G = 'scripts/modules/handoff/executors';
-const BOUNDS: DefinitionBounds = { maxFiles: 100, maxBytes: 10_000, timeMs: 1_000 };
+const BOUNDS: DefinitionBounds = { maxFiles: 100, maxBytes: 10_000, timeMs: 1_000, concurrency: 1 };
 
 describe('definitions: searchDefinitions (a workspace in memory)', () => {
   it('finds a gate in both shapes across executors, ranked by the evidence, reading each file once', async () => {
@@ -554,6 +554,22 @@ describe('definitions: searchDefinitions (a workspace in memory)', () => {
     const r = await searchDefinitions('gate', 'G', io, { bounds: BOUNDS });
     assert.equal(log.read.length, 2);
     assert.deepEqual([r.hits.length, r.truncated, r.cancelled], [2, true, true]);
+  });
+
+  it('reads a few files at once: same hits in the same order, the file bound exact, cancellation between batches', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) files[`${G}/a${i % 3}/gates/g${i}.js`] = i % 2 ? "  name: 'G'," : "const N = 'G';";
+    const one = await searchDefinitions('gate', 'G', memoryIO(files).io, { bounds: BOUNDS });
+    const many = await searchDefinitions('gate', 'G', memoryIO(files).io, { bounds: { ...BOUNDS, concurrency: 4 } });
+    assert.deepEqual(many, one);
+    assert.equal(many.hits.length, 10);
+    const bounded = memoryIO(files);
+    const b = await searchDefinitions('gate', 'G', bounded.io, { bounds: { ...BOUNDS, maxFiles: 4, concurrency: 3 } });
+    assert.deepEqual([bounded.log.read.length, b.filesSearched, b.truncated], [4, 4, true]);
+    const cancelled = memoryIO(files);
+    cancelled.state.cancelAfterReads = 2;
+    const c = await searchDefinitions('gate', 'G', cancelled.io, { bounds: { ...BOUNDS, concurrency: 4 } });
+    assert.deepEqual([cancelled.log.read.length, c.hits.length, c.cancelled], [4, 4, true]);
   });
 
   it('cancelled before it starts: nothing listed or read', async () => {
