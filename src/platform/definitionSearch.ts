@@ -43,7 +43,10 @@ export interface DefinitionSearchResult {
 function relativeTo(base: vscode.Uri, uri: vscode.Uri): string | null {
   if (uri.scheme !== base.scheme || uri.authority !== base.authority) return null;
   const root = base.path.endsWith('/') ? base.path : `${base.path}/`;
-  return uri.path.startsWith(root) ? uri.path.slice(root.length) : null;
+  if (uri.path.startsWith(root)) return uri.path.slice(root.length);
+  // A Windows drive letter may come back in the other case (/C:/ vs /c:/).
+  const head = uri.path.slice(0, root.length);
+  return uri.scheme === 'file' && head.toLowerCase() === root.toLowerCase() ? uri.path.slice(root.length) : null;
 }
 
 function folderIO(folder: vscode.WorkspaceFolder, token: vscode.CancellationToken): DefinitionIO {
@@ -90,7 +93,7 @@ function folderIO(folder: vscode.WorkspaceFolder, token: vscode.CancellationToke
 
 /**
  * Finds where a gate or sub-agent is declared in the folder, without running workspace code. Bounded
- * (2,000 files, 1 MB per file, 10 s); honours the token between files and resolves with what it found
+ * (DEFAULT_DEFINITION_BOUNDS: 10,000 files, 1 MB per file, 10 s); honours the token between files and resolves with what it found
  * when cancelled. Rejects only when the folder cannot be listed (findFiles fails).
  */
 export async function findDefinitions(
