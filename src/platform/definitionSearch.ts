@@ -93,8 +93,10 @@ function folderIO(folder: vscode.WorkspaceFolder, token: vscode.CancellationToke
 
 /**
  * Finds where a gate or sub-agent is declared in the folder, without running workspace code. Bounded
- * (DEFAULT_DEFINITION_BOUNDS: 10,000 files, 1 MB per file, 10 s); honours the token between files and resolves with what it found
- * when cancelled. Rejects only when the folder cannot be listed (findFiles fails).
+ * (DEFAULT_DEFINITION_BOUNDS: 10,000 files, 1 MB per file, 10 s); honours the token between files and
+ * resolves with what it found when cancelled. Rejects only when the folder cannot be listed (findFiles
+ * fails): say "could not search", never "not found". Candidates are ranked best first; `preview` and
+ * `relativePath` are workspace text (plain strings; a quick pick renders `$(…)` as an icon).
  */
 export async function findDefinitions(
   folder: vscode.WorkspaceFolder,
