@@ -257,20 +257,28 @@ export function markerProblem(m: unknown, dir: string, rels: string[]): string |
   return null;
 }
 
+/**
+ * The folders on the way to the files `rels` (relative, `/`), outermost first, each once: what the demo
+ * makes in its workspace besides the files (e.g. `.claude`, `.claude/agents`, `scripts/modules/…/gates`
+ * for the fixture's gate and sub-agent declarations).
+ */
+export function foldersOn(rels: string[]): string[] {
+  const dirs = rels.flatMap((r) =>
+    r
+      .split('/')
+      .slice(0, -1)
+      .map((_, i, a) => a.slice(0, i + 1).join('/')),
+  );
+  return [...new Set(dirs)];
+}
+
 /** A folder from a demo before the marker: every file planned and byte-identical to what it wrote, nothing else. */
 function adoptLegacy(
   dir: string,
   rels: string[],
   legacy: (rel: string, content: Buffer) => boolean,
 ): MarkerFile | null {
-  const dirsOnTheWay = new Set(
-    rels.flatMap((r) =>
-      r
-        .split('/')
-        .slice(0, -1)
-        .map((_, i, a) => a.slice(0, i + 1).join('/')),
-    ),
-  );
+  const dirsOnTheWay = new Set(foldersOn(rels));
   const files: Record<string, string> = {};
   const dirs: string[] = [];
   const visit = (rel: string): boolean => {
