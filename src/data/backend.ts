@@ -90,7 +90,7 @@ export interface TelemetryBackend {
   readonly role: KeyRole;
   listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>>;
   getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>>;
-  getRunDetail(runId: string): Promise<Result<RunDetailFields | null>>;
+  getRunDetail(runId: string, signal?: AbortSignal): Promise<Result<RunDetailFields | null>>;
   getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>>;
   findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>>;
   findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;

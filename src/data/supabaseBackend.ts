@@ -277,14 +277,17 @@ export class SupabaseBackend implements TelemetryBackend {
     );
   }
 
-  getRunDetail(runId: string): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
+  getRunDetail(runId: string, signal?: AbortSignal): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
     const q = this.client
       .from(RUNS_TABLE)
       .select('status,reason_code,error_class,error_message,output_ref')
       .eq('run_id', runId)
       .limit(1);
-    return this.run(t("Could not load the run's findings"), q, (r) =>
-      Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null,
+    return this.run(
+      t("Could not load the run's findings"),
+      q,
+      (r) => (Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null),
+      signal,
     );
   }
 

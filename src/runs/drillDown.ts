@@ -1,0 +1,156 @@
+// A bottleneck's drill-down: its evidence spans and its improvement item (or why it has none). One
+// per window. Answers are cached per run id and bottleneck until the backend changes or clear() is
+// called; concurrent callers share one request; a failed or cancelled answer is not cached (asking
+// again retries). Nothing here rejects: failures are answers with a message.
+import type * as vscode from 'vscode';
+import type { BackendError, TelemetryBackend } from '../data/backend';
+import { evidenceFromRows, EvidenceAnswer, planEvidence } from '../domain/evidence';
+import {
+  canReadItems,
+  DEFAULT_COOLDOWN_HOURS,
+  ItemAnswer,
+  itemFromRow,
+  resolveNoItem,
+  runItemFacts,
+} from '../domain/improvementItem';
+import type { Bottleneck, RunOutcome, RunSummary } from '../domain/run';
+import type { ConnectionManager } from '../platform/connection';
+import { t } from '../domain/l10n';
+
+/** What the drill-down needs of the connection (a ConnectionManager). */
+export type DrillDownConnection = Pick<ConnectionManager, 'snapshot' | 'onDidChangeBackend'>;
+
+type Answer = EvidenceAnswer | ItemAnswer;
+
+export class DrillDown implements vscode.Disposable {
+  private readonly cache = new Map<string, { backend: TelemetryBackend; answer: Promise<Answer> }>();
+  /** Aborts every shared request when the cache is dropped. */
+  private generation = new AbortController();
+  private readonly subscription: vscode.Disposable;
+  private disposed = false;
+
+  constructor(private readonly connection: DrillDownConnection) {
+    this.subscription = connection.onDidChangeBackend(() => this.clear());
+  }
+
+  /** One request per (run, bottleneck), cached per run id; concurrent calls share it. Never rejects. */
+  evidence(run: RunSummary, b: Bottleneck, signal?: AbortSignal): Promise<EvidenceAnswer> {
+    return this.cached(`evidence|${run.runId}|${dimension(b)}`, signal, (backend, shared) =>
+      readEvidence(backend, b, shared),
+    ) as Promise<EvidenceAnswer>;
+  }
+
+  /** At most two requests; cached likewise. Never rejects. */
+  item(run: RunSummary, b: Bottleneck, outcome: RunOutcome, signal?: AbortSignal): Promise<ItemAnswer> {
+    // `outcome` holds the analyzer's errors grouped without their dimension keys, so which bottleneck
+    // was refused (and the skip counters) is read from the run's own output_ref.
+    void outcome;
+    return this.cached(`item|${run.runId}|${dimension(b)}`, signal, (backend, shared) =>
+      readItem(backend, run, b, shared),
+    ) as Promise<ItemAnswer>;
+  }
+
+  /** Reads an item by id (Show Improvement Item on an item row). Never rejects. */
+  itemById(id: string, signal?: AbortSignal): Promise<ItemAnswer> {
+    return this.cached(`id|${id}`, signal, (backend, shared) =>
+      readItemById(backend, id, shared),
+    ) as Promise<ItemAnswer>;
+  }
+
+  /** Drops the cache (refresh, new backend) and abandons requests in flight. */
+  clear(): void {
+    this.cache.clear();
+    this.generation.abort();
+    this.generation = new AbortController();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.clear();
+    this.subscription.dispose();
+  }
+
+  private cached(
+    key: string,
+    signal: AbortSignal | undefined,
+    read: (backend: TelemetryBackend, shared: AbortSignal) => Promise<Answer>,
+  ): Promise<Answer> {
+    const backend = this.connection.snapshot.backend;
+    if (this.disposed || !backend)
+      return Promise.resolve({ kind: 'error', message: t('Not connected. Configure the connection and try again.') });
+    let entry = this.cache.get(key);
+    if (!entry || entry.backend !== backend) {
+      const answer = read(backend, this.generation.signal).catch((e: unknown): Answer => ({
+        kind: 'error',
+        message: t('Could not load the drill-down: {0}', String(e)),
+      }));
+      const made = { backend, answer };
+      entry = made;
+      this.cache.set(key, made);
+      // A failure is not kept: the next expand asks again.
+      void answer.then((a) => {
+        if (a.kind === 'error' && this.cache.get(key) === made) this.cache.delete(key);
+      });
+    }
+    return withSignal(entry.answer, signal);
+  }
+}
+
+function dimension(b: Bottleneck): string {
+  return `${b.dimensionType}:${b.dimensionKey}`;
+}
+
+/** The shared answer, or a cancelled one as soon as this caller's signal aborts (the request goes on for others). */
+function withSignal(answer: Promise<Answer>, signal: AbortSignal | undefined): Promise<Answer> {
+  if (!signal) return answer;
+  const cancelled: Answer = { kind: 'error', message: t('The request was cancelled.') };
+  if (signal.aborted) return Promise.resolve(cancelled);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(cancelled);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void answer.then((a) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(a);
+    });
+  });
+}
+
+function failed(error: BackendError): { kind: 'error'; message: string } {
+  return { kind: 'error', message: error.message };
+}
+
+async function readEvidence(backend: TelemetryBackend, b: Bottleneck, signal: AbortSignal): Promise<EvidenceAnswer> {
+  const plan = planEvidence(b, backend.role);
+  if (plan.kind === 'answer') return plan.answer;
+  const rows = await backend.readEvidenceSpans(plan.traceIds, plan.column, plan.key, signal);
+  return rows.ok ? evidenceFromRows(plan.traceIds, rows.value, backend.role) : failed(rows.error);
+}
+
+async function readItemById(backend: TelemetryBackend, id: string, signal: AbortSignal): Promise<ItemAnswer> {
+  if (!canReadItems(backend.role)) return { kind: 'needs-key', role: backend.role };
+  const row = await backend.readImprovementItem(id, signal);
+  return row.ok ? itemFromRow(id, row.value) : failed(row.error);
+}
+
+/**
+ * improvement_id set: the item (one request). Null: the run's output_ref says whether the insert was
+ * refused or rate-limited (one request), else the item the analyzer's dedupe would have matched when
+ * the run started (a second request; needs a key that can read the queue).
+ */
+async function readItem(
+  backend: TelemetryBackend,
+  run: RunSummary,
+  b: Bottleneck,
+  signal: AbortSignal,
+): Promise<ItemAnswer> {
+  if (b.improvementId !== null) return readItemById(backend, b.improvementId, signal);
+  const detail = await backend.getRunDetail(run.runId, signal);
+  if (!detail.ok) return failed(detail.error);
+  const facts = runItemFacts(detail.value?.outputRef, b);
+  if (facts.refused !== null) return resolveNoItem(facts, null);
+  if (!canReadItems(backend.role)) return { kind: 'needs-key', role: backend.role };
+  const started = run.startedAt ?? run.triggeredAt;
+  const found = await backend.findDedupeItem(b.dimensionType, b.dimensionKey, started, DEFAULT_COOLDOWN_HOURS, signal);
+  if (!found.ok) return failed(found.error);
+  return resolveNoItem(facts, found.value);
+}
