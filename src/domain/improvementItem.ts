@@ -210,6 +210,6 @@ export function wouldDeduplicate(
 
 /** A `type:key` the analyzer's ILIKE pattern can be rebuilt from inside a PostgREST filter safely. */
 export function safeLikeTag(dimensionType: string, dimensionKey: string): string | null {
-  const tag = `${dimensionType}:${dimensionKey}`;
-  return /^[A-Za-z0-9_.:-]{1,200}$/.test(tag) ? tag : null;
+  const safe = /^[A-Za-z0-9_.-]{1,120}$/;
+  return safe.test(dimensionType) && safe.test(dimensionKey) ? `${dimensionType}:${dimensionKey}` : null;
 }

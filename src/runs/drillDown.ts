@@ -12,6 +12,7 @@ import {
   itemFromRow,
   resolveNoItem,
   runItemFacts,
+  wouldDeduplicate,
 } from '../domain/improvementItem';
 import type { Bottleneck, RunOutcome, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
@@ -152,5 +153,7 @@ async function readItem(
   const started = run.startedAt ?? run.triggeredAt;
   const found = await backend.findDedupeItem(b.dimensionType, b.dimensionKey, started, DEFAULT_COOLDOWN_HOURS, signal);
   if (!found.ok) return failed(found.error);
-  return resolveNoItem(facts, found.value);
+  // The server applied the same rule; checked again here because the row is untrusted.
+  const item = found.value && wouldDeduplicate(found.value, started) ? found.value : null;
+  return resolveNoItem(facts, item);
 }
