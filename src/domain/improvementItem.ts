@@ -111,9 +111,8 @@ export function parseImprovementItem(row: unknown): ImprovementItem | null {
   };
 }
 
-/** The answer for an item read by id (null row: deleted, or hidden from this key). */
-export function itemFromRow(id: string, row: unknown): ItemAnswer {
-  const item = row === null || row === undefined ? null : parseImprovementItem(row);
+/** The answer for an item read by id (null: no row, deleted or hidden from this key, or no usable row). */
+export function itemAnswer(id: string, item: ImprovementItem | null): ItemAnswer {
   return item ? { kind: 'item', item } : { kind: 'missing', id };
 }
 

@@ -9,7 +9,7 @@ import {
   canReadItems,
   DEFAULT_COOLDOWN_HOURS,
   ItemAnswer,
-  itemFromRow,
+  itemAnswer,
   resolveNoItem,
   runItemFacts,
   wouldDeduplicate,
@@ -130,7 +130,7 @@ async function readEvidence(backend: TelemetryBackend, b: Bottleneck, signal: Ab
 async function readItemById(backend: TelemetryBackend, id: string, signal: AbortSignal): Promise<ItemAnswer> {
   if (!canReadItems(backend.role)) return { kind: 'needs-key', role: backend.role };
   const row = await backend.readImprovementItem(id, signal);
-  return row.ok ? itemFromRow(id, row.value) : failed(row.error);
+  return row.ok ? itemAnswer(id, row.value) : failed(row.error);
 }
 
 /**

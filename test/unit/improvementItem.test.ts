@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import {
   dedupeKeyOf,
   ImprovementItem,
-  itemFromRow,
+  itemAnswer,
   ITEM_STATUSES,
   parseImprovementItem,
   resolveNoItem,
@@ -127,10 +127,10 @@ describe('improvementItem: parseImprovementItem', () => {
       }
     }
   });
-  it('itemFromRow: a read row is the item; no row (deleted, or hidden) is missing', () => {
-    assert.equal(itemFromRow(ID, row()).kind, 'item');
-    assert.deepEqual(itemFromRow(ID, null), { kind: 'missing', id: ID });
-    assert.deepEqual(itemFromRow(ID, { id: 'junk' }), { kind: 'missing', id: ID });
+  it('itemAnswer: a read row is the item; no (usable) row — deleted, or hidden — is missing', () => {
+    assert.equal(itemAnswer(ID, parseImprovementItem(row())).kind, 'item');
+    assert.deepEqual(itemAnswer(ID, null), { kind: 'missing', id: ID });
+    assert.deepEqual(itemAnswer(ID, parseImprovementItem({ id: 'junk' })), { kind: 'missing', id: ID });
   });
 });
 
