@@ -113,7 +113,7 @@ describe('drill-down against the local stack (real PostgreSQL + PostgREST + supa
         seen[b.dimensionKey] = await d.item(run, b, outcome);
       const items = Object.values(seen).map((a) => (a.kind === 'item' ? a.item : null));
       assert.ok(items.every((i) => i !== null));
-      assert.deepEqual(items.map((i) => i!.status).sort(), [
+      assert.deepEqual(items.map((i) => i.status).sort(), [
         'APPLIED',
         'APPROVED',
         'PENDING',
@@ -122,13 +122,13 @@ describe('drill-down against the local stack (real PostgreSQL + PostgREST + supa
         'SUPERSEDED',
       ]);
       for (const i of items) {
-        assert.equal(i!.knownStatus, true);
-        assert.equal(i!.runId, seed.runId);
-        assert.equal(i!.id, seed.items[i!.status as keyof DrillDownSeed['items']]);
-        const reviewed = !['PENDING', 'SD_CREATED'].includes(i!.status);
-        assert.equal(i!.reviewedBy !== null && i!.reviewedAt !== null, reviewed, i!.status);
-        assert.equal(i!.appliedAt !== null, i!.status === 'APPLIED');
-        assert.equal(i!.assignedSdId !== null, i!.status === 'SD_CREATED');
+        assert.equal(i.knownStatus, true);
+        assert.equal(i.runId, seed.runId);
+        assert.equal(i.id, seed.items[i.status as keyof DrillDownSeed['items']]);
+        const reviewed = !['PENDING', 'SD_CREATED'].includes(i.status);
+        assert.equal(i.reviewedBy !== null && i.reviewedAt !== null, reviewed, i.status);
+        assert.equal(i.appliedAt !== null, i.status === 'APPLIED');
+        assert.equal(i.assignedSdId !== null, i.status === 'SD_CREATED');
       }
       assert.equal(requestsTo('protocol_improvement_queue').length, 6, 'one request per item');
     });
