@@ -3,7 +3,7 @@
 // called; concurrent callers share one request; a failed or cancelled answer is not cached (asking
 // again retries). Nothing here rejects: failures are answers with a message.
 import type * as vscode from 'vscode';
-import type { BackendError, TelemetryBackend } from '../data/backend';
+import type { BackendError, Result, TelemetryBackend } from '../data/backend';
 import { evidenceFromRows, EvidenceAnswer, planEvidence } from '../domain/evidence';
 import {
   canReadItems,
@@ -14,7 +14,7 @@ import {
   runItemFacts,
   wouldDeduplicate,
 } from '../domain/improvementItem';
-import type { Bottleneck, RunOutcome, RunSummary } from '../domain/run';
+import type { Bottleneck, RunDetailFields, RunOutcome, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
 import { t } from '../domain/l10n';
 
@@ -22,9 +22,12 @@ import { t } from '../domain/l10n';
 export type DrillDownConnection = Pick<ConnectionManager, 'snapshot' | 'onDidChangeBackend'>;
 
 type Answer = EvidenceAnswer | ItemAnswer;
+type RunDetail = Result<RunDetailFields | null>;
 
 export class DrillDown implements vscode.Disposable {
   private readonly cache = new Map<string, { backend: TelemetryBackend; answer: Promise<Answer> }>();
+  /** The run's output_ref, read once per run for all its bottlenecks' items (failures not kept). */
+  private readonly runs = new Map<string, { backend: TelemetryBackend; detail: Promise<RunDetail> }>();
   /** Aborts every shared request when the cache is dropped. */
   private generation = new AbortController();
   private readonly subscription: vscode.Disposable;
@@ -41,13 +44,13 @@ export class DrillDown implements vscode.Disposable {
     ) as Promise<EvidenceAnswer>;
   }
 
-  /** At most two requests; cached likewise. Never rejects. */
+  /** At most two requests (the run's output_ref is read once for all its bottlenecks); cached likewise. Never rejects. */
   item(run: RunSummary, b: Bottleneck, outcome: RunOutcome, signal?: AbortSignal): Promise<ItemAnswer> {
     // `outcome` holds the analyzer's errors grouped without their dimension keys, so which bottleneck
     // was refused (and the skip counters) is read from the run's own output_ref.
     void outcome;
     return this.cached(`item|${run.runId}|${dimension(b)}`, signal, (backend, shared) =>
-      readItem(backend, run, b, shared),
+      readItem(backend, run, b, shared, () => this.runDetail(backend, run.runId, shared)),
     ) as Promise<ItemAnswer>;
   }
 
@@ -61,6 +64,7 @@ export class DrillDown implements vscode.Disposable {
   /** Drops the cache (refresh, new backend) and abandons requests in flight. */
   clear(): void {
     this.cache.clear();
+    this.runs.clear();
     this.generation.abort();
     this.generation = new AbortController();
   }
@@ -69,6 +73,17 @@ export class DrillDown implements vscode.Disposable {
     this.disposed = true;
     this.clear();
     this.subscription.dispose();
+  }
+
+  private runDetail(backend: TelemetryBackend, runId: string, signal: AbortSignal): Promise<RunDetail> {
+    const known = this.runs.get(runId);
+    if (known && known.backend === backend) return known.detail;
+    const made = { backend, detail: backend.getRunDetail(runId, signal) };
+    this.runs.set(runId, made);
+    void made.detail.then((r) => {
+      if (!r.ok && this.runs.get(runId) === made) this.runs.delete(runId);
+    });
+    return made.detail;
   }
 
   private cached(
@@ -143,9 +158,10 @@ async function readItem(
   run: RunSummary,
   b: Bottleneck,
   signal: AbortSignal,
+  runDetail: () => Promise<RunDetail>,
 ): Promise<ItemAnswer> {
   if (b.improvementId !== null) return readItemById(backend, b.improvementId, signal);
-  const detail = await backend.getRunDetail(run.runId, signal);
+  const detail = await runDetail();
   if (!detail.ok) return failed(detail.error);
   const facts = runItemFacts(detail.value?.outputRef, b);
   if (facts.refused !== null) return resolveNoItem(facts, null);

@@ -202,6 +202,8 @@ describe('DrillDown', () => {
     assert.deepEqual(b.calls, ['run', 'dedupe']);
     await d.item(run, gate(), outcome);
     assert.deepEqual(b.calls, ['run', 'dedupe'], 'cached');
+    await d.item(run, gate({ dimensionKey: 'GATE_B' }), outcome);
+    assert.deepEqual(b.calls, ['run', 'dedupe', 'dedupe'], 'the run is read once for all its bottlenecks');
     const anon = new FakeBackend('anon');
     assert.deepEqual(await drill(anon).d.item(run, gate(), outcome), { kind: 'needs-key', role: 'anon' });
     assert.deepEqual(anon.calls, ['run']);
