@@ -195,6 +195,58 @@ describe('drill-down against the local stack (real PostgreSQL + PostgREST + supa
     });
   });
 
+  describe('hostile rows through real PostgREST', () => {
+    it('every text field of a span and an item comes back bounded and on one line', async () => {
+      const evil = `[x](command:workbench.action.quit)\n<img src=x onerror=alert(1)>\r\n${'#'.repeat(100_000)}\u202e`;
+      const trace = '0badc0de-0000-4000-8000-000000000001';
+      const [item] = await stack.query<{ id: string }>(
+        `INSERT INTO public.protocol_improvement_queue (source_type, source_id, improvement_type, target_table,
+           target_operation, description, payload, status, reviewed_at, reviewed_by, assigned_sd_id)
+         VALUES ('SD_COMPLETION', gen_random_uuid(), 'CHECKLIST_ITEM', $1, 'INSERT', $1,
+           jsonb_build_object('dedupe_key', $1::text, 'run_id', $1::text), 'REJECTED', now(), $1, left($1, 50)) RETURNING id`,
+        [evil],
+      );
+      await stack.query(
+        `INSERT INTO public.workflow_trace_log (trace_id, span_id, workflow_execution_id, sd_id, gate_name, span_name,
+           span_type, start_time_ms, duration_ms, queue_wait_ms, attributes)
+         VALUES ($1, gen_random_uuid(), $2, $2, 'GATE_EVIL', $2, $2, 0, 5, 1, jsonb_build_object('sd_key', $2::text))`,
+        [trace, evil],
+      );
+      try {
+        const d = drill(backend(stack.keys.serviceRole));
+        const e = await d.evidence(run, {
+          ...by('GATE_PRD_REQUIRED'),
+          dimensionKey: 'GATE_EVIL',
+          evidenceTraceIds: [trace],
+        });
+        assert.ok(e.kind === 'spans' && e.spans.length === 1);
+        const span = e.spans[0];
+        const i = await d.itemById(item.id);
+        assert.ok(i.kind === 'item');
+        const texts = [
+          span.sdId,
+          span.sdKey,
+          span.workflowExecutionId,
+          span.spanName,
+          span.spanType,
+          i.item.description,
+          i.item.reviewedBy,
+          i.item.assignedSdId,
+          i.item.dedupeKey,
+          i.item.runId,
+          i.item.status,
+        ];
+        for (const t of texts) {
+          assert.ok(t !== null && t.length <= 500, `bounded: ${t?.length}`);
+          assert.doesNotMatch(t, /[\r\n\u202e]/);
+        }
+      } finally {
+        await stack.query('DELETE FROM public.protocol_improvement_queue WHERE id = $1', [item.id]);
+        await stack.query('DELETE FROM public.workflow_trace_log WHERE trace_id = $1', [trace]);
+      }
+    });
+  });
+
   describe('authenticated key', () => {
     it('the trace table answers it zero rows, not an error (why the role decides)', async () => {
       const r = await backend(stack.keys.authenticated).readEvidenceSpans(by('EXEC').evidenceTraceIds, 'phase', 'EXEC');
