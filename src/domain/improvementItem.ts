@@ -179,14 +179,26 @@ function pastRunLimit(
   return at >= 0 && at >= list.length - Math.floor(skipped);
 }
 
-/** "Why no item", first match wins: refused · deduplicated · rate limit / guard · auto-create off · unknown. */
+/**
+ * Whether the run's own output decides why there is no item, so no dedupe lookup is needed. Each of
+ * these is exact when recorded, and each excludes the dedupe in the analyzer's loop: with auto-create
+ * off it checks nothing, a rate-limited bottleneck is skipped before the dedupe reads, and a refused
+ * insert came after them.
+ */
+export function decidedByRun(facts: RunItemFacts): boolean {
+  return facts.refused !== null || facts.autoCreateOff || facts.rateLimited || facts.guardUnavailable;
+}
+
+/**
+ * "Why no item", first match wins: what the run recorded (refused · auto-create off · guard unavailable
+ * / rate limit), then the item the analyzer's dedupe would have matched, else unknown.
+ */
 export function resolveNoItem(facts: RunItemFacts, dedupedInto: ImprovementItem | null): ItemAnswer {
   if (facts.refused !== null) return { kind: 'none', reason: 'refused', detail: facts.refused };
-  if (dedupedInto) return { kind: 'deduplicated', item: dedupedInto };
-  if (facts.rateLimited)
-    return { kind: 'none', reason: facts.guardUnavailable ? 'guard-unavailable' : 'rate-limit', detail: null };
-  if (facts.guardUnavailable) return { kind: 'none', reason: 'guard-unavailable', detail: null };
   if (facts.autoCreateOff) return { kind: 'none', reason: 'auto-create-off', detail: null };
+  if (facts.guardUnavailable) return { kind: 'none', reason: 'guard-unavailable', detail: null };
+  if (facts.rateLimited) return { kind: 'none', reason: 'rate-limit', detail: null };
+  if (dedupedInto) return { kind: 'deduplicated', item: dedupedInto };
   return { kind: 'none', reason: 'unknown', detail: facts.unreachable };
 }
 

@@ -7,6 +7,7 @@ import type { BackendError, Result, TelemetryBackend } from '../data/backend';
 import { evidenceFromRows, EvidenceAnswer, planEvidence } from '../domain/evidence';
 import {
   canReadItems,
+  decidedByRun,
   DEFAULT_COOLDOWN_HOURS,
   ItemAnswer,
   itemAnswer,
@@ -150,8 +151,9 @@ async function readItemById(backend: TelemetryBackend, id: string, signal: Abort
 
 /**
  * improvement_id set: the item (one request). Null: the run's output_ref says whether the insert was
- * refused or rate-limited (one request), else the item the analyzer's dedupe would have matched when
- * the run started (a second request; needs a key that can read the queue).
+ * refused, auto-create was off or the item limit was reached (one request, shared by the run's
+ * bottlenecks), else the item the analyzer's dedupe would have matched when the run started (a second
+ * request; needs a key that can read the queue).
  */
 async function readItem(
   backend: TelemetryBackend,
@@ -164,7 +166,7 @@ async function readItem(
   const detail = await runDetail();
   if (!detail.ok) return failed(detail.error);
   const facts = runItemFacts(detail.value?.outputRef, b);
-  if (facts.refused !== null) return resolveNoItem(facts, null);
+  if (decidedByRun(facts)) return resolveNoItem(facts, null);
   if (!canReadItems(backend.role)) return { kind: 'needs-key', role: backend.role };
   const started = run.startedAt ?? run.triggeredAt;
   const found = await backend.findDedupeItem(b.dimensionType, b.dimensionKey, started, DEFAULT_COOLDOWN_HOURS, signal);

@@ -195,6 +195,69 @@ describe('drill-down against the local stack (real PostgreSQL + PostgREST + supa
     });
   });
 
+  describe("the analyzer's own items, were upstream's CHECKs to accept them", () => {
+    // Upstream's table refuses them (lineage trigger, source_type / improvement_type / target_operation
+    // CHECKs). To check the dedupe's second branch — source_type TELEMETRY_AUTO_ANALYSIS and the
+    // analyzer's description ILIKE '%<type>:<key>%', no dedupe_key — this test lifts those rules on its
+    // own stack for the time of one insert, and puts them back as they were.
+    it('an open TELEMETRY_AUTO_ANALYSIS item whose description names the dimension deduplicates, as the analyzer matches it', async () => {
+      const names = [
+        'protocol_improvement_queue_source_type_check',
+        'protocol_improvement_queue_improvement_type_check',
+        'protocol_improvement_queue_target_operation_check',
+      ];
+      const defs = await stack.query<{ conname: string; def: string }>(
+        `SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = ANY($1::text[])`,
+        [names],
+      );
+      assert.equal(defs.length, 3);
+      const t0 = run.startedAt!.getTime();
+      let id = '';
+      await stack.query(
+        'ALTER TABLE public.protocol_improvement_queue DISABLE TRIGGER trg_enforce_improvement_lineage',
+      );
+      for (const d of defs)
+        await stack.query(`ALTER TABLE public.protocol_improvement_queue DROP CONSTRAINT ${d.conname}`);
+      try {
+        const [row] = await stack.query<{ id: string }>(
+          `INSERT INTO public.protocol_improvement_queue (source_type, improvement_type, target_table, target_operation,
+             target_phase, description, payload, status, created_at)
+           VALUES ('TELEMETRY_AUTO_ANALYSIS', 'PERFORMANCE_BOTTLENECK', 'workflow_trace_log', 'ANALYZE', 'ALL',
+             'Bottleneck detected: gate:GATE_CODE_FREEZE (3.3x baseline, p50=9900ms vs baseline=3000ms, 9 samples)',
+             '{"source":"telemetry_auto_analysis"}', 'PENDING', $1) RETURNING id`,
+          [new Date(t0 - 3 * 86_400_000).toISOString()],
+        );
+        id = row.id;
+      } finally {
+        await stack.query(
+          'ALTER TABLE public.protocol_improvement_queue ENABLE TRIGGER trg_enforce_improvement_lineage',
+        );
+        for (const d of defs)
+          await stack.query(
+            `ALTER TABLE public.protocol_improvement_queue ADD CONSTRAINT ${d.conname} ${d.def} NOT VALID`,
+          );
+      }
+      try {
+        const b = backend(stack.keys.serviceRole);
+        const found = await b.findDedupeItem('gate', 'GATE_CODE_FREEZE', run.startedAt, 24);
+        assert.ok(found.ok && found.value?.id === id, JSON.stringify(found));
+        const other = await b.findDedupeItem('gate', 'GATE_CODE', run.startedAt, 24);
+        assert.ok(other.ok && other.value?.id === id, 'a substring match, as the analyzer’s ILIKE');
+        const phase = await b.findDedupeItem('phase', 'GATE_CODE_FREEZE', run.startedAt, 24);
+        assert.deepEqual(phase, { ok: true, value: null }, 'another dimension type');
+        // What the drill-down says for a bottleneck of that gate the run recorded nothing about.
+        const a = await drill(b).item(run, { ...by('GATE_RETROSPECTIVE'), dimensionKey: 'GATE_CODE_FREEZE' }, outcome);
+        assert.ok(a.kind === 'deduplicated' && a.item.id === id);
+        // The run's rate-limited bottleneck stays rate-limited: the analyzer skipped it before any dedupe read.
+        assert.equal((await drill(b).item(run, by('GATE_RETROSPECTIVE'), outcome)).kind, 'none');
+      } finally {
+        await stack.query('DELETE FROM public.protocol_improvement_queue WHERE id = $1', [id]);
+        for (const d of defs)
+          await stack.query(`ALTER TABLE public.protocol_improvement_queue VALIDATE CONSTRAINT ${d.conname}`);
+      }
+    });
+  });
+
   describe('hostile rows through real PostgREST', () => {
     it('every text field of a span and an item comes back bounded and on one line', async () => {
       const evil = `[x](command:workbench.action.quit)\n<img src=x onerror=alert(1)>\r\n${'#'.repeat(100_000)}\u202e`;

@@ -2,6 +2,7 @@
 // item (refused · deduplicated · rate limit / guard · auto-create off · unknown), from the run's output_ref.
 import * as assert from 'node:assert/strict';
 import {
+  decidedByRun,
   dedupeKeyOf,
   ImprovementItem,
   itemAnswer,
@@ -183,6 +184,7 @@ describe('improvementItem: runItemFacts (the run’s output_ref, untrusted)', ()
 
 describe('improvementItem: resolveNoItem (first match wins)', () => {
   const item = parseImprovementItem(row())!;
+  const reason = (a: ReturnType<typeof resolveNoItem>) => (a.kind === 'none' ? a.reason : a.kind);
   it('refused beats everything', () => {
     assert.deepEqual(resolveNoItem({ ...noFacts, refused: LINEAGE, rateLimited: true }, item), {
       kind: 'none',
@@ -190,23 +192,34 @@ describe('improvementItem: resolveNoItem (first match wins)', () => {
       detail: LINEAGE,
     });
   });
-  it('then the deduplicating item', () => {
-    assert.deepEqual(resolveNoItem({ ...noFacts, rateLimited: true, autoCreateOff: true }, item), {
-      kind: 'deduplicated',
-      item,
-    });
-  });
-  it('then rate limit (guard unavailable when the count failed), then auto-create off, then unknown', () => {
-    assert.equal((resolveNoItem({ ...noFacts, rateLimited: true }, null) as { reason: string }).reason, 'rate-limit');
+  it('what the run recorded beats the dedupe inference (the analyzer skips its dedupe reads for them)', () => {
     assert.equal(
-      (resolveNoItem({ ...noFacts, rateLimited: true, guardUnavailable: true }, null) as { reason: string }).reason,
-      'guard-unavailable',
-    );
-    assert.equal(
-      (resolveNoItem({ ...noFacts, autoCreateOff: true }, null) as { reason: string }).reason,
+      reason(resolveNoItem({ ...noFacts, autoCreateOff: true, rateLimited: true }, item)),
       'auto-create-off',
     );
+    assert.equal(
+      reason(resolveNoItem({ ...noFacts, rateLimited: true, guardUnavailable: true }, item)),
+      'guard-unavailable',
+    );
+    assert.equal(reason(resolveNoItem({ ...noFacts, guardUnavailable: true }, item)), 'guard-unavailable');
+    assert.equal(reason(resolveNoItem({ ...noFacts, rateLimited: true }, item)), 'rate-limit');
+    for (const f of [
+      { refused: 'x' },
+      { autoCreateOff: true },
+      { rateLimited: true },
+      { guardUnavailable: true },
+    ] as Partial<RunItemFacts>[])
+      assert.equal(decidedByRun({ ...noFacts, ...f }), true, JSON.stringify(f));
+    assert.equal(decidedByRun({ ...noFacts, unreachable: 'fetch failed' }), false);
+  });
+  it('then the deduplicating item, else unknown (with the unreachable insert’s message, if any)', () => {
+    assert.deepEqual(resolveNoItem(noFacts, item), { kind: 'deduplicated', item });
     assert.deepEqual(resolveNoItem(noFacts, null), { kind: 'none', reason: 'unknown', detail: null });
+    assert.deepEqual(resolveNoItem({ ...noFacts, unreachable: 'fetch failed' }, null), {
+      kind: 'none',
+      reason: 'unknown',
+      detail: 'fetch failed',
+    });
   });
 });
 
