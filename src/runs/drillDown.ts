@@ -23,6 +23,8 @@ import { t } from '../domain/l10n';
 export type DrillDownConnection = Pick<ConnectionManager, 'snapshot' | 'onDidChangeBackend'>;
 
 type Answer = EvidenceAnswer | ItemAnswer;
+/** Answers kept at most (runs' output_refs: a tenth of that). */
+const MAX_CACHED = 500;
 type RunDetail = Result<RunDetailFields | null>;
 
 export class DrillDown implements vscode.Disposable {
@@ -81,6 +83,10 @@ export class DrillDown implements vscode.Disposable {
     if (known && known.backend === backend) return known.detail;
     const made = { backend, detail: backend.getRunDetail(runId, signal) };
     this.runs.set(runId, made);
+    for (const old of this.runs.keys()) {
+      if (this.runs.size <= MAX_CACHED / 10) break;
+      this.runs.delete(old);
+    }
     void made.detail.then((r) => {
       if (!r.ok && this.runs.get(runId) === made) this.runs.delete(runId);
     });
@@ -104,6 +110,11 @@ export class DrillDown implements vscode.Disposable {
       const made = { backend, answer };
       entry = made;
       this.cache.set(key, made);
+      // Bounded: the oldest answers go first (a window expands a few bottlenecks, not thousands).
+      for (const old of this.cache.keys()) {
+        if (this.cache.size <= MAX_CACHED) break;
+        this.cache.delete(old);
+      }
       // A failure is not kept: the next expand asks again.
       void answer.then((a) => {
         if (a.kind === 'error' && this.cache.get(key) === made) this.cache.delete(key);

@@ -107,6 +107,17 @@ describe('DrillDown', () => {
     assert.deepEqual(b.calls, ['evidence', 'evidence'], 'another bottleneck is another request');
   });
 
+  it('the cache is bounded: the oldest answer goes first', async () => {
+    const b = new FakeBackend('service_role');
+    const { d } = drill(b);
+    for (let i = 0; i <= 500; i++) await d.evidence(run, gate({ dimensionKey: `G${i}` }));
+    assert.equal(b.calls.length, 501);
+    await d.evidence(run, gate({ dimensionKey: 'G500' }));
+    assert.equal(b.calls.length, 501, 'the newest is kept');
+    await d.evidence(run, gate({ dimensionKey: 'G0' }));
+    assert.equal(b.calls.length, 502, 'the oldest was dropped');
+  });
+
   it('evidence: read-only keys get needs-service-key with no request', async () => {
     for (const role of ['anon', 'authenticated'] as const) {
       const b = new FakeBackend(role);
