@@ -277,33 +277,76 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
 /**
  * Spans whose trace ids are the demo runs' evidence_trace_ids. Few (at most 5 per bottleneck) and in
  * each run's own lookback, so an analysis of today's traces (generateTraces) still finds only its slow keys.
+ * Shaped as upstream's writers shape them (see evidenceSpanShape).
  */
 function evidenceSpans(rows: Record<string, unknown>[], rng: () => number): Record<string, unknown>[] {
-  const column = { phase: 'phase', gate: 'gate_name', subagent: 'subagent_name' } as Record<string, string>;
   const spans: Record<string, unknown>[] = [];
   for (const row of rows) {
     const out = row.output_ref as { bottlenecks?: Bottleneck[] } | undefined;
     const startedAt = Date.parse(String(row.started_at ?? row.triggered_at));
     for (const b of out?.bottlenecks ?? []) {
-      b.evidence_trace_ids.forEach((traceId, i) => {
-        const sd = 1 + Math.floor(rng() * 40);
-        spans.push({
-          trace_id: traceId,
-          span_id: uuidFrom(rng),
-          workflow_execution_id: `wf-demo-${sd}-${i}`,
-          sd_id: `SD-DEMO-${String(sd).padStart(3, '0')}`,
-          [column[b.dimension_type]]: b.dimension_key,
-          span_name: `${b.dimension_type}:${b.dimension_key}`,
-          span_type: b.dimension_type,
-          duration_ms: Math.round(b.observed_p50_ms * (0.9 + rng() * 0.3)),
-          queue_wait_ms: Math.floor(rng() * 2000),
-          attributes: { sd_key: `SD-DEMO-${String(sd).padStart(3, '0')}` },
-          created_at: new Date(startedAt - 60_000 - Math.floor(rng() * 22 * 3_600_000)).toISOString(),
-        });
-      });
+      for (const traceId of b.evidence_trace_ids) {
+        const createdAt = startedAt - 60_000 - Math.floor(rng() * 22 * 3_600_000);
+        spans.push(evidenceSpanShape(rng, traceId, b, createdAt));
+      }
     }
   }
   return spans;
+}
+
+/** The handoff types whose executors write spans (EHG_Engineer scripts/modules/handoff/executors/*). */
+export const HANDOFF_TYPES = [
+  'LEAD-TO-PLAN',
+  'PLAN-TO-EXEC',
+  'EXEC-TO-PLAN',
+  'PLAN-TO-LEAD',
+  'LEAD-FINAL-APPROVAL',
+] as const;
+
+/**
+ * One span of a bottleneck's dimension in trace `traceId`, as upstream writes it: workflow_execution_id
+ * `<HANDOFF-TYPE>-<sd_id>-<ms>` (BaseExecutor.js), sd_id from the trace context; a gate span is
+ * `gate.execute` / `gate` with attributes gate_name, gate_runner_class, result (ValidationOrchestrator.js);
+ * attributes.sd_key is never stored (the writer's allow-list drops it), queue_wait_ms stays NULL (no
+ * writer gives a pickup time). Upstream writes no phase or subagent column: those spans are the demo's
+ * (phase: a `step.executeSpecific` / `phase` span; subagent: `subagent.execute` / `subagent`).
+ */
+export function evidenceSpanShape(
+  rng: () => number,
+  traceId: string,
+  b: Pick<Bottleneck, 'dimension_type' | 'dimension_key' | 'observed_p50_ms'>,
+  createdAtMs: number,
+): Record<string, unknown> {
+  const column = { phase: 'phase', gate: 'gate_name', subagent: 'subagent_name' } as Record<string, string>;
+  const sd = `SD-DEMO-${String(1 + Math.floor(rng() * 40)).padStart(3, '0')}`;
+  const handoff = HANDOFF_TYPES[Math.floor(rng() * HANDOFF_TYPES.length)];
+  const duration = Math.round(b.observed_p50_ms * (0.7 + rng() * 0.6));
+  const names: Record<string, [string, string]> = {
+    gate: ['gate.execute', 'gate'],
+    phase: ['step.executeSpecific', 'phase'],
+    subagent: ['subagent.execute', 'subagent'],
+  };
+  const [spanName, spanType] = names[b.dimension_type] ?? [`${b.dimension_type}.execute`, b.dimension_type];
+  return {
+    trace_id: traceId,
+    span_id: uuidFrom(rng),
+    workflow_execution_id: `${handoff}-${sd}-${createdAtMs - duration - 5_000}`,
+    sd_id: sd,
+    [column[b.dimension_type]]: b.dimension_key,
+    span_name: spanName,
+    span_type: spanType,
+    duration_ms: duration,
+    queue_wait_ms: null,
+    attributes:
+      b.dimension_type === 'gate'
+        ? {
+            gate_name: b.dimension_key,
+            gate_runner_class: 'ValidationOrchestrator',
+            result: rng() < 0.8 ? 'passed' : 'failed',
+          }
+        : { step_name: spanName },
+    created_at: new Date(createdAtMs).toISOString(),
+  };
 }
 
 export interface TraceOptions {

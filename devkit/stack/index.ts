@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { seedDemoScope } from './datagen';
+import { seedDrillDown } from './drillDownSeed';
 import { Edge, EdgeOptions } from './edge';
 import { signJwt } from './jwt';
 import { registerCleanup, startPostgres } from './postgres';
@@ -90,7 +91,11 @@ export async function startStack(opts: StackOptions = {}, control?: ControlHandl
   };
   const unregister = registerCleanup({ async: stop, sync: () => undefined });
   try {
-    if (opts.seedDemoScope) await seedDemoScope(pg.databaseUrl, opts.seedDemoScope);
+    if (opts.seedDemoScope) {
+      await seedDemoScope(pg.databaseUrl, opts.seedDemoScope);
+      // Evidence spans and improvement items behind one more run's bottlenecks (the drill-down).
+      await seedDrillDown(pg.databaseUrl, opts.seedDemoScope);
+    }
     postgrest = await startPostgrest({ authenticatorUrl: pg.authenticatorUrl, jwtSecret, log });
     gateway = new Edge({
       upstream: postgrest.url,

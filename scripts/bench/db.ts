@@ -172,7 +172,7 @@ export type QueryName =
 export const BUSY_SCOPE_RUNS = 20_000;
 const BUSY_SCOPE = scopeIdFor(0, '/home/dev/projects/busy-');
 
-type MeasuredQuery = PlanFigures & { responseBytes: number; rowsReturned: number; gatewayMs: number };
+export type MeasuredQuery = PlanFigures & { responseBytes: number; rowsReturned: number; gatewayMs: number };
 
 export interface ScaleResult {
   rows: number;
@@ -241,7 +241,7 @@ async function withIndex<T>(stack: Stack, createIndexSql: string, fn: () => Prom
 }
 
 /** Runs one backend call through the edge and PostgREST, and reads how PostgreSQL executed PostgREST's SQL. */
-async function measure(
+export async function measure(
   stack: Stack,
   table: string,
   call: () => Promise<number>,

@@ -4,8 +4,9 @@
 // goes to stderr). A missed target is printed as MISS; the exit code is 0 unless the bench itself failed.
 //
 // Options: --json; --quick (short idle windows, 2 loads, 200 cycles, scale up to 100k: a smoke run,
-// not a measurement); --sections=size,editor,memory,scale (default: all); `activation` alone runs only the
-// editor section's activation loads (and session start), without its idle windows.
+// not a measurement); --sections=size,editor,memory,scale,evidence (default: all); `activation` alone runs only the
+// editor section's activation loads (and session start), without its idle windows; `evidence` is the
+// drill-down's evidence query at 1M workflow_trace_log spans (100k with --quick).
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT, ensureCodeServer } from '../../devkit/codeServer';
@@ -21,6 +22,7 @@ import {
   SCHEDULER_INTERVAL_MS,
 } from './editor';
 import { memorySession, MemoryFigures } from './memory';
+import { EvidenceFigures, measureEvidence } from './evidence';
 import type { HeapCurve } from './inhost/shared';
 import { log, onCleanup, releaseAll, round, setQuiet } from './util';
 
@@ -33,7 +35,7 @@ const curveArg = args.find((a) => a.startsWith('--curve-cycles='));
 const CURVE_CYCLES = curveArg ? Number(curveArg.slice('--curve-cycles='.length)) : QUICK ? 500 : 10_000;
 if (!Number.isInteger(CURVE_CYCLES) || CURVE_CYCLES < 0) throw new Error(`--curve-cycles must be a whole number ≥ 0`);
 const SECTIONS = new Set(
-  sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale'],
+  sectionsArg ? sectionsArg.slice('--sections='.length).split(',') : ['size', 'editor', 'memory', 'scale', 'evidence'],
 );
 setQuiet(JSON_OUT);
 
@@ -211,6 +213,15 @@ async function main(): Promise<void> {
       'exponential',
       growing(gapsList),
     );
+  }
+
+  // ---- the drill-down's evidence query at 1M spans ---------------------------------------------
+  if (SECTIONS.has('evidence')) {
+    const ev = await measureEvidence(stack, QUICK ? 100_000 : 1_000_000).catch((e: unknown) => {
+      notMeasured('the evidence query', e);
+      return null;
+    });
+    if (ev) evidenceRows(ev, figures, row);
   }
 
   // ---- 5, 6, 4 against the database; 7 in the host ------------------------------------------
@@ -477,6 +488,43 @@ async function main(): Promise<void> {
     `\n${(figures.misses as string[]).length} target(s) missed; bench took ${figures.bench_seconds} s${QUICK ? ' (--quick: smoke run, not a measurement)' : ''}`,
   );
   if (JSON_OUT) process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+function evidenceRows(
+  ev: EvidenceFigures,
+  figures: Record<string, unknown>,
+  row: (figure: string, value: string, target?: string, pass?: boolean) => void,
+): void {
+  const tag = ev.spans >= 1_000_000 ? '1m' : `${Math.round(ev.spans / 1000)}k`;
+  const describe = (q: EvidenceFigures['evidence']) =>
+    `${q.ms} ms; ${q.indexes.length ? `index ${q.indexes.join('+')}` : ''}${q.seqScans.length ? ` SEQ SCAN ${q.seqScans.join(',')}` : ''}; ${q.rowsReturned} rows, ${q.responseBytes} B, ${q.sharedHit + q.sharedRead} buffers`;
+  const at = `${ev.spans.toLocaleString('en')} spans`;
+  row(
+    `query evidence_spans (5 trace ids, one gate): server ms at ${at}`,
+    describe(ev.evidence),
+    '≤ 5 ms at 1M, index',
+    ev.evidence.ms <= 5 && ev.evidence.usesIndex,
+  );
+  row(`  naive: same traces, select=*, gate filtered client-side, at ${at}`, describe(ev.naiveClientFilter), 'report');
+  row(
+    `  naive: same request without ${'idx_workflow_trace_log_trace_id'}, at ${at}`,
+    describe(ev.withoutTraceIndex),
+    'report',
+  );
+  log(`evidence plan at ${at} (${ev.evidence.ms} ms):\n    ${ev.evidence.plan.join('\n    ')}`);
+  log(
+    `evidence plan without the trace_id index (${ev.withoutTraceIndex.ms} ms):\n    ${ev.withoutTraceIndex.plan.join('\n    ')}`,
+  );
+  Object.assign(figures, {
+    [`query_ms_evidence_spans_${tag}`]: ev.evidence.ms,
+    [`query_index_evidence_spans_${tag}`]: ev.evidence.indexes.join('+') || 'none',
+    [`evidence_response_bytes_${tag}`]: ev.evidence.responseBytes,
+    [`query_ms_evidence_naive_select_star_${tag}`]: ev.naiveClientFilter.ms,
+    [`evidence_naive_select_star_response_bytes_${tag}`]: ev.naiveClientFilter.responseBytes,
+    [`query_ms_evidence_without_trace_index_${tag}`]: ev.withoutTraceIndex.ms,
+    [`generate_ms_evidence_spans_${tag}`]: ev.generateMs,
+    evidence_query_sql: ev.evidence.sql,
+  });
 }
 
 function printTable(rows: Row[], print: (line: string) => void): void {

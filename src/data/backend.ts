@@ -6,6 +6,8 @@ import type { ActiveRun, FreshRun, NewRunMetadata } from '../domain/sessionTrigg
 import type { KeyRole } from '../domain/credentials';
 import type { ComparableRun } from '../domain/runComparison';
 import type { FinishFields, RunningRun } from '../domain/analysisRun';
+import type { EvidenceColumn } from '../domain/evidence';
+import type { ImprovementItem } from '../domain/improvementItem';
 
 export type BackendErrorKind =
   | 'unreachable'
@@ -88,7 +90,7 @@ export interface TelemetryBackend {
   readonly role: KeyRole;
   listRuns(scope: RunScope, offset: number, limit: number): Promise<Result<RunPage>>;
   getRunsById(runIds: readonly string[]): Promise<Result<RunSummary[]>>;
-  getRunDetail(runId: string): Promise<Result<RunDetailFields | null>>;
+  getRunDetail(runId: string, signal?: AbortSignal): Promise<Result<RunDetailFields | null>>;
   getRunRow(runId: string): Promise<Result<Record<string, unknown> | null>>;
   findFreshRun(scopeId: string, finishedSince: Date): Promise<Result<FreshRun | null>>;
   findActiveRuns(scopeId: string, triggeredSince: Date): Promise<Result<ActiveRun[]>>;
@@ -119,6 +121,32 @@ export interface TelemetryBackend {
   /** The last `limit` SUCCEEDED runs of the scope with their bottlenecks, newest first. */
   listSucceededRuns(scope: RunScopeKey, limit: number): Promise<Result<ComparableRun[]>>;
   readHeartbeat(): Promise<Result<HeartbeatObservation>>;
+  /**
+   * The workflow_trace_log rows of these traces whose `column` is `key`, newest first, at most
+   * MAX_EVIDENCE_ROWS (src/domain/evidence.ts): one request, led by the trace_id index. Untrusted rows,
+   * for evidenceFromRows. Only a service-role key can read the table (others get zero rows): the
+   * caller decides that from `role` before asking (planEvidence).
+   */
+  readEvidenceSpans(
+    traceIds: readonly string[],
+    column: EvidenceColumn,
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<Result<unknown[]>>;
+  /** The protocol_improvement_queue item with this id (null: no row, or hidden from this key). */
+  readImprovementItem(id: string, signal?: AbortSignal): Promise<Result<ImprovementItem | null>>;
+  /**
+   * The newest item created before `before` that the analyzer's dedupe would match for this
+   * dimension (payload.dedupe_key exactly, or its own description pattern), open or inside the
+   * cooldown before `before` (null: none). One request.
+   */
+  findDedupeItem(
+    dimensionType: string,
+    dimensionKey: string,
+    before: Date | null,
+    cooldownHours: number,
+    signal?: AbortSignal,
+  ): Promise<Result<ImprovementItem | null>>;
   probeCapabilities(): Promise<Capabilities>;
   /** Server clock minus local clock, from the last response's Date header (0 until known). */
   clockOffsetMs(): number;

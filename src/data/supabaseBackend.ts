@@ -18,6 +18,7 @@ import { isRecord, parseNumber, parseTimestamp, cleanText } from '../domain/text
 import { comparableRun, ComparableRun } from '../domain/runComparison';
 import { FinishFields, notBefore, RunningRun } from '../domain/analysisRun';
 import {
+  BackendError,
   CancelOptions,
   Capabilities,
   NewRun,
@@ -33,9 +34,21 @@ import { t } from '../domain/l10n';
 import { createGuardedFetch, GuardedFetch } from './guardedFetch';
 import { createPooledFetch, PooledFetch } from './pooledFetch';
 import { ClockOffsetEstimator } from '../domain/clockOffset';
+import { EVIDENCE_COLUMNS, EvidenceColumn, isUuid, MAX_EVIDENCE_ROWS } from '../domain/evidence';
+import {
+  ANALYZER_SOURCE_TYPE,
+  dedupeKeyOf,
+  ImprovementItem,
+  ITEM_COLUMNS,
+  OPEN_ITEM_STATUSES,
+  parseImprovementItem,
+  safeLikeTag,
+} from '../domain/improvementItem';
 
 export const RUNS_TABLE = 'telemetry_analysis_runs';
 export const HEARTBEAT_TABLE = 'eva_scheduler_heartbeat';
+export const TRACE_TABLE = 'workflow_trace_log';
+export const ITEM_TABLE = 'protocol_improvement_queue';
 const ACTIVE = ACTIVE_STATUSES;
 // source: present on runs this extension wrote (the CLI hook writes none); updated_at orders claims.
 /** run_ids per heads request (listRuns): a quoted uuid is 39 characters in the URL. */
@@ -140,26 +153,37 @@ export class SupabaseBackend implements TelemetryBackend {
   }
 
   /** `failure` is the whole sentence for when it fails ("Could not load runs"): its error messages start with it. */
-  private async run<T>(failure: string, query: Query, map: (r: QueryResult) => T): Promise<Result<T>> {
+  private async run<T>(
+    failure: string,
+    query: Query,
+    map: (r: QueryResult) => T,
+    signal?: AbortSignal,
+  ): Promise<Result<T>> {
     // postgrest-js retries GETs by itself (1 s, 2 s, 4 s) on network errors, timeouts and 503,
     // hiding an outage for 7 s and ignoring whether anyone is looking. Retrying is the refresh
     // scheduler's job (visible-only, exponential backoff, Retry-After), so it is switched off here.
     query.retry?.(false);
     // This request's own signal: the guarded fetch files the response's Retry-After under it, so
-    // concurrent requests never see each other's.
+    // concurrent requests never see each other's. The caller's signal (if any) aborts it.
     const request = new AbortController();
     query.abortSignal?.(request.signal);
-    if (this.disposed)
-      return {
-        ok: false,
-        error: {
-          kind: 'cancelled',
-          message: t('{0}: the extension is shutting down.', failure),
-          status: 0,
-          code: null,
-          retryAfterMs: null,
-        },
-      };
+    const onAbort = () => request.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) return { ok: false, error: cancelledError(t('{0}: the request was cancelled.', failure)) };
+      return await this.send(failure, query, request, map);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async send<T>(
+    failure: string,
+    query: Query,
+    request: AbortController,
+    map: (r: QueryResult) => T,
+  ): Promise<Result<T>> {
+    if (this.disposed) return { ok: false, error: cancelledError(t('{0}: the extension is shutting down.', failure)) };
     let r: QueryResult;
     try {
       r = await query;
@@ -253,14 +277,17 @@ export class SupabaseBackend implements TelemetryBackend {
     );
   }
 
-  getRunDetail(runId: string): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
+  getRunDetail(runId: string, signal?: AbortSignal): Promise<Result<ReturnType<typeof parseRunDetailFields>>> {
     const q = this.client
       .from(RUNS_TABLE)
       .select('status,reason_code,error_class,error_message,output_ref')
       .eq('run_id', runId)
       .limit(1);
-    return this.run(t("Could not load the run's findings"), q, (r) =>
-      Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null,
+    return this.run(
+      t("Could not load the run's findings"),
+      q,
+      (r) => (Array.isArray(r.data) && r.data.length ? parseRunDetailFields(r.data[0]) : null),
+      signal,
     );
   }
 
@@ -528,6 +555,69 @@ export class SupabaseBackend implements TelemetryBackend {
     });
   }
 
+  readEvidenceSpans(
+    traceIds: readonly string[],
+    column: EvidenceColumn,
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<Result<unknown[]>> {
+    // Led by trace_id (idx_workflow_trace_log_trace_id): at most a few traces' spans are filtered by
+    // the dimension column, which has no index of its own (gate_name, subagent_name).
+    const ids = traceIds.filter(isUuid);
+    const q = this.client
+      .from(TRACE_TABLE)
+      .select(EVIDENCE_COLUMNS.join(','))
+      .filter('trace_id', 'in', `(${ids.map(quoteFilterValue).join(',')})`)
+      .eq(column, key)
+      .order('created_at', { ascending: false, nullsFirst: false })
+      .order('id', { ascending: true })
+      .limit(MAX_EVIDENCE_ROWS);
+    return this.run(
+      t('Could not load the evidence spans'),
+      q,
+      (r) => (Array.isArray(r.data) ? (r.data as unknown[]) : []),
+      signal,
+    );
+  }
+
+  readImprovementItem(id: string, signal?: AbortSignal): Promise<Result<ImprovementItem | null>> {
+    if (!isUuid(id)) return Promise.resolve(ok(null));
+    const q = this.client.from(ITEM_TABLE).select(ITEM_COLUMNS.join(',')).eq('id', id).limit(1);
+    return this.run(
+      t('Could not load the improvement item'),
+      q,
+      (r) => (Array.isArray(r.data) && r.data.length ? parseImprovementItem(r.data[0]) : null),
+      signal,
+    );
+  }
+
+  findDedupeItem(
+    dimensionType: string,
+    dimensionKey: string,
+    before: Date | null,
+    cooldownHours: number,
+    signal?: AbortSignal,
+  ): Promise<Result<ImprovementItem | null>> {
+    // Exactly the analyzer's dedupe_key; or, for its own items, its description pattern (a substring
+    // ILIKE, `_` a wildcard as in the analyzer), only for keys that cannot break the filter syntax.
+    const tag = safeLikeTag(dimensionType, dimensionKey);
+    const byKey = `payload->>dedupe_key.eq.${quoteFilterValue(dedupeKeyOf(dimensionType, dimensionKey))}`;
+    const match = tag ? `${byKey},and(source_type.eq.${ANALYZER_SOURCE_TYPE},description.ilike.*${tag}*)` : byKey;
+    let q = this.client.from(ITEM_TABLE).select(ITEM_COLUMNS.join(',')).or(match);
+    if (before) {
+      const cooldownStart = new Date(before.getTime() - cooldownHours * 3_600_000).toISOString();
+      q = q
+        .lt('created_at', before.toISOString())
+        .or(`status.in.(${OPEN_ITEM_STATUSES.join(',')}),created_at.gte.${quoteFilterValue(cooldownStart)}`);
+    } else q = q.in('status', [...OPEN_ITEM_STATUSES]);
+    return this.run(
+      t('Could not look for the improvement item'),
+      q.order('created_at', { ascending: false }).limit(1),
+      (r) => (Array.isArray(r.data) && r.data.length ? parseImprovementItem(r.data[0]) : null),
+      signal,
+    );
+  }
+
   async probeCapabilities(): Promise<Capabilities> {
     const [runs, hb, write] = await Promise.all([
       this.run(t('Could not read runs'), this.client.from(RUNS_TABLE).select('run_id').limit(1), () => true),
@@ -582,6 +672,10 @@ export class SupabaseBackend implements TelemetryBackend {
       return { ok: false, detail: t('read-only: this key cannot enqueue or cancel runs (a service-role key can)') };
     return { ok: false, detail: r.error.message };
   }
+}
+
+function cancelledError(message: string): BackendError {
+  return { kind: 'cancelled', message, status: 0, code: null, retryAfterMs: null };
 }
 
 /** Stands in for WebSocket so supabase-js can construct its (unused) realtime client. */
