@@ -105,7 +105,23 @@ async function goToDefinition(d: DrillDownCommandParts, arg: unknown): Promise<v
     void info(vscode.l10n.t('EHG Telemetry: open the EHG_Engineer folder to find where {0} is declared.', name));
     return;
   }
-  const result = await search(d, target, folder);
+  let result: DefinitionSearchResult | undefined;
+  try {
+    result = await search(d, target, folder);
+  } catch (e) {
+    // Not "not found": the folder could not be listed or read.
+    d.log.warn(`Go to Definition: searching ${folder.name} failed: ${String(e)}`);
+    await offerWorkspaceSearch(
+      b.dimensionKey,
+      vscode.l10n.t(
+        'EHG Telemetry: could not search {0} for {1}: {2}',
+        folder.name,
+        name,
+        e instanceof Error ? e.message : String(e),
+      ),
+    );
+    return;
+  }
   if (!result) return; // cancelled
   if (result.candidates.length === 1) return openCandidate(result.candidates[0]);
   if (result.candidates.length > 1) {
@@ -120,7 +136,7 @@ async function goToDefinition(d: DrillDownCommandParts, arg: unknown): Promise<v
     if (pick) await openCandidate(pick.candidate);
     return;
   }
-  await offerWorkspaceSearch(b.dimensionKey, name, folder, result);
+  await offerWorkspaceSearch(b.dimensionKey, notFoundText(name, folder, result));
 }
 
 /** findDefinitions with a cancellable notification; the evidence's workflow executions rank the candidates. */
@@ -159,16 +175,10 @@ async function openCandidate(c: DefinitionCandidate): Promise<void> {
   await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, at), preview: true });
 }
 
-async function offerWorkspaceSearch(
-  key: string,
-  name: string,
-  folder: vscode.WorkspaceFolder,
-  result: DefinitionSearchResult,
-): Promise<void> {
-  const searchLabel = vscode.l10n.t('Search Workspace');
-  const text = result.truncated
+function notFoundText(name: string, folder: vscode.WorkspaceFolder, result: DefinitionSearchResult): string {
+  return result.truncated
     ? vscode.l10n.t(
-        'EHG Telemetry: no declaration of {0} found in the first {1} files of {2} (the search stopped at its limit).',
+        'EHG Telemetry: no declaration of {0} found in the {1} files of {2} searched (the search stopped at a limit or skipped unreadable files).',
         name,
         result.filesSearched,
         folder.name,
@@ -179,6 +189,11 @@ async function offerWorkspaceSearch(
         folder.name,
         result.filesSearched,
       );
+}
+
+/** Says why nothing opened and offers the editor's own search for the key. */
+async function offerWorkspaceSearch(key: string, text: string): Promise<void> {
+  const searchLabel = vscode.l10n.t('Search Workspace');
   const choice = await info(text, searchLabel);
   if (choice === searchLabel)
     await vscode.commands.executeCommand('workbench.action.findInFiles', {
