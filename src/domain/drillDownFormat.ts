@@ -7,7 +7,7 @@ import type { ImprovementItem, ItemAnswer } from './improvementItem';
 import { t } from './l10n';
 import type { Bottleneck } from './run';
 import { codeSpan } from './runReport';
-import { cleanText } from './text';
+import { cleanText, escapeMarkdown } from './text';
 
 /** A label/value pair for a tooltip or a document (the value is database text: escape it where shown). */
 export type Field = [label: string, value: string | null];
@@ -16,6 +16,16 @@ export type Field = [label: string, value: string | null];
 export interface NoticeRow {
   text: string;
   tone: 'info' | 'warning' | 'error';
+  /** What to do about it (the row's tooltip). */
+  hint?: string;
+}
+
+function needsKeyHint(): string {
+  return t('Configure a service-role key with "EHG Telemetry: Configure Connection…" to read them.');
+}
+
+function retryHint(): string {
+  return t('Run "EHG Telemetry: Refresh" to try again.');
 }
 
 const LABEL_MAX = 160;
@@ -68,6 +78,7 @@ export function evidenceNotices(a: EvidenceAnswer): NoticeRow[] {
               ? t('The evidence span is gone (retention)')
               : t('{0} of {1} evidence spans are gone (retention)', a.missing, a.requested),
           tone: 'warning',
+          hint: t('Spans older than the hot window (about 90 days) are moved out of workflow_trace_log.'),
         });
       if (a.spans.length === 0 && a.missing < a.requested)
         out.push({ text: t('The evidence traces hold no span of this bottleneck'), tone: 'info' });
@@ -93,10 +104,17 @@ export function evidenceNotices(a: EvidenceAnswer): NoticeRow[] {
             cleanText(a.role, 40) ?? t('unknown'),
           ),
           tone: 'warning',
+          hint: needsKeyHint(),
         },
       ];
     case 'error':
-      return [{ text: t("Couldn't load evidence: {0}", cleanText(a.message, 300) ?? t('no message')), tone: 'error' }];
+      return [
+        {
+          text: t("Couldn't load evidence: {0}", cleanText(a.message, 300) ?? t('no message')),
+          tone: 'error',
+          hint: retryHint(),
+        },
+      ];
   }
 }
 
@@ -154,6 +172,8 @@ export interface ItemRow {
   tone: 'item' | 'info' | 'warning' | 'error';
   itemId?: string;
   fields: Field[];
+  /** What to do about it, or what it means (the tooltip of a row without fields). */
+  hint?: string;
 }
 
 export function itemRow(a: ItemAnswer, now: Date): ItemRow {
@@ -189,6 +209,7 @@ export function itemRow(a: ItemAnswer, now: Date): ItemRow {
         description: '',
         tone: 'warning',
         fields: [],
+        hint: needsKeyHint(),
       };
     case 'error':
       return {
@@ -196,6 +217,7 @@ export function itemRow(a: ItemAnswer, now: Date): ItemRow {
         description: '',
         tone: 'error',
         fields: [],
+        hint: retryHint(),
       };
   }
 }
@@ -208,11 +230,25 @@ function noItemRow(reason: Extract<ItemAnswer, { kind: 'none' }>['reason'], deta
     'auto-create-off': t('No improvement item: auto-create is off'),
     unknown: t('No improvement item recorded (this run did not store why)'),
   }[reason];
+  const hint = {
+    refused: t(
+      "The table's CHECK constraints or triggers refused the analyzer's insert; the detail is the database's message.",
+    ),
+    'rate-limit': t(
+      'The analyzer files at most max_per_run items per run and max_per_day per day (telemetry_thresholds).',
+    ),
+    'guard-unavailable': t("The analyzer could not count today's items, so it created none."),
+    'auto-create-off': t(
+      'enable_auto_create is off in telemetry_thresholds, or the run was started with auto-create off.',
+    ),
+    unknown: t('The analyzer keeps no reason on the run; no earlier item for this bottleneck was found.'),
+  }[reason];
   return {
     label,
     description: detail ?? '',
     tone: reason === 'refused' ? 'error' : 'info',
     fields: detail ? [[t('Detail'), detail]] : [],
+    hint,
   };
 }
 
@@ -223,7 +259,12 @@ export function renderItemDocument(a: ItemAnswer, requestedId: string, now: Date
     lines.push(t('Status: {0}, {1}', codeSpan(itemStatusText(a.item)), codeSpan(itemDescription(a.item, now))), '');
     lines.push(...fieldLines(itemFields(a.item)), '');
     lines.push(t('Table: {0}', codeSpan('protocol_improvement_queue')), '');
-  } else lines.push(codeSpan(itemRow(a, now).label), '');
+  } else {
+    const row = itemRow(a, now);
+    lines.push(codeSpan(row.label), '');
+    if (row.description) lines.push(codeSpan(row.description), '');
+    if (row.hint) lines.push(escapeMarkdown(row.hint), '');
+  }
   return lines.join('\n');
 }
 

@@ -31,7 +31,14 @@ export interface BottleneckNode {
 export type DrillNode =
   | { kind: 'evidence'; parent: BottleneckNode; index: number; span: EvidenceSpan }
   | { kind: 'improvement-item'; parent: BottleneckNode; row: ItemRow }
-  | { kind: 'drill-notice'; parent: BottleneckNode; index: number; text: string; tone: 'info' | 'warning' | 'error' };
+  | {
+      kind: 'drill-notice';
+      parent: BottleneckNode;
+      index: number;
+      text: string;
+      tone: 'info' | 'warning' | 'error';
+      hint?: string;
+    };
 
 /** The rows under an expanded bottleneck: both requests at once (DrillDown caches and never rejects). */
 export async function drillDownChildren(drill: DrillDown, parent: BottleneckNode): Promise<DrillNode[]> {
@@ -43,7 +50,7 @@ export async function drillDownChildren(drill: DrillDown, parent: BottleneckNode
   if (evidence.kind === 'spans')
     evidence.spans.forEach((span, index) => out.push({ kind: 'evidence', parent, index, span }));
   for (const n of evidenceNotices(evidence))
-    out.push({ kind: 'drill-notice', parent, index: out.length, text: n.text, tone: n.tone });
+    out.push({ kind: 'drill-notice', parent, index: out.length, text: n.text, tone: n.tone, hint: n.hint });
   out.push({ kind: 'improvement-item', parent, row: itemRow(item, new Date()) });
   return out;
 }
@@ -52,9 +59,10 @@ function parentId(p: BottleneckNode): string {
   return `bottleneck:${p.run.runId}:${p.index}`;
 }
 
-function fieldsTooltip(title: string, fields: readonly Field[]): vscode.MarkdownString {
+function fieldsTooltip(title: string, fields: readonly Field[], hint?: string): vscode.MarkdownString {
   const md = new SafeMarkdown().raw(`**${title}**\n\n`);
   for (const [label, value] of fields) md.field(label, value);
+  if (hint) md.line(hint);
   return md.build();
 }
 
@@ -94,7 +102,11 @@ export function drillTreeItem(node: DrillNode, now: Date): vscode.TreeItem {
       item.iconPath = new vscode.ThemeIcon(
         r.tone === 'item' ? 'tasklist' : r.tone === 'error' ? 'error' : r.tone === 'warning' ? 'warning' : 'info',
       );
-      item.tooltip = r.fields.length ? fieldsTooltip(vscode.l10n.t('Improvement item'), r.fields) : r.label;
+      item.tooltip = r.fields.length
+        ? fieldsTooltip(vscode.l10n.t('Improvement item'), r.fields, r.hint)
+        : r.hint
+          ? `${r.label}\n\n${r.hint}`
+          : r.label;
       if (r.itemId)
         item.command = {
           command: 'ehgTelemetry.showImprovementItem',
@@ -110,7 +122,7 @@ export function drillTreeItem(node: DrillNode, now: Date): vscode.TreeItem {
       item.iconPath = new vscode.ThemeIcon(
         node.tone === 'error' ? 'error' : node.tone === 'warning' ? 'warning' : 'info',
       );
-      item.tooltip = node.text;
+      item.tooltip = node.hint ? `${node.text}\n\n${node.hint}` : node.text;
       return item;
     }
   }

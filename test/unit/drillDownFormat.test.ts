@@ -210,6 +210,19 @@ describe('drillDownFormat: the item row', () => {
       assert.equal(label(r).itemId, undefined);
   });
 
+  it('each row that is not an item says what to do or what it means', () => {
+    assert.match(itemRow({ kind: 'needs-key', role: 'anon' }, NOW).hint ?? '', /service-role key/);
+    assert.match(itemRow({ kind: 'error', message: 'x' }, NOW).hint ?? '', /Refresh/);
+    assert.match(itemRow({ kind: 'none', reason: 'rate-limit', detail: null }, NOW).hint ?? '', /max_per_run/);
+    assert.match(evidenceNotices({ kind: 'needs-service-key', role: 'anon' })[0].hint ?? '', /service-role key/);
+    assert.match(evidenceNotices({ kind: 'error', message: 'x' })[0].hint ?? '', /Refresh/);
+    assert.match(
+      renderItemDocument({ kind: 'none', reason: 'rate-limit', detail: null }, 'x', NOW),
+      /max\\_per\\_run/,
+      'the hint is escaped in the document',
+    );
+  });
+
   it('missing, needs a key, error: said, never "no item"', () => {
     assert.match(itemRow({ kind: 'missing', id: 'abcdef0123' }, NOW).label, /abcdef01 is gone/);
     assert.equal(
@@ -302,6 +315,7 @@ describe('drillDownFormat: documents', () => {
       const docs = [
         renderItemDocument({ kind: 'item', item: hostile }, h, NOW),
         renderItemDocument({ kind: 'error', message: h }, h, NOW),
+        renderItemDocument({ kind: 'none', reason: 'refused', detail: h }, h, NOW),
         drillDownLines(
           bn(h, h, 2),
           {
