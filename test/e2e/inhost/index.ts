@@ -15,9 +15,9 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   // The window reloaded (a second extension host on the same user data): no second SESSION_START;
   // then everything that changes runs (after the dedup check, so it cannot disturb it).
   reopen: ['reopen.test.js', 'runsTree.test.js', 'statusBar.test.js', 'schedulerLiveness.test.js'],
-  // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, and the
-  // comparison with the previous run. Neither needs the reload's history, and the liveness scenarios'
-  // window does not need theirs.
+  // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, the
+  // comparison with the previous run and the drill-down (evidence, item, Go to Definition). None needs
+  // the reload's history, and the liveness scenarios' window does not need theirs.
   commands: ['commands.test.js', 'comparison.test.js', 'drillDown.test.js'],
   // The window reloads while its SESSION_START run is held for the CLI hook, then the next window.
   'hold-open': ['holdOpen.test.js'],
