@@ -7,6 +7,7 @@ import { CredentialStore } from './platform/credentialStore';
 import { Log } from './platform/log';
 import { folderSettings } from './platform/settings';
 import { AnalysisRunner } from './runs/analysisRunner';
+import { DrillDown } from './runs/drillDown';
 import { RunComparisons } from './runs/runComparisons';
 import { RunsModel } from './runs/runsModel';
 import { RunWatcher } from './runs/runWatcher';
@@ -62,9 +63,11 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
   closers.add(closeAnalysis);
   context.subscriptions.push(
     { dispose: () => closers.delete(closeAnalysis) },
-    ...[p.log, p.credentials, p.analysis, p.connection, p.model, p.comparisons, p.view, p.monitor, p.prefs],
+    ...[p.log, p.credentials, p.analysis, p.connection, p.model, p.comparisons, p.drill, p.view, p.monitor, p.prefs],
     ...[p.statusBar, p.watcher, p.started, p.documents],
     ...followStartedRuns(p),
+    // A new backend (or none) makes every cached evidence span and item stale.
+    p.connection.onDidChangeBackend(() => p.drill.clear()),
     showAnalysisStatus(p.analysis),
     notifyCompletions(p.watcher.onDidFinish, p.connection, p.comparisons, p.prefs),
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, p.documents),
@@ -99,13 +102,14 @@ function buildParts(context: vscode.ExtensionContext, version: string, createBac
   const notifier = new FailureNotifier(log, prefs);
   const model = new RunsModel(connection, notifier, workspaceScopeIds, context.workspaceState);
   const comparisons = new RunComparisons(connection, model);
+  const drill = new DrillDown(connection);
   const analysis = new AnalysisRunner(connection, log, context.extensionPath, version);
-  const view = new RunsView(connection, model, comparisons, analysis);
+  const view = new RunsView(connection, model, comparisons, analysis, drill);
   const monitor = new SchedulerMonitor(connection, notifier);
   const statusBar = new SchedulerStatusBar(monitor);
   const watcher = new RunWatcher(connection, model, log);
   const started = new StartedRuns();
-  const documents = new RunDocumentProvider(connection);
+  const documents = new RunDocumentProvider(connection, drill);
   const start: StartRunParts = { connection, analysis, started, extensionVersion: version };
   return {
     log,
@@ -115,6 +119,7 @@ function buildParts(context: vscode.ExtensionContext, version: string, createBac
     notifier,
     model,
     comparisons,
+    drill,
     analysis,
     view,
     monitor,
@@ -160,9 +165,11 @@ function commandParts(
       ...{ connection, model, view: p.view, documents: p.documents, log, analysis: p.analysis, start: p.start },
       refreshHeartbeat: () => p.monitor.refreshNow(),
       confirm,
+      drill: p.drill,
     },
     scheduler: { connection, monitor: p.monitor, log },
     trends: { extensionUri: context.extensionUri, connection, model, log },
+    drillDown: { connection, model, drill: p.drill, documents: p.documents, log },
   };
 }
 

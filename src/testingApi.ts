@@ -9,7 +9,7 @@ import type { ConnectionManager } from './platform/connection';
 import type { Confirm } from './ui/commands';
 import type { NotificationPrefs } from './ui/notificationPrefs';
 import type { RunComparisons } from './runs/runComparisons';
-import type { RunsTreeProvider } from './ui/runsTree';
+import type { RunsNode, RunsTreeProvider } from './ui/runsTree';
 import type { SchedulerMonitor } from './scheduler/schedulerMonitor';
 import type { SessionStartController } from './runs/sessionStart';
 import type { AnalysisRunner, ExecutionRecord } from './runs/analysisRunner';
@@ -24,12 +24,24 @@ export interface TestTreeItem {
   iconId: string;
   iconColor?: string;
   runId?: string;
-  children?: Array<{ label: string; description?: string }>;
+  children?: TestTreeChild[];
+}
+
+/** A row under a run (and, with expandBottlenecks, the rows under a bottleneck row). */
+export interface TestTreeChild {
+  label: string;
+  description?: string;
+  contextValue?: string;
+  tooltip?: string;
+  /** What clicking the row runs. */
+  command?: { command: string; arguments?: unknown[] };
+  children?: TestTreeChild[];
 }
 
 export interface TestingApi {
   settle(): Promise<void>;
-  runsTree(opts?: { expand?: boolean }): Promise<TestTreeItem[]>;
+  /** The tree as drawn; `expand` reads each run's rows, `expandBottlenecks` also each bottleneck's rows. */
+  runsTree(opts?: { expand?: boolean; expandBottlenecks?: boolean; runId?: string }): Promise<TestTreeItem[]>;
   statusBar(): {
     text: string;
     tooltip: string;
@@ -151,7 +163,7 @@ function testingApi(p: Parts, o: Observed): TestingApi {
       await p.connection.refresh();
       while (o.inFlight.size) await Promise.allSettled([...o.inFlight]);
     },
-    runsTree: (opts) => readTree(p.tree, opts?.expand ?? false),
+    runsTree: (opts) => readTree(p.tree, opts ?? {}),
     statusBar: () => readStatusBar(p.statusBar),
     state() {
       const snap = p.connection.snapshot;
@@ -196,7 +208,11 @@ function testingApi(p: Parts, o: Observed): TestingApi {
   };
 }
 
-async function readTree(tree: RunsTreeProvider, expand: boolean): Promise<TestTreeItem[]> {
+async function readTree(
+  tree: RunsTreeProvider,
+  opts: { expand?: boolean; expandBottlenecks?: boolean; runId?: string },
+): Promise<TestTreeItem[]> {
+  const expand = opts.expand === true || opts.expandBottlenecks === true;
   const roots = await tree.getChildren();
   const out: TestTreeItem[] = [];
   for (const node of roots) {
@@ -211,14 +227,26 @@ async function readTree(tree: RunsTreeProvider, expand: boolean): Promise<TestTr
       iconColor: icon?.color?.id,
       runId: node.kind === 'run' ? node.run.runId : undefined,
     };
-    if (expand && node.kind === 'run') {
-      const kids = await tree.getChildren(node);
-      entry.children = kids.map((k) => {
-        const ki = tree.getTreeItem(k);
-        return { label: text(ki.label), description: text(ki.description) || undefined };
-      });
-    }
+    if (expand && node.kind === 'run' && (opts.runId === undefined || opts.runId === node.run.runId))
+      entry.children = await readChildren(tree, node, opts.expandBottlenecks === true);
     out.push(entry);
+  }
+  return out;
+}
+
+async function readChildren(tree: RunsTreeProvider, node: RunsNode, deeper: boolean): Promise<TestTreeChild[]> {
+  const out: TestTreeChild[] = [];
+  for (const k of await tree.getChildren(node)) {
+    const ki = tree.getTreeItem(k);
+    const child: TestTreeChild = {
+      label: text(ki.label),
+      description: text(ki.description) || undefined,
+      contextValue: ki.contextValue,
+      tooltip: text(ki.tooltip),
+      command: ki.command ? { command: ki.command.command, arguments: ki.command.arguments } : undefined,
+    };
+    if (deeper && k.kind === 'bottleneck') child.children = await readChildren(tree, k, false);
+    out.push(child);
   }
   return out;
 }

@@ -8,8 +8,12 @@ import { analyzerErrorLines, outcomeLines, statusLabel, triggerLabel } from './r
 
 const MAX_JSON_CHARS = 5_000_000;
 
-/** Pure rendering, so it is the same wherever it is shown. Every database value is escaped. */
-export function renderRunDocument(row: Record<string, unknown>): string {
+/**
+ * Pure rendering, so it is the same wherever it is shown. Every database value is escaped.
+ * `drillDown`: each bottleneck's evidence and improvement item (drillDownFormat.ts drillDownLines),
+ * read by the caller; shown after the findings.
+ */
+export function renderRunDocument(row: Record<string, unknown>, drillDown?: readonly string[]): string {
   const run = parseRunSummary(row);
   const detail = parseRunDetailFields(row);
   const e = (v: string | number | null | undefined) =>
@@ -40,6 +44,7 @@ export function renderRunDocument(row: Record<string, unknown>): string {
       lines.push('', fence(detail.errorMessage, 'text'));
     }
     lines.push('');
+    if (drillDown?.length) lines.push(t('## Evidence and improvement items'), '', ...drillDown);
     // The analyzer's errors kept on the run (output_ref.errors): grouped, then each as it reported it.
     const groups =
       outcome.kind === 'bottlenecks' || outcome.kind === 'no-bottlenecks' || outcome.kind === 'insufficient-data'

@@ -14,6 +14,8 @@ export const COMMAND_IDS = [
   'openLog',
   'loadMore',
   'showTrends',
+  'showImprovementItem',
+  'goToDefinition',
 ] as const;
 export type CommandId = (typeof COMMAND_IDS)[number];
 

@@ -18,9 +18,13 @@ import './l10n';
 import type { RunsModel } from '../runs/runsModel';
 import { bottleneckId } from '../domain/runComparison';
 import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from '../runs/runComparisons';
+import type { DrillDown } from '../runs/drillDown';
+import { BottleneckNode, bottleneckTreeItem, drillDownChildren, DrillNode, drillTreeItem } from './drillDownTree';
 
 export type RunsNode =
   | { kind: 'run'; run: RunSummary }
+  | BottleneckNode
+  | DrillNode
   | {
       kind: 'detail';
       runId: string;
@@ -63,6 +67,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     private readonly connection: ConnectionManager,
     private readonly now: () => Date = () => new Date(),
     private readonly comparisons?: RunComparisons,
+    /** Expands a bottleneck into its evidence and improvement item (without it, bottleneck rows are leaves). */
+    private readonly drill?: DrillDown,
   ) {
     // A comparison that became known changes its run's description.
     this.comparisonSubscription = comparisons?.onDidChange((id) => {
@@ -89,6 +95,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   getChildren(element?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
     if (!element) return this.rootNodes();
     if (element.kind === 'run') return this.detailNodes(element.run);
+    if (element.kind === 'bottleneck' && this.drill) return drillDownChildren(this.drill, element);
     return [];
   }
 
@@ -116,13 +123,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     // Bottleneck rows are findings; the trailing "… and N more" row (and everything else) is not.
     const toneOf = (index: number): 'finding' | 'error' | 'info' =>
       o.kind === 'bottlenecks' ? (index < o.items.length ? 'finding' : 'info') : o.kind === 'error' ? 'error' : 'info';
-    const nodes: RunsNode[] = outcomeLines(o).map((text, index) => ({
-      kind: 'detail',
-      runId: run.runId,
-      index,
-      text,
-      tone: toneOf(index),
-    }));
+    const nodes: RunsNode[] = outcomeLines(o).map((text, index) =>
+      o.kind === 'bottlenecks' && index < o.items.length
+        ? { kind: 'bottleneck', run, bottleneck: o.items[index], outcome: o, index, text }
+        : { kind: 'detail', runId: run.runId, index, text, tone: toneOf(index) },
+    );
     // What the analyzer reported but the findings do not say (e.g. improvement items the database refused).
     const errorLines =
       o.kind === 'bottlenecks' || o.kind === 'no-bottlenecks' || o.kind === 'insufficient-data'
@@ -163,7 +168,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     shownIds.forEach((id, i) => {
       const node = nodes[i];
       const change = byId.get(id);
-      if (node?.kind === 'detail' && change) node.mark = changeMark(change);
+      if ((node?.kind === 'detail' || node?.kind === 'bottleneck') && change) node.mark = changeMark(change);
     });
     const resolved = c.changes.filter((x) => x.kind === 'resolved');
     const shownResolved = resolved.slice(0, 5);
@@ -201,6 +206,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     switch (node.kind) {
       case 'run':
         return this.runItem(node.run);
+      case 'bottleneck':
+        return bottleneckTreeItem(node, this.drill !== undefined);
+      case 'evidence':
+      case 'improvement-item':
+      case 'drill-notice':
+        return drillTreeItem(node, this.now());
       case 'detail': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.id = `detail:${node.runId}:${node.index}`;
@@ -306,6 +317,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   getParent(node: RunsNode): RunsNode | undefined {
     if (node.kind === 'detail') return this.nodes.get(node.runId);
+    if (node.kind === 'bottleneck') return this.nodes.get(node.run.runId);
+    if (node.kind === 'evidence' || node.kind === 'improvement-item' || node.kind === 'drill-notice')
+      return node.parent;
     return undefined;
   }
 

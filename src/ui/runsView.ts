@@ -6,6 +6,7 @@ import type { ConnectionManager } from '../platform/connection';
 import { Poller } from '../platform/poller';
 import type { AnalysisRunner } from '../runs/analysisRunner';
 import type { RunComparisons } from '../runs/runComparisons';
+import type { DrillDown } from '../runs/drillDown';
 import { ACTIVE_POLL_MS, IDLE_POLL_MS, RunsModel } from '../runs/runsModel';
 import { loadMore } from '../runs/runPages';
 import { RunsNode, RunsTreeProvider } from './runsTree';
@@ -27,8 +28,9 @@ export class RunsView implements vscode.Disposable {
     private readonly model: RunsModel,
     comparisons: RunComparisons,
     private readonly analysis: AnalysisRunner,
+    drill?: DrillDown,
   ) {
-    this.tree = new RunsTreeProvider(model, connection, undefined, comparisons);
+    this.tree = new RunsTreeProvider(model, connection, undefined, comparisons, drill);
     this.treeView = vscode.window.createTreeView<RunsNode>(RUNS_VIEW_ID, {
       treeDataProvider: this.tree,
       showCollapseAll: true,

@@ -43,6 +43,7 @@ function strings(): Record<string, string> {
     baseline: vscode.l10n.t('Baseline p50'),
     ratio: vscode.l10n.t('Ratio'),
     barsTableCaption: vscode.l10n.t('Observed and baseline p50 per bottleneck of the chosen run'),
+    drillDown: vscode.l10n.t('Show the evidence and improvement item of {0} (Show Run Details)'),
   };
 }
 
@@ -51,6 +52,8 @@ export class TrendsPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private pendingMessage: unknown;
+  /** The runs the page shows: a drill-down message may name only these. */
+  private shownRunIds = new Set<string>();
 
   static async show(
     extensionUri: vscode.Uri,
@@ -88,13 +91,20 @@ export class TrendsPanel implements vscode.Disposable {
     this.panel.webview.html = this.html();
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
-      this.panel.webview.onDidReceiveMessage((m: unknown) => {
-        if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready') {
-          this.ready = true;
-          if (this.pendingMessage) void this.panel.webview.postMessage(this.pendingMessage);
-        }
-      }),
+      this.panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
     );
+  }
+
+  private onMessage(m: unknown): void {
+    if (typeof m !== 'object' || m === null) return;
+    const msg = m as { type?: unknown; runId?: unknown };
+    if (msg.type === 'ready') {
+      this.ready = true;
+      if (this.pendingMessage) void this.panel.webview.postMessage(this.pendingMessage);
+    } else if (msg.type === 'drillDown' && typeof msg.runId === 'string' && this.shownRunIds.has(msg.runId)) {
+      // The run's details list every bottleneck with its evidence spans and improvement item.
+      void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: msg.runId });
+    }
   }
 
   private html(): string {
@@ -141,7 +151,9 @@ export class TrendsPanel implements vscode.Disposable {
       void warn(vscode.l10n.t('EHG Telemetry: could not load the trends: {0}', res.error.message));
       return;
     }
-    const message = { type: 'render', data: buildTrends(scopeLabel, res.value), strings: strings(), selectedRunId };
+    const data = buildTrends(scopeLabel, res.value);
+    this.shownRunIds = new Set(data.perRun.map((r) => r.runId));
+    const message = { type: 'render', data, strings: strings(), selectedRunId };
     this.pendingMessage = message;
     if (this.ready) await this.panel.webview.postMessage(message);
   }
@@ -247,5 +259,7 @@ table { border-collapse: collapse; margin-top: 12px; font-variant-numeric: tabul
 caption { text-align: left; color: var(--vscode-descriptionForeground); padding-bottom: 4px; }
 th, td { border-bottom: 1px solid var(--vscode-editorWidget-border, var(--vscode-panel-border)); padding: 3px 10px 3px 0; text-align: right; }
 th[scope="row"], thead th:first-child { text-align: left; overflow-wrap: anywhere; max-width: 320px; }
+button.drill { color: var(--vscode-textLink-foreground); background: transparent; border: none; padding: 0; font: inherit; text-align: left; cursor: pointer; overflow-wrap: anywhere; }
+button.drill:hover { color: var(--vscode-textLink-activeForeground); text-decoration: underline; }
 select { color: var(--vscode-dropdown-foreground); background: var(--vscode-dropdown-background); border: 1px solid var(--vscode-dropdown-border); padding: 2px 4px; font: inherit; }
 `;

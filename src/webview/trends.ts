@@ -243,7 +243,7 @@ function barsTable(run: RunBars): Element {
     el(
       'tr',
       {},
-      el('th', { scope: 'row' }, name(b)),
+      el('th', { scope: 'row' }, drillDownButton(run.runId, b)),
       el('td', {}, formatDuration(b.observedP50Ms)),
       el('td', {}, formatDuration(b.baselineP50Ms)),
       el('td', {}, formatRatio(b.ratio)),
@@ -256,6 +256,22 @@ function barsTable(run: RunBars): Element {
     el('thead', {}, head),
     el('tbody', {}, ...rows),
   );
+}
+
+/**
+ * The bottleneck's name as a button: the extension opens the run's details, which show each
+ * bottleneck's evidence spans and improvement item (the same drill-down as the tree).
+ */
+function drillDownButton(runId: string, b: { dimensionType: string; dimensionKey: string }): Element {
+  const button = el(
+    'button',
+    { type: 'button', class: 'drill', title: t('drillDown', name(b)), 'aria-label': t('drillDown', name(b)) },
+    name(b),
+  );
+  button.addEventListener('click', () =>
+    vscode.postMessage({ type: 'drillDown', runId, dimensionType: b.dimensionType, dimensionKey: b.dimensionKey }),
+  );
+  return button;
 }
 
 function runSection(data: TrendsData, selected: string | undefined): Element {

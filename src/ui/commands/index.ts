@@ -3,6 +3,7 @@
 // Every command reports its own failures in plain words with a fix; none throws.
 import type { CommandHandler, CommandHandlers, CommandId } from '../lazyCommands';
 import { connectionCommands, ConnectionCommandParts } from './connection';
+import { drillDownCommands, DrillDownCommandParts } from './drillDown';
 import { runCommands, RunCommandParts } from './runs';
 import { schedulerCommands, SchedulerCommandParts } from './scheduler';
 import { disposeTrends, trendsCommands, TrendsCommandParts } from './trends';
@@ -16,6 +17,7 @@ export interface CommandParts {
   runs: RunCommandParts;
   scheduler: SchedulerCommandParts;
   trends: TrendsCommandParts;
+  drillDown: DrillDownCommandParts;
 }
 
 export function createCommandHandlers(p: CommandParts): CommandHandlers {
@@ -24,6 +26,7 @@ export function createCommandHandlers(p: CommandParts): CommandHandlers {
     ...runCommands(p.runs),
     ...schedulerCommands(p.scheduler),
     ...trendsCommands(p.trends),
+    ...drillDownCommands(p.drillDown),
   ]) as Record<CommandId, CommandHandler>;
   return Object.assign(handlers, { dispose: () => disposeTrends() });
 }

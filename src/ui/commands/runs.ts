@@ -7,6 +7,7 @@ import { statusLabel } from '../../domain/runFormat';
 import type { ConnectionManager } from '../../platform/connection';
 import type { Log } from '../../platform/log';
 import type { AnalysisRunner } from '../../runs/analysisRunner';
+import type { DrillDown } from '../../runs/drillDown';
 import type { RunsModel, ScopeFilter } from '../../runs/runsModel';
 import { startRun, StartRunParts } from '../../runs/startRun';
 import { wordStart } from '../../runs/startWording';
@@ -40,6 +41,8 @@ export interface RunCommandParts {
   refreshHeartbeat: () => Promise<void>;
   /** Asks before a destructive action (Cancel Run). */
   confirm: Confirm;
+  /** Refresh drops its cached evidence and items, so that expanding a bottleneck reads them again. */
+  drill: Pick<DrillDown, 'clear'>;
 }
 
 export function runCommands(d: RunCommandParts): Command[] {
@@ -51,6 +54,7 @@ export function runCommands(d: RunCommandParts): Command[] {
     command(d.log, 'triggerRun', () => triggerRun(d)),
     command(d.log, 'refresh', async () => {
       if (!requireBackend(d.connection)) return;
+      d.drill.clear();
       await Promise.all([d.view.refresh(), d.refreshHeartbeat()]);
     }),
     // Always asks first: no argument skips the confirmation (any extension can run this command).

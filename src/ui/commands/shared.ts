@@ -124,17 +124,22 @@ export async function pickRun(
   return pick?.runId;
 }
 
-export async function openRunDocument(documents: RunDocumentProvider, runId: string): Promise<void> {
-  const uri = runDocumentUri(runId);
-  await withProgress(
-    { location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Loading run details…') },
-    async () => {
-      documents.invalidate(uri);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const md = doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-      await vscode.window.showTextDocument(md, { preview: true });
-    },
-  );
+export function openRunDocument(documents: RunDocumentProvider, runId: string): Promise<void> {
+  return openVirtualDocument(documents, runDocumentUri(runId), vscode.l10n.t('Loading run details…'));
+}
+
+/** Opens one of the provider's read-only Markdown documents, read afresh. */
+export async function openVirtualDocument(
+  documents: RunDocumentProvider,
+  uri: vscode.Uri,
+  title: string,
+): Promise<void> {
+  await withProgress({ location: vscode.ProgressLocation.Window, title }, async () => {
+    documents.invalidate(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const md = doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    await vscode.window.showTextDocument(md, { preview: true });
+  });
 }
 
 /**

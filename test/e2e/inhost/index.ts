@@ -18,10 +18,10 @@ const PHASE_FILES: Record<InHostPhase, string[]> = {
   // A window of its own on a stack of its own (the third lane): the unkind scheduler scenarios (slow
   // rounds, a failed revival, every transition timed), each setting up what it times from.
   liveness: ['schedulerUnkind.test.js'],
-  // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, and the
-  // comparison with the previous run. Neither needs the reload's history, and the liveness scenarios'
-  // window does not need theirs.
-  commands: ['commands.test.js', 'comparison.test.js'],
+  // A window of its own (a fresh EHG workspace on the second lane's stack): the commands, the
+  // comparison with the previous run and the drill-down (evidence, item, Go to Definition). None needs
+  // the reload's history, and the liveness scenarios' window does not need theirs.
+  commands: ['commands.test.js', 'comparison.test.js', 'drillDown.test.js'],
   // The window reloads while its SESSION_START run is held for the CLI hook, then the next window.
   'hold-open': ['holdOpen.test.js'],
   'hold-closed': ['holdClosed.test.js'],
