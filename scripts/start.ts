@@ -76,6 +76,16 @@ async function main(): Promise<void> {
        status = case when status in ('QUEUED','RUNNING') then 'CANCELLED' else status end,
        reason_code = case when status in ('QUEUED','RUNNING') then 'DEMO_HISTORY' else reason_code end`,
   );
+  // The evidence spans and improvement items seeded with that history age with it (the week of traces
+  // the analyzer reads comes after, at today's dates).
+  await stack.query(
+    `update public.workflow_trace_log set created_at = created_at - interval '8 days',
+       start_time_ms = start_time_ms - 8 * 86400000, end_time_ms = end_time_ms - 8 * 86400000`,
+  );
+  await stack.query(
+    `update public.protocol_improvement_queue set created_at = created_at - interval '8 days',
+       reviewed_at = reviewed_at - interval '8 days', applied_at = applied_at - interval '8 days'`,
+  );
   await generateRuns(stack.databaseUrl, { rows: 400, scopes: 12, seed: 3, activeShare: 0 });
   // A week of workflow traces in which one phase, one gate and one subagent got slow in the last day:
   // what the analyzer will find.
