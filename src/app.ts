@@ -66,8 +66,6 @@ export function wire(context: vscode.ExtensionContext): EhgTelemetryApi {
     ...[p.log, p.credentials, p.analysis, p.connection, p.model, p.comparisons, p.drill, p.view, p.monitor, p.prefs],
     ...[p.statusBar, p.watcher, p.started, p.documents],
     ...followStartedRuns(p),
-    // A new backend (or none) makes every cached evidence span and item stale.
-    p.connection.onDidChangeBackend(() => p.drill.clear()),
     showAnalysisStatus(p.analysis),
     notifyCompletions(p.watcher.onDidFinish, p.connection, p.comparisons, p.prefs),
     vscode.workspace.registerTextDocumentContentProvider(RUN_DOC_SCHEME, p.documents),

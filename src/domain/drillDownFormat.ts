@@ -209,7 +209,9 @@ export function itemRow(a: ItemAnswer, now: Date): ItemRow {
         description: '',
         tone: 'warning',
         fields: [],
-        hint: needsKeyHint(),
+        hint: t(
+          'Configure an authenticated or service-role key with "EHG Telemetry: Configure Connection…" to read them.',
+        ),
       };
     case 'error':
       return {
@@ -284,13 +286,16 @@ export function drillDownLines(b: Bottleneck, evidence: EvidenceAnswer, item: It
         t('- {0} — {1}', codeSpan(evidenceSpanLabel(s)), codeSpan(evidenceSpanDescription(s, b.baselineP50Ms, now))),
         t('  - trace {0}, workflow execution {1}', codeSpan(s.traceId), codeSpan(s.workflowExecutionId ?? '—')),
       );
-  for (const n of evidenceNotices(evidence)) lines.push(`- ${codeSpan(n.text)}`);
+  // Each notice with what to do about it (which key, Refresh): the hint, escaped like the rest.
+  for (const n of evidenceNotices(evidence))
+    lines.push(n.hint ? `- ${codeSpan(n.text)} ${escapeMarkdown(n.hint)}` : `- ${codeSpan(n.text)}`);
   const row = itemRow(item, now);
   lines.push(
     row.description
       ? t('- Item: {0} — {1}', codeSpan(row.label), codeSpan(row.description))
       : t('- Item: {0}', codeSpan(row.label)),
   );
+  if (row.hint) lines.push(`  - ${escapeMarkdown(row.hint)}`);
   lines.push('');
   return lines;
 }

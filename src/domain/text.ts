@@ -67,3 +67,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function notificationText(text: string): string {
   return text.replace(/\]\(/g, ']\u200b(');
 }
+
+/**
+ * Text for a quick pick's label, description or placeholder: they render `$(name)` as an icon, so a
+ * database or workspace string could dress itself up as one; a zero-width space after the `$` keeps it
+ * literal.
+ */
+export function pickText(text: string): string {
+  return text.replace(/\$\(/g, '$\u200b(');
+}

@@ -35,6 +35,7 @@ export class DrillDown implements vscode.Disposable {
   private generation = new AbortController();
   private readonly subscription: vscode.Disposable;
   private disposed = false;
+  private readonly clearListeners = new Set<() => void>();
 
   constructor(private readonly connection: DrillDownConnection) {
     this.subscription = connection.onDidChangeBackend(() => this.clear());
@@ -64,17 +65,25 @@ export class DrillDown implements vscode.Disposable {
     ) as Promise<ItemAnswer>;
   }
 
-  /** Drops the cache (refresh, new backend) and abandons requests in flight. */
+  /** Drops the cache (refresh, new backend) and abandons requests in flight; expanded rows then read again. */
   clear(): void {
     this.cache.clear();
     this.runs.clear();
     this.generation.abort();
     this.generation = new AbortController();
+    if (!this.disposed) for (const l of [...this.clearListeners]) l();
+  }
+
+  /** Called after every clear(), so a view can redraw what it showed from the dropped answers. */
+  onDidClear(listener: () => void): vscode.Disposable {
+    this.clearListeners.add(listener);
+    return { dispose: () => this.clearListeners.delete(listener) };
   }
 
   dispose(): void {
     this.disposed = true;
     this.clear();
+    this.clearListeners.clear();
     this.subscription.dispose();
   }
 
@@ -131,10 +140,16 @@ function dimension(b: Bottleneck): string {
 /** The shared answer, or a cancelled one as soon as this caller's signal aborts (the request goes on for others). */
 function withSignal(answer: Promise<Answer>, signal: AbortSignal | undefined): Promise<Answer> {
   if (!signal) return answer;
-  const cancelled: Answer = { kind: 'error', message: t('The request was cancelled.') };
-  if (signal.aborted) return Promise.resolve(cancelled);
+  const stopped = (): Answer => ({
+    kind: 'error',
+    message:
+      (signal.reason as { name?: unknown } | undefined)?.name === 'TimeoutError'
+        ? t('The request took too long and was stopped. Run Refresh to try again.')
+        : t('The request was cancelled.'),
+  });
+  if (signal.aborted) return Promise.resolve(stopped());
   return new Promise((resolve) => {
-    const onAbort = () => resolve(cancelled);
+    const onAbort = () => resolve(stopped());
     signal.addEventListener('abort', onAbort, { once: true });
     void answer.then((a) => {
       signal.removeEventListener('abort', onAbort);

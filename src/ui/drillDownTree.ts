@@ -72,7 +72,10 @@ export function bottleneckTreeItem(node: BottleneckNode, expandable: boolean): v
     expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
   );
   item.id = parentId(node);
-  const flags = ['bottleneck', `dimension-${node.bottleneck.dimensionType.replace(/[^A-Za-z0-9_-]/g, '_')}`];
+  // Only known dimension names reach the context value: a database value such as "run" or
+  // "cancellable" must not match another row's menu entries.
+  const type = node.bottleneck.dimensionType;
+  const flags = ['bottleneck', `dimension-${['phase', 'gate', 'subagent'].includes(type) ? type : 'other'}`];
   if (hasDefinition(node.bottleneck.dimensionType)) flags.push('hasDefinition');
   item.contextValue = flags.join(' ');
   item.tooltip = node.mark ? `${node.text} — ${node.mark}` : node.text;

@@ -59,6 +59,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly nodes = new Map<string, RunsNode & { kind: 'run' }>();
   private readonly subscription: vscode.Disposable;
   private readonly comparisonSubscription: vscode.Disposable | undefined;
+  private readonly drillSubscription: vscode.Disposable | undefined;
   /** Runs this window enqueued (marked in contextValue and the tooltip). */
   readonly mine = new Set<string>();
 
@@ -75,6 +76,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const node = this.nodes.get(id);
       if (node) this.emitter.fire(node);
     });
+    // Refresh or a new backend dropped the drill-down answers: expanded bottlenecks read again.
+    this.drillSubscription = drill?.onDidClear(() => this.emitter.fire(undefined));
     this.subscription = model.onDidChange((change) => {
       if (change.structural) {
         this.nodes.clear();
@@ -330,6 +333,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     this.comparisonSubscription?.dispose();
+    this.drillSubscription?.dispose();
     this.subscription.dispose();
     this.emitter.dispose();
   }

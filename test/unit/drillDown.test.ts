@@ -164,6 +164,34 @@ describe('DrillDown', () => {
     assert.deepEqual(b2.calls, ['evidence', 'evidence']);
   });
 
+  it('clear() tells its listeners (the tree redraws expanded rows), once per clear, and not after dispose', async () => {
+    const { c, d } = drill(new FakeBackend('service_role'));
+    let cleared = 0;
+    const sub = d.onDidClear(() => cleared++);
+    d.clear();
+    c.replace(new FakeBackend('service_role'));
+    assert.equal(cleared, 2, 'Refresh and a new backend each redraw once');
+    sub.dispose();
+    d.clear();
+    assert.equal(cleared, 2, 'a disposed listener is not called');
+    d.onDidClear(() => cleared++);
+    d.dispose();
+    assert.equal(cleared, 2, 'dispose does not redraw');
+  });
+
+  it('a caller’s timeout reads as a timeout with what to do, an abort as a cancel', async () => {
+    const b = new FakeBackend('service_role');
+    b.gate = new Promise(() => undefined);
+    const { d } = drill(b);
+    const timedOut = await d.evidence(run, gate(), AbortSignal.timeout(5));
+    assert.equal(timedOut.kind, 'error');
+    assert.match((timedOut as { message: string }).message, /took too long.*Refresh/);
+    const ac = new AbortController();
+    const mine = d.evidence(run, gate(), ac.signal);
+    ac.abort();
+    assert.match(((await mine) as { message: string }).message, /cancelled/);
+  });
+
   it('a caller’s abort ends its own wait; the shared request goes on for others', async () => {
     const b = new FakeBackend('service_role');
     let open!: () => void;

@@ -6,6 +6,7 @@ import {
   isRecord,
   parseNumber,
   parseTimestamp,
+  pickText,
 } from '../../src/domain/text';
 import { findUnescaped, HOSTILE_TEXTS } from './helpers';
 
@@ -208,4 +209,16 @@ describe('text: isRecord', () => {
   for (const c of cases) {
     it(c.name, () => assert.equal(isRecord(c.input), c.expected));
   }
+});
+
+describe('pickText (quick-pick labels render $(icon))', () => {
+  it('keeps $(name) literal, whatever the text around it', () => {
+    assert.equal(pickText('$(alert) GATE'), '$\u200b(alert) GATE');
+    assert.equal(pickText('a$(x)b$(y)'), 'a$\u200b(x)b$\u200b(y)');
+    assert.ok(!/\$\(/.test(pickText('$($($(')), 'no $( left');
+  });
+  it('leaves other text alone', () => {
+    assert.equal(pickText('scripts/gates/x.js:12'), 'scripts/gates/x.js:12');
+    assert.equal(pickText('$ (not an icon)'), '$ (not an icon)');
+  });
 });

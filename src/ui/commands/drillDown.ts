@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { hasDefinition } from '../../domain/definitions';
 import type { Bottleneck, RunOutcome, RunSummary } from '../../domain/run';
-import { cleanText } from '../../domain/text';
+import { cleanText, notificationText, pickText } from '../../domain/text';
 import { signalOf } from '../../platform/cancellation';
 import { DefinitionCandidate, DefinitionSearchResult, findDefinitions } from '../../platform/definitionSearch';
 import type { ConnectionManager } from '../../platform/connection';
@@ -82,7 +82,7 @@ async function folderOf(run: RunSummary): Promise<vscode.WorkspaceFolder | undef
   const own = folders.find((f) => folderSettings(f).scopeId === run.scopeId);
   if (own || folders.length <= 1) return own ?? folders[0];
   const pick = await vscode.window.showQuickPick(
-    folders.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })),
+    folders.map((f) => ({ label: pickText(f.name), description: pickText(f.uri.fsPath), folder: f })),
     { placeHolder: vscode.l10n.t('Search which folder for the declaration?') },
   );
   return pick?.folder;
@@ -127,11 +127,14 @@ async function goToDefinition(d: DrillDownCommandParts, arg: unknown): Promise<v
   if (result.candidates.length > 1) {
     const pick = await vscode.window.showQuickPick(
       result.candidates.map((c) => ({
-        label: `${c.relativePath}:${c.line + 1}`,
-        description: c.preview,
+        label: pickText(`${c.relativePath}:${c.line + 1}`),
+        description: pickText(c.preview),
         candidate: c,
       })),
-      { placeHolder: vscode.l10n.t('{0} is declared in several places. Open which?', name), matchOnDescription: true },
+      {
+        placeHolder: pickText(vscode.l10n.t('{0} is declared in several places. Open which?', name)),
+        matchOnDescription: true,
+      },
     );
     if (pick) await openCandidate(pick.candidate);
     return;
@@ -149,7 +152,10 @@ function search(
   return vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('EHG Telemetry: finding where {0}:{1} is declared…', b.dimensionType, b.dimensionKey),
+      // A progress notification renders links like any notification: database text goes through notificationText.
+      title: notificationText(
+        vscode.l10n.t('EHG Telemetry: finding where {0}:{1} is declared…', b.dimensionType, b.dimensionKey),
+      ),
       cancellable: true,
     },
     async (_progress, token) => {
