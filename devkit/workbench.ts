@@ -89,7 +89,16 @@ export async function showContainer(page: Page, title: string): Promise<Locator>
   const li = entry.locator('xpath=..');
   if (!((await li.getAttribute('class')) ?? '').includes('checked')) await entry.click();
   const sidebar = page.locator('.part.sidebar');
-  await sidebar.waitFor({ state: 'visible', timeout: 30_000 });
+  // A workbench restored with this container active can mark its entry checked while the side bar stays
+  // hidden (the container is the extension's, contributed after the restore): then a click shows it.
+  const shown = await sidebar.waitFor({ state: 'visible', timeout: 10_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!shown) {
+    await entry.click();
+    await sidebar.waitFor({ state: 'visible', timeout: 30_000 });
+  }
   return sidebar;
 }
 
