@@ -90,7 +90,7 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
     );
     assert.ok(!texts.some((t) => /no evidence/i.test(t)), JSON.stringify(texts));
     await pointerAway(ui().page);
-    await screenshot('ui-05-drill-down-evidence-and-item');
+    await screenshot('ui-20-drill-down-evidence-and-item');
   });
 
   it("Go to Definition (the row's inline action) opens the gate's declaration at its line", async () => {
@@ -110,7 +110,7 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
     });
     assert.match(position, new RegExp(`Ln ${line}, Col \\d+`));
     await pointerAway(page);
-    await screenshot('ui-06-go-to-definition');
+    await screenshot('ui-21-go-to-definition');
   });
 
   it('with a key that cannot read traces (authenticated): the evidence row says so, the item still shows', async () => {
@@ -143,6 +143,6 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
       JSON.stringify(texts),
     );
     await pointerAway(page);
-    await screenshot('ui-07-read-only-key');
+    await screenshot('ui-22-read-only-key');
   });
 });
