@@ -165,7 +165,7 @@ async function run(m: RunMessage): Promise<void> {
 
   try {
     const result = await analyze!(backend.supabase, { runId: m.runId, enableAutoCreate: m.enableAutoCreate });
-    await ending.finish(finishFromResult(result, t0, now(), secrets));
+    await ending.finish(finishFromResult(result, t0, now(), secrets, { enableAutoCreate: m.enableAutoCreate }));
   } catch (e) {
     const cls = e instanceof Error ? e.constructor.name : 'Error';
     await ending.fail(cls, e instanceof Error ? e.message : String(e));

@@ -47,6 +47,11 @@ export interface FinishFields {
     traces_scanned: number;
     dimensions_evaluated: number;
     items_created: number;
+    /** The analyzer's skip counters (the hook drops them): why a bottleneck has no item. */
+    items_skipped_rate_limit?: number;
+    items_skipped_dedupe?: number;
+    /** false when the run was analysed with auto-create off (no item was ever filed). */
+    enable_auto_create?: boolean;
   } & Partial<StoredAnalyzerErrors>;
   error_class?: string | null;
   error_message?: string | null;
@@ -122,6 +127,7 @@ export function finishFromResult(
   startedAtMs: number,
   nowMs: number,
   secrets: readonly string[] = [],
+  options: { enableAutoCreate?: boolean } = {},
 ): FinishFields {
   const base = finishTimes(startedAtMs, nowMs);
   if (!isRecord(result) || !Array.isArray(result.bottlenecks)) {
@@ -161,9 +167,24 @@ export function finishFromResult(
       traces_scanned: traces,
       dimensions_evaluated: parseNumber(result.dimensions_evaluated) ?? 0,
       items_created: parseNumber(result.items_created) ?? 0,
+      ...skipCounters(result),
+      ...(options.enableAutoCreate === false ? { enable_auto_create: false } : {}),
       ...stored,
     },
   };
+}
+
+/** The analyzer's items_skipped_* counters, when they are non-negative whole numbers (kept so the drill-down can say why an item is missing). */
+function skipCounters(result: Record<string, unknown>): {
+  items_skipped_rate_limit?: number;
+  items_skipped_dedupe?: number;
+} {
+  const out: { items_skipped_rate_limit?: number; items_skipped_dedupe?: number } = {};
+  for (const k of ['items_skipped_rate_limit', 'items_skipped_dedupe'] as const) {
+    const n = parseNumber(result[k]);
+    if (n !== null && Number.isInteger(n) && n >= 0 && n <= 1_000_000) out[k] = n;
+  }
+  return out;
 }
 
 export type RunFailure =

@@ -54,14 +54,17 @@ describe('executing runs with the workspace analyzer (child process, real stack)
     assert.equal(row.findings_count, 3);
     assert.equal(row.top_bottleneck_category, row.output_ref.bottlenecks[0].dimension_type);
     assert.equal(row.reason_code, null);
-    // What the hook writes, and the analyzer's errors next to it (the hook drops them).
+    // What the hook writes, and the analyzer's errors and skip counters next to it (the hook drops them).
     assert.deepEqual(Object.keys(row.output_ref).sort(), [
       'bottlenecks',
       'dimensions_evaluated',
       'errors',
       'items_created',
+      'items_skipped_dedupe',
+      'items_skipped_rate_limit',
       'traces_scanned',
     ]);
+    assert.deepEqual([row.output_ref.items_skipped_rate_limit, row.output_ref.items_skipped_dedupe], [0, 0]);
     assert.equal(row.metadata.runner.analyzer, 'lib/telemetry/bottleneck-analyzer.js');
     assert.equal(row.metadata.runner.window_id, 'window-1');
     assert.equal(row.metadata.runner.extension_version, 'test');
@@ -158,7 +161,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       const { row } = await runToEnd('normal', 120_000, TEST_HOOK_HOLD_MS);
       assert.equal(row.status, 'SUCCEEDED');
       assert.equal(row.output_ref.items_created, 3, 'enableAutoCreate: improvement items inserted');
-      assert.equal('errors' in row.output_ref, false, 'no errors: output_ref exactly as the hook writes it');
+      assert.equal('errors' in row.output_ref, false, 'no errors: no errors key in output_ref');
       const items = await stack.query<{ id: string }>('select id from public.protocol_improvement_queue');
       assert.equal(items.length, 3);
       assert.deepEqual(
@@ -168,6 +171,7 @@ describe('executing runs with the workspace analyzer (child process, real stack)
       // The next run finds them open (PENDING) and within the cooldown: deduplicated, not created again.
       const again = await runToEnd('normal', 120_000, TEST_HOOK_HOLD_MS);
       assert.equal(again.row.output_ref.items_created, 0);
+      assert.equal(again.row.output_ref.items_skipped_dedupe, 3, 'the skips are kept: the drill-down says why');
       assert.equal('errors' in again.row.output_ref, false);
       assert.equal((await stack.query('select id from public.protocol_improvement_queue')).length, 3);
     } finally {

@@ -21,7 +21,7 @@ const b = (dimension_type: string, ratio: number) => ({
 });
 
 describe('analysisRun: finishFromResult (as executeAnalysisAsync writes it)', () => {
-  it("SUCCEEDED with findings: count, first bottleneck's dimension_type, output_ref of the four fields", () => {
+  it("SUCCEEDED with findings: count, first bottleneck's dimension_type, output_ref of the hook's four fields and the analyzer's skip counters", () => {
     const f = finishFromResult(
       {
         run_id: 'r',
@@ -45,9 +45,26 @@ describe('analysisRun: finishFromResult (as executeAnalysisAsync writes it)', ()
       'bottlenecks',
       'dimensions_evaluated',
       'items_created',
+      'items_skipped_rate_limit',
       'traces_scanned',
     ]);
     assert.equal(f.output_ref!.traces_scanned, 3000);
+  });
+  it('keeps the skip counters the hook drops, and says when auto-create was off (why a bottleneck has no item)', () => {
+    const r = { traces_scanned: 9, dimensions_evaluated: 3, bottlenecks: [b('gate', 5)], items_created: 0 };
+    const kept = finishFromResult({ ...r, items_skipped_rate_limit: 2, items_skipped_dedupe: 1 }, T0, T0);
+    assert.equal(kept.output_ref!.items_skipped_rate_limit, 2);
+    assert.equal(kept.output_ref!.items_skipped_dedupe, 1);
+    assert.equal(kept.output_ref!.enable_auto_create, undefined, 'on (or not said): not written');
+    for (const junk of [-1, 1.5, 'x', null, 1e12])
+      assert.equal(
+        finishFromResult({ ...r, items_skipped_rate_limit: junk }, T0, T0).output_ref!.items_skipped_rate_limit,
+        undefined,
+        `junk ${String(junk)} is not stored`,
+      );
+    const off = finishFromResult(r, T0, T0, [], { enableAutoCreate: false });
+    assert.equal(off.output_ref!.enable_auto_create, false);
+    assert.equal(finishFromResult(r, T0, T0, [], { enableAutoCreate: true }).output_ref!.enable_auto_create, undefined);
   });
   it('no traces and no errors: SUCCEEDED + INSUFFICIENT_DATA, top category null', () => {
     const f = finishFromResult(
