@@ -58,8 +58,12 @@ export class DrillDown implements vscode.Disposable {
     ) as Promise<ItemAnswer>;
   }
 
-  /** Reads an item by id (Show Improvement Item on an item row). Never rejects. */
-  itemById(id: string, signal?: AbortSignal): Promise<ItemAnswer> {
+  /**
+   * Reads an item by id (Show Improvement Item on an item row). `fresh`: asks again rather than answer
+   * from the cache (an item opened on purpose shows its status now). Never rejects.
+   */
+  itemById(id: string, signal?: AbortSignal, options: { fresh?: boolean } = {}): Promise<ItemAnswer> {
+    if (options.fresh) this.cache.delete(`id|${id}`);
     return this.cached(`id|${id}`, signal, (backend, shared) =>
       readItemById(backend, id, shared),
     ) as Promise<ItemAnswer>;

@@ -90,7 +90,8 @@ export class RunDocumentProvider implements vscode.TextDocumentContentProvider, 
     const title = vscode.l10n.t('# Improvement item {0}', codeSpan(itemId));
     if (!this.connection.snapshot.backend || !this.drill)
       return `${title}\n\n${vscode.l10n.t('Not connected. Run "EHG Telemetry: Configure Connection…".')}\n`;
-    const answer = await this.drill.itemById(itemId, AbortSignal.timeout(DRILL_DOWN_WAIT_MS));
+    // Opened on purpose: the item as it is now (a review may have changed it since the row was read).
+    const answer = await this.drill.itemById(itemId, AbortSignal.timeout(DRILL_DOWN_WAIT_MS), { fresh: true });
     return renderItemDocument(answer, itemId, new Date());
   }
 }

@@ -164,6 +164,16 @@ describe('DrillDown', () => {
     assert.deepEqual(b2.calls, ['evidence', 'evidence']);
   });
 
+  it('itemById: cached, unless asked for fresh (Show Improvement Item reads the item as it is now)', async () => {
+    const b = new FakeBackend('service_role');
+    const { d } = drill(b);
+    await d.itemById('00000000-0000-4000-8000-0000000000aa');
+    await d.itemById('00000000-0000-4000-8000-0000000000aa');
+    const before = b.calls.length;
+    await d.itemById('00000000-0000-4000-8000-0000000000aa', undefined, { fresh: true });
+    assert.equal(b.calls.length, before + 1, `one more request for fresh: ${JSON.stringify(b.calls)}`);
+  });
+
   it('clear() tells its listeners (the tree redraws expanded rows), once per clear, and not after dispose', async () => {
     const { c, d } = drill(new FakeBackend('service_role'));
     let cleared = 0;
