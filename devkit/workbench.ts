@@ -82,39 +82,65 @@ export function activityBarEntry(page: Page, title: string): Locator {
   return page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title}"]`);
 }
 
-/** Opens a view container from the activity bar (idempotent: does not toggle it closed). */
+/**
+ * Opens a view container from the activity bar (idempotent: does not toggle it closed), and returns
+ * the side bar once it shows that container. A workbench being restored (after opening another folder)
+ * can mark the entry checked while the side bar is hidden or still shows another container: the side
+ * bar's own title decides, and the entry is clicked only while it shows something else.
+ */
 export async function showContainer(page: Page, title: string): Promise<Locator> {
   const entry = activityBarEntry(page, title);
   await entry.waitFor({ state: 'visible', timeout: WORKBENCH_TIMEOUT_MS });
   const li = entry.locator('xpath=..');
-  if (!((await li.getAttribute('class')) ?? '').includes('checked')) await entry.click();
   const sidebar = page.locator('.part.sidebar');
-  // A workbench restored with this container active can mark its entry checked while the side bar stays
-  // hidden (the container is the extension's, contributed after the restore): then a click shows it.
-  const shown = await sidebar.waitFor({ state: 'visible', timeout: 10_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!shown) {
+  const wanted = title.toLowerCase();
+  const showsIt = async () =>
+    (await sidebar.isVisible()) &&
+    (
+      (await sidebar
+        .locator('.composite.title')
+        .innerText({ timeout: 1_000 })
+        .catch(() => '')) ?? ''
+    )
+      .toLowerCase()
+      .includes(wanted);
+  if (!((await li.getAttribute('class')) ?? '').includes('checked')) await entry.click();
+  for (let attempt = 0; ; attempt++) {
+    const shown = await waitFor(showsIt, { message: `the side bar showing ${title}`, timeoutMs: 10_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown) return sidebar;
+    if (attempt === 2) throw new Error(`the side bar did not show ${title} after ${attempt + 1} clicks`);
     await entry.click();
-    await sidebar.waitFor({ state: 'visible', timeout: 30_000 });
   }
-  return sidebar;
+}
+
+/**
+ * Expands (or collapses) a tree row, whatever state an earlier test left it in. A click can land while
+ * the view redraws (a message appearing above the tree moves the rows): then it is made again.
+ */
+export async function expandRow(row: Locator, expanded: boolean): Promise<void> {
+  const state = async () => (await row.getAttribute('aria-expanded')) === 'true';
+  for (let attempt = 0; ; attempt++) {
+    if ((await state()) !== expanded) await row.click();
+    const done = await waitFor(state, {
+      message: `the row to be ${expanded ? 'expanded' : 'collapsed'}`,
+      until: (v) => v === expanded,
+      timeoutMs: 10_000,
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (done) return;
+    if (attempt === 2)
+      throw new Error(`the row was not ${expanded ? 'expanded' : 'collapsed'} after ${attempt + 1} clicks`);
+  }
 }
 
 /** Top-level rows of the tree in the side bar (children have aria-level 2). */
 export function topLevelRows(page: Page): Locator {
   return page.locator('.part.sidebar .monaco-list-row[aria-level="1"]');
-}
-
-/** Expands (or collapses) a tree row, whatever state an earlier test left it in. */
-export async function expandRow(row: Locator, expanded: boolean): Promise<void> {
-  if (((await row.getAttribute('aria-expanded')) === 'true') !== expanded) await row.click();
-  await waitFor(() => row.getAttribute('aria-expanded'), {
-    message: `the row to be ${expanded ? 'expanded' : 'collapsed'}`,
-    until: (v) => (v === 'true') === expanded,
-    timeoutMs: 30_000,
-  });
 }
 
 /**
