@@ -97,13 +97,18 @@ export class TrendsPanel implements vscode.Disposable {
 
   private onMessage(m: unknown): void {
     if (typeof m !== 'object' || m === null) return;
-    const msg = m as { type?: unknown; runId?: unknown };
+    const msg = m as { type?: unknown; runId?: unknown; dimensionType?: unknown; dimensionKey?: unknown };
     if (msg.type === 'ready') {
       this.ready = true;
       if (this.pendingMessage) void this.panel.webview.postMessage(this.pendingMessage);
     } else if (msg.type === 'drillDown' && typeof msg.runId === 'string' && this.shownRunIds.has(msg.runId)) {
       // The run's details list every bottleneck with its evidence spans and improvement item.
-      void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: msg.runId });
+      // It opens at this bottleneck's section when the page named one (two strings; anything else: the top).
+      const at =
+        typeof msg.dimensionType === 'string' && typeof msg.dimensionKey === 'string'
+          ? { dimensionType: msg.dimensionType.slice(0, 200), dimensionKey: msg.dimensionKey.slice(0, 500) }
+          : {};
+      void vscode.commands.executeCommand('ehgTelemetry.showRunDetails', { runId: msg.runId, ...at });
     }
   }
 

@@ -62,7 +62,7 @@ export function runCommands(d: RunCommandParts): Command[] {
     command(d.log, 'showRunDetails', async (arg?: unknown) => {
       if (!requireBackend(d.connection)) return;
       const runId = runIdOf(arg) ?? (await pickRun(d.model, () => true, vscode.l10n.t('Show which run?')));
-      if (runId) await openRunDocument(d.documents, runId);
+      if (runId) await openRunDocument(d.documents, runId, bottleneckOf(arg));
     }),
     command(d.log, 'copyRunId', async (arg?: unknown) => {
       const runId = runIdOf(arg) ?? (await pickRun(d.model, () => true, vscode.l10n.t('Copy the ID of which run?')));
@@ -163,4 +163,13 @@ async function cancelRun(d: RunCommandParts, arg: unknown): Promise<void> {
     void info(vscode.l10n.t('EHG Telemetry: the run had already finished; nothing to cancel.'));
   }
   await d.view.refresh();
+}
+
+/** The bottleneck a caller (the Trends page) asks the details to open at: two strings, else none. */
+function bottleneckOf(arg: unknown): { dimensionType: string; dimensionKey: string } | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const a = arg as { dimensionType?: unknown; dimensionKey?: unknown };
+  return typeof a.dimensionType === 'string' && typeof a.dimensionKey === 'string'
+    ? { dimensionType: a.dimensionType, dimensionKey: a.dimensionKey }
+    : undefined;
 }

@@ -124,8 +124,17 @@ export async function pickRun(
   return pick?.runId;
 }
 
-export function openRunDocument(documents: RunDocumentProvider, runId: string): Promise<void> {
-  return openVirtualDocument(documents, runDocumentUri(runId), vscode.l10n.t('Loading run details…'));
+export function openRunDocument(
+  documents: RunDocumentProvider,
+  runId: string,
+  at?: { dimensionType: string; dimensionKey: string },
+): Promise<void> {
+  // With a bottleneck (the Trends page's link): the document opens at its drill-down section.
+  const line = at
+    ? (text: string) =>
+        text.split('\n').findIndex((l) => l.startsWith('### ') && l.includes(`${at.dimensionType}:${at.dimensionKey}`))
+    : undefined;
+  return openVirtualDocument(documents, runDocumentUri(runId), vscode.l10n.t('Loading run details…'), line);
 }
 
 /** Opens one of the provider's read-only Markdown documents, read afresh. */
@@ -133,12 +142,16 @@ export async function openVirtualDocument(
   documents: RunDocumentProvider,
   uri: vscode.Uri,
   title: string,
+  lineOf?: (text: string) => number,
 ): Promise<void> {
   await withProgress({ location: vscode.ProgressLocation.Window, title }, async () => {
     documents.invalidate(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     const md = doc.languageId === 'markdown' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(md, { preview: true });
+    const line = lineOf ? lineOf(md.getText()) : -1;
+    const at = line >= 0 ? new vscode.Range(line, 0, line, 0) : undefined;
+    const editor = await vscode.window.showTextDocument(md, { preview: true, selection: at });
+    if (at) editor.revealRange(at, vscode.TextEditorRevealType.AtTop);
   });
 }
 

@@ -182,6 +182,21 @@ describe('drill-down: evidence, improvement item, definition', () => {
     assert.ok(doc!.includes('`Improvement item APPROVED`'), doc);
   });
 
+  it("the Trends page's link (Show Run Details with a bottleneck) opens the details at that bottleneck's section", async () => {
+    await vscode.commands.executeCommand('ehgTelemetry.showRunDetails', {
+      runId,
+      dimensionType: 'phase',
+      dimensionKey: 'EXEC',
+    });
+    const editor = await waitFor(() => vscode.window.activeTextEditor, {
+      message: 'the run document open at the phase:EXEC section',
+      until: (e) => !!e && e.document.getText().includes(runId) && e.selection.active.line > 0,
+      timeoutMs: 20_000,
+    });
+    const line = editor!.document.lineAt(editor!.selection.active.line).text;
+    assert.match(line, /^### .*phase:EXEC/, line);
+  });
+
   it('Go to Definition opens the gate declaration at its line', async () => {
     fs.mkdirSync(path.dirname(GATE_FILE), { recursive: true });
     fs.writeFileSync(
