@@ -256,22 +256,27 @@ export async function seedDemoScope(databaseUrl: string, scopeId: string, seed =
     );
     // The evidence behind the findings: a span per evidence trace id, in that run's lookback day
     // (created before the run started), of the bottleneck's dimension and about its observed p50.
-    await c.query(
-      `INSERT INTO public.workflow_trace_log
-         (trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
-          start_time_ms, end_time_ms, duration_ms, queue_wait_ms, attributes, created_at)
-       SELECT trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
-              (extract(epoch FROM created_at) * 1000)::bigint - duration_ms, (extract(epoch FROM created_at) * 1000)::bigint,
-              duration_ms, queue_wait_ms, attributes, created_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(trace_id uuid, span_id uuid, workflow_execution_id text, sd_id text, phase text,
-            gate_name text, subagent_name text, span_name text, span_type text, duration_ms bigint, queue_wait_ms bigint,
-            attributes jsonb, created_at timestamptz)`,
-      [JSON.stringify(evidenceSpans(rows, rng))],
-    );
+    await insertSpans(c, evidenceSpans(rows, rng));
   } finally {
     await c.end();
   }
   return ids;
+}
+
+/** Inserts spans (one JSON record each: ids, names, duration_ms, created_at…); start/end come from created_at and the duration. */
+export async function insertSpans(c: Client, spans: readonly Record<string, unknown>[]): Promise<void> {
+  await c.query(
+    `INSERT INTO public.workflow_trace_log
+       (trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
+        start_time_ms, end_time_ms, duration_ms, queue_wait_ms, attributes, created_at)
+     SELECT trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
+          (extract(epoch FROM created_at) * 1000)::bigint - duration_ms, (extract(epoch FROM created_at) * 1000)::bigint,
+          duration_ms, queue_wait_ms, attributes, created_at
+     FROM jsonb_to_recordset($1::jsonb) AS x(trace_id uuid, span_id uuid, workflow_execution_id text, sd_id text, phase text,
+        gate_name text, subagent_name text, span_name text, span_type text, duration_ms bigint, queue_wait_ms bigint,
+        attributes jsonb, created_at timestamptz)`,
+    [JSON.stringify(spans)],
+  );
 }
 
 /**

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Bottleneck, ITEM_REFUSAL, makeBottleneck, makeRng, sortBottlenecks, uuidFrom } from './analysisShapes';
-import { evidenceSpanShape } from './datagen';
+import { evidenceSpanShape, insertSpans } from './datagen';
 
 type Status = 'PENDING' | 'APPROVED' | 'SD_CREATED' | 'APPLIED' | 'REJECTED' | 'SUPERSEDED';
 type Fate =
@@ -222,18 +222,7 @@ async function insert(
             applied_at timestamptz, assigned_sd_id text)`,
       [JSON.stringify(itemRows)],
     );
-    await c.query(
-      `INSERT INTO public.workflow_trace_log
-         (trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
-          start_time_ms, end_time_ms, duration_ms, queue_wait_ms, attributes, created_at)
-       SELECT trace_id, span_id, workflow_execution_id, sd_id, phase, gate_name, subagent_name, span_name, span_type,
-              (extract(epoch FROM created_at) * 1000)::bigint - duration_ms, (extract(epoch FROM created_at) * 1000)::bigint,
-              duration_ms, queue_wait_ms, attributes, created_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(trace_id uuid, span_id uuid, workflow_execution_id text, sd_id text, phase text,
-            gate_name text, subagent_name text, span_name text, span_type text, duration_ms bigint, queue_wait_ms bigint,
-            attributes jsonb, created_at timestamptz)`,
-      [JSON.stringify(spans)],
-    );
+    await insertSpans(c, spans);
     await c.query('COMMIT');
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);

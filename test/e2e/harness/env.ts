@@ -40,9 +40,9 @@ export const ONLY = new Set(
     .map((s) => s.trim()),
 );
 /**
- * By default the in-host groups run in two lanes, each with its own stack, beside the browser suites
- * (about 6.5 min instead of 11 serially). E2E_LANES=serial runs them one after the other on one stack,
- * before the browser suites (for a slow machine, or to compare).
+ * By default the in-host groups run in three lanes, each with its own stack, beside the browser suites
+ * (about 4 min for the stage instead of over 11 serially). E2E_LANES=serial runs them one after the
+ * other on one stack, before the browser suites (for a slow machine, or to compare).
  */
 export const SERIAL = process.env.E2E_LANES === 'serial';
 /**
