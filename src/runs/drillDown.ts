@@ -4,7 +4,7 @@
 // again retries). Nothing here rejects: failures are answers with a message.
 import type * as vscode from 'vscode';
 import type { BackendError, Result, TelemetryBackend } from '../data/backend';
-import { evidenceFromRows, EvidenceAnswer, planEvidence } from '../domain/evidence';
+import { evidenceFromRows, EvidenceAnswer, isUuid, planEvidence } from '../domain/evidence';
 import {
   canReadItems,
   decidedByRun,
@@ -18,6 +18,7 @@ import {
 import type { Bottleneck, RunDetailFields, RunOutcome, RunSummary } from '../domain/run';
 import type { ConnectionManager } from '../platform/connection';
 import { t } from '../domain/l10n';
+import { cleanText } from '../domain/text';
 
 /** What the drill-down needs of the connection (a ConnectionManager). */
 export type DrillDownConnection = Pick<ConnectionManager, 'snapshot' | 'onDidChangeBackend'>;
@@ -175,6 +176,12 @@ async function readEvidence(backend: TelemetryBackend, b: Bottleneck, signal: Ab
 
 async function readItemById(backend: TelemetryBackend, id: string, signal: AbortSignal): Promise<ItemAnswer> {
   if (!canReadItems(backend.role)) return { kind: 'needs-key', role: backend.role };
+  // Not "gone": an id that is no item id was never an item (hostile or broken output_ref).
+  if (!isUuid(id))
+    return {
+      kind: 'error',
+      message: t('the run recorded an improvement_id that is not an item id ({0})', cleanText(id, 40) ?? '""'),
+    };
   const row = await backend.readImprovementItem(id, signal);
   return row.ok ? itemAnswer(id, row.value) : failed(row.error);
 }

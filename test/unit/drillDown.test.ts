@@ -174,6 +174,17 @@ describe('DrillDown', () => {
     assert.equal(b.calls.length, before + 1, `one more request for fresh: ${JSON.stringify(b.calls)}`);
   });
 
+  it('an improvement_id that is no item id: says so, asks nothing, never "gone"', async () => {
+    const b = new FakeBackend('service_role');
+    const { d } = drill(b);
+    for (const id of ['', 'not-a-uuid', '[x](command:y)']) {
+      const a = await d.itemById(id);
+      assert.equal(a.kind, 'error', id);
+      assert.match((a as { message: string }).message, /not an item id/);
+    }
+    assert.deepEqual(b.calls, []);
+  });
+
   it('clear() tells its listeners (the tree redraws expanded rows), once per clear, and not after dispose', async () => {
     const { c, d } = drill(new FakeBackend('service_role'));
     let cleared = 0;
