@@ -213,42 +213,73 @@ async function readTree(
   opts: { expand?: boolean; expandBottlenecks?: boolean; runId?: string },
 ): Promise<TestTreeItem[]> {
   const expand = opts.expand === true || opts.expandBottlenecks === true;
-  const roots = await tree.getChildren();
-  const out: TestTreeItem[] = [];
-  for (const node of roots) {
-    const item = tree.getTreeItem(node);
-    const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
-    const entry: TestTreeItem = {
-      label: text(item.label),
-      description: text(item.description),
-      tooltip: text(item.tooltip),
-      contextValue: item.contextValue ?? '',
-      iconId: icon?.id ?? '',
-      iconColor: icon?.color?.id,
-      runId: node.kind === 'run' ? node.run.runId : undefined,
-    };
-    if (expand && node.kind === 'run' && (opts.runId === undefined || opts.runId === node.run.runId))
-      entry.children = await readChildren(tree, node, opts.expandBottlenecks === true);
-    out.push(entry);
+  const roots = tree.getChildren();
+  // Rows are read side by side: each waits for its own load, and a redraw of one reads all again.
+  return Promise.all(roots.map((node) => readRoot(tree, node, expand, opts)));
+}
+
+async function readRoot(
+  tree: RunsTreeProvider,
+  node: RunsNode,
+  expand: boolean,
+  opts: { expandBottlenecks?: boolean; runId?: string },
+): Promise<TestTreeItem> {
+  const item = tree.getTreeItem(node);
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+  const entry: TestTreeItem = {
+    label: text(item.label),
+    description: text(item.description),
+    tooltip: text(item.tooltip),
+    contextValue: item.contextValue ?? '',
+    iconId: icon?.id ?? '',
+    iconColor: icon?.color?.id,
+    runId: node.kind === 'run' ? node.run.runId : undefined,
+  };
+  if (expand && node.kind === 'run' && (opts.runId === undefined || opts.runId === node.run.runId))
+    entry.children = await readChildren(tree, node, opts.expandBottlenecks === true);
+  return entry;
+}
+
+/**
+ * A row's children as the view shows them once read: the tree answers at once with "Loading…" (or
+ * the last children shown) and redraws the row when its load answers, so this reads again after
+ * each redraw until no row is loading and nothing redraws for a moment (at most 30 s).
+ */
+async function settledChildren(tree: RunsTreeProvider, node: RunsNode): Promise<RunsNode[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const redrawn = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(false);
+      }, 200);
+      const sub = tree.onDidChangeTreeData(() => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(true);
+      });
+    });
+    const kids = tree.getChildren(node);
+    const again = await redrawn;
+    if ((!again && !kids.some((k) => k.kind === 'loading')) || Date.now() > deadline) return kids;
   }
-  return out;
 }
 
 async function readChildren(tree: RunsTreeProvider, node: RunsNode, deeper: boolean): Promise<TestTreeChild[]> {
-  const out: TestTreeChild[] = [];
-  for (const k of await tree.getChildren(node)) {
-    const ki = tree.getTreeItem(k);
-    const child: TestTreeChild = {
-      label: text(ki.label),
-      description: text(ki.description) || undefined,
-      contextValue: ki.contextValue,
-      tooltip: text(ki.tooltip),
-      command: ki.command ? { command: ki.command.command, arguments: ki.command.arguments } : undefined,
-    };
-    if (deeper && k.kind === 'bottleneck') child.children = await readChildren(tree, k, false);
-    out.push(child);
-  }
-  return out;
+  return Promise.all((await settledChildren(tree, node)).map((k) => readChild(tree, k, deeper)));
+}
+
+async function readChild(tree: RunsTreeProvider, k: RunsNode, deeper: boolean): Promise<TestTreeChild> {
+  const ki = tree.getTreeItem(k);
+  const child: TestTreeChild = {
+    label: text(ki.label),
+    description: text(ki.description) || undefined,
+    contextValue: ki.contextValue,
+    tooltip: text(ki.tooltip),
+    command: ki.command ? { command: ki.command.command, arguments: ki.command.arguments } : undefined,
+  };
+  if (deeper && k.kind === 'bottleneck') child.children = await readChildren(tree, k, false);
+  return child;
 }
 
 function readStatusBar(statusBar: SchedulerStatusBar): ReturnType<TestingApi['statusBar']> {

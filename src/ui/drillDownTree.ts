@@ -55,7 +55,8 @@ export async function drillDownChildren(drill: DrillDown, parent: BottleneckNode
   return out;
 }
 
-function parentId(p: BottleneckNode): string {
+/** The bottleneck row's id (its drill-down rows' ids start with it). */
+export function parentId(p: BottleneckNode): string {
   return `bottleneck:${p.run.runId}:${p.index}`;
 }
 

@@ -19,7 +19,15 @@ import type { RunsModel } from '../runs/runsModel';
 import { bottleneckId } from '../domain/runComparison';
 import { changeMark, comparisonSummary, resolvedLabel, RunComparisons } from '../runs/runComparisons';
 import type { DrillDown } from '../runs/drillDown';
-import { BottleneckNode, bottleneckTreeItem, drillDownChildren, DrillNode, drillTreeItem } from './drillDownTree';
+import {
+  BottleneckNode,
+  bottleneckTreeItem,
+  drillDownChildren,
+  DrillNode,
+  drillTreeItem,
+  parentId,
+} from './drillDownTree';
+import { RevalidatingChildren } from './revalidatingChildren';
 
 export type RunsNode =
   | { kind: 'run'; run: RunSummary }
@@ -35,7 +43,12 @@ export type RunsNode =
     }
   | { kind: 'load-more' }
   | { kind: 'list-cap'; shown: number }
-  | { kind: 'notice'; text: string };
+  | { kind: 'notice'; text: string }
+  /** Shown under a row the first time it is expanded, until its children are read. */
+  | { kind: 'loading'; parent: RunsNode; text: string };
+
+/** The parents whose children take a request: a run (findings) and a bottleneck (drill-down). */
+type ExpandableNode = (RunsNode & { kind: 'run' }) | BottleneckNode;
 
 const STATUS_ICONS: Record<RunStatus, [string, string]> = {
   QUEUED: ['clock', 'charts.yellow'],
@@ -62,6 +75,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly drillSubscription: vscode.Disposable | undefined;
   /** Runs this window enqueued (marked in contextValue and the tooltip). */
   readonly mine = new Set<string>();
+  /** Children of runs and bottlenecks, answered at once and redrawn when a load brings a change. */
+  private readonly children: RevalidatingChildren<ExpandableNode, RunsNode>;
 
   constructor(
     private readonly model: RunsModel,
@@ -76,11 +91,25 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const node = this.nodes.get(id);
       if (node) this.emitter.fire(node);
     });
+    this.children = new RevalidatingChildren<ExpandableNode, RunsNode>({
+      load: (p) => (p.kind === 'run' ? this.detailNodes(p.run) : this.drillNodes(p)),
+      loading: (p) => [{ kind: 'loading', parent: p, text: vscode.l10n.t('Loading…') }],
+      failed: (_p, error) => [
+        {
+          kind: 'notice',
+          text: vscode.l10n.t("Couldn't load: {0}", error instanceof Error ? error.message : String(error)),
+        },
+      ],
+      signature: (nodes) => nodes.map((n) => itemSignature(this.getTreeItem(n))).join('\n'),
+      changed: (p) => this.emitter.fire(p),
+    });
     // Refresh or a new backend dropped the drill-down answers: expanded bottlenecks read again.
     this.drillSubscription = drill?.onDidClear(() => this.emitter.fire(undefined));
     this.subscription = model.onDidChange((change) => {
       if (change.structural) {
         this.nodes.clear();
+        const listed = new Set(model.runs.map((r) => r.runId));
+        this.children.prune((_key, p) => listed.has(p.run.runId));
         this.emitter.fire(undefined);
         return;
       }
@@ -95,11 +124,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     });
   }
 
-  getChildren(element?: RunsNode): RunsNode[] | Promise<RunsNode[]> {
+  // Synchronous on purpose (see revalidatingChildren.ts): a refresh while a row is expanding must
+  // not make the extension host register that row's children twice.
+  getChildren(element?: RunsNode): RunsNode[] {
     if (!element) return this.rootNodes();
-    if (element.kind === 'run') return this.detailNodes(element.run);
-    if (element.kind === 'bottleneck' && this.drill) return drillDownChildren(this.drill, element);
+    if (element.kind === 'run') return this.children.get(`run:${element.run.runId}`, element);
+    if (element.kind === 'bottleneck' && this.drill) return this.children.get(parentId(element), element);
     return [];
+  }
+
+  private drillNodes(p: BottleneckNode): Promise<RunsNode[]> {
+    return this.drill ? drillDownChildren(this.drill, p) : Promise.resolve([]);
   }
 
   private rootNodes(): RunsNode[] {
@@ -254,6 +289,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         );
         return item;
       }
+      case 'loading': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.contextValue = 'loading';
+        item.iconPath = new vscode.ThemeIcon('loading~spin');
+        return item;
+      }
       case 'notice': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.contextValue = 'notice';
@@ -321,7 +362,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   getParent(node: RunsNode): RunsNode | undefined {
     if (node.kind === 'detail') return this.nodes.get(node.runId);
     if (node.kind === 'bottleneck') return this.nodes.get(node.run.runId);
-    if (node.kind === 'evidence' || node.kind === 'improvement-item' || node.kind === 'drill-notice')
+    if (
+      node.kind === 'evidence' ||
+      node.kind === 'improvement-item' ||
+      node.kind === 'drill-notice' ||
+      node.kind === 'loading'
+    )
       return node.parent;
     return undefined;
   }
@@ -332,9 +378,28 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
+    this.children.dispose();
     this.comparisonSubscription?.dispose();
     this.drillSubscription?.dispose();
     this.subscription.dispose();
     this.emitter.dispose();
   }
+}
+
+/** What a row shows (label, description, tooltip, icon, menu, command): equal signatures draw the same. */
+function itemSignature(item: vscode.TreeItem): string {
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  const tooltip = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '');
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? `${item.iconPath.id}|${item.iconPath.color?.id ?? ''}` : '';
+  const command = item.command ? `${item.command.command}|${JSON.stringify(item.command.arguments ?? [])}` : '';
+  return JSON.stringify([
+    item.id ?? '',
+    label,
+    item.description ?? '',
+    tooltip,
+    icon,
+    item.contextValue ?? '',
+    command,
+    item.collapsibleState ?? 0,
+  ]);
 }

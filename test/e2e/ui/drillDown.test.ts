@@ -8,7 +8,14 @@ import * as path from 'path';
 import type { Locator } from 'playwright-core';
 import { makeWorkspace } from '../backend';
 import { screenshot, ui } from './context';
-import { ensureWorkbench, expandRow, pointerAway, showContainer, topLevelRows } from '../../../devkit/workbench';
+import {
+  ensureWorkbench,
+  expandRow,
+  openWorkbench,
+  pointerAway,
+  showContainer,
+  topLevelRows,
+} from '../../../devkit/workbench';
 import { waitFor } from '../../../devkit/wait';
 
 interface StoredBottleneck {
@@ -111,6 +118,59 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
     assert.match(position, new RegExp(`Ln ${line}, Col \\d+`));
     await pointerAway(page);
     await screenshot('ui-21-go-to-definition');
+  });
+
+  it('the run row redrawn while its bottleneck reads its evidence: the rows still come (VS Code registers them once)', async () => {
+    // VS Code 1.100 fails a tree row whose children are asked for twice at once ("Element with id …
+    // is already registered", microsoft/vscode#192055) and leaves it expanded and empty. A run whose
+    // row changed in the database redraws its row at the next list read, and the view asks again for
+    // the children of its expanded bottleneck, which may still be reading its evidence.
+    const { page, server, stack, workspace } = ui();
+    const run = await drillRun(workspace);
+    const [{ active }] = await stack.query<{ active: number }>(
+      "select count(*)::int as active from telemetry_analysis_runs where scope_id = $1 and status in ('QUEUED', 'RUNNING')",
+      [workspace],
+    );
+    assert.ok(active > 0, 'a queued run keeps the list read every 10 s (the seed has one)');
+    await showContainer(page, 'EHG Telemetry');
+    await expandRow(topLevelRows(page).nth(run.index), false);
+    await openWorkbench(page, server.workbenchUrl(workspace)); // a new extension host: nothing read yet
+    const registeredTwice: string[] = [];
+    const onConsole = (m: { text(): string }) => {
+      if (/is already registered/.test(m.text())) registeredTwice.push(m.text());
+    };
+    page.on('console', onConsole);
+    try {
+      // The evidence read takes 8 s (under the 10 s request timeout), so the list's next read (every
+      // 10 s while a run is queued) lands during it 4 times in 5 on the old code, which this caught.
+      stack.gateway.setFault({ table: 'workflow_trace_log', delayMs: 8_000 });
+      await showContainer(page, 'EHG Telemetry');
+      await expandRow(topLevelRows(page).nth(run.index), true);
+      const row = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]', { hasText: `gate:${KEY}` }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      await expandRow(row, true);
+      await stack.query(
+        'update telemetry_analysis_runs set duration_ms = coalesce(duration_ms, 0) + 1 where run_id = $1',
+        [run.run_id],
+      );
+      const [span] = await stack.query<{ span_name: string }>(
+        'select span_name from workflow_trace_log where trace_id = any($1::uuid[]) and gate_name = $2 limit 1',
+        [run.bottleneck.evidence_trace_ids ?? [], KEY],
+      );
+      const texts = await waitFor(
+        () => page.locator('.part.sidebar .monaco-list-row[aria-level="3"]').allInnerTexts(),
+        {
+          message: 'the expanded bottleneck shows its evidence and item once the slow read answers',
+          until: (t) => t.some((x) => x.includes(span.span_name)) && t.some((x) => /Improvement item/.test(x)),
+          timeoutMs: 45_000,
+        },
+      );
+      assert.ok(!texts.some((t) => t.includes('Loading…')), JSON.stringify(texts));
+      assert.deepEqual(registeredTwice, [], 'no tree row registered twice');
+    } finally {
+      stack.gateway.setFault(null);
+      page.off('console', onConsole);
+    }
   });
 
   it('with a key that cannot read traces (authenticated): the evidence row says so, the item still shows', async () => {
