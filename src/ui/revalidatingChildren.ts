@@ -65,11 +65,6 @@ export class RevalidatingChildren<P, C> {
     return entry.children ?? this.opts.loading(parent);
   }
 
-  /** Whether the children of this key have been loaded at least once. */
-  has(key: string): boolean {
-    return this.entries.get(key)?.children !== undefined;
-  }
-
   /** Forgets the keys `keep` refuses (rows no longer in the tree). */
   prune(keep: (key: string, parent: P) => boolean): void {
     for (const [key, entry] of this.entries)

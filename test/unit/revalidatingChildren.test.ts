@@ -139,9 +139,8 @@ describe('RevalidatingChildren: a row expanded while the tree refreshes', () => 
     await h.answer('a rows');
     h.texts('b');
     await h.answer('b rows');
-    assert.ok(h.children.has('a') && h.children.has('b'));
+    assert.deepEqual([h.texts('a'), h.texts('b')], [['a rows'], ['b rows']], 'each key keeps its own rows');
     h.children.prune((key) => key === 'b');
-    assert.ok(!h.children.has('a') && h.children.has('b'));
     assert.deepEqual(h.texts('a'), ['Loading…']);
     assert.deepEqual(h.texts('b'), ['b rows']);
   });
