@@ -46,20 +46,42 @@ async function drillRun(scopeId: string): Promise<DrillRun> {
   return { run_id: rows[index].run_id, index, bottleneck };
 }
 
-/** Expands the run, then its GATE_PRD_REQUIRED bottleneck; returns the bottleneck row and its child rows' texts. */
-async function expandBottleneck(run: DrillRun, until: (texts: string[]) => boolean): Promise<[Locator, string[]]> {
+/** The seeded spans of the run's GATE_PRD_REQUIRED bottleneck that are still in the table, newest first. */
+function seededSpans(run: DrillRun): Promise<Array<{ trace_id: string; span_name: string }>> {
+  return ui().stack.query<{ trace_id: string; span_name: string }>(
+    'select trace_id::text, span_name from workflow_trace_log where trace_id = any($1::uuid[]) and gate_name = $2 order by created_at desc, id',
+    [[...new Set(run.bottleneck.evidence_trace_ids ?? [])], KEY],
+  );
+}
+
+/** Expands the run, then its GATE_PRD_REQUIRED bottleneck (without waiting for the bottleneck's rows); returns its row. */
+async function openBottleneck(run: DrillRun): Promise<Locator> {
   const { page } = ui();
   await showContainer(page, 'EHG Telemetry');
   await expandRow(topLevelRows(page).nth(run.index), true);
   const row = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]', { hasText: `gate:${KEY}` }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await expandRow(row, true);
-  const texts = await waitFor(() => page.locator('.part.sidebar .monaco-list-row[aria-level="3"]').allInnerTexts(), {
-    message: 'the bottleneck expanded into its drill-down rows',
-    until,
-    timeoutMs: 30_000,
-  });
-  return [row, texts.map((t) => t.replace(/\s+/g, ' ').trim())];
+  return row;
+}
+
+/** The expanded bottleneck's rows, once `until` accepts them. */
+async function drillRows(until: (texts: string[]) => boolean, message: string, timeoutMs = 30_000): Promise<string[]> {
+  const texts = await waitFor(
+    () => ui().page.locator('.part.sidebar .monaco-list-row[aria-level="3"]').allInnerTexts(),
+    {
+      message,
+      until,
+      timeoutMs,
+    },
+  );
+  return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** Expands the run, then its GATE_PRD_REQUIRED bottleneck; returns the bottleneck row and its child rows' texts. */
+async function expandBottleneck(run: DrillRun, until: (texts: string[]) => boolean): Promise<[Locator, string[]]> {
+  const row = await openBottleneck(run);
+  return [row, await drillRows(until, 'the bottleneck expanded into its drill-down rows')];
 }
 
 describe('drill-down: evidence, improvement item and Go to Definition (installed VSIX)', function () {
@@ -74,10 +96,7 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
     const { stack, workspace } = ui();
     const run = await drillRun(workspace);
     const ids = [...new Set(run.bottleneck.evidence_trace_ids ?? [])];
-    const spans = await stack.query<{ trace_id: string; span_name: string }>(
-      'select trace_id::text, span_name from workflow_trace_log where trace_id = any($1::uuid[]) and gate_name = $2 order by created_at desc, id',
-      [ids, KEY],
-    );
+    const spans = await seededSpans(run);
     const found = new Set(spans.map((s) => s.trace_id)).size;
     const [item] = await stack.query<{ status: string }>(
       'select status from protocol_improvement_queue where id = $1',
@@ -144,26 +163,16 @@ describe('drill-down: evidence, improvement item and Go to Definition (installed
       // The evidence read takes 8 s (under the 10 s request timeout), so the list's next read (every
       // 10 s while a run is queued) lands during it 4 times in 5 on the old code, which this caught.
       stack.gateway.setFault({ table: 'workflow_trace_log', delayMs: 8_000 });
-      await showContainer(page, 'EHG Telemetry');
-      await expandRow(topLevelRows(page).nth(run.index), true);
-      const row = page.locator('.part.sidebar .monaco-list-row[aria-level="2"]', { hasText: `gate:${KEY}` }).first();
-      await row.waitFor({ state: 'visible', timeout: 30_000 });
-      await expandRow(row, true);
+      await openBottleneck(run);
       await stack.query(
         'update telemetry_analysis_runs set duration_ms = coalesce(duration_ms, 0) + 1 where run_id = $1',
         [run.run_id],
       );
-      const [span] = await stack.query<{ span_name: string }>(
-        'select span_name from workflow_trace_log where trace_id = any($1::uuid[]) and gate_name = $2 limit 1',
-        [run.bottleneck.evidence_trace_ids ?? [], KEY],
-      );
-      const texts = await waitFor(
-        () => page.locator('.part.sidebar .monaco-list-row[aria-level="3"]').allInnerTexts(),
-        {
-          message: 'the expanded bottleneck shows its evidence and item once the slow read answers',
-          until: (t) => t.some((x) => x.includes(span.span_name)) && t.some((x) => /Improvement item/.test(x)),
-          timeoutMs: 45_000,
-        },
+      const [span] = await seededSpans(run);
+      const texts = await drillRows(
+        (t) => t.some((x) => x.includes(span.span_name)) && t.some((x) => /Improvement item/.test(x)),
+        'the expanded bottleneck shows its evidence and item once the slow read answers',
+        45_000,
       );
       assert.ok(!texts.some((t) => t.includes('Loading…')), JSON.stringify(texts));
       assert.deepEqual(registeredTwice, [], 'no tree row registered twice');
